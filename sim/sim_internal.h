@@ -26,13 +26,13 @@
 #include "sim/sim_isa.h"
 #include "sim_mutex.h"
 
-#define SIM_MAX_CORES 32
-#define SIM_MAX_LANES 64
+#define SIM_MAX_CORES	32
+#define SIM_MAX_LANES	64
 #define SIM_MAX_PENDING 64 /* timed device events (reset, power, timer, delayed IRQs) */
 
 /* ---- Bus memory (sim_bus.c) ---- */
 struct sim_bus {
-	uint8_t **frames;     /* frames[pfn] = host page or NULL; frames[0] always NULL */
+	uint8_t **frames; /* frames[pfn] = host page or NULL; frames[0] always NULL */
 	uint64_t max_frames;
 	uint64_t mapped;
 	uint64_t lowest_free; /* no free frame below this index */
@@ -40,19 +40,19 @@ struct sim_bus {
 
 /* ---- MMU (sim_mmu.c) ---- */
 struct sim_tlb_entry {
-	uint64_t vpn;   /* va >> 12 */
-	uint8_t *host;  /* host address of the page */
-	uint64_t pa;    /* physical address of the page */
+	uint64_t vpn;  /* va >> 12 */
+	uint8_t *host; /* host address of the page */
+	uint64_t pa;   /* physical address of the page */
 	uint8_t slot;
-	uint8_t perms;  /* SIM_PTE_READ | WRITE | EXECUTE */
+	uint8_t perms; /* SIM_PTE_READ | WRITE | EXECUTE */
 	bool valid;
 };
 
 struct sim_tlb {
 	uint32_t sets;
-	uint32_t ways;                 /* 4 */
+	uint32_t ways;		       /* 4 */
 	struct sim_tlb_entry *entries; /* sets * ways */
-	uint8_t *victim;               /* per set: next way to replace (round robin) */
+	uint8_t *victim;	       /* per set: next way to replace (round robin) */
 };
 
 struct sim_as {
@@ -60,22 +60,22 @@ struct sim_as {
 	uint32_t config_staged;
 	uint64_t transtab; /* live, after UPDATE */
 	uint32_t config;   /* live */
-	bool locked;       /* LOCK: no new command of a job in this slot starts */
+	bool locked;	   /* LOCK: no new command of a job in this slot starts */
 	bool fault_latched;
 	uint32_t faultstatus;
 	uint64_t faultaddr;
 	uint64_t range_base;
 	uint32_t range_pages;
-	uint32_t inject_fault_code;  /* SIM_INJECT_MMU_FAULT: code to raise, 0 = none */
+	uint32_t inject_fault_code; /* SIM_INJECT_MMU_FAULT: code to raise, 0 = none */
 	uint32_t inject_fault_count;
 };
 
 /* Context of a GPU data access: who is asking, and where its cost accumulates. */
 struct sim_xfer {
-	uint32_t as;      /* address-space slot */
-	uint32_t queue;   /* queue of the job (for fault status) */
-	uint32_t source;  /* SIM_SOURCE_* */
-	uint64_t cycles;  /* translation cost (TLB walks) is added here */
+	uint32_t as;	   /* address-space slot */
+	uint32_t queue;	   /* queue of the job (for fault status) */
+	uint32_t source;   /* SIM_SOURCE_* */
+	uint64_t cycles;   /* translation cost (TLB walks) is added here */
 	uint64_t fault_va; /* set when a call returns a fault */
 };
 
@@ -88,9 +88,9 @@ struct sim_dispatch_params {
 	uint32_t local_size;
 };
 
-struct sim_cf_entry { /* control-flow stack */
-	uint64_t saved;   /* active mask at IF/LOOP */
-	uint64_t taken;   /* IF: lanes that took the then-side; LOOP: lanes that broke out */
+struct sim_cf_entry {	/* control-flow stack */
+	uint64_t saved; /* active mask at IF/LOOP */
+	uint64_t taken; /* IF: lanes that took the then-side; LOOP: lanes that broke out */
 	bool is_loop;
 };
 
@@ -98,8 +98,8 @@ struct sim_group { /* the workgroup currently executing (resumable between steps
 	bool active;
 	uint32_t gx, gy, core;
 	uint32_t pc;
-	uint64_t mask;    /* active lanes */
-	uint64_t exited;  /* lanes that ran EXIT */
+	uint64_t mask;	 /* active lanes */
+	uint64_t exited; /* lanes that ran EXIT */
 	uint32_t sp;
 	struct sim_cf_entry stack[SIM_ISA_STACK_DEPTH];
 	uint32_t regs[SIM_MAX_LANES][SIM_ISA_REGS];
@@ -109,31 +109,32 @@ struct sim_dispatch {
 	bool active;
 	struct sim_dispatch_params p;
 	struct sim_isa_insn *prog; /* decoded program, prog_count entries (owned) */
-	uint8_t *prog_valid;       /* 1 if prog[i] decoded cleanly */
-	uint64_t next_group;       /* linear index of the next group to launch */
+	uint8_t *prog_valid;	   /* 1 if prog[i] decoded cleanly */
+	uint64_t next_group;	   /* linear index of the next group to launch */
 	uint64_t total_groups;
 	uint64_t core_time[SIM_MAX_CORES]; /* busy cycles per core since dispatch start */
-	uint64_t charged;          /* cycles already returned to the CP for this dispatch */
+	uint32_t core_mask; /* cores powered when the dispatch began (the ones it uses) */
+	uint64_t charged;   /* cycles already returned to the CP for this dispatch */
 	struct sim_group group;
 };
 
 /* ---- Command processor (sim_cp.c, sim_copy.c) ---- */
 enum sim_op_kind { /* a long command in progress, resumable across units */
-	SIM_OPK_NONE,
-	SIM_OPK_COPY,
-	SIM_OPK_FILL,
-	SIM_OPK_WAIT,
-	SIM_OPK_DISPATCH,
+		   SIM_OPK_NONE,
+		   SIM_OPK_COPY,
+		   SIM_OPK_FILL,
+		   SIM_OPK_WAIT,
+		   SIM_OPK_DISPATCH,
 };
 
 struct sim_op {
 	enum sim_op_kind kind;
 	uint32_t flags;
 	uint64_t dst, src, size, done; /* COPY/FILL progress */
-	uint64_t ref;                  /* WAIT reference */
+	uint64_t ref;		       /* WAIT reference */
 	uint32_t pattern;
-	uint64_t wait_epoch;           /* dev->mem_epoch at the last failed WAIT check */
-	uint64_t cmd_va;               /* VA of the command, for fault reports */
+	uint64_t wait_epoch; /* dev->mem_epoch at the last failed WAIT check */
+	uint64_t cmd_va;     /* VA of the command, for fault reports */
 };
 
 struct sim_queue {
@@ -143,7 +144,7 @@ struct sim_queue {
 	uint32_t ring_as;
 	uint32_t head, tail;
 	uint32_t control;
-	uint32_t state;       /* SIM_Q_STATE_* */
+	uint32_t state; /* SIM_Q_STATE_* */
 	uint32_t fault_code;
 	uint64_t fault_addr, fault_cmd;
 	uint64_t seqno;
@@ -151,9 +152,9 @@ struct sim_queue {
 	uint64_t busy_cycles;
 	/* the job in flight */
 	bool job_active;
-	uint64_t job_cmd_va;  /* start, for events */
-	uint64_t cmd_ptr;     /* next command */
-	uint32_t cmd_remain;  /* bytes left */
+	uint64_t job_cmd_va; /* start, for events */
+	uint64_t cmd_ptr;    /* next command */
+	uint32_t cmd_remain; /* bytes left */
 	uint32_t job_as;
 	uint16_t job_flags;
 	uint64_t job_seqno;
@@ -162,8 +163,8 @@ struct sim_queue {
 	struct sim_dispatch dispatch;
 	bool stop_requested;
 	/* scheduling */
-	uint64_t ready_at;    /* cycle at which the next unit may run */
-	bool hung;            /* SIM_INJECT_CP_HANG armed/hit */
+	uint64_t ready_at; /* cycle at which the next unit may run */
+	bool hung;	   /* SIM_INJECT_CP_HANG armed/hit */
 	uint32_t inject_hang;
 	uint32_t inject_dma;
 };
@@ -172,7 +173,7 @@ struct sim_queue {
 enum sim_pending_kind {
 	SIM_PENDING_RESET_DONE,
 	SIM_PENDING_POWER_DONE,
-	SIM_PENDING_IRQ,   /* delayed IRQ causes (arg) */
+	SIM_PENDING_IRQ, /* delayed IRQ causes (arg) */
 };
 
 struct sim_pending {
@@ -194,9 +195,9 @@ struct sim_device {
 	struct sim_config cfg;
 
 	/* time */
-	uint64_t now;         /* GPU cycles */
-	uint64_t base_ticks;  /* base-clock ticks (cycles * divider), for nanoseconds */
-	uint64_t mem_epoch;   /* bumped by every GPU write and every host step: WAIT re-check */
+	uint64_t now;	     /* GPU cycles */
+	uint64_t base_ticks; /* base-clock ticks (cycles * divider), for nanoseconds */
+	uint64_t mem_epoch;  /* bumped by every GPU write and every host step: WAIT re-check */
 
 	/* GPU control block */
 	uint32_t irq_rawstat, irq_mask;
@@ -251,7 +252,7 @@ struct sim_device {
 
 	/* background thread (sim_clock.c); fields below are guarded by lock too */
 	pthread_t thread;
-	pthread_cond_t wake;  /* signalled on doorbell, register write, stop */
+	pthread_cond_t wake; /* signalled on doorbell, register write, stop */
 	bool thread_running;
 	bool thread_stop;
 	bool pacing;
@@ -295,6 +296,8 @@ void sim_clock_kick_locked(struct sim_device *dev) SIM_REQUIRES(dev->lock);
 /* Advance the clock to @target running queues and timed events in cycle order. */
 void sim_clock_advance_locked(struct sim_device *dev, uint64_t target) SIM_REQUIRES(dev->lock);
 bool sim_is_idle_locked(struct sim_device *dev) SIM_REQUIRES(dev->lock);
+/* Fire the timer now if TIMER_CONTROL.ENABLE and TIMER_COMPARE <= now (after a timer write). */
+void sim_clock_timer_check_locked(struct sim_device *dev) SIM_REQUIRES(dev->lock);
 
 /* ---- sim_bus.c ---- */
 /* Host address of physical byte @pa, or NULL when its frame is not mapped. */
@@ -327,6 +330,8 @@ uint32_t sim_mmu_mmio_read_locked(struct sim_device *dev, uint32_t slot, uint32_
 void sim_mmu_mmio_write_locked(struct sim_device *dev, uint32_t slot, uint32_t reg, uint32_t value)
 	SIM_REQUIRES(dev->lock);
 void sim_mmu_reset_locked(struct sim_device *dev, bool hard) SIM_REQUIRES(dev->lock);
+/* Drop every TLB entry (any slot) whose page is the frame at @pa (sim_bus_unmap calls this). */
+void sim_tlb_drop_pa_locked(struct sim_device *dev, uint64_t pa) SIM_REQUIRES(dev->lock);
 /*
  * Translate @va for @access through the slot in @x. On success returns 0 and the host address of
  * the byte in *@host_out (valid up to the end of its 4 KiB page). On failure returns a SIM_FAULT_*
@@ -347,6 +352,9 @@ static inline bool sim_as_is_locked(const struct sim_device *dev, uint32_t slot)
 }
 
 /* ---- sim_cp.c ---- */
+/* Offset of a per-queue / per-slot register within its block: case SIM_Q_REG(SIM_Q_TAIL). */
+#define SIM_Q_REG(reg)	(reg(0) - SIM_QUEUE_BASE)
+#define SIM_AS_REG(reg) (reg(0) - SIM_AS_BASE)
 uint32_t sim_cp_mmio_read_locked(struct sim_device *dev, uint32_t q, uint32_t reg)
 	SIM_REQUIRES(dev->lock);
 void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t q, uint32_t reg, uint32_t value)
@@ -376,8 +384,8 @@ uint32_t sim_compute_begin_locked(struct sim_device *dev, uint32_t q,
 				  uint64_t *fault_va) SIM_REQUIRES(dev->lock);
 /* Run a bounded slice (at most one workgroup, at most a fixed instruction budget). Sets *done
  * when the dispatch finished. 0 or a SIM_FAULT_* code (fault address in *fault_va). */
-uint32_t sim_compute_step_locked(struct sim_device *dev, uint32_t q, uint64_t *cycles,
-				 bool *done, uint64_t *fault_va) SIM_REQUIRES(dev->lock);
+uint32_t sim_compute_step_locked(struct sim_device *dev, uint32_t q, uint64_t *cycles, bool *done,
+				 uint64_t *fault_va) SIM_REQUIRES(dev->lock);
 /* Drop the dispatch state of @q (fault, reset, queue reset). */
 void sim_compute_abort_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);
 

@@ -13,10 +13,10 @@
 #include <stdbool.h>
 
 #if defined(__clang__)
-#define SIM_CAPABILITY(x) __attribute__((capability(x)))
-#define SIM_REQUIRES(...) __attribute__((requires_capability(__VA_ARGS__)))
-#define SIM_ACQUIRE(...) __attribute__((acquire_capability(__VA_ARGS__)))
-#define SIM_RELEASE(...) __attribute__((release_capability(__VA_ARGS__)))
+#define SIM_CAPABILITY(x)	      __attribute__((capability(x)))
+#define SIM_REQUIRES(...)	      __attribute__((requires_capability(__VA_ARGS__)))
+#define SIM_ACQUIRE(...)	      __attribute__((acquire_capability(__VA_ARGS__)))
+#define SIM_RELEASE(...)	      __attribute__((release_capability(__VA_ARGS__)))
 #define SIM_NO_THREAD_SAFETY_ANALYSIS __attribute__((no_thread_safety_analysis))
 #else
 #define SIM_CAPABILITY(x)
@@ -43,14 +43,16 @@ static inline void sim_mutex_fini(struct sim_mutex *mu)
 	pthread_mutex_destroy(&mu->m);
 }
 
-static inline void sim_mutex_lock(struct sim_mutex *mu) SIM_ACQUIRE(mu) SIM_NO_THREAD_SAFETY_ANALYSIS
+static inline void sim_mutex_lock(struct sim_mutex *mu)
+	SIM_ACQUIRE(mu) SIM_NO_THREAD_SAFETY_ANALYSIS
 {
 	pthread_mutex_lock(&mu->m);
 	mu->owner = pthread_self();
 	mu->held = true;
 }
 
-static inline void sim_mutex_unlock(struct sim_mutex *mu) SIM_RELEASE(mu) SIM_NO_THREAD_SAFETY_ANALYSIS
+static inline void sim_mutex_unlock(struct sim_mutex *mu)
+	SIM_RELEASE(mu) SIM_NO_THREAD_SAFETY_ANALYSIS
 {
 	mu->held = false;
 	pthread_mutex_unlock(&mu->m);

@@ -14,9 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int sim_test_failures_in_test;
-static int sim_test_passed;
-static int sim_test_failed;
+/* unused: a file may include this header for its helpers without running tests. */
+static int sim_test_failures_in_test __attribute__((unused));
+static int sim_test_passed __attribute__((unused));
+static int sim_test_failed __attribute__((unused));
 
 #define SIM_TEST_FAIL_(fmt, ...)                                                                   \
 	do {                                                                                       \
@@ -70,6 +71,7 @@ static int sim_test_failed;
 	} while (0)
 
 #define SIM_TEST_DONE()                                                                            \
-	(printf("%d passed, %d failed\n", sim_test_passed, sim_test_failed), sim_test_failed ? 1 : 0)
+	(printf("%d passed, %d failed\n", sim_test_passed, sim_test_failed),                       \
+	 sim_test_failed ? 1 : 0)
 
 #endif /* SIM_TEST_H */

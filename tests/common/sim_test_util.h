@@ -15,14 +15,16 @@
 #include "sim/sim.h"
 #include "sim/sim_cmd.h"
 
+/* clang-format off */
 #define SIMT_RING_VA(q) (0x7f0000000000ull + (uint64_t)(q) * 0x100000ull)
+/* clang-format on */
 
 /* Host memory pinned into bus frames. */
 struct simt_buf {
-	void *host;       /* page-aligned, zeroed at allocation */
-	uint64_t size;    /* bytes, a multiple of 4 KiB */
+	void *host;    /* page-aligned, zeroed at allocation */
+	uint64_t size; /* bytes, a multiple of 4 KiB */
 	uint64_t pages;
-	uint64_t *pa;     /* physical address of each page */
+	uint64_t *pa; /* physical address of each page */
 };
 
 struct simt {

@@ -34,40 +34,40 @@ struct sim_device;
 
 /* Cycle costs of the timing model; docs/sim-gpu.md "Timing model" explains each. */
 struct sim_timing {
-	uint32_t job_start;            /* ring entry fetch and job setup */
-	uint32_t job_end;              /* completion, seqno and fence write */
-	uint32_t cmd_header;           /* per command decoded */
-	uint32_t cmd_dword;            /* per payload dword fetched */
-	uint32_t mem_line;             /* per 64-byte line touched by a data access */
+	uint32_t job_start;	       /* ring entry fetch and job setup */
+	uint32_t job_end;	       /* completion, seqno and fence write */
+	uint32_t cmd_header;	       /* per command decoded */
+	uint32_t cmd_dword;	       /* per payload dword fetched */
+	uint32_t mem_line;	       /* per 64-byte line touched by a data access */
 	uint32_t copy_bytes_per_cycle; /* COPY/FILL engine bandwidth */
 	uint32_t tlb_walk_level;       /* per page-table level read on a TLB miss */
-	uint32_t wait_poll;            /* per WAIT re-check while the condition is false */
-	uint32_t alu;                  /* simple integer/float op, per group instruction */
-	uint32_t alu_mul;              /* MUL, MULHU, FMUL, FMA */
-	uint32_t alu_div;              /* integer DIV/REM */
-	uint32_t alu_fdiv;             /* FDIV, FSQRT */
-	uint32_t branch;               /* control-flow instructions */
-	uint32_t mem_op;               /* issue cost of a load/store, plus mem_line per line */
-	uint32_t group_launch;         /* per workgroup started on a core */
+	uint32_t wait_poll;	       /* per WAIT re-check while the condition is false */
+	uint32_t alu;		       /* simple integer/float op, per group instruction */
+	uint32_t alu_mul;	       /* MUL, MULHU, FMUL, FMA */
+	uint32_t alu_div;	       /* integer DIV/REM */
+	uint32_t alu_fdiv;	       /* FDIV, FSQRT */
+	uint32_t branch;	       /* control-flow instructions */
+	uint32_t mem_op;	       /* issue cost of a load/store, plus mem_line per line */
+	uint32_t group_launch;	       /* per workgroup started on a core */
 	uint32_t soft_reset;
 	uint32_t hard_reset;
-	uint32_t core_power;           /* per core powered up or down */
+	uint32_t core_power; /* per core powered up or down */
 };
 
 /* Logging classes (QEMU style): what the model reports about guest behaviour. */
-#define SIM_LOG_GUEST_ERROR (1u << 0) /* the driver did something the hardware ignores or faults */
-#define SIM_LOG_UNIMP (1u << 1)       /* the driver used something the model leaves out */
-#define SIM_LOG_INFO (1u << 2)        /* resets, power changes */
+#define SIM_LOG_GUEST_ERROR (1u << 0) /* the driver did what hardware ignores or faults */
+#define SIM_LOG_UNIMP	    (1u << 1) /* the driver used something the model leaves out */
+#define SIM_LOG_INFO	    (1u << 2) /* resets, power changes */
 
 struct sim_config {
-	uint32_t as_slots;      /* 1..SIM_AS_MAX */
-	uint32_t queues;        /* 1..SIM_QUEUE_MAX */
-	uint32_t cores;         /* 1..32 */
-	uint32_t lanes;         /* 1..64 lanes per core (workgroup width) */
-	uint64_t clock_hz;      /* base clock, before SIM_PWR_CLOCK_DIV */
-	uint32_t tlb_entries;   /* 4..65535, rounded down to a multiple of 4 (4-way sets) */
-	uint64_t max_frames;    /* bus memory size in 4 KiB frames (frame 0 is never handed out) */
-	uint32_t log_mask;      /* SIM_LOG_* classes printed to stderr (events see all) */
+	uint32_t as_slots;    /* 1..SIM_AS_MAX */
+	uint32_t queues;      /* 1..SIM_QUEUE_MAX */
+	uint32_t cores;	      /* 1..32 */
+	uint32_t lanes;	      /* 1..64 lanes per core (workgroup width) */
+	uint64_t clock_hz;    /* base clock, before SIM_PWR_CLOCK_DIV */
+	uint32_t tlb_entries; /* 4..65535, rounded down to a multiple of 4 (4-way sets) */
+	uint64_t max_frames;  /* bus memory size in 4 KiB frames (frame 0 is never handed out) */
+	uint32_t log_mask;    /* SIM_LOG_* classes printed to stderr (events see all) */
 	struct sim_timing timing;
 };
 
@@ -196,27 +196,27 @@ enum sim_event_type {
 	SIM_EV_IRQ_RAISE, /* code = cause bits newly set in RAWSTAT */
 	SIM_EV_IRQ_LINE,  /* value = 1 rose, 0 fell; code = IRQ_STATUS */
 	SIM_EV_JOB_START, /* unit = queue, code = AS slot, value = cmd VA, value2 = seqno */
-	SIM_EV_JOB_END,   /* unit = queue, code = fault code (0 ok), value = cmd VA, value2 = seqno */
-	SIM_EV_CMD,       /* unit = queue, code = opcode, value = command VA, name = opcode name */
-	SIM_EV_FAULT,     /* unit = queue, code = SIM_FAULT_*, value = fault VA, value2 = AS slot */
-	SIM_EV_TLB_MISS,  /* unit = AS slot, value = VA, code = levels walked */
-	SIM_EV_TLB_FLUSH, /* unit = AS slot, value = first page VA, value2 = pages (0 = all) */
+	SIM_EV_JOB_END, /* unit = queue, code = fault code (0 ok), value = cmd VA, value2 = seqno */
+	SIM_EV_CMD,	/* unit = queue, code = opcode, value = command VA, name = opcode name */
+	SIM_EV_FAULT,	/* unit = queue, code = SIM_FAULT_*, value = fault VA, value2 = AS slot */
+	SIM_EV_TLB_MISS,    /* unit = AS slot, value = VA, code = levels walked */
+	SIM_EV_TLB_FLUSH,   /* unit = AS slot, value = first page VA, value2 = pages (0 = all) */
 	SIM_EV_QUEUE_STATE, /* unit = queue, code = new SIM_Q_STATE_* */
-	SIM_EV_POWER,     /* code = CORES_READY mask, value = clock divider */
-	SIM_EV_RESET,     /* code = SIM_GPU_COMMAND_*_RESET, value = 0 begin, 1 done */
-	SIM_EV_BUS_MAP,   /* value = first PA, value2 = frames (unmap: code = 1) */
-	SIM_EV_LOG,       /* code = SIM_LOG_* class, text = message */
+	SIM_EV_POWER,	    /* code = CORES_READY mask, value = clock divider */
+	SIM_EV_RESET,	    /* code = SIM_GPU_COMMAND_*_RESET, value = 0 begin, 1 done */
+	SIM_EV_BUS_MAP,	    /* value = first PA, value2 = frames (unmap: code = 1) */
+	SIM_EV_LOG,	    /* code = SIM_LOG_* class, text = message */
 	SIM_EV_COUNT
 };
 
-#define SIM_EV_MASK(t) (1u << (t))
-#define SIM_EV_MASK_ALL ((1u << SIM_EV_COUNT) - 1)
+#define SIM_EV_MASK(t)	  (1u << (t))
+#define SIM_EV_MASK_ALL	  ((1u << SIM_EV_COUNT) - 1)
 #define SIM_EVENT_NO_UNIT 0xffffffffu
 
 struct sim_event {
 	enum sim_event_type type;
-	uint64_t cycle;   /* GPU cycle at which it happened */
-	uint32_t unit;    /* queue, AS slot, or SIM_EVENT_NO_UNIT */
+	uint64_t cycle; /* GPU cycle at which it happened */
+	uint32_t unit;	/* queue, AS slot, or SIM_EVENT_NO_UNIT */
 	uint32_t code;
 	uint64_t value;
 	uint64_t value2;
@@ -245,9 +245,11 @@ const char *sim_event_type_name(enum sim_event_type type);
 enum sim_inject_kind {
 	SIM_INJECT_MMU_FAULT,  /* next translation in slot @target faults (arg = SIM_FAULT_MMU_*) */
 	SIM_INJECT_DROP_IRQ,   /* the next @count rising edges of the line are not delivered */
-	SIM_INJECT_DELAY_IRQ,  /* causes raised in the next @count events reach RAWSTAT @arg cycles late */
+	SIM_INJECT_DELAY_IRQ,  /* causes raised in the next @count events reach RAWSTAT @arg cycles
+				  late */
 	SIM_INJECT_CP_HANG,    /* queue @target stops making progress at its next command */
-	SIM_INJECT_DMA_ERROR,  /* the next COPY/FILL on queue @target fails with SIM_FAULT_DMA_ERROR */
+	SIM_INJECT_DMA_ERROR,  /* the next COPY/FILL on queue @target fails with SIM_FAULT_DMA_ERROR
+				*/
 	SIM_INJECT_BIT_FLIP,   /* flip bit (arg & 7) of the byte at PA (arg >> 3) now */
 	SIM_INJECT_RESET_FAIL, /* the next @count soft resets never complete */
 	SIM_INJECT_KIND_COUNT
@@ -256,7 +258,7 @@ enum sim_inject_kind {
 struct sim_inject {
 	enum sim_inject_kind kind;
 	uint32_t target; /* queue or AS slot */
-	uint32_t count;  /* how many times (0 means 1) */
+	uint32_t count;	 /* how many times (0 means 1) */
 	uint64_t arg;
 };
 

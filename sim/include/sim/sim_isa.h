@@ -132,25 +132,25 @@ struct sim_isa_insn {
 
 /* Operand classes, for the assembler, disassembler and decoder. */
 enum sim_isa_form {
-	SIM_FORM_NONE,    /* NOP, ENDIF, LOOP, EXIT */
-	SIM_FORM_RD_B,    /* MOV, NOT, conversions: rd, b */
-	SIM_FORM_RD_RA_B, /* ALU, compare: rd, ra, b */
-	SIM_FORM_FMA,     /* rd, ra, b, rc */
-	SIM_FORM_SEL,     /* rd, ra, b, rc */
-	SIM_FORM_SREG,    /* rd, sreg */
-	SIM_FORM_LD,      /* rd, ra, simm */
-	SIM_FORM_ST,      /* ra, rb, simm */
-	SIM_FORM_LDX,     /* rd, ra, rb, simm */
-	SIM_FORM_STX,     /* ra, rb, rc, simm */
-	SIM_FORM_ATOM,    /* rd, ra, rb, simm */
-	SIM_FORM_TARGET,  /* target: BRA, ELSE, ENDLOOP */
+	SIM_FORM_NONE,	    /* NOP, ENDIF, LOOP, EXIT */
+	SIM_FORM_RD_B,	    /* MOV, NOT, conversions: rd, b */
+	SIM_FORM_RD_RA_B,   /* ALU, compare: rd, ra, b */
+	SIM_FORM_FMA,	    /* rd, ra, b, rc */
+	SIM_FORM_SEL,	    /* rd, ra, b, rc */
+	SIM_FORM_SREG,	    /* rd, sreg */
+	SIM_FORM_LD,	    /* rd, ra, simm */
+	SIM_FORM_ST,	    /* ra, rb, simm */
+	SIM_FORM_LDX,	    /* rd, ra, rb, simm */
+	SIM_FORM_STX,	    /* ra, rb, rc, simm */
+	SIM_FORM_ATOM,	    /* rd, ra, rb, simm */
+	SIM_FORM_TARGET,    /* target: BRA, ELSE, ENDLOOP */
 	SIM_FORM_RA_TARGET, /* ra, target: BRANY, IF, BREAK */
 };
 
 struct sim_isa_opinfo {
-	const char *name;       /* lower-case mnemonic */
+	const char *name; /* lower-case mnemonic */
 	enum sim_isa_form form;
-	bool float_b;           /* operand b is a float32 */
+	bool float_b; /* operand b is a float32 */
 };
 
 /* sim_isa_opinfo - description of @op, or NULL when @op is undefined. Pure; thread-safe. */

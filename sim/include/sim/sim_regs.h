@@ -263,13 +263,13 @@
 #define SIM_PTE_ADDR_MASK             0x000ffffffffff000ull  /* next table or page frame PA */
 #define SIM_PT_INDEX(va, level)       (((va) >> (39 - 9 * (level))) & 0x1ff)
 
+
+#define SIM_FIELD_GET(f, v)  (((v) & f##__MASK) >> f##__SHIFT)
+#define SIM_FIELD_PREP(f, v) ((((uint32_t)(v)) << f##__SHIFT) & f##__MASK)
 /* clang-format on */
 
-#define SIM_FIELD_GET(f, v) (((v) & f##__MASK) >> f##__SHIFT)
-#define SIM_FIELD_PREP(f, v) ((((uint32_t)(v)) << f##__SHIFT) & f##__MASK)
-
-#define SIM_VENDOR_ID 0x5349u /* "SI" */
-#define SIM_PRODUCT_ID 0x51A1u
+#define SIM_VENDOR_ID	 0x5349u /* "SI" */
+#define SIM_PRODUCT_ID	 0x51A1u
 #define SIM_GPU_ID_RESET 0x51A10100u
 
 /*

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_clock.c - virtual time: the discrete-event scheduler and the optional clock thread.
+ *
+ * dev->now counts GPU cycles and moves only here. The scheduler repeatedly picks the earliest
+ * thing that can happen -- a timed device event (reset done, power transition done, delayed
+ * IRQ), or the next unit of work of a runnable queue (ties: events first, then the lowest queue)
+ * -- moves time to it and runs it; a unit's cost sets when that queue may run again. The timer
+ * comparator fires whenever time passes its compare value. When every runnable queue is blocked
+ * (a WAIT on memory nothing on the GPU will change, an injected hang) the scheduler jumps time
+ * straight to the next event or the end of the step, charging the queues as if they had polled:
+ * results are identical, only faster. Nothing depends on wall time unless the background thread
+ * runs (sim_start), which drives the same scheduler in bounded quanta, dropping the lock in
+ * between so MMIO from other threads interleaves, and optionally paces GPU time to wall time.
+ * Deliberately not modelled: clock-domain crossings, queue arbitration beyond the fixed order.
+ * Host-stepped calls run on the caller's thread; the clock thread is the only other runner.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+
+#include "sim_internal.h"
+
+#define SIM_CLOCK_QUANTUM 20000ull /* cycles the clock thread runs per lock hold */
+#define SIM_NEVER	  UINT64_MAX
+
+static uint64_t sim_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t sim_ns_locked(const struct sim_device *dev)
+{
+	return (uint64_t)((unsigned __int128)dev->base_ticks * 1000000000u / dev->cfg.clock_hz);
+}
+
+/* Let @delta cycles pass: time, base-clock ticks, statistics and the CYCLES counter. */
+static void sim_clock_account_locked(struct sim_device *dev, uint64_t delta) SIM_REQUIRES(dev->lock)
+{
+	dev->now += delta;
+	dev->base_ticks += delta * dev->clock_div;
+	dev->stats.cycles += delta;
+	sim_perf_add(dev, SIM_PERF_CYCLES, delta);
+}
+
+/* sim_clock_timer_check_locked - see sim_internal.h. The timer is one-shot. */
+void sim_clock_timer_check_locked(struct sim_device *dev)
+{
+	sim_mutex_assert_held(&dev->lock);
+	if ((dev->timer_control & SIM_TIMER_CONTROL_ENABLE) && dev->timer_compare <= dev->now) {
+		dev->timer_control &= ~SIM_TIMER_CONTROL_ENABLE;
+		sim_irq_raise_locked(dev, SIM_IRQ_TIMER);
+	}
+}
+
+/* Move time forward to @t (never backwards), stopping at the timer's compare to fire it. */
+static void sim_clock_move_locked(struct sim_device *dev, uint64_t t) SIM_REQUIRES(dev->lock)
+{
+	if (t > dev->now) {
+		if ((dev->timer_control & SIM_TIMER_CONTROL_ENABLE) &&
+		    dev->timer_compare > dev->now && dev->timer_compare < t) {
+			sim_clock_account_locked(dev, dev->timer_compare - dev->now);
+			sim_clock_timer_check_locked(dev);
+		}
+		sim_clock_account_locked(dev, t - dev->now);
+	}
+	sim_clock_timer_check_locked(dev);
+}
+
+static int sim_pending_find_locked(const struct sim_device *dev, enum sim_pending_kind kind)
+{
+	for (uint32_t i = 0; i < dev->pending_count; i++)
+		if (dev->pending[i].kind == kind)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * sim_pending_add_locked - see sim_internal.h. RESET_DONE and POWER_DONE are unique: a new one
+ * replaces the old. Delayed IRQs use at most SIM_MAX_PENDING - 2 slots; beyond that a new one is
+ * merged into the last-due delayed IRQ (delivered together, at the later time).
+ */
+void sim_pending_add_locked(struct sim_device *dev, uint64_t delay, enum sim_pending_kind kind,
+			    uint32_t arg)
+{
+	uint64_t at = sim_add_sat(dev->now, delay);
+	struct sim_pending *p;
+	int i;
+
+	sim_mutex_assert_held(&dev->lock);
+	if (kind != SIM_PENDING_IRQ) {
+		i = sim_pending_find_locked(dev, kind);
+		if (i >= 0) {
+			dev->pending[i] = (struct sim_pending){.at = at, .kind = kind, .arg = arg};
+			return;
+		}
+	} else if (dev->pending_count >= SIM_MAX_PENDING - 2) {
+		p = NULL;
+		for (uint32_t j = 0; j < dev->pending_count; j++)
+			if (dev->pending[j].kind == SIM_PENDING_IRQ &&
+			    (!p || dev->pending[j].at >= p->at))
+				p = &dev->pending[j];
+		assert(p);
+		p->arg |= arg;
+		if (at > p->at)
+			p->at = at;
+		sim_log_locked(dev, SIM_LOG_UNIMP, "delayed IRQ %#x merged: too many in flight",
+			       arg);
+		return;
+	}
+	assert(dev->pending_count < SIM_MAX_PENDING);
+	dev->pending[dev->pending_count++] =
+		(struct sim_pending){.at = at, .kind = kind, .arg = arg};
+}
+
+/* Index of the earliest timed event (the oldest among equals), or -1. */
+static int sim_pending_next_locked(const struct sim_device *dev)
+{
+	int best = -1;
+
+	for (uint32_t i = 0; i < dev->pending_count; i++)
+		if (best < 0 || dev->pending[i].at < dev->pending[best].at)
+			best = (int)i;
+	return best;
+}
+
+static void sim_pending_run_locked(struct sim_device *dev, int idx) SIM_REQUIRES(dev->lock)
+{
+	struct sim_pending p = dev->pending[idx];
+
+	for (uint32_t i = (uint32_t)idx + 1; i < dev->pending_count; i++)
+		dev->pending[i - 1] = dev->pending[i];
+	dev->pending_count--;
+	switch (p.kind) {
+	case SIM_PENDING_RESET_DONE:
+		dev->resetting = false;
+		sim_log_locked(dev, SIM_LOG_INFO, "reset %u done", p.arg);
+		sim_event_locked(dev, SIM_EV_RESET, SIM_EVENT_NO_UNIT, p.arg, 1, 0, NULL);
+		sim_irq_raise_locked(dev, SIM_IRQ_RESET_DONE);
+		break;
+	case SIM_PENDING_POWER_DONE:
+		sim_power_transition_done_locked(dev);
+		break;
+	case SIM_PENDING_IRQ:
+		sim_irq_set_raw_locked(dev, p.arg);
+		break;
+	}
+}
+
+/* Charge blocked queues for the cycles up to @t that they would have spent polling, jump. */
+static void sim_clock_fast_forward_locked(struct sim_device *dev, uint64_t t)
+	SIM_REQUIRES(dev->lock)
+{
+	for (uint32_t i = 0; i < dev->cfg.queues; i++) {
+		struct sim_queue *q = &dev->q[i];
+		uint64_t d;
+
+		if (!sim_cp_is_runnable_locked(dev, i) || q->ready_at >= t)
+			continue;
+		d = t - q->ready_at;
+		q->busy_cycles += d;
+		sim_perf_add(dev, SIM_PERF_BUSY_CP, d);
+		if (q->op.kind == SIM_OPK_WAIT && !q->hung)
+			sim_perf_add(dev, SIM_PERF_MEM_WAIT_CYCLES, d);
+		q->ready_at = t;
+	}
+	sim_clock_move_locked(dev, t);
+}
+
+/* Cores used by a dispatch in progress on any queue. */
+static uint32_t sim_clock_cores_in_use(const struct sim_device *dev)
+{
+	uint32_t mask = 0;
+
+	for (uint32_t i = 0; i < dev->cfg.queues; i++)
+		if (dev->q[i].dispatch.active)
+			mask |= dev->q[i].dispatch.core_mask;
+	return mask;
+}
+
+/* The cycle until which some queue is still busy with its last unit. */
+static uint64_t sim_clock_busy_until_locked(const struct sim_device *dev)
+{
+	uint64_t t = 0;
+
+	for (uint32_t i = 0; i < dev->cfg.queues; i++)
+		if (dev->q[i].ready_at > t)
+			t = dev->q[i].ready_at;
+	return t;
+}
+
+/*
+ * Do the earliest thing due before @limit (events: at or before): one timed event, one queue
+ * unit, or a fast-forward of blocked queues. Returns false when nothing is due.
+ */
+static bool sim_clock_advance_one_locked(struct sim_device *dev, uint64_t limit)
+	SIM_REQUIRES(dev->lock)
+{
+	uint64_t pat = SIM_NEVER, bt = SIM_NEVER, t;
+	uint32_t runnable = 0, blocked = 0;
+	int pi, bq = -1;
+
+	/*
+	 * A power-off deferred behind a dispatch completes when the unit that ended the dispatch
+	 * has finished (the cores were busy until then).
+	 */
+	if (dev->pwr_transition && sim_pending_find_locked(dev, SIM_PENDING_POWER_DONE) < 0 &&
+	    !(dev->cores_ready & ~dev->cores_target & sim_clock_cores_in_use(dev))) {
+		t = sim_clock_busy_until_locked(dev);
+		sim_pending_add_locked(dev, t > dev->now ? t - dev->now : 0, SIM_PENDING_POWER_DONE,
+				       0);
+	}
+
+	pi = sim_pending_next_locked(dev);
+	if (pi >= 0) {
+		pat = dev->pending[pi].at > dev->now ? dev->pending[pi].at : dev->now;
+		if (pat > limit) {
+			pi = -1;
+			pat = SIM_NEVER;
+		}
+	}
+	for (uint32_t i = 0; i < dev->cfg.queues; i++) {
+		if (!sim_cp_is_runnable_locked(dev, i))
+			continue;
+		runnable++;
+		if (sim_cp_is_blocked_locked(dev, i))
+			blocked++;
+		t = dev->q[i].ready_at > dev->now ? dev->q[i].ready_at : dev->now;
+		if (t < bt) {
+			bt = t;
+			bq = (int)i;
+		}
+	}
+
+	if (runnable && blocked == runnable) {
+		bool moved = false;
+
+		t = pi >= 0 ? pat : limit;
+		if (t > dev->now) {
+			sim_clock_fast_forward_locked(dev, t);
+			moved = true;
+		}
+		if (pi >= 0) {
+			sim_pending_run_locked(dev, pi);
+			return true;
+		}
+		return moved;
+	}
+
+	if (bq >= 0 && bt >= limit) {
+		bq = -1;
+		bt = SIM_NEVER;
+	}
+	if (pi < 0 && bq < 0)
+		return false;
+	if (pi >= 0 && pat <= bt) {
+		sim_clock_move_locked(dev, pat);
+		sim_pending_run_locked(dev, pi);
+		return true;
+	}
+	sim_clock_move_locked(dev, bt);
+	t = sim_cp_run_unit_locked(dev, (uint32_t)bq);
+	dev->q[bq].ready_at = dev->now + (t ? t : 1);
+	return true;
+}
+
+/* sim_clock_advance_locked - see sim_internal.h. Ends with now == @target (if later). */
+void sim_clock_advance_locked(struct sim_device *dev, uint64_t target)
+{
+	sim_mutex_assert_held(&dev->lock);
+	while (sim_clock_advance_one_locked(dev, target))
+		;
+	sim_clock_move_locked(dev, target);
+}
+
+/* Advance while not idle, up to @limit. Returns true when the device is idle. */
+static bool sim_clock_run_locked(struct sim_device *dev, uint64_t limit) SIM_REQUIRES(dev->lock)
+{
+	for (;;) {
+		uint64_t t;
+
+		if (sim_is_idle_locked(dev))
+			return true;
+		if (dev->now >= limit)
+			return false;
+		if (sim_clock_advance_one_locked(dev, limit))
+			continue;
+		/* Only a tail (a unit still costing time) or something at/after @limit remains. */
+		t = sim_clock_busy_until_locked(dev);
+		sim_clock_move_locked(dev, t > dev->now && t < limit ? t : limit);
+	}
+}
+
+/*
+ * sim_is_idle_locked - see sim_internal.h: no runnable queue and none still finishing a unit,
+ * no timed event (delayed IRQs included), no reset and no power transition. An armed timer does
+ * not count: time only runs while the GPU has work.
+ */
+bool sim_is_idle_locked(struct sim_device *dev)
+{
+	sim_mutex_assert_held(&dev->lock);
+	if (dev->resetting || dev->pwr_transition || dev->pending_count)
+		return false;
+	for (uint32_t i = 0; i < dev->cfg.queues; i++)
+		if (dev->q[i].ready_at > dev->now || sim_cp_is_runnable_locked(dev, i))
+			return false;
+	return true;
+}
+
+/*
+ * Not idle, yet nothing can happen without an outside change: every runnable queue is blocked,
+ * no timed event is pending and no unit is still running (or a soft reset is stuck).
+ */
+static bool sim_clock_is_stalled_locked(struct sim_device *dev) SIM_REQUIRES(dev->lock)
+{
+	if (dev->pending_count || sim_clock_busy_until_locked(dev) > dev->now)
+		return false;
+	for (uint32_t i = 0; i < dev->cfg.queues; i++)
+		if (sim_cp_is_runnable_locked(dev, i) && !sim_cp_is_blocked_locked(dev, i))
+			return false;
+	if (dev->pwr_transition &&
+	    !(dev->cores_ready & ~dev->cores_target & sim_clock_cores_in_use(dev)))
+		return false;
+	return true;
+}
+
+/* sim_is_idle - see sim.h. Takes the device lock. */
+bool sim_is_idle(struct sim_device *dev)
+{
+	bool idle;
+
+	sim_mutex_lock(&dev->lock);
+	idle = sim_is_idle_locked(dev);
+	sim_mutex_unlock(&dev->lock);
+	return idle;
+}
+
+/* sim_clock_now - see sim.h. Takes the device lock. */
+uint64_t sim_clock_now(struct sim_device *dev)
+{
+	uint64_t now;
+
+	sim_mutex_lock(&dev->lock);
+	now = dev->now;
+	sim_mutex_unlock(&dev->lock);
+	return now;
+}
+
+/* sim_clock_ns - see sim.h: base ticks * 1e9 / clock_hz, exact (128-bit intermediate). */
+uint64_t sim_clock_ns(struct sim_device *dev)
+{
+	uint64_t ns;
+
+	sim_mutex_lock(&dev->lock);
+	ns = sim_ns_locked(dev);
+	sim_mutex_unlock(&dev->lock);
+	return ns;
+}
+
+/*
+ * sim_clock_step - see sim.h. Takes the device lock for the whole step. The host may have
+ * written memory since the last step, so WAITs re-check once.
+ */
+int sim_clock_step(struct sim_device *dev, uint64_t cycles)
+{
+	int ret = 0;
+
+	sim_mutex_lock(&dev->lock);
+	if (dev->thread_running) {
+		ret = -EBUSY;
+	} else {
+		dev->mem_epoch++;
+		sim_clock_advance_locked(dev, sim_add_sat(dev->now, cycles));
+	}
+	sim_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* sim_clock_run_until_idle - see sim.h. Takes the device lock for the whole run. */
+int sim_clock_run_until_idle(struct sim_device *dev, uint64_t max_cycles, uint64_t *elapsed_out)
+{
+	uint64_t start;
+	int ret;
+
+	sim_mutex_lock(&dev->lock);
+	start = dev->now;
+	if (dev->thread_running) {
+		ret = -EBUSY;
+	} else {
+		dev->mem_epoch++;
+		ret = sim_clock_run_locked(dev, sim_add_sat(dev->now, max_cycles)) ? 0 : -ETIMEDOUT;
+	}
+	if (elapsed_out)
+		*elapsed_out = dev->now - start;
+	sim_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* sim_clock_kick_locked - see sim_internal.h. Cheap when no clock thread runs. */
+void sim_clock_kick_locked(struct sim_device *dev)
+{
+	sim_mutex_assert_held(&dev->lock);
+	if (dev->thread_running)
+		pthread_cond_signal(&dev->wake);
+}
+
+static uint64_t sim_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Wait on dev->wake until signalled or until the monotonic time @deadline_ns (0: no deadline).
+ * Keeps struct sim_mutex's owner bookkeeping right across the wait.
+ */
+static void sim_clock_wait_locked(struct sim_device *dev, uint64_t deadline_ns)
+	SIM_REQUIRES(dev->lock)
+{
+	dev->lock.held = false;
+	if (deadline_ns) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(deadline_ns / 1000000000ull),
+			.tv_nsec = (long)(deadline_ns % 1000000000ull),
+		};
+
+		pthread_cond_timedwait(&dev->wake, &dev->lock.m, &ts);
+	} else {
+		pthread_cond_wait(&dev->wake, &dev->lock.m);
+	}
+	dev->lock.owner = pthread_self();
+	dev->lock.held = true;
+}
+
+/* The clock thread: run whenever there is work; see the file comment. */
+static void *sim_clock_thread(void *arg)
+{
+	struct sim_device *dev = arg;
+	uint64_t wall0 = 0, ns0 = 0, quantum, budget;
+	bool paced = false;
+
+	sim_mutex_lock(&dev->lock);
+	while (!dev->thread_stop) {
+		if (sim_is_idle_locked(dev)) {
+			paced = false; /* idle time is skipped: pace from the next busy period */
+			sim_clock_wait_locked(dev, 0);
+			continue;
+		}
+		quantum = SIM_CLOCK_QUANTUM;
+		if (dev->pacing) {
+			uint64_t ns = sim_ns_locked(dev), wall = sim_mono_ns();
+			uint64_t cycle_ns = dev->clock_div * 1000000000ull / dev->cfg.clock_hz + 1;
+
+			if (!paced || ns < ns0) {
+				paced = true;
+				wall0 = wall;
+				ns0 = ns;
+			}
+			/* Run only the cycles wall time has paid for; else sleep until one is. */
+			if (ns - ns0 + cycle_ns > wall - wall0) {
+				sim_clock_wait_locked(dev, wall0 + (ns - ns0) + cycle_ns);
+				continue;
+			}
+			budget = (uint64_t)((unsigned __int128)(wall - wall0 - (ns - ns0)) *
+					    dev->cfg.clock_hz / (dev->clock_div * 1000000000ull));
+			if (budget && budget < quantum)
+				quantum = budget;
+		} else {
+			paced = false;
+		}
+		if (sim_clock_is_stalled_locked(dev)) {
+			/* Let GPU time follow the wall time spent waiting, at most 1 ms. */
+			uint64_t w0 = sim_mono_ns(), waited, cycles;
+
+			sim_clock_wait_locked(dev, w0 + 1000000ull);
+			if (dev->thread_stop)
+				break;
+			waited = sim_mono_ns() - w0;
+			if (waited > 1000000ull)
+				waited = 1000000ull;
+			cycles = (uint64_t)((unsigned __int128)waited * dev->cfg.clock_hz /
+					    (dev->clock_div * 1000000000ull));
+			dev->mem_epoch++;
+			sim_clock_run_locked(dev, sim_add_sat(dev->now, cycles ? cycles : 1));
+			continue;
+		}
+		sim_clock_run_locked(dev, sim_add_sat(dev->now, quantum));
+		sim_mutex_unlock(&dev->lock);
+		sched_yield();
+		sim_mutex_lock(&dev->lock);
+	}
+	sim_mutex_unlock(&dev->lock);
+	return NULL;
+}
+
+/* sim_start - see sim.h. Takes the device lock. */
+int sim_start(struct sim_device *dev)
+{
+	int ret = 0;
+
+	sim_mutex_lock(&dev->lock);
+	if (dev->thread_running) {
+		ret = -EALREADY;
+		goto out_unlock;
+	}
+	dev->thread_stop = false;
+	ret = -pthread_create(&dev->thread, NULL, sim_clock_thread, dev);
+	if (!ret)
+		dev->thread_running = true;
+out_unlock:
+	sim_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* sim_stop - see sim.h. Takes the device lock; a concurrent second sim_stop returns at once. */
+void sim_stop(struct sim_device *dev)
+{
+	pthread_t thread;
+
+	sim_mutex_lock(&dev->lock);
+	if (!dev->thread_running || dev->thread_stop) {
+		sim_mutex_unlock(&dev->lock);
+		return;
+	}
+	dev->thread_stop = true;
+	thread = dev->thread;
+	pthread_cond_broadcast(&dev->wake);
+	sim_mutex_unlock(&dev->lock);
+	pthread_join(thread, NULL);
+	sim_mutex_lock(&dev->lock);
+	dev->thread_running = false;
+	dev->thread_stop = false;
+	sim_mutex_unlock(&dev->lock);
+}
+
+/* sim_set_pacing - see sim.h. Takes the device lock; takes effect at the next quantum. */
+void sim_set_pacing(struct sim_device *dev, bool enable)
+{
+	sim_mutex_lock(&dev->lock);
+	dev->pacing = enable;
+	sim_clock_kick_locked(dev);
+	sim_mutex_unlock(&dev->lock);
+}
