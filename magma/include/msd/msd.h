@@ -75,7 +75,8 @@ struct msd_perf_count_pool_t {
 #define MSD_CHANNEL_SEND_MAX_SIZE (4096 - sizeof(uint64_t) - sizeof(uint32_t))
 
 enum msd_notification_type {
-	/* Bytes for the client's notification channel (magma_connection_read_notification_channel). */
+	/* Bytes for the client's notification channel (magma_connection_read_notification_channel).
+	 */
 	MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND = 1,
 	/* A context of the connection was killed: the system layer closes the connection with
 	 * MAGMA_STATUS_CONTEXT_KILLED; every later call reports MAGMA_STATUS_CONNECTION_LOST. */
@@ -143,7 +144,8 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *drv, void *pl
  * the handle's size. @client_id identifies the importing client for diagnostics.
  */
 magma_status_t msd_driver_import_buffer(struct msd_driver_t *drv, magma_handle_t handle,
-					msd_client_id_t client_id, struct msd_buffer_t **buffer_out);
+					msd_client_id_t client_id,
+					struct msd_buffer_t **buffer_out);
 
 /* Drops the caller's reference; the driver frees the buffer once no work uses it. */
 void msd_buffer_release(struct msd_buffer_t *buffer);
@@ -191,9 +193,9 @@ void msd_connection_close(struct msd_connection_t *conn);
  * MAGMA_MAP_FLAG_* @flags. All three page-aligned, @length > 0, range inside the buffer and the
  * address space, no overlap with an existing mapping: else MAGMA_STATUS_INVALID_ARGS.
  */
-magma_status_t msd_connection_map_buffer(struct msd_connection_t *conn,
-					 struct msd_buffer_t *buffer, uint64_t gpu_va,
-					 uint64_t offset, uint64_t length, uint64_t flags);
+magma_status_t msd_connection_map_buffer(struct msd_connection_t *conn, struct msd_buffer_t *buffer,
+					 uint64_t gpu_va, uint64_t offset, uint64_t length,
+					 uint64_t flags);
 
 /* Removes the mapping of @buffer at @gpu_va. MAGMA_STATUS_INVALID_ARGS if there is none. */
 magma_status_t msd_connection_unmap_buffer(struct msd_connection_t *conn,
@@ -259,14 +261,16 @@ magma_status_t msd_connection_enable_performance_counters(struct msd_connection_
 magma_status_t msd_connection_create_performance_counter_buffer_pool(
 	struct msd_connection_t *conn, uint64_t pool_id, struct msd_perf_count_pool_t **pool_out);
 /* After this returns no notification for @pool is delivered. */
-magma_status_t msd_connection_release_performance_counter_buffer_pool(
-	struct msd_connection_t *conn, struct msd_perf_count_pool_t *pool);
+magma_status_t
+msd_connection_release_performance_counter_buffer_pool(struct msd_connection_t *conn,
+						       struct msd_perf_count_pool_t *pool);
 magma_status_t msd_connection_add_performance_counter_buffer_offset_to_pool(
 	struct msd_connection_t *conn, struct msd_perf_count_pool_t *pool,
 	struct msd_buffer_t *buffer, uint64_t buffer_id, uint64_t buffer_offset, uint64_t size);
-magma_status_t msd_connection_remove_performance_counter_buffer_from_pool(
-	struct msd_connection_t *conn, struct msd_perf_count_pool_t *pool,
-	struct msd_buffer_t *buffer);
+magma_status_t
+msd_connection_remove_performance_counter_buffer_from_pool(struct msd_connection_t *conn,
+							   struct msd_perf_count_pool_t *pool,
+							   struct msd_buffer_t *buffer);
 magma_status_t msd_connection_dump_performance_counters(struct msd_connection_t *conn,
 							struct msd_perf_count_pool_t *pool,
 							uint32_t trigger_id);
