@@ -12,17 +12,21 @@
  * results are identical, only faster. Nothing depends on wall time unless the background thread
  * runs (sim_start), which drives the same scheduler in bounded quanta, dropping the lock in
  * between so MMIO from other threads interleaves, and optionally paces GPU time to wall time.
+ * A quantum ends soon after the IRQ line rises, and the thread writes the IRQ eventfd only after
+ * dropping the lock, so the driver it wakes can read IRQ_STATUS at once.
  * Deliberately not modelled: clock-domain crossings, queue arbitration beyond the fixed order.
  * Host-stepped calls run on the caller's thread; the clock thread is the only other runner.
  */
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim_internal.h"
 
-#define SIM_CLOCK_QUANTUM 20000ull /* cycles the clock thread runs per lock hold */
-#define SIM_NEVER	  UINT64_MAX
+#define SIM_CLOCK_QUANTUM   20000ull /* cycles the clock thread runs per lock hold */
+#define SIM_CLOCK_IRQ_SLACK 2000ull  /* cycles a quantum goes on at least once the line rose */
+#define SIM_NEVER	    UINT64_MAX
 
 static uint64_t sim_add_sat(uint64_t a, uint64_t b)
 {
@@ -273,14 +277,29 @@ void sim_clock_advance_locked(struct sim_device *dev, uint64_t target)
 	sim_clock_move_locked(dev, target);
 }
 
-/* Advance while not idle, up to @limit. Returns true when the device is idle. */
+/*
+ * Advance while not idle, up to @limit. Returns true when the device is idle. Once an IRQ
+ * eventfd write is owed (clock thread only) the limit shrinks to the end of the units already
+ * running or SIM_CLOCK_IRQ_SLACK cycles on, whichever is later: the quantum ends soon after the
+ * line rose, yet a stream of short jobs still completes several per lock hold.
+ */
 static bool sim_clock_run_locked(struct sim_device *dev, uint64_t limit) SIM_REQUIRES(dev->lock)
 {
+	bool irq_cut = false;
+
 	for (;;) {
 		uint64_t t;
 
 		if (sim_is_idle_locked(dev))
 			return true;
+		if (dev->irq_owed && !irq_cut) {
+			irq_cut = true;
+			t = sim_clock_busy_until_locked(dev);
+			if (t < dev->now + SIM_CLOCK_IRQ_SLACK)
+				t = dev->now + SIM_CLOCK_IRQ_SLACK;
+			if (t < limit)
+				limit = t;
+		}
 		if (dev->now >= limit)
 			return false;
 		if (sim_clock_advance_one_locked(dev, limit))
@@ -434,6 +453,33 @@ static void sim_clock_wait_locked(struct sim_device *dev, uint64_t deadline_ns)
 	dev->lock.held = true;
 }
 
+/*
+ * One quantum of the clock thread, up to @limit, ending early when the IRQ line rises; the
+ * eventfd write of that rise is made after the lock is dropped (sim_irq.c), then the thread
+ * yields. The lock is held again on return.
+ */
+static void sim_clock_thread_run_locked(struct sim_device *dev, uint64_t limit)
+	SIM_REQUIRES(dev->lock)
+{
+	uint64_t one = 1;
+	bool owed;
+	ssize_t n;
+
+	dev->irq_defer = true;
+	sim_clock_run_locked(dev, limit);
+	dev->irq_defer = false;
+	owed = dev->irq_owed;
+	dev->irq_owed = false;
+	sim_mutex_unlock(&dev->lock);
+	if (owed) {
+		/* A full counter (EAGAIN) still leaves the fd readable: nothing is lost. */
+		n = write(dev->irq_fd, &one, sizeof(one));
+		(void)n;
+	}
+	sched_yield();
+	sim_mutex_lock(&dev->lock);
+}
+
 /* The clock thread: run whenever there is work; see the file comment. */
 static void *sim_clock_thread(void *arg)
 {
@@ -483,13 +529,11 @@ static void *sim_clock_thread(void *arg)
 			cycles = (uint64_t)((unsigned __int128)waited * dev->cfg.clock_hz /
 					    (dev->clock_div * 1000000000ull));
 			dev->mem_epoch++;
-			sim_clock_run_locked(dev, sim_add_sat(dev->now, cycles ? cycles : 1));
+			sim_clock_thread_run_locked(dev,
+						    sim_add_sat(dev->now, cycles ? cycles : 1));
 			continue;
 		}
-		sim_clock_run_locked(dev, sim_add_sat(dev->now, quantum));
-		sim_mutex_unlock(&dev->lock);
-		sched_yield();
-		sim_mutex_lock(&dev->lock);
+		sim_clock_thread_run_locked(dev, sim_add_sat(dev->now, quantum));
 	}
 	sim_mutex_unlock(&dev->lock);
 	return NULL;

@@ -235,6 +235,8 @@ struct sim_device {
 	/* interrupt line */
 	bool line;
 	int irq_fd;
+	bool irq_defer; /* clock thread in a quantum: a rise leaves the fd write owed */
+	bool irq_owed;	/* that write, done by the clock thread once it has unlocked */
 	sim_irq_fn irq_fn;
 	void *irq_ctx;
 	uint32_t inject_drop_irq;

@@ -9,20 +9,30 @@
  * callback told about rises and falls. Two injections live here: DROP_IRQ swallows the next
  * rising edges (RAWSTAT still latches, so a polling driver recovers) and DELAY_IRQ turns raised
  * causes into timed events delivered later by sim_clock.c. Runs on whichever thread holds the
- * device lock; the callback runs under it.
+ * device lock; the callback runs under it. The one exception is the eventfd write of a rise
+ * caused by the clock thread: that is made right after the thread drops the lock (sim_clock.c).
  */
 #include <unistd.h>
 
 #include "sim_internal.h"
 
+/*
+ * Signal the host. On the clock thread inside a quantum (dev->irq_defer) the eventfd write is
+ * left owed: the thread ends its quantum at once and writes after dropping the lock, so the
+ * woken IRQ handler does not find the device lock still held. The callback runs now, locked.
+ */
 static void sim_irq_signal_locked(struct sim_device *dev) SIM_REQUIRES(dev->lock)
 {
 	uint64_t one = 1;
 	ssize_t n;
 
-	/* A full counter (EAGAIN) still leaves the fd readable: nothing is lost. */
-	n = write(dev->irq_fd, &one, sizeof(one));
-	(void)n;
+	if (dev->irq_defer) {
+		dev->irq_owed = true;
+	} else {
+		/* A full counter (EAGAIN) still leaves the fd readable: nothing is lost. */
+		n = write(dev->irq_fd, &one, sizeof(one));
+		(void)n;
+	}
 	dev->stats.irqs_delivered++;
 	if (dev->irq_fn)
 		dev->irq_fn(dev->irq_ctx, true);

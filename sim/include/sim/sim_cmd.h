@@ -15,6 +15,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* clang-format off */
 #define SIM_CMD_OPCODE__MASK          0x000000ffu
 #define SIM_CMD_OPCODE__SHIFT         0
@@ -200,5 +204,9 @@ static inline int sim_cmd_payload_len(uint32_t opcode)
 
 /* sim_cmd_name - "COPY" etc., or NULL for an unknown opcode. Pure. */
 const char *sim_cmd_name(uint32_t opcode);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SIM_CMD_H */

@@ -29,6 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* clang-format off */
 #define SIM_ISA_REGS            32
 #define SIM_ISA_STACK_DEPTH     16
@@ -182,5 +186,9 @@ int sim_asm_assemble(const char *src, uint64_t **code_out, uint32_t *count_out, 
  * NUL-terminated string in *@text_out (caller frees). Returns 0 or -ENOMEM. Thread-safe.
  */
 int sim_asm_disassemble(const uint64_t *code, uint32_t count, char **text_out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SIM_ISA_H */

@@ -51,7 +51,7 @@ MAGMA_EXPORT void magma_device_release(magma_device_t device);
 
 /*
  * Lists the paths of available devices (/dev/magma0 ... as made openable by magma-sim-run, or
- * the sockets of MAGMA_DEVICE_DIR). @device_namespace and @device_directory_channel are used
+ * the sockets of $MAGMA_SIM_DEVICE_DIR). @device_namespace and @device_directory_channel are used
  * only on Fuchsia. MAGMA_STATUS_MEMORY_ERROR when *@device_count_inout entries are not enough,
  * MAGMA_STATUS_INVALID_ARGS when @device_path_size cannot hold a path. On success
  * *@device_count_inout is the number of paths written, each NUL-terminated in a slot of

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmagma_internal.h - the objects behind libmagma's opaque handles and the helpers the
+ * libmagma_*.c files share.
+ *
+ * Every magma_device_t, magma_connection_t, magma_buffer_t and magma_semaphore_t is a pointer
+ * (cast to uint64_t) to a struct beginning with a 32-bit magic. A handle is only dereferenced
+ * after libmagma_handle_lookup() has found it in the process-wide registry of live objects and
+ * checked its magic, so 0, garbage, a released object or an object of the wrong kind is refused
+ * (MAGMA_STATUS_INVALID_ARGS, or ignored by void calls) instead of crashing. Performance-counter
+ * pools are plain ids, looked up in their connection.
+ *
+ * Threading: a connection's mutable state (below @lock) is guarded by its mutex, which every
+ * primary-channel send and read takes, so messages never interleave and events are processed
+ * by whichever thread holds it. Buffer and semaphore fields are immutable after creation except
+ * a buffer's cache policy and name, guarded by the buffer's own mutex.
+ */
+#ifndef LIBMAGMA_INTERNAL_H
+#define LIBMAGMA_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lib/magma/magma.h>
+
+#include "wire.h"
+
+/* clang-format off */
+#define LIBMAGMA_DEVICE_MAGIC      0x6d444556u /* "mDEV" */
+#define LIBMAGMA_CONNECTION_MAGIC  0x6d434f4eu /* "mCON" */
+#define LIBMAGMA_BUFFER_MAGIC      0x6d425546u /* "mBUF" */
+#define LIBMAGMA_SEMAPHORE_MAGIC   0x6d53454du /* "mSEM" */
+
+#define LIBMAGMA_PAGE_SIZE         4096ull
+#define LIBMAGMA_NAME_MAX          64
+/* How long device-channel round trips (handshake, query, create_connection) may take. */
+#define LIBMAGMA_DEVICE_TIMEOUT_MS 10000
+/* clang-format on */
+
+/* A device: the device channel. Round trips on it are serialised by @lock. */
+struct libmagma_device {
+	uint32_t magic;
+	int fd;
+	pthread_mutex_t lock;
+};
+
+struct libmagma_buffer;
+struct libmagma_semaphore;
+
+/* A performance-counter pool of a connection: its id and the completion socket (client end). */
+struct libmagma_pool {
+	uint64_t id;
+	int fd;
+	struct libmagma_pool *next;
+};
+
+/*
+ * A connection: the primary channel (stream), the notification channel (seqpacket), id
+ * counters, flow-control accounting and the sticky error. Fields below @lock are guarded by it.
+ */
+struct libmagma_connection {
+	uint32_t magic;
+	int primary_fd;
+	int notify_fd;
+	uint64_t max_messages; /* 0: unlimited */
+	uint64_t max_bytes;    /* 0: unlimited */
+	pthread_mutex_t lock;
+	magma_status_t error; /* guarded by lock; sticky once nonzero */
+	uint64_t inflight_messages;
+	uint64_t inflight_bytes;
+	uint64_t next_buffer_id;
+	uint64_t next_semaphore_id;
+	uint32_t next_context_id;
+	uint64_t next_pool_id;
+	struct libmagma_buffer *buffers; /* objects created through this connection */
+	struct libmagma_semaphore *semaphores;
+	struct libmagma_pool *pools;
+};
+
+/* A buffer: a memfd of @size bytes known to the service as @id. */
+struct libmagma_buffer {
+	uint32_t magic;
+	int fd;
+	uint64_t size;
+	uint64_t id;
+	struct libmagma_connection *conn;
+	struct libmagma_buffer *next; /* in conn->buffers, guarded by conn->lock */
+	pthread_mutex_t lock;
+	magma_cache_policy_t cache_policy; /* guarded by lock */
+	char name[LIBMAGMA_NAME_MAX];	   /* guarded by lock */
+};
+
+/* A semaphore: an eventfd, signaled iff readable. */
+struct libmagma_semaphore {
+	uint32_t magic;
+	int fd;
+	uint64_t id;
+	uint64_t flags; /* MAGMA_IMPORT_SEMAPHORE_ONE_SHOT */
+	struct libmagma_connection *conn;
+	struct libmagma_semaphore *next; /* in conn->semaphores, guarded by conn->lock */
+};
+
+/* ---- libmagma_handle.c: the registry of live objects ---- */
+
+/* libmagma_handle_add - register @obj (whose first field is its magic). 0 or -ENOMEM. */
+int libmagma_handle_add(void *obj);
+/* libmagma_handle_remove - forget @obj; later lookups of it fail. Unknown objects are ignored. */
+void libmagma_handle_remove(void *obj);
+/* libmagma_handle_lookup - @handle as a live object with @magic, or NULL. */
+void *libmagma_handle_lookup(uint64_t handle, uint32_t magic);
+
+/* ---- libmagma_device.c ---- */
+
+/*
+ * libmagma_device_round_trip - send @req (with @fds) on @dev's channel and receive the reply of
+ * type @resp_type into @reply, whose hdr.size must be @resp_size. Takes and drops dev->lock.
+ * MAGMA_STATUS_CONNECTION_LOST when the channel fails, times out or answers out of protocol.
+ */
+magma_status_t libmagma_device_round_trip(struct libmagma_device *dev, const void *req,
+					  size_t req_size, const int *fds, uint32_t fd_count,
+					  uint32_t resp_type, size_t resp_size,
+					  struct wire_msg *reply);
+
+/* ---- libmagma_connection.c ---- */
+
+/*
+ * libmagma_connection_create - a registered connection owning @primary_fd and @notify_fd, with
+ * flow-control limits @max_messages / @max_bytes (0: unlimited). NULL on allocation failure (the
+ * fds are then still the caller's).
+ */
+struct libmagma_connection *libmagma_connection_create(int primary_fd, int notify_fd,
+						       uint64_t max_messages, uint64_t max_bytes);
+
+/* libmagma_connection_get - @handle as a live connection, or NULL. */
+struct libmagma_connection *libmagma_connection_get(magma_connection_t handle);
+
+/*
+ * libmagma_connection_send_locked - send one primary-channel message, first waiting (reading
+ * and processing events) while the flow-control limits are reached; @import_bytes is the buffer
+ * size an import adds to the bytes in flight. Returns the sticky error without sending if one is
+ * set, and sets it when sending fails (EPIPE and other transport errors: CONNECTION_LOST unless
+ * the service already sent its error).
+ */
+magma_status_t libmagma_connection_send_locked(struct libmagma_connection *conn, const void *msg,
+					       size_t size, const int *fds, uint32_t fd_count,
+					       uint64_t import_bytes);
+
+/* libmagma_connection_send - libmagma_connection_send_locked under conn->lock. */
+magma_status_t libmagma_connection_send(struct libmagma_connection *conn, const void *msg,
+					size_t size, const int *fds, uint32_t fd_count,
+					uint64_t import_bytes);
+
+/*
+ * libmagma_connection_call_locked - send @req and wait (processing events) for the reply of
+ * @resp_type, a struct wire_status_resp whose status is returned. Sticky error if any.
+ */
+magma_status_t libmagma_connection_call_locked(struct libmagma_connection *conn, const void *req,
+					       size_t req_size, const int *fds, uint32_t fd_count,
+					       uint32_t resp_type);
+
+/* libmagma_connection_error - the sticky error after a non-blocking drain of pending events. */
+magma_status_t libmagma_connection_error(struct libmagma_connection *conn);
+
+/* ---- libmagma_buffer.c ---- */
+
+/* libmagma_buffer_get - @handle as a live buffer, or NULL. */
+struct libmagma_buffer *libmagma_buffer_get(magma_buffer_t handle);
+/* libmagma_buffer_destroy - close and free a buffer already unlinked from its connection. */
+void libmagma_buffer_destroy(struct libmagma_buffer *buf);
+
+/* ---- libmagma_semaphore.c ---- */
+
+/* libmagma_semaphore_get - @handle as a live semaphore, or NULL. */
+struct libmagma_semaphore *libmagma_semaphore_get(magma_semaphore_t handle);
+/* libmagma_semaphore_destroy - close and free a semaphore already unlinked from its connection. */
+void libmagma_semaphore_destroy(struct libmagma_semaphore *sem);
+
+/* ---- shared small helpers ---- */
+
+/* libmagma_fd_is_valid - whether @handle names an open fd of this process. */
+bool libmagma_fd_is_valid(magma_handle_t handle);
+/* libmagma_close_handle - close @handle when it is a valid fd. */
+void libmagma_close_handle(magma_handle_t handle);
+/* libmagma_wait_readable - poll @fd for input for up to @timeout_ms (-1 forever): 1, 0, -errno. */
+int libmagma_wait_readable(int fd, int timeout_ms);
+
+#endif /* LIBMAGMA_INTERNAL_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * embedded.h - the embedded device: the whole stack (sim GPU, msd-sim, magma_system) on threads
+ * inside the calling process, reached through an ordinary connected socket.
+ *
+ * magma_system_embedded_create builds a simulated GPU (sim_create), the msd-sim driver and device
+ * on it, and a magma_system device serving them; every magma_system_embedded_connect returns a
+ * new device channel (one end of a socketpair whose other end the service serves on a thread),
+ * which the client passes to magma_device_import. Several embedded devices may coexist.
+ *
+ * magma_sim_embedded_open is the convenience the tests and the conformance suite use by default.
+ * It is the single deliberate process-wide object of the service: created lazily on first call,
+ * destroyed at exit (atexit). A child created by fork() does not inherit the service's threads,
+ * so a call from a child creates a fresh device for that process; the parent's copy is never
+ * touched there.
+ */
+#ifndef MAGMA_SYSTEM_EMBEDDED_H
+#define MAGMA_SYSTEM_EMBEDDED_H
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+struct sim_config;
+struct magma_system_embedded;
+
+/*
+ * Creates an embedded device from @cfg (copied; NULL = the sim's defaults). NULL on failure.
+ * The caller owns it (magma_system_embedded_destroy).
+ */
+struct magma_system_embedded *magma_system_embedded_create(const struct sim_config *cfg);
+
+/*
+ * Returns a new connected device-channel fd (close-on-exec; the caller owns it, typically handing
+ * it to magma_device_import), or -errno.
+ */
+int magma_system_embedded_connect(struct magma_system_embedded *emb);
+
+/* The embedded device's struct magma_system_device (for debug queries in tests). */
+struct magma_system_device *magma_system_embedded_device(struct magma_system_embedded *emb);
+
+/*
+ * Shuts every channel and connection down (clients still holding fds see a hang-up), joins every
+ * service thread and frees the service, driver and sim. Does not wait for clients. NULL is a
+ * no-op. Not from a service thread.
+ */
+void magma_system_embedded_destroy(struct magma_system_embedded *emb);
+
+/*
+ * A new device channel to the process-wide embedded device (created on first use with default
+ * configuration, destroyed at exit). Returns the fd (caller owns it) or -errno. Thread-safe.
+ */
+int magma_sim_embedded_open(void);
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* MAGMA_SYSTEM_EMBEDDED_H */

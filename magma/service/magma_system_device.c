@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * magma_system_device.c - a device served over device channels.
+ *
+ * The device owns one MSD driver and device. Every device channel (the socket a client passes to
+ * magma_device_import) gets a thread that answers: the handshake (WIRE_DEVICE_IMPORT, which must
+ * come first and carry WIRE_PROTOCOL_VERSION), queries (MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS and
+ * the service's debug queries are answered here; all others go to msd_device_query, and a
+ * buffer result travels back as an fd) and connection creation (the message brings the new
+ * connection's primary and notification sockets; the service opens an MSD connection and starts
+ * the connection's thread). A malformed message on a device channel closes that channel only.
+ *
+ * Finished threads are joined ("reaped") when new work arrives on the device and at destroy, and
+ * only the joiner closes their sockets. Threading: any thread may call the public functions
+ * except destroy (not from a service thread); the lists are guarded by dev->lock.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "magma_system_internal.h"
+
+/* magma_system_log - one diagnostic line on stderr unless MAGMA_SYSTEM_QUIET is set. */
+void magma_system_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (getenv("MAGMA_SYSTEM_QUIET"))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "magma_system: %s\n", line);
+}
+
+/* The MSD's log lines: errors and warnings, through magma_system_log (so MAGMA_SYSTEM_QUIET). */
+static void device_msd_log(void *ctx, int32_t level, const char *file, int32_t line,
+			   const char *msg)
+{
+	(void)ctx;
+	if (level <= MAGMA_LOG_WARNING)
+		magma_system_log("msd %s:%d: %s", file, line, msg);
+}
+
+static struct magma_system_device *device_of(struct magma_system_device *dev)
+{
+	if (!dev || dev->magic != MAGMA_SYSTEM_DEVICE_MAGIC)
+		return NULL;
+	return dev;
+}
+
+/* Joins finished threads and frees them. Caller holds dev->lock. */
+static void device_reap_locked(struct magma_system_device *dev)
+{
+	struct magma_system_channel **cp = &dev->channels;
+	struct magma_system_connection **pp = &dev->connections;
+
+	while (*cp) {
+		struct magma_system_channel *ch = *cp;
+
+		if (!ch->finished) {
+			cp = &ch->next;
+			continue;
+		}
+		*cp = ch->next;
+		dev->channel_count--;
+		pthread_join(ch->thread, NULL);
+		close(ch->fd);
+		free(ch);
+	}
+	while (*pp) {
+		struct magma_system_connection *conn = *pp;
+
+		if (!conn->finished) {
+			pp = &conn->next;
+			continue;
+		}
+		*pp = conn->next;
+		dev->connection_count--;
+		pthread_join(conn->thread, NULL);
+		magma_system_connection_free(conn);
+	}
+}
+
+/* magma_system_device_connection_finished - called by @conn's thread as its last step. */
+void magma_system_device_connection_finished(struct magma_system_device *dev,
+					     struct magma_system_connection *conn)
+{
+	pthread_mutex_lock(&dev->lock);
+	conn->finished = true;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static int send_reply(int fd, void *msg, uint32_t size, const int *fds, uint32_t fd_count)
+{
+	struct wire_hdr *hdr = msg;
+
+	hdr->size = size;
+	hdr->fd_count = fd_count;
+	return wire_send(fd, msg, size, fds, fd_count);
+}
+
+static int handle_query(struct magma_system_device *dev, int fd, const struct wire_msg *msg)
+{
+	const struct wire_device_query *q = (const void *)msg->hdr;
+	struct wire_device_query_resp r;
+	magma_handle_t handle = (magma_handle_t)-1;
+	int buf_fd, ret;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = WIRE_RESP(81);
+	if (q->id == MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS) {
+		r.result = magma_system_flow_inflight_params();
+	} else if (q->id == MAGMA_SYSTEM_QUERY_CONNECTION_COUNT) {
+		r.result = magma_system_device_connection_count(dev);
+	} else {
+		r.status = msd_device_query(dev->msd, q->id, &handle, &r.result);
+		if (r.status != MAGMA_STATUS_OK)
+			handle = (magma_handle_t)-1;
+	}
+	if (handle == (magma_handle_t)-1)
+		return send_reply(fd, &r, sizeof(r), NULL, 0);
+	buf_fd = (int)handle;
+	r.has_buffer = 1;
+	r.result = 0;
+	ret = send_reply(fd, &r, sizeof(r), &buf_fd, 1);
+	close(buf_fd);
+	return ret;
+}
+
+static magma_status_t create_connection(struct magma_system_device *dev, struct wire_msg *msg)
+{
+	const struct wire_create_connection *m = (const void *)msg->hdr;
+	struct magma_system_connection *conn;
+	struct msd_connection_t *msd;
+	magma_status_t s = MAGMA_STATUS_OK;
+
+	pthread_mutex_lock(&dev->lock);
+	device_reap_locked(dev);
+	if (dev->connection_count >= MAGMA_SYSTEM_MAX_CONNECTIONS)
+		s = MAGMA_STATUS_MEMORY_ERROR;
+	pthread_mutex_unlock(&dev->lock);
+	if (s) {
+		magma_system_log("device has %u connections: refusing another",
+				 MAGMA_SYSTEM_MAX_CONNECTIONS);
+		return s;
+	}
+
+	msd = msd_device_open(dev->msd, m->client_id);
+	if (!msd)
+		return MAGMA_STATUS_MEMORY_ERROR;
+	conn = magma_system_connection_create(dev, msd, m->client_id, msg->fds[0], msg->fds[1]);
+	msg->fds[0] = msg->fds[1] = -1; /* passed on success and failure */
+	if (!conn)
+		return MAGMA_STATUS_MEMORY_ERROR;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->shutting_down) {
+		s = MAGMA_STATUS_CONNECTION_LOST;
+	} else if (magma_system_connection_start(conn)) {
+		s = MAGMA_STATUS_MEMORY_ERROR;
+	} else {
+		conn->next = dev->connections;
+		dev->connections = conn;
+		dev->connection_count++;
+		dev->connections_opened++;
+		conn = NULL;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	magma_system_connection_free(conn); /* NULL unless it failed to start */
+	return s;
+}
+
+/* Serves one device channel until it hangs up or breaks the protocol. */
+static void *channel_thread(void *arg)
+{
+	struct magma_system_channel *ch = arg;
+	struct magma_system_device *dev = ch->dev;
+	bool handshake_done = false;
+
+	for (;;) {
+		struct wire_msg msg;
+		int ret = wire_recv(ch->fd, &msg);
+
+		if (ret)
+			break;
+		if (magma_system_validate_device_msg(&msg) ||
+		    (!handshake_done && msg.hdr->type != WIRE_DEVICE_IMPORT)) {
+			magma_system_log("closing device channel: bad %s message",
+					 wire_type_name(msg.hdr->type));
+			wire_msg_free(&msg);
+			break;
+		}
+		if (msg.hdr->type == WIRE_DEVICE_IMPORT) {
+			const struct wire_device_import *m = (const void *)msg.hdr;
+			struct wire_device_import_resp r;
+
+			memset(&r, 0, sizeof(r));
+			r.hdr.type = WIRE_RESP(46);
+			r.protocol_version = WIRE_PROTOCOL_VERSION;
+			r.status = m->protocol_version == WIRE_PROTOCOL_VERSION
+					   ? MAGMA_STATUS_OK
+					   : MAGMA_STATUS_INVALID_ARGS;
+			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
+			handshake_done = r.status == MAGMA_STATUS_OK;
+			if (!handshake_done)
+				ret = -EPROTO;
+		} else if (msg.hdr->type == WIRE_DEVICE_QUERY) {
+			ret = handle_query(dev, ch->fd, &msg);
+		} else {
+			struct wire_create_connection_resp r;
+
+			memset(&r, 0, sizeof(r));
+			r.hdr.type = WIRE_RESP(50);
+			r.status = create_connection(dev, &msg);
+			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
+		}
+		wire_msg_free(&msg);
+		if (ret)
+			break;
+	}
+	shutdown(ch->fd, SHUT_RDWR);
+	pthread_mutex_lock(&dev->lock);
+	ch->finished = true;
+	pthread_mutex_unlock(&dev->lock);
+	return NULL;
+}
+
+/* magma_system_device_create - see magma_system.h. */
+struct magma_system_device *magma_system_device_create(void *platform_device)
+{
+	struct magma_system_device *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return NULL;
+	dev->magic = MAGMA_SYSTEM_DEVICE_MAGIC;
+	dev->drv = msd_driver_create();
+	if (!dev->drv)
+		goto err_free;
+	msd_driver_set_log_callback(dev->drv, device_msd_log, NULL);
+	dev->msd = msd_driver_create_device(dev->drv, platform_device);
+	if (!dev->msd)
+		goto err_driver;
+	pthread_mutex_init(&dev->lock, NULL);
+	return dev;
+
+err_driver:
+	msd_driver_destroy(dev->drv);
+err_free:
+	free(dev);
+	return NULL;
+}
+
+/* magma_system_device_serve - see magma_system.h. */
+int magma_system_device_serve(struct magma_system_device *dev, int fd)
+{
+	struct magma_system_channel *ch;
+	int ret;
+
+	dev = device_of(dev);
+	if (!dev || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ch->dev = dev;
+	ch->fd = fd;
+	pthread_mutex_lock(&dev->lock);
+	device_reap_locked(dev);
+	if (dev->shutting_down) {
+		ret = -ESHUTDOWN;
+	} else if (dev->channel_count >= MAGMA_SYSTEM_MAX_CHANNELS) {
+		ret = -EMFILE;
+	} else {
+		ret = -pthread_create(&ch->thread, NULL, channel_thread, ch);
+		if (!ret) {
+			ch->next = dev->channels;
+			dev->channels = ch;
+			dev->channel_count++;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (ret) {
+		close(fd);
+		free(ch);
+	}
+	return ret;
+}
+
+/* magma_system_device_connection_count - see magma_system.h. */
+uint32_t magma_system_device_connection_count(struct magma_system_device *dev)
+{
+	uint32_t n = 0;
+
+	dev = device_of(dev);
+	if (!dev)
+		return 0;
+	pthread_mutex_lock(&dev->lock);
+	for (struct magma_system_connection *c = dev->connections; c; c = c->next)
+		n += !c->finished;
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}
+
+/* magma_system_device_destroy - see magma_system.h. */
+void magma_system_device_destroy(struct magma_system_device *dev)
+{
+	dev = device_of(dev);
+	if (!dev)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	dev->shutting_down = true;
+	for (struct magma_system_channel *ch = dev->channels; ch; ch = ch->next) {
+		if (!ch->finished)
+			shutdown(ch->fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	/* Channel threads first: after they end no connection can be added. */
+	for (;;) {
+		struct magma_system_channel *ch;
+
+		pthread_mutex_lock(&dev->lock);
+		ch = dev->channels;
+		if (ch) {
+			dev->channels = ch->next;
+			dev->channel_count--;
+		}
+		pthread_mutex_unlock(&dev->lock);
+		if (!ch)
+			break;
+		pthread_join(ch->thread, NULL);
+		close(ch->fd);
+		free(ch);
+	}
+	pthread_mutex_lock(&dev->lock);
+	for (struct magma_system_connection *c = dev->connections; c; c = c->next) {
+		if (!c->finished)
+			magma_system_connection_shutdown(c);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	for (;;) {
+		struct magma_system_connection *conn;
+
+		pthread_mutex_lock(&dev->lock);
+		conn = dev->connections;
+		if (conn) {
+			dev->connections = conn->next;
+			dev->connection_count--;
+		}
+		pthread_mutex_unlock(&dev->lock);
+		if (!conn)
+			break;
+		pthread_join(conn->thread, NULL);
+		magma_system_connection_free(conn);
+	}
+	msd_device_destroy(dev->msd);
+	msd_driver_destroy(dev->drv);
+	pthread_mutex_destroy(&dev->lock);
+	dev->magic = 0;
+	free(dev);
+}

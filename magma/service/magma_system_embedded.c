@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * magma_system_embedded.c - the embedded device: sim + msd-sim + magma_system in this process.
+ *
+ * The service end of each device channel is served by magma_system_device_serve; nothing else
+ * distinguishes an embedded device from one served by magma-simd, so clients cannot tell. The
+ * one process-wide object (magma_sim_embedded_open) is guarded by a mutex and belongs to the
+ * process that created it: the atexit handler destroys it only in that process, and a forked
+ * child, which inherits the memory but not the threads, gets a device of its own instead
+ * (the inherited copy is abandoned, never destroyed, because its threads do not exist there).
+ * Threading: create/destroy from any thread but not concurrently on one object; connect from
+ * any thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "magma_system/embedded.h"
+#include "magma_system_internal.h"
+#include "sim/sim.h"
+
+#define MAGMA_SYSTEM_EMBEDDED_MAGIC 0x6d73656du /* "msem" */
+
+struct magma_system_embedded {
+	uint32_t magic;
+	struct sim_device *sim;
+	struct magma_system_device *dev;
+};
+
+/* magma_system_embedded_create - see embedded.h. */
+struct magma_system_embedded *magma_system_embedded_create(const struct sim_config *cfg)
+{
+	struct magma_system_embedded *emb = calloc(1, sizeof(*emb));
+
+	if (!emb)
+		return NULL;
+	emb->magic = MAGMA_SYSTEM_EMBEDDED_MAGIC;
+	emb->sim = sim_create(cfg);
+	if (!emb->sim)
+		goto err_free;
+	emb->dev = magma_system_device_create(emb->sim);
+	if (!emb->dev)
+		goto err_sim;
+	return emb;
+
+err_sim:
+	sim_destroy(emb->sim);
+err_free:
+	free(emb);
+	return NULL;
+}
+
+/* magma_system_embedded_connect - see embedded.h. */
+int magma_system_embedded_connect(struct magma_system_embedded *emb)
+{
+	int sv[2], ret;
+
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return -EINVAL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	ret = magma_system_device_serve(emb->dev, sv[1]); /* takes sv[1] */
+	if (ret) {
+		close(sv[0]);
+		return ret;
+	}
+	return sv[0];
+}
+
+/* magma_system_embedded_device - see embedded.h. */
+struct magma_system_device *magma_system_embedded_device(struct magma_system_embedded *emb)
+{
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return NULL;
+	return emb->dev;
+}
+
+/* magma_system_embedded_destroy - see embedded.h. */
+void magma_system_embedded_destroy(struct magma_system_embedded *emb)
+{
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return;
+	magma_system_device_destroy(emb->dev);
+	sim_destroy(emb->sim);
+	emb->magic = 0;
+	free(emb);
+}
+
+/* The process-wide embedded device (see the file comment). */
+static pthread_mutex_t embedded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct magma_system_embedded *embedded_default; /* guarded by embedded_lock */
+static pid_t embedded_owner;			       /* guarded by embedded_lock */
+static int embedded_atexit_registered;		       /* guarded by embedded_lock */
+/* The parent's device after a fork: kept reachable, never used or freed in this process. */
+static struct magma_system_embedded *embedded_inherited; /* guarded by embedded_lock */
+
+static void embedded_at_exit(void)
+{
+	pthread_mutex_lock(&embedded_lock);
+	if (embedded_default && embedded_owner == getpid())
+		magma_system_embedded_destroy(embedded_default);
+	embedded_default = NULL;
+	pthread_mutex_unlock(&embedded_lock);
+}
+
+/* magma_sim_embedded_open - see embedded.h. */
+int magma_sim_embedded_open(void)
+{
+	int ret;
+
+	pthread_mutex_lock(&embedded_lock);
+	if (embedded_default && embedded_owner != getpid()) {
+		/* Inherited through fork: its threads are not here. */
+		embedded_inherited = embedded_default;
+		embedded_default = NULL;
+	}
+	if (!embedded_default) {
+		embedded_default = magma_system_embedded_create(NULL);
+		embedded_owner = getpid();
+		if (embedded_default && !embedded_atexit_registered)
+			embedded_atexit_registered = atexit(embedded_at_exit) == 0;
+	}
+	ret = embedded_default ? magma_system_embedded_connect(embedded_default) : -ENOMEM;
+	pthread_mutex_unlock(&embedded_lock);
+	return ret;
+}

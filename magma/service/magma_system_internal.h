@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * magma_system_internal.h - private structures of magma_system, the gpu-agnostic service layer.
+ *
+ * A struct magma_system_device owns one MSD driver + device and serves any number of device
+ * channels (one thread each: handshake, queries, connection creation). Every connection has its
+ * own thread that receives requests on the primary channel, validates them against the
+ * connection's handle tables (magma_system_validate.c) and dispatches them to msd.h
+ * (magma_system_connection.c). The MSD's notification callback runs on a driver thread and only
+ * touches the connection's notify state, under its own lock (magma_system_notify.c). Flow
+ * control counts processed messages and imported bytes (magma_system_flow.c).
+ *
+ * Threads never close sockets they might race on: a worker thread only shutdown()s its sockets
+ * and marks itself finished; the fds are closed by whoever joins it (a reaper on the device's
+ * lists, or magma_system_device_destroy), so a descriptor number is never reused under another
+ * thread's feet.
+ */
+#ifndef MAGMA_SYSTEM_INTERNAL_H
+#define MAGMA_SYSTEM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lib/magma/magma_common_defs.h>
+#include <msd/msd.h>
+
+#include "magma_system/magma_system.h"
+#include "wire.h"
+
+/* clang-format off */
+#define MAGMA_SYSTEM_DEVICE_MAGIC      0x6d736476u /* "msdv" */
+#define MAGMA_SYSTEM_CONNECTION_MAGIC  0x6d73636eu /* "mscn" */
+
+/* Per-device limits: past them a new connection gets MEMORY_ERROR, a new channel is closed. */
+#define MAGMA_SYSTEM_MAX_CONNECTIONS   256u
+#define MAGMA_SYSTEM_MAX_CHANNELS      1024u
+/* Per-connection limits: a client that exceeds one gets MAGMA_STATUS_MEMORY_ERROR. */
+#define MAGMA_SYSTEM_MAX_BUFFERS       16384u
+#define MAGMA_SYSTEM_MAX_SEMAPHORES    16384u
+#define MAGMA_SYSTEM_MAX_CONTEXTS      256u
+#define MAGMA_SYSTEM_MAX_POOLS         64u
+#define MAGMA_SYSTEM_MAX_MAPPINGS      65536u
+/* Execution limits (per submission). */
+#define MAGMA_SYSTEM_MAX_RESOURCES     4096u
+#define MAGMA_SYSTEM_MAX_CMD_BUFFERS   256u
+#define MAGMA_SYSTEM_MAX_EXEC_SEMAPHORES 256u
+#define MAGMA_SYSTEM_MAX_PERF_COUNTERS 4096u
+/* Notification packets queued while the client does not drain its notification channel. */
+#define MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS 1024u
+/* Flow control. */
+#define MAGMA_SYSTEM_MAX_INFLIGHT_MESSAGES 1000u
+#define MAGMA_SYSTEM_MAX_INFLIGHT_MB   1024u
+#define MAGMA_SYSTEM_CONSUMED_BATCH    64u
+#define MAGMA_SYSTEM_PAGE_SIZE         4096u
+/* clang-format on */
+
+/* ---- Handle tables (magma_system_handles.c) ---- */
+
+struct magma_system_mapping {
+	uint64_t hw_va;
+	uint64_t length;
+	uint64_t buffer_id;
+};
+
+struct magma_system_buffer {
+	uint64_t id;
+	uint64_t size;
+	struct msd_buffer_t *msd;
+	uint32_t mapping_count; /* mappings of this buffer in the connection */
+	bool mapped_ever;	/* msd_connection_release_buffer needed at release */
+};
+
+struct magma_system_semaphore {
+	uint64_t id;
+	struct msd_semaphore_t *msd;
+};
+
+struct magma_system_context {
+	uint64_t id;
+	struct msd_context_t *msd;
+};
+
+struct magma_system_pool {
+	uint64_t id;
+	struct msd_perf_count_pool_t *msd;
+};
+
+/*
+ * A table of objects sorted by id (binary search; insertion memmoves). Each element begins with
+ * its uint64_t id. Bounded by @limit. Connection thread only.
+ */
+struct magma_system_table {
+	void *items;
+	uint32_t count;
+	uint32_t capacity;
+	uint32_t limit;
+	uint32_t item_size;
+};
+
+struct magma_system_handles {
+	struct magma_system_table buffers;    /* struct magma_system_buffer */
+	struct magma_system_table semaphores; /* struct magma_system_semaphore */
+	struct magma_system_table contexts;   /* struct magma_system_context */
+	struct magma_system_table pools;      /* struct magma_system_pool */
+	/* Every mapping of the connection, sorted by hw_va, for overlap checks. */
+	struct magma_system_mapping *mappings;
+	uint32_t mapping_count;
+	uint32_t mapping_capacity;
+};
+
+void magma_system_table_init(struct magma_system_table *t, uint32_t item_size, uint32_t limit);
+void magma_system_table_fini(struct magma_system_table *t);
+void *magma_system_table_find(const struct magma_system_table *t, uint64_t id);
+magma_status_t magma_system_table_insert(struct magma_system_table *t, const void *item);
+bool magma_system_table_remove(struct magma_system_table *t, uint64_t id, void *item_out);
+void *magma_system_table_at(const struct magma_system_table *t, uint32_t index);
+
+void magma_system_handles_init(struct magma_system_handles *h);
+void magma_system_handles_fini(struct magma_system_handles *h);
+bool magma_system_handles_mapping_overlaps(const struct magma_system_handles *h, uint64_t hw_va,
+					   uint64_t length);
+const struct magma_system_mapping *
+magma_system_handles_find_mapping(const struct magma_system_handles *h, uint64_t hw_va);
+magma_status_t magma_system_handles_add_mapping(struct magma_system_handles *h,
+						const struct magma_system_mapping *m);
+void magma_system_handles_remove_mapping(struct magma_system_handles *h, uint64_t hw_va);
+uint32_t magma_system_handles_remove_buffer_mappings(struct magma_system_handles *h,
+						     uint64_t buffer_id);
+
+/* ---- Notifications (magma_system_notify.c) ---- */
+
+struct magma_system_notify_packet {
+	struct magma_system_notify_packet *next;
+	int is_perf; /* 0: notification channel; 1: pool socket of @pool_id */
+	uint64_t pool_id;
+	uint32_t size;
+	uint8_t data[];
+};
+
+struct magma_system_pool_sock {
+	uint64_t pool_id;
+	int fd;
+};
+
+/* State shared between the connection thread and the MSD's notification thread. */
+struct magma_system_notify {
+	pthread_mutex_t lock;
+	int notif_fd; /* the notification channel (not owned here) */
+	int wake_fd;  /* eventfd that wakes the connection thread (owned) */
+	/* Fields below guarded by lock. */
+	struct magma_system_notify_packet *head;
+	struct magma_system_notify_packet *tail;
+	uint32_t queued;
+	magma_status_t pending_error; /* set from the driver thread, acted on by the conn thread */
+	struct magma_system_pool_sock pools[MAGMA_SYSTEM_MAX_POOLS];
+	uint32_t pool_count;
+	uint64_t sent; /* packets delivered (for tests) */
+};
+
+int magma_system_notify_init(struct magma_system_notify *n, int notif_fd);
+void magma_system_notify_fini(struct magma_system_notify *n);
+void magma_system_notify_callback(void *token, struct msd_notification_t *notification);
+int magma_system_notify_queue_fd(struct magma_system_notify *n);
+magma_status_t magma_system_notify_drain(struct magma_system_notify *n);
+magma_status_t magma_system_notify_take_error(struct magma_system_notify *n);
+magma_status_t magma_system_notify_add_pool(struct magma_system_notify *n, uint64_t pool_id,
+					    int fd);
+void magma_system_notify_remove_pool(struct magma_system_notify *n, uint64_t pool_id);
+
+/* ---- Flow control (magma_system_flow.c) ---- */
+
+struct magma_system_flow {
+	uint64_t pending_messages; /* processed, not yet reported */
+	uint64_t pending_bytes;
+	uint64_t total_messages; /* processed over the connection's life */
+	uint64_t events_sent;
+};
+
+uint64_t magma_system_flow_inflight_params(void);
+void magma_system_flow_note(struct magma_system_flow *f, const struct wire_msg *msg);
+bool magma_system_flow_should_send(const struct magma_system_flow *f, bool input_idle);
+int magma_system_flow_try_send(struct magma_system_flow *f, int sock);
+
+/* ---- Connection (magma_system_connection.c) ---- */
+
+struct magma_system_connection {
+	uint32_t magic;
+	struct magma_system_device *dev;
+	struct msd_connection_t *msd;
+	uint64_t client_id;
+	int primary_fd; /* closed by the reaper after join */
+	int notif_fd;	/* closed by the reaper after join */
+	pthread_t thread;
+	bool perf_access;
+	struct magma_system_handles handles;
+	struct magma_system_notify notify;
+	struct magma_system_flow flow;
+	/* Fields below guarded by dev->lock. */
+	bool finished;
+	struct magma_system_connection *next;
+};
+
+struct magma_system_connection *magma_system_connection_create(struct magma_system_device *dev,
+							       struct msd_connection_t *msd,
+							       uint64_t client_id, int primary_fd,
+							       int notif_fd);
+int magma_system_connection_start(struct magma_system_connection *conn);
+void magma_system_connection_shutdown(struct magma_system_connection *conn);
+void magma_system_connection_free(struct magma_system_connection *conn);
+
+/* ---- Validation (magma_system_validate.c) ---- */
+
+magma_status_t magma_system_validate(const struct magma_system_connection *conn,
+				     const struct wire_msg *msg);
+magma_status_t magma_system_validate_device_msg(const struct wire_msg *msg);
+bool magma_system_fd_is_memfd(int fd, uint64_t *size_out);
+bool magma_system_fd_is_eventfd(int fd);
+bool magma_system_fd_is_socket(int fd, int type);
+
+/* ---- Device (magma_system_device.c) ---- */
+
+struct magma_system_channel {
+	struct magma_system_device *dev;
+	int fd; /* closed by the reaper after join */
+	pthread_t thread;
+	bool finished; /* guarded by dev->lock */
+	struct magma_system_channel *next;
+};
+
+struct magma_system_device {
+	uint32_t magic;
+	struct msd_driver_t *drv;
+	struct msd_device_t *msd;
+	pthread_mutex_t lock;
+	/* Fields below guarded by lock. */
+	bool shutting_down;
+	struct magma_system_channel *channels;
+	uint32_t channel_count; /* in the list, finished or not */
+	struct magma_system_connection *connections;
+	uint32_t connection_count; /* in the list, finished or not */
+	uint64_t connections_opened;
+};
+
+void magma_system_device_connection_finished(struct magma_system_device *dev,
+					     struct magma_system_connection *conn);
+
+/* Logging: one line to stderr, prefixed "magma_system: ". */
+void magma_system_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* MAGMA_SYSTEM_INTERNAL_H */

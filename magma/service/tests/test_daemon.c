@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_daemon.c - magma-simd as a separate process: two client processes served at once, a
+ * client killed mid-connection leaving no connection behind (seen through the service's
+ * MAGMA_SYSTEM_QUERY_CONNECTION_COUNT debug query), a second device, and a clean SIGTERM
+ * shutdown that removes the sockets. Every wait is bounded.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim_test.h"
+#include "test_client.h"
+
+static char g_dir[64];
+static pid_t g_daemon = -1;
+
+static void sleep_ms(int ms)
+{
+	usleep((useconds_t)ms * 1000);
+}
+
+static int connect_device(int index)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/magma%d", g_dir, index);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (tc_handshake(fd, WIRE_PROTOCOL_VERSION) != MAGMA_STATUS_OK) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint64_t connection_count(int fd)
+{
+	uint64_t v = ~0ull;
+	int buf_fd;
+
+	if (tc_query(fd, MAGMA_SYSTEM_QUERY_CONNECTION_COUNT, &v, &buf_fd) != MAGMA_STATUS_OK)
+		return ~0ull;
+	return v;
+}
+
+/* Polls until the daemon reports @want connections (2 s at most). */
+static uint64_t wait_count(int fd, uint64_t want)
+{
+	uint64_t v = connection_count(fd);
+
+	for (int i = 0; i < 400 && v != want; i++) {
+		sleep_ms(5);
+		v = connection_count(fd);
+	}
+	return v;
+}
+
+/* A client process: connection with objects, tells @ready_fd, then waits on @go_fd (or forever). */
+static void client_process(int ready_fd, int go_fd)
+{
+	struct wire_map_buffer m = {
+		.hw_va = 0x100000, .buffer_id = 1, .length = 0x4000, .flags = MAGMA_MAP_FLAG_READ};
+	struct tc_conn c;
+	int fd = connect_device(0);
+	char b;
+
+	if (fd < 0 || tc_create_connection(fd, &c) != MAGMA_STATUS_OK)
+		_exit(10);
+	if (tc_create_context(&c, 1) || tc_import_buffer(&c, 1, 0x4000) ||
+	    tc_import_semaphore(&c, 1) ||
+	    tc_send(c.primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0))
+		_exit(11);
+	if (tc_flush(&c) != MAGMA_STATUS_OK)
+		_exit(12);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(13);
+	if (go_fd < 0) {
+		for (;;)
+			pause();
+	}
+	if (read(go_fd, &b, 1) != 1)
+		_exit(14);
+	if (tc_flush(&c) != MAGMA_STATUS_OK)
+		_exit(15);
+	_exit(0);
+}
+
+static int wait_byte(int fd)
+{
+	struct timeval tv = {.tv_sec = 10};
+	fd_set set;
+	char b;
+
+	FD_ZERO(&set);
+	FD_SET(fd, &set);
+	if (select(fd + 1, &set, NULL, NULL, &tv) != 1)
+		return -1;
+	return read(fd, &b, 1) == 1 ? 0 : -1;
+}
+
+static void test_two_clients_at_once(void)
+{
+	int ready[2], go[2], fd = connect_device(0), status;
+	pid_t kids[2];
+
+	REQUIRE(fd >= 0);
+	REQUIRE(pipe(ready) == 0 && pipe(go) == 0);
+	for (int i = 0; i < 2; i++) {
+		kids[i] = fork();
+		REQUIRE(kids[i] >= 0);
+		if (kids[i] == 0)
+			client_process(ready[1], go[0]);
+	}
+	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(connection_count(fd), 2);
+	CHECK_EQ(write(go[1], "gg", 2), 2);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(waitpid(kids[i], &status, 0), kids[i]);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	CHECK_EQ(wait_count(fd, 0), 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	close(fd);
+}
+
+static void test_killed_client_leaves_nothing(void)
+{
+	int ready[2], fd = connect_device(0), status;
+	pid_t kid;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(pipe(ready) == 0);
+	kid = fork();
+	REQUIRE(kid >= 0);
+	if (kid == 0)
+		client_process(ready[1], -1);
+	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(connection_count(fd), 1);
+	kill(kid, SIGKILL);
+	CHECK_EQ(waitpid(kid, &status, 0), kid);
+	CHECK_EQ(wait_count(fd, 0), 0);
+	/* The device still serves new clients. */
+	{
+		struct tc_conn c;
+
+		CHECK_EQ(tc_create_connection(fd, &c), MAGMA_STATUS_OK);
+		CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+		tc_close(&c);
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(fd);
+}
+
+static void test_second_device(void)
+{
+	int fd = connect_device(1), buf_fd;
+	uint64_t v = 0;
+
+	REQUIRE(fd >= 0);
+	CHECK_EQ(tc_query(fd, MAGMA_QUERY_VENDOR_ID, &v, &buf_fd), MAGMA_STATUS_OK);
+	CHECK_EQ(v, 0x5349);
+	close(fd);
+}
+
+static void test_sigterm_cleans_up(void)
+{
+	char path[300];
+	struct stat st;
+	int status = -1, fd = connect_device(0);
+
+	REQUIRE(fd >= 0); /* a client still attached must not hold the daemon up */
+	kill(g_daemon, SIGTERM);
+	for (int i = 0; i < 1000 && waitpid(g_daemon, &status, WNOHANG) != g_daemon; i++)
+		sleep_ms(10);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	g_daemon = -1;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/magma%d", g_dir, i);
+		CHECK(stat(path, &st) != 0);
+	}
+	CHECK_EQ(tc_handshake(fd, WIRE_PROTOCOL_VERSION), MAGMA_STATUS_CONNECTION_LOST);
+	close(fd);
+}
+
+int main(void)
+{
+	char path[300];
+	struct stat st;
+	int up = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(g_dir, sizeof(g_dir), "/tmp/magma-simd-test-XXXXXX");
+	if (!mkdtemp(g_dir))
+		return 1;
+	g_daemon = fork();
+	if (g_daemon == 0) {
+		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+		execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", g_dir, "--devices", "2",
+		      "--foreground", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "%s/magma1", g_dir);
+	for (int i = 0; i < 1000 && !up; i++) {
+		up = stat(path, &st) == 0;
+		if (!up)
+			sleep_ms(10);
+	}
+	if (up) {
+		SIM_TEST_RUN(test_two_clients_at_once);
+		SIM_TEST_RUN(test_killed_client_leaves_nothing);
+		SIM_TEST_RUN(test_second_device);
+		SIM_TEST_RUN(test_sigterm_cleans_up);
+	} else {
+		fprintf(stderr, "magma-simd did not come up\n");
+		sim_test_failed++;
+	}
+	if (g_daemon > 0) {
+		kill(g_daemon, SIGKILL);
+		waitpid(g_daemon, NULL, 0);
+	}
+	rmdir(g_dir);
+	return SIM_TEST_DONE();
+}

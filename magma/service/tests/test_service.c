@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_service.c - the service's behaviour beyond validation, against the fake MSD: handle
+ * tables, flow control under a flood, notification forwarding (channel, context killed, perf
+ * completions, an undrained channel), teardown order, shutdown with clients still attached, and
+ * the per-device connection limit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fake_msd.h"
+#include "magma_system_internal.h"
+#include "sim_test.h"
+#include "test_client.h"
+
+static struct magma_system_device *g_dev;
+
+static int ioctl_pending_bytes(int fd, int *n)
+{
+	return ioctl(fd, FIONREAD, n);
+}
+static int g_devfd = -1;
+
+static void test_handle_tables(void)
+{
+	struct magma_system_table t;
+	struct magma_system_handles h;
+	struct magma_system_buffer b = {0}, out;
+	struct magma_system_mapping m = {.hw_va = 0x10000, .length = 0x2000, .buffer_id = 5};
+
+	magma_system_table_init(&t, sizeof(b), 3);
+	for (uint64_t id = 3; id >= 1; id--) {
+		b.id = id * 10;
+		CHECK_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_OK);
+	}
+	b.id = 20;
+	CHECK_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_INVALID_ARGS); /* duplicate */
+	b.id = 40;
+	CHECK_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_MEMORY_ERROR); /* limit */
+	CHECK_EQ(((struct magma_system_buffer *)magma_system_table_at(&t, 0))->id, 10);
+	CHECK_EQ(((struct magma_system_buffer *)magma_system_table_at(&t, 2))->id, 30);
+	CHECK(magma_system_table_find(&t, 20) != NULL);
+	CHECK(magma_system_table_find(&t, 25) == NULL);
+	CHECK(magma_system_table_remove(&t, 20, &out));
+	CHECK_EQ(out.id, 20);
+	CHECK(!magma_system_table_remove(&t, 20, NULL)); /* double release */
+	CHECK(!magma_system_table_remove(&t, 99, NULL)); /* unknown */
+	CHECK_EQ(t.count, 2);
+	magma_system_table_fini(&t);
+
+	magma_system_handles_init(&h);
+	CHECK_EQ(magma_system_handles_add_mapping(&h, &m), MAGMA_STATUS_OK);
+	CHECK(magma_system_handles_mapping_overlaps(&h, 0x11000, 0x1000));
+	CHECK(magma_system_handles_mapping_overlaps(&h, 0xf000, 0x2000));
+	CHECK(!magma_system_handles_mapping_overlaps(&h, 0xf000, 0x1000));
+	CHECK(!magma_system_handles_mapping_overlaps(&h, 0x12000, 0x1000));
+	CHECK(magma_system_handles_find_mapping(&h, 0x10000) != NULL);
+	CHECK(magma_system_handles_find_mapping(&h, 0x11000) == NULL);
+	m.hw_va = 0x20000;
+	CHECK_EQ(magma_system_handles_add_mapping(&h, &m), MAGMA_STATUS_OK);
+	m.hw_va = 0x30000;
+	m.buffer_id = 6;
+	CHECK_EQ(magma_system_handles_add_mapping(&h, &m), MAGMA_STATUS_OK);
+	CHECK_EQ(magma_system_handles_remove_buffer_mappings(&h, 5), 2);
+	CHECK_EQ(h.mapping_count, 1);
+	magma_system_handles_remove_mapping(&h, 0x30000);
+	CHECK_EQ(h.mapping_count, 0);
+	magma_system_handles_fini(&h);
+}
+
+struct flood {
+	struct tc_conn *c;
+	int count;
+	int sent;
+};
+
+static void *flood_thread(void *arg)
+{
+	struct flood *f = arg;
+
+	for (f->sent = 0; f->sent < f->count; f->sent += 2) {
+		struct wire_release_context r = {.context_id = 1};
+
+		if (tc_create_context(f->c, 1))
+			break;
+		if (tc_send(f->c->primary, &r, sizeof(r), WIRE_RELEASE_CONTEXT, NULL, 0))
+			break;
+	}
+	return NULL;
+}
+
+static void test_flow_control(void)
+{
+	struct flood f = {.count = 10000};
+	struct tc_conn c;
+	pthread_t th;
+	int queued = 0;
+	uint64_t base;
+
+	REQUIRE(tc_create_connection(g_devfd, &c) == MAGMA_STATUS_OK);
+	f.c = &c;
+	/* The client sends 10,000 messages without reading anything. */
+	REQUIRE(pthread_create(&th, NULL, flood_thread, &f) == 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(f.sent, 10000);
+	/* Events coalesced while the client did not read: its queue stayed small. */
+	CHECK(ioctl_pending_bytes(c.primary, &queued) == 0);
+	CHECK(queued < 64 * 1024);
+	/* The service processed every message and said so. */
+	CHECK_EQ(tc_wait_consumed(&c, 10000), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK_EQ(c.consumed_messages >= 10000, 1);
+	/*
+	 * Imported bytes are reported too. The baseline is taken before sending: the event for
+	 * the import may arrive before or after the flush reply, depending on when the service's
+	 * input ran dry.
+	 */
+	c.consumed_bytes = 0;
+	base = c.consumed_messages;
+	CHECK_EQ(tc_import_buffer(&c, 1, 0x20000), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_wait_consumed(&c, base + 2), MAGMA_STATUS_OK);
+	CHECK_EQ(c.consumed_bytes, 0x20000);
+	tc_close(&c);
+}
+
+static void send_channel(int index, const char *text, uint32_t size)
+{
+	static struct msd_notification_t n;
+
+	memset(&n, 0, sizeof(n));
+	n.type = MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND;
+	n.u.channel_send.size = size;
+	memcpy(n.u.channel_send.data, text, strlen(text));
+	fake_msd_notify(index, &n);
+}
+
+static void test_notifications(void)
+{
+	struct msd_notification_t n;
+	struct wire_perf_completion pc;
+	struct wire_perf_pool pool = {.pool_id = 3};
+	struct wire_enable_perf_access acc;
+	struct tc_conn c;
+	char buf[8192];
+	int sv[2], tok[2], idx;
+
+	REQUIRE(tc_create_connection(g_devfd, &c) == MAGMA_STATUS_OK);
+	idx = fake_msd_last_connection();
+	send_channel(idx, "hello", 5);
+	CHECK_EQ(recv(c.notif, buf, sizeof(buf), MSG_DONTWAIT), 5);
+	CHECK(memcmp(buf, "hello", 5) == 0);
+
+	/* Perf completion goes to the pool's socket. */
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tok) == 0);
+	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok[0], 1), 0);
+	close(tok[0]);
+	close(tok[1]);
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK_EQ(tc_send(c.primary, &pool, sizeof(pool), WIRE_CREATE_PERF_POOL, &sv[1], 1), 0);
+	close(sv[1]);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	memset(&n, 0, sizeof(n));
+	n.type = MSD_CONNECTION_NOTIFICATION_PERFORMANCE_COUNTERS_READ_COMPLETED;
+	n.u.perf_counter_result.pool_id = 3;
+	n.u.perf_counter_result.trigger_id = 9;
+	n.u.perf_counter_result.buffer_id = 4;
+	n.u.perf_counter_result.timestamp = 1234;
+	fake_msd_notify(idx, &n);
+	CHECK_EQ(recv(sv[0], &pc, sizeof(pc), MSG_DONTWAIT), sizeof(pc));
+	CHECK_EQ(pc.pool_id, 3);
+	CHECK_EQ(pc.trigger_id, 9);
+	CHECK_EQ(pc.buffer_id, 4);
+	CHECK_EQ(pc.timestamp, 1234);
+	close(sv[0]);
+
+	/* A full channel queues in order; draining delivers everything. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(buf, 16, "n%03d", i);
+		send_channel(idx, buf, 4000);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct pollfd pfd = {.fd = c.notif, .events = POLLIN};
+		char want[16];
+
+		REQUIRE(poll(&pfd, 1, 5000) == 1);
+		REQUIRE(recv(c.notif, buf, sizeof(buf), 0) == 4000);
+		snprintf(want, sizeof(want), "n%03d", i);
+		CHECK(memcmp(buf, want, 4) == 0);
+	}
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+
+	/* A client that never drains is cut off with MEMORY_ERROR once the bound is passed. */
+	for (int i = 0; i < (int)MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS + 200; i++)
+		send_channel(idx, "x", 4000);
+	CHECK_EQ(tc_wait_error(&c), MAGMA_STATUS_MEMORY_ERROR);
+	tc_close(&c);
+
+	/* CONTEXT_KILLED closes the connection with that status. */
+	REQUIRE(tc_create_connection(g_devfd, &c) == MAGMA_STATUS_OK);
+	idx = fake_msd_last_connection();
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	memset(&n, 0, sizeof(n));
+	n.type = MSD_CONNECTION_NOTIFICATION_CONTEXT_KILLED;
+	fake_msd_notify(idx, &n);
+	CHECK_EQ(tc_wait_error(&c), MAGMA_STATUS_CONTEXT_KILLED);
+	{
+		struct pollfd pfd = {.fd = c.notif, .events = POLLIN};
+
+		CHECK_EQ(poll(&pfd, 1, 5000), 1);
+		CHECK(pfd.revents & POLLHUP);
+	}
+	tc_close(&c);
+}
+
+static void test_msd_error_closes(void)
+{
+	struct tc_conn a, b;
+
+	REQUIRE(tc_create_connection(g_devfd, &a) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(g_devfd, &b) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&a), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&b), MAGMA_STATUS_OK);
+	fake_msd_fail_next("context_create", MAGMA_STATUS_OK); /* constructor returns NULL */
+	CHECK_EQ(tc_create_context(&a, 1), 0);
+	CHECK_EQ(tc_flush(&a), MAGMA_STATUS_MEMORY_ERROR);
+	CHECK_EQ(tc_import_buffer(&b, 1, 0x1000), 0);
+	fake_msd_fail_next("map_buffer", MAGMA_STATUS_ACCESS_DENIED);
+	{
+		struct wire_map_buffer m = {.hw_va = 0x1000, .buffer_id = 1, .length = 0x1000};
+
+		CHECK_EQ(tc_send(b.primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0), 0);
+	}
+	CHECK_EQ(tc_flush(&b), MAGMA_STATUS_ACCESS_DENIED);
+	tc_close(&a);
+	tc_close(&b);
+}
+
+/* Waits (bounded) until the service has torn down every closed connection. */
+static void wait_no_connections(void)
+{
+	for (int i = 0; i < 400 && magma_system_device_connection_count(g_dev) != 0; i++)
+		usleep(5000);
+}
+
+static void test_teardown_order(void)
+{
+	struct wire_map_buffer m = {.hw_va = 0x1000, .buffer_id = 1, .length = 0x1000};
+	struct wire_perf_pool pool = {.pool_id = 1};
+	struct wire_enable_perf_access acc;
+	struct tc_conn c;
+	int sv[2], tok[2], before, idx[7];
+	static const char *const order[] = {
+		"unset_callback",   "context_destroy",
+		"pool_release",	    "connection_release_buffer",
+		"buffer_release",   "semaphore_release",
+		"connection_close",
+	};
+
+	wait_no_connections();
+	before = fake_msd_live();
+	REQUIRE(tc_create_connection(g_devfd, &c) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_import_buffer(&c, 1, 0x4000), 0);
+	CHECK_EQ(tc_import_semaphore(&c, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0), 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tok) == 0);
+	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok[0], 1), 0);
+	close(tok[0]);
+	close(tok[1]);
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK_EQ(tc_send(c.primary, &pool, sizeof(pool), WIRE_CREATE_PERF_POOL, &sv[1], 1), 0);
+	close(sv[1]);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK_EQ(fake_msd_live(), before + 5); /* conn, ctx, buffer, semaphore, pool */
+	fake_msd_reset();
+	tc_close(&c); /* hang-up: the service releases everything */
+	for (int i = 0; i < 400 && fake_msd_live() != before; i++)
+		usleep(5000);
+	CHECK_EQ(fake_msd_live(), before);
+	for (int i = 0; i < 7; i++) {
+		idx[i] = fake_msd_log_index(order[i]);
+		CHECK(idx[i] >= 0);
+		if (i)
+			CHECK(idx[i] > idx[i - 1]);
+	}
+	/* The pool's socket was closed by the service. */
+	{
+		struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
+
+		CHECK_EQ(poll(&pfd, 1, 5000), 1);
+		CHECK(pfd.revents & POLLHUP);
+	}
+	close(sv[0]);
+}
+
+static void test_destroy_with_clients_attached(void)
+{
+	struct magma_system_device *dev = magma_system_device_create(NULL);
+	struct tc_conn c;
+	struct pollfd pfd;
+	int fd;
+
+	REQUIRE(dev != NULL);
+	fd = tc_open_device(dev);
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK_EQ(magma_system_device_connection_count(dev), 1);
+	magma_system_device_destroy(dev); /* must not wait for the client */
+	pfd = (struct pollfd){.fd = c.notif, .events = POLLIN};
+	CHECK_EQ(poll(&pfd, 1, 5000), 1);
+	CHECK(pfd.revents & POLLHUP);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_CONNECTION_LOST);
+	tc_close(&c);
+	close(fd);
+}
+
+static void test_connection_limit(void)
+{
+	static struct tc_conn conns[MAGMA_SYSTEM_MAX_CONNECTIONS];
+	struct magma_system_device *dev = magma_system_device_create(NULL);
+	struct tc_conn extra;
+	int fd;
+
+	REQUIRE(dev != NULL);
+	fd = tc_open_device(dev);
+	REQUIRE(fd >= 0);
+	for (uint32_t i = 0; i < MAGMA_SYSTEM_MAX_CONNECTIONS; i++)
+		REQUIRE(tc_create_connection(fd, &conns[i]) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_create_connection(fd, &extra), MAGMA_STATUS_MEMORY_ERROR);
+	tc_close(&extra);
+	CHECK_EQ(tc_flush(&conns[0]), MAGMA_STATUS_OK); /* the others are unaffected */
+	for (uint32_t i = 0; i < MAGMA_SYSTEM_MAX_CONNECTIONS; i++)
+		tc_close(&conns[i]);
+	for (int i = 0; i < 400 && magma_system_device_connection_count(dev) != 0; i++)
+		usleep(5000);
+	CHECK_EQ(tc_create_connection(fd, &extra), MAGMA_STATUS_OK); /* room again */
+	CHECK_EQ(tc_flush(&extra), MAGMA_STATUS_OK);
+	tc_close(&extra);
+	close(fd);
+	magma_system_device_destroy(dev);
+}
+
+int main(void)
+{
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	g_dev = magma_system_device_create(NULL);
+	if (!g_dev)
+		return 1;
+	g_devfd = tc_open_device(g_dev);
+	if (g_devfd < 0)
+		return 1;
+	SIM_TEST_RUN(test_handle_tables);
+	SIM_TEST_RUN(test_flow_control);
+	SIM_TEST_RUN(test_notifications);
+	SIM_TEST_RUN(test_msd_error_closes);
+	SIM_TEST_RUN(test_teardown_order);
+	SIM_TEST_RUN(test_destroy_with_clients_attached);
+	SIM_TEST_RUN(test_connection_limit);
+	close(g_devfd);
+	magma_system_device_destroy(g_dev);
+	CHECK_EQ(fake_msd_live(), 0);
+	return SIM_TEST_DONE();
+}

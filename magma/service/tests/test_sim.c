@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sim.c - the service on the real msd-sim and sim, through the embedded device, with the
+ * raw wire client: queries, a WRITE32 command buffer executed on the GPU and read back through
+ * the client's own mapping of the memfd, the signal semaphore (an eventfd) becoming readable,
+ * driver-level rejections closing only their connection, and teardown on hang-up.
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "magma_sim_defs.h"
+#include "magma_system/embedded.h"
+#include "sim_test.h"
+#include "test_client.h"
+
+#define VA	 0x100000ull
+#define BUF_SIZE 0x10000ull
+
+static struct magma_system_embedded *g_emb;
+
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
+}
+
+static void test_queries(void)
+{
+	uint64_t result = 0;
+	int fd = magma_system_embedded_connect(g_emb), buf_fd;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_handshake(fd, WIRE_PROTOCOL_VERSION) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_query(fd, MAGMA_QUERY_VENDOR_ID, &result, &buf_fd), MAGMA_STATUS_OK);
+	CHECK_EQ(result, MAGMA_SIM_VENDOR_ID);
+	CHECK_EQ(tc_query(fd, MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS, &result, &buf_fd),
+		 MAGMA_STATUS_OK);
+	CHECK_EQ(result, (1000ull << 32) | 1024);
+	if (tc_query(fd, MAGMA_QUERY_TOTAL_TIME, &result, &buf_fd) == MAGMA_STATUS_OK) {
+		magma_total_time_query_result_t t = {0};
+
+		REQUIRE(buf_fd >= 0);
+		CHECK_EQ(pread(buf_fd, &t, sizeof(t), 0), sizeof(t));
+		CHECK(t.monotonic_time_ns != 0);
+		close(buf_fd);
+	}
+	CHECK_EQ(tc_query(fd, 0xdead0000ull, &result, &buf_fd), MAGMA_STATUS_INVALID_ARGS);
+	close(fd);
+}
+
+static void test_execute_write32(void)
+{
+	struct wire_map_buffer map = {.hw_va = VA,
+				      .buffer_id = 1,
+				      .length = BUF_SIZE,
+				      .flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE |
+					       MAGMA_MAP_FLAG_EXECUTE};
+	struct wire_import_buffer ib = {.buffer_id = 1, .size = BUF_SIZE};
+	struct wire_import_semaphore is = {.semaphore_id = 1};
+	struct {
+		struct wire_execute_command m;
+		struct magma_exec_resource res;
+		struct magma_exec_command_buffer cb;
+		uint64_t signal;
+	} ex;
+	struct tc_conn c, other;
+	uint32_t *cpu, n = 0;
+	int fd, mem, sem;
+
+	fd = magma_system_embedded_connect(g_emb);
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_handshake(fd, WIRE_PROTOCOL_VERSION) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &other) == MAGMA_STATUS_OK);
+	mem = tc_memfd(BUF_SIZE);
+	sem = tc_eventfd();
+	REQUIRE(mem >= 0 && sem >= 0);
+	cpu = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
+	REQUIRE(cpu != MAP_FAILED);
+	/* Commands at 0x1000: write 0xdeadbeef to the buffer's first word, then end. */
+	n += sim_cmd_emit_write32(cpu + 0x400 + n, VA, 0xdeadbeefu);
+	n += sim_cmd_emit_end(cpu + 0x400 + n);
+
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &is, sizeof(is), WIRE_IMPORT_SEMAPHORE, &sem, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
+	memset(&ex, 0, sizeof(ex));
+	ex.m.context_id = 1;
+	ex.m.resource_count = 1;
+	ex.m.command_buffer_count = 1;
+	ex.m.signal_semaphore_count = 1;
+	ex.res = (struct magma_exec_resource){1, 0x1000, n * 4u};
+	ex.cb.start_offset = 0x1000;
+	ex.signal = 1;
+	CHECK_EQ(tc_send(c.primary, &ex, sizeof(ex), WIRE_EXECUTE_COMMAND, NULL, 0), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK(wait_readable(sem, 5000));
+	CHECK_EQ(cpu[0], 0xdeadbeefu);
+
+	/* A NOTIFY submission reports its completion on the notification channel. */
+	{
+		struct magma_sim_notification note;
+
+		cpu[0] = 0;
+		ex.m.flags = MAGMA_SIM_COMMAND_FLAG_NOTIFY;
+		ex.m.signal_semaphore_count = 0;
+		ex.m.hdr.size = 0; /* tc_send sets it */
+		CHECK_EQ(tc_send(c.primary, &ex, sizeof(ex) - sizeof(uint64_t),
+				 WIRE_EXECUTE_COMMAND, NULL, 0),
+			 0);
+		CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+		REQUIRE(wait_readable(c.notif, 5000));
+		CHECK_EQ(recv(c.notif, &note, sizeof(note), 0), sizeof(note));
+		CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_COMPLETED);
+		CHECK_EQ(note.context_id, 1);
+		CHECK_EQ(cpu[0], 0xdeadbeefu);
+	}
+
+	/* The driver refuses a mapping above the client range: only that connection closes. */
+	map.hw_va = MAGMA_SIM_GPU_VA_LIMIT;
+	map.length = 0x1000;
+	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_INVALID_ARGS);
+	CHECK_EQ(tc_flush(&other), MAGMA_STATUS_OK);
+	tc_close(&c);
+	tc_close(&other);
+	for (int i = 0; i < 400 && magma_system_device_connection_count(
+					   magma_system_embedded_device(g_emb)) != 0;
+	     i++)
+		usleep(5000);
+	CHECK_EQ(magma_system_device_connection_count(magma_system_embedded_device(g_emb)), 0);
+	munmap(cpu, BUF_SIZE);
+	close(mem);
+	close(sem);
+	close(fd);
+}
+
+static void test_gpu_fault_kills_only_its_connection(void)
+{
+	struct wire_map_buffer map = {.hw_va = VA,
+				      .buffer_id = 1,
+				      .length = BUF_SIZE,
+				      .flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE};
+	struct wire_import_buffer ib = {.buffer_id = 1, .size = BUF_SIZE};
+	struct {
+		struct wire_execute_command m;
+		struct magma_exec_resource res;
+		struct magma_exec_command_buffer cb;
+	} ex;
+	struct magma_sim_notification note;
+	struct tc_conn c, other;
+	uint32_t *cpu, n = 0;
+	int fd, mem;
+
+	fd = magma_system_embedded_connect(g_emb);
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_handshake(fd, WIRE_PROTOCOL_VERSION) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &other) == MAGMA_STATUS_OK);
+	mem = tc_memfd(BUF_SIZE);
+	REQUIRE(mem >= 0);
+	cpu = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
+	REQUIRE(cpu != MAP_FAILED);
+	/* Writes to an address nothing is mapped at: an MMU fault. */
+	n += sim_cmd_emit_write32(cpu + 0x400 + n, 0x40000000ull, 1);
+	n += sim_cmd_emit_end(cpu + 0x400 + n);
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
+	memset(&ex, 0, sizeof(ex));
+	ex.m.context_id = 1;
+	ex.m.resource_count = 1;
+	ex.m.command_buffer_count = 1;
+	ex.res = (struct magma_exec_resource){1, 0x1000, n * 4u};
+	ex.cb.start_offset = 0x1000;
+	CHECK_EQ(tc_send(c.primary, &ex, sizeof(ex), WIRE_EXECUTE_COMMAND, NULL, 0), 0);
+	CHECK_EQ(tc_wait_error(&c), MAGMA_STATUS_CONTEXT_KILLED);
+	/* The fault report arrived before the hang-up. */
+	REQUIRE(wait_readable(c.notif, 5000));
+	CHECK_EQ(recv(c.notif, &note, sizeof(note), 0), sizeof(note));
+	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
+	CHECK_EQ(note.fault_address, 0x40000000ull);
+	CHECK_EQ(tc_flush(&other), MAGMA_STATUS_OK);
+	tc_close(&c);
+	tc_close(&other);
+	munmap(cpu, BUF_SIZE);
+	close(mem);
+	close(fd);
+}
+
+static void test_process_wide_device(void)
+{
+	int a = magma_sim_embedded_open(), b = magma_sim_embedded_open();
+	struct tc_conn c;
+
+	REQUIRE(a >= 0 && b >= 0);
+	CHECK_EQ(tc_handshake(a, WIRE_PROTOCOL_VERSION), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_handshake(b, WIRE_PROTOCOL_VERSION), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_create_connection(b, &c), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	tc_close(&c);
+	close(a);
+	close(b); /* the device itself goes at exit */
+}
+
+int main(void)
+{
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	g_emb = magma_system_embedded_create(NULL);
+	if (!g_emb)
+		return 1;
+	SIM_TEST_RUN(test_queries);
+	SIM_TEST_RUN(test_execute_write32);
+	SIM_TEST_RUN(test_gpu_fault_kills_only_its_connection);
+	SIM_TEST_RUN(test_process_wide_device);
+	magma_system_embedded_destroy(g_emb);
+	return SIM_TEST_DONE();
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * magma_sim_run.c - magma-sim-run: run an unmodified Magma client against simulated devices.
+ *
+ *   magma-sim-run [--devices N] -- COMMAND [ARGS...]
+ *
+ * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
+ * --devices N --foreground --quiet` from the directory this executable lives in, waits until every
+ * device socket exists (magma-simd publishes a socket only once it listens), then runs COMMAND
+ * with MAGMA_SIM_DEVICE_DIR=DIR and libmagma_sim_shim.so (also found next to this executable)
+ * prepended to LD_PRELOAD, so open("/dev/magma0") in COMMAND returns a connected device channel.
+ * When COMMAND exits the daemon gets SIGTERM (SIGKILL after 5 s), the directory is removed, and
+ * magma-sim-run exits with COMMAND's status (128 + signal number if it was killed). SIGINT and
+ * SIGTERM received meanwhile are forwarded to COMMAND. Single-threaded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t run_child_pid;
+
+static void forward_signal(int sig)
+{
+	if (run_child_pid > 0)
+		kill((pid_t)run_child_pid, sig);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: magma-sim-run [--devices N] -- COMMAND [ARGS...]\n");
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* The directory of this executable, into @out. 0 or -1. */
+static int self_dir(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+/* Waits until DIR/magma0..n-1 exist or the daemon @pid dies; 10 s at most. 0 or -1. */
+static int wait_ready(const char *dir, int n, pid_t pid)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		int ready = 0, status;
+
+		for (int i = 0; i < n; i++) {
+			char path[PATH_MAX];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/magma%d", dir, i);
+			ready += stat(path, &st) == 0;
+		}
+		if (ready == n)
+			return 0;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return -1;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+static void stop_daemon(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return;
+		sleep_ms(10);
+	}
+	fprintf(stderr, "magma-sim-run: magma-simd did not stop; killing it\n");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d) {
+		while ((e = readdir(d))) {
+			char path[PATH_MAX];
+
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	char exe_dir[PATH_MAX - 300], simd[PATH_MAX], shim[PATH_MAX], dir[PATH_MAX - 300];
+	char preload[PATH_MAX * 2 + 2];
+	const char *tmp = getenv("TMPDIR");
+	const char *old_preload = getenv("LD_PRELOAD");
+	char devices[16] = "1";
+	int cmd = -1, status = 0, ret = 1;
+	pid_t daemon_pid, child;
+	struct sigaction sa;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			cmd = i + 1;
+			break;
+		} else if (!strcmp(argv[i], "--devices") && i + 1 < argc) {
+			snprintf(devices, sizeof(devices), "%s", argv[++i]);
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if (cmd < 0 || cmd >= argc || atoi(devices) < 1) {
+		usage();
+		return 2;
+	}
+	if (self_dir(exe_dir, sizeof(exe_dir))) {
+		fprintf(stderr, "magma-sim-run: cannot find my own directory\n");
+		return 1;
+	}
+	snprintf(simd, sizeof(simd), "%s/magma-simd", exe_dir);
+	snprintf(shim, sizeof(shim), "%s/libmagma_sim_shim.so", exe_dir);
+	if (access(simd, X_OK) || access(shim, R_OK)) {
+		fprintf(stderr, "magma-sim-run: %s or %s missing\n", simd, shim);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/magma-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("magma-sim-run: mkdtemp");
+		return 1;
+	}
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		goto out_dir;
+	if (daemon_pid == 0) {
+		execl(simd, "magma-simd", "--dir", dir, "--devices", devices, "--foreground",
+		      "--quiet", (char *)NULL);
+		perror("magma-sim-run: exec magma-simd");
+		_exit(127);
+	}
+	if (wait_ready(dir, atoi(devices), daemon_pid)) {
+		fprintf(stderr, "magma-sim-run: magma-simd did not come up\n");
+		goto out_daemon;
+	}
+	if (old_preload && *old_preload)
+		snprintf(preload, sizeof(preload), "%s:%s", shim, old_preload);
+	else
+		snprintf(preload, sizeof(preload), "%s", shim);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	child = fork();
+	if (child < 0)
+		goto out_daemon;
+	if (child == 0) {
+		setenv("MAGMA_SIM_DEVICE_DIR", dir, 1);
+		setenv("LD_PRELOAD", preload, 1);
+		execvp(argv[cmd], &argv[cmd]);
+		fprintf(stderr, "magma-sim-run: %s: %s\n", argv[cmd], strerror(errno));
+		_exit(127);
+	}
+	run_child_pid = child;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	run_child_pid = 0;
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out_daemon:
+	stop_daemon(daemon_pid);
+out_dir:
+	remove_dir(dir);
+	return ret;
+}

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msd_sim_internal.h - objects and internal interfaces of msd-sim, the system driver for SIM-1.
+ *
+ * The driver implements msd.h against the simulated GPU, which it sees only through sim.h: MMIO
+ * registers (msd_sim_io.h), the IRQ eventfd and bus memory it pins. Threads: the caller's threads
+ * (device-level calls from anywhere, one thread per connection); one device thread per device,
+ * which owns all register access once the device is up (bring-up and teardown run on the creating
+ * and destroying thread while no other driver thread runs), except that a submitting thread
+ * writes a job that is ready at once to the ring and rings the doorbell itself, under @lock. There
+ * is no separate interrupt thread: the device thread sleeps on the sim's IRQ eventfd too and
+ * acknowledges interrupts itself (msd_sim_irq.c). All mutable driver state of a device
+ * (connections' address spaces and mappings, jobs, queues, AS slots) is guarded by that device's
+ * @lock; the device thread holds it while it works. Buffers and semaphores belong to the driver
+ * object (they can be shared across connections) and are refcounted with atomics. Not here:
+ * scheduling priorities, hang detection and reset recovery (issue 5 builds them on msd_sim_sched.c
+ * and msd_sim_job.c).
+ */
+#ifndef MSD_SIM_INTERNAL_H
+#define MSD_SIM_INTERNAL_H
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "magma_sim_defs.h"
+#include "msd/msd.h"
+#include "msd_sim_mutex.h"
+#include "sim/sim.h"
+
+/* clang-format off */
+#define MSD_SIM_DRIVER_MAGIC     0x6d647276u  /* "mdrv" */
+#define MSD_SIM_DEVICE_MAGIC     0x6d646576u  /* "mdev" */
+#define MSD_SIM_CONNECTION_MAGIC 0x6d636f6eu  /* "mcon" */
+#define MSD_SIM_CONTEXT_MAGIC    0x6d637478u  /* "mctx" */
+#define MSD_SIM_BUFFER_MAGIC     0x6d627566u  /* "mbuf" */
+#define MSD_SIM_SEMAPHORE_MAGIC  0x6d73656du  /* "msem" */
+#define MSD_SIM_POOL_MAGIC       0x6d706f6cu  /* "mpol" */
+#define MSD_SIM_DEAD_MAGIC       0xdeadbeefu  /* stamped into freed objects */
+
+#define MSD_SIM_RING_ENTRIES     1024u  /* per hardware queue (32 KiB) */
+/* Command buffers in one submission (= magma_system's limit). A job's ring entries are written
+ * at once, so the ring must hold a whole job with its one always-empty slot to spare. */
+#define MSD_SIM_MAX_COMMAND_BUFFERS 256u
+_Static_assert(MSD_SIM_MAX_COMMAND_BUFFERS < MSD_SIM_RING_ENTRIES, "a job must fit the ring");
+#define MSD_SIM_SIGNAL_BATCH     64u    /* semaphores the device thread signals after unlocking */
+#define MSD_SIM_KERNEL_SLOT      0u     /* AS slot of the driver's own address space */
+#define MSD_SIM_KERNEL_RING_VA(q) (0x0000000100000000ull + (uint64_t)(q) * 0x100000ull)
+#define MSD_SIM_KERNEL_FENCE_VA  0x0000000200000000ull
+#define MSD_SIM_INLINE_MAX       (1u << 20)  /* bytes of one inline command submission */
+#define MSD_SIM_INLINE_VA_END    (1ull << SIM_VA_BITS)
+/* Reset/power-up completion timeout, wall clock. The simulated sequence takes microseconds of
+ * host time; the limit only catches a dead device, so it is generous enough for a loaded
+ * machine running sanitizers or valgrind. */
+#define MSD_SIM_WAIT_MS 10000
+#define MSD_SIM_MAX_INFLIGHT_MESSAGES 1000ull
+#define MSD_SIM_MAX_INFLIGHT_MB  1024ull
+/* clang-format on */
+
+#define msd_sim_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- Logging and status returns ---- */
+
+struct msd_sim_driver;
+
+/* msd_sim_log - format one line and route it to the driver's log callback (or stderr). */
+void msd_sim_log(struct msd_sim_driver *drv, int32_t level, const char *file, int line,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* msd_sim_ret - debug-build trace of an error return at @file:@line; returns @status. */
+magma_status_t msd_sim_ret(magma_status_t status, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Allocations of driver objects go through these so tests can fail the n-th one and walk every
+ * error path (msd_sim_inject_alloc_failure). Both return zeroed memory or NULL.
+ */
+void *msd_sim_calloc(struct msd_sim_driver *drv, size_t count, size_t size);
+void *msd_sim_page_alloc(struct msd_sim_driver *drv, uint64_t pages);
+void msd_sim_inject_alloc_failure(struct msd_sim_driver *drv, uint32_t n);
+
+#define MSD_SIM_LOG(drv, level, ...) msd_sim_log((drv), (level), __FILE__, __LINE__, __VA_ARGS__)
+#define MSD_SIM_RET(status, ...)     msd_sim_ret((status), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ---- A tiny intrusive list ---- */
+
+struct msd_sim_list {
+	struct msd_sim_list *prev, *next;
+};
+
+static inline void msd_sim_list_init(struct msd_sim_list *l)
+{
+	l->prev = l->next = l;
+}
+
+static inline bool msd_sim_list_empty(const struct msd_sim_list *l)
+{
+	return l->next == l;
+}
+
+static inline void msd_sim_list_add_tail(struct msd_sim_list *head, struct msd_sim_list *n)
+{
+	n->prev = head->prev;
+	n->next = head;
+	head->prev->next = n;
+	head->prev = n;
+}
+
+static inline void msd_sim_list_del(struct msd_sim_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+
+#define msd_sim_list_for_each_safe(pos, tmp, head)                                                 \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                           \
+	     (pos) = (tmp), (tmp) = (pos)->next)
+
+/* ---- Driver, buffers, semaphores (msd_sim_driver.c, msd_sim_buffer.c, msd_sim_semaphore.c) --- */
+
+/* The driver object: configuration and logging only; immutable once devices exist. */
+struct msd_sim_driver {
+	struct msd_driver_t base;
+	uint32_t flags; /* MSD_DRIVER_CONFIG_* */
+	msd_log_callback_t log_fn;
+	void *log_ctx;
+	atomic_int devices; /* live devices: destroying the driver before them is a caller bug */
+	atomic_uint alloc_fail_in; /* msd_sim_inject_alloc_failure countdown; 0 = off */
+};
+
+/*
+ * An imported memfd. Shared by every connection that maps it and by jobs using it; refs are
+ * atomic. @host is a MAP_SHARED mapping of the whole memfd made on first use (map or perf dump)
+ * under @lock and kept until the last reference goes.
+ */
+/* An imported memfd, mapped once at import; the fd itself is closed then. Immutable after
+ * creation but for refs (atomic). */
+struct msd_sim_buffer {
+	struct msd_buffer_t base;
+	atomic_uint refs;
+	struct msd_sim_driver *drv;
+	uint64_t size;
+	msd_client_id_t client_id;
+	void *host;	    /* MAP_SHARED mapping of the whole memfd */
+	uint64_t host_size; /* size rounded up to whole pages */
+};
+
+/* An imported eventfd: signaled iff readable. Refs are atomic. */
+struct msd_sim_semaphore {
+	struct msd_semaphore_t base;
+	atomic_uint refs;
+	struct msd_sim_driver *drv;
+	int fd;
+	uint64_t flags; /* MAGMA_IMPORT_SEMAPHORE_ONE_SHOT */
+};
+
+struct msd_sim_buffer *msd_sim_buffer_from(struct msd_buffer_t *b);
+magma_status_t msd_sim_buffer_create(struct msd_sim_driver *drv, int fd, msd_client_id_t client_id,
+				     struct msd_sim_buffer **out);
+void msd_sim_buffer_get(struct msd_sim_buffer *buf);
+void msd_sim_buffer_put(struct msd_sim_buffer *buf);
+magma_status_t msd_sim_buffer_host(struct msd_sim_buffer *buf, void **host_out);
+magma_status_t msd_sim_buffer_commit(struct msd_sim_buffer *buf, uint64_t offset, uint64_t length);
+magma_status_t msd_sim_buffer_decommit(struct msd_sim_buffer *buf, uint64_t offset,
+				       uint64_t length);
+
+struct msd_sim_semaphore *msd_sim_semaphore_from(struct msd_semaphore_t *s);
+magma_status_t msd_sim_semaphore_create(struct msd_sim_driver *drv, int fd, uint64_t flags,
+					struct msd_sim_semaphore **out);
+void msd_sim_semaphore_get(struct msd_sim_semaphore *sem);
+void msd_sim_semaphore_put(struct msd_sim_semaphore *sem);
+bool msd_sim_semaphore_is_signaled(struct msd_sim_semaphore *sem);
+void msd_sim_semaphore_signal(struct msd_sim_semaphore *sem);
+void msd_sim_semaphore_reset(struct msd_sim_semaphore *sem);
+
+/* ---- Pinned driver pages and page tables (msd_sim_mmu.c) ---- */
+
+/* Driver-owned host pages pinned into bus frames (rings, fence page, inline commands). */
+struct msd_sim_pages {
+	void *host;
+	uint64_t count;
+	uint64_t *pa;
+};
+
+/* One page-table page: 512 u64 entries in a pinned page, plus host pointers to its children. */
+struct msd_sim_pt {
+	uint64_t *entries;
+	uint64_t pa;
+	struct msd_sim_pt **child; /* levels 0-2 only */
+};
+
+/*
+ * A GPU address space: a page-table tree that exists as long as its owner and a hardware slot
+ * it is bound to while it has (or recently had) work. Guarded by the device lock.
+ */
+struct msd_sim_as {
+	struct msd_sim_pt *root;
+	int slot;	   /* bound hardware slot, or -1 */
+	uint32_t inflight; /* ring entries in flight that run in this AS: the slot is not stealable
+			    */
+};
+
+/* A client buffer range mapped into a connection's address space. Guarded by the device lock. */
+struct msd_sim_mapping {
+	struct msd_sim_list link;      /* in conn->mappings */
+	struct msd_sim_buffer *buffer; /* reference, put at teardown */
+	uint64_t gpu_va;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t flags;
+	uint64_t *pa;  /* pinned frames of [offset, offset + length) */
+	uint32_t uses; /* in-flight jobs referencing it */
+	bool dying;    /* unmapped by the client; torn down when @uses reaches 0 */
+};
+
+struct msd_sim_device;
+struct msd_sim_connection;
+
+/* ---- Device (msd_sim_device.c, msd_sim_irq.c) ---- */
+
+typedef void (*msd_sim_io_hook_fn)(void *ctx, bool write, uint32_t offset, uint32_t value);
+
+/* A unit of work for the device thread; run with the device lock held. */
+struct msd_sim_request {
+	struct msd_sim_list link;
+	void (*fn)(struct msd_sim_device *dev, void *arg);
+	void *arg;
+	bool done;
+};
+
+/* One hardware queue as the driver sees it. Device thread, device lock. */
+struct msd_sim_ring_slot {
+	struct msd_sim_job *job;
+	uint64_t seqno;
+};
+
+struct msd_sim_queue {
+	struct msd_sim_pages ring;
+	uint32_t size;			 /* entries, power of two */
+	uint32_t tail;			 /* next entry the driver writes (mirrors Q_TAIL) */
+	uint32_t head;			 /* oldest entry not retired yet */
+	uint64_t last_seqno;		 /* seqno of the last entry written */
+	struct msd_sim_ring_slot *slots; /* who owns each ring entry */
+	uint64_t busy_cycles_base;	 /* Q_BUSY_CYCLES lost by resets (none yet) */
+};
+
+/* The last fault of a queue as the driver decoded it, with the commands around it. */
+#define MSD_SIM_FAULT_CMDS 8
+struct msd_sim_fault_record {
+	bool valid;
+	uint32_t code;
+	uint64_t addr;
+	uint64_t cmd;
+	uint32_t context_id;
+	uint64_t sequence;
+	uint32_t ncmds;
+	uint32_t at; /* index of the faulting command in cmd_va/hdr, or ncmds if not found */
+	uint64_t cmd_va[MSD_SIM_FAULT_CMDS];
+	uint32_t hdr[MSD_SIM_FAULT_CMDS];
+};
+
+/* A notification to deliver with the device lock dropped. */
+struct msd_sim_pending_notify {
+	struct msd_sim_list link;
+	struct msd_sim_connection *conn; /* reference */
+	struct msd_notification_t n;
+};
+
+/* The ready list of the scheduler (msd_sim_sched.c). FIFO for now; issue 5 adds priorities. */
+struct msd_sim_sched {
+	struct msd_sim_list ready;
+};
+
+/*
+ * A device. Identity fields are written once during create and read-only afterwards; everything
+ * below @lock is guarded by it. With MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD no threads run and
+ * the sim clock is not started: requests run inline and a test drives the device with
+ * msd_sim_device_poll() after stepping the clock itself.
+ */
+struct msd_sim_device {
+	struct msd_device_t base;
+	struct msd_sim_driver *drv;
+	struct sim_device *sim;
+	msd_sim_io_hook_fn io_hook;
+	void *io_hook_ctx;
+	bool threaded;
+	uint32_t gpu_id, vendor, features, config0, config1, clock_khz, cores_present;
+	uint32_t as_slots, queue_count;
+
+	struct msd_sim_mutex lock;
+	pthread_cond_t done_cond; /* a synchronous request finished */
+	int wake_fd;		  /* eventfd: wakes the device thread */
+	atomic_bool wake_pending; /* wake_fd written and not yet drained: no need to write again */
+	pthread_t thread;
+	bool stopping;		      /* guarded by lock */
+	struct msd_sim_list requests; /* guarded by lock */
+	uint32_t pending_irq;	      /* acknowledged IRQ_STATUS bits not handled yet */
+	/* completed jobs' semaphores (referenced), signaled once the device thread unlocks */
+	struct msd_sim_semaphore *signals[MSD_SIM_SIGNAL_BATCH];
+	uint32_t signal_count;
+	struct msd_sim_list notifications; /* pending deliveries */
+	struct msd_sim_list waiting;	   /* held jobs, in submission order */
+	uint64_t wait_pass;
+	struct msd_sim_sched sched;
+	struct msd_sim_as kernel_as;
+	struct msd_sim_pages fence;
+	struct msd_sim_queue queues[SIM_QUEUE_MAX];
+	struct msd_sim_as *slot_as[SIM_AS_MAX]; /* which address space each slot holds */
+	uint64_t slot_lru[SIM_AS_MAX];
+	uint64_t lru_clock;
+	struct msd_sim_fault_record last_fault[SIM_QUEUE_MAX];
+	uint32_t as_fault_status[SIM_AS_MAX]; /* last fault latched per slot (for dumps) */
+	uint64_t as_fault_addr[SIM_AS_MAX];
+	uint32_t perf_users; /* connections with counters enabled */
+	uint32_t connections;
+	uint64_t jobs_completed, jobs_faulted;
+};
+
+/* ---- Connections and contexts (msd_sim_connection.c, msd_sim_context.c) ---- */
+
+/*
+ * A connection: an address space, its mappings and perf-counter state. The caller's reference
+ * ends at msd_connection_close; contexts and in-flight jobs hold more (@refs, device lock), so the
+ * address space outlives the close until the GPU is done with it.
+ */
+struct msd_sim_connection {
+	struct msd_connection_t base;
+	struct msd_sim_device *dev;
+	msd_client_id_t client_id;
+	uint32_t refs; /* guarded by dev->lock */
+	bool closed;
+	struct msd_sim_as as;
+	struct msd_sim_list mappings;
+	uint32_t next_context_id;
+	uint64_t next_sequence;
+	uint64_t inline_va; /* bump allocator above MAGMA_SIM_GPU_VA_LIMIT */
+	struct msd_sim_mutex notify_lock;
+	msd_connection_notification_callback_t notify_fn; /* guarded by notify_lock */
+	void *notify_token;
+	uint32_t perf_mask; /* counters this connection enabled */
+	bool perf_discontinuity;
+	struct msd_sim_list pools;
+};
+
+/* A context: a submission stream sharing the connection's address space. */
+struct msd_sim_context {
+	struct msd_context_t base;
+	struct msd_sim_connection *conn; /* reference */
+	uint32_t id;
+	uint32_t refs; /* caller + jobs, guarded by dev->lock */
+	magma_priority_t priority;
+	uint32_t waiting_jobs; /* on dev->waiting: later jobs of the context queue behind them */
+	uint64_t wait_pass;    /* last pass of msd_sim_job_check_waits_locked that blocked it */
+	bool killed;
+	bool destroyed;
+};
+
+/* ---- Jobs and scheduling (msd_sim_job.c, msd_sim_sched.c) ---- */
+
+enum msd_sim_job_state {
+	MSD_SIM_JOB_WAITING, /* on dev->waiting until its semaphores and earlier jobs are ready */
+	MSD_SIM_JOB_READY,   /* on the scheduler's ready list */
+	MSD_SIM_JOB_RUNNING, /* ring entries written */
+};
+
+/* One command buffer of a job: where it runs in the connection's address space. */
+struct msd_sim_job_entry {
+	uint64_t cmd_va;
+	uint32_t cmd_size;
+};
+
+/* One submission: its command buffers run in order on one queue. Device lock. */
+struct msd_sim_job {
+	struct msd_sim_list link;
+	enum msd_sim_job_state state;
+	struct msd_sim_context *ctx; /* reference */
+	uint64_t sequence;	     /* per-connection submission number */
+	uint64_t flags;		     /* descriptor flags */
+	uint32_t queue;
+	uint32_t entry_count;
+	uint32_t entries_left; /* on the ring, not retired */
+	struct msd_sim_job_entry *entries;
+	uint32_t wait_count, signal_count, mapping_count, buffer_count;
+	struct msd_sim_semaphore **wait_sems;	/* references */
+	struct msd_sim_semaphore **signal_sems; /* references */
+	struct msd_sim_mapping **mappings;	/* uses taken */
+	struct msd_sim_buffer **buffers;	/* references */
+	struct msd_sim_pages inline_pages;	/* inline commands, mapped at inline_va */
+	uint64_t inline_va;
+	bool faulted;
+};
+
+/* ---- Internal interfaces. D = device lock (dev->lock) held; DT = on the device thread. ---- */
+
+/* msd_sim_mmu.c */
+magma_status_t msd_sim_pages_alloc(struct msd_sim_device *dev, uint64_t count,
+				   struct msd_sim_pages *out);
+void msd_sim_pages_free(struct msd_sim_device *dev, struct msd_sim_pages *pages);
+magma_status_t msd_sim_as_init(struct msd_sim_device *dev, struct msd_sim_as *as);
+void msd_sim_as_fini(struct msd_sim_device *dev, struct msd_sim_as *as);
+magma_status_t msd_sim_as_write_ptes(struct msd_sim_device *dev, struct msd_sim_as *as, uint64_t va,
+				     const uint64_t *pa, uint64_t count, uint64_t pte_flags);
+void msd_sim_as_clear_ptes(struct msd_sim_as *as, uint64_t va, uint64_t count);
+bool msd_sim_as_translate(struct msd_sim_as *as, uint64_t va, uint64_t *pa_out);
+uint64_t msd_sim_map_flags_to_pte(uint64_t map_flags);
+void msd_sim_as_flush_range_locked(struct msd_sim_device *dev, struct msd_sim_as *as, uint64_t va,
+				   uint64_t count) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_as_program_slot_locked(struct msd_sim_device *dev, uint32_t slot,
+				    struct msd_sim_as *as) MSD_SIM_REQUIRES(dev->lock);
+bool msd_sim_as_bind_locked(struct msd_sim_device *dev, struct msd_sim_as *as)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_as_unbind_locked(struct msd_sim_device *dev, struct msd_sim_as *as)
+	MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_device.c */
+struct msd_sim_device *msd_sim_device_from(struct msd_device_t *d);
+void msd_sim_device_call_locked(struct msd_sim_device *dev,
+				void (*fn)(struct msd_sim_device *dev, void *arg), void *arg)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_device_kick_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_device_signal_locked(struct msd_sim_device *dev, struct msd_sim_semaphore *sem)
+	MSD_SIM_REQUIRES(dev->lock);
+bool msd_sim_device_is_idle_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_device_poll(struct msd_sim_device *dev);
+void msd_sim_device_set_io_hook(struct msd_sim_device *dev, msd_sim_io_hook_fn fn, void *ctx);
+void msd_sim_device_queue_notify_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn,
+					const struct msd_notification_t *n)
+	MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_irq.c */
+uint32_t msd_sim_irq_read_and_clear(struct msd_sim_device *dev);
+uint32_t msd_sim_irq_take(struct msd_sim_device *dev);
+void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
+	MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_connection.c, msd_sim_context.c */
+struct msd_sim_connection *msd_sim_connection_from(struct msd_connection_t *c);
+void msd_sim_connection_get_locked(struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(conn->dev->lock);
+void msd_sim_connection_put_locked(struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(conn->dev->lock);
+struct msd_sim_mapping *msd_sim_connection_find_mapping_locked(struct msd_sim_connection *conn,
+							       struct msd_sim_buffer *buf,
+							       uint64_t offset, uint64_t length)
+	MSD_SIM_REQUIRES(conn->dev->lock);
+void msd_sim_mapping_put_use_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn,
+				    struct msd_sim_mapping *m) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_connection_notify_locked(struct msd_sim_connection *conn, const void *data,
+				      uint32_t size) MSD_SIM_REQUIRES(conn->dev->lock);
+void msd_sim_context_put_locked(struct msd_sim_context *ctx) MSD_SIM_REQUIRES(ctx->conn->dev->lock);
+
+/* msd_sim_job.c, msd_sim_sched.c */
+struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entries, uint32_t waits,
+				      uint32_t signals, uint32_t resources)
+	MSD_SIM_REQUIRES(ctx->conn->dev->lock);
+void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_check_waits_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_retire_queue_locked(struct msd_sim_device *dev, uint32_t q)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t q) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_cancel_all_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_t q,
+			      const struct msd_sim_fault_record *rec);
+void msd_sim_sched_init(struct msd_sim_sched *s);
+void msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_perf.c */
+void msd_sim_perf_connection_fini_locked(struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(conn->dev->lock);
+bool msd_sim_perf_pool_is_live(struct msd_sim_connection *conn, uint64_t pool_id)
+	MSD_SIM_REQUIRES(conn->notify_lock);
+
+#endif /* MSD_SIM_INTERNAL_H */

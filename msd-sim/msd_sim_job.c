@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msd_sim_job.c - jobs: holding for wait semaphores, ring entries, retirement and fault handling.
+ *
+ * A job is one msd_context_execute_* submission. It waits on dev->waiting until all its wait
+ * semaphores are signaled (then they are reset, except ONE_SHOT imports) and every earlier job of
+ * its context has left the list (a context's jobs stay in submission order), goes to the scheduler
+ * (msd_sim_sched.c), and is then written to a hardware queue's ring as one entry per command
+ * buffer, each flagged IRQ|FENCE with the queue's next seqno and run in the connection's bound AS
+ * slot. JOB_DONE makes the device thread read Q_SEQNO and retire every entry up to it; a job
+ * whose last entry retires signals its semaphores, drops its mapping uses and buffer references
+ * and sends MAGMA_SIM_NOTIFY_COMPLETED when asked. On JOB_FAULT the faulting context is killed:
+ * its connection is told (MAGMA_SIM_NOTIFY_FAULT, then CONTEXT_KILLED), its later ring entries are
+ * rewritten as empty jobs (they still retire in order, signalling nothing), its queued jobs are
+ * dropped, and Q_COMMAND RESUME lets other contexts' work continue. Jobs that never complete
+ * signal nothing; the client learns of the loss through the connection. Hang detection and GPU
+ * reset recovery are issue 5's (they start from msd_sim_job_fault_locked). Device thread, lock;
+ * a job ready at once is written to the ring by the submitting thread (msd_sim_job_queue_locked).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "msd_sim_internal.h"
+#include "msd_sim_io.h"
+
+/*
+ * msd_sim_job_alloc - a zeroed job for @ctx with room for the given counts; takes a context
+ * reference (put by msd_sim_job_free_locked). NULL when memory runs out. Caller holds dev->lock.
+ */
+struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entries, uint32_t waits,
+				      uint32_t signals, uint32_t resources)
+{
+	struct msd_sim_driver *drv = ctx->conn->dev->drv;
+	struct msd_sim_job *job = msd_sim_calloc(drv, 1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->entries = msd_sim_calloc(drv, entries ? entries : 1, sizeof(*job->entries));
+	job->wait_sems = msd_sim_calloc(drv, waits ? waits : 1, sizeof(*job->wait_sems));
+	job->signal_sems = msd_sim_calloc(drv, signals ? signals : 1, sizeof(*job->signal_sems));
+	job->mappings =
+		msd_sim_calloc(drv, (size_t)resources + entries + 1, sizeof(*job->mappings));
+	job->buffers = msd_sim_calloc(drv, resources ? resources : 1, sizeof(*job->buffers));
+	if (!job->entries || !job->wait_sems || !job->signal_sems || !job->mappings ||
+	    !job->buffers) {
+		free(job->entries);
+		free(job->wait_sems);
+		free(job->signal_sems);
+		free(job->mappings);
+		free(job->buffers);
+		free(job);
+		return NULL;
+	}
+	msd_sim_list_init(&job->link);
+	job->ctx = ctx;
+	ctx->refs++;
+	return job;
+}
+
+static void msd_sim_job_inline_flush(struct msd_sim_device *dev, void *arg)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	struct msd_sim_job *job = arg;
+
+	msd_sim_as_flush_range_locked(dev, &job->ctx->conn->as, job->inline_va,
+				      job->inline_pages.count);
+}
+
+/*
+ * msd_sim_job_free_locked - release everything @job holds: semaphore and buffer references,
+ * mapping uses (a mapping unmapped meanwhile is torn down now), the inline command pages
+ * (entries cleared, range flushed, pages unpinned) and the context reference.
+ */
+void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+{
+	struct msd_sim_connection *conn = job->ctx->conn;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (job->state == MSD_SIM_JOB_WAITING && !msd_sim_list_empty(&job->link))
+		job->ctx->waiting_jobs--;
+	msd_sim_list_del(&job->link);
+	for (uint32_t i = 0; i < job->wait_count; i++)
+		msd_sim_semaphore_put(job->wait_sems[i]);
+	for (uint32_t i = 0; i < job->signal_count; i++)
+		msd_sim_semaphore_put(job->signal_sems[i]);
+	for (uint32_t i = 0; i < job->mapping_count; i++)
+		msd_sim_mapping_put_use_locked(dev, conn, job->mappings[i]);
+	for (uint32_t i = 0; i < job->buffer_count; i++)
+		msd_sim_buffer_put(job->buffers[i]);
+	if (job->inline_pages.count) {
+		msd_sim_as_clear_ptes(&conn->as, job->inline_va, job->inline_pages.count);
+		msd_sim_device_call_locked(dev, msd_sim_job_inline_flush, job);
+		msd_sim_pages_free(dev, &job->inline_pages);
+	}
+	msd_sim_mutex_assert_held(&job->ctx->conn->dev->lock);
+	msd_sim_context_put_locked(job->ctx);
+	free(job->entries);
+	free(job->wait_sems);
+	free(job->signal_sems);
+	free(job->mappings);
+	free(job->buffers);
+	free(job);
+}
+
+/*
+ * msd_sim_job_queue_locked - hand a new job to the device: held when it has wait semaphores or
+ * an earlier job of its context is held, else ready. A ready job that is alone on the ready list
+ * is submitted right here by the calling thread (ring entries, TAIL, DOORBELL) when a device
+ * thread runs: waking that thread to do the same would cost two thread switches per job. Anything
+ * else (held, queued behind others, no ring room or AS slot) is left to the device thread.
+ */
+void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+{
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (job->wait_count || job->ctx->waiting_jobs) {
+		job->state = MSD_SIM_JOB_WAITING;
+		job->ctx->waiting_jobs++;
+		msd_sim_list_add_tail(&dev->waiting, &job->link);
+	} else {
+		bool alone = msd_sim_list_empty(&dev->sched.ready);
+
+		msd_sim_sched_add_locked(dev, job);
+		if (alone && dev->threaded && !job->ctx->killed &&
+		    msd_sim_job_submit_locked(dev, job))
+			return;
+	}
+	msd_sim_device_kick_locked(dev);
+}
+
+static bool msd_sim_job_waits_signaled(struct msd_sim_job *job)
+{
+	for (uint32_t i = 0; i < job->wait_count; i++) {
+		if (!msd_sim_semaphore_is_signaled(job->wait_sems[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * msd_sim_job_check_waits_locked - move held jobs whose wait semaphores are all signaled to the
+ * scheduler, in submission order per context (a job still held blocks its context's later ones),
+ * resetting those semaphores (ONE_SHOT imports stay signaled). Device thread.
+ */
+void msd_sim_job_check_waits_locked(struct msd_sim_device *dev)
+{
+	struct msd_sim_list *pos, *tmp;
+	uint64_t pass = ++dev->wait_pass;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	msd_sim_list_for_each_safe(pos, tmp, &dev->waiting) {
+		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
+
+		if (job->ctx->wait_pass == pass)
+			continue;
+		if (!msd_sim_job_waits_signaled(job)) {
+			job->ctx->wait_pass = pass;
+			continue;
+		}
+		for (uint32_t i = 0; i < job->wait_count; i++) {
+			if (!(job->wait_sems[i]->flags & MAGMA_IMPORT_SEMAPHORE_ONE_SHOT))
+				msd_sim_semaphore_reset(job->wait_sems[i]);
+		}
+		msd_sim_list_del(&job->link);
+		job->ctx->waiting_jobs--;
+		msd_sim_sched_add_locked(dev, job);
+	}
+}
+
+static void msd_sim_ring_write_entry(struct msd_sim_queue *q, uint32_t idx, uint64_t cmd_va,
+				     uint32_t cmd_size, uint16_t slot, uint16_t flags,
+				     uint64_t seqno, uint64_t fence_va)
+{
+	uint8_t *e = (uint8_t *)q->ring.host + (size_t)idx * SIM_RING_ENTRY_SIZE;
+
+	memcpy(e + SIM_RING_ENTRY_CMD_VA, &cmd_va, 8);
+	memcpy(e + SIM_RING_ENTRY_CMD_SIZE, &cmd_size, 4);
+	memcpy(e + SIM_RING_ENTRY_AS, &slot, 2);
+	memcpy(e + SIM_RING_ENTRY_FLAGS, &flags, 2);
+	memcpy(e + SIM_RING_ENTRY_SEQNO, &seqno, 8);
+	memcpy(e + SIM_RING_ENTRY_FENCE_VA, &fence_va, 8);
+}
+
+static uint32_t msd_sim_queue_used(const struct msd_sim_queue *q)
+{
+	return (q->tail - q->head) & (q->size - 1);
+}
+
+static void msd_sim_job_complete_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	struct msd_sim_connection *conn = job->ctx->conn;
+
+	if (!job->faulted) {
+		for (uint32_t i = 0; i < job->signal_count; i++)
+			msd_sim_device_signal_locked(dev, job->signal_sems[i]);
+		dev->jobs_completed++;
+		if (job->flags & MAGMA_SIM_COMMAND_FLAG_NOTIFY) {
+			struct magma_sim_notification n = {
+				.type = MAGMA_SIM_NOTIFY_COMPLETED,
+				.context_id = job->ctx->id,
+				.sequence = job->sequence,
+			};
+
+			msd_sim_mutex_assert_held(&conn->dev->lock);
+			msd_sim_connection_notify_locked(conn, &n, sizeof(n));
+		}
+	}
+	msd_sim_job_free_locked(dev, job);
+}
+
+/*
+ * msd_sim_job_submit_locked - write @job's ring entries, TAIL and DOORBELL. Returns false (and
+ * changes nothing) when the ring lacks room or no AS slot can be bound: the job stays ready.
+ * Device thread, or the submitting thread for a job ready at once (msd_sim_job_queue_locked).
+ */
+bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+{
+	struct msd_sim_queue *q = &dev->queues[job->queue];
+	struct msd_sim_as *as = &job->ctx->conn->as;
+	uint16_t flags = SIM_RING_FLAG_IRQ | SIM_RING_FLAG_FENCE;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (msd_sim_queue_used(q) + job->entry_count > q->size - 1)
+		return false;
+	if (!msd_sim_as_bind_locked(dev, as))
+		return false;
+	msd_sim_list_del(&job->link);
+	job->state = MSD_SIM_JOB_RUNNING;
+	job->entries_left = job->entry_count;
+	for (uint32_t i = 0; i < job->entry_count; i++) {
+		uint64_t seqno = ++q->last_seqno;
+
+		msd_sim_ring_write_entry(q, q->tail, job->entries[i].cmd_va,
+					 job->entries[i].cmd_size, (uint16_t)as->slot, flags, seqno,
+					 MSD_SIM_KERNEL_FENCE_VA + job->queue * 8ull);
+		q->slots[q->tail].job = job;
+		q->slots[q->tail].seqno = seqno;
+		q->tail = (q->tail + 1) & (q->size - 1);
+		as->inflight++;
+	}
+	msd_sim_write32(dev, SIM_Q_TAIL(job->queue), q->tail);
+	msd_sim_write32(dev, SIM_Q_DOORBELL(job->queue), 1);
+	return true;
+}
+
+/* Retire the oldest ring entry of @q; the job completes with its last entry. */
+static void msd_sim_queue_retire_head_locked(struct msd_sim_device *dev, struct msd_sim_queue *q)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	struct msd_sim_job *job = q->slots[q->head].job;
+
+	q->slots[q->head].job = NULL;
+	q->head = (q->head + 1) & (q->size - 1);
+	job->ctx->conn->as.inflight--;
+	if (--job->entries_left == 0)
+		msd_sim_job_complete_locked(dev, job);
+}
+
+/* msd_sim_job_retire_queue_locked - retire every entry of queue @qi up to Q_SEQNO. */
+void msd_sim_job_retire_queue_locked(struct msd_sim_device *dev, uint32_t qi)
+{
+	struct msd_sim_queue *q = &dev->queues[qi];
+	uint64_t seqno = msd_sim_read64(dev, SIM_Q_SEQNO_LO(qi));
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	while (q->head != q->tail && q->slots[q->head].seqno <= seqno)
+		msd_sim_queue_retire_head_locked(dev, q);
+}
+
+/*
+ * Record the commands of the faulting entry around @cmd_va, decoded through the driver's own
+ * page tables: up to 5 before the faulting one and 2 after.
+ */
+static void msd_sim_job_capture_commands_locked(struct msd_sim_device *dev, struct msd_sim_as *as,
+						const struct msd_sim_job_entry *entry,
+						struct msd_sim_fault_record *rec)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	uint64_t va = entry->cmd_va, end = entry->cmd_va + entry->cmd_size;
+	uint32_t after = 0;
+
+	rec->ncmds = 0;
+	rec->at = MSD_SIM_FAULT_CMDS;
+	while (va < end && after < 3) {
+		uint64_t pa;
+		uint32_t hdr;
+
+		if (!msd_sim_as_translate(as, va, &pa) || sim_bus_read(dev->sim, pa, &hdr, 4))
+			break;
+		if (rec->ncmds == MSD_SIM_FAULT_CMDS) {
+			memmove(rec->cmd_va, rec->cmd_va + 1, sizeof(rec->cmd_va) - 8);
+			memmove(rec->hdr, rec->hdr + 1, sizeof(rec->hdr) - 4);
+			rec->ncmds--;
+			if (rec->at < MSD_SIM_FAULT_CMDS)
+				rec->at--;
+		}
+		if (va == rec->cmd)
+			rec->at = rec->ncmds;
+		if (rec->at < MSD_SIM_FAULT_CMDS)
+			after++;
+		rec->cmd_va[rec->ncmds] = va;
+		rec->hdr[rec->ncmds++] = hdr;
+		va += 4 + 4ull * SIM_FIELD_GET(SIM_CMD_LEN, hdr);
+	}
+}
+
+/* msd_sim_fault_record_log - log @rec (the last fault of queue @q) with its decoded commands. */
+void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_t q,
+			      const struct msd_sim_fault_record *rec)
+{
+	MSD_SIM_LOG(dev->drv, level,
+		    "queue %u fault %s (%#x) at %#" PRIx64 ", command %#" PRIx64
+		    ", context %u submission %" PRIu64,
+		    q, sim_fault_name(rec->code), rec->code, rec->addr, rec->cmd, rec->context_id,
+		    rec->sequence);
+	for (uint32_t i = 0; i < rec->ncmds; i++) {
+		uint32_t op = SIM_FIELD_GET(SIM_CMD_OPCODE, rec->hdr[i]);
+		const char *name = sim_cmd_name(op);
+
+		MSD_SIM_LOG(dev->drv, level, "  %s %#" PRIx64 ": %08x %s len %u",
+			    i == rec->at ? "=>" : "  ", rec->cmd_va[i], rec->hdr[i],
+			    name ? name : "(unknown)", SIM_FIELD_GET(SIM_CMD_LEN, rec->hdr[i]));
+	}
+}
+
+/* Rewrite later ring entries of @ctx as empty jobs: they retire in order and signal nothing. */
+static void msd_sim_job_neuter_context_locked(struct msd_sim_queue *q, struct msd_sim_context *ctx)
+{
+	for (uint32_t i = q->head; i != q->tail; i = (i + 1) & (q->size - 1)) {
+		struct msd_sim_job *job = q->slots[i].job;
+		uint32_t zero = 0;
+
+		if (job->ctx != ctx)
+			continue;
+		job->faulted = true;
+		memcpy((uint8_t *)q->ring.host + (size_t)i * SIM_RING_ENTRY_SIZE +
+			       SIM_RING_ENTRY_CMD_SIZE,
+		       &zero, 4);
+	}
+}
+
+/*
+ * msd_sim_job_fault_locked - queue @qi stopped on a fault: retire what completed, kill the
+ * context of the faulting entry (notify its connection, drop its queued work, neuter its later
+ * ring entries), then RESUME the queue, which drops the faulting entry. Device thread.
+ */
+void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
+{
+	struct msd_sim_queue *q = &dev->queues[qi];
+	uint32_t code = msd_sim_read32(dev, SIM_Q_FAULT_CODE(qi));
+	uint64_t addr = msd_sim_read64(dev, SIM_Q_FAULT_ADDR_LO(qi));
+	uint64_t cmd = msd_sim_read64(dev, SIM_Q_FAULT_CMD_LO(qi));
+	struct msd_sim_job *job;
+	struct msd_sim_context *ctx;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	struct msd_sim_fault_record *rec = &dev->last_fault[qi];
+
+	msd_sim_job_retire_queue_locked(dev, qi);
+	memset(rec, 0, sizeof(*rec));
+	rec->valid = true;
+	rec->code = code;
+	rec->addr = addr;
+	rec->cmd = cmd;
+	if (q->head == q->tail) {
+		msd_sim_fault_record_log(dev, MAGMA_LOG_ERROR, qi, rec);
+		MSD_SIM_LOG(dev->drv, MAGMA_LOG_ERROR, "queue %u faulted with no job in flight",
+			    qi);
+		msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESUME);
+		return;
+	}
+	job = q->slots[q->head].job;
+	ctx = job->ctx;
+	dev->jobs_faulted++;
+	rec->context_id = ctx->id;
+	rec->sequence = job->sequence;
+	msd_sim_job_capture_commands_locked(
+		dev, &ctx->conn->as, &job->entries[job->entry_count - job->entries_left], rec);
+	msd_sim_fault_record_log(dev, MAGMA_LOG_WARNING, qi, rec);
+	if (!ctx->killed) {
+		struct magma_sim_notification n = {
+			.type = MAGMA_SIM_NOTIFY_FAULT,
+			.context_id = ctx->id,
+			.sequence = job->sequence,
+			.fault_code = code,
+			.fault_address = addr,
+		};
+		struct msd_notification_t killed = {
+			.type = MSD_CONNECTION_NOTIFICATION_CONTEXT_KILLED};
+
+		ctx->killed = true;
+		msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
+		msd_sim_connection_notify_locked(ctx->conn, &n, sizeof(n));
+		msd_sim_device_queue_notify_locked(dev, ctx->conn, &killed);
+	}
+	msd_sim_job_neuter_context_locked(q, ctx);
+	msd_sim_queue_retire_head_locked(dev, q);
+	msd_sim_job_cancel_context_locked(dev, ctx);
+	msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESUME);
+}
+
+static void msd_sim_job_cancel_list_locked(struct msd_sim_device *dev, struct msd_sim_list *list,
+					   struct msd_sim_context *ctx) MSD_SIM_REQUIRES(dev->lock)
+{
+	struct msd_sim_list *pos, *tmp, doomed;
+
+	/*
+	 * Freeing may drop the lock (a flush on the device thread), so the victims leave the shared
+	 * list first; nothing else can reach them then.
+	 */
+	msd_sim_list_init(&doomed);
+	msd_sim_list_for_each_safe(pos, tmp, list) {
+		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
+
+		if (ctx && job->ctx != ctx)
+			continue;
+		msd_sim_list_del(&job->link);
+		msd_sim_list_add_tail(&doomed, &job->link);
+	}
+	while (!msd_sim_list_empty(&doomed))
+		msd_sim_job_free_locked(
+			dev, msd_sim_container_of(doomed.next, struct msd_sim_job, link));
+}
+
+/*
+ * msd_sim_job_cancel_context_locked - drop @ctx's jobs that are not on a ring yet (held or
+ * ready); they signal nothing. Work already on a ring runs to completion.
+ */
+void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
+{
+	msd_sim_job_cancel_list_locked(dev, &dev->waiting, ctx);
+	msd_sim_job_cancel_list_locked(dev, &dev->sched.ready, ctx);
+}
+
+/*
+ * msd_sim_job_cancel_all_locked - device teardown with the threads and the GPU stopped: every job,
+ * queued or on a ring, is dropped without signalling. Ring bookkeeping returns to empty.
+ */
+void msd_sim_job_cancel_all_locked(struct msd_sim_device *dev)
+{
+	msd_sim_job_cancel_context_locked(dev, NULL);
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
+		struct msd_sim_queue *q = &dev->queues[qi];
+
+		while (q->head != q->tail) {
+			q->slots[q->head].job->faulted = true;
+			msd_sim_queue_retire_head_locked(dev, q);
+		}
+	}
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msd_test_util.c - fixtures for the msd-sim tests (see msd_test_util.h).
+ */
+#include "msd_test_util.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msd_sim_internal.h"
+
+static void mt_log(void *ctx, int32_t level, const char *file, int32_t line, const char *msg)
+{
+	struct mt *t = ctx;
+	int n;
+
+	(void)file;
+	(void)line;
+	pthread_mutex_lock(&t->lock);
+	if (t->log_len < MT_LOG_SIZE - 1) {
+		n = snprintf(t->log + t->log_len, MT_LOG_SIZE - t->log_len, "[%d] %s\n", level,
+			     msg);
+		if (n > 0)
+			t->log_len += (size_t)n;
+		if (t->log_len >= MT_LOG_SIZE)
+			t->log_len = MT_LOG_SIZE - 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* mt_create - see msd_test_util.h. */
+struct mt *mt_create(bool threaded)
+{
+	return mt_create_cfg(threaded, NULL);
+}
+
+/* mt_create_cfg - see msd_test_util.h. */
+struct mt *mt_create_cfg(bool threaded, const struct sim_config *cfg)
+{
+	struct mt *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->threaded = threaded;
+	t->sub = -1;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	t->sim = sim_create(cfg);
+	t->drv = msd_driver_create();
+	if (!t->sim || !t->drv)
+		goto err;
+	msd_driver_set_log_callback(t->drv, mt_log, t);
+	if (!threaded)
+		msd_driver_configure(t->drv, MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD);
+	t->dev = msd_driver_create_device(t->drv, t->sim);
+	if (!t->dev)
+		goto err;
+	return t;
+err:
+	msd_driver_destroy(t->drv);
+	sim_destroy(t->sim);
+	free(t);
+	return NULL;
+}
+
+/* mt_destroy - see msd_test_util.h. */
+void mt_destroy(struct mt *t)
+{
+	if (!t)
+		return;
+	mt_record_stop(t);
+	if (t->dev)
+		msd_device_destroy(t->dev);
+	msd_driver_destroy(t->drv);
+	sim_destroy(t->sim);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* mt_buf_create - see msd_test_util.h. 0 or -1. */
+int mt_buf_create(struct mt *t, uint64_t size, struct mt_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = memfd_create("mt-buf", MFD_CLOEXEC);
+	if (b->fd < 0 || ftruncate(b->fd, (off_t)size))
+		return -1;
+	b->size = size;
+	b->host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (b->host == MAP_FAILED)
+		return -1;
+	if (msd_driver_import_buffer(t->drv, (magma_handle_t)dup(b->fd), 1, &b->buf) !=
+	    MAGMA_STATUS_OK)
+		return -1;
+	return 0;
+}
+
+/* mt_buf_destroy - see msd_test_util.h. */
+void mt_buf_destroy(struct mt_buf *b)
+{
+	if (b->buf)
+		msd_buffer_release(b->buf);
+	if (b->host && b->host != MAP_FAILED)
+		munmap(b->host, b->size);
+	if (b->fd >= 0)
+		close(b->fd);
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+}
+
+/* mt_sem_create - see msd_test_util.h. 0 or -1. */
+int mt_sem_create(struct mt *t, uint64_t flags, struct mt_sem *s)
+{
+	s->sem = NULL;
+	s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->fd < 0)
+		return -1;
+	if (msd_driver_import_semaphore(t->drv, (magma_handle_t)dup(s->fd), 1, flags, &s->sem) !=
+	    MAGMA_STATUS_OK)
+		return -1;
+	return 0;
+}
+
+/* mt_sem_destroy - see msd_test_util.h. */
+void mt_sem_destroy(struct mt_sem *s)
+{
+	if (s->sem)
+		msd_semaphore_release(s->sem);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->sem = NULL;
+	s->fd = -1;
+}
+
+/* mt_fd_readable - see msd_test_util.h. */
+bool mt_fd_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+/* mt_fd_signal - see msd_test_util.h. */
+void mt_fd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/* mt_run - see msd_test_util.h. */
+void mt_run(struct mt *t)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+
+	if (t->threaded)
+		return;
+	for (int i = 0; i < 64; i++) {
+		bool idle;
+
+		sim_clock_run_until_idle(t->sim, 100000000, NULL);
+		msd_sim_device_poll(dev);
+		msd_sim_mutex_lock(&dev->lock);
+		/* Jobs held for semaphores do not count: only the host can release them. */
+		idle = msd_sim_list_empty(&dev->sched.ready);
+		for (uint32_t q = 0; q < dev->queue_count; q++)
+			idle = idle && dev->queues[q].head == dev->queues[q].tail;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (idle && sim_is_idle(t->sim) && !sim_irq_is_asserted(t->sim))
+			return;
+	}
+}
+
+/* mt_wait - see msd_test_util.h. */
+bool mt_wait(struct mt *t, int fd, int timeout_ms)
+{
+	if (!t->threaded) {
+		mt_run(t);
+		return mt_fd_readable(fd, 0);
+	}
+	return mt_fd_readable(fd, timeout_ms);
+}
+
+static void mt_event(void *ctx, const struct sim_event *ev)
+{
+	struct mt *t = ctx;
+
+	if (t->nregs >= MT_MAX_EVENTS)
+		return;
+	t->regs[t->nregs].write = ev->type == SIM_EV_REG_WRITE;
+	t->regs[t->nregs].offset = ev->code;
+	t->regs[t->nregs].value = (uint32_t)ev->value;
+	t->nregs++;
+}
+
+/* mt_record_start - see msd_test_util.h. Clears what was recorded before. */
+void mt_record_start(struct mt *t)
+{
+	mt_record_stop(t);
+	t->nregs = 0;
+	t->sub = sim_events_subscribe(
+		t->sim, SIM_EV_MASK(SIM_EV_REG_WRITE) | SIM_EV_MASK(SIM_EV_REG_READ), mt_event, t);
+}
+
+/* mt_record_stop - see msd_test_util.h. */
+void mt_record_stop(struct mt *t)
+{
+	if (t->sub >= 0)
+		sim_events_unsubscribe(t->sim, t->sub);
+	t->sub = -1;
+}
+
+/* mt_writes_in - see msd_test_util.h. */
+uint32_t mt_writes_in(struct mt *t, uint32_t lo, uint32_t hi, struct mt_reg *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < t->nregs && n < max; i++) {
+		if (t->regs[i].write && t->regs[i].offset >= lo && t->regs[i].offset < hi)
+			out[n++] = t->regs[i];
+	}
+	return n;
+}
+
+static void mt_notify(void *token, struct msd_notification_t *n)
+{
+	struct mt *t = token;
+	struct mt_note *note;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->nnotes < MT_MAX_NOTES) {
+		note = &t->notes[t->nnotes++];
+		memset(note, 0, sizeof(*note));
+		note->type = n->type;
+		if (n->type == MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND) {
+			note->size = n->u.channel_send.size;
+			memcpy(note->data, n->u.channel_send.data,
+			       note->size < sizeof(note->data) ? note->size : sizeof(note->data));
+		} else if (n->type ==
+			   MSD_CONNECTION_NOTIFICATION_PERFORMANCE_COUNTERS_READ_COMPLETED) {
+			note->pool_id = n->u.perf_counter_result.pool_id;
+			note->buffer_id = n->u.perf_counter_result.buffer_id;
+			note->trigger_id = n->u.perf_counter_result.trigger_id;
+			note->buffer_offset = n->u.perf_counter_result.buffer_offset;
+			note->result_flags = n->u.perf_counter_result.result_flags;
+		}
+	}
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* mt_notify_install - see msd_test_util.h. */
+void mt_notify_install(struct mt *t, struct msd_connection_t *conn)
+{
+	msd_connection_set_notification_callback(conn, mt_notify, t);
+}
+
+/* mt_notify_wait - see msd_test_util.h. */
+bool mt_notify_wait(struct mt *t, uint32_t n, int timeout_ms)
+{
+	struct timespec ts;
+	bool ok;
+
+	mt_run(t);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&t->lock);
+	while (t->nnotes < n) {
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &ts))
+			break;
+	}
+	ok = t->nnotes >= n;
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+/* mt_write_words - see msd_test_util.h. */
+void mt_write_words(struct mt_buf *b, uint64_t off, const uint32_t *words, uint32_t count)
+{
+	memcpy((uint8_t *)b->host + off, words, count * 4ull);
+}
+
+/* mt_exec - see msd_test_util.h. */
+magma_status_t mt_exec(struct msd_context_t *ctx, struct mt_buf *b, uint64_t start, uint64_t end,
+		       struct mt_sem *wait, struct mt_sem *signal, uint64_t flags)
+{
+	struct magma_exec_resource res = {.buffer_id = 1, .offset = 0, .length = end};
+	struct magma_exec_command_buffer cb = {.resource_index = 0, .start_offset = start};
+	struct msd_buffer_t *bufs[1] = {b->buf};
+	struct msd_semaphore_t *waits[1] = {wait ? wait->sem : NULL};
+	struct msd_semaphore_t *signals[1] = {signal ? signal->sem : NULL};
+	struct msd_command_descriptor desc = {
+		.command_buffer_count = 1,
+		.resource_count = 1,
+		.wait_semaphore_count = wait ? 1 : 0,
+		.signal_semaphore_count = signal ? 1 : 0,
+		.flags = flags,
+		.command_buffers = &cb,
+		.exec_resources = &res,
+		.buffers = bufs,
+		.wait_semaphores = waits,
+		.signal_semaphores = signals,
+	};
+
+	return msd_context_execute_command_buffers(ctx, &desc);
+}
