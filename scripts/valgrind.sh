@@ -3,11 +3,14 @@
 #
 # scripts/valgrind.sh [BUILD_DIR] - Valgrind memcheck gate.
 #
-# Runs every sim unit-test executable (BUILD_DIR/sim/tests/sim_test_*) and sim-demo under
-# memcheck, MAGMA_JOBS at a time, and fails on any memory error or definite leak (a test that
-# fails on its own fails the gate too). Logs go to BUILD_DIR/valgrind/<name>.log. BUILD_DIR
-# (default build; relative to the repository root unless absolute) must already be built;
-# scripts/test does that. Later issues add the conformance suite here.
+# Runs under memcheck, MAGMA_JOBS at a time: the conformance suite (magma-conformance-tests on
+# the embedded device, without the *LongDeadline* tests whose multi-second waits add nothing
+# under valgrind), the unit tests of sim/, msd-sim/, magma/wire and magma/client, the service
+# tests that run in one process, and sim-demo. Fails on any memory error or definite leak (a
+# test that fails on its own fails the gate too). Logs go to BUILD_DIR/valgrind/<name>.log.
+# BUILD_DIR (default build; relative to the repository root unless absolute) must already be
+# built; scripts/test does that. The daemon, shim and fork-heavy service tests are left to the
+# ASan build: valgrind does not follow the exec'd daemon.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,21 +23,37 @@ VALGRIND_ARGS=(--tool=memcheck --error-exitcode=1 --leak-check=full
 	--num-callers=30 -q)
 
 command -v valgrind >/dev/null 2>&1 || magma_die "valgrind not installed"
-mapfile -t bins < <(find "$dir/sim/tests" -maxdepth 1 -type f -executable -name 'sim_test_*' \
-	2>/dev/null | sort)
-if [[ -x $dir/sim/demo/sim-demo ]]; then
-	bins+=("$dir/sim/demo/sim-demo")
-fi
-((${#bins[@]} > 0)) || magma_die "no test executables under $dir (build it first)"
+# Each entry: an executable, then its arguments, separated by '|'.
+entries=()
+conf=$dir/conformance/magma-conformance-tests
+[[ -x $conf ]] || magma_die "no $conf (build it first)"
+entries+=("$conf|--gtest_filter=-*LongDeadline*")
+while IFS= read -r bin; do
+	entries+=("$bin")
+done < <(
+	find "$dir/sim/tests" "$dir/msd-sim" "$dir/magma/wire" "$dir/magma/client" \
+		-maxdepth 1 -type f -executable \
+		\( -name 'sim_test_*' -o -name 'msd_sim_test_*' -o -name 'magma_wire_test' \
+		-o -name 'magma_client_test_*' \) 2>/dev/null | sort
+	for t in magma_system_validate_test magma_system_validate_sim_test magma_system_service_test \
+		magma_system_sim_test; do
+		[[ -x $dir/magma/service/tests/$t ]] && echo "$dir/magma/service/tests/$t"
+	done
+	[[ -x $dir/sim/demo/sim-demo ]] && echo "$dir/sim/demo/sim-demo"
+)
 mkdir -p "$logdir"
 
-# run_one BIN - memcheck one executable; prints one result line, returns its exit status.
+# run_one ENTRY - memcheck one executable ("bin|arg|arg"); prints one result line, returns its
+# exit status.
 run_one() {
-	local bin=$1 name start rc=0
+	local bin name start rc=0 args
+	IFS='|' read -r -a args <<<"$1"
+	bin=${args[0]}
+	args=("${args[@]:1}")
 	name=$(basename "$bin")
 	start=$(magma_now_ms)
-	(cd "$(dirname "$bin")" && valgrind "${VALGRIND_ARGS[@]}" --log-file="$logdir/$name.log" \
-		"$bin" >"$logdir/$name.out" 2>&1) || rc=$?
+	(cd "$(dirname "$bin")" && MAGMA_SYSTEM_QUIET=1 valgrind "${VALGRIND_ARGS[@]}" \
+		--log-file="$logdir/$name.log" "$bin" "${args[@]}" >"$logdir/$name.out" 2>&1) || rc=$?
 	if ((rc == 0)); then
 		printf '  PASS %-32s %8s\n' "$name" "$(magma_fmt_ms $(($(magma_now_ms) - start)))"
 	else
@@ -48,15 +67,15 @@ run_one() {
 	return $rc
 }
 
-magma_log "valgrind memcheck over ${#bins[@]} executables, $MAGMA_JOBS at a time"
+magma_log "valgrind memcheck over ${#entries[@]} executables, $MAGMA_JOBS at a time"
 failed=0
 running=0
-for bin in "${bins[@]}"; do
+for entry in "${entries[@]}"; do
 	if ((running >= MAGMA_JOBS)); then
 		wait -n || failed=1
 		running=$((running - 1))
 	fi
-	run_one "$bin" &
+	run_one "$entry" &
 	running=$((running + 1))
 done
 while ((running > 0)); do

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+//
+// test_sharing.cc - sharing (suite MagmaSharing): exporting and importing buffers and semaphores
+// across connections of one process, and across processes (a child process, with the handles
+// passed over a socketpair as SCM_RIGHTS). A child process opens the device under test itself
+// (the embedded device gives a child a device of its own; the memory and the semaphores are
+// still the shared ones) and reports through its exit status, never through GoogleTest. Children
+// are fresh processes (SpawnChild: fork + exec of this binary).
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "magma_test.h"
+
+namespace {
+
+// Sends @fds (not consumed) with one byte of payload @tag. True on success.
+bool SendFds(int sock, const std::vector<int>& fds, char tag = 'f') {
+  struct msghdr msg = {};
+  struct iovec iov = {&tag, 1};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// Receives up to @max fds (the caller owns them). Empty on failure or EOF.
+std::vector<int> RecvFds(int sock, size_t max) {
+  char tag = 0;
+  struct msghdr msg = {};
+  struct iovec iov = {&tag, 1};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * max));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  std::vector<int> fds;
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return fds;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const int* data = reinterpret_cast<const int*>(CMSG_DATA(c));
+    fds.insert(fds.end(), data, data + n);
+  }
+  return fds;
+}
+
+bool SendByte(int sock, char c) { return send(sock, &c, 1, MSG_NOSIGNAL) == 1; }
+
+bool RecvByte(int sock, char* c) { return recv(sock, c, 1, 0) == 1; }
+
+// In a child: opens the device under test and a connection. 0 on failure.
+magma_connection_t ChildConnection(magma_device_t* device_out) {
+  int fd = OpenTestDeviceChannel();
+  if (fd < 0) return 0;
+  magma_device_t device = 0;
+  if (magma_device_import(static_cast<magma_handle_t>(fd), &device) != MAGMA_STATUS_OK) return 0;
+  magma_connection_t connection = 0;
+  if (magma_device_create_connection(device, &connection) != MAGMA_STATUS_OK) {
+    magma_device_release(device);
+    return 0;
+  }
+  *device_out = device;
+  return connection;
+}
+
+uint32_t* MapCpu(magma_buffer_t buffer, uint64_t size) {
+  magma_handle_t handle = 0;
+  if (magma_buffer_get_handle(buffer, &handle) != MAGMA_STATUS_OK) return nullptr;
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(handle), 0);
+  close(static_cast<int>(handle));
+  return p == MAP_FAILED ? nullptr : static_cast<uint32_t*>(p);
+}
+
+}  // namespace
+
+// ---- Child routines (run in a separate process by SpawnChild) ----
+
+MAGMA_TEST_CHILD(BufferChild) {
+  std::vector<int> fds = RecvFds(sock, 1);
+  if (fds.size() != 1) return 10;
+  magma_device_t device = 0;
+  magma_connection_t connection = ChildConnection(&device);
+  if (!connection) return 11;
+  uint64_t size = 0;
+  magma_buffer_t buffer = 0;
+  magma_buffer_id_t id = 0;
+  if (magma_connection_import_buffer(connection, static_cast<magma_handle_t>(fds[0]), &size,
+                                     &buffer, &id) != MAGMA_STATUS_OK)
+    return 12;
+  if (size != 2 * kPageSize) return 13;
+  uint32_t* words = MapCpu(buffer, size);
+  if (!words) return 14;
+  for (uint32_t i = 0; i < size / 4; i++) {
+    if (words[i] != i) return 15;
+    words[i] = ~i;  // answer
+  }
+  munmap(words, size);
+  magma_connection_release_buffer(connection, buffer);
+  magma_connection_release(connection);
+  magma_device_release(device);
+  return SendByte(sock, 'd') ? 0 : 16;
+}
+
+MAGMA_TEST_CHILD(GpuWriterChild) {
+  std::vector<int> fds = RecvFds(sock, 2);
+  if (fds.size() != 2) return 10;
+  magma_device_t device = 0;
+  magma_connection_t connection = ChildConnection(&device);
+  if (!connection) return 11;
+  uint64_t size = 0;
+  magma_buffer_t buffer = 0;
+  magma_buffer_id_t buffer_id = 0;
+  magma_semaphore_t semaphore = 0;
+  magma_semaphore_id_t semaphore_id = 0;
+  if (magma_connection_import_buffer(connection, static_cast<magma_handle_t>(fds[0]), &size,
+                                     &buffer, &buffer_id) != MAGMA_STATUS_OK)
+    return 12;
+  if (magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[1]), 0,
+                                         &semaphore, &semaphore_id) != MAGMA_STATUS_OK)
+    return 13;
+  const uint64_t va = 0x30000000;
+  if (magma_connection_map_buffer(connection, va, buffer, 0, size, kMapReadWrite) !=
+      MAGMA_STATUS_OK)
+    return 14;
+  uint32_t context_id = 0;
+  if (magma_connection_create_context2(connection, MAGMA_PRIORITY_MEDIUM, &context_id) !=
+      MAGMA_STATUS_OK)
+    return 15;
+  CommandStream stream;
+  stream.Fill(va, size, 0x5e5e5e5e).Write32(va + 12, 0x12345678).End();
+  if (ExecuteInline(connection, context_id, stream, {semaphore_id}) != MAGMA_STATUS_OK) return 16;
+  if (magma_connection_flush(connection) != MAGMA_STATUS_OK) return 17;
+  // Stay until the parent has seen the result, then clean up.
+  char c = 0;
+  if (!RecvByte(sock, &c)) return 18;
+  magma_connection_release_semaphore(connection, semaphore);
+  magma_connection_release_buffer(connection, buffer);
+  magma_connection_release(connection);
+  magma_device_release(device);
+  return 0;
+}
+
+MAGMA_TEST_CHILD(SemaphoreChild) {
+  std::vector<int> fds = RecvFds(sock, 2);
+  if (fds.size() != 2) return 10;
+  magma_device_t device = 0;
+  magma_connection_t connection = ChildConnection(&device);
+  if (!connection) return 11;
+  magma_semaphore_t in = 0, out = 0;
+  magma_semaphore_id_t in_id = 0, out_id = 0;
+  if (magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[0]), 0, &in,
+                                         &in_id) != MAGMA_STATUS_OK ||
+      magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[1]), 0, &out,
+                                         &out_id) != MAGMA_STATUS_OK)
+    return 12;
+  int ret = 0;
+  if (WaitSemaphore(in, 20000 * kMsToNs) != MAGMA_STATUS_OK) ret = 13;
+  magma_semaphore_reset(in);
+  magma_semaphore_signal(out);
+  magma_connection_release_semaphore(connection, in);
+  magma_connection_release_semaphore(connection, out);
+  magma_connection_release(connection);
+  magma_device_release(device);
+  return ret;
+}
+
+MAGMA_TEST_CHILD(ExportedFdChild) {
+  std::vector<int> fds = RecvFds(sock, 1);
+  if (fds.size() != 1) return 10;
+  // Plain poll() on the exported fd: readable exactly while signaled.
+  struct pollfd pfd = {fds[0], POLLIN, 0};
+  if (poll(&pfd, 1, 0) != 0) return 11;
+  if (!SendByte(sock, 'r')) return 12;
+  pfd.revents = 0;
+  if (poll(&pfd, 1, 20000) != 1 || !(pfd.revents & POLLIN)) return 13;
+  close(fds[0]);
+  return 0;
+}
+
+class MagmaSharing : public MagmaConnectionTest {
+ protected:
+  // Exports @buffer and imports it into @into, wrapped for release.
+  std::unique_ptr<TestBuffer> Reimport(const TestBuffer& buffer, magma_connection_t into) {
+    magma_handle_t handle = 0;
+    if (magma_buffer_export(buffer.get(), &handle) != MAGMA_STATUS_OK) {
+      ADD_FAILURE() << "export failed";
+      return nullptr;
+    }
+    uint64_t size = 0;
+    magma_buffer_t imported = 0;
+    magma_buffer_id_t id = 0;
+    magma_status_t status = magma_connection_import_buffer(into, handle, &size, &imported, &id);
+    if (status != MAGMA_STATUS_OK) {
+      ADD_FAILURE() << "import failed: " << status;
+      return nullptr;
+    }
+    return std::make_unique<TestBuffer>(into, imported, id, size);
+  }
+
+  std::unique_ptr<TestSemaphore> Reimport(const TestSemaphore& semaphore, magma_connection_t into,
+                                          uint64_t flags = 0) {
+    magma_handle_t handle = 0;
+    if (magma_semaphore_export(semaphore.get(), &handle) != MAGMA_STATUS_OK) {
+      ADD_FAILURE() << "export failed";
+      return nullptr;
+    }
+    magma_semaphore_t imported = 0;
+    magma_semaphore_id_t id = 0;
+    magma_status_t status = magma_connection_import_semaphore2(into, handle, flags, &imported, &id);
+    if (status != MAGMA_STATUS_OK) {
+      ADD_FAILURE() << "import failed: " << status;
+      return nullptr;
+    }
+    return std::make_unique<TestSemaphore>(into, imported, id);
+  }
+};
+
+// ---- Buffers across connections ----
+
+TEST_F(MagmaSharing, BufferAcrossConnections) {
+  magma_connection_t other = CreateExtraConnection();
+  ASSERT_NE(other, 0u);
+  TestBuffer buffer(connection(), 3 * kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  auto imported = Reimport(buffer, other);
+  ASSERT_NE(imported, nullptr);
+  EXPECT_EQ(imported->size(), buffer.size());
+  EXPECT_NE(imported->id(), MAGMA_INVALID_OBJECT_ID);
+  buffer.words()[100] = 0xdeadbeef;
+  EXPECT_EQ(imported->words()[100], 0xdeadbeefu);
+  imported->words()[2 * kPageSize / 4] = 0xcafe;
+  EXPECT_EQ(buffer.words()[2 * kPageSize / 4], 0xcafeu);
+  EXPECT_EQ(magma_connection_flush(other), MAGMA_STATUS_OK);
+}
+
+TEST_F(MagmaSharing, BufferImportedInSameConnectionIsDistinct) {
+  TestBuffer buffer(connection(), kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  auto imported = Reimport(buffer, connection());
+  ASSERT_NE(imported, nullptr);
+  EXPECT_NE(imported->get(), buffer.get());
+  EXPECT_NE(imported->id(), buffer.id());
+  buffer.words()[0] = 7;
+  EXPECT_EQ(imported->words()[0], 7u);
+}
+
+TEST_F(MagmaSharing, ExportGivesNewHandleEachTime) {
+  TestBuffer buffer(connection(), kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  magma_handle_t a = 0, b = 0;
+  ASSERT_EQ(magma_buffer_export(buffer.get(), &a), MAGMA_STATUS_OK);
+  ASSERT_EQ(magma_buffer_export(buffer.get(), &b), MAGMA_STATUS_OK);
+  EXPECT_NE(a, b);
+  close(static_cast<int>(a));
+  close(static_cast<int>(b));
+}
+
+TEST_F(MagmaSharing, ImportedBufferOutlivesTheExportingConnection) {
+  magma_connection_t exporter = 0;
+  ASSERT_EQ(magma_device_create_connection(device(), &exporter), MAGMA_STATUS_OK);
+  auto buffer = std::make_unique<TestBuffer>(exporter, kPageSize);
+  ASSERT_TRUE(buffer->ok());
+  buffer->words()[1] = 0x11;
+  auto imported = Reimport(*buffer, connection());
+  ASSERT_NE(imported, nullptr);
+  buffer.reset();
+  magma_connection_release(exporter);
+  EXPECT_EQ(imported->words()[1], 0x11u);
+  ASSERT_EQ(imported->MapGpu(AllocGpuVa(kPageSize), kMapReadWrite), MAGMA_STATUS_OK);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+TEST_F(MagmaSharing, GpuWriteSeenThroughAnotherConnection) {
+  magma_connection_t other = CreateExtraConnection();
+  ASSERT_NE(other, 0u);
+  auto buffer = CreateMappedBuffer(kPageSize);
+  ASSERT_NE(buffer, nullptr);
+  auto imported = Reimport(*buffer, other);
+  ASSERT_NE(imported, nullptr);
+  // The other connection's GPU writes into its mapping of the import.
+  ASSERT_EQ(imported->MapGpu(0x50000000, kMapReadWrite), MAGMA_STATUS_OK);
+  uint32_t context_id = 0;
+  ASSERT_EQ(magma_connection_create_context2(other, MAGMA_PRIORITY_MEDIUM, &context_id),
+            MAGMA_STATUS_OK);
+  TestSemaphore done(other);
+  CommandStream s;
+  s.Fill(0x50000000, kPageSize, 0x3c3c3c3c).End();
+  ASSERT_EQ(ExecuteInline(other, context_id, s, {done.id()}), MAGMA_STATUS_OK);
+  ASSERT_EQ(WaitSemaphoreOrConnectionLoss(other, done.get()), MAGMA_STATUS_OK);
+  for (uint32_t i = 0; i < kPageSize / 4; i++) ASSERT_EQ(buffer->words()[i], 0x3c3c3c3cu) << i;
+}
+
+TEST_F(MagmaSharing, ImportOfANonBufferHandleFails) {
+  TestSemaphore semaphore(connection());
+  ASSERT_TRUE(semaphore.ok());
+  magma_handle_t handle = 0;
+  ASSERT_EQ(magma_semaphore_export(semaphore.get(), &handle), MAGMA_STATUS_OK);
+  uint64_t size = 0;
+  magma_buffer_t buffer = 0;
+  magma_buffer_id_t id = 0;
+  magma_status_t status = magma_connection_import_buffer(connection(), handle, &size, &buffer, &id);
+  if (status == MAGMA_STATUS_OK) {
+    magma_connection_release_buffer(connection(), buffer);
+    ADD_FAILURE() << "an eventfd was imported as a buffer";
+  }
+  EXPECT_EQ(status, MAGMA_STATUS_INVALID_ARGS);
+}
+
+TEST_F(MagmaSharing, ImportOfAnInvalidHandleFails) {
+  uint64_t size = 0;
+  magma_buffer_t buffer = 0;
+  magma_buffer_id_t id = 0;
+  EXPECT_EQ(magma_connection_import_buffer(connection(), static_cast<magma_handle_t>(-1), &size,
+                                           &buffer, &id),
+            MAGMA_STATUS_INVALID_ARGS);
+  magma_semaphore_t semaphore = 0;
+  magma_semaphore_id_t semaphore_id = 0;
+  EXPECT_EQ(magma_connection_import_semaphore2(connection(), static_cast<magma_handle_t>(-1), 0,
+                                               &semaphore, &semaphore_id),
+            MAGMA_STATUS_INVALID_ARGS);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+TEST_F(MagmaSharing, ImportOfANonSemaphoreHandleFails) {
+  TestBuffer buffer(connection(), kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  magma_handle_t handle = 0;
+  ASSERT_EQ(magma_buffer_export(buffer.get(), &handle), MAGMA_STATUS_OK);
+  magma_semaphore_t semaphore = 0;
+  magma_semaphore_id_t id = 0;
+  magma_status_t status =
+      magma_connection_import_semaphore2(connection(), handle, 0, &semaphore, &id);
+  if (status == MAGMA_STATUS_OK) {
+    magma_connection_release_semaphore(connection(), semaphore);
+    ADD_FAILURE() << "a memfd was imported as a semaphore";
+  }
+  EXPECT_EQ(status, MAGMA_STATUS_INVALID_ARGS);
+}
+
+// ---- Semaphores across connections ----
+
+TEST_F(MagmaSharing, SemaphoreAcrossConnections) {
+  magma_connection_t other = CreateExtraConnection();
+  ASSERT_NE(other, 0u);
+  TestSemaphore semaphore(connection());
+  ASSERT_TRUE(semaphore.ok());
+  auto imported = Reimport(semaphore, other);
+  ASSERT_NE(imported, nullptr);
+  EXPECT_FALSE(imported->IsSignaled());
+  semaphore.Signal();
+  EXPECT_EQ(imported->Wait(), MAGMA_STATUS_OK);
+  imported->Reset();
+  EXPECT_FALSE(semaphore.IsSignaled());
+  imported->Signal();
+  EXPECT_TRUE(semaphore.IsSignaled());
+}
+
+TEST_F(MagmaSharing, SemaphoreSignaledByGpuInAnotherConnection) {
+  magma_connection_t other = CreateExtraConnection();
+  ASSERT_NE(other, 0u);
+  TestSemaphore semaphore(connection());
+  ASSERT_TRUE(semaphore.ok());
+  auto imported = Reimport(semaphore, other);
+  ASSERT_NE(imported, nullptr);
+  uint32_t context_id = 0;
+  ASSERT_EQ(magma_connection_create_context2(other, MAGMA_PRIORITY_MEDIUM, &context_id),
+            MAGMA_STATUS_OK);
+  CommandStream s;
+  s.Nop().End();
+  ASSERT_EQ(ExecuteInline(other, context_id, s, {imported->id()}), MAGMA_STATUS_OK);
+  EXPECT_EQ(semaphore.Wait(), MAGMA_STATUS_OK);
+}
+
+TEST_F(MagmaSharing, SemaphoreImportedIntoManyConnections) {
+  TestSemaphore semaphore(connection());
+  ASSERT_TRUE(semaphore.ok());
+  std::vector<std::unique_ptr<TestSemaphore>> imports;
+  for (int i = 0; i < 8; i++) {
+    magma_connection_t c = CreateExtraConnection();
+    ASSERT_NE(c, 0u);
+    imports.push_back(Reimport(semaphore, c));
+    ASSERT_NE(imports.back(), nullptr);
+  }
+  semaphore.Signal();
+  for (auto& s : imports) EXPECT_TRUE(s->IsSignaled());
+  imports[3]->Reset();
+  EXPECT_FALSE(semaphore.IsSignaled());
+  for (auto& s : imports) EXPECT_FALSE(s->IsSignaled());
+}
+
+// ---- Across processes ----
+
+TEST_F(MagmaSharing, BufferAcrossProcesses) {
+  TestBuffer buffer(connection(), 2 * kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  for (uint32_t i = 0; i < 2 * kPageSize / 4; i++) buffer.words()[i] = i;
+  magma_handle_t handle = 0;
+  ASSERT_EQ(magma_buffer_export(buffer.get(), &handle), MAGMA_STATUS_OK);
+
+  int sock = -1;
+  pid_t pid = SpawnChild("BufferChild", &sock);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(SendFds(sock, {static_cast<int>(handle)}));
+  close(static_cast<int>(handle));
+  char c = 0;
+  EXPECT_TRUE(RecvByte(sock, &c));
+  close(sock);
+  EXPECT_EQ(WaitChild(pid), 0);
+  for (uint32_t i = 0; i < 2 * kPageSize / 4; i++) ASSERT_EQ(buffer.words()[i], ~i) << i;
+}
+
+TEST_F(MagmaSharing, GpuInAnotherProcessWritesSharedBuffer) {
+  TestBuffer buffer(connection(), kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  TestSemaphore done(connection());
+  ASSERT_TRUE(done.ok());
+  magma_handle_t buffer_handle = 0, semaphore_handle = 0;
+  ASSERT_EQ(magma_buffer_export(buffer.get(), &buffer_handle), MAGMA_STATUS_OK);
+  ASSERT_EQ(magma_semaphore_export(done.get(), &semaphore_handle), MAGMA_STATUS_OK);
+
+  int sock = -1;
+  pid_t pid = SpawnChild("GpuWriterChild", &sock);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(SendFds(sock, {static_cast<int>(buffer_handle), static_cast<int>(semaphore_handle)}));
+  close(static_cast<int>(buffer_handle));
+  close(static_cast<int>(semaphore_handle));
+  EXPECT_EQ(done.Wait(), MAGMA_STATUS_OK) << "the child's GPU work did not signal";
+  EXPECT_EQ(buffer.words()[0], 0x5e5e5e5eu);
+  EXPECT_EQ(buffer.words()[3], 0x12345678u);
+  EXPECT_EQ(buffer.words()[kPageSize / 4 - 1], 0x5e5e5e5eu);
+  SendByte(sock, 'q');
+  close(sock);
+  EXPECT_EQ(WaitChild(pid), 0);
+}
+
+TEST_F(MagmaSharing, SemaphoreAcrossProcesses) {
+  TestSemaphore to_child(connection()), to_parent(connection());
+  ASSERT_TRUE(to_child.ok() && to_parent.ok());
+  magma_handle_t h1 = 0, h2 = 0;
+  ASSERT_EQ(magma_semaphore_export(to_child.get(), &h1), MAGMA_STATUS_OK);
+  ASSERT_EQ(magma_semaphore_export(to_parent.get(), &h2), MAGMA_STATUS_OK);
+
+  int sock = -1;
+  pid_t pid = SpawnChild("SemaphoreChild", &sock);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(SendFds(sock, {static_cast<int>(h1), static_cast<int>(h2)}));
+  close(static_cast<int>(h1));
+  close(static_cast<int>(h2));
+  EXPECT_FALSE(to_parent.IsSignaled());
+  to_child.Signal();
+  EXPECT_EQ(to_parent.Wait(), MAGMA_STATUS_OK);
+  EXPECT_EQ(WaitChild(pid), 0);
+  EXPECT_FALSE(to_child.IsSignaled()) << "the child's reset is seen here";
+  close(sock);
+}
+
+TEST_F(MagmaSharing, ExportedFdIsReadableWhileSignaledInAnotherProcess) {
+  TestSemaphore semaphore(connection());
+  ASSERT_TRUE(semaphore.ok());
+  magma_handle_t handle = 0;
+  ASSERT_EQ(magma_semaphore_export(semaphore.get(), &handle), MAGMA_STATUS_OK);
+  int sock = -1;
+  pid_t pid = SpawnChild("ExportedFdChild", &sock);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(SendFds(sock, {static_cast<int>(handle)}));
+  close(static_cast<int>(handle));
+  char c = 0;
+  ASSERT_TRUE(RecvByte(sock, &c));
+  semaphore.Signal();
+  EXPECT_EQ(WaitChild(pid), 0);
+  close(sock);
+}
