@@ -21,7 +21,6 @@
 
 namespace {
 
-constexpr uint64_t kSlackNs = 5000 * kMsToNs;
 // How long a held submission is watched to make sure it has not run.
 constexpr auto kHoldTime = std::chrono::milliseconds(50);
 
