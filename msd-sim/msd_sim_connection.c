@@ -51,7 +51,8 @@ struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t
 	conn->refs = 1;
 	conn->next_context_id = 1;
 	conn->next_sequence = 1;
-	conn->inline_va = MAGMA_SIM_GPU_VA_LIMIT;
+	msd_sim_va_pool_init(&conn->inline_va, MAGMA_SIM_GPU_VA_LIMIT, MSD_SIM_INLINE_VA_END);
+	msd_sim_list_init(&conn->inline_cache);
 	msd_sim_list_init(&conn->mappings);
 	msd_sim_list_init(&conn->pools);
 	msd_sim_mutex_init(&conn->notify_lock);
@@ -105,7 +106,7 @@ static void msd_sim_mapping_teardown_locked(struct msd_sim_device *dev,
 	free(m);
 }
 
-/* Last reference: mappings, slot and tables, perf state, then the memory. */
+/* Last reference: mappings, slot, inline chunks and tables, perf state, then the memory. */
 static void msd_sim_connection_release_locked(struct msd_sim_connection *conn)
 	MSD_SIM_REQUIRES(conn->dev->lock)
 {
@@ -120,6 +121,7 @@ static void msd_sim_connection_release_locked(struct msd_sim_connection *conn)
 	}
 	msd_sim_perf_connection_fini_locked(conn);
 	msd_sim_device_call_locked(dev, msd_sim_connection_unbind_fn, &conn->as);
+	msd_sim_inline_connection_fini_locked(dev, conn);
 	msd_sim_as_fini(dev, &conn->as);
 	dev->connections--;
 	msd_sim_mutex_fini(&conn->notify_lock);

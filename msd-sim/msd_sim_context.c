@@ -9,10 +9,13 @@
  * references on the semaphores and resource buffers and a use on every live mapping that
  * overlaps a listed resource range or holds a command buffer, so unmapping them defers until the
  * job retires. Resources that are not mapped are accepted (they pin nothing). Inline commands are
- * copied into driver-owned pages mapped read-only above MAGMA_SIM_GPU_VA_LIMIT (with an unmapped
- * guard page after them) and run like a command buffer. A submission without command buffers
- * becomes one empty ring entry, so its semaphores fire only after the work queued before it. A
- * killed context refuses work with CONTEXT_KILLED. Connection thread; state under the device lock.
+ * copied into driver-owned pages mapped read-only above MAGMA_SIM_GPU_VA_LIMIT (msd_sim_inline.c)
+ * and run like a command buffer. A submission without command buffers becomes one empty ring
+ * entry, so its semaphores fire only after the work queued before it (a fence). A killed context
+ * refuses work with CONTEXT_KILLED. A connection with MSD_SIM_MAX_CONNECTION_JOBS submissions not
+ * yet retired, or MSD_SIM_MAX_INLINE_BYTES of inline-command memory, gets MEMORY_ERROR for the
+ * next one (never a wait: the submitting thread may be the one that would signal the held work's
+ * semaphores later). Connection thread; state under the device lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,8 @@ struct msd_context_t *msd_connection_create_context(struct msd_connection_t *c,
 	ctx->conn = conn;
 	ctx->priority = priority;
 	ctx->refs = 1;
+	msd_sim_list_init(&ctx->held);
+	msd_sim_list_init(&ctx->held_link);
 	msd_sim_mutex_lock(&conn->dev->lock);
 	ctx->id = conn->next_context_id++;
 	msd_sim_connection_get_locked(conn);
@@ -200,6 +205,11 @@ magma_status_t msd_context_execute_command_buffers(struct msd_context_t *c,
 		status = MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
 		goto err_unlock;
 	}
+	if (conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS) {
+		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
+				     conn->jobs);
+		goto err_unlock;
+	}
 	msd_sim_mutex_assert_held(&conn->dev->lock);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	job = msd_sim_job_alloc(ctx, desc->command_buffer_count, desc->wait_semaphore_count,
@@ -250,7 +260,6 @@ magma_status_t msd_context_execute_inline_commands(struct msd_context_t *c, uint
 	struct msd_sim_device *dev;
 	struct msd_sim_job *job;
 	magma_status_t status;
-	uint64_t pages;
 
 	if (!ctx)
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad context");
@@ -265,14 +274,14 @@ magma_status_t msd_context_execute_inline_commands(struct msd_context_t *c, uint
 	}
 	conn = ctx->conn;
 	dev = conn->dev;
-	pages = (size + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE;
 	msd_sim_mutex_lock(&dev->lock);
 	if (ctx->killed) {
 		status = MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
 		goto err_unlock;
 	}
-	if (conn->inline_va + (pages + 1) * SIM_PAGE_SIZE > MSD_SIM_INLINE_VA_END) {
-		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "inline address range exhausted");
+	if (conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS) {
+		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
+				     conn->jobs);
 		goto err_unlock;
 	}
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
@@ -281,18 +290,11 @@ magma_status_t msd_context_execute_inline_commands(struct msd_context_t *c, uint
 		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "out of memory");
 		goto err_unlock;
 	}
-	status = msd_sim_pages_alloc(dev, pages, &job->inline_pages);
+	status = msd_sim_inline_alloc_locked(dev, conn, commands, size, &job->inline_chunk,
+					     &job->entries[0].cmd_va);
 	if (status != MAGMA_STATUS_OK)
 		goto err_free_job;
-	memcpy(job->inline_pages.host, commands, size);
-	job->inline_va = conn->inline_va;
-	status = msd_sim_as_write_ptes(dev, &conn->as, job->inline_va, job->inline_pages.pa, pages,
-				       SIM_PTE_READ);
-	if (status != MAGMA_STATUS_OK)
-		goto err_free_job;
-	conn->inline_va += (pages + 1) * SIM_PAGE_SIZE;
 	job->entry_count = 1;
-	job->entries[0].cmd_va = job->inline_va;
 	job->entries[0].cmd_size = (uint32_t)size;
 	for (uint32_t i = 0; i < semaphore_count; i++) {
 		job->signal_sems[i] = msd_sim_semaphore_from(semaphores[i]);

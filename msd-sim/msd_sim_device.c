@@ -11,11 +11,12 @@
  * wait semaphores became signaled, runs the scheduler, and delivers notifications with the lock
  * dropped. (A submitting thread whose job is ready at once rings the doorbell itself, saving the
  * hand-off; see msd_sim_job_queue_locked.) It sleeps in poll() on a wake eventfd, the sim's IRQ
- * eventfd and the wait semaphores of held jobs, so one sleep covers requests, interrupts and
- * semaphores and nothing busy-waits. Other threads write the wake eventfd only when no wake is
- * pending already. Queries and the status dump (registers decoded next to
- * the driver's view) live here too. Not here: power management by load, hang checks and
- * recovery resets (issue 5).
+ * eventfd and the wait semaphores of the first held job of each context (only those can become
+ * ready), so one sleep covers requests, interrupts and semaphores and nothing busy-waits; the fd
+ * set is rebuilt only when such a head job changes. Other threads write the wake eventfd only
+ * when no wake is pending already. Queries and the status dump (registers decoded next to the
+ * driver's view) live here too. Not here: power management by load, hang checks and recovery
+ * resets (issue 5).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -260,40 +261,52 @@ static void msd_sim_device_process_locked(struct msd_sim_device *dev) MSD_SIM_RE
 	} while (dev->pending_irq || !msd_sim_list_empty(&dev->requests));
 }
 
+static struct msd_sim_job *msd_sim_device_held_head(struct msd_sim_list *held_link)
+{
+	struct msd_sim_context *ctx =
+		msd_sim_container_of(held_link, struct msd_sim_context, held_link);
+
+	return msd_sim_container_of(ctx->held.next, struct msd_sim_job, link);
+}
+
 /*
- * pollfds for the device thread's sleep: the wake fd, the sim's IRQ fd, then every held job's wait
- * semaphores.
+ * The fd set of the device thread's sleep in dev->pollfds: the wake fd, the sim's IRQ fd, then
+ * the wait semaphores of each context's first held job. Rebuilt only when a head changed. False
+ * when memory runs out (the caller then polls the first two with a timeout). Device thread.
  */
-static struct pollfd *msd_sim_device_pollfds_locked(struct msd_sim_device *dev, nfds_t *n_out)
-	MSD_SIM_REQUIRES(dev->lock)
+static bool msd_sim_device_pollfds_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock)
 {
 	struct msd_sim_list *pos, *tmp;
-	struct pollfd *fds;
-	nfds_t n = 2;
+	uint32_t n = 2;
 
-	msd_sim_list_for_each_safe(pos, tmp, &dev->waiting) {
-		n += msd_sim_container_of(pos, struct msd_sim_job, link)->wait_count;
+	if (!dev->pollfds_dirty && dev->pollfds)
+		return true;
+	msd_sim_list_for_each_safe(pos, tmp, &dev->held_contexts) {
+		n += msd_sim_device_held_head(pos)->wait_count;
 	}
-	fds = msd_sim_calloc(dev->drv, n, sizeof(*fds));
-	if (!fds) {
-		*n_out = 0;
-		return NULL;
+	if (n > dev->pollfds_cap) {
+		uint32_t cap = n > 2 * dev->pollfds_cap ? n : 2 * dev->pollfds_cap;
+		struct pollfd *fds = msd_sim_calloc(dev->drv, cap, sizeof(*fds));
+
+		if (!fds)
+			return false;
+		free(dev->pollfds);
+		dev->pollfds = fds;
+		dev->pollfds_cap = cap;
 	}
-	fds[0].fd = dev->wake_fd;
-	fds[0].events = POLLIN;
-	fds[1].fd = sim_irq_fd(dev->sim);
-	fds[1].events = POLLIN;
+	dev->pollfds[0] = (struct pollfd){.fd = dev->wake_fd, .events = POLLIN};
+	dev->pollfds[1] = (struct pollfd){.fd = sim_irq_fd(dev->sim), .events = POLLIN};
 	n = 2;
-	msd_sim_list_for_each_safe(pos, tmp, &dev->waiting) {
-		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
+	msd_sim_list_for_each_safe(pos, tmp, &dev->held_contexts) {
+		struct msd_sim_job *job = msd_sim_device_held_head(pos);
 
-		for (uint32_t i = 0; i < job->wait_count; i++) {
-			fds[n].fd = job->wait_sems[i]->fd;
-			fds[n++].events = POLLIN;
-		}
+		for (uint32_t i = 0; i < job->wait_count; i++)
+			dev->pollfds[n++] =
+				(struct pollfd){.fd = job->wait_sems[i]->fd, .events = POLLIN};
 	}
-	*n_out = n;
-	return fds;
+	dev->npollfds = n;
+	dev->pollfds_dirty = false;
+	return true;
 }
 
 static void *msd_sim_device_thread(void *arg)
@@ -307,34 +320,35 @@ static void *msd_sim_device_thread(void *arg)
 			{.fd = sim_irq_fd(dev->sim), .events = POLLIN},
 		};
 		struct msd_sim_semaphore *batch[MSD_SIM_SIGNAL_BATCH];
-		struct pollfd *fds;
+		struct pollfd *fds = wake;
 		uint32_t status = 0, nsig;
-		nfds_t n;
+		nfds_t n = 2;
 		uint64_t drain;
 
 		msd_sim_device_process_locked(dev);
 		if (dev->stopping)
 			break;
-		fds = msd_sim_device_pollfds_locked(dev, &n);
+		/*
+		 * Only this thread reads or rebuilds dev->pollfds, so it may be used unlocked. A
+		 * semaphore fd in it whose job is cancelled meanwhile reports POLLNVAL or a
+		 * spurious wake-up; the cancel marked the set dirty, so the next round rebuilds it.
+		 */
+		if (msd_sim_device_pollfds_locked(dev)) {
+			fds = dev->pollfds;
+			n = dev->npollfds;
+		}
 		nsig = msd_sim_device_take_signals_locked(dev, batch);
 		msd_sim_mutex_unlock(&dev->lock);
 		/* Waiters woken now find the lock free. */
 		msd_sim_device_signal_batch(batch, nsig);
 		/* Out of memory: poll only the wake and IRQ fds, with a timeout for semaphores. */
-		if (fds) {
-			poll(fds, n, -1);
-		} else {
-			fds = wake;
-			poll(wake, 2, 10);
-		}
+		poll(fds, n, fds == wake ? 10 : -1);
 		/* Drain before clearing the flag: a kick after the clear writes the fd again. */
 		if (fds[0].revents & POLLIN && read(dev->wake_fd, &drain, sizeof(drain)) < 0)
 			drain = 0;
 		atomic_store(&dev->wake_pending, false);
 		if (fds[1].revents & POLLIN || fds == wake)
 			status = msd_sim_irq_take(dev);
-		if (fds != wake)
-			free(fds);
 		msd_sim_mutex_lock(&dev->lock);
 		dev->pending_irq |= status;
 	}
@@ -456,7 +470,7 @@ void msd_sim_device_poll(struct msd_sim_device *dev)
 /* msd_sim_device_is_idle_locked - no job held, ready or on a ring. */
 bool msd_sim_device_is_idle_locked(struct msd_sim_device *dev)
 {
-	if (!msd_sim_list_empty(&dev->waiting) || !msd_sim_list_empty(&dev->sched.ready))
+	if (!msd_sim_list_empty(&dev->held_contexts) || !msd_sim_list_empty(&dev->sched.ready))
 		return false;
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		if (dev->queues[qi].head != dev->queues[qi].tail)
@@ -477,6 +491,7 @@ void msd_sim_device_set_io_hook(struct msd_sim_device *dev, msd_sim_io_hook_fn f
 static void msd_sim_device_free(struct msd_sim_device *dev)
 {
 	msd_sim_device_kernel_fini(dev);
+	free(dev->pollfds);
 	if (dev->wake_fd >= 0)
 		close(dev->wake_fd);
 	pthread_cond_destroy(&dev->done_cond);
@@ -508,7 +523,7 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 	pthread_cond_init(&dev->done_cond, NULL);
 	msd_sim_list_init(&dev->requests);
 	msd_sim_list_init(&dev->notifications);
-	msd_sim_list_init(&dev->waiting);
+	msd_sim_list_init(&dev->held_contexts);
 	msd_sim_sched_init(&dev->sched);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0)

@@ -20,6 +20,7 @@
 #define MSD_SIM_INTERNAL_H
 
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -52,6 +53,21 @@ _Static_assert(MSD_SIM_MAX_COMMAND_BUFFERS < MSD_SIM_RING_ENTRIES, "a job must f
 #define MSD_SIM_KERNEL_FENCE_VA  0x0000000200000000ull
 #define MSD_SIM_INLINE_MAX       (1u << 20)  /* bytes of one inline command submission */
 #define MSD_SIM_INLINE_VA_END    (1ull << SIM_VA_BITS)
+/* Inline-command memory (msd_sim_inline.c): chunk size, offset alignment in a chunk, idle chunks
+ * kept mapped per connection, and GPU address slot classes of 2^3 .. 2^9 pages (guard included;
+ * the largest holds MSD_SIM_INLINE_MAX plus its guard page). */
+#define MSD_SIM_INLINE_CHUNK_PAGES 7u
+#define MSD_SIM_INLINE_ALIGN     64u
+#define MSD_SIM_INLINE_CACHE     4u
+#define MSD_SIM_VA_CLASS_MIN_SHIFT 3
+#define MSD_SIM_VA_CLASSES       7
+_Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHIFT +
+	       MSD_SIM_VA_CLASSES - 1)), "the largest inline submission must fit a slot");
+/* Per-connection bounds on work not yet retired (held, ready or on a ring): submissions and bytes
+ * of inline-command chunks. Past either, a submission fails with MAGMA_STATUS_MEMORY_ERROR (the
+ * system layer then closes that connection); nothing ever blocks on them. */
+#define MSD_SIM_MAX_CONNECTION_JOBS 65536u
+#define MSD_SIM_MAX_INLINE_BYTES (64ull << 20)
 /* Reset/power-up completion timeout, wall clock. The simulated sequence takes microseconds of
  * host time; the limit only catches a dead device, so it is generous enough for a loaded
  * machine running sanitizers or valgrind. */
@@ -220,6 +236,29 @@ struct msd_sim_mapping {
 struct msd_sim_device;
 struct msd_sim_connection;
 
+/*
+ * GPU address slots for inline commands: power-of-two sizes, recycled per size class. Guarded
+ * by the device lock.
+ */
+struct msd_sim_va_pool {
+	uint64_t next, end; /* fresh space */
+	struct {
+		uint64_t *va;	     /* freed slots (a stack) */
+		uint32_t count, cap; /* cap >= slots: freeing never allocates */
+		uint32_t slots;	     /* slots of this class ever taken from fresh space */
+	} free[MSD_SIM_VA_CLASSES];
+};
+
+/* Pinned pages mapped read-only in @conn's address space holding inline commands. Device lock. */
+struct msd_sim_inline_chunk {
+	struct msd_sim_list link; /* in conn->inline_cache while idle and cached */
+	struct msd_sim_connection *conn;
+	struct msd_sim_pages pages;
+	uint64_t va;
+	uint32_t used; /* bytes handed out */
+	uint32_t live; /* jobs using it */
+};
+
 /* ---- Device (msd_sim_device.c, msd_sim_irq.c) ---- */
 
 typedef void (*msd_sim_io_hook_fn)(void *ctx, bool write, uint32_t offset, uint32_t value);
@@ -303,8 +342,16 @@ struct msd_sim_device {
 	struct msd_sim_semaphore *signals[MSD_SIM_SIGNAL_BATCH];
 	uint32_t signal_count;
 	struct msd_sim_list notifications; /* pending deliveries */
-	struct msd_sim_list waiting;	   /* held jobs, in submission order */
-	uint64_t wait_pass;
+	/*
+	 * Contexts with held jobs (struct msd_sim_context.held_link). Only the head of a context's
+	 * held list can become ready, so the device thread checks and polls heads only. @pollfds
+	 * (device thread only) caches the sleep's fd set; @pollfds_dirty is set whenever a head
+	 * changes.
+	 */
+	struct msd_sim_list held_contexts;
+	bool pollfds_dirty;
+	struct pollfd *pollfds;
+	uint32_t npollfds, pollfds_cap;
 	struct msd_sim_sched sched;
 	struct msd_sim_as kernel_as;
 	struct msd_sim_pages fence;
@@ -337,7 +384,13 @@ struct msd_sim_connection {
 	struct msd_sim_list mappings;
 	uint32_t next_context_id;
 	uint64_t next_sequence;
-	uint64_t inline_va; /* bump allocator above MAGMA_SIM_GPU_VA_LIMIT */
+	uint32_t jobs; /* jobs not yet freed: bounded by MSD_SIM_MAX_CONNECTION_JOBS */
+	/* Inline-command memory (msd_sim_inline.c): slots above MAGMA_SIM_GPU_VA_LIMIT. */
+	struct msd_sim_va_pool inline_va;
+	struct msd_sim_inline_chunk *inline_cur; /* small submissions go here; NULL at first */
+	struct msd_sim_list inline_cache;	 /* idle chunks still mapped */
+	uint32_t inline_cached;
+	uint64_t inline_bytes; /* of all chunks: bounded by MSD_SIM_MAX_INLINE_BYTES */
 	struct msd_sim_mutex notify_lock;
 	msd_connection_notification_callback_t notify_fn; /* guarded by notify_lock */
 	void *notify_token;
@@ -353,8 +406,9 @@ struct msd_sim_context {
 	uint32_t id;
 	uint32_t refs; /* caller + jobs, guarded by dev->lock */
 	magma_priority_t priority;
-	uint32_t waiting_jobs; /* on dev->waiting: later jobs of the context queue behind them */
-	uint64_t wait_pass;    /* last pass of msd_sim_job_check_waits_locked that blocked it */
+	/* Held jobs in submission order; later jobs of the context queue behind them. */
+	struct msd_sim_list held;
+	struct msd_sim_list held_link; /* in dev->held_contexts while @held is not empty */
 	bool killed;
 	bool destroyed;
 };
@@ -362,7 +416,7 @@ struct msd_sim_context {
 /* ---- Jobs and scheduling (msd_sim_job.c, msd_sim_sched.c) ---- */
 
 enum msd_sim_job_state {
-	MSD_SIM_JOB_WAITING, /* on dev->waiting until its semaphores and earlier jobs are ready */
+	MSD_SIM_JOB_WAITING, /* on ctx->held until its semaphores and earlier jobs are ready */
 	MSD_SIM_JOB_READY,   /* on the scheduler's ready list */
 	MSD_SIM_JOB_RUNNING, /* ring entries written */
 };
@@ -385,12 +439,11 @@ struct msd_sim_job {
 	uint32_t entries_left; /* on the ring, not retired */
 	struct msd_sim_job_entry *entries;
 	uint32_t wait_count, signal_count, mapping_count, buffer_count;
-	struct msd_sim_semaphore **wait_sems;	/* references */
-	struct msd_sim_semaphore **signal_sems; /* references */
-	struct msd_sim_mapping **mappings;	/* uses taken */
-	struct msd_sim_buffer **buffers;	/* references */
-	struct msd_sim_pages inline_pages;	/* inline commands, mapped at inline_va */
-	uint64_t inline_va;
+	struct msd_sim_semaphore **wait_sems;	   /* references */
+	struct msd_sim_semaphore **signal_sems;	   /* references */
+	struct msd_sim_mapping **mappings;	   /* uses taken */
+	struct msd_sim_buffer **buffers;	   /* references */
+	struct msd_sim_inline_chunk *inline_chunk; /* a use of the chunk holding inline commands */
 	bool faulted;
 };
 
@@ -476,6 +529,22 @@ void msd_sim_sched_init(struct msd_sim_sched *s);
 void msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_inline.c */
+void msd_sim_va_pool_init(struct msd_sim_va_pool *p, uint64_t start, uint64_t end);
+void msd_sim_va_pool_fini(struct msd_sim_va_pool *p);
+magma_status_t msd_sim_va_pool_alloc(struct msd_sim_driver *drv, struct msd_sim_va_pool *p,
+				     uint64_t pages, uint64_t *va_out);
+void msd_sim_va_pool_free(struct msd_sim_va_pool *p, uint64_t va, uint64_t pages);
+magma_status_t msd_sim_inline_alloc_locked(struct msd_sim_device *dev,
+					   struct msd_sim_connection *conn, const void *commands,
+					   uint64_t size, struct msd_sim_inline_chunk **chunk_out,
+					   uint64_t *va_out) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_inline_put_locked(struct msd_sim_device *dev, struct msd_sim_inline_chunk *chunk)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_inline_connection_fini_locked(struct msd_sim_device *dev,
+					   struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_perf.c */
 void msd_sim_perf_connection_fini_locked(struct msd_sim_connection *conn)

@@ -2,9 +2,10 @@
 /*
  * msd_sim_job.c - jobs: holding for wait semaphores, ring entries, retirement and fault handling.
  *
- * A job is one msd_context_execute_* submission. It waits on dev->waiting until all its wait
- * semaphores are signaled (then they are reset, except ONE_SHOT imports) and every earlier job of
- * its context has left the list (a context's jobs stay in submission order), goes to the scheduler
+ * A job is one msd_context_execute_* submission. It is held on its context's list while it has
+ * wait semaphores or an earlier job of the context is held (a context's jobs stay in submission
+ * order), so only the head of each context's list can become ready: once all its wait semaphores
+ * are signaled they are reset (except ONE_SHOT imports) and it goes to the scheduler
  * (msd_sim_sched.c), and is then written to a hardware queue's ring as one entry per command
  * buffer, each flagged IRQ|FENCE with the queue's next seqno and run in the connection's bound AS
  * slot. JOB_DONE makes the device thread read Q_SEQNO and retire every entry up to it; a job
@@ -54,31 +55,23 @@ struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entr
 	msd_sim_list_init(&job->link);
 	job->ctx = ctx;
 	ctx->refs++;
+	ctx->conn->jobs++;
 	return job;
-}
-
-static void msd_sim_job_inline_flush(struct msd_sim_device *dev, void *arg)
-	MSD_SIM_REQUIRES(dev->lock)
-{
-	struct msd_sim_job *job = arg;
-
-	msd_sim_as_flush_range_locked(dev, &job->ctx->conn->as, job->inline_va,
-				      job->inline_pages.count);
 }
 
 /*
  * msd_sim_job_free_locked - release everything @job holds: semaphore and buffer references,
- * mapping uses (a mapping unmapped meanwhile is torn down now), the inline command pages
- * (entries cleared, range flushed, pages unpinned) and the context reference.
+ * mapping uses (a mapping unmapped meanwhile is torn down now), its use of an inline-command
+ * chunk and the context reference. A held job must have left its context's list already
+ * (msd_sim_job_cancel_context_locked). May drop the lock to flush the GPU's TLB.
  */
 void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
 	struct msd_sim_connection *conn = job->ctx->conn;
 
 	msd_sim_mutex_assert_held(&dev->lock);
-	if (job->state == MSD_SIM_JOB_WAITING && !msd_sim_list_empty(&job->link))
-		job->ctx->waiting_jobs--;
 	msd_sim_list_del(&job->link);
+	conn->jobs--;
 	for (uint32_t i = 0; i < job->wait_count; i++)
 		msd_sim_semaphore_put(job->wait_sems[i]);
 	for (uint32_t i = 0; i < job->signal_count; i++)
@@ -87,11 +80,8 @@ void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job
 		msd_sim_mapping_put_use_locked(dev, conn, job->mappings[i]);
 	for (uint32_t i = 0; i < job->buffer_count; i++)
 		msd_sim_buffer_put(job->buffers[i]);
-	if (job->inline_pages.count) {
-		msd_sim_as_clear_ptes(&conn->as, job->inline_va, job->inline_pages.count);
-		msd_sim_device_call_locked(dev, msd_sim_job_inline_flush, job);
-		msd_sim_pages_free(dev, &job->inline_pages);
-	}
+	if (job->inline_chunk)
+		msd_sim_inline_put_locked(dev, job->inline_chunk);
 	msd_sim_mutex_assert_held(&job->ctx->conn->dev->lock);
 	msd_sim_context_put_locked(job->ctx);
 	free(job->entries);
@@ -111,11 +101,17 @@ void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job
  */
 void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
+	struct msd_sim_context *ctx = job->ctx;
+
 	msd_sim_mutex_assert_held(&dev->lock);
-	if (job->wait_count || job->ctx->waiting_jobs) {
+	if (job->wait_count || !msd_sim_list_empty(&ctx->held)) {
 		job->state = MSD_SIM_JOB_WAITING;
-		job->ctx->waiting_jobs++;
-		msd_sim_list_add_tail(&dev->waiting, &job->link);
+		if (msd_sim_list_empty(&ctx->held)) {
+			/* A new head: the device thread must poll its semaphores. */
+			msd_sim_list_add_tail(&dev->held_contexts, &ctx->held_link);
+			dev->pollfds_dirty = true;
+		}
+		msd_sim_list_add_tail(&ctx->held, &job->link);
 	} else {
 		bool alone = msd_sim_list_empty(&dev->sched.ready);
 
@@ -136,33 +132,47 @@ static bool msd_sim_job_waits_signaled(struct msd_sim_job *job)
 	return true;
 }
 
+/* Take held @job off its context's list; the context leaves dev->held_contexts when empty. */
+static void msd_sim_job_unhold_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	struct msd_sim_context *ctx = job->ctx;
+
+	if (ctx->held.next == &job->link)
+		dev->pollfds_dirty = true;
+	msd_sim_list_del(&job->link);
+	if (msd_sim_list_empty(&ctx->held))
+		msd_sim_list_del(&ctx->held_link);
+}
+
 /*
  * msd_sim_job_check_waits_locked - move held jobs whose wait semaphores are all signaled to the
- * scheduler, in submission order per context (a job still held blocks its context's later ones),
- * resetting those semaphores (ONE_SHOT imports stay signaled). Device thread.
+ * scheduler, in submission order per context, resetting those semaphores (ONE_SHOT imports stay
+ * signaled). Only a context's head can be ready (a job still held blocks the later ones), so a
+ * pass costs one check per context with held jobs plus one per job released. Device thread.
  */
 void msd_sim_job_check_waits_locked(struct msd_sim_device *dev)
 {
 	struct msd_sim_list *pos, *tmp;
-	uint64_t pass = ++dev->wait_pass;
 
 	msd_sim_mutex_assert_held(&dev->lock);
-	msd_sim_list_for_each_safe(pos, tmp, &dev->waiting) {
-		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
+	msd_sim_list_for_each_safe(pos, tmp, &dev->held_contexts) {
+		struct msd_sim_context *ctx =
+			msd_sim_container_of(pos, struct msd_sim_context, held_link);
 
-		if (job->ctx->wait_pass == pass)
-			continue;
-		if (!msd_sim_job_waits_signaled(job)) {
-			job->ctx->wait_pass = pass;
-			continue;
+		while (!msd_sim_list_empty(&ctx->held)) {
+			struct msd_sim_job *job =
+				msd_sim_container_of(ctx->held.next, struct msd_sim_job, link);
+
+			if (!msd_sim_job_waits_signaled(job))
+				break;
+			for (uint32_t i = 0; i < job->wait_count; i++) {
+				if (!(job->wait_sems[i]->flags & MAGMA_IMPORT_SEMAPHORE_ONE_SHOT))
+					msd_sim_semaphore_reset(job->wait_sems[i]);
+			}
+			msd_sim_job_unhold_locked(dev, job);
+			msd_sim_sched_add_locked(dev, job);
 		}
-		for (uint32_t i = 0; i < job->wait_count; i++) {
-			if (!(job->wait_sems[i]->flags & MAGMA_IMPORT_SEMAPHORE_ONE_SHOT))
-				msd_sim_semaphore_reset(job->wait_sems[i]);
-		}
-		msd_sim_list_del(&job->link);
-		job->ctx->waiting_jobs--;
-		msd_sim_sched_add_locked(dev, job);
 	}
 }
 
@@ -399,17 +409,44 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESUME);
 }
 
-static void msd_sim_job_cancel_list_locked(struct msd_sim_device *dev, struct msd_sim_list *list,
-					   struct msd_sim_context *ctx) MSD_SIM_REQUIRES(dev->lock)
+/* Move every held job of @ctx to @doomed. */
+static void msd_sim_job_take_held_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx,
+					 struct msd_sim_list *doomed) MSD_SIM_REQUIRES(dev->lock)
+{
+	while (!msd_sim_list_empty(&ctx->held)) {
+		struct msd_sim_job *job =
+			msd_sim_container_of(ctx->held.next, struct msd_sim_job, link);
+
+		msd_sim_job_unhold_locked(dev, job);
+		msd_sim_list_add_tail(doomed, &job->link);
+	}
+}
+
+/*
+ * msd_sim_job_cancel_context_locked - drop @ctx's jobs (every context's when NULL) that are not on
+ * a ring yet (held or ready); they signal nothing. Work already on a ring runs to completion.
+ */
+void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
 {
 	struct msd_sim_list *pos, *tmp, doomed;
 
+	msd_sim_mutex_assert_held(&dev->lock);
 	/*
 	 * Freeing may drop the lock (a flush on the device thread), so the victims leave the shared
-	 * list first; nothing else can reach them then.
+	 * lists first; nothing else can reach them then.
 	 */
 	msd_sim_list_init(&doomed);
-	msd_sim_list_for_each_safe(pos, tmp, list) {
+	if (ctx) {
+		msd_sim_job_take_held_locked(dev, ctx, &doomed);
+	} else {
+		while (!msd_sim_list_empty(&dev->held_contexts))
+			msd_sim_job_take_held_locked(dev,
+						     msd_sim_container_of(dev->held_contexts.next,
+									  struct msd_sim_context,
+									  held_link),
+						     &doomed);
+	}
+	msd_sim_list_for_each_safe(pos, tmp, &dev->sched.ready) {
 		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
 
 		if (ctx && job->ctx != ctx)
@@ -420,16 +457,6 @@ static void msd_sim_job_cancel_list_locked(struct msd_sim_device *dev, struct ms
 	while (!msd_sim_list_empty(&doomed))
 		msd_sim_job_free_locked(
 			dev, msd_sim_container_of(doomed.next, struct msd_sim_job, link));
-}
-
-/*
- * msd_sim_job_cancel_context_locked - drop @ctx's jobs that are not on a ring yet (held or
- * ready); they signal nothing. Work already on a ring runs to completion.
- */
-void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
-{
-	msd_sim_job_cancel_list_locked(dev, &dev->waiting, ctx);
-	msd_sim_job_cancel_list_locked(dev, &dev->sched.ready, ctx);
 }
 
 /*

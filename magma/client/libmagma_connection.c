@@ -327,9 +327,11 @@ magma_handle_t magma_connection_get_notification_channel_handle(magma_connection
 
 /*
  * magma_connection_read_notification_channel - see magma.h. One seqpacket packet is one
- * notification: its size is peeked first so a too-small @buffer leaves it queued. The sticky
- * error (after draining events) comes first; a hang-up of the channel with nothing queued is
- * MAGMA_STATUS_CONNECTION_LOST.
+ * notification: its size is peeked first so a too-small @buffer leaves it queued. Packets already
+ * queued are returned even after the connection failed (the service sends a fault's payload just
+ * before closing the connection, and it must not be lost to that race); only a drained channel
+ * reports the sticky error (after draining events), or MAGMA_STATUS_CONNECTION_LOST for a
+ * hang-up with nothing queued.
  */
 magma_status_t magma_connection_read_notification_channel(magma_connection_t connection,
 							  void *buffer, uint64_t buffer_size,
@@ -343,13 +345,14 @@ magma_status_t magma_connection_read_notification_channel(magma_connection_t con
 
 	if (!conn || !buffer_size_out || !more_data_out || (!buffer && buffer_size))
 		return MAGMA_STATUS_INVALID_ARGS;
-	status = libmagma_connection_error(conn);
-	if (status)
-		return status;
 	len = recv(conn->notify_fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 	if (len < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return MAGMA_STATUS_CONNECTION_LOST;
+		/* Drained: now the connection's error, if any. */
+		status = libmagma_connection_error(conn);
+		if (status)
+			return status;
 		*buffer_size_out = 0;
 		*more_data_out = 0;
 		return MAGMA_STATUS_OK;

@@ -7,11 +7,15 @@
  * The deadline is computed once on CLOCK_MONOTONIC and the remaining time recomputed after
  * every wake-up (EINTR included), so signals neither shorten nor stretch the wait. A handle
  * that hangs up or errors is a dead connection (MAGMA_STATUS_CONNECTION_LOST), matching
- * Fuchsia's PEER_CLOSED. Nothing is reset or consumed. Any thread; no locks.
+ * Fuchsia's PEER_CLOSED, but only once it is drained: a socket that still holds data reports
+ * READABLE with MAGMA_STATUS_OK (a fault's notification arrives just before the hang-up, and
+ * poll() sets POLLIN on a hung-up socket whether or not data is left, so a peek decides). Nothing
+ * is reset or consumed. Any thread; no locks.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "libmagma_internal.h"
@@ -27,6 +31,22 @@ static uint64_t libmagma_now_ns(void)
 	return (uint64_t)ts.tv_sec * LIBMAGMA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Whether socket @fd still holds data. A peek of 0 bytes is the end of the stream (an empty
+ * seqpacket notification, which the service never sends, would read the same); a non-socket
+ * fails with ENOTSOCK: both count as no data.
+ */
+static bool libmagma_socket_has_data(int fd)
+{
+	char probe;
+	ssize_t n;
+
+	do {
+		n = recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
 /* Fills the per-item results from @pfds; MAGMA_STATUS_OK when some condition is met. */
 static magma_status_t libmagma_poll_results(magma_poll_item_t *items, uint32_t count,
 					    const struct pollfd *pfds, bool *met)
@@ -40,10 +60,18 @@ static magma_status_t libmagma_poll_results(magma_poll_item_t *items, uint32_t c
 		items[i].result = 0;
 		if (pfds[i].fd < 0)
 			continue;
-		if (re & POLLNVAL)
+		if (re & POLLNVAL) {
 			status = MAGMA_STATUS_INVALID_ARGS;
-		else if (items[i].type == MAGMA_POLL_TYPE_HANDLE && (re & (POLLHUP | POLLERR)))
+		} else if (items[i].type == MAGMA_POLL_TYPE_HANDLE && (re & (POLLHUP | POLLERR))) {
+			/* Pending data is read first; the loss shows once it is drained. */
+			if (libmagma_socket_has_data(pfds[i].fd)) {
+				items[i].result = items[i].condition;
+				*met = true;
+				continue;
+			}
 			status = MAGMA_STATUS_CONNECTION_LOST;
+			continue;
+		}
 		if (re & POLLIN) {
 			items[i].result = items[i].condition;
 			*met = true;

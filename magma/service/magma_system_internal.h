@@ -155,7 +155,9 @@ struct magma_system_notify {
 	magma_status_t pending_error; /* set from the driver thread, acted on by the conn thread */
 	struct magma_system_pool_sock pools[MAGMA_SYSTEM_MAX_POOLS];
 	uint32_t pool_count;
-	uint64_t sent; /* packets delivered (for tests) */
+	uint64_t sent;	      /* packets delivered (for tests) */
+	bool overflow_logged; /* the overflow that closes the connection is logged once */
+	uint64_t overflows;   /* packets refused by the overflow (for tests) */
 };
 
 int magma_system_notify_init(struct magma_system_notify *n, int notif_fd);

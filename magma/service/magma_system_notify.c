@@ -11,8 +11,9 @@
  * anything is queued every later packet queues behind it) and the connection thread drains the
  * queue when the socket becomes writable. A client that does not drain lets at most
  * MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS packets pile up: the next one closes its connection
- * with MAGMA_STATUS_MEMORY_ERROR rather than dropping notifications silently or growing without
- * bound. A closed peer (EPIPE) is not an error here: the connection thread sees the hang-up.
+ * with MAGMA_STATUS_MEMORY_ERROR (logged once per connection, however many packets overflow
+ * before it is gone) rather than dropping notifications silently or growing without bound. A
+ * closed peer (EPIPE) is not an error here: the connection thread sees the hang-up.
  *
  * Threading: the callback (driver thread) and the connection thread share struct
  * magma_system_notify under its lock; the lock is never held across a call into the MSD.
@@ -127,7 +128,12 @@ static void notify_post(struct magma_system_notify *n, int is_perf, uint64_t poo
 		goto out_unlock;
 	}
 	if (n->queued >= MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS) {
-		magma_system_log("client does not drain notifications: closing the connection");
+		/* Every later packet overflows too until the connection is gone: log once. */
+		if (!n->overflow_logged)
+			magma_system_log("client does not drain notifications: closing the "
+					 "connection");
+		n->overflow_logged = true;
+		n->overflows++;
 		free(p);
 		notify_set_error_locked(n, MAGMA_STATUS_MEMORY_ERROR);
 		goto out_unlock;

@@ -309,8 +309,6 @@ static magma_status_t check_execute_command(const struct magma_system_connection
 		return INVALID("reserved bits");
 	if (m->flags & (MAGMA_COMMAND_BUFFER_VENDOR_FLAGS_0 - 1))
 		return INVALID("non-vendor command flags");
-	if (m->command_buffer_count == 0)
-		return INVALID("no command buffer");
 	if (!magma_system_table_find(&conn->handles.contexts, m->context_id))
 		return INVALID("unknown context id");
 	res = (const void *)(m + 1);

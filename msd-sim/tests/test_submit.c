@@ -302,8 +302,6 @@ static void test_inline_commands(void)
 	REQUIRE(mt_fd_readable(s2.fd, 2000));
 	CHECK_EQ(*words(&f, 0x1000), 0x1234);
 	CHECK_EQ(*words(&f, 0x1004), 0x5678);
-	/* The job retired: its inline pages were unpinned again (only the buffer, tables, rings).
-	 */
 	mt_sem_destroy(&s2);
 	fixture_fini(&f);
 }
@@ -321,14 +319,15 @@ static void test_inline_commands_placement(void)
 	frames = sim_bus_frames_mapped(f.t->sim);
 	n += sim_cmd_emit_write32(cmds + n, VA + 0x1000, 7);
 	CHECK_EQ(msd_context_execute_inline_commands(f.ctx, n * 4, cmds, 0, NULL), MAGMA_STATUS_OK);
-	/* One page of commands plus three new tables on the path to the inline range. */
-	CHECK_EQ(sim_bus_frames_mapped(f.t->sim), frames + 4);
+	/* One chunk of command pages plus three new tables on the path to the inline range. */
+	CHECK_EQ(sim_bus_frames_mapped(f.t->sim), frames + MSD_SIM_INLINE_CHUNK_PAGES + 3);
 	msd_sim_device_poll(dev);
 	memcpy(&cmd_va, dev->queues[0].ring.host, 8);
 	CHECK_EQ(cmd_va, MAGMA_SIM_GPU_VA_LIMIT);
 	mt_run(f.t);
 	CHECK_EQ(*words(&f, 0x1000), 7);
-	CHECK_EQ(sim_bus_frames_mapped(f.t->sim), frames + 3); /* tables stay */
+	/* The idle chunk stays mapped for the next submission; tables stay. */
+	CHECK_EQ(sim_bus_frames_mapped(f.t->sim), frames + MSD_SIM_INLINE_CHUNK_PAGES + 3);
 	fixture_fini(&f);
 }
 

@@ -147,6 +147,49 @@ static void test_error_via_get_error_only(void)
 	fake_fixture_close(&fx);
 }
 
+/*
+ * A notification queued just before the service closes the connection (msd-sim's fault payload
+ * before CONTEXT_KILLED) is still delivered: magma_poll reports the channel readable and the read
+ * returns it with MAGMA_STATUS_OK; only the drained channel reports the loss and the error.
+ */
+static void test_notification_before_error_is_delivered(void)
+{
+	struct fake_fixture fx;
+	magma_poll_item_t it = {.type = MAGMA_POLL_TYPE_HANDLE,
+				.condition = MAGMA_POLL_CONDITION_READABLE};
+	uint8_t buf[64];
+	uint64_t size = 0;
+	magma_bool_t more = 1;
+	magma_status_t st = MAGMA_STATUS_OK;
+
+	REQUIRE_EQ(fake_fixture_open(&fx, 0, true), MAGMA_STATUS_OK);
+	it.handle = magma_connection_get_notification_channel_handle(fx.conn);
+	REQUIRE_EQ(fake_service_notify(fx.fs, "fault!", 6), 0);
+	fake_service_fail(fx.fs, MAGMA_STATUS_CONTEXT_KILLED);
+	/* The error is known to the client already... */
+	for (int i = 0; i < 500 && st == MAGMA_STATUS_OK; i++) {
+		st = magma_connection_get_error(fx.conn);
+		if (st == MAGMA_STATUS_OK)
+			sleep_ms(2);
+	}
+	CHECK_EQ(st, MAGMA_STATUS_CONTEXT_KILLED);
+	/* ...yet the payload comes first, readable despite the hang-up. */
+	CHECK_EQ(magma_poll(&it, 1, 1000000000ull), MAGMA_STATUS_OK);
+	CHECK_EQ(it.result, MAGMA_POLL_CONDITION_READABLE);
+	CHECK_EQ(
+		magma_connection_read_notification_channel(fx.conn, buf, sizeof(buf), &size, &more),
+		MAGMA_STATUS_OK);
+	CHECK_EQ(size, 6);
+	CHECK(memcmp(buf, "fault!", 6) == 0);
+	CHECK_EQ(more, 0);
+	/* Drained: the loss and the error. */
+	CHECK_EQ(magma_poll(&it, 1, 1000000000ull), MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(
+		magma_connection_read_notification_channel(fx.conn, buf, sizeof(buf), &size, &more),
+		MAGMA_STATUS_CONTEXT_KILLED);
+	fake_fixture_close(&fx);
+}
+
 static void test_silent_hangup(void)
 {
 	struct fake_fixture fx;
@@ -646,6 +689,7 @@ int main(void)
 	SIM_TEST_RUN(test_flush_and_get_error_ok);
 	SIM_TEST_RUN(test_feed_forward_error_via_flush);
 	SIM_TEST_RUN(test_error_via_get_error_only);
+	SIM_TEST_RUN(test_notification_before_error_is_delivered);
 	SIM_TEST_RUN(test_silent_hangup);
 	SIM_TEST_RUN(test_send_after_hangup_is_connection_lost);
 	SIM_TEST_RUN(test_flow_control_messages);

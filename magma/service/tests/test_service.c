@@ -2,13 +2,15 @@
 /*
  * test_service.c - the service's behaviour beyond validation, against the fake MSD: handle
  * tables, flow control under a flood, notification forwarding (channel, context killed, perf
- * completions, an undrained channel), teardown order, shutdown with clients still attached, and
- * the per-device connection limit.
+ * completions, an undrained channel and its log line, once), teardown order, shutdown with
+ * clients still attached, and the per-device connection limit.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -219,6 +221,50 @@ static void test_notifications(void)
 	tc_close(&c);
 }
 
+/*
+ * An undrained notification channel: the overflow that closes the connection is logged once,
+ * not once per refused packet. Drives struct magma_system_notify directly with stderr captured.
+ */
+static void test_notify_overflow_logs_once(void)
+{
+	struct magma_system_notify n;
+	struct msd_notification_t note;
+	char log[4096];
+	int sv[2], saved, capture, lines = 0;
+	ssize_t len;
+
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	REQUIRE(magma_system_notify_init(&n, sv[0]) == 0);
+	capture = fileno(tmpfile());
+	REQUIRE(capture >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(capture, STDERR_FILENO);
+	unsetenv("MAGMA_SYSTEM_QUIET");
+	memset(&note, 0, sizeof(note));
+	note.type = MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND;
+	note.u.channel_send.size = 4000;
+	for (int i = 0; i < (int)MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS + 500; i++)
+		magma_system_notify_callback(&n, &note);
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	CHECK_EQ(magma_system_notify_take_error(&n), MAGMA_STATUS_MEMORY_ERROR);
+	/* Whatever the socket took, hundreds of packets overflowed. */
+	CHECK_EQ(n.sent + n.queued + n.overflows, MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS + 500);
+	CHECK(n.overflows > 100);
+	len = pread(capture, log, sizeof(log) - 1, 0);
+	REQUIRE(len >= 0);
+	log[len] = 0;
+	for (char *p = log; (p = strstr(p, "does not drain")); p++)
+		lines++;
+	CHECK_EQ(lines, 1);
+	magma_system_notify_fini(&n);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_msd_error_closes(void)
 {
 	struct tc_conn a, b;
@@ -361,6 +407,7 @@ int main(void)
 	SIM_TEST_RUN(test_handle_tables);
 	SIM_TEST_RUN(test_flow_control);
 	SIM_TEST_RUN(test_notifications);
+	SIM_TEST_RUN(test_notify_overflow_logs_once);
 	SIM_TEST_RUN(test_msd_error_closes);
 	SIM_TEST_RUN(test_teardown_order);
 	SIM_TEST_RUN(test_destroy_with_clients_attached);

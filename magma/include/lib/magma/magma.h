@@ -166,8 +166,12 @@ MAGMA_EXPORT void magma_connection_unmap_buffer(magma_connection_t connection, u
 /*
  * Submits @descriptor's command buffers to context @context_id. Resources must be GPU-mapped;
  * execution starts once every wait semaphore is signaled (they are then reset, unless imported
- * one-shot), and every signal semaphore is signaled when it completes. The descriptor and its
- * arrays are copied before returning. Sent without waiting; invalid ids close the connection.
+ * one-shot), and every signal semaphore is signaled when it completes. A descriptor without
+ * command buffers is accepted (as on Fuchsia): it completes after the work submitted to the
+ * context before it and then signals its semaphores, like a fence. The descriptor and its arrays
+ * are copied before returning. Sent without waiting; invalid ids close the connection, and so
+ * does exceeding the system driver's bound on work not yet completed
+ * (MAGMA_STATUS_MEMORY_ERROR; for the sim: 65536 submissions or 64 MiB of inline commands).
  */
 MAGMA_EXPORT magma_status_t magma_connection_execute_command(
 	magma_connection_t connection, uint32_t context_id,
@@ -175,7 +179,8 @@ MAGMA_EXPORT magma_status_t magma_connection_execute_command(
 
 /*
  * Submits @command_count buffers of raw commands (copied before returning) to @context_id,
- * each signalling its semaphores when done. Sent without waiting.
+ * each signalling its semaphores when done. Sent without waiting; past the system driver's
+ * bound on work not yet completed the connection closes with MAGMA_STATUS_MEMORY_ERROR.
  */
 MAGMA_EXPORT magma_status_t magma_connection_execute_inline_commands(
 	magma_connection_t connection, uint32_t context_id, uint64_t command_count,
@@ -198,6 +203,9 @@ magma_connection_get_notification_channel_handle(magma_connection_t connection);
  * Reads one notification into @buffer. *@buffer_size_out = 0 when none is pending. When
  * @buffer_size is too small: MAGMA_STATUS_INVALID_ARGS with the needed size in
  * *@buffer_size_out (the message stays queued). *@more_data_out tells whether more are pending.
+ * Notifications queued before the connection closed are still returned, with MAGMA_STATUS_OK
+ * (a fault's payload precedes the error that closes the connection); only once the channel is
+ * drained does the call return the connection's error (or MAGMA_STATUS_CONNECTION_LOST).
  */
 MAGMA_EXPORT magma_status_t magma_connection_read_notification_channel(
 	magma_connection_t connection, void *buffer, uint64_t buffer_size,
@@ -316,7 +324,9 @@ MAGMA_EXPORT magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
  * check once; UINT64_MAX: forever). Sets each item's result to the condition it meets (or 0).
  * Does not reset semaphores. Items with condition 0 are ignored. MAGMA_STATUS_TIMED_OUT on
  * timeout; MAGMA_STATUS_CONNECTION_LOST when a notification-channel item's connection has
- * closed; MAGMA_STATUS_INVALID_ARGS for a bad type or condition.
+ * closed and the channel is drained (while notifications are still pending it reports the item
+ * READABLE with MAGMA_STATUS_OK, so they can be read first); MAGMA_STATUS_INVALID_ARGS for a
+ * bad type or condition.
  */
 MAGMA_EXPORT magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count,
 				       uint64_t timeout_ns);
