@@ -4,8 +4,13 @@
  *
  * dev->now counts GPU cycles and moves only here. The scheduler repeatedly picks the earliest
  * thing that can happen -- a timed device event (reset done, power transition done, delayed
- * IRQ), or the next unit of work of a runnable queue (ties: events first, then the lowest queue)
- * -- moves time to it and runs it; a unit's cost sets when that queue may run again. The timer
+ * IRQ), a poll of a queue that does not need the engine (WAIT re-check, LOCK stall, injected
+ * hang), or the next unit of the shared execution engine -- moves time to it and runs it (ties:
+ * events, then polls by lowest queue, then the engine). A unit's cost sets when that queue may
+ * run again and, except for a trailing WAIT poll, how long the engine stays busy. All queues
+ * share the one engine: when it is free, the ready queue with the highest Q_PRIORITY gets it,
+ * ties round-robin starting after the queue it served last, so queues interleave unit by unit
+ * and a driver's priorities decide who runs. The timer
  * comparator fires whenever time passes its compare value. When every runnable queue is blocked
  * (a WAIT on memory nothing on the GPU will change, an injected hang) the scheduler jumps time
  * straight to the next event or the end of the step, charging the queues as if they had polled:
@@ -14,7 +19,7 @@
  * between so MMIO from other threads interleaves, and optionally paces GPU time to wall time.
  * A quantum ends soon after the IRQ line rises, and the thread writes the IRQ eventfd only after
  * dropping the lock, so the driver it wakes can read IRQ_STATUS at once.
- * Deliberately not modelled: clock-domain crossings, queue arbitration beyond the fixed order.
+ * Deliberately not modelled: clock-domain crossings, overlap of copy and compute work.
  * Host-stepped calls run on the caller's thread; the clock thread is the only other runner.
  */
 #include <errno.h>
@@ -194,15 +199,47 @@ static uint64_t sim_clock_busy_until_locked(const struct sim_device *dev)
 }
 
 /*
- * Do the earliest thing due before @limit (events: at or before): one timed event, one queue
- * unit, or a fast-forward of blocked queues. Returns false when nothing is due.
+ * The queue the engine serves among the bits of @cand (runnable, needing the engine, ready):
+ * the highest priority, ties round-robin starting after dev->engine_last.
+ */
+static uint32_t sim_clock_arbitrate_locked(const struct sim_device *dev, uint32_t cand)
+{
+	uint32_t n = dev->cfg.queues, best = n;
+
+	for (uint32_t k = 1; k <= n; k++) {
+		uint32_t i = (dev->engine_last + k) % n;
+
+		if ((cand >> i & 1) && (best == n || dev->q[i].priority > dev->q[best].priority))
+			best = i;
+	}
+	return best;
+}
+
+/* Run queue @qi's next unit at dev->now; an engine unit keeps the engine busy for its cost. */
+static void sim_clock_run_unit_locked(struct sim_device *dev, uint32_t qi, bool engine)
+	SIM_REQUIRES(dev->lock)
+{
+	struct sim_queue *q = &dev->q[qi];
+	uint64_t cost = sim_cp_run_unit_locked(dev, qi);
+
+	assert(cost >= 1);
+	q->ready_at = dev->now + cost;
+	if (engine) {
+		dev->engine_last = qi;
+		dev->engine_until = dev->now + cost - (q->off_engine < cost ? q->off_engine : cost);
+	}
+}
+
+/*
+ * Do the earliest thing due before @limit (events: at or before): one timed event, one poll,
+ * one engine unit, or a fast-forward of blocked queues. Returns false when nothing is due.
  */
 static bool sim_clock_advance_one_locked(struct sim_device *dev, uint64_t limit)
 	SIM_REQUIRES(dev->lock)
 {
-	uint64_t pat = SIM_NEVER, bt = SIM_NEVER, t;
-	uint32_t runnable = 0, blocked = 0;
-	int pi, bq = -1;
+	uint64_t pat = SIM_NEVER, qt = SIM_NEVER, et = SIM_NEVER, t;
+	uint32_t runnable = 0, blocked = 0, cand = 0;
+	int pi, pq = -1;
 
 	/*
 	 * A power-off deferred behind a dispatch completes when the unit that ended the dispatch
@@ -230,9 +267,15 @@ static bool sim_clock_advance_one_locked(struct sim_device *dev, uint64_t limit)
 		if (sim_cp_is_blocked_locked(dev, i))
 			blocked++;
 		t = dev->q[i].ready_at > dev->now ? dev->q[i].ready_at : dev->now;
-		if (t < bt) {
-			bt = t;
-			bq = (int)i;
+		if (!sim_cp_uses_engine_locked(dev, i)) {
+			if (t < qt) {
+				qt = t;
+				pq = (int)i;
+			}
+		} else {
+			cand |= 1u << i;
+			if (t < et)
+				et = t;
 		}
 	}
 
@@ -251,20 +294,30 @@ static bool sim_clock_advance_one_locked(struct sim_device *dev, uint64_t limit)
 		return moved;
 	}
 
-	if (bq >= 0 && bt >= limit) {
-		bq = -1;
-		bt = SIM_NEVER;
-	}
-	if (pi < 0 && bq < 0)
+	/* The engine decides when it is free and some candidate is ready. */
+	if (cand && et < dev->engine_until)
+		et = dev->engine_until;
+	if (pq >= 0 && qt >= limit)
+		pq = -1;
+	if (et >= limit)
+		cand = 0;
+	if (pi < 0 && pq < 0 && !cand)
 		return false;
-	if (pi >= 0 && pat <= bt) {
+	if (pi >= 0 && (pq < 0 || pat <= qt) && (!cand || pat <= et)) {
 		sim_clock_move_locked(dev, pat);
 		sim_pending_run_locked(dev, pi);
 		return true;
 	}
-	sim_clock_move_locked(dev, bt);
-	t = sim_cp_run_unit_locked(dev, (uint32_t)bq);
-	dev->q[bq].ready_at = dev->now + (t ? t : 1);
+	if (pq >= 0 && (!cand || qt <= et)) {
+		sim_clock_move_locked(dev, qt);
+		sim_clock_run_unit_locked(dev, (uint32_t)pq, false);
+		return true;
+	}
+	for (uint32_t i = 0; i < dev->cfg.queues; i++)
+		if ((cand >> i & 1) && dev->q[i].ready_at > et)
+			cand &= ~(1u << i);
+	sim_clock_move_locked(dev, et);
+	sim_clock_run_unit_locked(dev, sim_clock_arbitrate_locked(dev, cand), true);
 	return true;
 }
 

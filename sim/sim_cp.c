@@ -10,12 +10,17 @@
  * cycle cost comes from the timing table. A job completes on END or when its bytes run out, in
  * the same unit as its last command. Guest errors never stop the host: decode problems and MMU
  * faults stop the queue in FAULTED with FAULT_CODE/ADDR/CMD set and JOB_FAULT raised; RESUME
- * then drops the job. STOP takes effect at a command boundary (immediately when the queue is
- * between commands or polling a WAIT, which is re-issued on RESUME; after the current command
- * otherwise). A queue whose ring AS (between jobs) or job AS (between commands) is LOCKed polls
- * at wait_poll cycles per unit and counts as blocked. Not modelled: command prefetch, ring
- * entry caching, priorities between queues. Runs with dev->lock held on the thread advancing
- * the clock (units) or issuing MMIO (registers).
+ * then drops the job. STOP takes effect at a preemption point: between commands, between the
+ * 64 KiB chunks of COPY/FILL, between the workgroups of a DISPATCH (immediately when the queue
+ * is at one or polling a WAIT, which is re-issued on RESUME; at the end of the workgroup in
+ * progress otherwise). The partial command stays in the queue (hardware-saved context) and
+ * RESUME continues it; RESET drops it. Q_PROGRESS counts completed commands, copy chunks and
+ * workgroups, so a driver can tell a long command from a hung queue. All queues share one
+ * execution engine arbitrated by Q_PRIORITY in sim_clock.c; WAIT polls, LOCK stall polls and
+ * injected hangs do not use it (sim_cp_uses_engine_locked). A queue whose ring AS (between
+ * jobs) or job AS (between commands) is LOCKed polls at wait_poll cycles per unit and counts
+ * as blocked. Not modelled: command prefetch, ring entry caching. Runs with dev->lock held on
+ * the thread advancing the clock (units) or issuing MMIO (registers).
  */
 #include <string.h>
 
@@ -92,6 +97,17 @@ static void sim_cp_clear_fault(struct sim_queue *q)
 	q->fault_cmd = 0;
 }
 
+/*
+ * True at a preemption point: between commands, polling a WAIT, between two chunks of a
+ * COPY/FILL or between two workgroups of a DISPATCH.
+ */
+static bool sim_cp_at_preempt_point(const struct sim_queue *q)
+{
+	if (q->op.kind == SIM_OPK_DISPATCH)
+		return !q->dispatch.group.active;
+	return true;
+}
+
 /* Honour STOP now: a WAIT being polled is rewound so that RESUME issues it again. */
 static void sim_cp_stop_now_locked(struct sim_device *dev, uint32_t qi) SIM_REQUIRES(dev->lock)
 {
@@ -118,7 +134,7 @@ static void sim_cp_command_locked(struct sim_device *dev, uint32_t qi, uint32_t 
 			sim_cp_stop_now_locked(dev, qi);
 		} else if (sim_cp_is_busy(q)) {
 			/* A hung CP never reaches its boundary: the driver must RESET. */
-			if (!q->hung && (q->op.kind == SIM_OPK_NONE || q->op.kind == SIM_OPK_WAIT))
+			if (!q->hung && sim_cp_at_preempt_point(q))
 				sim_cp_stop_now_locked(dev, qi);
 			else
 				q->stop_requested = true;
@@ -149,6 +165,7 @@ static void sim_cp_command_locked(struct sim_device *dev, uint32_t qi, uint32_t 
 		sim_cp_drop_job_locked(dev, qi);
 		q->head = q->tail;
 		q->hung = false;
+		q->progress = 0;
 		sim_cp_clear_fault(q);
 		sim_cp_set_state_locked(dev, qi, SIM_Q_STATE_IDLE);
 		break;
@@ -159,15 +176,34 @@ static void sim_cp_command_locked(struct sim_device *dev, uint32_t qi, uint32_t 
 	}
 }
 
-/* sim_cp_mmio_read_locked - see sim_internal.h. @reg is the offset within the queue block. */
+/* A long command (COPY/FILL/DISPATCH) interrupted by STOP: CMD_PTR shows that command. */
+static bool sim_cp_is_preempted(const struct sim_queue *q)
+{
+	return q->state == SIM_Q_STATE_STOPPED && q->job_active &&
+	       (q->op.kind == SIM_OPK_COPY || q->op.kind == SIM_OPK_FILL ||
+		q->op.kind == SIM_OPK_DISPATCH);
+}
+
+/*
+ * sim_cp_mmio_read_locked - see sim_internal.h. @reg is the offset within the queue block. While
+ * a long command is preempted, CMD_PTR/CMD_REMAIN describe it (not the command after it).
+ */
 uint32_t sim_cp_mmio_read_locked(struct sim_device *dev, uint32_t qi, uint32_t reg)
 {
 	struct sim_queue *q;
+	uint64_t cmd_ptr;
+	uint32_t cmd_remain;
 
 	sim_mutex_assert_held(&dev->lock);
 	if (qi >= dev->cfg.queues)
 		return 0;
 	q = &dev->q[qi];
+	cmd_ptr = q->cmd_ptr;
+	cmd_remain = q->cmd_remain;
+	if (sim_cp_is_preempted(q)) {
+		cmd_remain += (uint32_t)(q->cmd_ptr - q->op.cmd_va);
+		cmd_ptr = q->op.cmd_va;
+	}
 	switch (reg) {
 	case SIM_Q_REG(SIM_Q_RING_BASE_LO):
 		return (uint32_t)q->ring_base;
@@ -200,11 +236,11 @@ uint32_t sim_cp_mmio_read_locked(struct sim_device *dev, uint32_t qi, uint32_t r
 	case SIM_Q_REG(SIM_Q_SEQNO_HI):
 		return (uint32_t)(q->seqno >> 32);
 	case SIM_Q_REG(SIM_Q_CMD_PTR_LO):
-		return (uint32_t)q->cmd_ptr;
+		return (uint32_t)cmd_ptr;
 	case SIM_Q_REG(SIM_Q_CMD_PTR_HI):
-		return (uint32_t)(q->cmd_ptr >> 32);
+		return (uint32_t)(cmd_ptr >> 32);
 	case SIM_Q_REG(SIM_Q_CMD_REMAIN):
-		return q->cmd_remain;
+		return cmd_remain;
 	case SIM_Q_REG(SIM_Q_JOB_AS):
 		return q->job_as;
 	case SIM_Q_REG(SIM_Q_IRQ_PAYLOAD):
@@ -213,6 +249,14 @@ uint32_t sim_cp_mmio_read_locked(struct sim_device *dev, uint32_t qi, uint32_t r
 		return (uint32_t)q->busy_cycles;
 	case SIM_Q_REG(SIM_Q_BUSY_CYCLES_HI):
 		return (uint32_t)(q->busy_cycles >> 32);
+	case SIM_Q_REG(SIM_Q_PRIORITY):
+		return q->priority;
+	case SIM_Q_REG(SIM_Q_PROGRESS):
+		return q->progress;
+	case SIM_Q_REG(SIM_Q_RESUME_GROUP):
+		if (sim_cp_is_preempted(q) && q->op.kind == SIM_OPK_DISPATCH && q->dispatch.active)
+			return (uint32_t)q->dispatch.next_group;
+		return 0;
 	default:
 		return 0; /* DOORBELL and COMMAND are write-only */
 	}
@@ -292,6 +336,13 @@ void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t qi, uint32_t reg,
 	case SIM_Q_REG(SIM_Q_COMMAND):
 		sim_cp_command_locked(dev, qi, value);
 		break;
+	case SIM_Q_REG(SIM_Q_PRIORITY):
+		if (value > 3)
+			sim_log_locked(dev, SIM_LOG_GUEST_ERROR,
+				       "queue %u: Q_PRIORITY %#x > 3, masked", qi, value);
+		q->priority = value & 3;
+		sim_clock_kick_locked(dev);
+		break;
 	default:
 		sim_log_locked(dev, SIM_LOG_GUEST_ERROR,
 			       "queue %u: write to read-only register %#x", qi, reg);
@@ -301,12 +352,16 @@ void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t qi, uint32_t reg,
 
 /*
  * sim_cp_reset_locked - soft reset (@hard false): abandon every job (IDLE, HEAD = TAIL, fault
- * registers cleared) keeping ring configuration, CONTROL, SEQNO and busy cycles. Hard reset:
- * every queue register to 0 and injections disarmed.
+ * registers and PROGRESS cleared) keeping ring configuration, CONTROL, PRIORITY, SEQNO and busy
+ * cycles. Hard reset: every queue register to 0, injections disarmed, engine arbitration
+ * restarted (queue 0 is served first).
  */
 void sim_cp_reset_locked(struct sim_device *dev, bool hard)
 {
 	sim_mutex_assert_held(&dev->lock);
+	dev->engine_until = hard ? 0 : dev->now;
+	if (hard)
+		dev->engine_last = SIM_QUEUE_MAX - 1;
 	for (uint32_t qi = 0; qi < SIM_QUEUE_MAX; qi++) {
 		struct sim_queue *q = &dev->q[qi];
 
@@ -314,6 +369,8 @@ void sim_cp_reset_locked(struct sim_device *dev, bool hard)
 		q->hung = false;
 		sim_cp_clear_fault(q);
 		q->head = q->tail;
+		q->progress = 0;
+		q->off_engine = 0;
 		sim_cp_set_state_locked(dev, qi, SIM_Q_STATE_IDLE);
 		if (!hard) {
 			q->ready_at = dev->now;
@@ -328,6 +385,7 @@ void sim_cp_reset_locked(struct sim_device *dev, bool hard)
 		q->seqno = 0;
 		q->irq_payload = 0;
 		q->busy_cycles = 0;
+		q->priority = 0;
 		q->job_cmd_va = 0;
 		q->cmd_ptr = 0;
 		q->cmd_remain = 0;
@@ -348,6 +406,19 @@ bool sim_cp_is_runnable_locked(struct sim_device *dev, uint32_t qi)
 	const struct sim_queue *q = &dev->q[qi];
 
 	return qi < dev->cfg.queues && (q->control & SIM_Q_CONTROL_ENABLE) && sim_cp_is_busy(q);
+}
+
+/* sim_cp_uses_engine_locked - see sim_internal.h. Only meaningful for a runnable queue. */
+bool sim_cp_uses_engine_locked(struct sim_device *dev, uint32_t qi)
+{
+	const struct sim_queue *q = &dev->q[qi];
+
+	if (q->hung || q->op.kind == SIM_OPK_WAIT)
+		return false;
+	if (q->op.kind != SIM_OPK_NONE)
+		return true;
+	return !(q->job_active ? sim_as_is_locked(dev, q->job_as)
+			       : sim_as_is_locked(dev, q->ring_as));
 }
 
 /*
@@ -524,6 +595,7 @@ static bool sim_cp_wait_check_locked(struct sim_device *dev, uint32_t qi, uint64
 		return true;
 	}
 	q->op.wait_epoch = dev->mem_epoch;
+	q->off_engine += dev->cfg.timing.wait_poll;
 	*cost += dev->cfg.timing.wait_poll;
 	sim_perf_add(dev, SIM_PERF_MEM_WAIT_CYCLES, dev->cfg.timing.wait_poll);
 	sim_cp_set_state_locked(dev, qi, SIM_Q_STATE_WAITING);
@@ -581,29 +653,48 @@ static uint64_t sim_cp_timestamp_ns(const struct sim_device *dev)
 	return (uint64_t)((unsigned __int128)dev->base_ticks * 1000000000u / dev->cfg.clock_hz);
 }
 
+/* One COPY/FILL chunk; a chunk that moved data without faulting counts in PROGRESS. */
+static void sim_cp_copy_step_locked(struct sim_device *dev, uint32_t qi, uint64_t *cost)
+	SIM_REQUIRES(dev->lock)
+{
+	struct sim_queue *q = &dev->q[qi];
+	uint64_t done0 = q->op.done;
+
+	if (!sim_copy_step_locked(dev, qi, cost) && q->op.done != done0)
+		q->progress++;
+}
+
 /* Run one step of the long command in q->op. Returns its cost. */
 static uint64_t sim_cp_continue_op_locked(struct sim_device *dev, uint32_t qi)
 	SIM_REQUIRES(dev->lock)
 {
 	struct sim_queue *q = &dev->q[qi];
-	uint64_t cost = 0, fault_va = 0;
+	struct sim_dispatch *d = &q->dispatch;
+	uint64_t cost = 0, fault_va = 0, before, total;
 	uint32_t code;
 	bool done;
 
 	switch (q->op.kind) {
 	case SIM_OPK_COPY:
 	case SIM_OPK_FILL:
-		sim_copy_step_locked(dev, qi, &cost);
+		sim_cp_copy_step_locked(dev, qi, &cost);
 		break;
 	case SIM_OPK_WAIT:
 		sim_cp_wait_check_locked(dev, qi, &cost);
 		break;
 	case SIM_OPK_DISPATCH:
+		/* Workgroups finished so far: launched ones minus the one still running. */
+		before = d->next_group - d->group.active;
+		total = d->total_groups;
 		code = sim_compute_step_locked(dev, qi, &cost, &done, &fault_va);
-		if (code)
+		if (code) {
 			sim_cp_fault_locked(dev, qi, code, fault_va);
-		else if (done)
+		} else if (done) {
 			q->op.kind = SIM_OPK_NONE;
+			q->progress += (uint32_t)(total - before);
+		} else {
+			q->progress += (uint32_t)(d->next_group - d->group.active - before);
+		}
 		break;
 	default:
 		break;
@@ -645,7 +736,7 @@ static uint64_t sim_cp_execute_locked(struct sim_device *dev, uint32_t qi, uint3
 			q->op.pattern = p[4];
 		}
 		q->op.done = 0;
-		sim_copy_step_locked(dev, qi, &cost);
+		sim_cp_copy_step_locked(dev, qi, &cost);
 		break;
 	case SIM_CMD_WAIT:
 		if ((flags & SIM_CMD_WAIT_OP__MASK) > SIM_CMD_WAIT_LT) {
@@ -767,6 +858,7 @@ uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t qi)
 	uint64_t cost;
 
 	sim_mutex_assert_held(&dev->lock);
+	q->off_engine = 0;
 	if (!sim_cp_is_busy(q))
 		return 1;
 	if (q->hung) {
@@ -776,6 +868,7 @@ uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t qi)
 		if (kind == SIM_OPK_WAIT && q->state == SIM_Q_STATE_RUNNING) {
 			/* A successful re-check costs a poll too (a failed one added it). */
 			cost += tm->wait_poll;
+			q->off_engine += tm->wait_poll;
 			sim_perf_add(dev, SIM_PERF_MEM_WAIT_CYCLES, tm->wait_poll);
 		}
 	} else if (!q->job_active && q->head == q->tail) {
@@ -794,6 +887,7 @@ uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t qi)
 		q->hung = true;
 		sim_log_locked(dev, SIM_LOG_INFO, "injected: queue %u hangs", qi);
 		cost = tm->wait_poll;
+		q->off_engine = cost;
 	} else if (q->cmd_remain) {
 		cost = sim_cp_command_unit_locked(dev, qi, &opc);
 		if (opc == SIM_CMD_COPY || opc == SIM_CMD_FILL)
@@ -803,11 +897,14 @@ uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t qi)
 	} else {
 		cost = 0;
 	}
+	/* A command finished in this unit (a short one, or the last step of a long one). */
+	if ((opc != SIM_CMD_OPCODE_COUNT || (kind != SIM_OPK_NONE && !q->hung)) &&
+	    q->op.kind == SIM_OPK_NONE && q->state != SIM_Q_STATE_FAULTED)
+		q->progress++;
 	if (q->state == SIM_Q_STATE_RUNNING && q->job_active && !q->hung &&
 	    q->op.kind == SIM_OPK_NONE && !q->cmd_remain)
 		cost += sim_cp_complete_job_locked(dev, qi);
-	if (q->stop_requested && sim_cp_is_busy(q) && !q->hung &&
-	    (q->op.kind == SIM_OPK_NONE || q->op.kind == SIM_OPK_WAIT))
+	if (q->stop_requested && sim_cp_is_busy(q) && !q->hung && sim_cp_at_preempt_point(q))
 		sim_cp_stop_now_locked(dev, qi);
 	if (!cost)
 		cost = 1;

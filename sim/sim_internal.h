@@ -163,8 +163,11 @@ struct sim_queue {
 	struct sim_dispatch dispatch;
 	bool stop_requested;
 	/* scheduling */
-	uint64_t ready_at; /* cycle at which the next unit may run */
-	bool hung;	   /* SIM_INJECT_CP_HANG armed/hit */
+	uint64_t ready_at;   /* cycle at which the next unit may run */
+	uint64_t off_engine; /* cycles at the end of the last unit not occupying the engine */
+	uint32_t priority;   /* Q_PRIORITY, 0..3 */
+	uint32_t progress;   /* Q_PROGRESS: commands, workgroups and copy chunks done (wraps) */
+	bool hung;	     /* SIM_INJECT_CP_HANG armed/hit */
 	uint32_t inject_hang;
 	uint32_t inject_dma;
 };
@@ -228,6 +231,8 @@ struct sim_device {
 	struct sim_tlb tlb;
 	struct sim_as as[SIM_AS_MAX];
 	struct sim_queue q[SIM_QUEUE_MAX];
+	uint64_t engine_until; /* the shared engine is busy with a unit until this cycle */
+	uint32_t engine_last;  /* queue whose unit the engine ran last (round-robin start) */
 
 	struct sim_pending pending[SIM_MAX_PENDING];
 	uint32_t pending_count;
@@ -367,6 +372,9 @@ bool sim_cp_is_runnable_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(
 /* True when @q is runnable but can make no progress without an outside change (WAIT whose
  * word is unchanged since the last check, injected hang): the scheduler may fast-forward. */
 bool sim_cp_is_blocked_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);
+/* True when @q's next unit needs the shared engine (false: a WAIT poll, a LOCK stall poll or an
+ * injected hang, which burn the queue's own time only). */
+bool sim_cp_uses_engine_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);
 /* Execute the next unit of work of @q at dev->now (a command, a chunk of a copy, a workgroup
  * slice, one WAIT check). Returns its cost in cycles (>= 1). */
 uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);

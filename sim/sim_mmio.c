@@ -17,7 +17,8 @@
 
 #define SIM_FEATURES_ALL                                                                           \
 	(SIM_FEATURE_COPY | SIM_FEATURE_COMPUTE | SIM_FEATURE_TIMESTAMP |                          \
-	 SIM_FEATURE_PREEMPT_CMD | SIM_FEATURE_PERFCNT | SIM_FEATURE_POWER | SIM_FEATURE_TIMER)
+	 SIM_FEATURE_PREEMPT_CMD | SIM_FEATURE_PERFCNT | SIM_FEATURE_POWER | SIM_FEATURE_TIMER |   \
+	 SIM_FEATURE_PREEMPT_DISPATCH | SIM_FEATURE_SHARED_ENGINE)
 
 enum sim_mmio_unit {
 	SIM_MMIO_NONE, /* unmapped for this device */

@@ -96,6 +96,9 @@ _Static_assert(SIM_PERF_COUNT == 9, "add PERF_NAMES() for the new counters");
 		[Q_IDX(SIM_Q_IRQ_PAYLOAD(0))] = "Q" #n "_IRQ_PAYLOAD",                             \
 		[Q_IDX(SIM_Q_BUSY_CYCLES_LO(0))] = "Q" #n "_BUSY_CYCLES_LO",                       \
 		[Q_IDX(SIM_Q_BUSY_CYCLES_HI(0))] = "Q" #n "_BUSY_CYCLES_HI",                       \
+		[Q_IDX(SIM_Q_PRIORITY(0))] = "Q" #n "_PRIORITY",                                   \
+		[Q_IDX(SIM_Q_PROGRESS(0))] = "Q" #n "_PROGRESS",                                   \
+		[Q_IDX(SIM_Q_RESUME_GROUP(0))] = "Q" #n "_RESUME_GROUP",                           \
 	}
 
 static const char *const q_names[SIM_QUEUE_MAX][SIM_Q_REG_END / 4] = {

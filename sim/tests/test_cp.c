@@ -494,22 +494,31 @@ static void test_stop_idle_and_long_copy(void)
 	CHECK_EQ(simt_read32(f.t, SIM_Q_HEAD(0)), 0);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESUME);
 	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
-	/* Two units in: the fill is mid-way (64 KiB per unit); STOP waits for the command. */
+	/*
+	 * Two units in: the fill is mid-way (64 KiB per unit), between two chunks, a preemption
+	 * point: STOP takes effect at once and CMD_PTR shows the interrupted FILL.
+	 */
 	REQUIRE(!sim_clock_step(f.dev, T_JOB_START + T_WALK + 1));
 	CHECK_EQ(((uint8_t *)big->host)[0], 0x5a);
-	CHECK_EQ(((uint8_t *)big->host)[256 * 1024 - 1], 0);
+	CHECK_EQ(((uint8_t *)big->host)[64 * 1024 - 1], 0x5a);
+	CHECK_EQ(((uint8_t *)big->host)[64 * 1024], 0);
+	CHECK_EQ(simt_read32(f.t, SIM_Q_PROGRESS(0)), 1);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
+	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(simt_run(f.t, MAX_RUN), 0);
 	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
-	CHECK_EQ(((uint8_t *)big->host)[256 * 1024 - 1], 0x5a);
-	CHECK_EQ(((uint8_t *)big->host)[256 * 1024], 0);
-	CHECK_EQ(rd64(&f, SIM_Q_CMD_PTR_LO(0)), CMD_VA + 24);
-	CHECK_EQ(simt_read32(f.t, SIM_Q_CMD_REMAIN(0)), 16);
+	CHECK_EQ(((uint8_t *)big->host)[64 * 1024], 0);
+	CHECK_EQ(rd64(&f, SIM_Q_CMD_PTR_LO(0)), CMD_VA);
+	CHECK_EQ(simt_read32(f.t, SIM_Q_CMD_REMAIN(0)), 40);
+	CHECK_EQ(simt_read32(f.t, SIM_Q_RESUME_GROUP(0)), 0);
 	CHECK_EQ(data32(&f, 0), 0);
+	/* RESUME continues the fill where it stopped: three more chunks, the FILL, the WRITE32. */
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESUME);
 	CHECK_EQ(simt_run(f.t, MAX_RUN), 0);
 	CHECK_EQ(data32(&f, 0), 9);
+	CHECK_EQ(((uint8_t *)big->host)[256 * 1024 - 1], 0x5a);
+	CHECK_EQ(((uint8_t *)big->host)[256 * 1024], 0);
+	CHECK_EQ(simt_read32(f.t, SIM_Q_PROGRESS(0)), 6);
 	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_IDLE);
 	fix_fini(&f);
 }

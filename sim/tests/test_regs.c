@@ -28,7 +28,7 @@ static void test_gpu_block_reset_values(void)
 	REQUIRE(d);
 	CHECK_EQ(rd(d, SIM_GPU_ID), 0x51A10100u);
 	CHECK_EQ(rd(d, SIM_GPU_VENDOR), SIM_VENDOR_ID);
-	CHECK_EQ(rd(d, SIM_GPU_FEATURES), 0x7fu);
+	CHECK_EQ(rd(d, SIM_GPU_FEATURES), 0x1ffu);
 	CHECK_EQ(rd(d, SIM_GPU_CONFIG0), 8u | 4u << 8 | 4u << 16 | 32u << 24);
 	CHECK_EQ(rd(d, SIM_GPU_CONFIG1), 64u | 48u << 16 | 52u << 24);
 	CHECK_EQ(rd(d, SIM_GPU_CLOCK_KHZ), 1000000u);
@@ -234,7 +234,7 @@ static void test_scratch_and_timer_rw(void)
 static void test_unmapped_offsets(void)
 {
 	static const uint32_t bad[] = {
-		0x0018, 0x001c, 0x005c, 0x0098, 0x00c8, 0x0148, 0x01c8,	 0x0ffc,     0x1060, 0x107c,
+		0x0018, 0x001c, 0x005c, 0x0098, 0x00c8, 0x0148, 0x01c8,	 0x0ffc,     0x106c, 0x107c,
 		0x1200, 0x2030, 0x203c, 0x2200, 0x3ffc, 0x4000, 0x10000, 0xfffffffc, 0x0002, 0x1001,
 	};
 	struct sim_device *d = new_dev();
@@ -388,6 +388,7 @@ static size_t all_registers(uint32_t *out)
 			SIM_Q_SEQNO_LO(q),	SIM_Q_SEQNO_HI(q),	 SIM_Q_CMD_PTR_LO(q),
 			SIM_Q_CMD_PTR_HI(q),	SIM_Q_CMD_REMAIN(q),	 SIM_Q_JOB_AS(q),
 			SIM_Q_IRQ_PAYLOAD(q),	SIM_Q_BUSY_CYCLES_LO(q), SIM_Q_BUSY_CYCLES_HI(q),
+			SIM_Q_PRIORITY(q),	SIM_Q_PROGRESS(q),	 SIM_Q_RESUME_GROUP(q),
 		};
 
 		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
@@ -416,7 +417,7 @@ static void test_reg_names_complete_and_unique(void)
 	const char *names[SIM_MMIO_SIZE / 4];
 	size_t n = all_registers(regs), named = 0;
 
-	CHECK_EQ(n, 29 + 4 * SIM_PERF_COUNT + 24 * SIM_QUEUE_MAX + 12 * SIM_AS_MAX);
+	CHECK_EQ(n, 29 + 4 * SIM_PERF_COUNT + 27 * SIM_QUEUE_MAX + 12 * SIM_AS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!sim_reg_name(regs[i]))
 			SIM_TEST_FAIL_("register %#x has no name", regs[i]);

@@ -33,6 +33,8 @@
 #define   SIM_FEATURE_PERFCNT           (1u << 4)
 #define   SIM_FEATURE_POWER             (1u << 5)  /* per-core power and clock divider */
 #define   SIM_FEATURE_TIMER             (1u << 6)
+#define   SIM_FEATURE_PREEMPT_DISPATCH  (1u << 7)  /* STOP between workgroups and copy chunks */
+#define   SIM_FEATURE_SHARED_ENGINE     (1u << 8)  /* queues share one engine, arbitrated by Q_PRIORITY */
 #define SIM_GPU_CONFIG0               0x000c  /* RO  */
 #define   SIM_CONFIG0_AS_SLOTS__MASK    0x000000ffu
 #define   SIM_CONFIG0_AS_SLOTS__SHIFT   0
@@ -167,7 +169,10 @@
 #define SIM_Q_IRQ_PAYLOAD(q)          (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x54) /* RO payload of the last INTERRUPT */
 #define SIM_Q_BUSY_CYCLES_LO(q)       (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x58) /* RO cycles spent executing */
 #define SIM_Q_BUSY_CYCLES_HI(q)       (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x5c) /* RO */
-#define SIM_Q_REG_END                 0x60
+#define SIM_Q_PRIORITY(q)             (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x60) /* RW 0..3, higher wins the engine */
+#define SIM_Q_PROGRESS(q)             (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x64) /* RO +1 per command, workgroup or copy chunk done (wraps) */
+#define SIM_Q_RESUME_GROUP(q)         (SIM_QUEUE_BASE + (q) * SIM_QUEUE_STRIDE + 0x68) /* RO next workgroup of a stopped DISPATCH */
+#define SIM_Q_REG_END                 0x6c
 
 /* ---- Per address-space MMU slot (0x2000 + as * 0x40) ---- */
 #define SIM_AS_BASE                   0x2000
