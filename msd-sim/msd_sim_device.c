@@ -15,8 +15,8 @@
  * ready), so one sleep covers requests, interrupts and semaphores and nothing busy-waits; the fd
  * set is rebuilt only when such a head job changes. Other threads write the wake eventfd only
  * when no wake is pending already. Queries and the status dump (registers decoded next to the
- * driver's view) live here too. Not here: power management by load, hang checks and recovery
- * resets (issue 5).
+ * driver's view) live here too. The poll timeout is the idle power-down's; power management, hang
+ * checks and recovery resets are in msd_sim_recovery.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,22 +38,6 @@ struct msd_sim_device *msd_sim_device_from(struct msd_device_t *d)
 	if (!d || d->magic_ != MSD_SIM_DEVICE_MAGIC)
 		return NULL;
 	return (struct msd_sim_device *)d;
-}
-
-static uint64_t msd_sim_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t msd_sim_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -324,10 +308,15 @@ static void *msd_sim_device_thread(void *arg)
 		uint32_t status = 0, nsig;
 		nfds_t n = 2;
 		uint64_t drain;
+		int timeout;
 
 		msd_sim_device_process_locked(dev);
 		if (dev->stopping)
 			break;
+		/* Idle long enough: cores off (msd_sim_recovery.c); else how long until then. */
+		timeout = msd_sim_power_idle_locked(dev);
+		if (dev->pending_irq || !msd_sim_list_empty(&dev->requests))
+			continue;
 		/*
 		 * Only this thread reads or rebuilds dev->pollfds, so it may be used unlocked. A
 		 * semaphore fd in it whose job is cancelled meanwhile reports POLLNVAL or a
@@ -342,7 +331,7 @@ static void *msd_sim_device_thread(void *arg)
 		/* Waiters woken now find the lock free. */
 		msd_sim_device_signal_batch(batch, nsig);
 		/* Out of memory: poll only the wake and IRQ fds, with a timeout for semaphores. */
-		poll(fds, n, fds == wake ? 10 : -1);
+		poll(fds, n, fds == wake && (timeout < 0 || timeout > 10) ? 10 : timeout);
 		/* Drain before clearing the flag: a kick after the clear writes the fd again. */
 		if (fds[0].revents & POLLIN && read(dev->wake_fd, &drain, sizeof(drain)) < 0)
 			drain = 0;
@@ -518,6 +507,7 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 	dev->drv = drv;
 	dev->sim = platform_device;
 	dev->kernel_as.slot = -1;
+	dev->clock_div = 1;
 	atomic_init(&dev->wake_pending, false);
 	msd_sim_mutex_init(&dev->lock);
 	pthread_cond_init(&dev->done_cond, NULL);
@@ -618,14 +608,6 @@ static int msd_sim_result_memfd(const void *data, size_t size)
 	return fd;
 }
 
-/* GPU cycles to nanoseconds at the current divider: cycles * div * 1e6 / kHz, without overflow. */
-static uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz)
-{
-	unsigned __int128 ns = (unsigned __int128)cycles * div * 1000000u;
-
-	return (uint64_t)(ns / khz);
-}
-
 struct msd_sim_time_query {
 	magma_total_time_query_result_t total;
 	struct magma_sim_timestamp ts;
@@ -635,12 +617,8 @@ static void msd_sim_device_read_total_time(struct msd_sim_device *dev, void *arg
 	MSD_SIM_REQUIRES(dev->lock)
 {
 	struct msd_sim_time_query *r = arg;
-	uint32_t div = msd_sim_read32(dev, SIM_PWR_CLOCK_DIV);
-	uint64_t cycles = 0;
 
-	for (uint32_t qi = 0; qi < dev->queue_count; qi++)
-		cycles += msd_sim_read64(dev, SIM_Q_BUSY_CYCLES_LO(qi));
-	r->total.gpu_time_ns = msd_sim_cycles_to_ns(cycles, div ? div : 1, dev->clock_khz);
+	r->total.gpu_time_ns = msd_sim_power_busy_ns_locked(dev);
 	r->total.monotonic_time_ns = msd_sim_now_ns();
 }
 
@@ -653,6 +631,15 @@ static void msd_sim_device_read_timestamp(struct msd_sim_device *dev, void *arg)
 	r->ts.gpu_cycles = msd_sim_read64(dev, SIM_GPU_CYCLE_COUNT_LO);
 	r->ts.gpu_ns = msd_sim_read64(dev, SIM_GPU_TIMESTAMP_LO);
 	r->ts.monotonic_ns_after = msd_sim_now_ns();
+}
+
+static void msd_sim_device_read_power(struct msd_sim_device *dev, void *arg)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	uint64_t *v = arg;
+
+	*v = (uint64_t)msd_sim_read32(dev, SIM_PWR_CLOCK_DIV) << 32 |
+	     msd_sim_read32(dev, SIM_PWR_CORES_READY);
 }
 
 /* Buffer-result queries: register reads on the device thread, result in a new memfd. */
@@ -729,6 +716,11 @@ magma_status_t msd_device_query(struct msd_device_t *d, uint64_t id,
 		break;
 	case MAGMA_SIM_QUERY_GPU_VA_LIMIT:
 		v = MAGMA_SIM_GPU_VA_LIMIT;
+		break;
+	case MAGMA_SIM_QUERY_POWER:
+		msd_sim_mutex_lock(&dev->lock);
+		msd_sim_device_call_locked(dev, msd_sim_device_read_power, &v);
+		msd_sim_mutex_unlock(&dev->lock);
 		break;
 	default:
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "unknown query %" PRIu64, id);
@@ -848,6 +840,12 @@ static void msd_sim_device_dump_locked(struct msd_sim_device *dev, void *arg)
 	MSD_SIM_LOG(drv, MAGMA_LOG_INFO,
 		    "jobs completed %" PRIu64 " faulted %" PRIu64 ", connections %u",
 		    dev->jobs_completed, dev->jobs_faulted, dev->connections);
+	MSD_SIM_LOG(drv, MAGMA_LOG_INFO,
+		    "hangs %u, soft resets %u, hard resets %u, last recovery %" PRIu64
+		    " us; power-downs %u, cores %s, clock div %u, busy %" PRIu64 " ns",
+		    dev->hangs, dev->soft_resets, dev->hard_resets, dev->last_recovery_ns / 1000,
+		    dev->power_downs, dev->cores_off ? "off" : "on", dev->clock_div,
+		    msd_sim_power_busy_ns_locked(dev));
 }
 
 /* msd_device_dump_status - see msd.h. Logged at MAGMA_LOG_INFO; @dump_flags is unused. */

@@ -12,9 +12,9 @@
  * acknowledges interrupts itself (msd_sim_irq.c). All mutable driver state of a device
  * (connections' address spaces and mappings, jobs, queues, AS slots) is guarded by that device's
  * @lock; the device thread holds it while it works. Buffers and semaphores belong to the driver
- * object (they can be shared across connections) and are refcounted with atomics. Not here:
- * scheduling priorities, hang detection and reset recovery (issue 5 builds them on msd_sim_sched.c
- * and msd_sim_job.c).
+ * object (they can be shared across connections) and are refcounted with atomics. Hang detection,
+ * reset recovery and power management are in msd_sim_recovery.c. Not here: scheduling priorities
+ * (issue 5 builds them on msd_sim_sched.c).
  */
 #ifndef MSD_SIM_INTERNAL_H
 #define MSD_SIM_INTERNAL_H
@@ -72,6 +72,21 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
  * host time; the limit only catches a dead device, so it is generous enough for a loaded
  * machine running sanitizers or valgrind. */
 #define MSD_SIM_WAIT_MS 10000
+/*
+ * Hang detection and power management (msd_sim_recovery.c). The watchdog ticks every
+ * MSD_SIM_HANG_CYCLES of GPU time while work is on a ring (2 ms at 1 GHz); a queue whose SEQNO
+ * and PROGRESS both stood still over a whole tick is hung, except that a queue polling a WAIT
+ * gets MSD_SIM_WAIT_HANG_MS of host time (the CPU may still write the word). A soft reset that
+ * brings no RESET_DONE within MSD_SIM_RESET_WAIT_MS escalates to a hard reset. Clock scaling
+ * samples utilization over MSD_SIM_DVFS_WINDOW_MS of host time; the cores go off after
+ * MSD_SIM_IDLE_MS without work, at divider MSD_SIM_CLOCK_DIV_MAX.
+ */
+#define MSD_SIM_HANG_CYCLES      2000000ull
+#define MSD_SIM_WAIT_HANG_MS     300u
+#define MSD_SIM_RESET_WAIT_MS    100u
+#define MSD_SIM_DVFS_WINDOW_MS   5u
+#define MSD_SIM_IDLE_MS          50u
+#define MSD_SIM_CLOCK_DIV_MAX    4u
 #define MSD_SIM_MAX_INFLIGHT_MESSAGES 1000ull
 #define MSD_SIM_MAX_INFLIGHT_MB  1024ull
 /* clang-format on */
@@ -284,7 +299,10 @@ struct msd_sim_queue {
 	uint32_t head;			 /* oldest entry not retired yet */
 	uint64_t last_seqno;		 /* seqno of the last entry written */
 	struct msd_sim_ring_slot *slots; /* who owns each ring entry */
-	uint64_t busy_cycles_base;	 /* Q_BUSY_CYCLES lost by resets (none yet) */
+	/* watchdog snapshot (msd_sim_recovery.c) */
+	uint64_t wd_seqno;    /* Q_SEQNO at the last tick */
+	uint32_t wd_progress; /* Q_PROGRESS at the last tick */
+	uint64_t wd_wait_ms;  /* host time a WAIT started standing still, or 0 */
 };
 
 /* The last fault of a queue as the driver decoded it, with the commands around it. */
@@ -365,6 +383,16 @@ struct msd_sim_device {
 	uint32_t perf_users; /* connections with counters enabled */
 	uint32_t connections;
 	uint64_t jobs_completed, jobs_faulted;
+	/* Watchdog, resets and power (msd_sim_recovery.c); device lock. */
+	bool wd_armed; /* TIMER armed for the next hang check */
+	uint32_t hangs, soft_resets, hard_resets, power_downs;
+	uint64_t last_recovery_ns; /* host time of the last recovery (detection to resubmission) */
+	uint32_t clock_div;	   /* PWR_CLOCK_DIV as the driver set it */
+	bool cores_off;		   /* every core powered down while idle */
+	uint64_t idle_since_ms;	   /* host time the device went idle, or 0 */
+	uint64_t busy_ns_base;	   /* busy time folded in at divider changes and hard resets */
+	uint64_t busy_cycles_mark; /* sum of Q_BUSY_CYCLES when busy_ns_base was last folded */
+	uint64_t dvfs_wall_ns, dvfs_busy_ns; /* start of the current utilization window */
 };
 
 /* ---- Connections and contexts (msd_sim_connection.c, msd_sim_context.c) ---- */
@@ -437,6 +465,7 @@ struct msd_sim_job {
 	uint32_t queue;
 	uint32_t entry_count;
 	uint32_t entries_left; /* on the ring, not retired */
+	uint32_t first_entry;  /* first entry to write: > 0 when resubmitted after a reset */
 	struct msd_sim_job_entry *entries;
 	uint32_t wait_count, signal_count, mapping_count, buffer_count;
 	struct msd_sim_semaphore **wait_sems;	   /* references */
@@ -529,6 +558,17 @@ void msd_sim_sched_init(struct msd_sim_sched *s);
 void msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_recovery.c */
+uint64_t msd_sim_now_ms(void);
+uint64_t msd_sim_now_ns(void);
+uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz);
+void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+uint64_t msd_sim_power_busy_ns_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_power_sample_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+bool msd_sim_power_up_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+int msd_sim_power_idle_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_inline.c */
 void msd_sim_va_pool_init(struct msd_sim_va_pool *p, uint64_t start, uint64_t end);

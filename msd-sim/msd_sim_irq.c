@@ -8,9 +8,9 @@
  * (the sim signals the fd again if another cause arrived meanwhile, so nothing is lost) without
  * the device lock, then takes the lock and acts: JOB_DONE retires up to Q_SEQNO, MMU_FAULT
  * latches and clears the slot's fault, JOB_FAULT kills the faulting context and resumes the
- * queue. The causes the driver does not act on yet (QUEUE_USER, QUEUE_STOPPED, TIMER,
- * PERFCNT_SAMPLE) are logged at debug level; GPU_ERROR is logged as an error. Issue 5's hang
- * check hooks in here.
+ * queue, TIMER runs the hang watchdog and JOB_DONE samples utilization for clock scaling
+ * (msd_sim_recovery.c). The causes the driver does not act on (QUEUE_USER, QUEUE_STOPPED,
+ * PERFCNT_SAMPLE) are logged at debug level; GPU_ERROR is logged as an error.
  */
 #include <unistd.h>
 
@@ -79,9 +79,13 @@ void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 		if (status & SIM_IRQ_JOB_FAULT(qi))
 			msd_sim_job_fault_locked(dev, qi);
 	}
+	if (status & SIM_IRQ_ALL_JOB_DONE)
+		msd_sim_power_sample_locked(dev);
+	if (status & SIM_IRQ_TIMER)
+		msd_sim_watchdog_tick_locked(dev);
 	if (status & SIM_IRQ_GPU_ERROR)
 		MSD_SIM_LOG(dev->drv, MAGMA_LOG_ERROR, "GPU error outside a job");
-	if (status & (SIM_IRQ_ALL_QUEUE_USER | SIM_IRQ_ALL_QUEUE_STOPPED | SIM_IRQ_TIMER |
-		      SIM_IRQ_PERFCNT_SAMPLE | SIM_IRQ_RESET_DONE | SIM_IRQ_POWER_CHANGED))
+	if (status & (SIM_IRQ_ALL_QUEUE_USER | SIM_IRQ_ALL_QUEUE_STOPPED | SIM_IRQ_PERFCNT_SAMPLE |
+		      SIM_IRQ_RESET_DONE | SIM_IRQ_POWER_CHANGED))
 		MSD_SIM_LOG(dev->drv, MAGMA_LOG_DEBUG, "irq %#x", status);
 }

@@ -15,7 +15,7 @@
  * rewritten as empty jobs (they still retire in order, signalling nothing), its queued jobs are
  * dropped, and Q_COMMAND RESUME lets other contexts' work continue. Jobs that never complete
  * signal nothing; the client learns of the loss through the connection. Hang detection and GPU
- * reset recovery are issue 5's (they start from msd_sim_job_fault_locked). Device thread, lock;
+ * reset recovery are in msd_sim_recovery.c. Device thread, lock;
  * a job ready at once is written to the ring by the submitting thread (msd_sim_job_queue_locked).
  */
 #include <stdlib.h>
@@ -219,8 +219,11 @@ static void msd_sim_job_complete_locked(struct msd_sim_device *dev, struct msd_s
 }
 
 /*
- * msd_sim_job_submit_locked - write @job's ring entries, TAIL and DOORBELL. Returns false (and
- * changes nothing) when the ring lacks room or no AS slot can be bound: the job stays ready.
+ * msd_sim_job_submit_locked - write @job's ring entries from job->first_entry (0 but for work
+ * resubmitted after a reset), TAIL and DOORBELL, powering the cores on first if they are off and
+ * arming the hang watchdog. Returns false (and changes nothing) when the ring lacks room, no AS
+ * slot can be bound, or the cores are off and this is not the device thread: the job stays
+ * ready.
  * Device thread, or the submitting thread for a job ready at once (msd_sim_job_queue_locked).
  */
 bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
@@ -230,14 +233,14 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	uint16_t flags = SIM_RING_FLAG_IRQ | SIM_RING_FLAG_FENCE;
 
 	msd_sim_mutex_assert_held(&dev->lock);
-	if (msd_sim_queue_used(q) + job->entry_count > q->size - 1)
+	if (msd_sim_queue_used(q) + job->entry_count - job->first_entry > q->size - 1)
 		return false;
-	if (!msd_sim_as_bind_locked(dev, as))
+	if (!msd_sim_power_up_locked(dev) || !msd_sim_as_bind_locked(dev, as))
 		return false;
 	msd_sim_list_del(&job->link);
 	job->state = MSD_SIM_JOB_RUNNING;
-	job->entries_left = job->entry_count;
-	for (uint32_t i = 0; i < job->entry_count; i++) {
+	job->entries_left = job->entry_count - job->first_entry;
+	for (uint32_t i = job->first_entry; i < job->entry_count; i++) {
 		uint64_t seqno = ++q->last_seqno;
 
 		msd_sim_ring_write_entry(q, q->tail, job->entries[i].cmd_va,
@@ -250,6 +253,7 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	}
 	msd_sim_write32(dev, SIM_Q_TAIL(job->queue), q->tail);
 	msd_sim_write32(dev, SIM_Q_DOORBELL(job->queue), 1);
+	msd_sim_watchdog_arm_locked(dev);
 	return true;
 }
 

@@ -29,6 +29,7 @@ extern "C" {
 #define MAGMA_SIM_QUERY_CLOCK_HZ       (10000u + 2)  /* simple: base clock in Hz */
 #define MAGMA_SIM_QUERY_TIMESTAMP      (10000u + 3)  /* buffer: struct magma_sim_timestamp */
 #define MAGMA_SIM_QUERY_GPU_VA_LIMIT   (10000u + 4)  /* simple: first GPU VA clients may not map */
+#define MAGMA_SIM_QUERY_POWER          (10000u + 5)  /* simple: CLOCK_DIV << 32 | CORES_READY */
 
 /*
  * Client GPU address space: [MAGMA_SIM_GPU_VA_MIN, MAGMA_SIM_GPU_VA_LIMIT). The range above the
@@ -51,6 +52,8 @@ extern "C" {
 /* Notification payloads (magma_connection_read_notification_channel). */
 #define MAGMA_SIM_NOTIFY_COMPLETED     1u  /* a command buffer flagged NOTIFY retired */
 #define MAGMA_SIM_NOTIFY_FAULT         2u  /* a context of this connection faulted (then killed) */
+/* fault_code of a MAGMA_SIM_NOTIFY_FAULT for a job the watchdog found hung (not a SIM_FAULT_*) */
+#define MAGMA_SIM_FAULT_HANG           0x100u
 /* clang-format on */
 
 struct magma_sim_notification {

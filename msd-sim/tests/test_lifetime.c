@@ -3,7 +3,9 @@
  * test_lifetime.c - msd-sim object lifetimes against the real sim: a closed connection's address
  * space lives until its in-flight work retires, destroying a context drops its queued work,
  * releasing a buffer defers while work uses it, no callback runs after it is unset, devices
- * destroyed with work outstanding clean up, and the register hook sees every access.
+ * destroyed with work outstanding clean up, and the register hook sees every access. With work in
+ * flight: an unmapped buffer stays mapped until the job retires, and a closed connection whose
+ * job hangs is freed once the watchdog's reset drops that job (docs/msd-sim.md).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -384,6 +386,94 @@ static void test_injected_dma_error(void)
 	mt_destroy(t);
 }
 
+/* Case (a): the client unmaps (and then releases) the buffer while a job using it waits on the
+ * GPU. The mapping stays until the job retires, the job completes correctly, then the frames go. */
+static void test_unmap_with_work_in_flight(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_connection_t *conn;
+	struct msd_context_t *ctx;
+	struct mt_buf b;
+	struct mt_sem done;
+	uint64_t frames;
+	uint32_t size;
+
+	REQUIRE(t);
+	conn = msd_device_open(t->dev, 1);
+	ctx = msd_connection_create_context(conn, MAGMA_PRIORITY_MEDIUM);
+	REQUIRE(mt_buf_create(t, 4096, &b) == 0 && mt_sem_create(t, 0, &done) == 0);
+	REQUIRE(msd_connection_map_buffer(conn, b.buf, VA, 0, 4096, RW) == MAGMA_STATUS_OK);
+	frames = sim_bus_frames_mapped(t->sim) - 1; /* once the buffer's one page is unpinned */
+	size = blocked_job(&b);
+	CHECK_EQ(mt_exec(ctx, &b, 0, size, NULL, &done, 0), MAGMA_STATUS_OK);
+	CHECK(queue_waiting(t));
+	CHECK_EQ(msd_connection_unmap_buffer(conn, b.buf, VA), MAGMA_STATUS_OK);
+	msd_connection_release_buffer(conn, b.buf);
+	CHECK_EQ(sim_bus_frames_mapped(t->sim), frames + 1);
+	((uint32_t *)b.host)[0x800 / 4] = 1;
+	REQUIRE(mt_fd_readable(done.fd, 2000));
+	CHECK_EQ(((uint32_t *)b.host)[0x900 / 4], 7);
+	CHECK(frames_settle(t, frames));
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_FAULT_CODE(0)), 0);
+	mt_sem_destroy(&done);
+	mt_buf_destroy(&b);
+	msd_context_destroy(ctx);
+	msd_connection_close(conn);
+	mt_destroy(t);
+}
+
+/* Cases (c) and (d) when the work never finishes: the connection is closed and its context
+ * destroyed while its job waits for a word nobody writes. The watchdog declares the hang, the
+ * reset drops the job, and only then are the address space and the frames released; another
+ * connection keeps working. */
+static void test_close_with_hung_work(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_connection_t *conn, *other;
+	struct msd_context_t *ctx, *octx;
+	struct mt_buf b, ob;
+	struct mt_sem done;
+	struct msd_sim_device *dev;
+	uint64_t frames;
+	uint32_t size, n;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	other = msd_device_open(t->dev, 2);
+	octx = msd_connection_create_context(other, MAGMA_PRIORITY_MEDIUM);
+	REQUIRE(mt_buf_create(t, 4096, &ob) == 0 && mt_sem_create(t, 0, &done) == 0);
+	REQUIRE(msd_connection_map_buffer(other, ob.buf, VA, 0, 4096, RW) == MAGMA_STATUS_OK);
+	frames = sim_bus_frames_mapped(t->sim);
+	conn = msd_device_open(t->dev, 1);
+	ctx = msd_connection_create_context(conn, MAGMA_PRIORITY_MEDIUM);
+	REQUIRE(mt_buf_create(t, 4096, &b) == 0);
+	REQUIRE(msd_connection_map_buffer(conn, b.buf, VA, 0, 4096, RW) == MAGMA_STATUS_OK);
+	size = blocked_job(&b);
+	CHECK_EQ(mt_exec(ctx, &b, 0, size, NULL, NULL, 0), MAGMA_STATUS_OK);
+	CHECK(queue_waiting(t));
+	msd_context_destroy(ctx);
+	msd_connection_release_buffer(conn, b.buf);
+	msd_connection_close(conn);
+	/* Nobody writes the word: after the WAIT grace period the watchdog resets the GPU. */
+	CHECK(frames_settle(t, frames));
+	CHECK_EQ(((uint32_t *)b.host)[0x900 / 4], 0);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 1);
+	msd_sim_mutex_unlock(&dev->lock);
+	n = sim_cmd_emit_write32(ob.host, VA + 0x900, 9);
+	n += sim_cmd_emit_end((uint32_t *)ob.host + n);
+	CHECK_EQ(mt_exec(octx, &ob, 0, n * 4, NULL, &done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(done.fd, 2000));
+	CHECK_EQ(((uint32_t *)ob.host)[0x900 / 4], 9);
+	mt_sem_destroy(&done);
+	mt_buf_destroy(&b);
+	msd_connection_release_buffer(other, ob.buf);
+	mt_buf_destroy(&ob);
+	msd_context_destroy(octx);
+	msd_connection_close(other);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_close_with_work_in_flight);
@@ -394,5 +484,7 @@ int main(void)
 	SIM_TEST_RUN(test_buffer_shared_by_connections);
 	SIM_TEST_RUN(test_concurrent_connections);
 	SIM_TEST_RUN(test_injected_dma_error);
+	SIM_TEST_RUN(test_unmap_with_work_in_flight);
+	SIM_TEST_RUN(test_close_with_hung_work);
 	return SIM_TEST_DONE();
 }

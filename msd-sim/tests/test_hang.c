@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_hang.c - msd-sim hang detection and recovery against the real sim with the device thread:
+ * an injected CP hang and an endless compute kernel are found by the watchdog on simulated time
+ * and recovered by a soft reset; a soft reset that never completes (RESET_FAIL) escalates to a
+ * hard reset; in every case the guilty context is killed and told (FAULT payload with
+ * MAGMA_SIM_FAULT_HANG, then CONTEXT_KILLED) while another connection's jobs queued behind it
+ * complete with correct results, and the total-time query does not go back across the reset. A
+ * long dispatch that keeps finishing workgroups is not a hang (skipped if Q_PROGRESS reads 0).
+ * Each hang test measures host time from submission to the innocent work's completion and
+ * requires it to stay under a second.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msd_sim_internal.h"
+#include "msd_test_util.h"
+#include "sim/sim_cmd.h"
+#include "sim/sim_isa.h"
+#include "sim_test.h"
+
+#define RW	(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
+#define VA	0x200000ull
+#define PROG_VA 0x40000000ull
+#define SIZE	(4 * 4096)
+
+struct client {
+	struct msd_connection_t *conn;
+	struct msd_context_t *ctx;
+	struct mt_buf b, prog;
+	struct mt_sem done;
+};
+
+static int client_init(struct mt *t, struct client *c, uint64_t id, bool notify)
+{
+	memset(c, 0, sizeof(*c));
+	c->conn = msd_device_open(t->dev, id);
+	c->ctx = msd_connection_create_context(c->conn, MAGMA_PRIORITY_MEDIUM);
+	if (!c->conn || !c->ctx || mt_buf_create(t, SIZE, &c->b) || mt_sem_create(t, 0, &c->done))
+		return -1;
+	if (notify)
+		mt_notify_install(t, c->conn);
+	return msd_connection_map_buffer(c->conn, c->b.buf, VA, 0, SIZE, RW) == MAGMA_STATUS_OK
+		       ? 0
+		       : -1;
+}
+
+static void client_fini(struct client *c)
+{
+	msd_context_destroy(c->ctx);
+	msd_connection_release_buffer(c->conn, c->b.buf);
+	if (c->prog.buf) {
+		msd_connection_release_buffer(c->conn, c->prog.buf);
+		mt_buf_destroy(&c->prog);
+	}
+	mt_buf_destroy(&c->b);
+	mt_sem_destroy(&c->done);
+	msd_connection_close(c->conn);
+}
+
+static uint32_t *words(struct client *c, uint64_t off)
+{
+	return (uint32_t *)((uint8_t *)c->b.host + off);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* MAGMA_QUERY_TOTAL_TIME's GPU busy time. */
+static uint64_t total_time_ns(struct mt *t)
+{
+	magma_total_time_query_result_t r = {0};
+	magma_handle_t fd = 0;
+
+	if (msd_device_query(t->dev, MAGMA_QUERY_TOTAL_TIME, &fd, NULL) != MAGMA_STATUS_OK)
+		return 0;
+	if (pread((int)fd, &r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r.gpu_time_ns = 0;
+	close((int)fd);
+	return r.gpu_time_ns;
+}
+
+/* Commands at @off: WRITE32 @va = @value, END. Returns the end offset. */
+static uint64_t put_write(struct client *c, uint64_t off, uint64_t va, uint32_t value)
+{
+	uint32_t n = sim_cmd_emit_write32(words(c, off), va, value);
+
+	n += sim_cmd_emit_end(words(c, off + n * 4));
+	return off + n * 4;
+}
+
+/* Map @src assembled at PROG_VA; commands at @off: DISPATCH @groups x 1 group of 1 lane, END. */
+static uint64_t put_dispatch(struct mt *t, struct client *c, uint64_t off, const char *src,
+			     uint32_t groups)
+{
+	uint64_t *code = NULL;
+	uint32_t count = 0, n;
+	char err[128];
+
+	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
+		fprintf(stderr, "asm: %s\n", err);
+		return 0;
+	}
+	if (mt_buf_create(t, 4096, &c->prog)) {
+		free(code);
+		return 0;
+	}
+	memcpy(c->prog.host, code, count * 8ull);
+	free(code);
+	if (msd_connection_map_buffer(c->conn, c->prog.buf, PROG_VA, 0, 4096,
+				      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) !=
+	    MAGMA_STATUS_OK)
+		return 0;
+	n = sim_cmd_emit_dispatch(words(c, off), PROG_VA, count, VA + 0x3000, groups, 1, 1);
+	n += sim_cmd_emit_end(words(c, off + n * 4));
+	return off + n * 4;
+}
+
+/* Connection @b's three jobs behind the hang: each writes its word and signals done. */
+static void submit_innocent(struct client *b)
+{
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t off = 0x100 * (i + 1);
+		uint64_t end = put_write(b, off, VA + 0x1000 + 4 * i, 0xb00 + i);
+
+		CHECK_EQ(mt_exec(b->ctx, &b->b, off, end, NULL, i == 2 ? &b->done : NULL, 0),
+			 MAGMA_STATUS_OK);
+	}
+}
+
+/* After the hang: @a was killed and told, @b's work is all there, counts as expected. */
+static void check_recovered(struct mt *t, struct client *a, struct client *b, uint64_t t0,
+			    const char *what, uint32_t soft, uint32_t hard)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	struct magma_sim_notification note;
+	uint64_t us;
+
+	REQUIRE(mt_fd_readable(b->done.fd, 5000));
+	us = now_us() - t0;
+	printf("  %s: innocent work done %.1f ms after submission (host)\n", what, us / 1000.0);
+	CHECK(us < 1000000);
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK_EQ(*words(b, 0x1000 + 4 * i), 0xb00 + i);
+	REQUIRE(mt_notify_wait(t, 2, 2000));
+	CHECK_EQ(t->notes[0].type, MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND);
+	memcpy(&note, t->notes[0].data, sizeof(note));
+	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
+	CHECK_EQ(note.fault_code, MAGMA_SIM_FAULT_HANG);
+	CHECK_EQ(note.sequence, 1);
+	CHECK_EQ(t->notes[1].type, MSD_CONNECTION_NOTIFICATION_CONTEXT_KILLED);
+	CHECK(!mt_fd_readable(a->done.fd, 0));
+	CHECK_EQ(mt_exec(a->ctx, &a->b, 0, 4, NULL, NULL, 0), MAGMA_STATUS_CONTEXT_KILLED);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 1);
+	CHECK_EQ(dev->soft_resets, soft);
+	CHECK_EQ(dev->hard_resets, hard);
+	msd_sim_mutex_unlock(&dev->lock);
+	/* The device still runs new work of the surviving connection. */
+	mt_sem_destroy(&b->done);
+	REQUIRE(mt_sem_create(t, 0, &b->done) == 0);
+	CHECK_EQ(mt_exec(b->ctx, &b->b, 0x800, put_write(b, 0x800, VA + 0x2000, 0x5afe), NULL,
+			 &b->done, 0),
+		 MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(b->done.fd, 2000));
+	CHECK_EQ(*words(b, 0x2000), 0x5afe);
+	msd_device_dump_status(t->dev, 0);
+	CHECK(strstr(t->log, "hangs 1,") != NULL);
+}
+
+/* An injected CP hang on connection a's job: soft reset, a killed, b's queued jobs complete. */
+static void run_cp_hang(bool reset_fail)
+{
+	struct mt *t = mt_create(true);
+	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG, .target = 0};
+	struct sim_inject fail = {.kind = SIM_INJECT_RESET_FAIL, .count = 1};
+	struct client a, b;
+	uint64_t t0, end, busy0;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(client_init(t, &b, 2, false) == 0);
+	/* Some busy time first: the total-time query must not go back across the reset. */
+	CHECK_EQ(
+		mt_exec(b.ctx, &b.b, 0xc00, put_write(&b, 0xc00, VA + 0x2800, 1), NULL, &b.done, 0),
+		MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(b.done.fd, 2000));
+	mt_sem_destroy(&b.done);
+	REQUIRE(mt_sem_create(t, 0, &b.done) == 0);
+	busy0 = total_time_ns(t);
+	CHECK(busy0 > 0);
+	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
+	if (reset_fail)
+		REQUIRE(sim_inject_fault(t->sim, &fail) == 0);
+	t0 = now_us();
+	end = put_write(&a, 0, VA + 0x1800, 0xbad);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	submit_innocent(&b);
+	check_recovered(t, &a, &b, t0, reset_fail ? "CP hang, reset fails" : "CP hang",
+			reset_fail ? 0 : 1, reset_fail ? 1 : 0);
+	CHECK(strstr(t->log, reset_fail ? "recovered by hard reset" : "recovered by soft reset") !=
+	      NULL);
+	CHECK(total_time_ns(t) > busy0);
+	client_fini(&a);
+	client_fini(&b);
+	mt_destroy(t);
+}
+
+static void test_cp_hang_soft_reset(void)
+{
+	run_cp_hang(false);
+}
+
+/* RESET_FAIL: the soft reset never completes, the hard-reset path brings the GPU back. */
+static void test_reset_fail_hard_reset(void)
+{
+	run_cp_hang(true);
+}
+
+/* A compute kernel that loops forever is a hang too: no workgroup ever finishes. */
+static void test_endless_kernel(void)
+{
+	struct mt *t = mt_create(true);
+	struct client a, b;
+	uint64_t t0, end;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(client_init(t, &b, 2, false) == 0);
+	end = put_dispatch(t, &a, 0, "loop\nnop\nendloop\nexit\n", 1);
+	REQUIRE(end);
+	t0 = now_us();
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	submit_innocent(&b);
+	check_recovered(t, &a, &b, t0, "endless kernel", 1, 0);
+	client_fini(&a);
+	client_fini(&b);
+	mt_destroy(t);
+}
+
+/* A dispatch running several watchdog periods but finishing workgroups all along survives. */
+static void test_long_progressing_dispatch(void)
+{
+	static const char *src = "mov r4, 3000\n"
+				 "loop\n"
+				 "seq r5, r4, 0\n"
+				 "break r5\n"
+				 "sub r4, r4, 1\n"
+				 "endloop\n"
+				 "exit\n";
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	struct client a;
+	uint64_t end, busy;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &a, 1, true) == 0);
+	/* Without Q_PROGRESS (reads 0 forever) only SEQNO shows life: the dispatch would die. */
+	end = put_write(&a, 0x800, VA + 0x2000, 1);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x800, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(a.done.fd, 2000));
+	mt_sem_destroy(&a.done);
+	REQUIRE(mt_sem_create(t, 0, &a.done) == 0);
+	if (!sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0))) {
+		printf("  SKIP: this sim's Q_PROGRESS reads 0; a long dispatch needs it\n");
+		client_fini(&a);
+		mt_destroy(t);
+		return;
+	}
+	end = put_dispatch(t, &a, 0, src, 1600);
+	REQUIRE(end);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(a.done.fd, 20000));
+	busy = sim_mmio_read64(t->sim, SIM_Q_BUSY_CYCLES_LO(0));
+	printf("  long dispatch: %" PRIu64 " busy cycles = %.1f watchdog periods\n", busy,
+	       (double)busy / MSD_SIM_HANG_CYCLES);
+	CHECK(busy > 2 * MSD_SIM_HANG_CYCLES);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	CHECK_EQ(t->nnotes, 0);
+	client_fini(&a);
+	mt_destroy(t);
+}
+
+int main(void)
+{
+	SIM_TEST_RUN(test_cp_hang_soft_reset);
+	SIM_TEST_RUN(test_reset_fail_hard_reset);
+	SIM_TEST_RUN(test_endless_kernel);
+	SIM_TEST_RUN(test_long_progressing_dispatch);
+	return SIM_TEST_DONE();
+}
