@@ -345,6 +345,10 @@ static bool sim_clock_run_locked(struct sim_device *dev, uint64_t limit) SIM_REQ
 
 		if (sim_is_idle_locked(dev))
 			return true;
+		/* Clock thread only: a host thread waits for the lock; let it in now. */
+		if (dev->irq_defer &&
+		    atomic_load_explicit(&dev->host_waiters, memory_order_relaxed))
+			return false;
 		if (dev->irq_owed && !irq_cut) {
 			irq_cut = true;
 			t = sim_clock_busy_until_locked(dev);
@@ -507,9 +511,10 @@ static void sim_clock_wait_locked(struct sim_device *dev, uint64_t deadline_ns)
 }
 
 /*
- * One quantum of the clock thread, up to @limit, ending early when the IRQ line rises; the
- * eventfd write of that rise is made after the lock is dropped (sim_irq.c), then the thread
- * yields. The lock is held again on return.
+ * One quantum of the clock thread, up to @limit, ending early when the IRQ line rises or a host
+ * thread waits for the lock; the eventfd write of that rise is made after the lock is dropped
+ * (sim_irq.c), then the thread yields until the waiting host threads got the lock. The lock is
+ * held again on return.
  */
 static void sim_clock_thread_run_locked(struct sim_device *dev, uint64_t limit)
 	SIM_REQUIRES(dev->lock)
@@ -529,7 +534,11 @@ static void sim_clock_thread_run_locked(struct sim_device *dev, uint64_t limit)
 		n = write(dev->irq_fd, &one, sizeof(one));
 		(void)n;
 	}
+	/* The mutex is not fair: step aside until the host threads waiting for it got it. */
 	sched_yield();
+	for (int i = 0; i < 64 && atomic_load_explicit(&dev->host_waiters, memory_order_relaxed);
+	     i++)
+		sched_yield();
 	sim_mutex_lock(&dev->lock);
 }
 

@@ -226,6 +226,7 @@ struct sim_device *sim_create(const struct sim_config *cfg)
 	if (!dev)
 		return NULL;
 	dev->alloc_fail_countdown = fail_at ? fail_at - 1 : 0;
+	atomic_init(&dev->host_waiters, 0);
 	if (cfg)
 		dev->cfg = *cfg;
 	else

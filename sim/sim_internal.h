@@ -18,6 +18,7 @@
 #define SIM_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -260,10 +261,23 @@ struct sim_device {
 	/* background thread (sim_clock.c); fields below are guarded by lock too */
 	pthread_t thread;
 	pthread_cond_t wake; /* signalled on doorbell, register write, stop */
+	/* Host threads blocked on @lock in an MMIO call (atomic, not guarded): the clock thread
+	 * ends its quantum at the next unit boundary and lets them in, so a driver's register
+	 * accesses never wait out whole quanta of a busy GPU. */
+	atomic_uint host_waiters;
 	bool thread_running;
 	bool thread_stop;
 	bool pacing;
 };
+
+/* Take dev->lock on behalf of a host MMIO call, counted in dev->host_waiters while waiting. */
+static inline void sim_host_lock(struct sim_device *dev)
+	SIM_ACQUIRE(dev->lock) SIM_NO_THREAD_SAFETY_ANALYSIS
+{
+	atomic_fetch_add_explicit(&dev->host_waiters, 1, memory_order_relaxed);
+	sim_mutex_lock(&dev->lock);
+	atomic_fetch_sub_explicit(&dev->host_waiters, 1, memory_order_relaxed);
+}
 
 /* ---- sim_device.c ---- */
 void *sim_alloc(struct sim_device *dev, size_t size); /* calloc honouring alloc injection */

@@ -314,7 +314,7 @@ uint32_t sim_mmio_read32(struct sim_device *dev, uint32_t offset)
 {
 	uint32_t value;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	value = sim_mmio_read_locked(dev, offset);
 	sim_mmio_event_locked(dev, SIM_EV_REG_READ, offset, value);
 	sim_mutex_unlock(&dev->lock);
@@ -327,7 +327,7 @@ uint32_t sim_mmio_read32(struct sim_device *dev, uint32_t offset)
  */
 void sim_mmio_write32(struct sim_device *dev, uint32_t offset, uint32_t value)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	sim_mmio_event_locked(dev, SIM_EV_REG_WRITE, offset, value);
 	sim_mmio_write_locked(dev, offset, value);
 	sim_mutex_unlock(&dev->lock);
@@ -338,7 +338,7 @@ uint64_t sim_mmio_read64(struct sim_device *dev, uint32_t offset_lo)
 {
 	uint32_t lo, hi;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	lo = sim_mmio_read_locked(dev, offset_lo);
 	sim_mmio_event_locked(dev, SIM_EV_REG_READ, offset_lo, lo);
 	hi = sim_mmio_read_locked(dev, offset_lo + 4);
@@ -350,7 +350,7 @@ uint64_t sim_mmio_read64(struct sim_device *dev, uint32_t offset_lo)
 /* sim_mmio_write64 - see sim.h. LO then HI under one lock hold. */
 void sim_mmio_write64(struct sim_device *dev, uint32_t offset_lo, uint64_t value)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	sim_mmio_event_locked(dev, SIM_EV_REG_WRITE, offset_lo, (uint32_t)value);
 	sim_mmio_write_locked(dev, offset_lo, (uint32_t)value);
 	sim_mmio_event_locked(dev, SIM_EV_REG_WRITE, offset_lo + 4, (uint32_t)(value >> 32));
