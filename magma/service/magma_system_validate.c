@@ -408,22 +408,33 @@ static magma_status_t check_create_pool(const struct magma_system_connection *co
 					const struct wire_msg *msg)
 {
 	const struct wire_perf_pool *m = (const void *)msg->hdr;
+	magma_status_t status = need_perf_access(conn);
 
+	if (status != MAGMA_STATUS_OK)
+		return status;
 	if (m->pool_id == 0)
 		return INVALID("zero pool id");
 	if (magma_system_table_find(&conn->handles.pools, m->pool_id))
 		return INVALID("pool id in use");
 	if (conn->handles.pools.count >= conn->handles.pools.limit)
 		return validate_fail(MAGMA_STATUS_MEMORY_ERROR, __func__, "too many pools");
-	return need_perf_access(conn);
+	return MAGMA_STATUS_OK;
 }
 
+/*
+ * Pool and counter calls check access before anything that needs it (a pool can only exist
+ * with access): without it they fail with ACCESS_DENIED, as documented, not INVALID_ARGS.
+ */
 static magma_status_t check_pool_exists(const struct magma_system_connection *conn,
 					uint64_t pool_id)
 {
+	magma_status_t status = need_perf_access(conn);
+
+	if (status != MAGMA_STATUS_OK)
+		return status;
 	if (!magma_system_table_find(&conn->handles.pools, pool_id))
 		return INVALID("unknown pool id");
-	return need_perf_access(conn);
+	return MAGMA_STATUS_OK;
 }
 
 static magma_status_t check_release_pool(const struct magma_system_connection *conn,
@@ -443,6 +454,8 @@ static magma_status_t check_add_offsets(const struct magma_system_connection *co
 		return INVALID("offset count zero or over the limit");
 	if (msg->hdr->size != sizeof(*m) + m->count * sizeof(*o))
 		return INVALID("size does not match the count");
+	if (need_perf_access(conn) != MAGMA_STATUS_OK)
+		return MAGMA_STATUS_ACCESS_DENIED;
 	for (uint64_t i = 0; i < m->count; i++) {
 		const struct magma_system_buffer *b = buffer_of(conn, o[i].buffer_id);
 
@@ -458,10 +471,13 @@ static magma_status_t check_remove_perf_buffer(const struct magma_system_connect
 					       const struct wire_msg *msg)
 {
 	const struct wire_remove_perf_buffer *m = (const void *)msg->hdr;
+	magma_status_t status = check_pool_exists(conn, m->pool_id);
 
+	if (status != MAGMA_STATUS_OK)
+		return status;
 	if (!buffer_of(conn, m->buffer_id))
 		return INVALID("unknown buffer id");
-	return check_pool_exists(conn, m->pool_id);
+	return MAGMA_STATUS_OK;
 }
 
 static magma_status_t check_dump_perf(const struct magma_system_connection *conn,
