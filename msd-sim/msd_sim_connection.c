@@ -55,6 +55,7 @@ struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t
 	msd_sim_list_init(&conn->inline_cache);
 	msd_sim_list_init(&conn->mappings);
 	msd_sim_list_init(&conn->pools);
+	msd_sim_sched_connection_init(conn);
 	msd_sim_mutex_init(&conn->notify_lock);
 	msd_sim_mutex_lock(&dev->lock);
 	dev->connections++;

@@ -29,7 +29,10 @@ static struct msd_sim_context *msd_sim_context_from(struct msd_context_t *c)
 	return (struct msd_sim_context *)c;
 }
 
-/* msd_connection_create_context - see msd.h. @priority is kept for the scheduler (issue 5). */
+/*
+ * msd_connection_create_context - see msd.h. @priority picks the scheduling level (and so the
+ * hardware queue) of every job of the context (msd_sim_sched.c); any value is accepted.
+ */
 struct msd_context_t *msd_connection_create_context(struct msd_connection_t *c,
 						    magma_priority_t priority)
 {
@@ -45,7 +48,7 @@ struct msd_context_t *msd_connection_create_context(struct msd_connection_t *c,
 		return NULL;
 	ctx->base.magic_ = MSD_SIM_CONTEXT_MAGIC;
 	ctx->conn = conn;
-	ctx->priority = priority;
+	msd_sim_sched_context_init(ctx, priority);
 	ctx->refs = 1;
 	msd_sim_list_init(&ctx->held);
 	msd_sim_list_init(&ctx->held_link);

@@ -99,7 +99,8 @@ static magma_status_t msd_sim_device_reset_and_power(struct msd_sim_device *dev)
 	return MAGMA_STATUS_OK;
 }
 
-/* Kernel address space in slot 0: a ring per queue and the fence page; queues enabled. */
+/* Kernel address space in slot 0: a ring per queue and the fence page; queues enabled, each at
+ * the priority of the scheduling level it serves. */
 static magma_status_t msd_sim_device_kernel_init(struct msd_sim_device *dev)
 {
 	const uint64_t rw = SIM_PTE_READ | SIM_PTE_WRITE;
@@ -133,13 +134,14 @@ static magma_status_t msd_sim_device_kernel_init(struct msd_sim_device *dev)
 	}
 	msd_sim_mutex_lock(&dev->lock);
 	msd_sim_as_program_slot_locked(dev, MSD_SIM_KERNEL_SLOT, &dev->kernel_as);
-	msd_sim_mutex_unlock(&dev->lock);
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		msd_sim_write64(dev, SIM_Q_RING_BASE_LO(qi), MSD_SIM_KERNEL_RING_VA(qi));
 		msd_sim_write32(dev, SIM_Q_RING_SIZE(qi), dev->queues[qi].size);
 		msd_sim_write32(dev, SIM_Q_RING_AS(qi), MSD_SIM_KERNEL_SLOT);
 		msd_sim_write32(dev, SIM_Q_CONTROL(qi), SIM_Q_CONTROL_ENABLE);
 	}
+	msd_sim_sched_program_locked(dev);
+	msd_sim_mutex_unlock(&dev->lock);
 	return MAGMA_STATUS_OK;
 }
 
@@ -459,7 +461,7 @@ void msd_sim_device_poll(struct msd_sim_device *dev)
 /* msd_sim_device_is_idle_locked - no job held, ready or on a ring. */
 bool msd_sim_device_is_idle_locked(struct msd_sim_device *dev)
 {
-	if (!msd_sim_list_empty(&dev->held_contexts) || !msd_sim_list_empty(&dev->sched.ready))
+	if (!msd_sim_list_empty(&dev->held_contexts) || dev->sched.ready)
 		return false;
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		if (dev->queues[qi].head != dev->queues[qi].tail)

@@ -13,8 +13,8 @@
  * (connections' address spaces and mappings, jobs, queues, AS slots) is guarded by that device's
  * @lock; the device thread holds it while it works. Buffers and semaphores belong to the driver
  * object (they can be shared across connections) and are refcounted with atomics. Hang detection,
- * reset recovery and power management are in msd_sim_recovery.c. Not here: scheduling priorities
- * (issue 5 builds them on msd_sim_sched.c).
+ * reset recovery and power management are in msd_sim_recovery.c; priorities, time slicing and
+ * fairness in msd_sim_sched.c.
  */
 #ifndef MSD_SIM_INTERNAL_H
 #define MSD_SIM_INTERNAL_H
@@ -87,6 +87,17 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
 #define MSD_SIM_DVFS_WINDOW_MS   5u
 #define MSD_SIM_IDLE_MS          50u
 #define MSD_SIM_CLOCK_DIV_MAX    4u
+/*
+ * Scheduling (msd_sim_sched.c): one level per magma_priority_t class, each on its own hardware
+ * queue when the GPU has four. While several contexts have ready jobs at a level, at most
+ * MSD_SIM_SCHED_DEPTH jobs of its queue are on the ring, so they take turns at job boundaries (one
+ * running, one fetched next, one spare so the queue does not run dry while the device thread
+ * answers JOB_DONE); a context alone at its level may have MSD_SIM_SCHED_DEPTH_ALONE there, which
+ * keeps a single streaming client's throughput and bounds a newcomer's first wait.
+ */
+#define MSD_SIM_LEVELS           4u
+#define MSD_SIM_SCHED_DEPTH      3u
+#define MSD_SIM_SCHED_DEPTH_ALONE 16u
 #define MSD_SIM_MAX_INFLIGHT_MESSAGES 1000ull
 #define MSD_SIM_MAX_INFLIGHT_MB  1024ull
 /* clang-format on */
@@ -303,6 +314,8 @@ struct msd_sim_queue {
 	uint64_t wd_seqno;    /* Q_SEQNO at the last tick */
 	uint32_t wd_progress; /* Q_PROGRESS at the last tick */
 	uint64_t wd_wait_ms;  /* host time a WAIT started standing still, or 0 */
+	uint64_t wd_busy;     /* Q_BUSY_CYCLES when SEQNO or PROGRESS last moved */
+	uint32_t jobs;	      /* jobs with entries on the ring (msd_sim_sched_depth_locked) */
 };
 
 /* The last fault of a queue as the driver decoded it, with the commands around it. */
@@ -327,9 +340,19 @@ struct msd_sim_pending_notify {
 	struct msd_notification_t n;
 };
 
-/* The ready list of the scheduler (msd_sim_sched.c). FIFO for now; issue 5 adds priorities. */
+/*
+ * The scheduler's ready jobs (msd_sim_sched.c), per level: a round-robin list of connections
+ * with ready jobs at that level, each holding a round-robin list of its contexts with ready jobs,
+ * each holding its ready jobs in submission order. Device lock.
+ */
+struct msd_sim_sched_level {
+	struct msd_sim_list conns; /* connections (sched_link[level]); the next served first */
+	uint32_t ready;		   /* ready jobs at this level */
+};
+
 struct msd_sim_sched {
-	struct msd_sim_list ready;
+	struct msd_sim_sched_level level[MSD_SIM_LEVELS];
+	uint32_t ready; /* ready jobs at all levels */
 };
 
 /*
@@ -425,6 +448,9 @@ struct msd_sim_connection {
 	uint32_t perf_mask; /* counters this connection enabled */
 	bool perf_discontinuity;
 	struct msd_sim_list pools;
+	/* Scheduler (msd_sim_sched.c), device lock: contexts with ready jobs, per level. */
+	struct msd_sim_list sched_ctxs[MSD_SIM_LEVELS]; /* struct msd_sim_context.ready_link */
+	struct msd_sim_list sched_link[MSD_SIM_LEVELS]; /* in dev->sched.level[l].conns */
 };
 
 /* A context: a submission stream sharing the connection's address space. */
@@ -434,6 +460,10 @@ struct msd_sim_context {
 	uint32_t id;
 	uint32_t refs; /* caller + jobs, guarded by dev->lock */
 	magma_priority_t priority;
+	uint32_t level; /* scheduling level 0 (LOW) .. 3 (REALTIME), from @priority */
+	/* Ready jobs in submission order (scheduler, device lock). */
+	struct msd_sim_list ready;
+	struct msd_sim_list ready_link; /* in conn->sched_ctxs[level] while @ready is not empty */
 	/* Held jobs in submission order; later jobs of the context queue behind them. */
 	struct msd_sim_list held;
 	struct msd_sim_list held_link; /* in dev->held_contexts while @held is not empty */
@@ -555,7 +585,20 @@ void msd_sim_job_cancel_all_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(
 void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_t q,
 			      const struct msd_sim_fault_record *rec);
 void msd_sim_sched_init(struct msd_sim_sched *s);
-void msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+uint32_t msd_sim_sched_level(magma_priority_t priority);
+uint32_t msd_sim_sched_queue(const struct msd_sim_device *dev, uint32_t level);
+void msd_sim_sched_connection_init(struct msd_sim_connection *conn);
+void msd_sim_sched_context_init(struct msd_sim_context *ctx, magma_priority_t priority);
+void msd_sim_sched_program_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+uint32_t msd_sim_sched_depth_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+bool msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_remove_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_take_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx,
+			       struct msd_sim_list *out) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_requeue_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 

@@ -94,10 +94,12 @@ void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job
 
 /*
  * msd_sim_job_queue_locked - hand a new job to the device: held when it has wait semaphores or
- * an earlier job of its context is held, else ready. A ready job that is alone on the ready list
- * is submitted right here by the calling thread (ring entries, TAIL, DOORBELL) when a device
- * thread runs: waking that thread to do the same would cost two thread switches per job. Anything
- * else (held, queued behind others, no ring room or AS slot) is left to the device thread.
+ * an earlier job of its context is held, else ready. A ready job that is the only ready job of its
+ * level is submitted right here by the calling thread (ring entries, TAIL, DOORBELL) when a device
+ * thread runs and its queue has room (the scheduler would pick it next anyway): waking that
+ * thread to do the same would cost two thread switches per job. Anything else (held, queued
+ * behind others, queue at its depth limit, no ring room or AS slot) is left to the device
+ * thread.
  */
 void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
@@ -113,9 +115,8 @@ void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *jo
 		}
 		msd_sim_list_add_tail(&ctx->held, &job->link);
 	} else {
-		bool alone = msd_sim_list_empty(&dev->sched.ready);
+		bool alone = msd_sim_sched_add_locked(dev, job);
 
-		msd_sim_sched_add_locked(dev, job);
 		if (alone && dev->threaded && !job->ctx->killed &&
 		    msd_sim_job_submit_locked(dev, job))
 			return;
@@ -221,10 +222,11 @@ static void msd_sim_job_complete_locked(struct msd_sim_device *dev, struct msd_s
 /*
  * msd_sim_job_submit_locked - write @job's ring entries from job->first_entry (0 but for work
  * resubmitted after a reset), TAIL and DOORBELL, powering the cores on first if they are off and
- * arming the hang watchdog. Returns false (and changes nothing) when the ring lacks room, no AS
- * slot can be bound, or the cores are off and this is not the device thread: the job stays
- * ready.
- * Device thread, or the submitting thread for a job ready at once (msd_sim_job_queue_locked).
+ * arming the hang watchdog; @job leaves the scheduler. Returns false (and changes nothing) when
+ * its queue already has as many jobs as msd_sim_sched_depth_locked allows, the ring lacks room, no
+ * AS slot can be bound, or the cores are off and this is not the device thread: the job stays
+ * ready. Device thread, or the submitting thread for a job ready at once
+ * (msd_sim_job_queue_locked).
  */
 bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
@@ -233,12 +235,14 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	uint16_t flags = SIM_RING_FLAG_IRQ | SIM_RING_FLAG_FENCE;
 
 	msd_sim_mutex_assert_held(&dev->lock);
-	if (msd_sim_queue_used(q) + job->entry_count - job->first_entry > q->size - 1)
+	if (q->jobs >= msd_sim_sched_depth_locked(dev, job) ||
+	    msd_sim_queue_used(q) + job->entry_count - job->first_entry > q->size - 1)
 		return false;
 	if (!msd_sim_power_up_locked(dev) || !msd_sim_as_bind_locked(dev, as))
 		return false;
-	msd_sim_list_del(&job->link);
+	msd_sim_sched_remove_locked(dev, job);
 	job->state = MSD_SIM_JOB_RUNNING;
+	q->jobs++;
 	job->entries_left = job->entry_count - job->first_entry;
 	for (uint32_t i = job->first_entry; i < job->entry_count; i++) {
 		uint64_t seqno = ++q->last_seqno;
@@ -266,8 +270,10 @@ static void msd_sim_queue_retire_head_locked(struct msd_sim_device *dev, struct 
 	q->slots[q->head].job = NULL;
 	q->head = (q->head + 1) & (q->size - 1);
 	job->ctx->conn->as.inflight--;
-	if (--job->entries_left == 0)
+	if (--job->entries_left == 0) {
+		q->jobs--;
 		msd_sim_job_complete_locked(dev, job);
+	}
 }
 
 /* msd_sim_job_retire_queue_locked - retire every entry of queue @qi up to Q_SEQNO. */
@@ -432,7 +438,7 @@ static void msd_sim_job_take_held_locked(struct msd_sim_device *dev, struct msd_
  */
 void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
 {
-	struct msd_sim_list *pos, *tmp, doomed;
+	struct msd_sim_list doomed;
 
 	msd_sim_mutex_assert_held(&dev->lock);
 	/*
@@ -450,14 +456,7 @@ void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_si
 									  held_link),
 						     &doomed);
 	}
-	msd_sim_list_for_each_safe(pos, tmp, &dev->sched.ready) {
-		struct msd_sim_job *job = msd_sim_container_of(pos, struct msd_sim_job, link);
-
-		if (ctx && job->ctx != ctx)
-			continue;
-		msd_sim_list_del(&job->link);
-		msd_sim_list_add_tail(&doomed, &job->link);
-	}
+	msd_sim_sched_take_locked(dev, ctx, &doomed);
 	while (!msd_sim_list_empty(&doomed))
 		msd_sim_job_free_locked(
 			dev, msd_sim_container_of(doomed.next, struct msd_sim_job, link));

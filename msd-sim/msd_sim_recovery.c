@@ -6,7 +6,10 @@
  * The clock only runs while the GPU has work, so a tick measures GPU busy time, never host load.
  * On each tick every queue with entries in flight compares Q_SEQNO and Q_PROGRESS with the
  * previous tick: if either moved it is alive (a 10 ms DISPATCH finishes workgroups, a long COPY
- * moves chunks); if neither did it is hung, except that a queue polling a WAIT gets
+ * moves chunks); if neither did and the queue executed for at least half a tick (Q_BUSY_CYCLES)
+ * since it last moved, it is hung. A queue that stood still because higher-priority queues held
+ * the shared engine has not executed (busy cycles do not count time spent waiting for the
+ * engine), so it is not blamed for them. A queue polling a WAIT gets
  * MSD_SIM_WAIT_HANG_MS of host time before it counts as hung (the CPU may be about to write the
  * word; the sim's stalled clock follows wall time). A workgroup that runs longer than one tick
  * without finishing is therefore taken for a hang: MSD_SIM_HANG_CYCLES bounds one workgroup.
@@ -255,6 +258,7 @@ void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev)
 		q->wd_seqno = msd_sim_read64(dev, SIM_Q_SEQNO_LO(qi));
 		q->wd_progress = msd_sim_read32(dev, SIM_Q_PROGRESS(qi));
 		q->wd_wait_ms = 0;
+		q->wd_busy = msd_sim_read64(dev, SIM_Q_BUSY_CYCLES_LO(qi));
 	}
 	msd_sim_write64(dev, SIM_GPU_TIMER_COMPARE_LO, now + MSD_SIM_HANG_CYCLES);
 	msd_sim_write32(dev, SIM_GPU_TIMER_CONTROL, SIM_TIMER_CONTROL_ENABLE);
@@ -277,6 +281,7 @@ static void msd_sim_recovery_take_ring_locked(struct msd_sim_device *dev, struct
 			if (msd_sim_list_empty(&job->link))
 				msd_sim_list_add_tail(jobs, &job->link);
 		}
+		q->jobs = 0;
 	}
 }
 
@@ -315,11 +320,13 @@ static magma_status_t msd_sim_recovery_hard_reset_locked(struct msd_sim_device *
 	msd_sim_as_program_slot_locked(dev, MSD_SIM_KERNEL_SLOT, &dev->kernel_as);
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		dev->queues[qi].head = dev->queues[qi].tail = 0;
+		dev->queues[qi].jobs = 0;
 		msd_sim_write64(dev, SIM_Q_RING_BASE_LO(qi), MSD_SIM_KERNEL_RING_VA(qi));
 		msd_sim_write32(dev, SIM_Q_RING_SIZE(qi), dev->queues[qi].size);
 		msd_sim_write32(dev, SIM_Q_RING_AS(qi), MSD_SIM_KERNEL_SLOT);
 		msd_sim_write32(dev, SIM_Q_CONTROL(qi), SIM_Q_CONTROL_ENABLE);
 	}
+	msd_sim_sched_program_locked(dev);
 	return MAGMA_STATUS_OK;
 }
 
@@ -387,22 +394,10 @@ static void msd_sim_recovery_locked(struct msd_sim_device *dev, uint32_t qi)
 			continue;
 		}
 		job->first_entry = job->entry_count - job->entries_left;
-		job->state = MSD_SIM_JOB_READY;
 		msd_sim_list_add_tail(&keep, &job->link);
 	}
-	/* Innocent work goes before whatever was ready already, in its original order. */
-	while (!msd_sim_list_empty(&dev->sched.ready)) {
-		struct msd_sim_list *l = dev->sched.ready.next;
-
-		msd_sim_list_del(l);
-		msd_sim_list_add_tail(&keep, l);
-	}
-	while (!msd_sim_list_empty(&keep)) {
-		struct msd_sim_list *l = keep.next;
-
-		msd_sim_list_del(l);
-		msd_sim_list_add_tail(&dev->sched.ready, l);
-	}
+	/* Innocent work goes before its contexts' other ready jobs, in its original order. */
+	msd_sim_sched_requeue_locked(dev, &keep);
 	msd_sim_job_cancel_context_locked(dev, ctx);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	msd_sim_context_put_locked(ctx);
@@ -431,7 +426,7 @@ void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev)
 		    msd_sim_read64(dev, SIM_GPU_CYCLE_COUNT_LO));
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		struct msd_sim_queue *q = &dev->queues[qi];
-		uint64_t seqno;
+		uint64_t seqno, busy;
 		uint32_t progress, state;
 
 		/* Completions whose JOB_DONE is still on its way must not be blamed. */
@@ -441,12 +436,17 @@ void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev)
 		seqno = msd_sim_read64(dev, SIM_Q_SEQNO_LO(qi));
 		progress = msd_sim_read32(dev, SIM_Q_PROGRESS(qi));
 		state = SIM_FIELD_GET(SIM_Q_STATUS_STATE, msd_sim_read32(dev, SIM_Q_STATUS(qi)));
+		busy = msd_sim_read64(dev, SIM_Q_BUSY_CYCLES_LO(qi));
 		if (seqno != q->wd_seqno || progress != q->wd_progress) {
 			q->wd_seqno = seqno;
 			q->wd_progress = progress;
 			q->wd_wait_ms = 0;
+			q->wd_busy = busy;
 			continue;
 		}
+		/* Waiting for the engine behind higher priorities is not a hang. */
+		if (busy - q->wd_busy < MSD_SIM_HANG_CYCLES / 2)
+			continue;
 		if (state == SIM_Q_STATE_WAITING) {
 			uint64_t now = msd_sim_now_ms();
 

@@ -169,7 +169,7 @@ void mt_run(struct mt *t)
 		msd_sim_device_poll(dev);
 		msd_sim_mutex_lock(&dev->lock);
 		/* Jobs held for semaphores do not count: only the host can release them. */
-		idle = msd_sim_list_empty(&dev->sched.ready);
+		idle = dev->sched.ready == 0;
 		for (uint32_t q = 0; q < dev->queue_count; q++)
 			idle = idle && dev->queues[q].head == dev->queues[q].tail;
 		msd_sim_mutex_unlock(&dev->lock);

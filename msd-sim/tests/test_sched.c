@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sched.c - msd-sim scheduling against the real sim, observed through TIMESTAMP commands
+ * (cycle counts written by the GPU at the start of a command's unit), results and registers:
+ * each priority level has its own queue with Q_PRIORITY = level; a REALTIME job submitted while a
+ * LOW dispatch of many workgroups runs completes first and the dispatch still finishes with
+ * correct results; jobs of one context run in submission order; two equal-priority connections,
+ * one flooding, share the level round-robin (and so do two contexts of one connection); four
+ * levels submitted together run strictly by priority; a hang on a non-zero queue is detected and
+ * recovered with innocent work on the other queues completing; a low-priority job waiting for
+ * the engine behind a long realtime dispatch is not taken for a hang. Test mode (no device
+ * thread, the test steps the clock) where order must be deterministic, the device thread
+ * elsewhere.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msd_sim_internal.h"
+#include "msd_test_util.h"
+#include "sim/sim_cmd.h"
+#include "sim/sim_isa.h"
+#include "sim_test.h"
+
+#define RW	(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
+#define VA	0x200000ull
+#define PROG_VA 0x40000000ull
+#define SIZE	(16 * 4096)
+#define TS_OFF	0x8000u /* timestamps (u64) from here */
+#define RES_OFF 0xa000u /* dispatch results (u32 per group) from here */
+
+struct client {
+	struct msd_connection_t *conn;
+	struct msd_context_t *ctx;
+	struct mt_buf b, prog;
+	struct mt_sem done;
+};
+
+static int client_init(struct mt *t, struct client *c, uint64_t id, magma_priority_t prio)
+{
+	memset(c, 0, sizeof(*c));
+	c->conn = msd_device_open(t->dev, id);
+	if (!c->conn)
+		return -1;
+	c->ctx = msd_connection_create_context(c->conn, prio);
+	if (!c->ctx || mt_buf_create(t, SIZE, &c->b) || mt_sem_create(t, 0, &c->done))
+		return -1;
+	return msd_connection_map_buffer(c->conn, c->b.buf, VA, 0, SIZE, RW) == MAGMA_STATUS_OK
+		       ? 0
+		       : -1;
+}
+
+static void client_fini(struct client *c)
+{
+	msd_context_destroy(c->ctx);
+	msd_connection_release_buffer(c->conn, c->b.buf);
+	if (c->prog.buf) {
+		msd_connection_release_buffer(c->conn, c->prog.buf);
+		mt_buf_destroy(&c->prog);
+	}
+	mt_buf_destroy(&c->b);
+	mt_sem_destroy(&c->done);
+	msd_connection_close(c->conn);
+}
+
+static uint32_t *words(struct client *c, uint64_t off)
+{
+	return (uint32_t *)((uint8_t *)c->b.host + off);
+}
+
+static uint64_t ts(struct client *c, uint32_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (uint8_t *)c->b.host + TS_OFF + 8ull * i, 8);
+	return v;
+}
+
+/* Submit on @ctx a job at @off: TIMESTAMP (cycles) into slot @slot of @c's buffer, END. */
+static magma_status_t submit_ts(struct client *c, struct msd_context_t *ctx, uint64_t off,
+				uint32_t slot, struct mt_sem *signal)
+{
+	uint32_t n =
+		sim_cmd_emit_timestamp(words(c, off), VA + TS_OFF + 8ull * slot, SIM_CMD_TS_CYCLES);
+
+	n += sim_cmd_emit_end(words(c, off + n * 4));
+	return mt_exec(ctx, &c->b, off, off + n * 4, NULL, signal, 0);
+}
+
+/* Test mode: step the GPU and the driver until @fd is signaled (bounded). */
+static bool run_until(struct mt *t, int fd)
+{
+	for (int i = 0; i < 400; i++) {
+		if (mt_wait(t, fd, 0))
+			return true;
+	}
+	return false;
+}
+
+/* Map the kernel @src at PROG_VA in @c's connection; returns the instruction count or 0. */
+static uint32_t load_program(struct mt *t, struct client *c, const char *src)
+{
+	uint64_t *code = NULL;
+	uint32_t count = 0;
+	char err[128];
+
+	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
+		fprintf(stderr, "asm: %s\n", err);
+		return 0;
+	}
+	if (mt_buf_create(t, 4096, &c->prog)) {
+		free(code);
+		return 0;
+	}
+	memcpy(c->prog.host, code, count * 8ull);
+	free(code);
+	if (msd_connection_map_buffer(c->conn, c->prog.buf, PROG_VA, 0, 4096,
+				      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) !=
+	    MAGMA_STATUS_OK)
+		return 0;
+	return count;
+}
+
+/* Each group loops @iters (in the source) and stores its id + 1 at RES_OFF + 4 * id. */
+static const char *const slow_kernel = "mov r4, 300\n"
+				       "loop\n"
+				       "seq r5, r4, 0\n"
+				       "break r5\n"
+				       "sub r4, r4, 1\n"
+				       "endloop\n"
+				       "shl r6, r2, 2\n"
+				       "add r7, r2, 1\n"
+				       "stx r0, r6, r7, 0\n"
+				       "exit\n";
+
+/* Commands at @off: TIMESTAMP slot 0, DISPATCH @groups, TIMESTAMP slot 1, END. End offset. */
+static uint64_t put_timed_dispatch(struct client *c, uint64_t off, uint32_t count, uint32_t groups)
+{
+	uint32_t n = sim_cmd_emit_timestamp(words(c, off), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+
+	n += sim_cmd_emit_dispatch(words(c, off + n * 4), PROG_VA, count, VA + RES_OFF, groups, 1,
+				   1);
+	n += sim_cmd_emit_timestamp(words(c, off + n * 4), VA + TS_OFF + 8, SIM_CMD_TS_CYCLES);
+	n += sim_cmd_emit_end(words(c, off + n * 4));
+	return off + n * 4;
+}
+
+static uint32_t queue_of(struct mt *t, struct msd_context_t *ctx)
+{
+	struct msd_sim_context *c = (struct msd_sim_context *)ctx;
+
+	return msd_sim_sched_queue((struct msd_sim_device *)t->dev, c->level);
+}
+
+/* Levels map to distinct queues whose Q_PRIORITY is the level, also after a hard reset. */
+static void test_levels_and_queue_priorities(void)
+{
+	static const magma_priority_t prio[] = {MAGMA_PRIORITY_LOW, MAGMA_PRIORITY_MEDIUM,
+						MAGMA_PRIORITY_HIGH, MAGMA_PRIORITY_REALTIME};
+	struct mt *t = mt_create(false);
+	struct msd_sim_device *dev;
+	uint32_t seen = 0;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	for (uint32_t l = 0; l < 4; l++) {
+		uint32_t q = msd_sim_sched_queue(dev, l);
+
+		CHECK_EQ(msd_sim_sched_level(prio[l]), l);
+		CHECK(q < dev->queue_count);
+		seen |= 1u << q;
+		CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(q)), l);
+	}
+	CHECK_EQ(seen, 0xf);
+	CHECK_EQ(msd_sim_sched_queue(dev, 1), 0); /* MEDIUM, the default, keeps queue 0 */
+	CHECK_EQ(msd_sim_sched_level(0), 0);
+	CHECK_EQ(msd_sim_sched_level(UINT64_MAX), 3);
+	mt_destroy(t);
+}
+
+/* Four levels submitted together (lowest first) run strictly from REALTIME down. */
+static void test_four_levels_strict(void)
+{
+	static const magma_priority_t prio[] = {MAGMA_PRIORITY_LOW, MAGMA_PRIORITY_MEDIUM,
+						MAGMA_PRIORITY_HIGH, MAGMA_PRIORITY_REALTIME};
+	struct mt *t = mt_create(false);
+	struct msd_context_t *ctx[4];
+	struct client c;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &c, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	for (uint32_t l = 0; l < 4; l++) {
+		ctx[l] = msd_connection_create_context(c.conn, prio[l]);
+		REQUIRE(ctx[l]);
+	}
+	/* MSD_SIM_SCHED_DEPTH jobs per level: all are on the rings before the clock runs. */
+	for (uint32_t l = 0; l < 4; l++) {
+		for (uint32_t j = 0; j < MSD_SIM_SCHED_DEPTH; j++) {
+			uint32_t slot = l * MSD_SIM_SCHED_DEPTH + j;
+			bool last = l == 3 && j == MSD_SIM_SCHED_DEPTH - 1;
+
+			CHECK_EQ(submit_ts(&c, ctx[l], 0x40ull * slot, slot, last ? &c.done : NULL),
+				 MAGMA_STATUS_OK);
+		}
+	}
+	REQUIRE(run_until(t, c.done.fd));
+	mt_run(t);
+	for (uint32_t l = 0; l < 3; l++) {
+		uint64_t max_hi = 0, min_lo = UINT64_MAX;
+
+		for (uint32_t j = 0; j < MSD_SIM_SCHED_DEPTH; j++) {
+			uint64_t lo = ts(&c, l * MSD_SIM_SCHED_DEPTH + j);
+			uint64_t hi = ts(&c, (l + 1) * MSD_SIM_SCHED_DEPTH + j);
+
+			CHECK(lo != 0 && hi != 0);
+			min_lo = lo < min_lo ? lo : min_lo;
+			max_hi = hi > max_hi ? hi : max_hi;
+		}
+		CHECK(max_hi < min_lo);
+	}
+	for (uint32_t l = 0; l < 4; l++) {
+		CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(queue_of(t, ctx[l]))),
+			 MSD_SIM_SCHED_DEPTH);
+		msd_context_destroy(ctx[l]);
+	}
+	client_fini(&c);
+	mt_destroy(t);
+}
+
+/* One context's jobs run in submission order, also when more are ready than fit the queue. */
+static void test_fifo_within_context(void)
+{
+	struct mt *t = mt_create(false);
+	struct client c;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &c, 1, MAGMA_PRIORITY_HIGH) == 0);
+	for (uint32_t i = 0; i < 40; i++)
+		CHECK_EQ(submit_ts(&c, c.ctx, 0x40ull * i, i, i == 39 ? &c.done : NULL),
+			 MAGMA_STATUS_OK);
+	REQUIRE(run_until(t, c.done.fd));
+	for (uint32_t i = 1; i < 40; i++)
+		CHECK(ts(&c, i) > ts(&c, i - 1));
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(queue_of(t, c.ctx))), 40);
+	client_fini(&c);
+	mt_destroy(t);
+}
+
+/*
+ * A connection floods 200 submissions, then another submits 5 at the same priority: round-robin
+ * runs the 5 before the flooder's last 100. Two contexts of one connection alternate likewise.
+ */
+static void test_fairness_under_flood(void)
+{
+	struct mt *t = mt_create(false);
+	struct msd_context_t *ctx2;
+	struct client a, b;
+	uint64_t max_b = 0;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	for (uint32_t i = 0; i < 200; i++)
+		CHECK_EQ(submit_ts(&a, a.ctx, 0x40ull * i, i, i == 199 ? &a.done : NULL),
+			 MAGMA_STATUS_OK);
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK_EQ(submit_ts(&b, b.ctx, 0x40ull * i, i, i == 4 ? &b.done : NULL),
+			 MAGMA_STATUS_OK);
+	REQUIRE(run_until(t, a.done.fd));
+	REQUIRE(mt_fd_readable(b.done.fd, 0));
+	for (uint32_t i = 0; i < 5; i++)
+		max_b = ts(&b, i) > max_b ? ts(&b, i) : max_b;
+	for (uint32_t i = 1; i < 200; i++)
+		CHECK(ts(&a, i) > ts(&a, i - 1));
+	printf("  flood: the other connection's 5 done by cycle %" PRIu64
+	       ", flooder's 101st starts at %" PRIu64 ", its last at %" PRIu64 "\n",
+	       max_b, ts(&a, 100), ts(&a, 199));
+	CHECK(max_b < ts(&a, 100));
+	/* Bounded wait: the other's first job is among the first few picks. */
+	CHECK(ts(&b, 0) < ts(&a, MSD_SIM_SCHED_DEPTH + 1));
+
+	/* Two contexts of one connection: 20 jobs on the first, then 4 on the second. */
+	ctx2 = msd_connection_create_context(a.conn, MAGMA_PRIORITY_MEDIUM);
+	REQUIRE(ctx2);
+	mt_sem_destroy(&a.done);
+	mt_sem_destroy(&b.done);
+	REQUIRE(mt_sem_create(t, 0, &a.done) == 0 && mt_sem_create(t, 0, &b.done) == 0);
+	for (uint32_t i = 0; i < 20; i++)
+		CHECK_EQ(submit_ts(&a, a.ctx, 0x40ull * i, i, i == 19 ? &a.done : NULL),
+			 MAGMA_STATUS_OK);
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK_EQ(submit_ts(&a, ctx2, 0x40ull * (200 + i), 200 + i, i == 3 ? &b.done : NULL),
+			 MAGMA_STATUS_OK);
+	REQUIRE(run_until(t, a.done.fd));
+	REQUIRE(mt_fd_readable(b.done.fd, 0));
+	CHECK(ts(&a, 203) < ts(&a, 12));
+
+	/*
+	 * A connection alone at its level fills its queue deeper; one arriving later waits for at
+	 * most that work, then takes turns.
+	 */
+	mt_sem_destroy(&a.done);
+	mt_sem_destroy(&b.done);
+	REQUIRE(mt_sem_create(t, 0, &a.done) == 0 && mt_sem_create(t, 0, &b.done) == 0);
+	for (uint32_t i = 0; i < 40; i++)
+		CHECK_EQ(submit_ts(&a, a.ctx, 0x40ull * i, i, i == 39 ? &a.done : NULL),
+			 MAGMA_STATUS_OK);
+	msd_sim_device_poll((struct msd_sim_device *)t->dev);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_TAIL(0)) - sim_mmio_read32(t->sim, SIM_Q_HEAD(0)),
+		 MSD_SIM_SCHED_DEPTH_ALONE);
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK_EQ(submit_ts(&b, b.ctx, 0x40ull * i, i, i == 2 ? &b.done : NULL),
+			 MAGMA_STATUS_OK);
+	REQUIRE(run_until(t, a.done.fd));
+	REQUIRE(mt_fd_readable(b.done.fd, 0));
+	CHECK(ts(&b, 0) > ts(&a, MSD_SIM_SCHED_DEPTH_ALONE - 1));
+	CHECK(ts(&b, 2) < ts(&a, MSD_SIM_SCHED_DEPTH_ALONE + 6));
+	msd_context_destroy(ctx2);
+	client_fini(&a);
+	client_fini(&b);
+	mt_destroy(t);
+}
+
+/*
+ * Threaded: a REALTIME job submitted while a LOW dispatch of many workgroups runs starts between
+ * two workgroups and completes first; the dispatch then finishes with every result in place.
+ */
+static void test_realtime_preempts_low_dispatch(void)
+{
+	const uint32_t groups = 1024;
+	struct mt *t = mt_create(true);
+	struct client lo, rt;
+	uint32_t count, qlo, wrong = 0;
+	uint64_t end;
+	int spins = 0;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &lo, 1, MAGMA_PRIORITY_LOW) == 0);
+	REQUIRE(client_init(t, &rt, 2, MAGMA_PRIORITY_REALTIME) == 0);
+	count = load_program(t, &lo, slow_kernel);
+	REQUIRE(count);
+	qlo = queue_of(t, lo.ctx);
+	end = put_timed_dispatch(&lo, 0, count, groups);
+	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, end, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	/* Wait until the dispatch has finished a few workgroups. */
+	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) < 4 && spins++ < 20000)
+		usleep(50);
+	CHECK(sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) >= 4);
+	CHECK_EQ(submit_ts(&rt, rt.ctx, 0, 0, &rt.done), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(rt.done.fd, 5000));
+	CHECK(!mt_fd_readable(lo.done.fd, 0));
+	REQUIRE(mt_fd_readable(lo.done.fd, 20000));
+	printf("  dispatch cycles %" PRIu64 "..%" PRIu64 ", realtime TIMESTAMP at %" PRIu64 "\n",
+	       ts(&lo, 0), ts(&lo, 1), ts(&rt, 0));
+	CHECK(ts(&rt, 0) > ts(&lo, 0));
+	CHECK(ts(&rt, 0) < ts(&lo, 1));
+	for (uint32_t g = 0; g < groups; g++)
+		wrong += *words(&lo, RES_OFF + 4ull * g) != g + 1;
+	CHECK_EQ(wrong, 0);
+	msd_sim_mutex_lock(&((struct msd_sim_device *)t->dev)->lock);
+	CHECK_EQ(((struct msd_sim_device *)t->dev)->hangs, 0);
+	msd_sim_mutex_unlock(&((struct msd_sim_device *)t->dev)->lock);
+	client_fini(&lo);
+	client_fini(&rt);
+	mt_destroy(t);
+}
+
+/* Threaded: an injected CP hang on the HIGH queue is recovered; MEDIUM and LOW work completes. */
+static void test_hang_on_high_queue(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG};
+	struct msd_context_t *low;
+	struct client a, b;
+	struct mt_sem low_done;
+	struct magma_sim_notification note;
+	uint32_t n;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_HIGH) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	mt_notify_install(t, a.conn);
+	low = msd_connection_create_context(b.conn, MAGMA_PRIORITY_LOW);
+	REQUIRE(low);
+	REQUIRE(mt_sem_create(t, 0, &low_done) == 0);
+	hang.target = queue_of(t, a.ctx);
+	CHECK(hang.target != 0);
+	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
+	n = sim_cmd_emit_write32(words(&a, 0), VA + 0x1000, 0xbad);
+	n += sim_cmd_emit_end(words(&a, n * 4));
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, n * 4, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	for (uint32_t i = 0; i < 6; i++) {
+		uint64_t off = 0x100 * (i + 1);
+		struct mt_sem *sig = NULL;
+
+		if (i == 4)
+			sig = &b.done;
+		else if (i == 5)
+			sig = &low_done;
+		n = sim_cmd_emit_write32(words(&b, off), VA + 0x1000 + 4 * i, 0xb00 + i);
+		n += sim_cmd_emit_end(words(&b, off + n * 4));
+		CHECK_EQ(mt_exec(i & 1 ? low : b.ctx, &b.b, off, off + n * 4, NULL, sig, 0),
+			 MAGMA_STATUS_OK);
+	}
+	REQUIRE(mt_fd_readable(b.done.fd, 5000));
+	REQUIRE(mt_fd_readable(low_done.fd, 5000));
+	for (uint32_t i = 0; i < 6; i++)
+		CHECK_EQ(*words(&b, 0x1000 + 4 * i), 0xb00 + i);
+	REQUIRE(mt_notify_wait(t, 2, 2000));
+	memcpy(&note, t->notes[0].data, sizeof(note));
+	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
+	CHECK_EQ(note.fault_code, MAGMA_SIM_FAULT_HANG);
+	CHECK_EQ(t->notes[1].type, MSD_CONNECTION_NOTIFICATION_CONTEXT_KILLED);
+	CHECK(!mt_fd_readable(a.done.fd, 0));
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 1);
+	/* The soft reset kept Q_PRIORITY; the levels still map as programmed. */
+	for (uint32_t l = 0; l < 4; l++)
+		CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(msd_sim_sched_queue(dev, l))), l);
+	msd_sim_mutex_unlock(&dev->lock);
+	mt_sem_destroy(&low_done);
+	msd_context_destroy(low);
+	client_fini(&a);
+	client_fini(&b);
+	mt_destroy(t);
+}
+
+/*
+ * Threaded: a LOW job waits for the engine behind a REALTIME dispatch lasting several watchdog
+ * periods. Its queue shows no progress all that time but did not execute: not a hang.
+ */
+static void test_starved_queue_is_not_hung(void)
+{
+	static const char *src = "mov r4, 3000\n"
+				 "loop\n"
+				 "seq r5, r4, 0\n"
+				 "break r5\n"
+				 "sub r4, r4, 1\n"
+				 "endloop\n"
+				 "exit\n";
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct client rt, lo;
+	uint32_t count, n;
+	uint64_t end, busy;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME) == 0);
+	REQUIRE(client_init(t, &lo, 2, MAGMA_PRIORITY_LOW) == 0);
+	count = load_program(t, &rt, src);
+	REQUIRE(count);
+	end = put_timed_dispatch(&rt, 0, count, 1000);
+	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, &rt.done, 0), MAGMA_STATUS_OK);
+	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+	n += sim_cmd_emit_end(words(&lo, n * 4));
+	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(rt.done.fd, 30000));
+	REQUIRE(mt_fd_readable(lo.done.fd, 5000));
+	busy = sim_mmio_read64(t->sim, SIM_Q_BUSY_CYCLES_LO(queue_of(t, rt.ctx)));
+	printf("  realtime dispatch: %.1f watchdog periods; low job at cycle %" PRIu64
+	       " after %" PRIu64 "\n",
+	       (double)busy / MSD_SIM_HANG_CYCLES, ts(&lo, 0), ts(&rt, 1));
+	CHECK(busy > 2 * MSD_SIM_HANG_CYCLES);
+	CHECK(ts(&lo, 0) > ts(&rt, 1));
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	client_fini(&rt);
+	client_fini(&lo);
+	mt_destroy(t);
+}
+
+int main(void)
+{
+	SIM_TEST_RUN(test_levels_and_queue_priorities);
+	SIM_TEST_RUN(test_four_levels_strict);
+	SIM_TEST_RUN(test_fifo_within_context);
+	SIM_TEST_RUN(test_fairness_under_flood);
+	SIM_TEST_RUN(test_realtime_preempts_low_dispatch);
+	SIM_TEST_RUN(test_hang_on_high_queue);
+	SIM_TEST_RUN(test_starved_queue_is_not_hung);
+	return SIM_TEST_DONE();
+}
