@@ -98,9 +98,9 @@ err_close:
  * against resizing. MAGMA_STATUS_INVALID_ARGS for size 0 or NULL outs, MEMORY_ERROR when the
  * memfd cannot be made that large.
  */
-magma_status_t magma_connection_create_buffer(magma_connection_t connection, uint64_t size,
-					      uint64_t *size_out, magma_buffer_t *buffer_out,
-					      magma_buffer_id_t *id_out)
+magma_status_t libmagma_do_connection_create_buffer(magma_connection_t connection, uint64_t size,
+						    uint64_t *size_out, magma_buffer_t *buffer_out,
+						    magma_buffer_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status;
@@ -130,7 +130,7 @@ magma_status_t magma_connection_create_buffer(magma_connection_t connection, uin
 }
 
 /* magma_connection_release_buffer - see magma.h. Foreign or unknown buffers are ignored. */
-void magma_connection_release_buffer(magma_connection_t connection, magma_buffer_t buffer)
+void libmagma_do_connection_release_buffer(magma_connection_t connection, magma_buffer_t buffer)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
@@ -158,9 +158,10 @@ void magma_connection_release_buffer(magma_connection_t connection, magma_buffer
  * memfd or other shmem file (regular, F_GET_SEALS works) of a nonzero whole number of pages;
  * anything else is MAGMA_STATUS_INVALID_ARGS.
  */
-magma_status_t magma_connection_import_buffer(magma_connection_t connection,
-					      magma_handle_t buffer_handle, uint64_t *size_out,
-					      magma_buffer_t *buffer_out, magma_buffer_id_t *id_out)
+magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connection,
+						    magma_handle_t buffer_handle,
+						    uint64_t *size_out, magma_buffer_t *buffer_out,
+						    magma_buffer_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status;
@@ -196,9 +197,9 @@ err_close:
  * them out (contents read back as zero); both complete here. POPULATE/DEPOPULATE_TABLES are
  * sent to the service.
  */
-magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
-						  magma_buffer_t buffer, uint32_t options,
-						  uint64_t start_offset, uint64_t length)
+magma_status_t libmagma_do_connection_perform_buffer_op(magma_connection_t connection,
+							magma_buffer_t buffer, uint32_t options,
+							uint64_t start_offset, uint64_t length)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
@@ -238,7 +239,7 @@ magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
 }
 
 /* magma_buffer_get_info - see magma.h. Committed bytes are the memfd's allocated pages. */
-magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t *info_out)
+magma_status_t libmagma_do_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t *info_out)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	uint64_t committed;
@@ -283,13 +284,14 @@ magma_status_t magma_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *ha
 }
 
 /* magma_buffer_export - see magma.h. A new fd that magma_connection_import_buffer accepts. */
-magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer_handle_out)
+magma_status_t libmagma_do_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer_handle_out)
 {
 	return magma_buffer_get_handle(buffer, buffer_handle_out);
 }
 
 /* magma_buffer_set_cache_policy - see magma.h. MAGMA_STATUS_INVALID_ARGS for unknown policies. */
-magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer, magma_cache_policy_t policy)
+magma_status_t libmagma_do_buffer_set_cache_policy(magma_buffer_t buffer,
+						   magma_cache_policy_t policy)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 
@@ -302,8 +304,8 @@ magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer, magma_cache_
 }
 
 /* magma_buffer_get_cache_policy - see magma.h. */
-magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
-					     magma_cache_policy_t *cache_policy_out)
+magma_status_t libmagma_do_buffer_get_cache_policy(magma_buffer_t buffer,
+						   magma_cache_policy_t *cache_policy_out)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 
@@ -319,8 +321,8 @@ magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
  * magma_buffer_clean_cache - see magma.h. The simulated GPU shares a coherent view of memory
  * with the CPU, so after validating the range and operation there is nothing to flush.
  */
-magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, uint64_t size,
-					magma_cache_operation_t operation)
+magma_status_t libmagma_do_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, uint64_t size,
+					      magma_cache_operation_t operation)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 
@@ -331,7 +333,7 @@ magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, 
 }
 
 /* magma_buffer_set_name - see magma.h. Keeps at most LIBMAGMA_NAME_MAX - 1 bytes. */
-magma_status_t magma_buffer_set_name(magma_buffer_t buffer, const char *name)
+magma_status_t libmagma_do_buffer_set_name(magma_buffer_t buffer, const char *name)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 

@@ -251,7 +251,7 @@ magma_status_t libmagma_connection_call_locked(struct libmagma_connection *conn,
  * magma_connection_release - see magma.h. Tells the service (unless the connection already
  * failed), closes both channels and frees every buffer, semaphore and pool of the connection.
  */
-void magma_connection_release(magma_connection_t connection)
+void libmagma_do_connection_release(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_flush req = {.hdr = {WIRE_CONNECTION_RELEASE, 0, sizeof(req), 0}};
@@ -290,7 +290,7 @@ void magma_connection_release(magma_connection_t connection)
 }
 
 /* magma_connection_get_error - see magma.h. Sends nothing; processes pending events. */
-magma_status_t magma_connection_get_error(magma_connection_t connection)
+magma_status_t libmagma_do_connection_get_error(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 
@@ -300,7 +300,7 @@ magma_status_t magma_connection_get_error(magma_connection_t connection)
 }
 
 /* magma_connection_flush - see magma.h. A WIRE_FLUSH round trip; events are processed meanwhile. */
-magma_status_t magma_connection_flush(magma_connection_t connection)
+magma_status_t libmagma_do_connection_flush(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_flush req = {.hdr = {WIRE_FLUSH, 0, sizeof(req), 0}};
@@ -318,7 +318,7 @@ magma_status_t magma_connection_flush(magma_connection_t connection)
 }
 
 /* magma_connection_get_notification_channel_handle - see magma.h. -1 for a bad connection. */
-magma_handle_t magma_connection_get_notification_channel_handle(magma_connection_t connection)
+magma_handle_t libmagma_do_connection_get_notification_channel_handle(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 
@@ -333,10 +333,10 @@ magma_handle_t magma_connection_get_notification_channel_handle(magma_connection
  * reports the sticky error (after draining events), or MAGMA_STATUS_CONNECTION_LOST for a
  * hang-up with nothing queued.
  */
-magma_status_t magma_connection_read_notification_channel(magma_connection_t connection,
-							  void *buffer, uint64_t buffer_size,
-							  uint64_t *buffer_size_out,
-							  magma_bool_t *more_data_out)
+magma_status_t libmagma_do_connection_read_notification_channel(magma_connection_t connection,
+								void *buffer, uint64_t buffer_size,
+								uint64_t *buffer_size_out,
+								magma_bool_t *more_data_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status;
@@ -388,8 +388,9 @@ magma_status_t magma_connection_read_notification_channel(magma_connection_t con
 }
 
 /* magma_connection_create_context2 - see magma.h. The id is allocated here; no round trip. */
-magma_status_t magma_connection_create_context2(magma_connection_t connection,
-						magma_priority_t priority, uint32_t *context_id_out)
+magma_status_t libmagma_do_connection_create_context2(magma_connection_t connection,
+						      magma_priority_t priority,
+						      uint32_t *context_id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_create_context req = {
@@ -412,7 +413,7 @@ magma_status_t magma_connection_create_context2(magma_connection_t connection,
 }
 
 /* magma_connection_release_context - see magma.h. Feed-forward. */
-void magma_connection_release_context(magma_connection_t connection, uint32_t context_id)
+void libmagma_do_connection_release_context(magma_connection_t connection, uint32_t context_id)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_release_context req = {
@@ -442,9 +443,9 @@ static struct libmagma_buffer *libmagma_conn_buffer(struct libmagma_connection *
  * magma_connection_map_buffer - see magma.h. Alignment, range and core flag bits are checked
  * here (MAGMA_STATUS_INVALID_ARGS); the rest (overlap, vendor bits) by the service.
  */
-magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64_t hw_va,
-					   magma_buffer_t buffer, uint64_t offset, uint64_t length,
-					   uint64_t map_flags)
+magma_status_t libmagma_do_connection_map_buffer(magma_connection_t connection, uint64_t hw_va,
+						 magma_buffer_t buffer, uint64_t offset,
+						 uint64_t length, uint64_t map_flags)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_buffer *buf;
@@ -468,8 +469,8 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 }
 
 /* magma_connection_unmap_buffer - see magma.h. Feed-forward; a foreign buffer is ignored. */
-void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va,
-				   magma_buffer_t buffer)
+void libmagma_do_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va,
+					 magma_buffer_t buffer)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_buffer *buf;
@@ -492,8 +493,9 @@ void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va
  * WIRE_EXECUTE_COMMAND; NULL arrays with nonzero counts and messages over WIRE_MAX_MESSAGE are
  * MAGMA_STATUS_INVALID_ARGS. Ids and indices are checked by the service.
  */
-magma_status_t magma_connection_execute_command(magma_connection_t connection, uint32_t context_id,
-						magma_command_descriptor_t *descriptor)
+magma_status_t libmagma_do_connection_execute_command(magma_connection_t connection,
+						      uint32_t context_id,
+						      magma_command_descriptor_t *descriptor)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_execute_command *req;
@@ -592,9 +594,9 @@ static magma_status_t libmagma_send_inline_locked(struct libmagma_connection *co
  * MAGMA_STATUS_INVALID_ARGS.
  */
 magma_status_t
-magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t context_id,
-					 uint64_t command_count,
-					 magma_inline_command_buffer_t *command_buffers)
+libmagma_do_connection_execute_inline_commands(magma_connection_t connection, uint32_t context_id,
+					       uint64_t command_count,
+					       magma_inline_command_buffer_t *command_buffers)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	const uint64_t max_body = WIRE_MAX_MESSAGE - sizeof(struct wire_execute_inline);

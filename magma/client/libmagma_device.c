@@ -66,7 +66,7 @@ err_shutdown:
  * stream socket (else MAGMA_STATUS_INVALID_ARGS). Performs the WIRE_DEVICE_IMPORT handshake;
  * the service's status is returned when it refuses.
  */
-magma_status_t magma_device_import(magma_handle_t device_channel, magma_device_t *device_out)
+magma_status_t libmagma_do_device_import(magma_handle_t device_channel, magma_device_t *device_out)
 {
 	struct wire_device_import req = {
 		.hdr = {WIRE_DEVICE_IMPORT, 0, sizeof(req), 0},
@@ -125,7 +125,7 @@ err_close:
 }
 
 /* magma_device_release - see magma.h. Unknown handles are ignored. */
-void magma_device_release(magma_device_t device)
+void libmagma_do_device_release(magma_device_t device)
 {
 	struct libmagma_device *dev = libmagma_device_get(device);
 
@@ -142,8 +142,8 @@ void magma_device_release(magma_device_t device)
  * magma_device_query - see magma.h. A buffer answer's fd is handed to the caller (or closed
  * when the caller gave no place for it: MAGMA_STATUS_INVALID_ARGS).
  */
-magma_status_t magma_device_query(magma_device_t device, uint64_t id,
-				  magma_handle_t *result_buffer_out, uint64_t *result_out)
+magma_status_t libmagma_do_device_query(magma_device_t device, uint64_t id,
+					magma_handle_t *result_buffer_out, uint64_t *result_out)
 {
 	struct libmagma_device *dev = libmagma_device_get(device);
 	struct wire_device_query req = {.hdr = {WIRE_DEVICE_QUERY, 0, sizeof(req), 0}, .id = id};
@@ -194,8 +194,8 @@ out_free:
  * reads the flow-control limits (MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS; a service refusing the
  * query leaves the connection unthrottled).
  */
-magma_status_t magma_device_create_connection(magma_device_t device,
-					      magma_connection_t *connection_out)
+magma_status_t libmagma_do_device_create_connection(magma_device_t device,
+						    magma_connection_t *connection_out)
 {
 	struct libmagma_device *dev = libmagma_device_get(device);
 	struct wire_create_connection req = {

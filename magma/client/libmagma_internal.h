@@ -186,4 +186,76 @@ void libmagma_close_handle(magma_handle_t handle);
 /* libmagma_wait_readable - poll @fd for input for up to @timeout_ms (-1 forever): 1, 0, -errno. */
 int libmagma_wait_readable(int fd, int timeout_ms);
 
+/*
+ * ---- Untraced implementations of the recorded magma.h entry points ----
+ * libmagma_trace.c defines those entry points as wrappers that call these and record the call
+ * in the process-wide trace (MAGMA_TRACE). Same contracts as in magma.h.
+ */
+magma_status_t libmagma_do_device_import(magma_handle_t device_channel, magma_device_t *device_out);
+void libmagma_do_device_release(magma_device_t device);
+magma_status_t libmagma_do_device_query(magma_device_t device, uint64_t id,
+					magma_handle_t *result_buffer_out, uint64_t *result_out);
+magma_status_t libmagma_do_device_create_connection(magma_device_t device,
+						    magma_connection_t *connection_out);
+void libmagma_do_connection_release(magma_connection_t connection);
+magma_status_t libmagma_do_connection_get_error(magma_connection_t connection);
+magma_status_t libmagma_do_connection_flush(magma_connection_t connection);
+magma_status_t libmagma_do_connection_create_context2(magma_connection_t connection,
+						      magma_priority_t priority,
+						      uint32_t *context_id_out);
+void libmagma_do_connection_release_context(magma_connection_t connection, uint32_t context_id);
+magma_status_t libmagma_do_connection_create_buffer(magma_connection_t connection, uint64_t size,
+						    uint64_t *size_out, magma_buffer_t *buffer_out,
+						    magma_buffer_id_t *id_out);
+void libmagma_do_connection_release_buffer(magma_connection_t connection, magma_buffer_t buffer);
+magma_status_t libmagma_do_connection_perform_buffer_op(magma_connection_t connection,
+							magma_buffer_t buffer, uint32_t options,
+							uint64_t start_offset, uint64_t length);
+magma_status_t libmagma_do_connection_map_buffer(magma_connection_t connection, uint64_t hw_va,
+						 magma_buffer_t buffer, uint64_t offset,
+						 uint64_t length, uint64_t map_flags);
+void libmagma_do_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va,
+					 magma_buffer_t buffer);
+magma_status_t libmagma_do_connection_execute_command(magma_connection_t connection,
+						      uint32_t context_id,
+						      magma_command_descriptor_t *descriptor);
+magma_status_t
+libmagma_do_connection_execute_inline_commands(magma_connection_t connection, uint32_t context_id,
+					       uint64_t command_count,
+					       magma_inline_command_buffer_t *command_buffers);
+magma_status_t libmagma_do_connection_create_semaphore(magma_connection_t connection,
+						       magma_semaphore_t *semaphore_out,
+						       magma_semaphore_id_t *id_out);
+void libmagma_do_connection_release_semaphore(magma_connection_t connection,
+					      magma_semaphore_t semaphore);
+void libmagma_do_semaphore_signal(magma_semaphore_t semaphore);
+void libmagma_do_semaphore_reset(magma_semaphore_t semaphore);
+magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64_t timeout_ns);
+magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connection,
+						    magma_handle_t buffer_handle,
+						    uint64_t *size_out, magma_buffer_t *buffer_out,
+						    magma_buffer_id_t *id_out);
+magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t connection,
+							magma_handle_t semaphore_handle,
+							uint64_t flags,
+							magma_semaphore_t *semaphore_out,
+							magma_semaphore_id_t *id_out);
+magma_status_t libmagma_do_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer_handle_out);
+magma_status_t libmagma_do_semaphore_export(magma_semaphore_t semaphore,
+					    magma_handle_t *semaphore_handle_out);
+magma_status_t libmagma_do_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t *info_out);
+magma_status_t libmagma_do_buffer_set_cache_policy(magma_buffer_t buffer,
+						   magma_cache_policy_t policy);
+magma_status_t libmagma_do_buffer_get_cache_policy(magma_buffer_t buffer,
+						   magma_cache_policy_t *cache_policy_out);
+magma_status_t libmagma_do_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, uint64_t size,
+					      magma_cache_operation_t operation);
+magma_status_t libmagma_do_buffer_set_name(magma_buffer_t buffer, const char *name);
+magma_handle_t
+libmagma_do_connection_get_notification_channel_handle(magma_connection_t connection);
+magma_status_t libmagma_do_connection_read_notification_channel(magma_connection_t connection,
+								void *buffer, uint64_t buffer_size,
+								uint64_t *buffer_size_out,
+								magma_bool_t *more_data_out);
+
 #endif /* LIBMAGMA_INTERNAL_H */

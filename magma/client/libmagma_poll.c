@@ -87,7 +87,7 @@ static magma_status_t libmagma_poll_results(magma_poll_item_t *items, uint32_t c
  * type, a condition other than SIGNALED for semaphores / READABLE for handles, an unknown
  * semaphore or a closed fd.
  */
-magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t timeout_ns)
+magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64_t timeout_ns)
 {
 	uint64_t deadline = 0, now;
 	struct pollfd *pfds = NULL;

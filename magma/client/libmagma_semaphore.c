@@ -86,9 +86,9 @@ err_close:
 }
 
 /* magma_connection_create_semaphore - see magma.h. A new unsignaled eventfd. */
-magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
-						 magma_semaphore_t *semaphore_out,
-						 magma_semaphore_id_t *id_out)
+magma_status_t libmagma_do_connection_create_semaphore(magma_connection_t connection,
+						       magma_semaphore_t *semaphore_out,
+						       magma_semaphore_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status;
@@ -127,10 +127,11 @@ static bool libmagma_is_eventfd(int fd)
  * is made non-blocking (the flag lives in the open file description it shares with the
  * exporter, which libmagma always reads non-blocking too).
  */
-magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
-						  magma_handle_t semaphore_handle, uint64_t flags,
-						  magma_semaphore_t *semaphore_out,
-						  magma_semaphore_id_t *id_out)
+magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t connection,
+							magma_handle_t semaphore_handle,
+							uint64_t flags,
+							magma_semaphore_t *semaphore_out,
+							magma_semaphore_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status;
@@ -158,7 +159,8 @@ err_close:
 }
 
 /* magma_connection_release_semaphore - see magma.h. Foreign or unknown semaphores are ignored. */
-void magma_connection_release_semaphore(magma_connection_t connection, magma_semaphore_t semaphore)
+void libmagma_do_connection_release_semaphore(magma_connection_t connection,
+					      magma_semaphore_t semaphore)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
@@ -182,7 +184,7 @@ void magma_connection_release_semaphore(magma_connection_t connection, magma_sem
 }
 
 /* magma_semaphore_signal - see magma.h. Idempotent; unknown handles are ignored. */
-void magma_semaphore_signal(magma_semaphore_t semaphore)
+void libmagma_do_semaphore_signal(magma_semaphore_t semaphore)
 {
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
 	uint64_t one = 1;
@@ -196,7 +198,7 @@ void magma_semaphore_signal(magma_semaphore_t semaphore)
 }
 
 /* magma_semaphore_reset - see magma.h. No effect on one-shot imports or unknown handles. */
-void magma_semaphore_reset(magma_semaphore_t semaphore)
+void libmagma_do_semaphore_reset(magma_semaphore_t semaphore)
 {
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
 	uint64_t value;
@@ -210,8 +212,8 @@ void magma_semaphore_reset(magma_semaphore_t semaphore)
 }
 
 /* magma_semaphore_export - see magma.h. A new fd of the same eventfd; the caller owns it. */
-magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
-				      magma_handle_t *semaphore_handle_out)
+magma_status_t libmagma_do_semaphore_export(magma_semaphore_t semaphore,
+					    magma_handle_t *semaphore_handle_out)
 {
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
 	int fd;

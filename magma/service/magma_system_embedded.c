@@ -8,7 +8,9 @@
  * process that created it: the atexit handler destroys it only in that process, and a forked
  * child, which inherits the memory but not the threads, gets a device of its own instead
  * (the inherited copy is abandoned, never destroyed, because its threads do not exist there).
- * Threading: create/destroy from any thread but not concurrently on one object; connect from
+ * Every sim created here is reported to the trace recorder (traces/trace.h), which records its
+ * device events into the process-wide trace when MAGMA_TRACE is set and tells magma-replay about
+ * it. Threading: create/destroy from any thread but not concurrently on one object; connect from
  * any thread.
  */
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "magma_system/embedded.h"
 #include "magma_system_internal.h"
 #include "sim/sim.h"
+#include "traces/trace.h"
 
 #define MAGMA_SYSTEM_EMBEDDED_MAGIC 0x6d73656du /* "msem" */
 
@@ -40,12 +43,15 @@ struct magma_system_embedded *magma_system_embedded_create(const struct sim_conf
 	emb->sim = sim_create(cfg);
 	if (!emb->sim)
 		goto err_free;
+	/* Before the driver's first register access, so the trace sees it. */
+	trace_device_created(emb->sim);
 	emb->dev = magma_system_device_create(emb->sim);
 	if (!emb->dev)
 		goto err_sim;
 	return emb;
 
 err_sim:
+	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
 err_free:
 	free(emb);
@@ -83,6 +89,7 @@ void magma_system_embedded_destroy(struct magma_system_embedded *emb)
 	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
 		return;
 	magma_system_device_destroy(emb->dev);
+	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
 	emb->magic = 0;
 	free(emb);

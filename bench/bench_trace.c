@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_trace.c - bench-trace: what recording costs and how fast magma-replay goes.
+ *
+ * Recording overhead: one loop of N empty command buffers (NOP + END in a buffer mapped
+ * READ|EXECUTE, submitted with magma_connection_execute_command, every 1024th signalling a
+ * semaphore that is waited for with magma_poll and reset, then a flush) on a fresh embedded
+ * device, run unrecorded and recorded (a trace writer installed as the process-wide trace before
+ * the device is created, so client and device events are both recorded) in alternating rounds
+ * of the same process; the medians and their ratio are printed. Replay speed: the same loop with
+ * 100,000 command buffers is recorded (client side only, so the file stays small) and replayed
+ * with trace_replay_run several times; the median of calls per second and command buffers per
+ * second of the replay phase (validation pass excluded, also shown with it) is printed against
+ * the target of >= 50,000 command buffers per second. A figure off target prints BELOW but does
+ * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations. Not a ctest
+ * test. Single threaded apart from the embedded device's threads. Scratch files go to $TMPDIR
+ * (default /tmp) and are removed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lib/magma/magma.h>
+
+#include "magma_system/embedded.h"
+#include "sim/sim_cmd.h"
+#include "traces/trace.h"
+#include "traces/trace_replay.h"
+
+#define BENCH_REPLAY_TARGET 50000.0 /* command buffers per second, at least */
+#define BENCH_CMD_VA	    0x1000000ull
+#define BENCH_WINDOW	    1024 /* one signalling submission per this many */
+#define BENCH_WAIT_NS	    (10ull * 1000 * 1000 * 1000)
+#define BENCH_MAX_RUNS	    9
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int fail(const char *what, magma_status_t st)
+{
+	fprintf(stderr, "bench-trace: %s: status %d\n", what, st);
+	return 1;
+}
+
+/*
+ * Runs the loop of @count empty command buffers on a new embedded device. With @trace_path, a
+ * writer for it is the process-wide trace: installed before the device is created when
+ * @with_device, else after. Stores the loop's wall time in *@ns_out.
+ */
+static int run_loop(uint32_t count, const char *trace_path, bool with_device, uint64_t *ns_out)
+{
+	struct trace_writer *w = trace_path ? trace_writer_open(trace_path, "bench-trace") : NULL;
+	struct magma_system_embedded *emb;
+	magma_device_t dev = 0;
+	magma_connection_t conn = 0;
+	magma_buffer_t buf;
+	magma_buffer_id_t buf_id;
+	magma_semaphore_t sem;
+	magma_semaphore_id_t sem_id;
+	magma_handle_t h;
+	uint64_t size, t0;
+	uint32_t ctx, *cpu, n = 0;
+	int fd, ret = 1;
+
+	if (trace_path && !w) {
+		perror("bench-trace: trace file");
+		return 1;
+	}
+	if (with_device)
+		trace_global_install(w);
+	emb = magma_system_embedded_create(NULL);
+	if (!emb) {
+		fprintf(stderr, "bench-trace: cannot create the embedded device\n");
+		goto out_writer;
+	}
+	if (!with_device)
+		trace_global_install(w);
+	fd = magma_system_embedded_connect(emb);
+	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
+	    magma_device_create_connection(dev, &conn) ||
+	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &buf, &buf_id) ||
+	    magma_connection_map_buffer(conn, BENCH_CMD_VA, buf, 0, size,
+					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
+	    magma_connection_create_semaphore(conn, &sem, &sem_id) ||
+	    magma_buffer_get_handle(buf, &h)) {
+		fail("setup", MAGMA_STATUS_INTERNAL_ERROR);
+		goto out_device;
+	}
+	cpu = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
+	close((int)h);
+	if (cpu == MAP_FAILED) {
+		perror("bench-trace: mmap");
+		goto out_device;
+	}
+	n += sim_cmd_emit_nop(cpu + n, 0);
+	n += sim_cmd_emit_end(cpu + n);
+	munmap(cpu, (size_t)size);
+	t0 = now_ns();
+	for (uint32_t i = 0; i < count; i++) {
+		bool signal = (i + 1) % BENCH_WINDOW == 0 || i + 1 == count;
+		magma_exec_resource_t res = {buf_id, 0, n * 4};
+		magma_exec_command_buffer_t cb = {0};
+		magma_command_descriptor_t d = {.resource_count = 1,
+						.command_buffer_count = 1,
+						.signal_semaphore_count = signal,
+						.resources = &res,
+						.command_buffers = &cb,
+						.semaphore_ids = signal ? &sem_id : NULL};
+		magma_poll_item_t it = {.semaphore = sem,
+					.type = MAGMA_POLL_TYPE_SEMAPHORE,
+					.condition = MAGMA_POLL_CONDITION_SIGNALED};
+		magma_status_t st = magma_connection_execute_command(conn, ctx, &d);
+
+		if (st) {
+			fail("execute_command", st);
+			goto out_device;
+		}
+		if (!signal)
+			continue;
+		st = magma_poll(&it, 1, BENCH_WAIT_NS);
+		if (st) {
+			fail("magma_poll", st);
+			goto out_device;
+		}
+		magma_semaphore_reset(sem);
+	}
+	if (magma_connection_flush(conn)) {
+		fail("flush", MAGMA_STATUS_INTERNAL_ERROR);
+		goto out_device;
+	}
+	*ns_out = now_ns() - t0;
+	ret = 0;
+out_device:
+	if (conn)
+		magma_connection_release(conn);
+	if (dev)
+		magma_device_release(dev);
+	magma_system_embedded_destroy(emb);
+out_writer:
+	trace_global_install(NULL);
+	trace_writer_close(w);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	bool short_run = argc > 1 && !strcmp(argv[1], "--short");
+	uint32_t overhead_count = short_run ? 5000 : 20000,
+		 replay_count = short_run ? 20000 : 100000;
+	int runs = short_run ? 3 : 5;
+	double plain[BENCH_MAX_RUNS], recorded[BENCH_MAX_RUNS], calls_s[BENCH_MAX_RUNS];
+	double cmd_s[BENCH_MAX_RUNS], total_s[BENCH_MAX_RUNS];
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char path[512];
+	uint64_t ns;
+	double p, r, cmd;
+
+	if (argc > 2 || (argc == 2 && !short_run)) {
+		fprintf(stderr, "usage: bench-trace [--short]\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/bench-trace-%d.json", tmp, (int)getpid());
+	for (int i = 0; i < runs; i++) {
+		if (run_loop(overhead_count, NULL, false, &ns))
+			return 1;
+		plain[i] = (double)ns;
+		if (run_loop(overhead_count, path, true, &ns))
+			return 1;
+		recorded[i] = (double)ns;
+	}
+	p = median(plain, runs);
+	r = median(recorded, runs);
+	printf("recording overhead, %u empty command buffers, median of %d runs:\n", overhead_count,
+	       runs);
+	printf("  unrecorded %8.1f ms  (%.0f cmd buffers/s)\n", p / 1e6, overhead_count / p * 1e9);
+	printf("  recorded   %8.1f ms  (%.0f cmd buffers/s, client + device events)\n", r / 1e6,
+	       overhead_count / r * 1e9);
+	printf("  ratio      %8.2fx\n", r / p);
+
+	if (run_loop(replay_count, path, false, &ns))
+		return 1;
+	for (int i = 0; i < runs; i++) {
+		struct trace_replay_options o;
+		struct trace_replay_result res;
+		uint64_t t0 = now_ns();
+		int ret;
+
+		trace_replay_default_options(&o);
+		ret = trace_replay_run(path, &o, &res);
+		if (ret) {
+			fprintf(stderr, "bench-trace: replay: %s\n", res.message);
+			unlink(path);
+			return 1;
+		}
+		calls_s[i] = (double)res.calls / (double)res.host_ns * 1e9;
+		cmd_s[i] = (double)res.submissions / (double)res.host_ns * 1e9;
+		total_s[i] = (double)res.submissions / (double)(now_ns() - t0) * 1e9;
+	}
+	unlink(path);
+	cmd = median(cmd_s, runs);
+	printf("replay of %u empty command buffers, median of %d runs:\n", replay_count, runs);
+	printf("  %.0f calls/s, %.0f cmd buffers/s (target >= %.0f: %s)\n", median(calls_s, runs),
+	       cmd, BENCH_REPLAY_TARGET, cmd >= BENCH_REPLAY_TARGET ? "ok" : "BELOW");
+	printf("  %.0f cmd buffers/s including the validation pass\n", median(total_s, runs));
+	return 0;
+}

@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmagma_trace.c - recording of magma calls into the process-wide trace (MAGMA_TRACE=FILE).
+ *
+ * The recorded entry points of magma.h are defined here as thin wrappers around their untraced
+ * implementations (libmagma_do_*): the wrapper runs the call, then, when the process-wide writer
+ * (traces/trace.h) is open, appends one "call" event with the arguments, the status and the out
+ * values exactly as the client saw them (handles are the client's handle values). Submissions
+ * also store the contents of every resource range as blobs at submit time, which is what makes
+ * replay possible without the client. Submissions with signal semaphores are remembered; after
+ * magma_poll or magma_connection_flush returns, each one whose signal semaphores are all signaled
+ * gets a "completion" event with the digests of its resource ranges. Calls made by libmagma
+ * itself (nested, e.g. the flow-control query of create_connection) are not recorded: a
+ * thread-local depth counter marks them. Calls not wrapped here are not recorded (listed in
+ * docs/trace-format.md). Any thread; recording serialises on the writer's lock and on
+ * trace_lock for the pending-submission list (taken before a connection's lock, never after).
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libmagma_internal.h"
+#include "traces/trace.h"
+
+/* At most this many submissions wait for their completion; older ones are dropped. */
+#define LIBMAGMA_TRACE_MAX_PENDING 4096
+
+struct libmagma_trace_pending {
+	uint64_t connection; /* the client's magma_connection_t */
+	uint64_t seq;	     /* the submission's event */
+	uint32_t signal_count;
+	uint32_t resource_count;
+	uint64_t *signal_ids;
+	magma_exec_resource_t *resources;
+	struct libmagma_trace_pending *next;
+};
+
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct libmagma_trace_pending *pending_head; /* guarded by trace_lock */
+static uint32_t pending_count;			    /* guarded by trace_lock */
+static _Thread_local int trace_depth;		    /* nesting of recorded calls */
+
+/* The writer when this call is to be recorded (outermost call of the thread), else NULL. */
+static struct trace_writer *trace_enter(void)
+{
+	return trace_depth++ ? NULL : trace_global();
+}
+
+static void trace_leave(void)
+{
+	trace_depth--;
+}
+
+/* Records a call: @args and @out are JSON object bodies (may be ""); @result < 0 for void. */
+static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
+			   const char *out, const char *args_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
+			   const char *out, const char *args_fmt, ...)
+{
+	char args[512], res[32] = "";
+	va_list ap;
+
+	va_start(ap, args_fmt);
+	vsnprintf(args, sizeof(args), args_fmt, ap);
+	va_end(ap);
+	if (result != INT64_MIN)
+		snprintf(res, sizeof(res), ",\"result\":%" PRId64, result);
+	return trace_writer_event(w,
+				  "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s}%s,\"out\":{%s}",
+				  call, args, res, out ? out : "");
+}
+
+#define TRACE_VOID INT64_MIN
+
+/*
+ * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
+ * @w is given. False when the buffer or range is unknown. conn->lock held.
+ */
+static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
+			       uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+{
+	struct libmagma_buffer *buf;
+	uint8_t *data;
+	bool ok = false;
+
+	for (buf = conn->buffers; buf; buf = buf->next)
+		if (buf->id == id)
+			break;
+	if (!buf || offset > buf->size || length > buf->size - offset)
+		return false;
+	data = malloc(length ? length : 1);
+	if (!data)
+		return false;
+	if (pread(buf->fd, data, length, (off_t)offset) == (ssize_t)length) {
+		*digest_out = w ? trace_writer_blob(w, data, length) : trace_digest(data, length);
+		ok = true;
+	}
+	free(data);
+	return ok;
+}
+
+static bool trace_sem_signaled_locked(struct libmagma_connection *conn, uint64_t id)
+{
+	struct libmagma_semaphore *sem;
+	struct pollfd pfd = {.events = POLLIN};
+
+	for (sem = conn->semaphores; sem; sem = sem->next)
+		if (sem->id == id)
+			break;
+	if (!sem)
+		return false;
+	pfd.fd = sem->fd;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+static void trace_pending_free(struct libmagma_trace_pending *p)
+{
+	free(p->signal_ids);
+	free(p->resources);
+	free(p);
+}
+
+/* Remembers a submission of @connection (event @seq) until its signal semaphores are signaled. */
+static void trace_pending_add(uint64_t connection, uint64_t seq, const uint64_t *signal_ids,
+			      uint32_t signal_count, const magma_exec_resource_t *res,
+			      uint32_t resource_count)
+{
+	struct libmagma_trace_pending *p = calloc(1, sizeof(*p)), **pp;
+
+	if (!p)
+		return;
+	p->connection = connection;
+	p->seq = seq;
+	p->signal_count = signal_count;
+	p->resource_count = resource_count;
+	p->signal_ids = malloc(sizeof(uint64_t) * (signal_count ? signal_count : 1));
+	p->resources = malloc(sizeof(*res) * (resource_count ? resource_count : 1));
+	if (!p->signal_ids || !p->resources) {
+		trace_pending_free(p);
+		return;
+	}
+	memcpy(p->signal_ids, signal_ids, sizeof(uint64_t) * signal_count);
+	if (resource_count)
+		memcpy(p->resources, res, sizeof(*res) * resource_count);
+	pthread_mutex_lock(&trace_lock);
+	if (pending_count == LIBMAGMA_TRACE_MAX_PENDING) {
+		struct libmagma_trace_pending *old = pending_head;
+
+		pending_head = old->next;
+		trace_pending_free(old);
+		pending_count--;
+	}
+	for (pp = &pending_head; *pp; pp = &(*pp)->next)
+		;
+	*pp = p;
+	pending_count++;
+	pthread_mutex_unlock(&trace_lock);
+}
+
+/* Records a completion for every pending submission whose signal semaphores are all signaled. */
+static void trace_check_completions(struct trace_writer *w)
+{
+	struct libmagma_trace_pending **pp, *p;
+
+	pthread_mutex_lock(&trace_lock);
+	pp = &pending_head;
+	while ((p = *pp)) {
+		struct libmagma_connection *conn = libmagma_connection_get(p->connection);
+		bool done = !conn;
+		char *list = NULL;
+		size_t cap = 64 + (size_t)p->resource_count * 96, len = 0;
+
+		if (conn) {
+			pthread_mutex_lock(&conn->lock);
+			done = true;
+			for (uint32_t i = 0; i < p->signal_count && done; i++)
+				done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
+			if (done)
+				list = malloc(cap);
+			for (uint32_t i = 0; list && i < p->resource_count; i++) {
+				const magma_exec_resource_t *r = &p->resources[i];
+				uint64_t d = 0;
+				char hex[17];
+
+				if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length,
+							NULL, &d))
+					continue;
+				trace_digest_hex(d, hex);
+				len += (size_t)snprintf(list + len, cap - len,
+							"%s{\"index\":%" PRIu32
+							",\"buffer_id\":%" PRIu64
+							",\"digest\":\"%s\"}",
+							len ? "," : "", i, r->buffer_id, hex);
+			}
+			pthread_mutex_unlock(&conn->lock);
+		}
+		if (!done) {
+			pp = &p->next;
+			continue;
+		}
+		if (conn)
+			trace_writer_event(w,
+					   "\"type\":\"completion\",\"connection\":%" PRIu64
+					   ",\"submission\":%" PRIu64 ",\"resources\":[%s]",
+					   p->connection, p->seq, list ? list : "");
+		free(list);
+		*pp = p->next;
+		trace_pending_free(p);
+		pending_count--;
+	}
+	pthread_mutex_unlock(&trace_lock);
+}
+
+/* Formats @count ids as a JSON array body into @out (truncated to @size). */
+static void trace_ids(char *out, size_t size, const uint64_t *ids, uint64_t count)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (uint64_t i = 0; i < count && len + 24 < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%" PRIu64, i ? "," : "", ids[i]);
+}
+
+/* magma_device_import - see magma.h; recorded. */
+magma_status_t magma_device_import(magma_handle_t device_channel, magma_device_t *device_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_device_import(device_channel, device_out);
+	char out[64];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"device\":%" PRIu64, st ? 0 : *device_out);
+		trace_call(w, "device_import", st, out, "\"channel\":%" PRIu32, device_channel);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_device_release - see magma.h; recorded, and the trace is flushed. */
+void magma_device_release(magma_device_t device)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_device_release(device);
+	if (w) {
+		trace_call(w, "device_release", TRACE_VOID, NULL, "\"device\":%" PRIu64, device);
+		trace_writer_flush(w);
+	}
+	trace_leave();
+}
+
+/* magma_device_query - see magma.h; recorded (the value is informative, not replayed). */
+magma_status_t magma_device_query(magma_device_t device, uint64_t id,
+				  magma_handle_t *result_buffer_out, uint64_t *result_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_device_query(device, id, result_buffer_out, result_out);
+	char out[64] = "";
+
+	if (w) {
+		if (!st && result_out)
+			snprintf(out, sizeof(out), "\"value\":%" PRIu64, *result_out);
+		trace_call(w, "device_query", st, out,
+			   "\"device\":%" PRIu64 ",\"id\":%" PRIu64 ",\"buffer\":%d", device, id,
+			   result_buffer_out != NULL);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_device_create_connection - see magma.h; recorded. */
+magma_status_t magma_device_create_connection(magma_device_t device,
+					      magma_connection_t *connection_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_device_create_connection(device, connection_out);
+	char out[64];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"connection\":%" PRIu64, st ? 0 : *connection_out);
+		trace_call(w, "create_connection", st, out, "\"device\":%" PRIu64, device);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_release - see magma.h; recorded, and the trace is flushed. */
+void magma_connection_release(magma_connection_t connection)
+{
+	struct trace_writer *w = trace_enter();
+
+	if (w)
+		trace_check_completions(w);
+	libmagma_do_connection_release(connection);
+	if (w) {
+		trace_call(w, "connection_release", TRACE_VOID, NULL, "\"connection\":%" PRIu64,
+			   connection);
+		trace_check_completions(w); /* drops what was pending on it */
+		trace_writer_flush(w);
+	}
+	trace_leave();
+}
+
+/* magma_connection_get_error - see magma.h; recorded. */
+magma_status_t magma_connection_get_error(magma_connection_t connection)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_get_error(connection);
+
+	if (w)
+		trace_call(w, "get_error", st, NULL, "\"connection\":%" PRIu64, connection);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_flush - see magma.h; recorded, then completions are checked. */
+magma_status_t magma_connection_flush(magma_connection_t connection)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_flush(connection);
+
+	if (w) {
+		trace_call(w, "flush", st, NULL, "\"connection\":%" PRIu64, connection);
+		trace_check_completions(w);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_create_context2 - see magma.h; recorded. */
+magma_status_t magma_connection_create_context2(magma_connection_t connection,
+						magma_priority_t priority, uint32_t *context_id_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st =
+		libmagma_do_connection_create_context2(connection, priority, context_id_out);
+	char out[64];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"context\":%" PRIu32, st ? 0 : *context_id_out);
+		trace_call(w, "create_context", st, out,
+			   "\"connection\":%" PRIu64 ",\"priority\":%" PRIu64, connection,
+			   (uint64_t)priority);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_release_context - see magma.h; recorded. */
+void magma_connection_release_context(magma_connection_t connection, uint32_t context_id)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_connection_release_context(connection, context_id);
+	if (w)
+		trace_call(w, "release_context", TRACE_VOID, NULL,
+			   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32, connection,
+			   context_id);
+	trace_leave();
+}
+
+/* magma_connection_create_buffer - see magma.h; recorded. */
+magma_status_t magma_connection_create_buffer(magma_connection_t connection, uint64_t size,
+					      uint64_t *size_out, magma_buffer_t *buffer_out,
+					      magma_buffer_id_t *id_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_create_buffer(connection, size, size_out,
+								 buffer_out, id_out);
+	char out[128];
+
+	if (w) {
+		snprintf(out, sizeof(out),
+			 "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
+			 st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
+			 st || !id_out ? 0 : *id_out);
+		trace_call(w, "create_buffer", st, out,
+			   "\"connection\":%" PRIu64 ",\"size\":%" PRIu64, connection, size);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_release_buffer - see magma.h; recorded. */
+void magma_connection_release_buffer(magma_connection_t connection, magma_buffer_t buffer)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_connection_release_buffer(connection, buffer);
+	if (w)
+		trace_call(w, "release_buffer", TRACE_VOID, NULL,
+			   "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64, connection, buffer);
+	trace_leave();
+}
+
+/* magma_connection_create_semaphore - see magma.h; recorded. */
+magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
+						 magma_semaphore_t *semaphore_out,
+						 magma_semaphore_id_t *id_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st =
+		libmagma_do_connection_create_semaphore(connection, semaphore_out, id_out);
+	char out[96];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
+			 st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
+		trace_call(w, "create_semaphore", st, out, "\"connection\":%" PRIu64, connection);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_release_semaphore - see magma.h; recorded. */
+void magma_connection_release_semaphore(magma_connection_t connection, magma_semaphore_t semaphore)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_connection_release_semaphore(connection, semaphore);
+	if (w)
+		trace_call(w, "release_semaphore", TRACE_VOID, NULL,
+			   "\"connection\":%" PRIu64 ",\"semaphore\":%" PRIu64, connection,
+			   semaphore);
+	trace_leave();
+}
+
+/* magma_connection_perform_buffer_op - see magma.h; recorded. */
+magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
+						  magma_buffer_t buffer, uint32_t options,
+						  uint64_t start_offset, uint64_t length)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_perform_buffer_op(connection, buffer, options,
+								     start_offset, length);
+
+	if (w)
+		trace_call(w, "buffer_op", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"options\":%" PRIu32
+			   ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64,
+			   connection, buffer, options, start_offset, length);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_map_buffer - see magma.h; recorded. */
+magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64_t hw_va,
+					   magma_buffer_t buffer, uint64_t offset, uint64_t length,
+					   uint64_t map_flags)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
+							      length, map_flags);
+
+	if (w)
+		trace_call(w, "map_buffer", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64
+			   ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64,
+			   connection, hw_va, buffer, offset, length, map_flags);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_unmap_buffer - see magma.h; recorded. */
+void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va,
+				   magma_buffer_t buffer)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_connection_unmap_buffer(connection, hw_va, buffer);
+	if (w)
+		trace_call(w, "unmap_buffer", TRACE_VOID, NULL,
+			   "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64,
+			   connection, hw_va, buffer);
+	trace_leave();
+}
+
+/*
+ * Submits @d and records it: resource contents (blobs) are taken before the submission is sent,
+ * since the GPU may change them as soon as it is.
+ */
+static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t connection,
+				    uint32_t context_id, magma_command_descriptor_t *d)
+{
+	struct libmagma_connection *conn = libmagma_connection_get(connection);
+	size_t cap = 256 + (size_t)d->resource_count * 128 + (size_t)d->command_buffer_count * 64 +
+		     ((size_t)d->wait_semaphore_count + d->signal_semaphore_count) * 24;
+	char *res = malloc(cap), *cmds = malloc(cap), *waits = malloc(cap), *sigs = malloc(cap);
+	size_t rl = 0, cl = 0;
+	magma_status_t st;
+	uint64_t seq;
+
+	if (!res || !cmds || !waits || !sigs) {
+		st = libmagma_do_connection_execute_command(connection, context_id, d);
+		goto out_free;
+	}
+	res[0] = cmds[0] = '\0';
+	if (conn)
+		pthread_mutex_lock(&conn->lock);
+	for (uint32_t i = 0; i < d->resource_count; i++) {
+		const magma_exec_resource_t *r = &d->resources[i];
+		uint64_t digest;
+		char hex[17] = "";
+
+		if (conn &&
+		    trace_range_locked(conn, r->buffer_id, r->offset, r->length, w, &digest))
+			trace_digest_hex(digest, hex);
+		rl += (size_t)snprintf(res + rl, cap - rl,
+				       "%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
+				       ",\"length\":%" PRIu64 ",\"contents\":\"%s\"}",
+				       i ? "," : "", r->buffer_id, r->offset, r->length, hex);
+	}
+	if (conn)
+		pthread_mutex_unlock(&conn->lock);
+	st = libmagma_do_connection_execute_command(connection, context_id, d);
+	for (uint32_t i = 0; i < d->command_buffer_count; i++)
+		cl += (size_t)snprintf(cmds + cl, cap - cl,
+				       "%s{\"resource_index\":%" PRIu32 ",\"start_offset\":%" PRIu64
+				       "}",
+				       i ? "," : "", d->command_buffers[i].resource_index,
+				       d->command_buffers[i].start_offset);
+	trace_ids(waits, cap, d->semaphore_ids, d->wait_semaphore_count);
+	trace_ids(sigs, cap, d->semaphore_ids + d->wait_semaphore_count, d->signal_semaphore_count);
+	seq = trace_writer_event(w,
+				 "\"type\":\"call\",\"call\":\"execute_command\",\"args\":{"
+				 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
+				 ",\"flags\":%" PRIu64
+				 ",\"resources\":[%s],\"command_buffers\":[%s],"
+				 "\"wait\":[%s],\"signal\":[%s]},\"result\":%d,\"out\":{}",
+				 connection, context_id, d->flags, res, cmds, waits, sigs, st);
+	if (!st && d->signal_semaphore_count)
+		trace_pending_add(connection, seq, d->semaphore_ids + d->wait_semaphore_count,
+				  d->signal_semaphore_count, d->resources, d->resource_count);
+out_free:
+	free(res);
+	free(cmds);
+	free(waits);
+	free(sigs);
+	return st;
+}
+
+/* magma_connection_execute_command - see magma.h; recorded with the resource contents. */
+magma_status_t magma_connection_execute_command(magma_connection_t connection, uint32_t context_id,
+						magma_command_descriptor_t *descriptor)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st;
+
+	if (w && descriptor && (!descriptor->resource_count || descriptor->resources) &&
+	    (!descriptor->command_buffer_count || descriptor->command_buffers) &&
+	    (!(descriptor->wait_semaphore_count + descriptor->signal_semaphore_count) ||
+	     descriptor->semaphore_ids)) {
+		st = trace_execute(w, connection, context_id, descriptor);
+	} else {
+		st = libmagma_do_connection_execute_command(connection, context_id, descriptor);
+		if (w)
+			trace_call(w, "execute_command", st, NULL,
+				   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
+				   ",\"invalid\":1",
+				   connection, context_id);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_execute_inline_commands - see magma.h; recorded with the command bytes. */
+magma_status_t
+magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t context_id,
+					 uint64_t command_count,
+					 magma_inline_command_buffer_t *command_buffers)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_execute_inline_commands(
+		connection, context_id, command_count, command_buffers);
+	bool valid = w && (!command_count || command_buffers);
+	size_t cap = 64, len = 0;
+	char *list = NULL;
+	uint64_t seq;
+
+	for (uint64_t i = 0; valid && i < command_count; i++) {
+		const magma_inline_command_buffer_t *c = &command_buffers[i];
+
+		valid = (!c->size || c->data) && (!c->semaphore_count || c->semaphore_ids);
+		cap += 128 + (size_t)c->semaphore_count * 24;
+	}
+	if (valid)
+		list = malloc(cap);
+	if (list) {
+		list[0] = '\0';
+		for (uint64_t i = 0; i < command_count; i++) {
+			const magma_inline_command_buffer_t *c = &command_buffers[i];
+			char hex[17], *ids = malloc((size_t)c->semaphore_count * 24 + 1);
+
+			trace_digest_hex(trace_writer_blob(w, c->data ? c->data : "", c->size),
+					 hex);
+			if (ids)
+				trace_ids(ids, (size_t)c->semaphore_count * 24 + 1,
+					  c->semaphore_ids, c->semaphore_count);
+			len += (size_t)snprintf(list + len, cap - len,
+						"%s{\"size\":%" PRIu64 ",\"data\":\"%s\","
+						"\"semaphores\":[%s]}",
+						i ? "," : "", c->size, hex, ids ? ids : "");
+			free(ids);
+		}
+		seq = trace_writer_event(w,
+					 "\"type\":\"call\",\"call\":\"execute_inline\",\"args\":{"
+					 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
+					 ",\"commands\":[%s]},\"result\":%d,\"out\":{}",
+					 connection, context_id, list, st);
+		for (uint64_t i = 0; !st && i < command_count; i++)
+			if (command_buffers[i].semaphore_count)
+				trace_pending_add(connection, seq, command_buffers[i].semaphore_ids,
+						  command_buffers[i].semaphore_count, NULL, 0);
+		free(list);
+	} else if (w) {
+		trace_call(w, "execute_inline", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32 ",\"invalid\":1",
+			   connection, context_id);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_poll - see magma.h; recorded, then completions are checked. */
+magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t timeout_ns)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_poll(items, count, timeout_ns);
+	size_t cap = 64 + (size_t)count * 96, len = 0, rlen = 0;
+	char *list = w && items ? malloc(cap) : NULL, *res = list ? malloc(cap) : NULL;
+
+	if (list && res) {
+		list[0] = res[0] = '\0';
+		for (uint32_t i = 0; i < count; i++) {
+			const magma_poll_item_t *it = &items[i];
+			uint64_t h =
+				it->type == MAGMA_POLL_TYPE_SEMAPHORE ? it->semaphore : it->handle;
+
+			len += (size_t)snprintf(list + len, cap - len,
+						"%s{\"type\":%" PRIu32 ",\"object\":%" PRIu64
+						",\"condition\":%" PRIu32 "}",
+						i ? "," : "", it->type, h, it->condition);
+			rlen += (size_t)snprintf(res + rlen, cap - rlen, "%s%" PRIu32, i ? "," : "",
+						 it->result);
+		}
+		trace_writer_event(w,
+				   "\"type\":\"call\",\"call\":\"poll\",\"args\":{\"items\":[%s],"
+				   "\"timeout_ns\":%" PRIu64
+				   "},\"result\":%d,\"out\":{\"results\":[%s]}",
+				   list, timeout_ns, st, res);
+	} else if (w) {
+		trace_call(w, "poll", st, NULL, "\"invalid\":1");
+	}
+	free(list);
+	free(res);
+	if (w && !st)
+		trace_check_completions(w);
+	trace_leave();
+	return st;
+}
+
+/* magma_semaphore_signal - see magma.h; recorded. */
+void magma_semaphore_signal(magma_semaphore_t semaphore)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_semaphore_signal(semaphore);
+	if (w)
+		trace_call(w, "semaphore_signal", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
+			   semaphore);
+	trace_leave();
+}
+
+/* magma_semaphore_reset - see magma.h; recorded. */
+void magma_semaphore_reset(magma_semaphore_t semaphore)
+{
+	struct trace_writer *w = trace_enter();
+
+	libmagma_do_semaphore_reset(semaphore);
+	if (w)
+		trace_call(w, "semaphore_reset", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
+			   semaphore);
+	trace_leave();
+}
+
+/* magma_connection_get_notification_channel_handle - see magma.h; recorded. */
+magma_handle_t magma_connection_get_notification_channel_handle(magma_connection_t connection)
+{
+	struct trace_writer *w = trace_enter();
+	magma_handle_t h = libmagma_do_connection_get_notification_channel_handle(connection);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"handle\":%" PRIu32, h);
+		trace_call(w, "get_notification_channel", TRACE_VOID, out,
+			   "\"connection\":%" PRIu64, connection);
+	}
+	trace_leave();
+	return h;
+}
+
+/* magma_connection_read_notification_channel - see magma.h; recorded with the bytes read. */
+magma_status_t magma_connection_read_notification_channel(magma_connection_t connection,
+							  void *buffer, uint64_t buffer_size,
+							  uint64_t *buffer_size_out,
+							  magma_bool_t *more_data_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_read_notification_channel(
+		connection, buffer, buffer_size, buffer_size_out, more_data_out);
+	char out[128], hex[17] = "";
+	uint64_t size = buffer_size_out ? *buffer_size_out : 0;
+
+	if (w) {
+		if (!st && buffer && size && size <= buffer_size)
+			trace_digest_hex(trace_writer_blob(w, buffer, size), hex);
+		snprintf(out, sizeof(out), "\"size\":%" PRIu64 ",\"more\":%d,\"data\":\"%s\"", size,
+			 more_data_out ? (int)*more_data_out : 0, hex);
+		trace_call(w, "read_notification", st, out,
+			   "\"connection\":%" PRIu64 ",\"buffer_size\":%" PRIu64, connection,
+			   buffer_size);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_import_buffer - see magma.h; recorded. */
+magma_status_t magma_connection_import_buffer(magma_connection_t connection,
+					      magma_handle_t buffer_handle, uint64_t *size_out,
+					      magma_buffer_t *buffer_out, magma_buffer_id_t *id_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_import_buffer(connection, buffer_handle,
+								 size_out, buffer_out, id_out);
+	char out[128];
+
+	if (w) {
+		snprintf(out, sizeof(out),
+			 "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
+			 st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
+			 st || !id_out ? 0 : *id_out);
+		trace_call(w, "import_buffer", st, out,
+			   "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32, connection,
+			   buffer_handle);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_import_semaphore2 - see magma.h; recorded. */
+magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
+						  magma_handle_t semaphore_handle, uint64_t flags,
+						  magma_semaphore_t *semaphore_out,
+						  magma_semaphore_id_t *id_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_import_semaphore2(connection, semaphore_handle,
+								     flags, semaphore_out, id_out);
+	char out[96];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
+			 st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
+		trace_call(w, "import_semaphore", st, out,
+			   "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32 ",\"flags\":%" PRIu64,
+			   connection, semaphore_handle, flags);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_export - see magma.h; recorded. */
+magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer_handle_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_export(buffer, buffer_handle_out);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
+			 st || !buffer_handle_out ? 0 : *buffer_handle_out);
+		trace_call(w, "buffer_export", st, out, "\"buffer\":%" PRIu64, buffer);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_semaphore_export - see magma.h; recorded. */
+magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
+				      magma_handle_t *semaphore_handle_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_semaphore_export(semaphore, semaphore_handle_out);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
+			 st || !semaphore_handle_out ? 0 : *semaphore_handle_out);
+		trace_call(w, "semaphore_export", st, out, "\"semaphore\":%" PRIu64, semaphore);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_get_info - see magma.h; recorded. */
+magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t *info_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_get_info(buffer, info_out);
+	char out[96];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"size\":%" PRIu64 ",\"committed\":%" PRIu64,
+			 st || !info_out ? 0 : info_out->size,
+			 st || !info_out ? 0 : info_out->committed_byte_count);
+		trace_call(w, "buffer_get_info", st, out, "\"buffer\":%" PRIu64, buffer);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_set_cache_policy - see magma.h; recorded. */
+magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer, magma_cache_policy_t policy)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_set_cache_policy(buffer, policy);
+
+	if (w)
+		trace_call(w, "buffer_set_cache_policy", st, NULL,
+			   "\"buffer\":%" PRIu64 ",\"policy\":%" PRIu32, buffer, policy);
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_get_cache_policy - see magma.h; recorded. */
+magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
+					     magma_cache_policy_t *cache_policy_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_get_cache_policy(buffer, cache_policy_out);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"policy\":%" PRIu32,
+			 st || !cache_policy_out ? 0 : *cache_policy_out);
+		trace_call(w, "buffer_get_cache_policy", st, out, "\"buffer\":%" PRIu64, buffer);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_clean_cache - see magma.h; recorded. */
+magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, uint64_t size,
+					magma_cache_operation_t operation)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_clean_cache(buffer, offset, size, operation);
+
+	if (w)
+		trace_call(w, "buffer_clean_cache", st, NULL,
+			   "\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
+			   ",\"operation\":%" PRIu64,
+			   buffer, offset, size, (uint64_t)operation);
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_set_name - see magma.h; recorded (the name with non-plain bytes as \u00XX). */
+magma_status_t magma_buffer_set_name(magma_buffer_t buffer, const char *name)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_set_name(buffer, name);
+	char esc[6 * LIBMAGMA_NAME_MAX + 1];
+	size_t len = 0;
+
+	if (w) {
+		esc[0] = '\0';
+		for (size_t i = 0; name && name[i] && i < LIBMAGMA_NAME_MAX; i++) {
+			unsigned char c = (unsigned char)name[i];
+
+			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+				esc[len++] = (char)c;
+			else
+				len += (size_t)snprintf(esc + len, sizeof(esc) - len, "\\u%04x", c);
+			esc[len] = '\0';
+		}
+		trace_call(w, "buffer_set_name", st, NULL,
+			   "\"buffer\":%" PRIu64 ",\"name\":\"%s\",\"null\":%d", buffer, esc,
+			   name == NULL);
+	}
+	trace_leave();
+	return st;
+}

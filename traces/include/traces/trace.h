@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace.h - the recording side of magma-sim traces: content digests, the blob codec and the
+ * process-wide trace writer (docs/trace-format.md describes the file).
+ *
+ * A trace is one JSON document whose events are written one per line, so two traces diff line by
+ * line. The writer is a process-wide object: libmagma opens it on first use when MAGMA_TRACE is
+ * set, and the embedded device appends its device-side events to the same file. It is
+ * thread-safe (one mutex) and buffered; the document is closed at exit (atexit) and flushed
+ * whenever a connection or device is released. This header has no dependency on cJSON so that
+ * libmagma can link it; reading lives in trace_reader.h.
+ */
+#ifndef TRACES_TRACE_H
+#define TRACES_TRACE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRACE_FORMAT_NAME    "magma-sim-trace"
+#define TRACE_FORMAT_VERSION 1
+/* Zero runs at least this long are written as "~N." in a blob instead of base64. */
+#define TRACE_BLOB_ZERO_RUN  16
+
+struct sim_device;
+struct trace_writer;
+
+/* trace_digest - 64-bit FNV-1a of @len bytes at @data. Pure. */
+uint64_t trace_digest(const void *data, size_t len);
+
+/* trace_digest_hex - @digest as 16 lower-case hex digits plus NUL into @out. */
+void trace_digest_hex(uint64_t digest, char out[17]);
+
+/* trace_digest_parse - the inverse of trace_digest_hex. 0, or -EINVAL unless 16 hex digits. */
+int trace_digest_parse(const char *text, uint64_t *digest_out);
+
+/*
+ * trace_blob_encode - @len bytes as blob text (base64 segments and "~N." zero runs). Returns a
+ * malloc'd NUL-terminated string the caller frees, or NULL when out of memory.
+ */
+char *trace_blob_encode(const void *data, size_t len);
+
+/*
+ * trace_blob_decode - decode blob @text that must yield exactly @size bytes into a malloc'd
+ * buffer (*@data_out, freed by the caller; non-NULL even for size 0). Returns 0, -EINVAL for
+ * malformed text or a size mismatch (*@where_out: offset into @text of the problem), -ENOMEM.
+ */
+int trace_blob_decode(const char *text, size_t size, uint8_t **data_out, size_t *where_out);
+
+/*
+ * trace_writer_open - create @path and write the document header; @writer names the producer
+ * ("libmagma", "test"). Returns the writer (the caller closes it) or NULL with errno set.
+ */
+struct trace_writer *trace_writer_open(const char *path, const char *writer);
+
+/*
+ * trace_writer_event - append one event: @fmt/... are the JSON members after "seq" (without
+ * braces), e.g. "\"type\":\"call\",\"call\":\"flush\"". The writer adds {"seq":N, ... }.
+ * Returns the event's sequence number. Thread-safe.
+ */
+uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * trace_writer_blob - make @len bytes at @data available as a blob: a "blob" event is written the
+ * first time a content digest is seen, never again. Returns the digest. Thread-safe.
+ */
+uint64_t trace_writer_blob(struct trace_writer *w, const void *data, size_t len);
+
+/* trace_writer_flush - push buffered events to the file. Thread-safe. */
+void trace_writer_flush(struct trace_writer *w);
+
+/*
+ * trace_writer_close - write the "end" event and the document trailer, close and free @w.
+ * NULL is a no-op. No other thread may use @w any more.
+ */
+void trace_writer_close(struct trace_writer *w);
+
+/*
+ * trace_global - the process-wide writer: on the first call opens $MAGMA_TRACE (if set and
+ * non-empty) and registers an atexit handler that closes it. NULL when tracing is off or the
+ * file could not be created (a message goes to stderr once). Thread-safe, cheap after the first
+ * call.
+ */
+struct trace_writer *trace_global(void);
+
+/*
+ * trace_global_install - make @w (may be NULL: tracing off) the process-wide writer instead of
+ * $MAGMA_TRACE, for programs that record a part of their run (bench-trace). Returns the previous
+ * one, which the caller now owns. Objects created while another writer was installed are
+ * recorded with their old handles; install before creating anything to be recorded.
+ */
+struct trace_writer *trace_global_install(struct trace_writer *w);
+
+/*
+ * trace_device_created / trace_device_destroying - called by the embedded device right after
+ * creating and right before destroying its sim. When the process-wide writer is active, device
+ * events (register accesses, interrupts, jobs, faults, power, reset) are appended to it as "dev"
+ * events; when an observer is installed (trace_device_set_observer) it is told too.
+ */
+void trace_device_created(struct sim_device *sim);
+void trace_device_destroying(struct sim_device *sim);
+
+/*
+ * trace_device_set_observer - install (or with NULL remove) the process-wide callback for
+ * embedded devices being created (@created true) or destroyed. Used by magma-replay.
+ */
+typedef void (*trace_device_observer_fn)(void *ctx, struct sim_device *sim, bool created);
+void trace_device_set_observer(trace_device_observer_fn fn, void *ctx);
+
+/* The sim event types recorded as "dev" events and shown in timelines. */
+uint32_t trace_device_event_mask(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRACES_TRACE_H */

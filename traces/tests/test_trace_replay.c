@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_trace_replay.c - replay of the sample traces (golden completion digests inside them),
+ * determinism (two replays give the same digests and GPU cycles), a record -> replay round trip
+ * of a fresh in-process run (client and device events recorded into one trace), and the
+ * timeline of a replay.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <lib/magma/magma.h>
+
+#include "magma_system/embedded.h"
+#include "sim/sim_cmd.h"
+#include "sim_test.h"
+#include "traces/trace.h"
+#include "traces/trace_replay.h"
+
+static int replay(const char *p, struct trace_replay_result *res, const char *timeline)
+{
+	struct trace_replay_options o;
+	int ret;
+
+	trace_replay_default_options(&o);
+	o.timeline = timeline;
+	ret = trace_replay_run(p, &o, res);
+	if (ret)
+		fprintf(stderr, "%s: %s\n", p, res->message);
+	return ret;
+}
+
+static void samples_replay(void)
+{
+	static const char *const names[] = {"write", "copy", "fill"};
+
+	for (int i = 0; i < 3; i++) {
+		struct trace_replay_result res;
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
+		CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_OK);
+		CHECK_EQ(res.completions, 4);
+		CHECK_EQ(res.submissions, 4);
+		CHECK(res.gpu_cycles > 0);
+	}
+}
+
+static void replay_twice_is_identical(void)
+{
+	struct trace_replay_result a, b;
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/copy.json", TRACE_SAMPLES_DIR);
+	REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
+	REQUIRE_EQ(replay(p, &b, NULL), TRACE_REPLAY_OK);
+	CHECK_EQ(a.digest, b.digest);
+	CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
+	CHECK_EQ(a.calls, b.calls);
+}
+
+/* Buffer and semaphore export/import, names, cache calls, info and the notification channel. */
+static int extra_calls(magma_connection_t conn, magma_buffer_t data, magma_semaphore_t sem)
+{
+	magma_handle_t bh, sh;
+	magma_buffer_t imported;
+	magma_semaphore_t simported;
+	uint64_t size, id, nsize = 1;
+	magma_cache_policy_t policy;
+	magma_buffer_info_t info;
+	magma_bool_t more;
+	uint8_t note[64];
+	magma_poll_item_t it = {.type = MAGMA_POLL_TYPE_HANDLE,
+				.condition = MAGMA_POLL_CONDITION_READABLE};
+
+	if (magma_buffer_export(data, &bh) ||
+	    magma_connection_import_buffer(conn, bh, &size, &imported, &id) ||
+	    magma_semaphore_export(sem, &sh) ||
+	    magma_connection_import_semaphore2(conn, sh, 0, &simported, &id) ||
+	    magma_buffer_set_name(imported, "the \"data\" buffer\n") ||
+	    magma_buffer_set_cache_policy(imported, MAGMA_CACHE_POLICY_UNCACHED) ||
+	    magma_buffer_get_cache_policy(imported, &policy) ||
+	    policy != MAGMA_CACHE_POLICY_UNCACHED || magma_buffer_get_info(imported, &info) ||
+	    magma_buffer_clean_cache(imported, 0, 4096, MAGMA_CACHE_OPERATION_CLEAN))
+		return 1;
+	it.handle = magma_connection_get_notification_channel_handle(conn);
+	if (magma_poll(&it, 1, 0) != MAGMA_STATUS_TIMED_OUT ||
+	    magma_connection_read_notification_channel(conn, note, sizeof(note), &nsize, &more) ||
+	    nsize != 0)
+		return 1;
+	magma_connection_release_semaphore(conn, simported);
+	magma_connection_release_buffer(conn, imported);
+	return 0;
+}
+
+/* A small client on @emb: 3 rounds of WRITE32 into a data buffer, each waited for. */
+static int client_run(struct magma_system_embedded *emb)
+{
+	magma_device_t dev;
+	magma_connection_t conn;
+	magma_buffer_t cmd, data;
+	magma_buffer_id_t cmd_id, data_id;
+	magma_semaphore_t sem;
+	magma_semaphore_id_t sem_id;
+	magma_handle_t h;
+	uint64_t size;
+	uint32_t ctx, *cpu;
+	int fd = magma_system_embedded_connect(emb), bad = 0;
+
+	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
+	    magma_device_create_connection(dev, &conn) ||
+	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &cmd, &cmd_id) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &data, &data_id) ||
+	    magma_connection_map_buffer(conn, 0x100000, cmd, 0, 4096,
+					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
+	    magma_connection_map_buffer(conn, 0x200000, data, 0, 4096,
+					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE) ||
+	    magma_connection_create_semaphore(conn, &sem, &sem_id) ||
+	    magma_buffer_get_handle(cmd, &h))
+		return 1;
+	cpu = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
+	close((int)h);
+	if (cpu == MAP_FAILED)
+		return 1;
+	for (uint32_t k = 0; k < 3 && !bad; k++) {
+		magma_exec_resource_t res[2] = {{cmd_id, 0, 4096}, {data_id, 0, 4096}};
+		magma_exec_command_buffer_t cb = {0};
+		magma_command_descriptor_t d = {.resource_count = 2,
+						.command_buffer_count = 1,
+						.signal_semaphore_count = 1,
+						.resources = res,
+						.command_buffers = &cb,
+						.semaphore_ids = &sem_id};
+		magma_poll_item_t it = {.semaphore = sem,
+					.type = MAGMA_POLL_TYPE_SEMAPHORE,
+					.condition = MAGMA_POLL_CONDITION_SIGNALED};
+		uint32_t n = 0;
+
+		n += sim_cmd_emit_write32(cpu + n, 0x200000 + 4 * k, 0xabc00000u + k);
+		n += sim_cmd_emit_end(cpu + n);
+		bad = magma_connection_execute_command(conn, ctx, &d) ||
+		      magma_poll(&it, 1, 5000000000ull);
+		magma_semaphore_reset(sem);
+	}
+	munmap(cpu, 4096);
+	bad |= extra_calls(conn, data, sem);
+	bad |= magma_connection_flush(conn) != MAGMA_STATUS_OK;
+	magma_connection_release(conn);
+	magma_device_release(dev);
+	return bad;
+}
+
+static void record_then_replay(void)
+{
+	char p[] = "/tmp/magma-trace-rt-XXXXXX";
+	struct trace_replay_result res;
+	struct magma_system_embedded *emb;
+	struct trace_writer *w;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int fd = mkstemp(p);
+
+	REQUIRE(fd >= 0);
+	close(fd);
+	w = trace_writer_open(p, "test");
+	REQUIRE(w != NULL);
+	trace_global_install(w);
+	emb = magma_system_embedded_create(NULL);
+	REQUIRE(emb != NULL);
+	CHECK_EQ(client_run(emb), 0);
+	magma_system_embedded_destroy(emb);
+	trace_global_install(NULL);
+	trace_writer_close(w);
+
+	f = fopen(p, "r");
+	REQUIRE(f != NULL);
+	CHECK(getdelim(&text, &cap, '\0', f) > 0);
+	fclose(f);
+	CHECK(text && strstr(text, "\"ev\":\"JOB_START\"") != NULL);
+	CHECK(text && strstr(text, "\"ev\":\"REG_WRITE\"") != NULL);
+	CHECK(text && strstr(text, "\"type\":\"completion\"") != NULL);
+	CHECK(text && strstr(text, "\"call\":\"import_buffer\"") != NULL);
+	CHECK(text && strstr(text, "\"name\":\"the \\u0022data\\u0022 buffer\\u000a\"") != NULL);
+	free(text);
+
+	CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_OK);
+	CHECK_EQ(res.completions, 3);
+	unlink(p);
+}
+
+static void timeline_of_replay(void)
+{
+	char out[] = "/tmp/magma-trace-tl-XXXXXX", p[256];
+	struct trace_replay_result res;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int fd = mkstemp(out);
+
+	REQUIRE(fd >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/fill.json", TRACE_SAMPLES_DIR);
+	CHECK_EQ(replay(p, &res, out), TRACE_REPLAY_OK);
+	f = fopen(out, "r");
+	REQUIRE(f != NULL);
+	CHECK(getdelim(&text, &cap, '\0', f) > 0);
+	fclose(f);
+	CHECK(text && strstr(text, "\"traceEvents\":[") != NULL);
+	CHECK(text && strstr(text, "\"ph\":\"X\"") != NULL);
+	CHECK(text && strstr(text, "\"name\":\"irq\"") != NULL);
+	free(text);
+	unlink(out);
+}
+
+int main(void)
+{
+	SIM_TEST_RUN(samples_replay);
+	SIM_TEST_RUN(replay_twice_is_identical);
+	SIM_TEST_RUN(record_then_replay);
+	SIM_TEST_RUN(timeline_of_replay);
+	return SIM_TEST_DONE();
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_sample.c - trace-sample: a small magma client whose runs, recorded with MAGMA_TRACE,
+ * are the sample traces of traces/samples/.
+ *
+ * trace-sample write|copy|fill|empty [ROUNDS]: on the embedded device, one connection and
+ * context, a command buffer mapped READ|EXECUTE and a data buffer mapped READ|WRITE. Each round
+ * the CPU writes fresh commands (and for copy, fresh source data) and submits them with both
+ * buffers as resources and one signal semaphore, waits for it with magma_poll and resets it:
+ * write stores WRITE32 values, copy copies CPU-written bytes with COPY, fill uses FILL, empty
+ * submits a NOP. Exits 0 when every call succeeded and the results read back as expected.
+ * Single threaded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <lib/magma/magma.h>
+
+#include "magma_system/embedded.h"
+#include "sim/sim_cmd.h"
+
+#define SAMPLE_CMD_VA	 0x100000ull
+#define SAMPLE_DATA_VA	 0x200000ull
+#define SAMPLE_CMD_SIZE	 4096ull
+#define SAMPLE_DATA_SIZE 8192ull
+#define SAMPLE_WAIT_NS	 (5ull * 1000 * 1000 * 1000)
+
+struct sample {
+	magma_device_t dev;
+	magma_connection_t conn;
+	uint32_t ctx;
+	magma_buffer_t cmd, data;
+	magma_buffer_id_t cmd_id, data_id;
+	magma_semaphore_t sem;
+	magma_semaphore_id_t sem_id;
+	uint32_t *cmd_cpu;
+	uint8_t *data_cpu;
+};
+
+static int check(const char *what, magma_status_t st)
+{
+	if (st != MAGMA_STATUS_OK)
+		fprintf(stderr, "trace-sample: %s: status %d\n", what, st);
+	return st != MAGMA_STATUS_OK;
+}
+
+static void *map_cpu(magma_buffer_t buf, uint64_t size)
+{
+	magma_handle_t h;
+	void *p;
+
+	if (magma_buffer_get_handle(buf, &h))
+		return NULL;
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
+	close((int)h);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int sample_open(struct sample *s)
+{
+	uint64_t size;
+	int fd = magma_sim_embedded_open();
+
+	if (fd < 0) {
+		fprintf(stderr, "trace-sample: no embedded device\n");
+		return 1;
+	}
+	if (check("device_import", magma_device_import((magma_handle_t)fd, &s->dev)) ||
+	    check("create_connection", magma_device_create_connection(s->dev, &s->conn)) ||
+	    check("create_context",
+		  magma_connection_create_context2(s->conn, MAGMA_PRIORITY_MEDIUM, &s->ctx)) ||
+	    check("create_buffer", magma_connection_create_buffer(s->conn, SAMPLE_CMD_SIZE, &size,
+								  &s->cmd, &s->cmd_id)) ||
+	    check("create_buffer", magma_connection_create_buffer(s->conn, SAMPLE_DATA_SIZE, &size,
+								  &s->data, &s->data_id)) ||
+	    check("map_buffer",
+		  magma_connection_map_buffer(s->conn, SAMPLE_CMD_VA, s->cmd, 0, SAMPLE_CMD_SIZE,
+					      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE)) ||
+	    check("map_buffer",
+		  magma_connection_map_buffer(s->conn, SAMPLE_DATA_VA, s->data, 0, SAMPLE_DATA_SIZE,
+					      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)) ||
+	    check("create_semaphore",
+		  magma_connection_create_semaphore(s->conn, &s->sem, &s->sem_id)))
+		return 1;
+	s->cmd_cpu = map_cpu(s->cmd, SAMPLE_CMD_SIZE);
+	s->data_cpu = map_cpu(s->data, SAMPLE_DATA_SIZE);
+	if (!s->cmd_cpu || !s->data_cpu) {
+		fprintf(stderr, "trace-sample: cannot map the buffers\n");
+		return 1;
+	}
+	return 0;
+}
+
+static int sample_submit(struct sample *s)
+{
+	magma_exec_resource_t res[2] = {{s->cmd_id, 0, SAMPLE_CMD_SIZE},
+					{s->data_id, 0, SAMPLE_DATA_SIZE}};
+	magma_exec_command_buffer_t cb = {.resource_index = 0, .start_offset = 0};
+	magma_command_descriptor_t d = {
+		.resource_count = 2,
+		.command_buffer_count = 1,
+		.signal_semaphore_count = 1,
+		.resources = res,
+		.command_buffers = &cb,
+		.semaphore_ids = &s->sem_id,
+	};
+	magma_poll_item_t item = {.semaphore = s->sem,
+				  .type = MAGMA_POLL_TYPE_SEMAPHORE,
+				  .condition = MAGMA_POLL_CONDITION_SIGNALED};
+
+	if (check("execute_command", magma_connection_execute_command(s->conn, s->ctx, &d)) ||
+	    check("poll", magma_poll(&item, 1, SAMPLE_WAIT_NS)))
+		return 1;
+	magma_semaphore_reset(s->sem);
+	return 0;
+}
+
+/* One round of @mode; returns 0 when the GPU produced what was asked. */
+static int sample_round(struct sample *s, const char *mode, uint32_t k)
+{
+	uint32_t n = 0, *c = s->cmd_cpu;
+
+	memset(c, 0, SAMPLE_CMD_SIZE);
+	if (!strcmp(mode, "write")) {
+		for (uint32_t i = 0; i < 8; i++)
+			n += sim_cmd_emit_write32(c + n, SAMPLE_DATA_VA + 4 * (8 * k + i),
+						  0xc0de0000u + 8 * k + i);
+	} else if (!strcmp(mode, "fill")) {
+		n += sim_cmd_emit_fill(c + n, SAMPLE_DATA_VA + 512 * k, 512, 0x01010101u * (k + 1));
+	} else if (!strcmp(mode, "copy")) {
+		for (uint32_t i = 0; i < 256; i++)
+			s->data_cpu[i] = (uint8_t)(i * 7 + k);
+		n += sim_cmd_emit_copy(c + n, SAMPLE_DATA_VA + 4096 + 256 * k, SAMPLE_DATA_VA, 256);
+	} else if (!strcmp(mode, "empty")) {
+		n += sim_cmd_emit_nop(c + n, 0);
+	} else {
+		fprintf(stderr, "trace-sample: unknown mode %s\n", mode);
+		return 2;
+	}
+	n += sim_cmd_emit_end(c + n);
+	if (sample_submit(s))
+		return 1;
+	if (!strcmp(mode, "write") &&
+	    ((uint32_t *)s->data_cpu)[8 * k + 7] != 0xc0de0000u + 8 * k + 7)
+		return 1;
+	if (!strcmp(mode, "fill") && s->data_cpu[512 * k + 511] != (uint8_t)(k + 1))
+		return 1;
+	if (!strcmp(mode, "copy") && memcmp(s->data_cpu + 4096 + 256 * k, s->data_cpu, 256))
+		return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sample s = {0};
+	uint32_t rounds = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 4;
+	int ret;
+
+	if (argc < 2 || rounds == 0 || rounds > 8) {
+		fprintf(stderr, "usage: trace-sample write|copy|fill|empty [ROUNDS (1..8)]\n");
+		return 2;
+	}
+	ret = sample_open(&s);
+	for (uint32_t k = 0; !ret && k < rounds; k++) {
+		ret = sample_round(&s, argv[1], k);
+		if (ret == 1)
+			fprintf(stderr, "trace-sample: round %u of %s: wrong result\n", k, argv[1]);
+	}
+	if (s.cmd_cpu)
+		munmap(s.cmd_cpu, SAMPLE_CMD_SIZE);
+	if (s.data_cpu)
+		munmap(s.data_cpu, SAMPLE_DATA_SIZE);
+	if (s.conn) {
+		magma_connection_unmap_buffer(s.conn, SAMPLE_CMD_VA, s.cmd);
+		magma_connection_unmap_buffer(s.conn, SAMPLE_DATA_VA, s.data);
+		magma_connection_release_semaphore(s.conn, s.sem);
+		magma_connection_release_buffer(s.conn, s.cmd);
+		magma_connection_release_buffer(s.conn, s.data);
+		magma_connection_release_context(s.conn, s.ctx);
+		if (check("flush", magma_connection_flush(s.conn)) && !ret)
+			ret = 1;
+		magma_connection_release(s.conn);
+	}
+	if (s.dev)
+		magma_device_release(s.dev);
+	return ret;
+}

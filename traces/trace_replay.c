@@ -1,0 +1,1837 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_replay.c - validation and replay of magma-sim traces (see trace_replay.h and
+ * docs/trace-format.md).
+ *
+ * The reader is line-based, as the writer is: line 1 is the header (the document up to the
+ * "events" array), then one event per line, each followed by a comma except the final "end"
+ * event, then "]}". Each line is parsed with cJSON on its own, so memory stays bounded by the
+ * largest event plus the decoded blobs, and every error names its line, byte offset and event.
+ * Pass 1 checks everything and decodes the blobs; pass 2 replays. Calls are dispatched through
+ * one table (name, required numeric arguments and outputs, handler), drm-shim style. Recorded
+ * handles and ids are keys of small open-addressing maps whose values are the replay's own
+ * objects. Runs on the caller's thread; the only other threads are the embedded device's, which
+ * call replay_sim_event (timeline) with the device lock held.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lib/magma/magma.h>
+
+#include "magma_system/embedded.h"
+#include "sim/sim.h"
+#include "traces/trace.h"
+#include "traces/trace_replay.h"
+#include "traces/trace_timeline.h"
+
+/* How long replay waits for a semaphore the recording saw signaled. */
+#define REPLAY_WAIT_NS (10ull * 1000 * 1000 * 1000)
+
+struct replay_ent {
+	uint64_t k1, k2;
+	uint64_t v;
+	bool used;
+};
+
+struct replay_map {
+	struct replay_ent *e;
+	size_t cap, count;
+};
+
+struct replay_buffer {
+	magma_buffer_t h;
+	uint64_t id;
+	uint64_t size;
+	int fd; /* from magma_buffer_get_handle, -1 when not available */
+};
+
+struct replay_sem {
+	magma_semaphore_t h;
+	uint64_t id;
+};
+
+struct replay_blob {
+	uint8_t *data;
+	size_t size;
+};
+
+struct replay_range {
+	uint64_t buf; /* index into buffers, UINT64_MAX when unknown */
+	uint64_t offset, length;
+};
+
+struct replay_sub {
+	uint32_t sem_count, range_count;
+	uint64_t *sems; /* indices into sems */
+	struct replay_range *ranges;
+};
+
+/* A growable array of fixed-size records. */
+struct replay_vec {
+	void *v;
+	size_t size, count, cap;
+};
+
+struct replay {
+	const struct trace_replay_options *opts;
+	struct trace_replay_result *res;
+	struct magma_system_embedded *emb;
+	struct sim_device *sim;
+	int sim_sub;
+	struct trace_timeline *tl;
+	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
+	struct replay_map handles; /* exported fds (closed at the end unless imported) */
+	struct replay_map chans;   /* notification channels (owned by their connections) */
+	struct replay_vec buffers, semaphores, submissions, blob_data;
+	uint64_t line;	 /* of the current event */
+	uint64_t offset; /* of the current line */
+	uint64_t index;	 /* of the current event */
+	bool checking;
+};
+
+/* ---- small containers ---- */
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+
+	return h ^ (h >> 29);
+}
+
+static struct replay_ent *map_find(const struct replay_map *m, uint64_t k1, uint64_t k2)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = mix(k1, k2) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->e[i].used)
+			return NULL;
+		if (m->e[i].k1 == k1 && m->e[i].k2 == k2)
+			return &m->e[i];
+	}
+}
+
+/* Inserts or overwrites; false when out of memory. */
+static bool map_put(struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t v)
+{
+	struct replay_ent *e = map_find(m, k1, k2);
+
+	if (e) {
+		e->v = v;
+		return true;
+	}
+	if ((m->count + 1) * 2 > m->cap) {
+		struct replay_map n = {.cap = m->cap ? m->cap * 2 : 64};
+
+		n.e = calloc(n.cap, sizeof(*n.e));
+		if (!n.e)
+			return false;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].used)
+				map_put(&n, m->e[i].k1, m->e[i].k2, m->e[i].v);
+		free(m->e);
+		*m = n;
+	}
+	for (size_t i = mix(k1, k2) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->e[i].used) {
+			m->e[i] = (struct replay_ent){k1, k2, v, true};
+			m->count++;
+			return true;
+		}
+	}
+}
+
+static void map_fini(struct replay_map *m)
+{
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Appends a zeroed record; returns it or NULL when out of memory. */
+static void *vec_push(struct replay_vec *v, size_t size)
+{
+	v->size = size;
+	if (v->count == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *n = realloc(v->v, cap * size);
+
+		if (!n)
+			return NULL;
+		v->v = n;
+		v->cap = cap;
+	}
+	memset((char *)v->v + v->count * size, 0, size);
+	return (char *)v->v + v->count++ * size;
+}
+
+static void *vec_at(const struct replay_vec *v, uint64_t i)
+{
+	return i < v->count ? (char *)v->v + i * v->size : NULL;
+}
+
+/* ---- reporting ---- */
+
+static int fail(struct replay *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct replay *r, int code, const char *fmt, ...)
+{
+	size_t len;
+	va_list ap;
+
+	if (code == TRACE_REPLAY_BAD_INPUT && !r->line)
+		len = (size_t)snprintf(r->res->message, sizeof(r->res->message), "bad trace: ");
+	else if (code == TRACE_REPLAY_BAD_INPUT)
+		len = (size_t)snprintf(r->res->message, sizeof(r->res->message),
+				       "bad trace: line %" PRIu64 " (byte offset %" PRIu64
+				       ", event %" PRIu64 "): ",
+				       r->line, r->offset, r->index);
+	else
+		len = (size_t)snprintf(
+			r->res->message, sizeof(r->res->message),
+			"divergence at event %" PRIu64 " (line %" PRIu64 "): ", r->index, r->line);
+	va_start(ap, fmt);
+	vsnprintf(r->res->message + len, sizeof(r->res->message) - len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- JSON helpers ---- */
+
+static const cJSON *member(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* A non-negative integral number member as uint64 (clamped at UINT64_MAX). */
+static bool get_u64(const cJSON *o, const char *k, uint64_t *out)
+{
+	const cJSON *n = member(o, k);
+	double d;
+
+	if (!cJSON_IsNumber(n))
+		return false;
+	d = n->valuedouble;
+	if (!isfinite(d) || d < 0 || d != floor(d))
+		return false;
+	*out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+	return true;
+}
+
+/* Like get_u64 but for members already checked by validation. */
+static uint64_t u64(const cJSON *o, const char *k)
+{
+	uint64_t v = 0;
+
+	get_u64(o, k, &v);
+	return v;
+}
+
+static bool get_status(const cJSON *o, int64_t *out)
+{
+	const cJSON *n = member(o, "result");
+
+	if (!cJSON_IsNumber(n) || n->valuedouble != floor(n->valuedouble) ||
+	    fabs(n->valuedouble) > 1e9)
+		return false;
+	*out = (int64_t)n->valuedouble;
+	return true;
+}
+
+static const char *get_str(const cJSON *o, const char *k)
+{
+	const cJSON *s = member(o, k);
+
+	return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+static const struct replay_blob *blob_get(struct replay *r, const char *hex)
+{
+	uint64_t d;
+	struct replay_ent *e;
+
+	if (!hex || trace_digest_parse(hex, &d))
+		return NULL;
+	e = map_find(&r->blobs, d, 0);
+	return e ? vec_at(&r->blob_data, e->v) : NULL;
+}
+
+/* ---- validation of calls with arrays ---- */
+
+static int check_u64s(struct replay *r, const cJSON *o, const char *const *keys, const char *what)
+{
+	uint64_t v;
+
+	for (; *keys; keys++)
+		if (!get_u64(o, *keys, &v))
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "%s: member \"%s\" missing or not a non-negative integer", what,
+				    *keys);
+	return 0;
+}
+
+static int check_id_array(struct replay *r, const cJSON *o, const char *k, const char *what)
+{
+	const cJSON *a = member(o, k), *it;
+
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"%s\" missing or not an array", what,
+			    k);
+	cJSON_ArrayForEach(it, a)
+	{
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0)
+			return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"%s\" holds a non-id", what,
+				    k);
+	}
+	return 0;
+}
+
+static int check_blob_ref(struct replay *r, const cJSON *o, const char *k, bool may_be_empty,
+			  const char *what)
+{
+	const char *hex = get_str(o, k);
+
+	if (!hex)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"%s\" missing or not a string", what,
+			    k);
+	if (may_be_empty && !*hex)
+		return 0;
+	if (!blob_get(r, hex))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "%s: \"%s\" refers to blob %s, which no earlier blob event holds", what,
+			    k, hex);
+	return 0;
+}
+
+static int check_execute(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	static const char *const res_keys[] = {"buffer_id", "offset", "length", NULL};
+	static const char *const cmd_keys[] = {"resource_index", "start_offset", NULL};
+	const cJSON *a, *it;
+	int ret;
+
+	if (member(args, "invalid"))
+		return 0;
+	a = member(args, "resources");
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "execute_command: \"resources\" not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, res_keys, "execute_command resource");
+		if (!ret)
+			ret = check_blob_ref(r, it, "contents", true, "execute_command resource");
+		if (ret)
+			return ret;
+	}
+	a = member(args, "command_buffers");
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "execute_command: \"command_buffers\" not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, cmd_keys, "execute_command command buffer");
+		if (ret)
+			return ret;
+	}
+	ret = check_id_array(r, args, "wait", "execute_command");
+	if (!ret)
+		ret = check_id_array(r, args, "signal", "execute_command");
+	return ret;
+}
+
+static int check_inline(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	static const char *const keys[] = {"size", NULL};
+	const cJSON *a, *it;
+	int ret;
+
+	if (member(args, "invalid"))
+		return 0;
+	a = member(args, "commands");
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "execute_inline: \"commands\" not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		const struct replay_blob *b;
+
+		ret = check_u64s(r, it, keys, "execute_inline command");
+		if (!ret)
+			ret = check_blob_ref(r, it, "data", false, "execute_inline command");
+		if (!ret)
+			ret = check_id_array(r, it, "semaphores", "execute_inline command");
+		if (ret)
+			return ret;
+		b = blob_get(r, get_str(it, "data"));
+		if (b->size != u64(it, "size"))
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "execute_inline command: size %" PRIu64
+				    " but its blob holds %zu bytes",
+				    u64(it, "size"), b->size);
+	}
+	return 0;
+}
+
+static int check_poll(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	static const char *const keys[] = {"type", "object", "condition", NULL};
+	const cJSON *a, *it;
+	uint64_t t;
+	int ret;
+
+	if (member(args, "invalid"))
+		return 0;
+	a = member(args, "items");
+	if (!cJSON_IsArray(a) || !get_u64(args, "timeout_ns", &t))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "poll: \"items\" or \"timeout_ns\" missing");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, keys, "poll item");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- replay of calls ---- */
+
+static magma_status_t status_of(const cJSON *ev)
+{
+	int64_t st = 0;
+
+	get_status(ev, &st);
+	return (magma_status_t)st;
+}
+
+/* Compares a replayed status with the recorded one (when the event is in the checked window). */
+static int check_status(struct replay *r, const char *call, const cJSON *ev, const cJSON *args,
+			magma_status_t got)
+{
+	magma_status_t want = status_of(ev);
+	char *text;
+	int ret;
+
+	if (!r->checking || want == got)
+		return 0;
+	text = cJSON_PrintUnformatted(args);
+	ret = fail(r, TRACE_REPLAY_DIVERGED, "%s(%.300s): recorded status %d, replay returned %d",
+		   call, text ? text : "?", want, got);
+	free(text);
+	return ret;
+}
+
+static int missing(struct replay *r, const char *what, uint64_t rec)
+{
+	return fail(r, TRACE_REPLAY_BAD_INPUT,
+		    "refers to %s %" PRIu64 ", which the trace never created (or already released)",
+		    what, rec);
+}
+
+static bool lookup(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v)
+{
+	const struct replay_ent *e = map_find(m, k1, k2);
+
+	if (!e || e->v == UINT64_MAX)
+		return false;
+	*v = e->v;
+	return true;
+}
+
+static struct replay_buffer *buffer_by_handle(struct replay *r, uint64_t rec)
+{
+	uint64_t i;
+
+	return lookup(&r->bufs, rec, 0, &i) ? vec_at(&r->buffers, i) : NULL;
+}
+
+static struct replay_sem *sem_by_handle(struct replay *r, uint64_t rec)
+{
+	uint64_t i;
+
+	return lookup(&r->sems, rec, 0, &i) ? vec_at(&r->semaphores, i) : NULL;
+}
+
+static void replay_sim_event(void *ctx, const struct sim_event *ev)
+{
+	struct replay *r = ctx;
+
+	trace_timeline_add(r->tl, ev);
+}
+
+static void replay_observer(void *ctx, struct sim_device *sim, bool created)
+{
+	struct replay *r = ctx;
+
+	if (created && !r->sim) {
+		r->sim = sim;
+		if (r->tl)
+			r->sim_sub = sim_events_subscribe(sim, trace_device_event_mask(),
+							  replay_sim_event, r);
+	} else if (!created && sim == r->sim) {
+		if (r->sim_sub >= 0)
+			sim_events_unsubscribe(sim, r->sim_sub);
+		r->sim_sub = -1;
+		r->sim = NULL;
+	}
+}
+
+static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_device_t dev = 0;
+	magma_status_t st;
+	int fd;
+
+	if (!r->emb) {
+		r->emb = magma_system_embedded_create(NULL);
+		if (!r->emb)
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "cannot create the embedded device");
+	}
+	fd = magma_system_embedded_connect(r->emb);
+	if (fd < 0)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "cannot connect to the embedded device: %s",
+			    strerror(-fd));
+	st = magma_device_import((magma_handle_t)fd, &dev);
+	if (!st && !map_put(&r->devices, u64(out, "device"), 0, dev))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return check_status(r, "device_import", ev, args, st);
+}
+
+static int do_device_release(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	uint64_t dev;
+
+	(void)ev;
+	(void)out;
+	if (!lookup(&r->devices, u64(args, "device"), 0, &dev))
+		return 0; /* releasing an unknown device is a no-op for libmagma too */
+	magma_device_release(dev);
+	map_put(&r->devices, u64(args, "device"), 0, UINT64_MAX);
+	return 0;
+}
+
+static int do_device_query(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_handle_t buf = (magma_handle_t)-1;
+	uint64_t dev, value = 0;
+	magma_status_t st;
+
+	(void)out;
+	if (!lookup(&r->devices, u64(args, "device"), 0, &dev))
+		return missing(r, "device", u64(args, "device"));
+	st = magma_device_query(dev, u64(args, "id"), u64(args, "buffer") ? &buf : NULL, &value);
+	if (!st && u64(args, "buffer") && buf != (magma_handle_t)-1)
+		close((int)buf);
+	return check_status(r, "device_query", ev, args, st);
+}
+
+static int do_create_connection(struct replay *r, const cJSON *ev, const cJSON *args,
+				const cJSON *out)
+{
+	magma_connection_t conn = 0;
+	magma_status_t st;
+	uint64_t dev;
+
+	if (!lookup(&r->devices, u64(args, "device"), 0, &dev))
+		return missing(r, "device", u64(args, "device"));
+	st = magma_device_create_connection(dev, &conn);
+	if (!st && !map_put(&r->conns, u64(out, "connection"), 0, conn))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return check_status(r, "create_connection", ev, args, st);
+}
+
+/* The replay connection for the recorded "connection" argument, or 0 when unknown. */
+static magma_connection_t conn_arg(struct replay *r, const cJSON *args)
+{
+	uint64_t c = 0;
+
+	lookup(&r->conns, u64(args, "connection"), 0, &c);
+	return c;
+}
+
+static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON *args,
+				 const cJSON *out)
+{
+	magma_connection_t c = conn_arg(r, args);
+
+	(void)ev;
+	(void)out;
+	if (!c)
+		return 0;
+	magma_connection_release(c);
+	map_put(&r->conns, u64(args, "connection"), 0, UINT64_MAX);
+	return 0;
+}
+
+static int do_get_error(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	return check_status(r, "get_error", ev, args,
+			    magma_connection_get_error(conn_arg(r, args)));
+}
+
+static int do_flush(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	return check_status(r, "flush", ev, args, magma_connection_flush(conn_arg(r, args)));
+}
+
+static int do_create_context(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	uint32_t ctx = 0;
+	magma_status_t st = magma_connection_create_context2(
+		conn_arg(r, args), (magma_priority_t)u64(args, "priority"), &ctx);
+
+	if (!st && !map_put(&r->ctxs, u64(args, "connection"), u64(out, "context"), ctx))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return check_status(r, "create_context", ev, args, st);
+}
+
+/* The replay context id for recorded context @rec of the recorded connection in @args. */
+static uint32_t ctx_of(struct replay *r, const cJSON *args, uint64_t rec)
+{
+	uint64_t c;
+
+	return lookup(&r->ctxs, u64(args, "connection"), rec, &c) ? (uint32_t)c : (uint32_t)rec;
+}
+
+static int do_release_context(struct replay *r, const cJSON *ev, const cJSON *args,
+			      const cJSON *out)
+{
+	(void)ev;
+	(void)out;
+	magma_connection_release_context(conn_arg(r, args), ctx_of(r, args, u64(args, "context")));
+	return 0;
+}
+
+static int do_create_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b;
+	magma_buffer_t h = 0;
+	uint64_t size = 0, id = 0;
+	magma_status_t st;
+	magma_handle_t fd;
+
+	st = magma_connection_create_buffer(conn_arg(r, args), u64(args, "size"), &size, &h, &id);
+	if (!st) {
+		b = vec_push(&r->buffers, sizeof(*b));
+		if (!b)
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		b->h = h;
+		b->id = id;
+		b->size = size;
+		b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
+		if (!map_put(&r->bufs, u64(out, "buffer"), 0, r->buffers.count - 1) ||
+		    !map_put(&r->buf_ids, u64(args, "connection"), u64(out, "id"),
+			     r->buffers.count - 1))
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		if (r->checking && !status_of(ev) && size != u64(out, "size"))
+			return fail(r, TRACE_REPLAY_DIVERGED,
+				    "create_buffer(size %" PRIu64 "): recorded size %" PRIu64
+				    ", replay got %" PRIu64,
+				    u64(args, "size"), u64(out, "size"), size);
+	}
+	return check_status(r, "create_buffer", ev, args, st);
+}
+
+static int do_release_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)ev;
+	(void)out;
+	if (!b)
+		return 0;
+	magma_connection_release_buffer(conn_arg(r, args), b->h);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	map_put(&r->bufs, u64(args, "buffer"), 0, UINT64_MAX);
+	return 0;
+}
+
+static int do_create_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	magma_semaphore_t h = 0;
+	struct replay_sem *s;
+	uint64_t id = 0;
+	magma_status_t st = magma_connection_create_semaphore(conn_arg(r, args), &h, &id);
+
+	if (!st) {
+		s = vec_push(&r->semaphores, sizeof(*s));
+		if (!s)
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		s->h = h;
+		s->id = id;
+		if (!map_put(&r->sems, u64(out, "semaphore"), 0, r->semaphores.count - 1) ||
+		    !map_put(&r->sem_ids, u64(args, "connection"), u64(out, "id"),
+			     r->semaphores.count - 1))
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	}
+	return check_status(r, "create_semaphore", ev, args, st);
+}
+
+static int do_release_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
+				const cJSON *out)
+{
+	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+
+	(void)ev;
+	(void)out;
+	if (!s)
+		return 0;
+	magma_connection_release_semaphore(conn_arg(r, args), s->h);
+	map_put(&r->sems, u64(args, "semaphore"), 0, UINT64_MAX);
+	return 0;
+}
+
+static int do_buffer_op(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_status_t st;
+
+	(void)out;
+	st = magma_connection_perform_buffer_op(conn_arg(r, args), b ? b->h : 0,
+						(uint32_t)u64(args, "options"), u64(args, "offset"),
+						u64(args, "length"));
+	return check_status(r, "buffer_op", ev, args, st);
+}
+
+static int do_map_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_status_t st;
+
+	(void)out;
+	st = magma_connection_map_buffer(conn_arg(r, args), u64(args, "hw_va"), b ? b->h : 0,
+					 u64(args, "offset"), u64(args, "length"),
+					 u64(args, "flags"));
+	return check_status(r, "map_buffer", ev, args, st);
+}
+
+static int do_unmap_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)ev;
+	(void)out;
+	magma_connection_unmap_buffer(conn_arg(r, args), u64(args, "hw_va"), b ? b->h : 0);
+	return 0;
+}
+
+/* Index of the replay semaphore for recorded id @rec of the event's connection. */
+static uint64_t sem_index(struct replay *r, const cJSON *args, uint64_t rec)
+{
+	uint64_t i;
+
+	return lookup(&r->sem_ids, u64(args, "connection"), rec, &i) ? i : UINT64_MAX;
+}
+
+static uint64_t buf_index(struct replay *r, const cJSON *args, uint64_t rec)
+{
+	uint64_t i;
+
+	return lookup(&r->buf_ids, u64(args, "connection"), rec, &i) ? i : UINT64_MAX;
+}
+
+/* Reads [@offset, + @length) of @b into a malloc'd buffer, or NULL. */
+static uint8_t *read_range(const struct replay_buffer *b, uint64_t offset, uint64_t length)
+{
+	uint8_t *data;
+
+	if (b->fd < 0 || offset > b->size || length > b->size - offset)
+		return NULL;
+	data = malloc(length ? length : 1);
+	if (data && pread(b->fd, data, length, (off_t)offset) != (ssize_t)length) {
+		free(data);
+		data = NULL;
+	}
+	return data;
+}
+
+/* Makes a resource range hold its recorded contents (written only when they differ). */
+static void restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
+			  uint64_t length, const char *hex)
+{
+	const struct replay_blob *blob = blob_get(r, hex);
+	uint8_t *cur;
+
+	if (!blob || blob->size != length)
+		return;
+	cur = read_range(b, offset, length);
+	if (cur && memcmp(cur, blob->data, length))
+		(void)!pwrite(b->fd, blob->data, length, (off_t)offset);
+	free(cur);
+}
+
+/* Remembers submission @seq's signal semaphores and resource ranges for its completion. */
+static int remember_submission(struct replay *r, uint64_t seq, const uint64_t *sems,
+			       uint32_t sem_count, const struct replay_range *ranges,
+			       uint32_t range_count)
+{
+	struct replay_sub *s = vec_push(&r->submissions, sizeof(*s));
+
+	if (!s)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	s->sems = malloc(sizeof(uint64_t) * (sem_count ? sem_count : 1));
+	s->ranges = malloc(sizeof(*ranges) * (range_count ? range_count : 1));
+	if (!s->sems || !s->ranges || !map_put(&r->subs, seq, 0, r->submissions.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	memcpy(s->sems, sems, sizeof(uint64_t) * sem_count);
+	if (range_count)
+		memcpy(s->ranges, ranges, sizeof(*ranges) * range_count);
+	s->sem_count = sem_count;
+	s->range_count = range_count;
+	return 0;
+}
+
+static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const cJSON *res = member(args, "resources"), *cmds = member(args, "command_buffers");
+	const cJSON *wait = member(args, "wait"), *sig = member(args, "signal"), *it;
+	uint32_t nres = (uint32_t)cJSON_GetArraySize(res),
+		 ncmd = (uint32_t)cJSON_GetArraySize(cmds);
+	uint32_t nwait = (uint32_t)cJSON_GetArraySize(wait),
+		 nsig = (uint32_t)cJSON_GetArraySize(sig);
+	magma_exec_resource_t *rs = calloc(nres + 1, sizeof(*rs));
+	magma_exec_command_buffer_t *cb = calloc(ncmd + 1, sizeof(*cb));
+	uint64_t *ids = calloc((size_t)nwait + nsig + 1, sizeof(uint64_t));
+	uint64_t *sig_idx = calloc(nsig + 1, sizeof(uint64_t));
+	struct replay_range *ranges = calloc(nres + 1, sizeof(*ranges));
+	magma_command_descriptor_t d = {0};
+	magma_status_t st;
+	uint32_t i = 0, n = 0;
+	int ret = 0;
+
+	(void)out;
+	if (member(args, "invalid")) {
+		ret = check_status(r, "execute_command", ev, args,
+				   magma_connection_execute_command(conn_arg(r, args), 0, NULL));
+		goto out_free;
+	}
+	if (!rs || !cb || !ids || !sig_idx || !ranges) {
+		ret = fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		goto out_free;
+	}
+	cJSON_ArrayForEach(it, res)
+	{
+		uint64_t bi = buf_index(r, args, u64(it, "buffer_id"));
+		struct replay_buffer *b = vec_at(&r->buffers, bi);
+
+		rs[i].buffer_id = b ? b->id : u64(it, "buffer_id");
+		rs[i].offset = u64(it, "offset");
+		rs[i].length = u64(it, "length");
+		ranges[i] = (struct replay_range){bi, rs[i].offset, rs[i].length};
+		if (b)
+			restore_range(r, b, rs[i].offset, rs[i].length, get_str(it, "contents"));
+		i++;
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, cmds)
+	{
+		cb[i].resource_index = (uint32_t)u64(it, "resource_index");
+		cb[i].start_offset = u64(it, "start_offset");
+		i++;
+	}
+	cJSON_ArrayForEach(it, wait)
+	{
+		struct replay_sem *s =
+			vec_at(&r->semaphores, sem_index(r, args, (uint64_t)it->valuedouble));
+
+		ids[n++] = s ? s->id : (uint64_t)it->valuedouble;
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, sig)
+	{
+		uint64_t si = sem_index(r, args, (uint64_t)it->valuedouble);
+		struct replay_sem *s = vec_at(&r->semaphores, si);
+
+		sig_idx[i++] = si;
+		ids[n++] = s ? s->id : (uint64_t)it->valuedouble;
+	}
+	d.resource_count = nres;
+	d.command_buffer_count = ncmd;
+	d.wait_semaphore_count = nwait;
+	d.signal_semaphore_count = nsig;
+	d.resources = rs;
+	d.command_buffers = cb;
+	d.semaphore_ids = ids;
+	d.flags = u64(args, "flags");
+	st = magma_connection_execute_command(conn_arg(r, args),
+					      ctx_of(r, args, u64(args, "context")), &d);
+	r->res->submissions++;
+	ret = check_status(r, "execute_command", ev, args, st);
+	if (!ret && !st && nsig)
+		ret = remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
+out_free:
+	free(rs);
+	free(cb);
+	free(ids);
+	free(sig_idx);
+	free(ranges);
+	return ret;
+}
+
+static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const cJSON *cmds = member(args, "commands"), *it, *s;
+	uint32_t n = (uint32_t)cJSON_GetArraySize(cmds), i = 0, total = 0;
+	magma_inline_command_buffer_t *c = calloc(n + 1, sizeof(*c));
+	uint64_t *ids, *idx;
+	magma_status_t st;
+	int ret = 0;
+
+	(void)out;
+	if (member(args, "invalid")) {
+		free(c);
+		return check_status(
+			r, "execute_inline", ev, args,
+			magma_connection_execute_inline_commands(conn_arg(r, args), 0, 1, NULL));
+	}
+	cJSON_ArrayForEach(it, cmds) total +=
+		(uint32_t)cJSON_GetArraySize(member(it, "semaphores"));
+	ids = calloc(total + 1, sizeof(uint64_t));
+	idx = calloc(total + 1, sizeof(uint64_t));
+	if (!c || !ids || !idx) {
+		ret = fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		goto out_free;
+	}
+	total = 0;
+	cJSON_ArrayForEach(it, cmds)
+	{
+		const struct replay_blob *b = blob_get(r, get_str(it, "data"));
+
+		c[i].data = b->data;
+		c[i].size = b->size;
+		c[i].semaphore_ids = ids + total;
+		cJSON_ArrayForEach(s, member(it, "semaphores"))
+		{
+			uint64_t si = sem_index(r, args, (uint64_t)s->valuedouble);
+			struct replay_sem *sem = vec_at(&r->semaphores, si);
+
+			idx[total] = si;
+			ids[total++] = sem ? sem->id : (uint64_t)s->valuedouble;
+			c[i].semaphore_count++;
+		}
+		i++;
+	}
+	st = magma_connection_execute_inline_commands(conn_arg(r, args),
+						      ctx_of(r, args, u64(args, "context")), n, c);
+	r->res->submissions += n;
+	ret = check_status(r, "execute_inline", ev, args, st);
+	if (!ret && !st && total)
+		ret = remember_submission(r, r->index, idx, total, NULL, 0);
+out_free:
+	free(c);
+	free(ids);
+	free(idx);
+	return ret;
+}
+
+static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const cJSON *items = member(args, "items"), *it;
+	uint32_t n = (uint32_t)cJSON_GetArraySize(items), i = 0;
+	magma_poll_item_t *p = calloc(n + 1, sizeof(*p));
+	magma_status_t want = status_of(ev), st;
+	int ret = 0;
+
+	(void)out;
+	if (!p)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (member(args, "invalid")) {
+		free(p);
+		return check_status(r, "poll", ev, args, magma_poll(NULL, 1, 0));
+	}
+	cJSON_ArrayForEach(it, items)
+	{
+		struct replay_sem *s = sem_by_handle(r, u64(it, "object"));
+
+		p[i].type = (uint32_t)u64(it, "type");
+		uint64_t h;
+
+		/* Handles that the trace did not obtain (unknown fds) are ignored. */
+		if (p[i].type == MAGMA_POLL_TYPE_SEMAPHORE && s) {
+			p[i].semaphore = s->h;
+			p[i].condition = (uint32_t)u64(it, "condition");
+		} else if (p[i].type == MAGMA_POLL_TYPE_HANDLE &&
+			   (lookup(&r->chans, u64(it, "object"), 0, &h) ||
+			    lookup(&r->handles, u64(it, "object"), 0, &h))) {
+			p[i].handle = (magma_handle_t)h;
+			p[i].condition = (uint32_t)u64(it, "condition");
+		}
+		i++;
+	}
+	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
+	st = magma_poll(p, n, want == MAGMA_STATUS_OK ? REPLAY_WAIT_NS : 0);
+	if (want == MAGMA_STATUS_OK)
+		ret = check_status(r, "poll", ev, args, st);
+	free(p);
+	return ret;
+}
+
+static int do_semaphore_signal(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+
+	(void)ev;
+	(void)out;
+	if (s)
+		magma_semaphore_signal(s->h);
+	return 0;
+}
+
+static int do_semaphore_reset(struct replay *r, const cJSON *ev, const cJSON *args,
+			      const cJSON *out)
+{
+	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+
+	(void)ev;
+	(void)out;
+	if (s)
+		magma_semaphore_reset(s->h);
+	return 0;
+}
+
+/* Registers replay buffer @h (@id, @size) as recorded buffer @rec_h / id @rec_id of @args' conn. */
+static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uint64_t id,
+		      uint64_t size, uint64_t rec_h, uint64_t rec_id)
+{
+	struct replay_buffer *b = vec_push(&r->buffers, sizeof(*b));
+	magma_handle_t fd;
+
+	if (!b)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	b->h = h;
+	b->id = id;
+	b->size = size;
+	b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
+	if (!map_put(&r->bufs, rec_h, 0, r->buffers.count - 1) ||
+	    !map_put(&r->buf_ids, u64(args, "connection"), rec_id, r->buffers.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
+static int add_semaphore(struct replay *r, const cJSON *args, magma_semaphore_t h, uint64_t id,
+			 uint64_t rec_h, uint64_t rec_id)
+{
+	struct replay_sem *s = vec_push(&r->semaphores, sizeof(*s));
+
+	if (!s)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	s->h = h;
+	s->id = id;
+	if (!map_put(&r->sems, rec_h, 0, r->semaphores.count - 1) ||
+	    !map_put(&r->sem_ids, u64(args, "connection"), rec_id, r->semaphores.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
+static int do_get_channel(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_handle_t h = magma_connection_get_notification_channel_handle(conn_arg(r, args));
+
+	(void)ev;
+	if (!map_put(&r->chans, u64(out, "handle"), 0, h))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
+static int check_read_notification(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	uint64_t size = 0;
+
+	if (u64(args, "buffer_size") > (16u << 20))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "read_notification: buffer_size over 16 MiB is not supported");
+	if (get_u64(out, "size", &size) && size && get_str(out, "data") && *get_str(out, "data"))
+		return check_blob_ref(r, out, "data", false, "read_notification");
+	return 0;
+}
+
+static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *args,
+				const cJSON *out)
+{
+	magma_connection_t c = conn_arg(r, args);
+	uint64_t cap = u64(args, "buffer_size"), size = 0, want = u64(out, "size");
+	const struct replay_blob *blob = blob_get(r, get_str(out, "data"));
+	uint8_t *buf = malloc(cap ? cap : 1);
+	magma_bool_t more = 0;
+	magma_status_t st;
+	int ret;
+
+	if (!buf)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (!status_of(ev) && want) {
+		/* The recording found a notification: give the replay time to produce it. */
+		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_HANDLE,
+				       .condition = MAGMA_POLL_CONDITION_READABLE};
+
+		p.handle = magma_connection_get_notification_channel_handle(c);
+		magma_poll(&p, 1, REPLAY_WAIT_NS);
+	}
+	st = magma_connection_read_notification_channel(c, cap ? buf : NULL, cap, &size, &more);
+	ret = check_status(r, "read_notification", ev, args, st);
+	if (!ret && r->checking && !st && want &&
+	    (size != want || (blob && (blob->size != size || memcmp(blob->data, buf, size)))))
+		ret = fail(r, TRACE_REPLAY_DIVERGED,
+			   "read_notification: recorded a %" PRIu64
+			   "-byte notification (blob %s), replay read %" PRIu64 " bytes%s",
+			   want, get_str(out, "data"), size,
+			   size == want ? " with other contents" : "");
+	free(buf);
+	return ret;
+}
+
+static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_buffer_t h = 0;
+	uint64_t fd = UINT64_MAX, size = 0, id = 0;
+	magma_status_t st;
+
+	lookup(&r->handles, u64(args, "handle"), 0, &fd);
+	st = magma_connection_import_buffer(conn_arg(r, args), (magma_handle_t)fd, &size, &h, &id);
+	map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX); /* consumed either way */
+	if (!st) {
+		int ret = add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
+
+		if (ret)
+			return ret;
+	}
+	return check_status(r, "import_buffer", ev, args, st);
+}
+
+static int do_import_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	magma_semaphore_t h = 0;
+	uint64_t fd = UINT64_MAX, id = 0;
+	magma_status_t st;
+
+	lookup(&r->handles, u64(args, "handle"), 0, &fd);
+	st = magma_connection_import_semaphore2(conn_arg(r, args), (magma_handle_t)fd,
+						u64(args, "flags"), &h, &id);
+	map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX);
+	if (!st) {
+		int ret = add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
+
+		if (ret)
+			return ret;
+	}
+	return check_status(r, "import_semaphore", ev, args, st);
+}
+
+static int do_buffer_export(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_handle_t h;
+	magma_status_t st = magma_buffer_export(b ? b->h : 0, &h);
+
+	if (!st && !map_put(&r->handles, u64(out, "handle"), 0, h)) {
+		close((int)h);
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	}
+	return check_status(r, "buffer_export", ev, args, st);
+}
+
+static int do_semaphore_export(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+	magma_handle_t h;
+	magma_status_t st = magma_semaphore_export(s ? s->h : 0, &h);
+
+	if (!st && !map_put(&r->handles, u64(out, "handle"), 0, h)) {
+		close((int)h);
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	}
+	return check_status(r, "semaphore_export", ev, args, st);
+}
+
+static int do_buffer_get_info(struct replay *r, const cJSON *ev, const cJSON *args,
+			      const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_buffer_info_t info;
+
+	(void)out;
+	return check_status(r, "buffer_get_info", ev, args,
+			    magma_buffer_get_info(b ? b->h : 0, &info));
+}
+
+static int do_set_cache_policy(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)out;
+	return check_status(
+		r, "buffer_set_cache_policy", ev, args,
+		magma_buffer_set_cache_policy(b ? b->h : 0, (uint32_t)u64(args, "policy")));
+}
+
+static int do_get_cache_policy(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_cache_policy_t policy = 0;
+	magma_status_t st = magma_buffer_get_cache_policy(b ? b->h : 0, &policy);
+	int ret = check_status(r, "buffer_get_cache_policy", ev, args, st);
+
+	if (!ret && !st && r->checking && policy != u64(out, "policy"))
+		ret = fail(r, TRACE_REPLAY_DIVERGED,
+			   "buffer_get_cache_policy: recorded policy %" PRIu64 ", replay got %u",
+			   u64(out, "policy"), policy);
+	return ret;
+}
+
+static int do_clean_cache(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)out;
+	return check_status(r, "buffer_clean_cache", ev, args,
+			    magma_buffer_clean_cache(b ? b->h : 0, u64(args, "offset"),
+						     u64(args, "size"),
+						     (uint32_t)u64(args, "operation")));
+}
+
+static int check_set_name(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	return get_str(args, "name") ? 0
+				     : fail(r, TRACE_REPLAY_BAD_INPUT,
+					    "buffer_set_name: \"name\" missing or not a string");
+}
+
+static int do_set_name(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)out;
+	return check_status(r, "buffer_set_name", ev, args,
+			    magma_buffer_set_name(b ? b->h : 0, u64(args, "null")
+									? NULL
+									: get_str(args, "name")));
+}
+
+typedef int (*replay_fn)(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out);
+typedef int (*check_fn)(struct replay *r, const cJSON *args, const cJSON *out);
+
+/* The recorded calls: name, numeric arguments, numeric outputs, whether a status is recorded. */
+static const struct replay_call {
+	const char *name;
+	const char *args[7];
+	const char *outs[4];
+	bool has_result;
+	check_fn check;
+	replay_fn fn;
+} replay_calls[] = {
+	{"device_import", {"channel"}, {"device"}, true, NULL, do_device_import},
+	{"device_release", {"device"}, {NULL}, false, NULL, do_device_release},
+	{"device_query", {"device", "id", "buffer"}, {NULL}, true, NULL, do_device_query},
+	{"create_connection", {"device"}, {"connection"}, true, NULL, do_create_connection},
+	{"connection_release", {"connection"}, {NULL}, false, NULL, do_connection_release},
+	{"get_error", {"connection"}, {NULL}, true, NULL, do_get_error},
+	{"flush", {"connection"}, {NULL}, true, NULL, do_flush},
+	{"create_context", {"connection", "priority"}, {"context"}, true, NULL, do_create_context},
+	{"release_context", {"connection", "context"}, {NULL}, false, NULL, do_release_context},
+	{"create_buffer",
+	 {"connection", "size"},
+	 {"size", "buffer", "id"},
+	 true,
+	 NULL,
+	 do_create_buffer},
+	{"release_buffer", {"connection", "buffer"}, {NULL}, false, NULL, do_release_buffer},
+	{"create_semaphore", {"connection"}, {"semaphore", "id"}, true, NULL, do_create_semaphore},
+	{"release_semaphore",
+	 {"connection", "semaphore"},
+	 {NULL},
+	 false,
+	 NULL,
+	 do_release_semaphore},
+	{"buffer_op",
+	 {"connection", "buffer", "options", "offset", "length"},
+	 {NULL},
+	 true,
+	 NULL,
+	 do_buffer_op},
+	{"map_buffer",
+	 {"connection", "hw_va", "buffer", "offset", "length", "flags"},
+	 {NULL},
+	 true,
+	 NULL,
+	 do_map_buffer},
+	{"unmap_buffer", {"connection", "hw_va", "buffer"}, {NULL}, false, NULL, do_unmap_buffer},
+	{"execute_command", {"connection", "context"}, {NULL}, true, check_execute, do_execute},
+	{"execute_inline",
+	 {"connection", "context"},
+	 {NULL},
+	 true,
+	 check_inline,
+	 do_execute_inline},
+	{"poll", {NULL}, {NULL}, true, check_poll, do_poll},
+	{"semaphore_signal", {"semaphore"}, {NULL}, false, NULL, do_semaphore_signal},
+	{"semaphore_reset", {"semaphore"}, {NULL}, false, NULL, do_semaphore_reset},
+	{"get_notification_channel", {"connection"}, {"handle"}, false, NULL, do_get_channel},
+	{"read_notification",
+	 {"connection", "buffer_size"},
+	 {"size", "more"},
+	 true,
+	 check_read_notification,
+	 do_read_notification},
+	{"import_buffer",
+	 {"connection", "handle"},
+	 {"size", "buffer", "id"},
+	 true,
+	 NULL,
+	 do_import_buffer},
+	{"import_semaphore",
+	 {"connection", "handle", "flags"},
+	 {"semaphore", "id"},
+	 true,
+	 NULL,
+	 do_import_semaphore},
+	{"buffer_export", {"buffer"}, {"handle"}, true, NULL, do_buffer_export},
+	{"semaphore_export", {"semaphore"}, {"handle"}, true, NULL, do_semaphore_export},
+	{"buffer_get_info", {"buffer"}, {"size", "committed"}, true, NULL, do_buffer_get_info},
+	{"buffer_set_cache_policy", {"buffer", "policy"}, {NULL}, true, NULL, do_set_cache_policy},
+	{"buffer_get_cache_policy", {"buffer"}, {"policy"}, true, NULL, do_get_cache_policy},
+	{"buffer_clean_cache",
+	 {"buffer", "offset", "size", "operation"},
+	 {NULL},
+	 true,
+	 NULL,
+	 do_clean_cache},
+	{"buffer_set_name", {"buffer", "null"}, {NULL}, true, check_set_name, do_set_name},
+};
+
+static const struct replay_call *call_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(replay_calls) / sizeof(replay_calls[0]); i++)
+		if (!strcmp(replay_calls[i].name, name))
+			return &replay_calls[i];
+	return NULL;
+}
+
+/* ---- completions ---- */
+
+static int check_completion_event(struct replay *r, const cJSON *ev)
+{
+	static const char *const keys[] = {"connection", "submission", NULL};
+	static const char *const res_keys[] = {"index", "buffer_id", NULL};
+	const cJSON *a = member(ev, "resources"), *it;
+	uint64_t d;
+	int ret = check_u64s(r, ev, keys, "completion");
+
+	if (ret)
+		return ret;
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "completion: \"resources\" not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, res_keys, "completion resource");
+		if (ret)
+			return ret;
+		if (trace_digest_parse(get_str(it, "digest"), &d))
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "completion resource: \"digest\" is not 16 hex digits");
+	}
+	return 0;
+}
+
+static int do_completion(struct replay *r, const cJSON *ev)
+{
+	const cJSON *it;
+	struct replay_sub *s;
+	uint64_t si;
+
+	if (!lookup(&r->subs, u64(ev, "submission"), 0, &si))
+		return r->checking ? fail(r, TRACE_REPLAY_DIVERGED,
+					  "completion of event %" PRIu64
+					  ", which the replay did not submit successfully",
+					  u64(ev, "submission"))
+				   : 0;
+	s = vec_at(&r->submissions, si);
+	for (uint32_t i = 0; i < s->sem_count; i++) {
+		struct replay_sem *sem = vec_at(&r->semaphores, s->sems[i]);
+		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_SEMAPHORE,
+				       .condition = MAGMA_POLL_CONDITION_SIGNALED};
+
+		if (!sem)
+			continue;
+		p.semaphore = sem->h;
+		if (magma_poll(&p, 1, REPLAY_WAIT_NS) != MAGMA_STATUS_OK && r->checking)
+			return fail(r, TRACE_REPLAY_DIVERGED,
+				    "submission at event %" PRIu64
+				    " completed in the recording but its signal semaphore %u was "
+				    "not signaled within 10 s in the replay",
+				    u64(ev, "submission"), i);
+	}
+	cJSON_ArrayForEach(it, member(ev, "resources"))
+	{
+		uint64_t idx = u64(it, "index"), want, got;
+		const struct replay_range *rg = idx < s->range_count ? &s->ranges[idx] : NULL;
+		const struct replay_buffer *b = rg ? vec_at(&r->buffers, rg->buf) : NULL;
+		const struct replay_blob *blob = blob_get(r, get_str(it, "digest"));
+		uint8_t *cur = b ? read_range(b, rg->offset, rg->length) : NULL;
+		char hex[17];
+
+		trace_digest_parse(get_str(it, "digest"), &want);
+		got = cur ? trace_digest(cur, rg->length) : 0;
+		r->res->digest =
+			trace_digest(&got, sizeof(got)) ^ (r->res->digest * 0x100000001b3ull);
+		if (r->checking && (!cur || got != want)) {
+			uint64_t off = 0;
+			int ret;
+
+			trace_digest_hex(got, hex);
+			while (cur && blob && off < rg->length && off < blob->size &&
+			       cur[off] == blob->data[off])
+				off++;
+			if (!cur)
+				ret = fail(r, TRACE_REPLAY_DIVERGED,
+					   "completion of event %" PRIu64 ": resource %" PRIu64
+					   " (buffer id %" PRIu64 ") cannot be read in the replay",
+					   u64(ev, "submission"), idx, u64(it, "buffer_id"));
+			else if (blob && off < rg->length)
+				ret = fail(
+					r, TRACE_REPLAY_DIVERGED,
+					"completion of event %" PRIu64 ": resource %" PRIu64
+					" (buffer id %" PRIu64 ", offset %" PRIu64
+					", length %" PRIu64
+					"): digest %s expected, replay has %s; first difference at "
+					"byte %" PRIu64
+					" of the range: expected 0x%02x, got 0x%02x",
+					u64(ev, "submission"), idx, u64(it, "buffer_id"),
+					rg->offset, rg->length, get_str(it, "digest"), hex, off,
+					blob->data[off], cur[off]);
+			else
+				ret = fail(r, TRACE_REPLAY_DIVERGED,
+					   "completion of event %" PRIu64 ": resource %" PRIu64
+					   " (buffer id %" PRIu64
+					   "): digest %s expected, replay has %s",
+					   u64(ev, "submission"), idx, u64(it, "buffer_id"),
+					   get_str(it, "digest"), hex);
+			free(cur);
+			return ret;
+		}
+		free(cur);
+	}
+	r->res->completions++;
+	return 0;
+}
+
+/* ---- the file ---- */
+
+struct replay_file {
+	char *text;
+	size_t size;
+};
+
+static int read_file(struct replay *r, const char *path, struct replay_file *f)
+{
+	FILE *fp = fopen(path, "re");
+	long n;
+
+	if (!fp)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "cannot open %s: %s", path, strerror(errno));
+	if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) {
+		fclose(fp);
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "cannot read %s", path);
+	}
+	f->size = (size_t)n;
+	f->text = malloc(f->size + 1);
+	if (!f->text || fread(f->text, 1, f->size, fp) != f->size) {
+		fclose(fp);
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "cannot read %s", path);
+	}
+	f->text[f->size] = '\0';
+	fclose(fp);
+	if (memchr(f->text, '\0', f->size))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s holds NUL bytes: not a trace", path);
+	return 0;
+}
+
+static int check_header(struct replay *r, const char *line, size_t len)
+{
+	char *doc = malloc(len + 3);
+	const char *fmt;
+	cJSON *h;
+	uint64_t v;
+	int ret = 0;
+
+	if (!doc)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	memcpy(doc, line, len);
+	memcpy(doc + len, "]}", 3);
+	h = cJSON_Parse(doc);
+	free(doc);
+	if (!h || !cJSON_IsArray(member(h, "events")))
+		ret = fail(r, TRACE_REPLAY_BAD_INPUT,
+			   "the header line is not {\"format\":...,\"events\":[ (not a trace?)");
+	else if (!(fmt = get_str(h, "format")) || strcmp(fmt, TRACE_FORMAT_NAME))
+		ret = fail(r, TRACE_REPLAY_BAD_INPUT, "\"format\" is not \"%s\"",
+			   TRACE_FORMAT_NAME);
+	else if (!get_u64(h, "version", &v) || !v)
+		ret = fail(r, TRACE_REPLAY_BAD_INPUT,
+			   "\"version\" missing or not a positive integer");
+	else if (v > TRACE_FORMAT_VERSION)
+		ret = fail(r, TRACE_REPLAY_BAD_INPUT,
+			   "format version %" PRIu64 " is newer than this reader (version %d)", v,
+			   TRACE_FORMAT_VERSION);
+	cJSON_Delete(h);
+	return ret;
+}
+
+static int check_blob_event(struct replay *r, const cJSON *ev)
+{
+	const char *hex = get_str(ev, "digest"), *data = get_str(ev, "data");
+	struct replay_blob *b;
+	uint64_t d, size;
+	uint8_t *bytes;
+	size_t where = 0;
+	char got[17];
+	int err;
+
+	if (!hex || trace_digest_parse(hex, &d) || !data || !get_u64(ev, "size", &size))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "blob: needs \"digest\" (16 hex digits), \"size\" and \"data\"");
+	if (size > (1ull << 32))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "blob: size %" PRIu64 " too large", size);
+	err = trace_blob_decode(data, (size_t)size, &bytes, &where);
+	if (err == -ENOMEM)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (err)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "blob %s: malformed data at character %zu (or not %" PRIu64 " bytes)",
+			    hex, where, size);
+	if (trace_digest(bytes, (size_t)size) != d) {
+		trace_digest_hex(trace_digest(bytes, (size_t)size), got);
+		free(bytes);
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "blob digest mismatch: recorded %s, contents hash to %s", hex, got);
+	}
+	if (map_find(&r->blobs, d, 0)) {
+		free(bytes);
+		return 0;
+	}
+	b = vec_push(&r->blob_data, sizeof(*b));
+	if (!b || !map_put(&r->blobs, d, 0, r->blob_data.count - 1)) {
+		free(bytes);
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	}
+	b->data = bytes;
+	b->size = (size_t)size;
+	return 0;
+}
+
+static int check_call_event(struct replay *r, const cJSON *ev, const struct replay_call **call_out)
+{
+	const char *name = get_str(ev, "call");
+	const cJSON *args = member(ev, "args"), *out = member(ev, "out");
+	const struct replay_call *c;
+	int64_t st;
+	int ret;
+
+	if (!name)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "call: \"call\" missing or not a string");
+	c = call_find(name);
+	if (!c)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "unknown call \"%.64s\"", name);
+	if (!cJSON_IsObject(args) || !cJSON_IsObject(out))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"args\" or \"out\" is not an object",
+			    name);
+	if (c->has_result && !get_status(ev, &st))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"result\" missing or not an integer",
+			    name);
+	if (!member(args, "invalid")) {
+		ret = check_u64s(r, args, c->args, name);
+		if (ret)
+			return ret;
+	}
+	if (c->has_result && !st) {
+		ret = check_u64s(r, out, c->outs, name);
+		if (ret)
+			return ret;
+	}
+	if (c->check) {
+		ret = c->check(r, args, out);
+		if (ret)
+			return ret;
+	}
+	*call_out = c;
+	return 0;
+}
+
+/* Validates (@replay false) or replays one event. */
+static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *end)
+{
+	const char *type = get_str(ev, "type");
+	const struct replay_call *c = NULL;
+	uint64_t seq;
+	int ret;
+
+	if (!cJSON_IsObject(ev))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "an event must be a JSON object");
+	if (!type)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "\"type\" missing or not a string");
+	if (!get_u64(ev, "seq", &seq) || seq != r->index)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "\"seq\" missing or not %" PRIu64 " (events lost or reordered?)",
+			    r->index);
+	if (!strcmp(type, "end")) {
+		*end = true;
+		return 0;
+	}
+	if (!strcmp(type, "blob"))
+		return replay ? 0 : check_blob_event(r, ev);
+	if (!strcmp(type, "dev")) {
+		uint64_t cycle;
+
+		return replay || get_u64(ev, "cycle", &cycle)
+			       ? 0
+			       : fail(r, TRACE_REPLAY_BAD_INPUT, "dev: \"cycle\" missing");
+	}
+	if (!strcmp(type, "device"))
+		return 0;
+	if (!strcmp(type, "completion"))
+		return replay ? do_completion(r, ev) : check_completion_event(r, ev);
+	if (strcmp(type, "call"))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "unknown event type \"%.64s\"", type);
+	ret = check_call_event(r, ev, &c);
+	if (ret || !replay)
+		return ret;
+	r->res->calls++;
+	return c->fn(r, ev, member(ev, "args"), member(ev, "out"));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void progress(uint64_t done, uint64_t total, bool final)
+{
+	int width = 40, fill = total ? (int)(done * (uint64_t)width / total) : width;
+
+	printf("\r[%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " events", fill,
+	       "########################################", width - fill, "",
+	       total ? (int)(done * 100 / total) : 100, done, total);
+	if (final)
+		printf("\r%*s\r", width + 40, "");
+	fflush(stdout);
+}
+
+/* Walks every event line: validation (@replay false) or replay. */
+static int walk(struct replay *r, const struct replay_file *f, bool replay)
+{
+	const char *p = f->text, *end = f->text + f->size;
+	const char *nl = memchr(p, '\n', f->size);
+	uint64_t last_draw = 0;
+	bool done = false;
+	int ret;
+
+	r->line = 1;
+	r->offset = 0;
+	r->index = 0;
+	if (!nl)
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "no header line (empty or truncated file)");
+	if (!replay) {
+		ret = check_header(r, p, (size_t)(nl - p));
+		if (ret)
+			return ret;
+	}
+	p = nl + 1;
+	while (!done) {
+		size_t len;
+		cJSON *ev;
+
+		r->line++;
+		r->offset = (uint64_t)(p - f->text);
+		if (p >= end)
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "file ends after %" PRIu64
+				    " events without the \"end\" event: truncated (the recording "
+				    "process did not exit normally?)",
+				    r->index);
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "last line is cut short (no newline): truncated file");
+		len = (size_t)(nl - p);
+		while (len && (p[len - 1] == ',' || p[len - 1] == '\r' || p[len - 1] == ' '))
+			len--;
+		ev = cJSON_ParseWithLength(p, len);
+		if (!ev) {
+			const char *at = cJSON_GetErrorPtr();
+			size_t col = at && at >= p && at <= p + len ? (size_t)(at - p) : 0;
+
+			return fail(r, TRACE_REPLAY_BAD_INPUT, "invalid JSON at column %zu",
+				    col + 1);
+		}
+		if (replay && r->opts->stop_at != UINT64_MAX && r->index >= r->opts->stop_at) {
+			r->res->stopped_at = r->index;
+			cJSON_Delete(ev);
+			return 0;
+		}
+		if (replay && r->index > r->opts->to) {
+			cJSON_Delete(ev);
+			return 0;
+		}
+		r->checking = r->index >= r->opts->from;
+		ret = handle_event(r, ev, replay, &done);
+		cJSON_Delete(ev);
+		if (ret)
+			return ret;
+		if (!done)
+			r->index++;
+		if (replay && r->opts->progress && !(r->index & 255)) {
+			uint64_t t = now_ns();
+
+			if (t - last_draw >= 100000000ull) {
+				progress(r->index, r->res->events, false);
+				last_draw = t;
+			}
+		}
+		p = nl + 1;
+	}
+	if (!replay) {
+		r->res->events = r->index;
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+			p++;
+		if (end - p < 2 || strncmp(p, "]}", 2))
+			return fail(
+				r, TRACE_REPLAY_BAD_INPUT,
+				"the \"end\" event must be followed by \"]}\" and nothing else");
+		p += 2;
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+			p++;
+		if (p != end)
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "data after the end of the document");
+	}
+	if (replay && r->opts->progress)
+		progress(r->index, r->res->events, true);
+	return 0;
+}
+
+/* trace_replay_default_options - see trace_replay.h. */
+void trace_replay_default_options(struct trace_replay_options *opts)
+{
+	*opts = (struct trace_replay_options){
+		.from = 0,
+		.to = UINT64_MAX,
+		.stop_at = UINT64_MAX,
+	};
+}
+
+/* Releases what the trace left open and destroys the device (its last events reach @r->tl). */
+static void replay_release_device(struct replay *r)
+{
+	for (size_t i = 0; i < r->conns.cap; i++)
+		if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
+			magma_connection_release(r->conns.e[i].v);
+	for (size_t i = 0; i < r->devices.cap; i++)
+		if (r->devices.e[i].used && r->devices.e[i].v != UINT64_MAX)
+			magma_device_release(r->devices.e[i].v);
+	for (uint64_t i = 0; i < r->buffers.count; i++) {
+		struct replay_buffer *b = vec_at(&r->buffers, i);
+
+		if (b->fd >= 0)
+			close(b->fd);
+	}
+	for (size_t i = 0; i < r->handles.cap; i++)
+		if (r->handles.e[i].used && r->handles.e[i].v != UINT64_MAX)
+			close((int)r->handles.e[i].v);
+	magma_system_embedded_destroy(r->emb);
+	r->emb = NULL;
+	trace_device_set_observer(NULL, NULL);
+}
+
+static void replay_free(struct replay *r)
+{
+	for (uint64_t i = 0; i < r->submissions.count; i++) {
+		struct replay_sub *s = vec_at(&r->submissions, i);
+
+		free(s->sems);
+		free(s->ranges);
+	}
+	for (uint64_t i = 0; i < r->blob_data.count; i++)
+		free(((struct replay_blob *)vec_at(&r->blob_data, i))->data);
+	free(r->buffers.v);
+	free(r->semaphores.v);
+	free(r->submissions.v);
+	free(r->blob_data.v);
+	map_fini(&r->devices);
+	map_fini(&r->conns);
+	map_fini(&r->ctxs);
+	map_fini(&r->bufs);
+	map_fini(&r->buf_ids);
+	map_fini(&r->sems);
+	map_fini(&r->sem_ids);
+	map_fini(&r->subs);
+	map_fini(&r->blobs);
+	map_fini(&r->handles);
+	map_fini(&r->chans);
+	trace_timeline_destroy(r->tl);
+}
+
+/* trace_replay_run - see trace_replay.h. */
+int trace_replay_run(const char *path, const struct trace_replay_options *opts,
+		     struct trace_replay_result *result)
+{
+	struct replay r = {.opts = opts, .res = result, .sim_sub = -1};
+	struct replay_file f = {0};
+	uint64_t t0;
+	int ret;
+
+	memset(result, 0, sizeof(*result));
+	result->stopped_at = UINT64_MAX;
+	/* The replay itself is never recorded (MAGMA_TRACE may even name the input). */
+	trace_writer_close(trace_global_install(NULL));
+	ret = read_file(&r, path, &f);
+	if (!ret)
+		ret = walk(&r, &f, false);
+	if (ret)
+		goto out;
+	if (opts->timeline) {
+		r.tl = trace_timeline_create();
+		if (!r.tl) {
+			ret = fail(&r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+			goto out;
+		}
+	}
+	trace_device_set_observer(replay_observer, &r);
+	t0 = now_ns();
+	ret = walk(&r, &f, true);
+	if (r.sim)
+		result->gpu_cycles = sim_clock_now(r.sim);
+	result->host_ns = now_ns() - t0;
+out:
+	replay_release_device(&r);
+	if (r.tl && ret != TRACE_REPLAY_BAD_INPUT) {
+		int err = trace_timeline_write(r.tl, opts->timeline);
+
+		if (err && !ret)
+			ret = fail(&r, TRACE_REPLAY_ENV_ERROR, "cannot write %s: %s",
+				   opts->timeline, strerror(-err));
+	}
+	replay_free(&r);
+	free(f.text);
+	return ret;
+}
