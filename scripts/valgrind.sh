@@ -5,7 +5,7 @@
 #
 # Runs under memcheck, MAGMA_JOBS at a time: the conformance suite (magma-conformance-tests on
 # the embedded device, without the *LongDeadline* tests whose multi-second waits add nothing
-# under valgrind), the unit tests of sim/, msd-sim/, magma/wire and magma/client, the service
+# under valgrind), the unit tests of sim/, msd-sim/, magma/wire, magma/client and traces/, the service
 # tests that run in one process, and sim-demo. Fails on any memory error or definite leak (a
 # test that fails on its own fails the gate too). Logs go to BUILD_DIR/valgrind/<name>.log.
 # BUILD_DIR (default build; relative to the repository root unless absolute) must already be
@@ -35,6 +35,9 @@ done < <(
 		-maxdepth 1 -type f -executable \
 		\( -name 'sim_test_*' -o -name 'msd_sim_test_*' -o -name 'magma_wire_test' \
 		-o -name 'magma_client_test_*' \) 2>/dev/null | sort
+	for t in trace_test_blob trace_test_bad_input trace_test_replay; do
+		[[ -x $dir/traces/$t ]] && echo "$dir/traces/$t"
+	done
 	for t in magma_system_validate_test magma_system_validate_sim_test magma_system_service_test \
 		magma_system_sim_test; do
 		[[ -x $dir/magma/service/tests/$t ]] && echo "$dir/magma/service/tests/$t"
