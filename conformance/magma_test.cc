@@ -72,6 +72,14 @@ int OpenTestDeviceChannel() {
   return *path ? OpenDeviceChannelAt(path) : magma_sim_embedded_open();
 }
 
+int OpenPerfCounterToken() {
+  const char* path = TestDevicePath();
+  if (!*path) return magma_sim_embedded_perf_token();
+  std::string token = std::string(path) + ".perf-token";
+  int fd = open(token.c_str(), O_RDONLY | O_CLOEXEC);
+  return fd >= 0 ? fd : -errno;
+}
+
 magma_device_t OpenTestDevice() {
   int fd = OpenTestDeviceChannel();
   if (fd < 0) {

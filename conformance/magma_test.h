@@ -43,6 +43,10 @@ bool IsEmbeddedDevice();
 int OpenTestDeviceChannel();
 // The same for the device at @path (open(), else connect() to a socket), or -errno.
 int OpenDeviceChannelAt(const char* path);
+// A new fd to the performance-counter access token of the device under test (embedded:
+// magma_sim_embedded_perf_token; a device path P: open(P + ".perf-token"), which magma-sim-run's
+// shim maps to the daemon's file), or -errno.
+int OpenPerfCounterToken();
 // Imports a new channel as a device; 0 (with a test failure added) when that fails.
 magma_device_t OpenTestDevice();
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // test_perf_counters.cc - MagmaPerfCounters: performance counters through the whole magma API.
-// Access through a token (a device channel grants it, any other fd is ACCESS_DENIED and the
-// connection stays open; counter and pool calls without access close the connection with
+// Access through a token (the file the device issued grants it, any other fd is ACCESS_DENIED
+// and the connection stays open; counter and pool calls without access close the connection with
 // ACCESS_DENIED), enabling counters, pools and their pollable notification handles, buffer
 // ranges, dumps tagged with trigger ids and their completions, the values the simulated GPU's
 // real counters report for known work (COPY, FILL, a compute kernel), clearing, removing buffers,
@@ -51,12 +51,12 @@ struct Completion {
 
 class MagmaPerfCounters : public MagmaConnectionTest {
  protected:
-  // Grants this connection counter access with a fresh device channel as the token.
+  // Grants this connection counter access with a fresh fd to the device's access token.
   void GrantAccess() {
-    int channel = OpenTestDeviceChannel();
-    ASSERT_GE(channel, 0) << "cannot open a device channel: " << channel;
+    int token = OpenPerfCounterToken();
+    ASSERT_GE(token, 0) << "cannot open the access token: " << token;
     ASSERT_EQ(magma_connection_enable_performance_counter_access(
-                  connection(), static_cast<magma_handle_t>(channel)),
+                  connection(), static_cast<magma_handle_t>(token)),
               MAGMA_STATUS_OK);
   }
 
@@ -232,12 +232,9 @@ TEST_F(MagmaPerfCounters, SeqpacketSocketTokenIsAccessDenied) {
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-// docs/devices.md: the token is "a device channel ... any connected Unix stream socket to a
-// magma-sim service"; any other kind of fd is denied. A stream socketpair is connected, but not to
-// the service.
+// docs/devices.md: the token is the file the device issued; any other fd is denied. A stream
+// socketpair is a connected socket, but not the token.
 TEST_F(MagmaPerfCounters, StreamSocketpairTokenIsAccessDenied) {
-  GTEST_SKIP() << "product bug: magma_system grants counter access for any AF_UNIX SOCK_STREAM "
-                  "socket (magma_system_fd_is_socket), not only a channel to the service";
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   close(sv[1]);
@@ -249,9 +246,6 @@ TEST_F(MagmaPerfCounters, StreamSocketpairTokenIsAccessDenied) {
 
 // An unconnected Unix stream socket is no device channel either.
 TEST_F(MagmaPerfCounters, UnconnectedStreamSocketTokenIsAccessDenied) {
-  GTEST_SKIP()
-      << "product bug: magma_system grants counter access for an unconnected AF_UNIX "
-         "SOCK_STREAM socket (magma_system_fd_is_socket checks neither peer nor connection)";
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(magma_connection_enable_performance_counter_access(connection(),
@@ -260,7 +254,27 @@ TEST_F(MagmaPerfCounters, UnconnectedStreamSocketTokenIsAccessDenied) {
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-TEST_F(MagmaPerfCounters, DeviceChannelTokenGrantsAccess) {
+// A device channel gives full access to the device, but it is not the counter token.
+TEST_F(MagmaPerfCounters, DeviceChannelTokenIsAccessDenied) {
+  int channel = OpenTestDeviceChannel();
+  ASSERT_GE(channel, 0);
+  EXPECT_EQ(magma_connection_enable_performance_counter_access(
+                connection(), static_cast<magma_handle_t>(channel)),
+            MAGMA_STATUS_ACCESS_DENIED);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+// Another memfd, even one with the token's name, is a different file.
+TEST_F(MagmaPerfCounters, OtherMemfdTokenIsAccessDenied) {
+  int fd = memfd_create("magma-perf-token", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(magma_connection_enable_performance_counter_access(connection(),
+                                                               static_cast<magma_handle_t>(fd)),
+            MAGMA_STATUS_ACCESS_DENIED);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+TEST_F(MagmaPerfCounters, IssuedTokenGrantsAccess) {
   ASSERT_NO_FATAL_FAILURE(GrantAccess());
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
@@ -487,11 +501,11 @@ TEST_F(MagmaPerfCounters, PoolsOfTwoConnectionsAreIndependent) {
   ASSERT_NO_FATAL_FAILURE(GrantAccess());
   magma_connection_t other = CreateExtraConnection();
   ASSERT_NE(other, 0u);
-  int channel = OpenTestDeviceChannel();
-  ASSERT_GE(channel, 0);
-  ASSERT_EQ(magma_connection_enable_performance_counter_access(
-                other, static_cast<magma_handle_t>(channel)),
-            MAGMA_STATUS_OK);
+  int token = OpenPerfCounterToken();
+  ASSERT_GE(token, 0);
+  ASSERT_EQ(
+      magma_connection_enable_performance_counter_access(other, static_cast<magma_handle_t>(token)),
+      MAGMA_STATUS_OK);
   uint64_t id = kPerfJobs;
   ASSERT_EQ(magma_connection_enable_performance_counters(connection(), &id, 1), MAGMA_STATUS_OK);
   ASSERT_EQ(magma_connection_enable_performance_counters(other, &id, 1), MAGMA_STATUS_OK);

@@ -243,6 +243,7 @@ static void msd_sim_device_process_locked(struct msd_sim_device *dev) MSD_SIM_RE
 		}
 		msd_sim_job_check_waits_locked(dev);
 		msd_sim_sched_run_locked(dev);
+		msd_sim_sched_age_locked(dev);
 		msd_sim_device_deliver_locked(dev);
 	} while (dev->pending_irq || !msd_sim_list_empty(&dev->requests));
 }
@@ -317,6 +318,10 @@ static void *msd_sim_device_thread(void *arg)
 			break;
 		/* Idle long enough: cores off (msd_sim_recovery.c); else how long until then. */
 		timeout = msd_sim_power_idle_locked(dev);
+		/* A queue waiting behind a higher one is looked at again in MSD_SIM_STARVE_MS. */
+		if (!msd_sim_device_is_idle_locked(dev) &&
+		    (timeout < 0 || timeout > (int)MSD_SIM_STARVE_MS))
+			timeout = MSD_SIM_STARVE_MS;
 		if (dev->pending_irq || !msd_sim_list_empty(&dev->requests))
 			continue;
 		/*

@@ -98,6 +98,8 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
 #define MSD_SIM_LEVELS           4u
 #define MSD_SIM_SCHED_DEPTH      3u
 #define MSD_SIM_SCHED_DEPTH_ALONE 16u
+/* Host time a queue with work waits behind a higher queue before its Q_PRIORITY is raised. */
+#define MSD_SIM_STARVE_MS 20u
 #define MSD_SIM_MAX_INFLIGHT_MESSAGES 1000ull
 #define MSD_SIM_MAX_INFLIGHT_MB  1024ull
 /* clang-format on */
@@ -316,6 +318,9 @@ struct msd_sim_queue {
 	uint64_t wd_wait_ms;  /* host time a WAIT started standing still, or 0 */
 	uint64_t wd_busy;     /* Q_BUSY_CYCLES when SEQNO or PROGRESS last moved */
 	uint32_t jobs;	      /* jobs with entries on the ring (msd_sim_sched_depth_locked) */
+	/* aging (msd_sim_sched.c) */
+	uint64_t starve_ms; /* host time it began waiting behind a higher queue, or 0 */
+	bool boosted;	    /* Q_PRIORITY raised to 3 until its next job completes */
 };
 
 /* The last fault of a queue as the driver decoded it, with the commands around it. */
@@ -601,6 +606,9 @@ void msd_sim_sched_take_locked(struct msd_sim_device *dev, struct msd_sim_contex
 void msd_sim_sched_requeue_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_age_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, uint32_t qi)
+	MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_recovery.c */
 uint64_t msd_sim_now_ms(void);

@@ -272,6 +272,7 @@ static void msd_sim_queue_retire_head_locked(struct msd_sim_device *dev, struct 
 	job->ctx->conn->as.inflight--;
 	if (--job->entries_left == 0) {
 		q->jobs--;
+		msd_sim_sched_job_done_locked(dev, (uint32_t)(q - dev->queues));
 		msd_sim_job_complete_locked(dev, job);
 	}
 }

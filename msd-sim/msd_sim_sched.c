@@ -18,12 +18,18 @@
  * ready contexts, FIFO within a context. The slice is therefore one submission (its command buffers
  * run back to back), and a connection flooding the level gets one pick in N when N connections have
  * work. A picked job's connection (and context) moves to the back, new ones join at the back, so
- * every ready job is picked within a bounded number of picks (no starvation within a level; across
- * levels priority is strict, as the hardware's). Not done: slicing inside a long job between
- * equal-priority contexts: they share a queue, and the engine interleaves only different queues; it
- * would need a spare queue per context (or STOP on a timer and reordering a stopped ring, which
- * SIM-1 cannot do). Jobs of a killed context are dropped when they reach the front. Device lock;
- * the device thread, or a submitting thread for a lone ready job (msd_sim_job_queue_locked).
+ * every ready job is picked within a bounded number of picks (no starvation within a level).
+ * Across levels priority is strict, as the hardware's, with aging against starvation: a queue
+ * with work (ready or on its ring) that completes no job for MSD_SIM_STARVE_MS of host time while
+ * a queue of a higher level has jobs on its ring gets Q_PRIORITY 3 until it completes one job,
+ * then its own level back; equal priorities share the engine round-robin at unit boundaries, so
+ * the starved queue makes progress and the higher one keeps most of the engine. Aging runs on
+ * the device thread only (host time means nothing to a test stepping the virtual clock). Not done:
+ * slicing inside a long job between equal-priority contexts: they share a queue, and the engine
+ * interleaves only different queues; it would need a spare queue per context (or STOP on a timer
+ * and reordering a stopped ring, which SIM-1 cannot do). Jobs of a killed context are dropped when
+ * they reach the front. Device lock; the device thread, or a submitting thread for a lone ready job
+ * (msd_sim_job_queue_locked).
  */
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
@@ -88,6 +94,95 @@ void msd_sim_sched_program_locked(struct msd_sim_device *dev)
 	msd_sim_mutex_assert_held(&dev->lock);
 	for (uint32_t l = 0; l < MSD_SIM_LEVELS; l++)
 		msd_sim_write32(dev, SIM_Q_PRIORITY(msd_sim_sched_queue(dev, l)), l);
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
+		dev->queues[qi].boosted = false;
+		dev->queues[qi].starve_ms = 0;
+	}
+}
+
+/* The priority queue @qi has when not boosted: the highest level it serves, or -1 for none. */
+static int msd_sim_sched_queue_level(const struct msd_sim_device *dev, uint32_t qi)
+{
+	int level = -1;
+
+	for (uint32_t l = 0; l < MSD_SIM_LEVELS; l++) {
+		if (msd_sim_sched_queue(dev, l) == qi)
+			level = (int)l;
+	}
+	return level;
+}
+
+/* Whether queue @qi has work: jobs on its ring or ready jobs at a level it serves. */
+static bool msd_sim_sched_queue_has_work(const struct msd_sim_device *dev, uint32_t qi)
+{
+	if (dev->queues[qi].jobs)
+		return true;
+	for (uint32_t l = 0; l < MSD_SIM_LEVELS; l++) {
+		if (msd_sim_sched_queue(dev, l) == qi && dev->sched.level[l].ready)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a queue of a level above @level has jobs on its ring (holds the engine). */
+static bool msd_sim_sched_higher_busy(const struct msd_sim_device *dev, int level)
+{
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
+		if (msd_sim_sched_queue_level(dev, qi) > level && dev->queues[qi].jobs)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * msd_sim_sched_age_locked - aging (see the file comment): start or stop each queue's starvation
+ * clock, and raise Q_PRIORITY of a queue starved for MSD_SIM_STARVE_MS to 3. Device thread only
+ * (a no-op in test mode); called after every round of processing.
+ */
+void msd_sim_sched_age_locked(struct msd_sim_device *dev)
+{
+	uint64_t now;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (!dev->threaded)
+		return;
+	now = msd_sim_now_ms();
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
+		struct msd_sim_queue *q = &dev->queues[qi];
+		int level = msd_sim_sched_queue_level(dev, qi);
+
+		if (q->boosted || level < 0 || level >= (int)MSD_SIM_LEVELS - 1)
+			continue;
+		if (!msd_sim_sched_queue_has_work(dev, qi) ||
+		    !msd_sim_sched_higher_busy(dev, level)) {
+			q->starve_ms = 0;
+			continue;
+		}
+		if (!q->starve_ms) {
+			q->starve_ms = now ? now : 1;
+		} else if (now - q->starve_ms >= MSD_SIM_STARVE_MS && q->jobs) {
+			msd_sim_write32(dev, SIM_Q_PRIORITY(qi), MSD_SIM_LEVELS - 1);
+			q->boosted = true;
+		}
+	}
+}
+
+/*
+ * msd_sim_sched_job_done_locked - a job of queue @qi completed: its starvation clock restarts,
+ * and a boosted queue gets its own level's Q_PRIORITY back.
+ */
+void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, uint32_t qi)
+{
+	struct msd_sim_queue *q = &dev->queues[qi];
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	q->starve_ms = 0;
+	if (q->boosted) {
+		uint32_t level = (uint32_t)msd_sim_sched_queue_level(dev, qi);
+
+		msd_sim_write32(dev, SIM_Q_PRIORITY(qi), level);
+		q->boosted = false;
+	}
 }
 
 /*

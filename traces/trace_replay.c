@@ -15,6 +15,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -88,8 +89,10 @@ struct replay {
 	int sim_sub;
 	struct trace_timeline *tl;
 	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
-	struct replay_map handles; /* exported fds (closed at the end unless imported) */
-	struct replay_map chans;   /* notification channels (owned by their connections) */
+	struct replay_map handles;	/* exported fds (closed at the end unless imported) */
+	struct replay_map chans;	/* notification channels (owned by their connections) */
+	struct replay_map pools;	/* (recorded connection, recorded pool) -> replay pool id */
+	struct replay_map pool_handles; /* same keys -> the recorded notification handle */
 	struct replay_vec buffers, semaphores, submissions, blob_data;
 	uint64_t line;	 /* of the current event */
 	uint64_t offset; /* of the current line */
@@ -811,6 +814,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	magma_command_descriptor_t d = {0};
 	magma_status_t st;
 	uint32_t i = 0, n = 0;
+	size_t tl_token;
 	int ret = 0;
 
 	(void)out;
@@ -867,8 +871,12 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	d.command_buffers = cb;
 	d.semaphore_ids = ids;
 	d.flags = u64(args, "flags");
+	tl_token = trace_timeline_submit(r->tl, u64(args, "connection"),
+					 (uint32_t)u64(args, "context"));
 	st = magma_connection_execute_command(conn_arg(r, args),
 					      ctx_of(r, args, u64(args, "context")), &d);
+	if (st)
+		trace_timeline_cancel(r->tl, tl_token);
 	r->res->submissions++;
 	ret = check_status(r, "execute_command", ev, args, st);
 	if (!ret && !st && nsig)
@@ -1226,6 +1234,253 @@ static int do_set_name(struct replay *r, const cJSON *ev, const cJSON *args, con
 									: get_str(args, "name")));
 }
 
+/* ---- calls recorded since version 2 ---- */
+
+static int do_enumerate(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	uint32_t count = (uint32_t)u64(args, "count"), size = (uint32_t)u64(args, "path_size");
+	uint64_t bytes = (uint64_t)count * size;
+	char *paths = u64(args, "paths_null") || bytes > (1u << 24) ? NULL : malloc(bytes + 1);
+	magma_status_t st;
+
+	(void)out;
+	st = magma_enumerate_devices(NULL, 0, u64(args, "count_null") ? NULL : &count, size, paths);
+	free(paths);
+	return check_status(r, "enumerate_devices", ev, args, st);
+}
+
+static int do_get_handle(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	magma_handle_t h = (magma_handle_t)-1;
+	magma_status_t st;
+
+	(void)out;
+	st = magma_buffer_get_handle(b ? b->h : 0, u64(args, "null") ? NULL : &h);
+	if (!st && h != (magma_handle_t)-1)
+		close((int)h);
+	return check_status(r, "buffer_get_handle", ev, args, st);
+}
+
+/* An fd of /dev/null for calls that consume a channel; -1 when it cannot be opened. */
+static int null_fd(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static int do_init_channel(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const char *call = get_str(ev, "call");
+	int fd = null_fd();
+	magma_status_t st;
+
+	(void)out;
+	if (!strcmp(call, "initialize_tracing"))
+		st = magma_initialize_tracing((magma_handle_t)fd);
+	else
+		st = magma_initialize_logging((magma_handle_t)fd);
+	return check_status(r, call, ev, args, st);
+}
+
+static int do_perf_access(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	/* Granted in the recording: present the replay device's token; else a file that is not. */
+	int fd = status_of(ev) == MAGMA_STATUS_OK && r->emb
+			 ? magma_system_embedded_perf_token(r->emb)
+			 : null_fd();
+
+	(void)out;
+	return check_status(r, "perf_enable_access", ev, args,
+			    magma_connection_enable_performance_counter_access(conn_arg(r, args),
+									       (magma_handle_t)fd));
+}
+
+static int check_counters(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	const cJSON *a = member(args, "counters"), *it;
+
+	(void)out;
+	if (member(args, "invalid"))
+		return 0;
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "\"counters\" missing or not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0)
+			return fail(r, TRACE_REPLAY_BAD_INPUT, "\"counters\" holds a non-integer");
+	}
+	return 0;
+}
+
+static int do_perf_counters(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const char *call = get_str(ev, "call");
+	const cJSON *a = member(args, "counters"), *it;
+	uint64_t n = member(args, "invalid") ? 0 : (uint64_t)cJSON_GetArraySize(a), i = 0;
+	uint64_t *ids = member(args, "invalid") ? NULL : calloc(n + 1, sizeof(uint64_t));
+	magma_status_t st;
+
+	(void)out;
+	if (!member(args, "invalid") && !ids)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (ids)
+		cJSON_ArrayForEach(it, a) ids[i++] = (uint64_t)it->valuedouble;
+	else
+		n = u64(args, "count");
+	if (!strcmp(call, "perf_enable_counters"))
+		st = magma_connection_enable_performance_counters(conn_arg(r, args), ids, n);
+	else
+		st = magma_connection_clear_performance_counters(conn_arg(r, args), ids, n);
+	free(ids);
+	return check_status(r, call, ev, args, st);
+}
+
+/* The replay pool of recorded pool @rec of the recorded connection (@rec itself if unknown). */
+static uint64_t pool_arg(struct replay *r, const cJSON *args)
+{
+	uint64_t p = u64(args, "pool");
+
+	lookup(&r->pools, u64(args, "connection"), u64(args, "pool"), &p);
+	return p;
+}
+
+static int do_perf_create_pool(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	magma_perf_count_pool_t pool = 0;
+	magma_handle_t h = 0;
+	magma_status_t st;
+
+	st = magma_connection_create_performance_counter_buffer_pool(conn_arg(r, args), &pool, &h);
+	if (!st && (!map_put(&r->pools, u64(args, "connection"), u64(out, "pool"), pool) ||
+		    !map_put(&r->pool_handles, u64(args, "connection"), u64(out, "pool"),
+			     u64(out, "handle")) ||
+		    !map_put(&r->chans, u64(out, "handle"), 0, h)))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return check_status(r, "perf_create_pool", ev, args, st);
+}
+
+static int do_perf_release_pool(struct replay *r, const cJSON *ev, const cJSON *args,
+				const cJSON *out)
+{
+	magma_status_t st = magma_connection_release_performance_counter_buffer_pool(
+		conn_arg(r, args), pool_arg(r, args));
+	uint64_t rec;
+
+	(void)out;
+	if (lookup(&r->pool_handles, u64(args, "connection"), u64(args, "pool"), &rec))
+		map_put(&r->chans, rec, 0, UINT64_MAX); /* closed with the pool */
+	map_put(&r->pool_handles, u64(args, "connection"), u64(args, "pool"), UINT64_MAX);
+	return check_status(r, "perf_release_pool", ev, args, st);
+}
+
+static int check_offsets(struct replay *r, const cJSON *args, const cJSON *out)
+{
+	static const char *const keys[] = {"buffer_id", "offset", "length", NULL};
+	const cJSON *a = member(args, "offsets"), *it;
+	int ret;
+
+	(void)out;
+	if (member(args, "invalid"))
+		return 0;
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "\"offsets\" missing or not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, keys, "perf_add_offsets offset");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int do_perf_add_offsets(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out)
+{
+	const cJSON *a = member(args, "offsets"), *it;
+	bool invalid = member(args, "invalid") != NULL;
+	uint64_t n = invalid ? u64(args, "count") : (uint64_t)cJSON_GetArraySize(a), i = 0;
+	magma_buffer_offset_t *o = invalid ? NULL : calloc(n + 1, sizeof(*o));
+	magma_status_t st;
+
+	(void)out;
+	if (!invalid && !o)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (o) {
+		cJSON_ArrayForEach(it, a)
+		{
+			uint64_t bi = buf_index(r, args, u64(it, "buffer_id"));
+			struct replay_buffer *b = bi == UINT64_MAX ? NULL : vec_at(&r->buffers, bi);
+
+			o[i].buffer_id = b ? b->id : u64(it, "buffer_id");
+			o[i].offset = u64(it, "offset");
+			o[i++].length = u64(it, "length");
+		}
+	}
+	st = magma_connection_add_performance_counter_buffer_offsets_to_pool(
+		conn_arg(r, args), pool_arg(r, args), o, n);
+	free(o);
+	return check_status(r, "perf_add_offsets", ev, args, st);
+}
+
+static int do_perf_remove_buffer(struct replay *r, const cJSON *ev, const cJSON *args,
+				 const cJSON *out)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	(void)out;
+	return check_status(r, "perf_remove_buffer", ev, args,
+			    magma_connection_remove_performance_counter_buffer_from_pool(
+				    conn_arg(r, args), pool_arg(r, args), b ? b->h : 0));
+}
+
+static int do_perf_dump(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	(void)out;
+	return check_status(
+		r, "perf_dump", ev, args,
+		magma_connection_dump_performance_counters(conn_arg(r, args), pool_arg(r, args),
+							   (uint32_t)u64(args, "trigger")));
+}
+
+static int do_perf_read_completion(struct replay *r, const cJSON *ev, const cJSON *args,
+				   const cJSON *out)
+{
+	uint32_t trigger = 0, offset = 0, flags = 0;
+	uint64_t buffer_id = 0, time = 0, h, want_id = u64(out, "buffer_id"), bi;
+	magma_status_t st;
+	int ret;
+
+	if (status_of(ev) == MAGMA_STATUS_OK &&
+	    lookup(&r->pool_handles, u64(args, "connection"), u64(args, "pool"), &h) &&
+	    lookup(&r->chans, h, 0, &h)) {
+		/* The recording read a completion: give the replay time to produce it. */
+		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_HANDLE,
+				       .condition = MAGMA_POLL_CONDITION_READABLE,
+				       .handle = (magma_handle_t)h};
+
+		magma_poll(&p, 1, REPLAY_WAIT_NS);
+	}
+	st = magma_connection_read_performance_counter_completion(
+		conn_arg(r, args), pool_arg(r, args), &trigger, &buffer_id, &offset, &time, &flags);
+	if (status_of(ev) == MAGMA_STATUS_TIMED_OUT)
+		return 0; /* nothing was pending when recorded: timing, not compared */
+	ret = check_status(r, "perf_read_completion", ev, args, st);
+	bi = buf_index(r, args, want_id);
+	if (bi != UINT64_MAX)
+		want_id = ((struct replay_buffer *)vec_at(&r->buffers, bi))->id;
+	if (!ret && r->checking && !st &&
+	    (trigger != u64(out, "trigger") || buffer_id != want_id ||
+	     offset != u64(out, "offset") || flags != u64(out, "flags")))
+		ret = fail(r, TRACE_REPLAY_DIVERGED,
+			   "perf_read_completion: recorded trigger %" PRIu64 " buffer id %" PRIu64
+			   " offset %" PRIu64 " flags %" PRIu64 ", replay read trigger %" PRIu32
+			   " buffer id %" PRIu64 " offset %" PRIu32 " flags %" PRIu32,
+			   u64(out, "trigger"), u64(out, "buffer_id"), u64(out, "offset"),
+			   u64(out, "flags"), trigger, buffer_id, offset, flags);
+	return ret;
+}
+
 typedef int (*replay_fn)(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out);
 typedef int (*check_fn)(struct replay *r, const cJSON *args, const cJSON *out);
 
@@ -1233,7 +1488,7 @@ typedef int (*check_fn)(struct replay *r, const cJSON *args, const cJSON *out);
 static const struct replay_call {
 	const char *name;
 	const char *args[7];
-	const char *outs[4];
+	const char *outs[6];
 	bool has_result;
 	check_fn check;
 	replay_fn fn;
@@ -1315,6 +1570,39 @@ static const struct replay_call {
 	 NULL,
 	 do_clean_cache},
 	{"buffer_set_name", {"buffer", "null"}, {NULL}, true, check_set_name, do_set_name},
+	{"enumerate_devices",
+	 {"channel", "count", "count_null", "path_size", "paths_null"},
+	 {"count"},
+	 true,
+	 NULL,
+	 do_enumerate},
+	{"buffer_get_handle", {"buffer", "null"}, {"handle"}, true, NULL, do_get_handle},
+	{"initialize_tracing", {"channel"}, {NULL}, true, NULL, do_init_channel},
+	{"initialize_logging", {"channel"}, {NULL}, true, NULL, do_init_channel},
+	{"perf_enable_access", {"connection", "channel"}, {NULL}, true, NULL, do_perf_access},
+	{"perf_enable_counters", {"connection"}, {NULL}, true, check_counters, do_perf_counters},
+	{"perf_clear_counters", {"connection"}, {NULL}, true, check_counters, do_perf_counters},
+	{"perf_create_pool", {"connection"}, {"pool", "handle"}, true, NULL, do_perf_create_pool},
+	{"perf_release_pool", {"connection", "pool"}, {NULL}, true, NULL, do_perf_release_pool},
+	{"perf_add_offsets",
+	 {"connection", "pool"},
+	 {NULL},
+	 true,
+	 check_offsets,
+	 do_perf_add_offsets},
+	{"perf_remove_buffer",
+	 {"connection", "pool", "buffer"},
+	 {NULL},
+	 true,
+	 NULL,
+	 do_perf_remove_buffer},
+	{"perf_dump", {"connection", "pool", "trigger"}, {NULL}, true, NULL, do_perf_dump},
+	{"perf_read_completion",
+	 {"connection", "pool"},
+	 {"trigger", "buffer_id", "offset", "time", "flags"},
+	 true,
+	 NULL,
+	 do_perf_read_completion},
 };
 
 static const struct replay_call *call_find(const char *name)
@@ -1542,7 +1830,7 @@ static int check_call_event(struct replay *r, const cJSON *ev, const struct repl
 	const char *name = get_str(ev, "call");
 	const cJSON *args = member(ev, "args"), *out = member(ev, "out");
 	const struct replay_call *c;
-	int64_t st;
+	int64_t st = 0;
 	int ret;
 
 	if (!name)
@@ -1788,6 +2076,8 @@ static void replay_free(struct replay *r)
 	map_fini(&r->blobs);
 	map_fini(&r->handles);
 	map_fini(&r->chans);
+	map_fini(&r->pools);
+	map_fini(&r->pool_handles);
 	trace_timeline_destroy(r->tl);
 }
 

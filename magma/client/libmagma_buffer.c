@@ -269,7 +269,7 @@ static int libmagma_buffer_reopen(struct libmagma_buffer *buf)
 }
 
 /* magma_buffer_get_handle - see magma.h. A new mmap-able fd each call; the caller owns it. */
-magma_status_t magma_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *handle_out)
+magma_status_t libmagma_do_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *handle_out)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	int fd;

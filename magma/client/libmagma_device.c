@@ -331,10 +331,10 @@ static void libmagma_device_path(char *path, size_t size, const char *single,
  * MAGMA_DEVICE names the one device; else the /dev/magma<N> nodes that exist. On an error
  * *@device_count_inout is left as it was.
  */
-magma_status_t magma_enumerate_devices(const char *device_namespace,
-				       magma_handle_t device_directory_channel,
-				       uint32_t *device_count_inout, uint32_t device_path_size,
-				       char *device_paths_out)
+magma_status_t libmagma_do_enumerate_devices(const char *device_namespace,
+					     magma_handle_t device_directory_channel,
+					     uint32_t *device_count_inout,
+					     uint32_t device_path_size, char *device_paths_out)
 {
 	unsigned long nums[LIBMAGMA_MAX_DEVICES];
 	const char *dir = getenv("MAGMA_SIM_DEVICE_DIR");

@@ -257,5 +257,39 @@ magma_status_t libmagma_do_connection_read_notification_channel(magma_connection
 								void *buffer, uint64_t buffer_size,
 								uint64_t *buffer_size_out,
 								magma_bool_t *more_data_out);
+magma_status_t libmagma_do_enumerate_devices(const char *device_namespace,
+					     magma_handle_t device_directory_channel,
+					     uint32_t *device_count_inout,
+					     uint32_t device_path_size, char *device_paths_out);
+magma_status_t libmagma_do_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *handle_out);
+magma_status_t libmagma_do_initialize_tracing(magma_handle_t channel);
+magma_status_t libmagma_do_initialize_logging(magma_handle_t channel);
+magma_status_t
+libmagma_do_connection_enable_performance_counter_access(magma_connection_t connection,
+							 magma_handle_t channel);
+magma_status_t libmagma_do_connection_enable_performance_counters(magma_connection_t connection,
+								  uint64_t *counters,
+								  uint64_t counters_count);
+magma_status_t libmagma_do_connection_clear_performance_counters(magma_connection_t connection,
+								 uint64_t *counters,
+								 uint64_t counters_count);
+magma_status_t libmagma_do_connection_create_performance_counter_buffer_pool(
+	magma_connection_t connection, magma_perf_count_pool_t *pool_id_out,
+	magma_handle_t *notification_handle_out);
+magma_status_t
+libmagma_do_connection_release_performance_counter_buffer_pool(magma_connection_t connection,
+							       magma_perf_count_pool_t pool_id);
+magma_status_t libmagma_do_connection_add_performance_counter_buffer_offsets_to_pool(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id,
+	const magma_buffer_offset_t *offsets, uint64_t offsets_count);
+magma_status_t libmagma_do_connection_remove_performance_counter_buffer_from_pool(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id, magma_buffer_t buffer);
+magma_status_t libmagma_do_connection_dump_performance_counters(magma_connection_t connection,
+								magma_perf_count_pool_t pool_id,
+								uint32_t trigger_id);
+magma_status_t libmagma_do_connection_read_performance_counter_completion(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id, uint32_t *trigger_id_out,
+	uint64_t *buffer_id_out, uint32_t *buffer_offset_out, uint64_t *time_out,
+	uint32_t *result_flags_out);
 
 #endif /* LIBMAGMA_INTERNAL_H */

@@ -44,14 +44,14 @@ int libmagma_wait_readable(int fd, int timeout_ms)
 }
 
 /* magma_initialize_tracing - see magma.h. Consumes @channel; always MAGMA_STATUS_OK. */
-magma_status_t magma_initialize_tracing(magma_handle_t channel)
+magma_status_t libmagma_do_initialize_tracing(magma_handle_t channel)
 {
 	libmagma_close_handle(channel);
 	return MAGMA_STATUS_OK;
 }
 
 /* magma_initialize_logging - see magma.h. Consumes @channel; always MAGMA_STATUS_OK. */
-magma_status_t magma_initialize_logging(magma_handle_t channel)
+magma_status_t libmagma_do_initialize_logging(magma_handle_t channel)
 {
 	libmagma_close_handle(channel);
 	return MAGMA_STATUS_OK;

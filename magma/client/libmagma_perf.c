@@ -23,8 +23,9 @@
  * magma_connection_enable_performance_counter_access - see magma.h. Consumes @channel; an
  * invalid fd is MAGMA_STATUS_ACCESS_DENIED without asking the service.
  */
-magma_status_t magma_connection_enable_performance_counter_access(magma_connection_t connection,
-								  magma_handle_t channel)
+magma_status_t
+libmagma_do_connection_enable_performance_counter_access(magma_connection_t connection,
+							 magma_handle_t channel)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_enable_perf_access req = {.hdr = {WIRE_ENABLE_PERF_ACCESS, 0, sizeof(req), 1}};
@@ -70,18 +71,18 @@ static magma_status_t libmagma_send_counters(magma_connection_t connection, uint
 }
 
 /* magma_connection_enable_performance_counters - see magma.h. Feed-forward. */
-magma_status_t magma_connection_enable_performance_counters(magma_connection_t connection,
-							    uint64_t *counters,
-							    uint64_t counters_count)
+magma_status_t libmagma_do_connection_enable_performance_counters(magma_connection_t connection,
+								  uint64_t *counters,
+								  uint64_t counters_count)
 {
 	return libmagma_send_counters(connection, WIRE_ENABLE_PERF_COUNTERS, counters,
 				      counters_count);
 }
 
 /* magma_connection_clear_performance_counters - see magma.h. Feed-forward. */
-magma_status_t magma_connection_clear_performance_counters(magma_connection_t connection,
-							   uint64_t *counters,
-							   uint64_t counters_count)
+magma_status_t libmagma_do_connection_clear_performance_counters(magma_connection_t connection,
+								 uint64_t *counters,
+								 uint64_t counters_count)
 {
 	return libmagma_send_counters(connection, WIRE_CLEAR_PERF_COUNTERS, counters,
 				      counters_count);
@@ -91,10 +92,9 @@ magma_status_t magma_connection_clear_performance_counters(magma_connection_t co
  * magma_connection_create_performance_counter_buffer_pool - see magma.h. The notification handle
  * belongs to the pool (closed by its release or the connection's).
  */
-magma_status_t
-magma_connection_create_performance_counter_buffer_pool(magma_connection_t connection,
-							magma_perf_count_pool_t *pool_id_out,
-							magma_handle_t *notification_handle_out)
+magma_status_t libmagma_do_connection_create_performance_counter_buffer_pool(
+	magma_connection_t connection, magma_perf_count_pool_t *pool_id_out,
+	magma_handle_t *notification_handle_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_perf_pool req = {.hdr = {WIRE_CREATE_PERF_POOL, 0, sizeof(req), 1}};
@@ -139,8 +139,8 @@ err_free:
  * closes the pool's socket, so no completion of it can be read afterwards.
  */
 magma_status_t
-magma_connection_release_performance_counter_buffer_pool(magma_connection_t connection,
-							 magma_perf_count_pool_t pool_id)
+libmagma_do_connection_release_performance_counter_buffer_pool(magma_connection_t connection,
+							       magma_perf_count_pool_t pool_id)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_perf_pool req = {
@@ -170,7 +170,7 @@ magma_connection_release_performance_counter_buffer_pool(magma_connection_t conn
 }
 
 /* magma_connection_add_performance_counter_buffer_offsets_to_pool - see magma.h. */
-magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
+magma_status_t libmagma_do_connection_add_performance_counter_buffer_offsets_to_pool(
 	magma_connection_t connection, magma_perf_count_pool_t pool_id,
 	const magma_buffer_offset_t *offsets, uint64_t offsets_count)
 {
@@ -197,7 +197,7 @@ magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
 }
 
 /* magma_connection_remove_performance_counter_buffer_from_pool - see magma.h. */
-magma_status_t magma_connection_remove_performance_counter_buffer_from_pool(
+magma_status_t libmagma_do_connection_remove_performance_counter_buffer_from_pool(
 	magma_connection_t connection, magma_perf_count_pool_t pool_id, magma_buffer_t buffer)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
@@ -214,9 +214,9 @@ magma_status_t magma_connection_remove_performance_counter_buffer_from_pool(
 }
 
 /* magma_connection_dump_performance_counters - see magma.h. Feed-forward. */
-magma_status_t magma_connection_dump_performance_counters(magma_connection_t connection,
-							  magma_perf_count_pool_t pool_id,
-							  uint32_t trigger_id)
+magma_status_t libmagma_do_connection_dump_performance_counters(magma_connection_t connection,
+								magma_perf_count_pool_t pool_id,
+								uint32_t trigger_id)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct wire_dump_perf req = {
@@ -236,7 +236,7 @@ magma_status_t magma_connection_dump_performance_counters(magma_connection_t con
  * MAGMA_STATUS_INVALID_ARGS for an unknown pool or NULL outs, CONNECTION_LOST after a hang-up,
  * INTERNAL_ERROR for a malformed packet.
  */
-magma_status_t magma_connection_read_performance_counter_completion(
+magma_status_t libmagma_do_connection_read_performance_counter_completion(
 	magma_connection_t connection, magma_perf_count_pool_t pool_id, uint32_t *trigger_id_out,
 	uint64_t *buffer_id_out, uint32_t *buffer_offset_out, uint64_t *time_out,
 	uint32_t *result_flags_out)

@@ -11,9 +11,11 @@
  * magma_poll or magma_connection_flush returns, each one whose signal semaphores are all signaled
  * gets a "completion" event with the digests of its resource ranges. Calls made by libmagma
  * itself (nested, e.g. the flow-control query of create_connection) are not recorded: a
- * thread-local depth counter marks them. Calls not wrapped here are not recorded (listed in
- * docs/trace-format.md). Any thread; recording serialises on the writer's lock and on
- * trace_lock for the pending-submission list (taken before a connection's lock, never after).
+ * thread-local depth counter marks them. Every entry point of magma.h is wrapped here (the
+ * performance-counter access token, enumerated paths and channel fds are not recorded, only
+ * their status; see docs/trace-format.md). Any thread; recording serialises on the writer's
+ * lock and on trace_lock for the pending-submission list (taken before a connection's lock,
+ * never after).
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -893,6 +895,273 @@ magma_status_t magma_buffer_set_name(magma_buffer_t buffer, const char *name)
 		trace_call(w, "buffer_set_name", st, NULL,
 			   "\"buffer\":%" PRIu64 ",\"name\":\"%s\",\"null\":%d", buffer, esc,
 			   name == NULL);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_enumerate_devices - see magma.h; recorded (the paths are not: they name the host). */
+magma_status_t magma_enumerate_devices(const char *device_namespace,
+				       magma_handle_t device_directory_channel,
+				       uint32_t *device_count_inout, uint32_t device_path_size,
+				       char *device_paths_out)
+{
+	struct trace_writer *w = trace_enter();
+	uint32_t count_in = device_count_inout ? *device_count_inout : 0;
+	magma_status_t st = libmagma_do_enumerate_devices(
+		device_namespace, device_directory_channel, device_count_inout, device_path_size,
+		device_paths_out);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"count\":%" PRIu32,
+			 st || !device_count_inout ? 0 : *device_count_inout);
+		trace_call(w, "enumerate_devices", st, out,
+			   "\"channel\":%" PRIu32 ",\"count\":%" PRIu32 ",\"count_null\":%d"
+			   ",\"path_size\":%" PRIu32 ",\"paths_null\":%d",
+			   device_directory_channel, count_in, device_count_inout == NULL,
+			   device_path_size, device_paths_out == NULL);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_buffer_get_handle - see magma.h; recorded (CPU access shows in submit-time contents). */
+magma_status_t magma_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *handle_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_buffer_get_handle(buffer, handle_out);
+	char out[48];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
+			 st || !handle_out ? 0 : *handle_out);
+		trace_call(w, "buffer_get_handle", st, out, "\"buffer\":%" PRIu64 ",\"null\":%d",
+			   buffer, handle_out == NULL);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_initialize_tracing - see magma.h; recorded. */
+magma_status_t magma_initialize_tracing(magma_handle_t channel)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_initialize_tracing(channel);
+
+	if (w)
+		trace_call(w, "initialize_tracing", st, NULL, "\"channel\":%" PRIu32, channel);
+	trace_leave();
+	return st;
+}
+
+/* magma_initialize_logging - see magma.h; recorded. */
+magma_status_t magma_initialize_logging(magma_handle_t channel)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_initialize_logging(channel);
+
+	if (w)
+		trace_call(w, "initialize_logging", st, NULL, "\"channel\":%" PRIu32, channel);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_enable_performance_counter_access - see magma.h; recorded (not the token). */
+magma_status_t magma_connection_enable_performance_counter_access(magma_connection_t connection,
+								  magma_handle_t channel)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st =
+		libmagma_do_connection_enable_performance_counter_access(connection, channel);
+
+	if (w)
+		trace_call(w, "perf_enable_access", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"channel\":%" PRIu32, connection, channel);
+	trace_leave();
+	return st;
+}
+
+/* Records a counter-list call @call with @count ids (as "invalid" when @counters is NULL). */
+static void trace_counters(struct trace_writer *w, const char *call, magma_status_t st,
+			   magma_connection_t connection, const uint64_t *counters, uint64_t count)
+{
+	size_t cap = 64 + (size_t)count * 24;
+	char *ids = counters && count < (1u << 20) ? malloc(cap) : NULL;
+
+	if (ids) {
+		trace_ids(ids, cap, counters, count);
+		trace_writer_event(
+			w,
+			"\"type\":\"call\",\"call\":\"%s\",\"args\":{\"connection\":%" PRIu64
+			",\"counters\":[%s]},\"result\":%d,\"out\":{}",
+			call, connection, ids, st);
+		free(ids);
+	} else {
+		trace_call(w, call, st, NULL,
+			   "\"connection\":%" PRIu64 ",\"count\":%" PRIu64 ",\"invalid\":1",
+			   connection, count);
+	}
+}
+
+/* magma_connection_enable_performance_counters - see magma.h; recorded with the ids. */
+magma_status_t magma_connection_enable_performance_counters(magma_connection_t connection,
+							    uint64_t *counters,
+							    uint64_t counters_count)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_enable_performance_counters(connection, counters,
+									       counters_count);
+
+	if (w)
+		trace_counters(w, "perf_enable_counters", st, connection, counters, counters_count);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_clear_performance_counters - see magma.h; recorded with the ids. */
+magma_status_t magma_connection_clear_performance_counters(magma_connection_t connection,
+							   uint64_t *counters,
+							   uint64_t counters_count)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_clear_performance_counters(connection, counters,
+									      counters_count);
+
+	if (w)
+		trace_counters(w, "perf_clear_counters", st, connection, counters, counters_count);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_create_performance_counter_buffer_pool - see magma.h; recorded. */
+magma_status_t
+magma_connection_create_performance_counter_buffer_pool(magma_connection_t connection,
+							magma_perf_count_pool_t *pool_id_out,
+							magma_handle_t *notification_handle_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_create_performance_counter_buffer_pool(
+		connection, pool_id_out, notification_handle_out);
+	char out[96];
+
+	if (w) {
+		snprintf(out, sizeof(out), "\"pool\":%" PRIu64 ",\"handle\":%" PRIu32,
+			 st || !pool_id_out ? 0 : *pool_id_out,
+			 st || !notification_handle_out ? 0 : *notification_handle_out);
+		trace_call(w, "perf_create_pool", st, out, "\"connection\":%" PRIu64, connection);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_release_performance_counter_buffer_pool - see magma.h; recorded. */
+magma_status_t
+magma_connection_release_performance_counter_buffer_pool(magma_connection_t connection,
+							 magma_perf_count_pool_t pool_id)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st =
+		libmagma_do_connection_release_performance_counter_buffer_pool(connection, pool_id);
+
+	if (w)
+		trace_call(w, "perf_release_pool", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_add_performance_counter_buffer_offsets_to_pool - see magma.h; recorded. */
+magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id,
+	const magma_buffer_offset_t *offsets, uint64_t offsets_count)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_add_performance_counter_buffer_offsets_to_pool(
+		connection, pool_id, offsets, offsets_count);
+	size_t cap = 64 + (size_t)offsets_count * 96, len = 0;
+	char *list = w && offsets && offsets_count < (1u << 16) ? malloc(cap) : NULL;
+
+	if (list) {
+		list[0] = '\0';
+		for (uint64_t i = 0; i < offsets_count; i++)
+			len += (size_t)snprintf(list + len, cap - len,
+						"%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
+						",\"length\":%" PRIu64 "}",
+						i ? "," : "", offsets[i].buffer_id,
+						offsets[i].offset, offsets[i].length);
+		trace_writer_event(w,
+				   "\"type\":\"call\",\"call\":\"perf_add_offsets\",\"args\":{"
+				   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
+				   ",\"offsets\":[%s]},\"result\":%d,\"out\":{}",
+				   connection, pool_id, list, st);
+		free(list);
+	} else if (w) {
+		trace_call(w, "perf_add_offsets", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"count\":%" PRIu64
+			   ",\"invalid\":1",
+			   connection, pool_id, offsets_count);
+	}
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_remove_performance_counter_buffer_from_pool - see magma.h; recorded. */
+magma_status_t magma_connection_remove_performance_counter_buffer_from_pool(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id, magma_buffer_t buffer)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_remove_performance_counter_buffer_from_pool(
+		connection, pool_id, buffer);
+
+	if (w)
+		trace_call(w, "perf_remove_buffer", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"buffer\":%" PRIu64,
+			   connection, pool_id, buffer);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_dump_performance_counters - see magma.h; recorded. */
+magma_status_t magma_connection_dump_performance_counters(magma_connection_t connection,
+							  magma_perf_count_pool_t pool_id,
+							  uint32_t trigger_id)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st =
+		libmagma_do_connection_dump_performance_counters(connection, pool_id, trigger_id);
+
+	if (w)
+		trace_call(w, "perf_dump", st, NULL,
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"trigger\":%" PRIu32,
+			   connection, pool_id, trigger_id);
+	trace_leave();
+	return st;
+}
+
+/* magma_connection_read_performance_counter_completion - see magma.h; recorded with the outs. */
+magma_status_t magma_connection_read_performance_counter_completion(
+	magma_connection_t connection, magma_perf_count_pool_t pool_id, uint32_t *trigger_id_out,
+	uint64_t *buffer_id_out, uint32_t *buffer_offset_out, uint64_t *time_out,
+	uint32_t *result_flags_out)
+{
+	struct trace_writer *w = trace_enter();
+	magma_status_t st = libmagma_do_connection_read_performance_counter_completion(
+		connection, pool_id, trigger_id_out, buffer_id_out, buffer_offset_out, time_out,
+		result_flags_out);
+	bool ok = !st && trigger_id_out && buffer_id_out && buffer_offset_out && time_out &&
+		  result_flags_out;
+	char out[160];
+
+	if (w) {
+		snprintf(out, sizeof(out),
+			 "\"trigger\":%" PRIu32 ",\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu32
+			 ",\"time\":%" PRIu64 ",\"flags\":%" PRIu32,
+			 ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0,
+			 ok ? *buffer_offset_out : 0, ok ? *time_out : 0,
+			 ok ? *result_flags_out : 0);
+		trace_call(w, "perf_read_completion", st, out,
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
 	}
 	trace_leave();
 	return st;

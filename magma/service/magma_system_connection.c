@@ -318,14 +318,14 @@ static magma_status_t do_execute_inline(struct magma_system_connection *conn, st
 }
 
 /*
- * The access token is a device channel (a Unix stream socket, as magma_sim_embedded_open or
- * open("/dev/magma0") returns): holding one already gives full access to the device. Any other
- * kind of fd is refused with ACCESS_DENIED in the reply; the connection stays open.
+ * The access token is the file the device issued (magma_system_device_perf_token, or the daemon's
+ * DIR/magmaN.perf-token): granted iff the fd refers to that same file. Any other fd, a device
+ * channel included, is refused with ACCESS_DENIED in the reply; the connection stays open.
  */
 static magma_status_t do_enable_perf_access(struct magma_system_connection *conn,
 					    struct wire_msg *msg, int *action)
 {
-	bool granted = magma_system_fd_is_socket(msg->fds[0], SOCK_STREAM);
+	bool granted = magma_system_device_is_perf_token(conn->dev, msg->fds[0]);
 
 	(void)action;
 	conn->perf_access = conn->perf_access || granted;

@@ -10,16 +10,24 @@
  * connection's primary and notification sockets; the service opens an MSD connection and starts
  * the connection's thread). A malformed message on a device channel closes that channel only.
  *
+ * The device also owns the performance-counter access token: a file it creates once (a memfd
+ * named "magma-perf-token", or a 0600 file on disk that magma_system_device_publish_perf_token
+ * makes the token instead) and recognises by identity (st_dev, st_ino) when a connection passes
+ * an fd to WIRE_ENABLE_PERF_ACCESS. Only a holder the host handed the token to can present it.
+ *
  * Finished threads are joined ("reaped") when new work arrives on the device and at destroy, and
  * only the joiner closes their sockets. Threading: any thread may call the public functions
  * except destroy (not from a service thread); the lists are guarded by dev->lock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "magma_system_internal.h"
@@ -231,10 +239,32 @@ static void *channel_thread(void *arg)
 	return NULL;
 }
 
+/* Makes @fd (owned; closed on failure) the token of @dev, closing the previous one. */
+static int device_set_token(struct magma_system_device *dev, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	pthread_mutex_lock(&dev->lock);
+	if (dev->token_fd >= 0)
+		close(dev->token_fd);
+	dev->token_fd = fd;
+	dev->token_dev = st.st_dev;
+	dev->token_ino = st.st_ino;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
 /* magma_system_device_create - see magma_system.h. */
 struct magma_system_device *magma_system_device_create(void *platform_device)
 {
 	struct magma_system_device *dev = calloc(1, sizeof(*dev));
+	int fd;
 
 	if (!dev)
 		return NULL;
@@ -247,8 +277,15 @@ struct magma_system_device *magma_system_device_create(void *platform_device)
 	if (!dev->msd)
 		goto err_driver;
 	pthread_mutex_init(&dev->lock, NULL);
+	dev->token_fd = -1;
+	fd = memfd_create("magma-perf-token", MFD_CLOEXEC);
+	if (fd < 0 || device_set_token(dev, fd))
+		goto err_device;
 	return dev;
 
+err_device:
+	pthread_mutex_destroy(&dev->lock);
+	msd_device_destroy(dev->msd);
 err_driver:
 	msd_driver_destroy(dev->drv);
 err_free:
@@ -312,6 +349,60 @@ uint32_t magma_system_device_connection_count(struct magma_system_device *dev)
 	return n;
 }
 
+/* magma_system_device_perf_token - see magma_system.h. */
+int magma_system_device_perf_token(struct magma_system_device *dev)
+{
+	int fd;
+
+	dev = device_of(dev);
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	fd = fcntl(dev->token_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		fd = -errno;
+	pthread_mutex_unlock(&dev->lock);
+	return fd;
+}
+
+/* magma_system_device_publish_perf_token - see magma_system.h. */
+int magma_system_device_publish_perf_token(struct magma_system_device *dev, const char *path)
+{
+	int fd;
+
+	dev = device_of(dev);
+	if (!dev || !path)
+		return -EINVAL;
+	/* A fresh inode every time: a stale token file (and its holders) never matches. */
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600)) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		return -e;
+	}
+	return device_set_token(dev, fd);
+}
+
+/* magma_system_device_is_perf_token - see magma_system_internal.h. */
+bool magma_system_device_is_perf_token(struct magma_system_device *dev, int fd)
+{
+	struct stat st;
+	bool match;
+
+	if (fd < 0 || fstat(fd, &st))
+		return false;
+	pthread_mutex_lock(&dev->lock);
+	match = dev->token_fd >= 0 && st.st_dev == dev->token_dev && st.st_ino == dev->token_ino;
+	pthread_mutex_unlock(&dev->lock);
+	return match;
+}
+
 /* magma_system_device_destroy - see magma_system.h. */
 void magma_system_device_destroy(struct magma_system_device *dev)
 {
@@ -365,6 +456,8 @@ void magma_system_device_destroy(struct magma_system_device *dev)
 	}
 	msd_device_destroy(dev->msd);
 	msd_driver_destroy(dev->drv);
+	if (dev->token_fd >= 0)
+		close(dev->token_fd);
 	pthread_mutex_destroy(&dev->lock);
 	dev->magic = 0;
 	free(dev);

@@ -83,6 +83,14 @@ struct magma_system_device *magma_system_embedded_device(struct magma_system_emb
 	return emb->dev;
 }
 
+/* magma_system_embedded_perf_token - see embedded.h. */
+int magma_system_embedded_perf_token(struct magma_system_embedded *emb)
+{
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return -EINVAL;
+	return magma_system_device_perf_token(emb->dev);
+}
+
 /* magma_system_embedded_destroy - see embedded.h. */
 void magma_system_embedded_destroy(struct magma_system_embedded *emb)
 {
@@ -112,12 +120,9 @@ static void embedded_at_exit(void)
 	pthread_mutex_unlock(&embedded_lock);
 }
 
-/* magma_sim_embedded_open - see embedded.h. */
-int magma_sim_embedded_open(void)
+/* The process-wide device, created for this process if needed; NULL when that fails. */
+static struct magma_system_embedded *embedded_default_get_locked(void)
 {
-	int ret;
-
-	pthread_mutex_lock(&embedded_lock);
 	if (embedded_default && embedded_owner != getpid()) {
 		/* Inherited through fork: its threads are not here. */
 		embedded_inherited = embedded_default;
@@ -129,7 +134,31 @@ int magma_sim_embedded_open(void)
 		if (embedded_default && !embedded_atexit_registered)
 			embedded_atexit_registered = atexit(embedded_at_exit) == 0;
 	}
-	ret = embedded_default ? magma_system_embedded_connect(embedded_default) : -ENOMEM;
+	return embedded_default;
+}
+
+/* magma_sim_embedded_open - see embedded.h. */
+int magma_sim_embedded_open(void)
+{
+	struct magma_system_embedded *emb;
+	int ret;
+
+	pthread_mutex_lock(&embedded_lock);
+	emb = embedded_default_get_locked();
+	ret = emb ? magma_system_embedded_connect(emb) : -ENOMEM;
+	pthread_mutex_unlock(&embedded_lock);
+	return ret;
+}
+
+/* magma_sim_embedded_perf_token - see embedded.h. */
+int magma_sim_embedded_perf_token(void)
+{
+	struct magma_system_embedded *emb;
+	int ret;
+
+	pthread_mutex_lock(&embedded_lock);
+	emb = embedded_default_get_locked();
+	ret = emb ? magma_system_embedded_perf_token(emb) : -ENOMEM;
 	pthread_mutex_unlock(&embedded_lock);
 	return ret;
 }

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lib/magma/magma_common_defs.h>
 #include <msd/msd.h>
@@ -242,7 +243,16 @@ struct magma_system_device {
 	struct magma_system_connection *connections;
 	uint32_t connection_count; /* in the list, finished or not */
 	uint64_t connections_opened;
+	int token_fd; /* the performance-counter access token (owned) */
+	dev_t token_dev;
+	ino_t token_ino;
 };
+
+/*
+ * Whether @fd refers to @dev's performance-counter access token (same st_dev and st_ino). Any
+ * thread; takes dev->lock.
+ */
+bool magma_system_device_is_perf_token(struct magma_system_device *dev, int fd);
 
 void magma_system_device_connection_finished(struct magma_system_device *dev,
 					     struct magma_system_connection *conn);

@@ -6,7 +6,9 @@
  * open/open64/openat/openat64 and the fortified __open_2 variants of "/dev/magma<N>" and
  * "/dev/dri/renderD<128+N>" connect a Unix stream socket to $MAGMA_SIM_DEVICE_DIR/magma<N> and
  * return it (O_CLOEXEC is honoured); magma_device_import takes that socket as the device
- * channel. A device the daemon does not serve fails with ENOENT, as a missing node would. Every
+ * channel. A device the daemon does not serve fails with ENOENT, as a missing node would.
+ * "/dev/magma<N>.perf-token" (the performance-counter access token) opens the daemon's file
+ * $MAGMA_SIM_DEVICE_DIR/magma<N>.perf-token with the caller's flags. Every
  * other path, and every call while MAGMA_SIM_DEVICE_DIR is unset, goes to the next definition
  * (dlsym(RTLD_NEXT)). Deliberately not intercepted: stat/access of the nodes (enumeration looks
  * at MAGMA_SIM_DEVICE_DIR itself), fopen, and relative paths through a directory fd. Stateless
@@ -109,12 +111,47 @@ static void *shim_next(const char *name)
 	return fn;
 }
 
+/* The device index of "/dev/magma<N>.perf-token", or -1. */
+static long shim_token_index(const char *path)
+{
+	static const char suffix[] = ".perf-token";
+	const char *dir = getenv("MAGMA_SIM_DEVICE_DIR");
+	char name[64];
+	size_t n;
+
+	if (!path || !dir || !*dir)
+		return -1;
+	n = strlen(path);
+	if (n <= sizeof(suffix) - 1 || n - (sizeof(suffix) - 1) >= sizeof(name) ||
+	    strcmp(path + n - (sizeof(suffix) - 1), suffix))
+		return -1;
+	memcpy(name, path, n - (sizeof(suffix) - 1));
+	name[n - (sizeof(suffix) - 1)] = '\0';
+	return shim_parse(name, "/dev/magma");
+}
+
+/* Opens the daemon's token file of device @index through the next open definition. */
+static int shim_open_token(const char *name, long index, int flags, mode_t mode)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/magma%ld.perf-token", getenv("MAGMA_SIM_DEVICE_DIR"),
+		     index) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return ((open_fn)shim_next(name))(path, flags, mode);
+}
+
 static int shim_open(const char *name, const char *path, int flags, mode_t mode)
 {
 	long index = shim_device_index(path);
 
 	if (index >= 0)
 		return shim_connect(index, flags);
+	index = shim_token_index(path);
+	if (index >= 0)
+		return shim_open_token(name, index, flags, mode);
 	return ((open_fn)shim_next(name))(path, flags, mode);
 }
 
@@ -124,6 +161,10 @@ static int shim_openat(const char *name, int dirfd, const char *path, int flags,
 
 	if (index >= 0)
 		return shim_connect(index, flags);
+	index = shim_token_index(path);
+	if (index >= 0)
+		return shim_open_token(strcmp(name, "openat") ? "open64" : "open", index, flags,
+				       mode);
 	return ((openat_fn)shim_next(name))(dirfd, path, flags, mode);
 }
 

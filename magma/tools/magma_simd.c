@@ -13,8 +13,11 @@
  * connect. SIGTERM and SIGINT (read through a signalfd by the main thread, the only thread that
  * touches the listening sockets) shut down cleanly: the sockets are closed and removed, every
  * client is disconnected, every device destroyed. Without --foreground the process forks and
- * the parent exits once the sockets are ready; --quiet drops the start-up line. Deliberately not
- * done: access control beyond the directory's permissions, device hot-plug.
+ * the parent exits once the sockets are ready; --quiet drops the start-up line. Next to each
+ * socket the device's performance-counter access token is published as DIR/magma<i>.perf-token
+ * (mode 0600, created before the socket appears, removed at shutdown): whoever can open it can
+ * grant a connection counter access. Deliberately not done: access control beyond the
+ * directory's and the token's permissions, device hot-plug.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +43,7 @@ struct simd_device {
 	struct magma_system_device *dev;
 	int listen_fd;
 	char path[PATH_MAX];
+	char token_path[PATH_MAX + 16]; /* path + ".perf-token"; "" until published */
 };
 
 static void usage(void)
@@ -80,6 +84,8 @@ static void device_fini(struct simd_device *d)
 		close(d->listen_fd);
 		unlink(d->path);
 	}
+	if (d->token_path[0])
+		unlink(d->token_path);
 	magma_system_device_destroy(d->dev);
 	sim_destroy(d->sim);
 	memset(d, 0, sizeof(*d));
@@ -88,6 +94,8 @@ static void device_fini(struct simd_device *d)
 
 static int device_init(struct simd_device *d, const char *dir, int index)
 {
+	int ret;
+
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
 	snprintf(d->path, sizeof(d->path), "%s/magma%d", dir, index);
@@ -99,6 +107,14 @@ static int device_init(struct simd_device *d, const char *dir, int index)
 	d->dev = magma_system_device_create(d->sim);
 	if (!d->dev) {
 		fprintf(stderr, "magma-simd: cannot start the driver of device %d\n", index);
+		device_fini(d);
+		return -1;
+	}
+	snprintf(d->token_path, sizeof(d->token_path), "%s.perf-token", d->path);
+	ret = magma_system_device_publish_perf_token(d->dev, d->token_path);
+	if (ret) {
+		fprintf(stderr, "magma-simd: %s: %s\n", d->token_path, strerror(-ret));
+		d->token_path[0] = '\0';
 		device_fini(d);
 		return -1;
 	}

@@ -8,7 +8,8 @@
  * one flooding, share the level round-robin (and so do two contexts of one connection); four
  * levels submitted together run strictly by priority; a hang on a non-zero queue is detected and
  * recovered with innocent work on the other queues completing; a low-priority job waiting for
- * the engine behind a long realtime dispatch is not taken for a hang. Test mode (no device
+ * the engine behind a long realtime dispatch is not taken for a hang; aging lets a LOW job
+ * complete within 100 ms against a REALTIME stream that never idles. Test mode (no device
  * thread, the test steps the clock) where order must be deterministic, the device thread
  * elsewhere.
  */
@@ -431,7 +432,8 @@ static void test_hang_on_high_queue(void)
 
 /*
  * Threaded: a LOW job waits for the engine behind a REALTIME dispatch lasting several watchdog
- * periods. Its queue shows no progress all that time but did not execute: not a hang.
+ * periods (until aging lets it in). Its queue shows no progress while it waits but did not
+ * execute: not a hang.
  */
 static void test_starved_queue_is_not_hung(void)
 {
@@ -466,7 +468,82 @@ static void test_starved_queue_is_not_hung(void)
 	       " after %" PRIu64 "\n",
 	       (double)busy / MSD_SIM_HANG_CYCLES, ts(&lo, 0), ts(&rt, 1));
 	CHECK(busy > 2 * MSD_SIM_HANG_CYCLES);
-	CHECK(ts(&lo, 0) > ts(&rt, 1));
+	CHECK(ts(&lo, 0) > ts(&rt, 0));
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	client_fini(&rt);
+	client_fini(&lo);
+	mt_destroy(t);
+}
+
+/* Jobs of @level ready or on the ring of @qi. */
+static uint32_t pending_jobs(struct msd_sim_device *dev, uint32_t level, uint32_t qi)
+{
+	uint32_t n;
+
+	msd_sim_mutex_lock(&dev->lock);
+	n = dev->sched.level[level].ready + dev->queues[qi].jobs;
+	msd_sim_mutex_unlock(&dev->lock);
+	return n;
+}
+
+/*
+ * Threaded: a REALTIME stream that never idles (long dispatches, two always pending, for 300 ms)
+ * and a LOW job submitted at its start. Aging lets the LOW job complete within 100 ms while the
+ * stream still runs, and REALTIME keeps the vast majority of the engine.
+ */
+static void test_aging_no_starvation(void)
+{
+	static const char *src = "mov r4, 3000\n"
+				 "loop\n"
+				 "seq r5, r4, 0\n"
+				 "break r5\n"
+				 "sub r4, r4, 1\n"
+				 "endloop\n"
+				 "exit\n";
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct client rt, lo;
+	uint64_t end, start, now, lo_ms = 0, rt_busy, lo_busy;
+	uint32_t count, n, qrt, qlo, after_lo = 0;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME) == 0);
+	REQUIRE(client_init(t, &lo, 2, MAGMA_PRIORITY_LOW) == 0);
+	count = load_program(t, &rt, src);
+	REQUIRE(count);
+	qrt = queue_of(t, rt.ctx);
+	qlo = queue_of(t, lo.ctx);
+	end = put_timed_dispatch(&rt, 0, count, 16);
+	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+	n += sim_cmd_emit_end(words(&lo, n * 4));
+	start = msd_sim_now_ms();
+	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	for (now = start; now - start < 300; now = msd_sim_now_ms()) {
+		if (!lo_ms && mt_fd_readable(lo.done.fd, 0))
+			lo_ms = now - start;
+		if (pending_jobs(dev, MSD_SIM_LEVELS - 1, qrt) >= 2) {
+			usleep(200);
+			continue;
+		}
+		CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+		after_lo += lo_ms != 0;
+	}
+	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, &rt.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(rt.done.fd, 30000));
+	REQUIRE(mt_fd_readable(lo.done.fd, 0));
+	rt_busy = sim_mmio_read64(t->sim, SIM_Q_BUSY_CYCLES_LO(qrt));
+	lo_busy = sim_mmio_read64(t->sim, SIM_Q_BUSY_CYCLES_LO(qlo));
+	printf("  low job done after %" PRIu64 " ms; %u realtime jobs submitted after it; busy "
+	       "cycles realtime %" PRIu64 ", low %" PRIu64 "\n",
+	       lo_ms, after_lo, rt_busy, lo_busy);
+	CHECK(lo_ms > 0 && lo_ms < 100);
+	CHECK(after_lo > 0);
+	CHECK(rt_busy > 9 * lo_busy);
 	msd_sim_mutex_lock(&dev->lock);
 	CHECK_EQ(dev->hangs, 0);
 	msd_sim_mutex_unlock(&dev->lock);
@@ -484,5 +561,6 @@ int main(void)
 	SIM_TEST_RUN(test_realtime_preempts_low_dispatch);
 	SIM_TEST_RUN(test_hang_on_high_queue);
 	SIM_TEST_RUN(test_starved_queue_is_not_hung);
+	SIM_TEST_RUN(test_aging_no_starvation);
 	return SIM_TEST_DONE();
 }

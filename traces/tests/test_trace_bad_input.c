@@ -131,11 +131,11 @@ static void truncated(void)
 
 static void header_problems(void)
 {
-	REQUIRE(!put_replaced("future.json", "\"version\":1", "\"version\":99"));
+	REQUIRE(!put_replaced("future.json", "\"version\":2", "\"version\":99"));
 	expect_bad("future version", "newer than this reader");
 	REQUIRE(!put_replaced("format.json", "magma-sim-trace", "other-trace"));
 	expect_bad("format", "format");
-	REQUIRE(!put_replaced("version-type.json", "\"version\":1", "\"version\":\"1\""));
+	REQUIRE(!put_replaced("version-type.json", "\"version\":2", "\"version\":\"2\""));
 	expect_bad("version type", "version");
 }
 

@@ -2,9 +2,11 @@
 /*
  * test_trace_replay.c - replay of the sample traces (golden completion digests inside them),
  * determinism (two replays give the same digests and GPU cycles), a record -> replay round trip
- * of a fresh in-process run (client and device events recorded into one trace), and the
- * timeline of a replay.
+ * of a fresh in-process run (client and device events recorded into one trace, every magma.h
+ * call including the performance counters; a changed perf completion is a divergence), and the
+ * timeline of a replay, with one track per client context.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +36,9 @@ static int replay(const char *p, struct trace_replay_result *res, const char *ti
 
 static void samples_replay(void)
 {
-	static const char *const names[] = {"write", "copy", "fill"};
+	static const char *const names[] = {"write", "copy", "fill", "compute"};
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct trace_replay_result res;
 		char p[256];
 
@@ -95,8 +97,54 @@ static int extra_calls(magma_connection_t conn, magma_buffer_t data, magma_semap
 	return 0;
 }
 
-/* A small client on @emb: 3 rounds of WRITE32 into a data buffer, each waited for. */
-static int client_run(struct magma_system_embedded *emb)
+/*
+ * The version-2 calls: device enumeration, logging/tracing channels, and performance counters
+ * (access denied with a file that is not the token, then granted with @emb's token; a dump into
+ * @data read back as a completion).
+ */
+static int perf_calls(struct magma_system_embedded *emb, magma_connection_t conn,
+		      magma_buffer_t data, magma_buffer_id_t data_id)
+{
+	uint64_t ids[2] = {0, 1}, buffer_id = 0, time = 0;
+	/* the dump consumes the first range; the second one is left for the remove */
+	magma_buffer_offset_t o[2] = {{data_id, 2048, 1024}, {data_id, 3072, 1024}};
+	magma_perf_count_pool_t pool;
+	magma_handle_t h;
+	uint32_t count = 0, trigger = 0, offset = 0, flags = 0;
+	magma_poll_item_t it = {.type = MAGMA_POLL_TYPE_HANDLE,
+				.condition = MAGMA_POLL_CONDITION_READABLE};
+	int token = magma_system_embedded_perf_token(emb);
+
+	if (token < 0 ||
+	    magma_enumerate_devices(NULL, 0, &count, 0, NULL) == MAGMA_STATUS_INTERNAL_ERROR ||
+	    magma_initialize_logging((magma_handle_t)open("/dev/null", O_RDONLY | O_CLOEXEC)) ||
+	    magma_initialize_tracing((magma_handle_t)-1) ||
+	    magma_connection_enable_performance_counter_access(
+		    conn, (magma_handle_t)open("/dev/null", O_RDONLY | O_CLOEXEC)) !=
+		    MAGMA_STATUS_ACCESS_DENIED ||
+	    magma_connection_enable_performance_counter_access(conn, (magma_handle_t)token) ||
+	    magma_connection_enable_performance_counters(conn, ids, 2) ||
+	    magma_connection_clear_performance_counters(conn, ids, 2) ||
+	    magma_connection_create_performance_counter_buffer_pool(conn, &pool, &h) ||
+	    magma_connection_add_performance_counter_buffer_offsets_to_pool(conn, pool, o, 2) ||
+	    magma_connection_dump_performance_counters(conn, pool, 7))
+		return 1;
+	it.handle = h;
+	if (magma_poll(&it, 1, 5000000000ull) ||
+	    magma_connection_read_performance_counter_completion(conn, pool, &trigger, &buffer_id,
+								 &offset, &time, &flags) ||
+	    trigger != 7 || buffer_id != data_id || offset != 2048 ||
+	    magma_connection_remove_performance_counter_buffer_from_pool(conn, pool, data) ||
+	    magma_connection_release_performance_counter_buffer_pool(conn, pool))
+		return 1;
+	return 0;
+}
+
+/*
+ * A small client on @emb: 3 rounds of WRITE32 into a data buffer, each waited for, submitted
+ * round-robin on @contexts (1 or 2) contexts of one connection.
+ */
+static int client_run(struct magma_system_embedded *emb, uint32_t contexts)
 {
 	magma_device_t dev;
 	magma_connection_t conn;
@@ -106,12 +154,14 @@ static int client_run(struct magma_system_embedded *emb)
 	magma_semaphore_id_t sem_id;
 	magma_handle_t h;
 	uint64_t size;
-	uint32_t ctx, *cpu;
+	uint32_t ctx[2] = {0}, *cpu;
 	int fd = magma_system_embedded_connect(emb), bad = 0;
 
 	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
 	    magma_device_create_connection(dev, &conn) ||
-	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx) ||
+	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx[0]) ||
+	    (contexts > 1 &&
+	     magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx[1])) ||
 	    magma_connection_create_buffer(conn, 4096, &size, &cmd, &cmd_id) ||
 	    magma_connection_create_buffer(conn, 4096, &size, &data, &data_id) ||
 	    magma_connection_map_buffer(conn, 0x100000, cmd, 0, 4096,
@@ -141,27 +191,24 @@ static int client_run(struct magma_system_embedded *emb)
 
 		n += sim_cmd_emit_write32(cpu + n, 0x200000 + 4 * k, 0xabc00000u + k);
 		n += sim_cmd_emit_end(cpu + n);
-		bad = magma_connection_execute_command(conn, ctx, &d) ||
+		bad = magma_connection_execute_command(conn, ctx[k % contexts], &d) ||
 		      magma_poll(&it, 1, 5000000000ull);
 		magma_semaphore_reset(sem);
 	}
 	munmap(cpu, 4096);
 	bad |= extra_calls(conn, data, sem);
+	bad |= perf_calls(emb, conn, data, data_id);
 	bad |= magma_connection_flush(conn) != MAGMA_STATUS_OK;
 	magma_connection_release(conn);
 	magma_device_release(dev);
 	return bad;
 }
 
-static void record_then_replay(void)
+/* Records client_run(@contexts) into the new temporary file @p (a mkstemp template). */
+static void record_client(char *p, uint32_t contexts)
 {
-	char p[] = "/tmp/magma-trace-rt-XXXXXX";
-	struct trace_replay_result res;
 	struct magma_system_embedded *emb;
 	struct trace_writer *w;
-	char *text = NULL;
-	size_t cap = 0;
-	FILE *f;
 	int fd = mkstemp(p);
 
 	REQUIRE(fd >= 0);
@@ -171,11 +218,21 @@ static void record_then_replay(void)
 	trace_global_install(w);
 	emb = magma_system_embedded_create(NULL);
 	REQUIRE(emb != NULL);
-	CHECK_EQ(client_run(emb), 0);
+	CHECK_EQ(client_run(emb, contexts), 0);
 	magma_system_embedded_destroy(emb);
 	trace_global_install(NULL);
 	trace_writer_close(w);
+}
 
+static void record_then_replay(void)
+{
+	char p[] = "/tmp/magma-trace-rt-XXXXXX";
+	struct trace_replay_result res;
+	char *text = NULL, *tw;
+	size_t cap = 0;
+	FILE *f;
+
+	record_client(p, 1);
 	f = fopen(p, "r");
 	REQUIRE(f != NULL);
 	CHECK(getdelim(&text, &cap, '\0', f) > 0);
@@ -184,11 +241,27 @@ static void record_then_replay(void)
 	CHECK(text && strstr(text, "\"ev\":\"REG_WRITE\"") != NULL);
 	CHECK(text && strstr(text, "\"type\":\"completion\"") != NULL);
 	CHECK(text && strstr(text, "\"call\":\"import_buffer\"") != NULL);
+	CHECK(text && strstr(text, "\"call\":\"buffer_get_handle\"") != NULL);
+	CHECK(text && strstr(text, "\"call\":\"enumerate_devices\"") != NULL);
+	CHECK(text && strstr(text, "\"call\":\"perf_read_completion\",\"args\"") != NULL);
+	CHECK(text && strstr(text, "\"trigger\":7") != NULL);
 	CHECK(text && strstr(text, "\"name\":\"the \\u0022data\\u0022 buffer\\u000a\"") != NULL);
-	free(text);
 
 	CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_OK);
 	CHECK_EQ(res.completions, 3);
+	/* A perf completion recorded with another trigger id is a divergence. */
+	tw = text ? strstr(text, "\"out\":{\"trigger\":7,") : NULL;
+	CHECK(tw != NULL);
+	if (tw) {
+		tw[strlen("\"out\":{\"trigger\":")] = '8';
+		f = fopen(p, "w");
+		REQUIRE(f != NULL);
+		fputs(text, f);
+		fclose(f);
+		CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_DIVERGED);
+		CHECK(strstr(res.message, "perf_read_completion: recorded trigger 8") != NULL);
+	}
+	free(text);
 	unlink(p);
 }
 
@@ -216,11 +289,42 @@ static void timeline_of_replay(void)
 	unlink(out);
 }
 
+/* A replay of a run with two contexts draws two context tracks, each with its jobs. */
+static void timeline_context_tracks(void)
+{
+	char p[] = "/tmp/magma-trace-2c-XXXXXX", out[] = "/tmp/magma-trace-tl2-XXXXXX";
+	struct trace_replay_result res;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int fd = mkstemp(out), tracks = 0;
+
+	REQUIRE(fd >= 0);
+	close(fd);
+	record_client(p, 2);
+	CHECK_EQ(replay(p, &res, out), TRACE_REPLAY_OK);
+	CHECK_EQ(res.completions, 3);
+	f = fopen(out, "r");
+	REQUIRE(f != NULL);
+	CHECK(getdelim(&text, &cap, '\0', f) > 0);
+	fclose(f);
+	for (const char *t = text; t && (t = strstr(t, "\"name\":\"thread_name\"")); t++)
+		tracks++;
+	CHECK_EQ(tracks, 2);
+	/* rounds 0 and 2 on the first context's track, round 1 on the second's */
+	CHECK(text && strstr(text, "\"tid\":2000,\"name\":\"job") != NULL);
+	CHECK(text && strstr(text, "\"tid\":2001,\"name\":\"job") != NULL);
+	free(text);
+	unlink(out);
+	unlink(p);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(samples_replay);
 	SIM_TEST_RUN(replay_twice_is_identical);
 	SIM_TEST_RUN(record_then_replay);
 	SIM_TEST_RUN(timeline_of_replay);
+	SIM_TEST_RUN(timeline_context_tracks);
 	return SIM_TEST_DONE();
 }

@@ -3,14 +3,17 @@
  * trace_sample.c - trace-sample: a small magma client whose runs, recorded with MAGMA_TRACE,
  * are the sample traces of traces/samples/.
  *
- * trace-sample write|copy|fill|empty [ROUNDS]: on the embedded device, one connection and
- * context, a command buffer mapped READ|EXECUTE and a data buffer mapped READ|WRITE. Each round
- * the CPU writes fresh commands (and for copy, fresh source data) and submits them with both
- * buffers as resources and one signal semaphore, waits for it with magma_poll and resets it:
- * write stores WRITE32 values, copy copies CPU-written bytes with COPY, fill uses FILL, empty
- * submits a NOP. Exits 0 when every call succeeded and the results read back as expected.
- * Single threaded.
+ * trace-sample write|copy|fill|compute|empty [ROUNDS]: on the embedded device, one connection
+ * and context, a command buffer mapped READ|EXECUTE and a data buffer mapped READ|WRITE. Each
+ * round the CPU writes fresh commands (and for copy and compute, fresh source data) and submits
+ * them with both buffers as resources and one signal semaphore, waits for it with magma_poll and
+ * resets it: write stores WRITE32 values, copy copies CPU-written bytes with COPY, fill uses
+ * FILL, compute dispatches a small assembled SIM-1 kernel (out[i] = in[i] * 3 + round, 64 lanes,
+ * placed in the upper half of the command buffer; addresses are register pairs, r0:r1 the
+ * arguments), empty submits a NOP. Exits 0 when every call succeeded and the results read back
+ * as expected. Single threaded.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +24,15 @@
 
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
+#include "sim/sim_isa.h"
 
 #define SAMPLE_CMD_VA	 0x100000ull
 #define SAMPLE_DATA_VA	 0x200000ull
 #define SAMPLE_CMD_SIZE	 4096ull
 #define SAMPLE_DATA_SIZE 8192ull
 #define SAMPLE_WAIT_NS	 (5ull * 1000 * 1000 * 1000)
+#define SAMPLE_PROG_OFF	 2048u /* the compute kernel's offset in the command buffer */
+#define SAMPLE_LANES	 64u   /* compute: 4 groups of 16 lanes */
 
 struct sample {
 	magma_device_t dev;
@@ -118,6 +124,43 @@ static int sample_submit(struct sample *s)
 	return 0;
 }
 
+/*
+ * Writes the compute kernel of round @k into the command buffer at SAMPLE_PROG_OFF and the
+ * dispatch reading in[i] (u32, data offset 0) and writing out[i] (data offset 4096 + 256 * k)
+ * at @c. Returns the dwords written at @c, or 0 when the kernel does not assemble.
+ */
+static uint32_t sample_emit_compute(struct sample *s, uint32_t *c, uint32_t k)
+{
+	char src[256], err[128];
+	uint64_t *code;
+	uint32_t count;
+
+	snprintf(src, sizeof(src),
+		 "sreg r4, global_id_x\nshl r5, r4, 2\nadd r8, r0, r5\nmov r9, r1\n"
+		 "ld r10, r8, 0\nmul r10, r10, 3\nadd r10, r10, %u\nst r8, r10, %u\nexit\n",
+		 k, 4096 + 256 * k);
+	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
+		fprintf(stderr, "trace-sample: kernel: %s\n", err);
+		return 0;
+	}
+	memcpy((uint8_t *)s->cmd_cpu + SAMPLE_PROG_OFF, code, count * sizeof(*code));
+	free(code);
+	for (uint32_t i = 0; i < SAMPLE_LANES; i++)
+		((uint32_t *)s->data_cpu)[i] = i * 5 + k;
+	return sim_cmd_emit_dispatch(c, SAMPLE_CMD_VA + SAMPLE_PROG_OFF, count, SAMPLE_DATA_VA,
+				     SAMPLE_LANES / 16, 1, 16);
+}
+
+static bool sample_compute_ok(const struct sample *s, uint32_t k)
+{
+	const uint32_t *out = (const uint32_t *)(s->data_cpu + 4096 + 256 * k);
+
+	for (uint32_t i = 0; i < SAMPLE_LANES; i++)
+		if (out[i] != (i * 5 + k) * 3 + k)
+			return false;
+	return true;
+}
+
 /* One round of @mode; returns 0 when the GPU produced what was asked. */
 static int sample_round(struct sample *s, const char *mode, uint32_t k)
 {
@@ -134,6 +177,10 @@ static int sample_round(struct sample *s, const char *mode, uint32_t k)
 		for (uint32_t i = 0; i < 256; i++)
 			s->data_cpu[i] = (uint8_t)(i * 7 + k);
 		n += sim_cmd_emit_copy(c + n, SAMPLE_DATA_VA + 4096 + 256 * k, SAMPLE_DATA_VA, 256);
+	} else if (!strcmp(mode, "compute")) {
+		n += sample_emit_compute(s, c + n, k);
+		if (!n)
+			return 1;
 	} else if (!strcmp(mode, "empty")) {
 		n += sim_cmd_emit_nop(c + n, 0);
 	} else {
@@ -150,6 +197,8 @@ static int sample_round(struct sample *s, const char *mode, uint32_t k)
 		return 1;
 	if (!strcmp(mode, "copy") && memcmp(s->data_cpu + 4096 + 256 * k, s->data_cpu, 256))
 		return 1;
+	if (!strcmp(mode, "compute") && !sample_compute_ok(s, k))
+		return 1;
 	return 0;
 }
 
@@ -160,7 +209,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 2 || rounds == 0 || rounds > 8) {
-		fprintf(stderr, "usage: trace-sample write|copy|fill|empty [ROUNDS (1..8)]\n");
+		fprintf(stderr,
+			"usage: trace-sample write|copy|fill|compute|empty [ROUNDS (1..8)]\n");
 		return 2;
 	}
 	ret = sample_open(&s);

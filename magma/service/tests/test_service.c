@@ -3,16 +3,20 @@
  * test_service.c - the service's behaviour beyond validation, against the fake MSD: handle
  * tables, flow control under a flood, notification forwarding (channel, context killed, perf
  * completions, an undrained channel and its log line, once), teardown order, shutdown with
- * clients still attached, and the per-device connection limit.
+ * clients still attached, the per-device connection limit, and the performance-counter access
+ * token (only the device's own token file grants access, also once published on disk).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fake_msd.h"
@@ -150,7 +154,7 @@ static void test_notifications(void)
 	struct wire_enable_perf_access acc;
 	struct tc_conn c;
 	char buf[8192];
-	int sv[2], tok[2], idx;
+	int sv[2], tok, idx;
 
 	REQUIRE(tc_create_connection(g_devfd, &c) == MAGMA_STATUS_OK);
 	idx = fake_msd_last_connection();
@@ -159,10 +163,10 @@ static void test_notifications(void)
 	CHECK(memcmp(buf, "hello", 5) == 0);
 
 	/* Perf completion goes to the pool's socket. */
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tok) == 0);
-	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok[0], 1), 0);
-	close(tok[0]);
-	close(tok[1]);
+	tok = magma_system_device_perf_token(g_dev);
+	REQUIRE(tok >= 0);
+	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok, 1), 0);
+	close(tok);
 	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK_EQ(tc_send(c.primary, &pool, sizeof(pool), WIRE_CREATE_PERF_POOL, &sv[1], 1), 0);
 	close(sv[1]);
@@ -301,7 +305,7 @@ static void test_teardown_order(void)
 	struct wire_perf_pool pool = {.pool_id = 1};
 	struct wire_enable_perf_access acc;
 	struct tc_conn c;
-	int sv[2], tok[2], before, idx[7];
+	int sv[2], tok, before, idx[7];
 	static const char *const order[] = {
 		"unset_callback",   "context_destroy",
 		"pool_release",	    "connection_release_buffer",
@@ -316,10 +320,10 @@ static void test_teardown_order(void)
 	CHECK_EQ(tc_import_buffer(&c, 1, 0x4000), 0);
 	CHECK_EQ(tc_import_semaphore(&c, 1), 0);
 	CHECK_EQ(tc_send(c.primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0), 0);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tok) == 0);
-	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok[0], 1), 0);
-	close(tok[0]);
-	close(tok[1]);
+	tok = magma_system_device_perf_token(g_dev);
+	REQUIRE(tok >= 0);
+	CHECK_EQ(tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &tok, 1), 0);
+	close(tok);
 	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK_EQ(tc_send(c.primary, &pool, sizeof(pool), WIRE_CREATE_PERF_POOL, &sv[1], 1), 0);
 	close(sv[1]);
@@ -395,6 +399,67 @@ static void test_connection_limit(void)
 	magma_system_device_destroy(dev);
 }
 
+/*
+ * A new connection presents @token (not consumed) and then uses the counters: the flush answers
+ * OK when the token granted access, ACCESS_DENIED (and a closed connection) when it did not.
+ */
+static magma_status_t try_token(int token)
+{
+	struct wire_enable_perf_access acc;
+	struct wire_perf_counters pc = {.count = 0};
+	struct tc_conn c;
+	magma_status_t s;
+
+	if (tc_create_connection(g_devfd, &c) != MAGMA_STATUS_OK)
+		return MAGMA_STATUS_INTERNAL_ERROR;
+	if (tc_send(c.primary, &acc, sizeof(acc), WIRE_ENABLE_PERF_ACCESS, &token, 1) ||
+	    tc_send(c.primary, &pc, sizeof(pc), WIRE_ENABLE_PERF_COUNTERS, NULL, 0))
+		s = MAGMA_STATUS_INTERNAL_ERROR;
+	else
+		s = tc_flush(&c);
+	tc_close(&c);
+	return s;
+}
+
+static void test_perf_token(void)
+{
+	char dir[] = "/tmp/magma-token-XXXXXX", path[64];
+	int sv[2], memfd, other, file;
+	struct stat st;
+
+	memfd = magma_system_device_perf_token(g_dev);
+	REQUIRE(memfd >= 0);
+	CHECK_EQ(try_token(memfd), MAGMA_STATUS_OK);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK_EQ(try_token(sv[0]), MAGMA_STATUS_ACCESS_DENIED);
+	CHECK_EQ(try_token(g_devfd), MAGMA_STATUS_ACCESS_DENIED);
+	other = memfd_create("magma-perf-token", MFD_CLOEXEC);
+	REQUIRE(other >= 0);
+	CHECK_EQ(try_token(other), MAGMA_STATUS_ACCESS_DENIED);
+	CHECK_EQ(magma_system_device_perf_token(NULL), -EINVAL);
+
+	/* Published on disk: the file is the token now, the memfd no longer. */
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/magma0.perf-token", dir);
+	CHECK_EQ(magma_system_device_publish_perf_token(g_dev, path), 0);
+	REQUIRE(stat(path, &st) == 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	file = open(path, O_RDONLY | O_CLOEXEC);
+	REQUIRE(file >= 0);
+	CHECK_EQ(try_token(file), MAGMA_STATUS_OK);
+	CHECK_EQ(try_token(memfd), MAGMA_STATUS_ACCESS_DENIED);
+	close(file);
+	file = magma_system_device_perf_token(g_dev);
+	CHECK_EQ(try_token(file), MAGMA_STATUS_OK);
+	unlink(path);
+	rmdir(dir);
+	close(file);
+	close(other);
+	close(sv[0]);
+	close(sv[1]);
+	close(memfd);
+}
+
 int main(void)
 {
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
@@ -412,6 +477,7 @@ int main(void)
 	SIM_TEST_RUN(test_teardown_order);
 	SIM_TEST_RUN(test_destroy_with_clients_attached);
 	SIM_TEST_RUN(test_connection_limit);
+	SIM_TEST_RUN(test_perf_token);
 	close(g_devfd);
 	magma_system_device_destroy(g_dev);
 	CHECK_EQ(fake_msd_live(), 0);

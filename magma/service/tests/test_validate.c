@@ -78,16 +78,15 @@ static int setup_state(struct tc_conn *c, int perf)
 	map->flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE;
 	ret |= send_msg(c, WIRE_MAP_BUFFER, sizeof(*map), NULL, 0);
 	if (perf) {
-		int sv[2], tok[2];
+		int sv[2], tok = magma_system_device_perf_token(g_dev);
 		struct wire_perf_pool *p;
 
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tok))
+		if (tok < 0)
 			return -1;
 		MSG(struct wire_enable_perf_access);
 		ret |= send_msg(c, WIRE_ENABLE_PERF_ACCESS, sizeof(struct wire_enable_perf_access),
-				&tok[0], 1);
-		close(tok[0]);
-		close(tok[1]);
+				&tok, 1);
+		close(tok);
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 			return -1;
 		p = MSG(struct wire_perf_pool);
@@ -633,7 +632,8 @@ CASE(release_good)
 	return send_msg(c, WIRE_CONNECTION_RELEASE, sizeof(struct wire_flush), NULL, 0);
 }
 
-/* A token that is not a device channel is refused in the reply; the connection stays open. */
+/* A token that is not the device's token file is refused in the reply; the connection stays
+ * open. */
 CASE(access_denied_then_use)
 {
 	struct wire_perf_counters *m;

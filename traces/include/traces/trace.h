@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define TRACE_FORMAT_NAME    "magma-sim-trace"
-#define TRACE_FORMAT_VERSION 1
+#define TRACE_FORMAT_VERSION 2
 /* Zero runs at least this long are written as "~N." in a blob instead of base64. */
 #define TRACE_BLOB_ZERO_RUN  16
 

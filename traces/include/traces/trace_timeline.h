@@ -5,13 +5,16 @@
  * A timeline collects the device events of one sim and writes {"traceEvents":[...]}: jobs as
  * complete ("X") events on one track per queue (tid = queue, args name the AS slot that stands
  * for the context and the fault code), interrupts, faults and resets as instant ("i") events, and
- * the power state (cores ready) as a counter ("C"). Timestamps are GPU cycles / 1000 (one
- * "microsecond" per 1000 cycles), pid 1 is the device. Not thread-safe: the caller serialises
- * (sim event callbacks are already serialised by the device lock).
+ * the power state (cores ready) as a counter ("C"). When the client's submissions are added too
+ * (trace_timeline_submit, done by replay), each job is also drawn on one track per client context
+ * (tid 2000 + n, named "context C (connection H)"; matching rules in trace_timeline.c).
+ * Timestamps are GPU cycles / 1000 (one "microsecond" per 1000 cycles), pid 1 is the device.
+ * Thread-safe (one mutex per timeline).
  */
 #ifndef TRACES_TRACE_TIMELINE_H
 #define TRACES_TRACE_TIMELINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sim_event;
@@ -23,8 +26,19 @@ struct trace_timeline *trace_timeline_create(void);
 /* trace_timeline_add - remember @ev (only the types of trace_device_event_mask matter). */
 void trace_timeline_add(struct trace_timeline *tl, const struct sim_event *ev);
 
+/*
+ * trace_timeline_submit - note that the client is about to submit one job on @context of
+ * @connection (the recorded handle and id: they only name the track). Call it before sending the
+ * submission, so that it precedes the job's device events. Returns a token for
+ * trace_timeline_cancel, 0 when @tl is NULL or out of memory (the submission is then not noted).
+ */
+size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context);
+
+/* trace_timeline_cancel - forget the submission of @token (it failed). 0 is a no-op. */
+void trace_timeline_cancel(struct trace_timeline *tl, size_t token);
+
 /* trace_timeline_write - write the JSON to @path. 0 or -errno. */
-int trace_timeline_write(const struct trace_timeline *tl, const char *path);
+int trace_timeline_write(struct trace_timeline *tl, const char *path);
 
 /* trace_timeline_destroy - free @tl. NULL is a no-op. */
 void trace_timeline_destroy(struct trace_timeline *tl);

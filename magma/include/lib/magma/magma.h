@@ -214,8 +214,9 @@ MAGMA_EXPORT magma_status_t magma_connection_read_notification_channel(
 /* ---- Performance counters ---- */
 
 /*
- * Grants this connection access to performance counters when @channel is a valid access token
- * (see docs); MAGMA_STATUS_ACCESS_DENIED otherwise. Takes ownership of @channel.
+ * Grants this connection access to performance counters when @channel is an fd to the device's
+ * access token (the file the service issued; docs/devices.md: magma_sim_embedded_perf_token(),
+ * or /dev/magmaN.perf-token); MAGMA_STATUS_ACCESS_DENIED otherwise. Takes ownership of @channel.
  */
 MAGMA_EXPORT magma_status_t magma_connection_enable_performance_counter_access(
 	magma_connection_t connection, magma_handle_t channel);

@@ -40,6 +40,13 @@ int magma_system_embedded_connect(struct magma_system_embedded *emb);
 struct magma_system_device *magma_system_embedded_device(struct magma_system_embedded *emb);
 
 /*
+ * A new fd (close-on-exec; the caller owns it) to the device's performance-counter access token,
+ * the memfd "magma-perf-token" the device created: passing it to
+ * magma_connection_enable_performance_counter_access grants access. Returns the fd or -errno.
+ */
+int magma_system_embedded_perf_token(struct magma_system_embedded *emb);
+
+/*
  * Shuts every channel and connection down (clients still holding fds see a hang-up), joins every
  * service thread and frees the service, driver and sim. Does not wait for clients. NULL is a
  * no-op. Not from a service thread.
@@ -51,6 +58,13 @@ void magma_system_embedded_destroy(struct magma_system_embedded *emb);
  * configuration, destroyed at exit). Returns the fd (caller owns it) or -errno. Thread-safe.
  */
 int magma_sim_embedded_open(void);
+
+/*
+ * A new fd to the performance-counter access token of the process-wide embedded device (created
+ * on first use like magma_sim_embedded_open). Returns the fd (caller owns it) or -errno.
+ * Thread-safe.
+ */
+int magma_sim_embedded_perf_token(void);
 
 #if defined(__cplusplus)
 }

@@ -42,6 +42,22 @@ struct magma_system_device *magma_system_device_create(void *platform_device);
  */
 int magma_system_device_serve(struct magma_system_device *dev, int fd);
 
+/*
+ * The performance-counter access token: a new fd (close-on-exec; the caller owns it) referring
+ * to the device's token file, which the device creates at magma_system_device_create (a memfd
+ * named "magma-perf-token"). Handing it to magma_connection_enable_performance_counter_access
+ * grants access; an fd to any other file is ACCESS_DENIED. Returns the fd or -errno. Any thread.
+ */
+int magma_system_device_perf_token(struct magma_system_device *dev);
+
+/*
+ * Creates the file @path (mode 0600; an existing file is unlinked first) and makes it the
+ * device's token instead of the previous one, which stops granting access. A daemon publishes
+ * the token this way so that exactly the users allowed to open @path can enable counters.
+ * Returns 0 or -errno. Any thread; the file is not removed at destroy.
+ */
+int magma_system_device_publish_perf_token(struct magma_system_device *dev, const char *path);
+
 /* Connections currently open (their threads not finished). Any thread. */
 uint32_t magma_system_device_connection_count(struct magma_system_device *dev);
 
