@@ -28,6 +28,8 @@
 #include "sim/sim_cmd.h"
 #include "sim/sim_isa.h"
 
+#include "bench_util.h"
+
 #define BENCH_CMD_VA   0x1000000ull
 #define BENCH_PROG_VA  0x2000000ull
 #define BENCH_BAD_VA   0x7000000ull
@@ -38,50 +40,6 @@ struct bench_run {
 	uint64_t host_ns;
 	uint64_t gpu_cycles;
 };
-
-static uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int bench_fail(const char *what, magma_status_t st)
-{
-	fprintf(stderr, "bench-recovery: %s failed: %d\n", what, st);
-	return 1;
-}
-
-static int bench_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t bench_median(uint64_t *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), bench_cmp_u64);
-	return v[n / 2];
-}
-
-static int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out)
-{
-	struct magma_sim_timestamp ts;
-	magma_handle_t fd = 0;
-	magma_status_t st = magma_device_query(dev, MAGMA_SIM_QUERY_TIMESTAMP, &fd, NULL);
-
-	if (st != MAGMA_STATUS_OK)
-		return bench_fail("magma_device_query(TIMESTAMP)", st);
-	if (pread((int)fd, &ts, sizeof(ts), 0) != (ssize_t)sizeof(ts)) {
-		close((int)fd);
-		return bench_fail("reading the timestamp buffer", MAGMA_STATUS_INTERNAL_ERROR);
-	}
-	close((int)fd);
-	*cycles_out = ts.gpu_cycles;
-	return 0;
-}
 
 /* A buffer of @size mapped at @va with @flags; @words (@count) written at its start. */
 static int bench_buffer(magma_connection_t conn, uint64_t va, uint64_t flags, const void *words,

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_util.c - see bench_util.h. The program name in failure reports comes from glibc's
+ * program_invocation_short_name, so each benchmark reports under its own name.
+ */
+#include "bench_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <magma_sim_defs.h>
+
+/* bench_now_ns - see bench_util.h. */
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* bench_fail - see bench_util.h. */
+int bench_fail(const char *what, magma_status_t st)
+{
+	fprintf(stderr, "%s: %s failed: %d\n", program_invocation_short_name, what, st);
+	return 1;
+}
+
+static int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* bench_median - see bench_util.h. */
+uint64_t bench_median(uint64_t *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_u64);
+	return v[n / 2];
+}
+
+/* bench_gpu_cycles - see bench_util.h. */
+int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out)
+{
+	struct magma_sim_timestamp ts;
+	magma_handle_t fd = 0;
+	magma_status_t st = magma_device_query(dev, MAGMA_SIM_QUERY_TIMESTAMP, &fd, NULL);
+
+	if (st != MAGMA_STATUS_OK)
+		return bench_fail("magma_device_query(TIMESTAMP)", st);
+	if (pread((int)fd, &ts, sizeof(ts), 0) != (ssize_t)sizeof(ts)) {
+		close((int)fd);
+		return bench_fail("reading the timestamp buffer", MAGMA_STATUS_INTERNAL_ERROR);
+	}
+	close((int)fd);
+	*cycles_out = ts.gpu_cycles;
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_util.h - helpers shared by the magma-level benchmarks: host time, failure reports,
+ * medians and the GPU cycle counter through the vendor TIMESTAMP query. Not thread-safe beyond
+ * what each function says; benchmarks call them from their main thread.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stdint.h>
+
+#include <lib/magma/magma.h>
+
+/* bench_now_ns - CLOCK_MONOTONIC in nanoseconds. Thread-safe. */
+uint64_t bench_now_ns(void);
+
+/* bench_fail - print "<program>: @what failed: @st" to stderr and return 1 (an exit status). */
+int bench_fail(const char *what, magma_status_t st);
+
+/* bench_median - sort @v (@n > 0 values) in place and return its median element. */
+uint64_t bench_median(uint64_t *v, unsigned int n);
+
+/* bench_gpu_cycles - SIM_GPU_CYCLE_COUNT of @dev via MAGMA_SIM_QUERY_TIMESTAMP; 0 or 1. */
+int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out);
+
+#endif /* BENCH_UTIL_H */
