@@ -282,7 +282,8 @@ void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t qi, uint32_t reg,
 
 	sim_mutex_assert_held(&dev->lock);
 	if (qi >= dev->cfg.queues) {
-		sim_log_locked(dev, SIM_LOG_GUEST_ERROR, "queue %u: not implemented", qi);
+		sim_log_locked(dev, SIM_LOG_GUEST_ERROR,
+			       "queue %u: not present in this configuration", qi);
 		return;
 	}
 	q = &dev->q[qi];

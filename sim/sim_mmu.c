@@ -251,7 +251,8 @@ void sim_mmu_mmio_write_locked(struct sim_device *dev, uint32_t slot, uint32_t r
 
 	sim_mutex_assert_held(&dev->lock);
 	if (slot >= dev->cfg.as_slots) {
-		sim_log_locked(dev, SIM_LOG_GUEST_ERROR, "AS%u: slot not implemented", slot);
+		sim_log_locked(dev, SIM_LOG_GUEST_ERROR,
+			       "AS%u: slot not present in this configuration", slot);
 		return;
 	}
 	as = &dev->as[slot];
