@@ -484,6 +484,30 @@ static int sim_cf_loop(const struct sim_group *g)
 	return -1;
 }
 
+/* The value of special register @sreg that is the same in every lane of group @g. */
+static uint32_t sim_sreg_uniform(const struct sim_group *g, const struct sim_dispatch_params *p,
+				 uint32_t sreg)
+{
+	switch (sreg) {
+	case SIM_SREG_GROUP_ID_X:
+		return g->gx;
+	case SIM_SREG_GROUP_ID_Y:
+		return g->gy;
+	case SIM_SREG_GROUPS_X:
+		return p->groups_x;
+	case SIM_SREG_GROUPS_Y:
+		return p->groups_y;
+	case SIM_SREG_LOCAL_SIZE:
+		return p->local_size;
+	case SIM_SREG_CORE_ID:
+		return g->core;
+	case SIM_SREG_ARGS_LO:
+		return (uint32_t)p->args_va;
+	default: /* ARGS_HI; numbers >= SIM_SREG_COUNT fault ILLEGAL before execution */
+		return (uint32_t)(p->args_va >> 32);
+	}
+}
+
 /*
  * Run the current group of queue @q for at most SIM_COMPUTE_SLICE group-instructions or until
  * it ends. Its cost goes to its core's time. Returns 0 or a SIM_FAULT_* code (*@fault_va set).
@@ -702,50 +726,20 @@ static uint32_t sim_group_run(struct sim_device *dev, uint32_t q, uint64_t *faul
 			SIM_ALU(R[l][rc] ? a : b);
 			cost += t->alu;
 			break;
-		case SIM_OP_SREG: {
-			const struct sim_dispatch_params *p = &d->p;
-			uint32_t v = 0;
-
-			switch (in->imm) {
-			case SIM_SREG_LANE_ID:
+		case SIM_OP_SREG:
+			if (in->imm == SIM_SREG_LANE_ID) {
 				SIM_FOR_LANES(mask, R[l][rd] = l);
-				break;
-			case SIM_SREG_GLOBAL_ID_X:
-				SIM_FOR_LANES(mask, R[l][rd] = g->gx * p->local_size + l);
-				break;
-			default:
-				switch (in->imm) {
-				case SIM_SREG_GROUP_ID_X:
-					v = g->gx;
-					break;
-				case SIM_SREG_GROUP_ID_Y:
-					v = g->gy;
-					break;
-				case SIM_SREG_GROUPS_X:
-					v = p->groups_x;
-					break;
-				case SIM_SREG_GROUPS_Y:
-					v = p->groups_y;
-					break;
-				case SIM_SREG_LOCAL_SIZE:
-					v = p->local_size;
-					break;
-				case SIM_SREG_CORE_ID:
-					v = g->core;
-					break;
-				case SIM_SREG_ARGS_LO:
-					v = (uint32_t)p->args_va;
-					break;
-				default: /* ARGS_HI; others were rejected at decode */
-					v = (uint32_t)(p->args_va >> 32);
-					break;
-				}
+			} else if (in->imm == SIM_SREG_GLOBAL_ID_X) {
+				uint32_t base = g->gx * d->p.local_size;
+
+				SIM_FOR_LANES(mask, R[l][rd] = base + l);
+			} else {
+				uint32_t v = sim_sreg_uniform(g, &d->p, in->imm);
+
 				SIM_FOR_LANES(mask, R[l][rd] = v);
-				break;
 			}
 			cost += t->alu;
 			break;
-		}
 		case SIM_OP_LD:
 		case SIM_OP_ST:
 		case SIM_OP_LDX:
