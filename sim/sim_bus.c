@@ -49,7 +49,7 @@ int sim_bus_map(struct sim_device *dev, void *host, uint64_t page_count, uint64_
 		return -EINVAL;
 	if (!page_count)
 		return 0;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	bus = &dev->bus;
 	if (page_count > bus->max_frames - 1 - bus->mapped) {
 		ret = -ENOMEM;
@@ -92,7 +92,7 @@ int sim_bus_unmap(struct sim_device *dev, const uint64_t *pa, uint64_t page_coun
 		return -EINVAL;
 	if (!page_count)
 		return 0;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	bus = &dev->bus;
 	for (ok = 0; ok < page_count; ok++) {
 		uint64_t pfn = pa[ok] >> SIM_PAGE_SHIFT;
@@ -189,7 +189,7 @@ int sim_bus_read(struct sim_device *dev, uint64_t pa, void *dst, size_t len)
 		return 0;
 	if (!dev || !dst)
 		return -EINVAL;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (!sim_bus_range_mapped_locked(dev, pa, len))
 		ret = -EFAULT;
 	else
@@ -210,7 +210,7 @@ int sim_bus_write(struct sim_device *dev, uint64_t pa, const void *src, size_t l
 		return 0;
 	if (!dev || !src)
 		return -EINVAL;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (!sim_bus_range_mapped_locked(dev, pa, len)) {
 		ret = -EFAULT;
 	} else {
@@ -227,7 +227,7 @@ uint64_t sim_bus_frames_mapped(struct sim_device *dev)
 {
 	uint64_t n;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	n = dev->bus.mapped;
 	sim_mutex_unlock(&dev->lock);
 	return n;

@@ -16,7 +16,7 @@
  * straight to the next event or the end of the step, charging the queues as if they had polled:
  * results are identical, only faster. Nothing depends on wall time unless the background thread
  * runs (sim_start), which drives the same scheduler in bounded quanta, dropping the lock in
- * between so MMIO from other threads interleaves, and optionally paces GPU time to wall time.
+ * between so host calls (MMIO, bus) interleave, and optionally paces GPU time to wall time.
  * A quantum ends soon after the IRQ line rises, and the thread writes the IRQ eventfd only after
  * dropping the lock, so the driver it wakes can read IRQ_STATUS at once.
  * Deliberately not modelled: clock-domain crossings, overlap of copy and compute work.
@@ -405,7 +405,7 @@ bool sim_is_idle(struct sim_device *dev)
 {
 	bool idle;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	idle = sim_is_idle_locked(dev);
 	sim_mutex_unlock(&dev->lock);
 	return idle;
@@ -416,7 +416,7 @@ uint64_t sim_clock_now(struct sim_device *dev)
 {
 	uint64_t now;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	now = dev->now;
 	sim_mutex_unlock(&dev->lock);
 	return now;
@@ -427,7 +427,7 @@ uint64_t sim_clock_ns(struct sim_device *dev)
 {
 	uint64_t ns;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	ns = sim_ns_locked(dev);
 	sim_mutex_unlock(&dev->lock);
 	return ns;
@@ -441,7 +441,7 @@ int sim_clock_step(struct sim_device *dev, uint64_t cycles)
 {
 	int ret = 0;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (dev->thread_running) {
 		ret = -EBUSY;
 	} else {
@@ -458,7 +458,7 @@ int sim_clock_run_until_idle(struct sim_device *dev, uint64_t max_cycles, uint64
 	uint64_t start;
 	int ret;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	start = dev->now;
 	if (dev->thread_running) {
 		ret = -EBUSY;
@@ -606,7 +606,7 @@ int sim_start(struct sim_device *dev)
 {
 	int ret = 0;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (dev->thread_running) {
 		ret = -EALREADY;
 		goto out_unlock;
@@ -625,7 +625,7 @@ void sim_stop(struct sim_device *dev)
 {
 	pthread_t thread;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (!dev->thread_running || dev->thread_stop) {
 		sim_mutex_unlock(&dev->lock);
 		return;
@@ -635,7 +635,7 @@ void sim_stop(struct sim_device *dev)
 	pthread_cond_broadcast(&dev->wake);
 	sim_mutex_unlock(&dev->lock);
 	pthread_join(thread, NULL);
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	dev->thread_running = false;
 	dev->thread_stop = false;
 	sim_mutex_unlock(&dev->lock);
@@ -644,7 +644,7 @@ void sim_stop(struct sim_device *dev)
 /* sim_set_pacing - see sim.h. Takes the device lock; takes effect at the next quantum. */
 void sim_set_pacing(struct sim_device *dev, bool enable)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	dev->pacing = enable;
 	sim_clock_kick_locked(dev);
 	sim_mutex_unlock(&dev->lock);

@@ -280,7 +280,7 @@ void sim_destroy(struct sim_device *dev)
 	if (!dev)
 		return;
 	sim_stop(dev);
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	for (uint32_t i = 0; i < SIM_QUEUE_MAX; i++)
 		sim_compute_abort_locked(dev, i);
 	sim_mutex_unlock(&dev->lock);
@@ -295,7 +295,7 @@ void sim_destroy(struct sim_device *dev)
 /* sim_get_config - see sim.h. tlb_entries is reported rounded down to a multiple of 4. */
 void sim_get_config(struct sim_device *dev, struct sim_config *cfg_out)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	*cfg_out = dev->cfg;
 	sim_mutex_unlock(&dev->lock);
 }
@@ -319,7 +319,7 @@ int sim_inject_fault(struct sim_device *dev, const struct sim_inject *inj)
 	if (!dev || !inj)
 		return -EINVAL;
 	count = inj->count ? inj->count : 1;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	switch (inj->kind) {
 	case SIM_INJECT_MMU_FAULT:
 		if (inj->target >= dev->cfg.as_slots || inj->arg < SIM_FAULT_MMU_TRANSLATION ||
@@ -382,7 +382,7 @@ int sim_inject_fault(struct sim_device *dev, const struct sim_inject *inj)
  */
 void sim_inject_clear(struct sim_device *dev)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	for (uint32_t i = 0; i < SIM_AS_MAX; i++) {
 		dev->as[i].inject_fault_code = 0;
 		dev->as[i].inject_fault_count = 0;
@@ -409,7 +409,7 @@ void sim_inject_alloc_failure(struct sim_device *dev, uint32_t n)
 		sim_create_alloc_fail = n;
 		return;
 	}
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	dev->alloc_fail_countdown = n;
 	sim_mutex_unlock(&dev->lock);
 }
@@ -417,7 +417,7 @@ void sim_inject_alloc_failure(struct sim_device *dev, uint32_t n)
 /* sim_get_stats - see sim.h. Takes the device lock. */
 void sim_get_stats(struct sim_device *dev, struct sim_stats *out)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	*out = dev->stats;
 	sim_mutex_unlock(&dev->lock);
 }

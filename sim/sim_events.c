@@ -37,7 +37,7 @@ int sim_events_subscribe(struct sim_device *dev, uint32_t type_mask, sim_event_f
 
 	if (!dev || !fn || !type_mask || (type_mask & ~SIM_EV_MASK_ALL))
 		return -EINVAL;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	for (uint32_t i = 0; i < SIM_MAX_SUBSCRIBERS; i++) {
 		if (dev->subs[i].fn)
 			continue;
@@ -59,7 +59,7 @@ int sim_events_unsubscribe(struct sim_device *dev, int id)
 
 	if (!dev || id < 0 || id >= SIM_MAX_SUBSCRIBERS)
 		return -ENOENT;
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	if (dev->subs[id].fn) {
 		dev->subs[id].fn = NULL;
 		dev->subs[id].ctx = NULL;

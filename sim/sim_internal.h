@@ -270,7 +270,10 @@ struct sim_device {
 	bool pacing;
 };
 
-/* Take dev->lock on behalf of a host MMIO call, counted in dev->host_waiters while waiting. */
+/*
+ * Take dev->lock on behalf of a host call (every public entry point but the clock thread's own),
+ * counted in dev->host_waiters while waiting so the clock thread steps aside for it.
+ */
 static inline void sim_host_lock(struct sim_device *dev)
 	SIM_ACQUIRE(dev->lock) SIM_NO_THREAD_SAFETY_ANALYSIS
 {

@@ -102,7 +102,7 @@ void sim_irq_raise_locked(struct sim_device *dev, uint32_t bits)
 /* sim_irq_set_handler - see sim.h. Takes the device lock; the new handler is not called now. */
 void sim_irq_set_handler(struct sim_device *dev, sim_irq_fn fn, void *ctx)
 {
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	dev->irq_fn = fn;
 	dev->irq_ctx = fn ? ctx : NULL;
 	sim_mutex_unlock(&dev->lock);
@@ -119,7 +119,7 @@ bool sim_irq_is_asserted(struct sim_device *dev)
 {
 	bool line;
 
-	sim_mutex_lock(&dev->lock);
+	sim_host_lock(dev);
 	line = dev->line;
 	sim_mutex_unlock(&dev->lock);
 	return line;
