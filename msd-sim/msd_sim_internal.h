@@ -88,8 +88,10 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
 #define MSD_SIM_IDLE_MS          50u
 #define MSD_SIM_CLOCK_DIV_MAX    4u
 /*
- * Scheduling (msd_sim_sched.c): one level per magma_priority_t class, each on its own hardware
- * queue when the GPU has four. While several contexts have ready jobs at a level, at most
+ * Scheduling (msd_sim_sched.c, msd_sim_sched_queue.c): one level per magma_priority_t class, each
+ * with its own home hardware queue when the GPU has four; a level may also borrow an idle queue
+ * of a lower level, so equal-priority contexts run on separate queues and the engine alternates
+ * their workgroups. While several contexts have ready jobs at a level, at most
  * MSD_SIM_SCHED_DEPTH jobs of its queue are on the ring, so they take turns at job boundaries (one
  * running, one fetched next, one spare so the queue does not run dry while the device thread
  * answers JOB_DONE); a context alone at its level may have MSD_SIM_SCHED_DEPTH_ALONE there, which
@@ -318,7 +320,10 @@ struct msd_sim_queue {
 	uint64_t wd_wait_ms;  /* host time a WAIT started standing still, or 0 */
 	uint64_t wd_busy;     /* Q_BUSY_CYCLES when SEQNO or PROGRESS last moved */
 	uint32_t jobs;	      /* jobs with entries on the ring (msd_sim_sched_depth_locked) */
-	/* aging (msd_sim_sched.c) */
+	/* queue assignment and aging (msd_sim_sched_queue.c) */
+	uint32_t home;	    /* the highest level whose home queue this is */
+	uint32_t level;	    /* level of the jobs on its ring (meaningful while @jobs) */
+	uint32_t prio;	    /* Q_PRIORITY as last written */
 	uint64_t starve_ms; /* host time it began waiting behind a higher queue, or 0 */
 	bool boosted;	    /* Q_PRIORITY raised to 3 until its next job completes */
 };
@@ -472,6 +477,9 @@ struct msd_sim_context {
 	/* Held jobs in submission order; later jobs of the context queue behind them. */
 	struct msd_sim_list held;
 	struct msd_sim_list held_link; /* in dev->held_contexts while @held is not empty */
+	/* Its jobs on a ring, all on @queue: they keep one queue while any is there. */
+	uint32_t ring_jobs;
+	uint32_t queue;
 	bool killed;
 	bool destroyed;
 };
@@ -497,7 +505,7 @@ struct msd_sim_job {
 	struct msd_sim_context *ctx; /* reference */
 	uint64_t sequence;	     /* per-connection submission number */
 	uint64_t flags;		     /* descriptor flags */
-	uint32_t queue;
+	uint32_t queue; /* chosen when its entries are written (msd_sim_sched_queue_for_locked) */
 	uint32_t entry_count;
 	uint32_t entries_left; /* on the ring, not retired */
 	uint32_t first_entry;  /* first entry to write: > 0 when resubmitted after a reset */
@@ -590,11 +598,8 @@ void msd_sim_job_cancel_all_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(
 void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_t q,
 			      const struct msd_sim_fault_record *rec);
 void msd_sim_sched_init(struct msd_sim_sched *s);
-uint32_t msd_sim_sched_level(magma_priority_t priority);
-uint32_t msd_sim_sched_queue(const struct msd_sim_device *dev, uint32_t level);
 void msd_sim_sched_connection_init(struct msd_sim_connection *conn);
 void msd_sim_sched_context_init(struct msd_sim_context *ctx, magma_priority_t priority);
-void msd_sim_sched_program_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 uint32_t msd_sim_sched_depth_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 	MSD_SIM_REQUIRES(dev->lock);
 bool msd_sim_sched_add_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
@@ -606,9 +611,18 @@ void msd_sim_sched_take_locked(struct msd_sim_device *dev, struct msd_sim_contex
 void msd_sim_sched_requeue_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_run_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
-void msd_sim_sched_age_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
-void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, uint32_t qi)
+
+/* msd_sim_sched_queue.c */
+uint32_t msd_sim_sched_level(magma_priority_t priority);
+uint32_t msd_sim_sched_queue(const struct msd_sim_device *dev, uint32_t level);
+void msd_sim_sched_program_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+int msd_sim_sched_queue_for_locked(struct msd_sim_device *dev, const struct msd_sim_job *job)
 	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_bind_locked(struct msd_sim_device *dev, struct msd_sim_job *job, uint32_t qi)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_sched_age_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_recovery.c */
 uint64_t msd_sim_now_ms(void);

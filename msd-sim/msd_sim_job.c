@@ -223,24 +223,30 @@ static void msd_sim_job_complete_locked(struct msd_sim_device *dev, struct msd_s
  * msd_sim_job_submit_locked - write @job's ring entries from job->first_entry (0 but for work
  * resubmitted after a reset), TAIL and DOORBELL, powering the cores on first if they are off and
  * arming the hang watchdog; @job leaves the scheduler. Returns false (and changes nothing) when
- * its queue already has as many jobs as msd_sim_sched_depth_locked allows, the ring lacks room, no
+ * it has no queue to go to (msd_sim_sched_queue_for_locked), that queue already has as many jobs
+ * as msd_sim_sched_depth_locked allows, the ring lacks room, no
  * AS slot can be bound, or the cores are off and this is not the device thread: the job stays
  * ready. Device thread, or the submitting thread for a job ready at once
  * (msd_sim_job_queue_locked).
  */
 bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
-	struct msd_sim_queue *q = &dev->queues[job->queue];
+	int qi = msd_sim_sched_queue_for_locked(dev, job);
+	struct msd_sim_queue *q;
 	struct msd_sim_as *as = &job->ctx->conn->as;
 	uint16_t flags = SIM_RING_FLAG_IRQ | SIM_RING_FLAG_FENCE;
 
 	msd_sim_mutex_assert_held(&dev->lock);
+	if (qi < 0)
+		return false;
+	q = &dev->queues[qi];
 	if (q->jobs >= msd_sim_sched_depth_locked(dev, job) ||
 	    msd_sim_queue_used(q) + job->entry_count - job->first_entry > q->size - 1)
 		return false;
 	if (!msd_sim_power_up_locked(dev) || !msd_sim_as_bind_locked(dev, as))
 		return false;
 	msd_sim_sched_remove_locked(dev, job);
+	msd_sim_sched_bind_locked(dev, job, (uint32_t)qi);
 	job->state = MSD_SIM_JOB_RUNNING;
 	q->jobs++;
 	job->entries_left = job->entry_count - job->first_entry;
@@ -272,7 +278,7 @@ static void msd_sim_queue_retire_head_locked(struct msd_sim_device *dev, struct 
 	job->ctx->conn->as.inflight--;
 	if (--job->entries_left == 0) {
 		q->jobs--;
-		msd_sim_sched_job_done_locked(dev, (uint32_t)(q - dev->queues));
+		msd_sim_sched_job_done_locked(dev, job);
 		msd_sim_job_complete_locked(dev, job);
 	}
 }

@@ -278,6 +278,7 @@ static void msd_sim_recovery_take_ring_locked(struct msd_sim_device *dev, struct
 			q->slots[q->head].job = NULL;
 			q->head = (q->head + 1) & (q->size - 1);
 			job->ctx->conn->as.inflight--;
+			job->ctx->ring_jobs = 0; /* it may take another queue when resubmitted */
 			if (msd_sim_list_empty(&job->link))
 				msd_sim_list_add_tail(jobs, &job->link);
 		}

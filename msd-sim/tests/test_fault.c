@@ -113,7 +113,18 @@ static void test_fault_kills_only_offender(void)
 	mt_destroy(t);
 }
 
-/* Test mode: jobs of the killed context already on the ring are neutered, queued ones dropped. */
+/* Give @c a LOW context instead: LOW contexts share queue 1, as nothing is lent to LOW. */
+static int use_low_priority(struct client *c)
+{
+	msd_context_destroy(c->ctx);
+	c->ctx = msd_connection_create_context(c->conn, MAGMA_PRIORITY_LOW);
+	return c->ctx ? 0 : -1;
+}
+
+/*
+ * Test mode: jobs of the killed context already on the ring are neutered, queued ones dropped;
+ * another connection's job between them on the same ring runs.
+ */
 static void test_fault_drops_context_work(void)
 {
 	struct mt *t = mt_create(false);
@@ -124,6 +135,7 @@ static void test_fault_drops_context_work(void)
 	REQUIRE(t);
 	REQUIRE(client_init(t, &a, 1, true) == 0);
 	REQUIRE(client_init(t, &b, 2, false) == 0);
+	REQUIRE(use_low_priority(&a) == 0 && use_low_priority(&b) == 0);
 	REQUIRE(mt_sem_create(t, 0, &s1) == 0 && mt_sem_create(t, 0, &s2) == 0);
 	e0 = put_write(&a, 0, 0x7000000, 1);	      /* faults */
 	e1 = put_write(&a, 0x100, VA + 0x1000, 0x11); /* same context: dropped */
@@ -133,7 +145,7 @@ static void test_fault_drops_context_work(void)
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x100, e1, NULL, &s1, 0), MAGMA_STATUS_OK);
 	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, e2, NULL, &b.done, 0), MAGMA_STATUS_OK);
 	msd_sim_device_poll((struct msd_sim_device *)t->dev);
-	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_TAIL(0)), 3);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_TAIL(1)), 3);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x200, e3, NULL, &s2, 0), MAGMA_STATUS_OK); /* queued */
 	mt_run(t);
 	CHECK(mt_fd_readable(b.done.fd, 0));
@@ -144,10 +156,10 @@ static void test_fault_drops_context_work(void)
 	CHECK(!mt_fd_readable(s1.fd, 0));
 	CHECK(!mt_fd_readable(s2.fd, 0));
 	/* All three ring entries retired in order; the queue is idle again. */
-	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 3);
-	CHECK_EQ(SIM_FIELD_GET(SIM_Q_STATUS_STATE, sim_mmio_read32(t->sim, SIM_Q_STATUS(0))),
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(1)), 3);
+	CHECK_EQ(SIM_FIELD_GET(SIM_Q_STATUS_STATE, sim_mmio_read32(t->sim, SIM_Q_STATUS(1))),
 		 SIM_Q_STATE_IDLE);
-	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_TAIL(0)), 3);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_TAIL(1)), 3);
 	CHECK(mt_notify_wait(t, 2, 100));
 	mt_sem_destroy(&s1);
 	mt_sem_destroy(&s2);

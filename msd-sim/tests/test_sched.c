@@ -5,7 +5,9 @@
  * each priority level has its own queue with Q_PRIORITY = level; a REALTIME job submitted while a
  * LOW dispatch of many workgroups runs completes first and the dispatch still finishes with
  * correct results; jobs of one context run in submission order; two equal-priority connections,
- * one flooding, share the level round-robin (and so do two contexts of one connection); four
+ * one flooding, share the level round-robin (and so do two contexts of one connection); equal-
+ * priority dispatches on separate queues (one borrowed from a lower level) alternate workgroups,
+ * a lender gets its queue back, and lent queues keep every level's priority; four
  * levels submitted together run strictly by priority; a hang on a non-zero queue is detected and
  * recovered with innocent work on the other queues completing; a low-priority job waiting for
  * the engine behind a long realtime dispatch is not taken for a hang; aging lets a LOW job
@@ -155,6 +157,19 @@ static uint32_t queue_of(struct mt *t, struct msd_context_t *ctx)
 	return msd_sim_sched_queue((struct msd_sim_device *)t->dev, c->level);
 }
 
+/* The queue @ctx's jobs on a ring are on (its home queue when it has none there). */
+static uint32_t bound_queue(struct mt *t, struct msd_context_t *ctx)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	struct msd_sim_context *c = (struct msd_sim_context *)ctx;
+	uint32_t q;
+
+	msd_sim_mutex_lock(&dev->lock);
+	q = c->ring_jobs ? c->queue : msd_sim_sched_queue(dev, c->level);
+	msd_sim_mutex_unlock(&dev->lock);
+	return q;
+}
+
 /* Levels map to distinct queues whose Q_PRIORITY is the level, also after a hard reset. */
 static void test_levels_and_queue_priorities(void)
 {
@@ -299,8 +314,8 @@ static void test_fairness_under_flood(void)
 	CHECK(ts(&a, 203) < ts(&a, 12));
 
 	/*
-	 * A connection alone at its level fills its queue deeper; one arriving later waits for at
-	 * most that work, then takes turns.
+	 * A connection alone at its level fills its queue deeper; one arriving later borrows LOW's
+	 * idle queue and runs alongside, command for command, instead of waiting for that work.
 	 */
 	mt_sem_destroy(&a.done);
 	mt_sem_destroy(&b.done);
@@ -314,10 +329,11 @@ static void test_fairness_under_flood(void)
 	for (uint32_t i = 0; i < 3; i++)
 		CHECK_EQ(submit_ts(&b, b.ctx, 0x40ull * i, i, i == 2 ? &b.done : NULL),
 			 MAGMA_STATUS_OK);
+	msd_sim_device_poll((struct msd_sim_device *)t->dev);
+	CHECK_EQ(bound_queue(t, b.ctx), 1);
 	REQUIRE(run_until(t, a.done.fd));
 	REQUIRE(mt_fd_readable(b.done.fd, 0));
-	CHECK(ts(&b, 0) > ts(&a, MSD_SIM_SCHED_DEPTH_ALONE - 1));
-	CHECK(ts(&b, 2) < ts(&a, MSD_SIM_SCHED_DEPTH_ALONE + 6));
+	CHECK(ts(&b, 2) < ts(&a, 6));
 	msd_context_destroy(ctx2);
 	client_fini(&a);
 	client_fini(&b);
@@ -552,12 +568,259 @@ static void test_aging_no_starvation(void)
 	mt_destroy(t);
 }
 
+/* Groups of @c's dispatch whose result is wrong. */
+static uint32_t wrong_results(struct client *c, uint32_t groups)
+{
+	uint32_t wrong = 0;
+
+	for (uint32_t g = 0; g < groups; g++)
+		wrong += *words(c, RES_OFF + 4ull * g) != g + 1;
+	return wrong;
+}
+
+/*
+ * Test mode: two MEDIUM connections submit one long dispatch each. The second borrows LOW's idle
+ * queue at Q_PRIORITY MEDIUM, so the engine alternates their workgroups: time slicing inside the
+ * dispatches. A third MEDIUM context finds no queue free (MEDIUM may borrow only LOW's) and shares
+ * one, waiting for that job. Every result is right.
+ */
+static void test_equal_priority_slices_dispatches(void)
+{
+	const uint32_t groups = 64;
+	struct mt *t = mt_create(false);
+	struct msd_sim_device *dev;
+	struct client a, b, c;
+	uint32_t count, p0 = 0, p1 = 0, qc;
+	uint64_t end;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &c, 3, MAGMA_PRIORITY_MEDIUM) == 0);
+	count = load_program(t, &a, slow_kernel);
+	REQUIRE(count && load_program(t, &b, slow_kernel) && load_program(t, &c, slow_kernel));
+	end = put_timed_dispatch(&a, 0, count, groups);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	end = put_timed_dispatch(&b, 0, count, groups);
+	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, &b.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	CHECK_EQ(bound_queue(t, a.ctx), 0);
+	CHECK_EQ(bound_queue(t, b.ctx), 1);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(1)), 1);
+
+	/* Half way, each queue has done about as many units (TIMESTAMP, workgroups) as the other.
+	 */
+	for (int i = 0; i < 100000 && p0 < groups / 2; i++) {
+		sim_clock_step(t->sim, 1000);
+		p0 = sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0));
+		p1 = sim_mmio_read32(t->sim, SIM_Q_PROGRESS(1));
+	}
+	printf("  units done half way: queue 0 %u, queue 1 %u\n", p0, p1);
+	CHECK(p0 >= groups / 2);
+	CHECK(p1 + 2 >= p0 && p0 + 2 >= p1);
+
+	end = put_timed_dispatch(&c, 0, count, groups);
+	CHECK_EQ(mt_exec(c.ctx, &c.b, 0, end, NULL, &c.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	qc = bound_queue(t, c.ctx);
+	CHECK(qc == 0 || qc == 1);
+	REQUIRE(run_until(t, a.done.fd));
+	REQUIRE(run_until(t, b.done.fd));
+	REQUIRE(run_until(t, c.done.fd));
+	printf("  dispatch A %" PRIu64 "..%" PRIu64 ", B %" PRIu64 "..%" PRIu64 ", C %" PRIu64
+	       "..%" PRIu64 " (queue %u)\n",
+	       ts(&a, 0), ts(&a, 1), ts(&b, 0), ts(&b, 1), ts(&c, 0), ts(&c, 1), qc);
+	/* A and B overlap; C ran after the job of the queue it shares. */
+	CHECK(ts(&b, 0) < ts(&a, 1) && ts(&a, 0) < ts(&b, 1));
+	CHECK(ts(&c, 0) > ts(qc == 0 ? &a : &b, 1));
+	CHECK_EQ(wrong_results(&a, groups), 0);
+	CHECK_EQ(wrong_results(&b, groups), 0);
+	CHECK_EQ(wrong_results(&c, groups), 0);
+	client_fini(&a);
+	client_fini(&b);
+	client_fini(&c);
+	mt_destroy(t);
+}
+
+/*
+ * Test mode: a MEDIUM context runs on LOW's queue (borrowed while MEDIUM's own is busy). Work
+ * arriving at LOW gets the queue back once the borrowed job retires: the borrower's next job goes
+ * elsewhere, and the queue's Q_PRIORITY returns to LOW. Higher levels never borrow a queue while
+ * its own level has ready work.
+ */
+static void test_lender_gets_queue_back(void)
+{
+	const uint32_t groups = 32;
+	struct mt *t = mt_create(false);
+	struct msd_sim_device *dev;
+	struct client a, b, lo;
+	uint32_t count, n;
+	uint64_t end;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &lo, 3, MAGMA_PRIORITY_LOW) == 0);
+	count = load_program(t, &a, slow_kernel);
+	REQUIRE(count && load_program(t, &b, slow_kernel));
+	end = put_timed_dispatch(&a, 0, count, groups);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	end = put_timed_dispatch(&b, 0, count, groups);
+	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	CHECK_EQ(bound_queue(t, b.ctx), 1);
+
+	/* LOW's job, then B's second: neither may join queue 1 while B's dispatch holds it. */
+	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+	n += sim_cmd_emit_end(words(&lo, n * 4));
+	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(submit_ts(&b, b.ctx, 0x400, 2, &b.done), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->queues[1].jobs, 1);
+	CHECK_EQ(dev->sched.level[0].ready, 1);
+	CHECK_EQ(dev->sched.level[1].ready, 1);
+	msd_sim_mutex_unlock(&dev->lock);
+
+	REQUIRE(run_until(t, lo.done.fd));
+	REQUIRE(run_until(t, b.done.fd));
+	REQUIRE(run_until(t, a.done.fd));
+	printf("  B's dispatch ends at %" PRIu64 ", LOW job at %" PRIu64 ", B's next at %" PRIu64
+	       "\n",
+	       ts(&b, 1), ts(&lo, 0), ts(&b, 2));
+	CHECK(ts(&lo, 0) > ts(&b, 1));
+	CHECK(ts(&b, 2) > ts(&b, 1));
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(1)), 0);
+	/* Queue 1 ran B's dispatch and the LOW job; B's next job went to queue 0 after A's. */
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(1)), 2);
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 2);
+	CHECK(ts(&b, 2) > ts(&a, 1));
+	CHECK_EQ(wrong_results(&a, groups), 0);
+	CHECK_EQ(wrong_results(&b, groups), 0);
+	client_fini(&a);
+	client_fini(&b);
+	client_fini(&lo);
+	mt_destroy(t);
+}
+
+/*
+ * Test mode: while two MEDIUM dispatches run on queues 0 and 1 (the second borrowed), a HIGH job
+ * goes to its own queue and starts at the next workgroup boundary of either: a level keeps its
+ * priority over both queues of a lower one.
+ */
+static void test_lending_keeps_priorities(void)
+{
+	const uint32_t groups = 64;
+	struct mt *t = mt_create(false);
+	struct msd_sim_device *dev;
+	struct client a, b, hi;
+	uint32_t count;
+	uint64_t end, now;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &hi, 3, MAGMA_PRIORITY_HIGH) == 0);
+	count = load_program(t, &a, slow_kernel);
+	REQUIRE(count && load_program(t, &b, slow_kernel));
+	end = put_timed_dispatch(&a, 0, count, groups);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	end = put_timed_dispatch(&b, 0, count, groups);
+	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, &b.done, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	sim_clock_step(t->sim, 20000);
+	CHECK_EQ(bound_queue(t, b.ctx), 1);
+	CHECK_EQ(submit_ts(&hi, hi.ctx, 0, 0, &hi.done), MAGMA_STATUS_OK);
+	msd_sim_device_poll(dev);
+	now = sim_clock_now(t->sim);
+	CHECK_EQ(bound_queue(t, hi.ctx), 2);
+	REQUIRE(run_until(t, a.done.fd));
+	REQUIRE(run_until(t, b.done.fd));
+	REQUIRE(mt_fd_readable(hi.done.fd, 0));
+	printf("  MEDIUM dispatches end at %" PRIu64 " and %" PRIu64 ", HIGH submitted at %" PRIu64
+	       ", its TIMESTAMP at %" PRIu64 "\n",
+	       ts(&a, 1), ts(&b, 1), now, ts(&hi, 0));
+	CHECK(ts(&hi, 0) < ts(&a, 1) && ts(&hi, 0) < ts(&b, 1));
+	CHECK(ts(&hi, 0) < now + 2000); /* the ring fetch and a workgroup at most */
+	CHECK_EQ(wrong_results(&a, groups), 0);
+	CHECK_EQ(wrong_results(&b, groups), 0);
+	client_fini(&a);
+	client_fini(&b);
+	client_fini(&hi);
+	mt_destroy(t);
+}
+
+/*
+ * Threaded: a MEDIUM job hangs on LOW's queue, borrowed while another MEDIUM context's dispatch
+ * runs on queue 0. Recovery kills only the hung context, the dispatch completes with every result
+ * in place, and LOW work afterwards runs on its own queue at Q_PRIORITY LOW again.
+ */
+static void test_hang_on_borrowed_queue(void)
+{
+	const uint32_t groups = 1024;
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG, .target = 1};
+	struct client a, b, lo;
+	struct magma_sim_notification note;
+	uint32_t count, n;
+	uint64_t end;
+	int spins = 0;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(client_init(t, &lo, 3, MAGMA_PRIORITY_LOW) == 0);
+	mt_notify_install(t, b.conn);
+	count = load_program(t, &a, slow_kernel);
+	REQUIRE(count);
+	end = put_timed_dispatch(&a, 0, count, groups);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0)) < 2 && spins++ < 20000)
+		usleep(50);
+	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
+	n = sim_cmd_emit_write32(words(&b, 0), VA + 0x1000, 0xbad);
+	n += sim_cmd_emit_end(words(&b, n * 4));
+	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, n * 4, NULL, &b.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_notify_wait(t, 2, 5000));
+	memcpy(&note, t->notes[0].data, sizeof(note));
+	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
+	CHECK_EQ(note.fault_code, MAGMA_SIM_FAULT_HANG);
+	CHECK_EQ(t->notes[1].type, MSD_CONNECTION_NOTIFICATION_CONTEXT_KILLED);
+	REQUIRE(mt_fd_readable(a.done.fd, 20000));
+	CHECK_EQ(wrong_results(&a, groups), 0);
+	CHECK(!mt_fd_readable(b.done.fd, 0));
+	CHECK_EQ(*words(&b, 0x1000), 0);
+
+	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(lo.done.fd, 5000));
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(1)), 0);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->hangs, 1);
+	msd_sim_mutex_unlock(&dev->lock);
+	client_fini(&a);
+	client_fini(&b);
+	client_fini(&lo);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_levels_and_queue_priorities);
 	SIM_TEST_RUN(test_four_levels_strict);
 	SIM_TEST_RUN(test_fifo_within_context);
 	SIM_TEST_RUN(test_fairness_under_flood);
+	SIM_TEST_RUN(test_equal_priority_slices_dispatches);
+	SIM_TEST_RUN(test_lender_gets_queue_back);
+	SIM_TEST_RUN(test_lending_keeps_priorities);
+	SIM_TEST_RUN(test_hang_on_borrowed_queue);
 	SIM_TEST_RUN(test_realtime_preempts_low_dispatch);
 	SIM_TEST_RUN(test_hang_on_high_queue);
 	SIM_TEST_RUN(test_starved_queue_is_not_hung);
