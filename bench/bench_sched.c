@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_sched.c - the cost of a priority context switch, through magma.h on the embedded device.
+ * bench_sched.c - the cost of a context switch on the shared engine, through magma.h on the
+ * embedded device.
  *
- * One connection with a LOW and a REALTIME context (msd-sim puts them on two hardware queues with
- * Q_PRIORITY 0 and 3). Each run starts a LOW dispatch of many slow workgroups, waits until its
- * first TIMESTAMP shows it running, then submits a REALTIME command buffer holding only a
- * TIMESTAMP (cycle counter) and measures (a) simulated cycles from the GPU cycle counter read just
- * before the submission (MAGMA_SIM_QUERY_TIMESTAMP) to that TIMESTAMP, i.e. to the realtime
- * job's first command, and (b) host time from magma_connection_execute_command to its signal
- * semaphore (magma_poll). The same two figures for the same buffer on an idle GPU are the
- * baseline; the difference is what the running dispatch costs the realtime job (waiting for the
- * workgroup in progress, plus the GPU time that passes while the submission crosses the host,
- * since the free-running model keeps executing the dispatch meanwhile; on an idle GPU the clock
- * stands still). Medians over repeated runs; every dispatch is checked to finish with all results.
- * Not a ctest test: timing is machine-dependent. "--short" runs fewer iterations. A failing call
- * exits 1. Single-threaded (the device's threads aside).
+ * One connection with LOW, REALTIME and two MEDIUM contexts. Each run starts a dispatch of many
+ * slow workgroups on one context, waits until its first TIMESTAMP shows it running, then submits
+ * on another context a command buffer holding only a TIMESTAMP (cycle counter) and measures (a)
+ * simulated cycles from the GPU cycle counter read just before the submission
+ * (MAGMA_SIM_QUERY_TIMESTAMP) to that TIMESTAMP, i.e. to the job's first command, and (b) host time
+ * from magma_connection_execute_command to its signal semaphore (magma_poll). Two cases: a
+ * REALTIME job over a LOW dispatch (msd-sim: two queues with Q_PRIORITY 0 and 3, the engine
+ * preempts between workgroups) and a MEDIUM job over another MEDIUM context's dispatch (msd-sim
+ * lends LOW's idle queue, the engine alternates workgroups). The same two figures for the same
+ * buffer on an idle GPU are the baseline; the difference is what the running dispatch costs the
+ * job (waiting for the workgroup in progress, plus the GPU time that passes while the submission
+ * crosses the host, since the free-running model keeps executing the dispatch meanwhile; on an
+ * idle GPU the clock stands still). The dispatch's own closing TIMESTAMP gives how long it still
+ * ran after the job: what the job would have waited without preemption inside the dispatch.
+ * Medians over repeated runs; every dispatch is checked to finish with all results. Not a ctest
+ * test: timing is machine-dependent. "--short" runs fewer iterations. A failing call exits 1.
+ * Single-threaded (the device's threads aside).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,7 +41,7 @@
 #define BENCH_CMD_VA   0x1000000ull
 #define BENCH_DATA_VA  0x2000000ull
 #define BENCH_PROG_VA  0x3000000ull
-#define BENCH_RT_OFF   0x800u  /* realtime commands in the command buffer */
+#define BENCH_RT_OFF   0x800u  /* the short job's commands in the command buffer */
 #define BENCH_RES_OFF  0x1000u /* dispatch results (u32 per group) in the data buffer */
 #define BENCH_GROUPS   512u
 #define BENCH_SIZE     0x4000ull
@@ -58,7 +63,7 @@ static const char bench_kernel[] = "mov r4, 400\n"
 struct bench {
 	magma_device_t dev;
 	magma_connection_t conn;
-	uint32_t low, rt;
+	uint32_t low, rt, med_a, med_b;
 	magma_buffer_t cmd, data, prog;
 	magma_buffer_id_t cmd_id, data_id, prog_id;
 	uint32_t *cmd_cpu;
@@ -148,7 +153,9 @@ static int bench_init(struct bench *b)
 	if (st != MAGMA_STATUS_OK)
 		return bench_fail("magma_device_create_connection", st);
 	if (magma_connection_create_context2(b->conn, MAGMA_PRIORITY_LOW, &b->low) ||
-	    magma_connection_create_context2(b->conn, MAGMA_PRIORITY_REALTIME, &b->rt))
+	    magma_connection_create_context2(b->conn, MAGMA_PRIORITY_REALTIME, &b->rt) ||
+	    magma_connection_create_context2(b->conn, MAGMA_PRIORITY_MEDIUM, &b->med_a) ||
+	    magma_connection_create_context2(b->conn, MAGMA_PRIORITY_MEDIUM, &b->med_b))
 		return bench_fail("magma_connection_create_context2", MAGMA_STATUS_INTERNAL_ERROR);
 	if (magma_connection_create_semaphore(b->conn, &b->low_done, &b->low_done_id) ||
 	    magma_connection_create_semaphore(b->conn, &b->rt_done, &b->rt_done_id))
@@ -169,11 +176,13 @@ static int bench_init(struct bench *b)
 	}
 	memcpy(cpu, code, count * 8ull);
 	free(code);
-	/* LOW: TIMESTAMP data[0] (it runs), DISPATCH, END. REALTIME: TIMESTAMP data[1], END. */
+	/* Dispatch: TIMESTAMP data[0] (it runs), DISPATCH, TIMESTAMP data[2], END. */
 	n += sim_cmd_emit_timestamp(b->cmd_cpu + n, BENCH_DATA_VA, SIM_CMD_TS_CYCLES);
 	n += sim_cmd_emit_dispatch(b->cmd_cpu + n, BENCH_PROG_VA, count,
 				   BENCH_DATA_VA + BENCH_RES_OFF, BENCH_GROUPS, 1, 1);
+	n += sim_cmd_emit_timestamp(b->cmd_cpu + n, BENCH_DATA_VA + 16, SIM_CMD_TS_CYCLES);
 	n += sim_cmd_emit_end(b->cmd_cpu + n);
+	/* The short job: TIMESTAMP data[1], END. */
 	b->low_bytes = n * 4;
 	n = sim_cmd_emit_timestamp(b->cmd_cpu + BENCH_RT_OFF / 4, BENCH_DATA_VA + 8,
 				   SIM_CMD_TS_CYCLES);
@@ -191,32 +200,42 @@ static void bench_fini(struct bench *b)
 		magma_device_release(b->dev);
 }
 
-/* One realtime submission, with the LOW dispatch running when @loaded, on an idle GPU otherwise. */
-static int bench_one(struct bench *b, int loaded, uint64_t *cycles_out, uint64_t *host_out)
+/* One figure set: medians of the job's cycles and host time, and of the dispatch's rest. */
+struct bench_case {
+	uint64_t cycles, host, rest;
+};
+
+/*
+ * One submission of the short job on @job_ctx, with a dispatch running on @busy_ctx (NULL: on an
+ * idle GPU); *@rest_out is how long the dispatch ran after the job's TIMESTAMP (0 when idle).
+ */
+static int bench_one(struct bench *b, const uint32_t *busy_ctx, uint32_t job_ctx,
+		     uint64_t *cycles_out, uint64_t *host_out, uint64_t *rest_out)
 {
 	uint64_t c0, t0, spin_end;
 
-	b->data_cpu[0] = b->data_cpu[1] = 0;
-	if (loaded) {
+	b->data_cpu[0] = b->data_cpu[1] = b->data_cpu[2] = 0;
+	if (busy_ctx) {
 		memset((uint8_t *)b->data_cpu + BENCH_RES_OFF, 0, BENCH_GROUPS * 4);
-		if (bench_exec(b, b->low, 0, b->low_bytes, b->low_done_id) ||
+		if (bench_exec(b, *busy_ctx, 0, b->low_bytes, b->low_done_id) ||
 		    magma_connection_flush(b->conn) != MAGMA_STATUS_OK)
 			return 1;
 		spin_end = bench_now_ns() + BENCH_WAIT_NS;
 		while (!__atomic_load_n(&b->data_cpu[0], __ATOMIC_ACQUIRE)) {
 			if (bench_now_ns() > spin_end)
-				return bench_fail("the LOW dispatch never started", 0);
+				return bench_fail("the dispatch never started", 0);
 		}
 	}
 	if (bench_gpu_cycles(b->dev, &c0))
 		return 1;
 	t0 = bench_now_ns();
-	if (bench_exec(b, b->rt, BENCH_RT_OFF, b->rt_bytes, b->rt_done_id) ||
+	if (bench_exec(b, job_ctx, BENCH_RT_OFF, b->rt_bytes, b->rt_done_id) ||
 	    bench_wait(b->rt_done))
 		return 1;
 	*host_out = bench_now_ns() - t0;
 	*cycles_out = b->data_cpu[1] - c0;
-	if (loaded) {
+	*rest_out = 0;
+	if (busy_ctx) {
 		if (bench_wait(b->low_done))
 			return 1;
 		for (uint32_t g = 0; g < BENCH_GROUPS; g++) {
@@ -226,37 +245,60 @@ static int bench_one(struct bench *b, int loaded, uint64_t *cycles_out, uint64_t
 			if (v != g + 1)
 				return bench_fail("checking the dispatch results", 0);
 		}
+		*rest_out = b->data_cpu[2] > b->data_cpu[1] ? b->data_cpu[2] - b->data_cpu[1] : 0;
 	}
 	return 0;
+}
+
+/* @runs submissions of the job on @job_ctx over @busy_ctx (NULL: idle); medians in @out. */
+static int bench_case_run(struct bench *b, unsigned int runs, const uint32_t *busy_ctx,
+			  uint32_t job_ctx, struct bench_case *out)
+{
+	uint64_t cycles[BENCH_MAX_RUNS], host[BENCH_MAX_RUNS], rest[BENCH_MAX_RUNS];
+
+	for (unsigned int i = 0; i < runs; i++) {
+		if (bench_one(b, busy_ctx, job_ctx, &cycles[i], &host[i], &rest[i]))
+			return 1;
+	}
+	out->cycles = bench_median(cycles, runs);
+	out->host = bench_median(host, runs);
+	out->rest = bench_median(rest, runs);
+	return 0;
+}
+
+static void bench_case_print(const char *what, const struct bench_case *c,
+			     const struct bench_case *idle)
+{
+	printf("%-34s submit -> first command %8" PRIu64 " cycles, -> signaled %8.1f us (host)\n",
+	       what, c->cycles, c->host / 1e3);
+	if (c == idle)
+		return;
+	printf("%-34s switch cost (minus idle) %8" PRId64 " cycles, %8.1f us; the dispatch ran "
+	       "%" PRIu64 " cycles more\n",
+	       "", (int64_t)(c->cycles - idle->cycles),
+	       ((double)c->host - (double)idle->host) / 1e3, c->rest);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned int runs = argc > 1 && !strcmp(argv[1], "--short") ? 5 : 31;
-	uint64_t cycles[2][BENCH_MAX_RUNS], host[2][BENCH_MAX_RUNS], mc[2], mh[2];
+	struct bench_case idle, prio, equal;
 	struct bench b;
 	int ret = 1;
 
 	memset(&b, 0, sizeof(b));
 	if (bench_init(&b))
 		goto out;
-	printf("bench-sched: medians of %u runs; REALTIME job = one TIMESTAMP; host time by "
-	       "CLOCK_MONOTONIC\n",
-	       runs);
-	for (int loaded = 0; loaded < 2; loaded++) {
-		for (unsigned int i = 0; i < runs; i++) {
-			if (bench_one(&b, loaded, &cycles[loaded][i], &host[loaded][i]))
-				goto out;
-		}
-		mc[loaded] = bench_median(cycles[loaded], runs);
-		mh[loaded] = bench_median(host[loaded], runs);
-	}
-	printf("realtime on an idle GPU: submit -> first command  %10" PRIu64 " cycles\n", mc[0]);
-	printf("realtime on an idle GPU: submit -> signaled (host) %9.1f us\n", mh[0] / 1e3);
-	printf("realtime over a LOW dispatch: submit -> first cmd %10" PRIu64 " cycles\n", mc[1]);
-	printf("realtime over a LOW dispatch: submit -> signaled  %9.1f us (host)\n", mh[1] / 1e3);
-	printf("context-switch cost (loaded - idle)               %10" PRId64 " cycles, %.1f us\n",
-	       (int64_t)(mc[1] - mc[0]), ((double)mh[1] - (double)mh[0]) / 1e3);
+	printf("bench-sched: medians of %u runs; the job = one TIMESTAMP; a dispatch = %u workgroups; "
+	       "host time by CLOCK_MONOTONIC\n",
+	       runs, BENCH_GROUPS);
+	if (bench_case_run(&b, runs, NULL, b.rt, &idle) ||
+	    bench_case_run(&b, runs, &b.low, b.rt, &prio) ||
+	    bench_case_run(&b, runs, &b.med_a, b.med_b, &equal))
+		goto out;
+	bench_case_print("job on an idle GPU:", &idle, &idle);
+	bench_case_print("REALTIME job over a LOW dispatch:", &prio, &idle);
+	bench_case_print("MEDIUM job over a MEDIUM dispatch:", &equal, &idle);
 	ret = 0;
 out:
 	bench_fini(&b);
