@@ -131,12 +131,24 @@ class MagmaScheduling : public MagmaConnectionTest {
     return Make(connection, *extra_va_.back(), priority);
   }
 
-  // Holds a long dispatch open on @held, runs @other (a dispatch of @other_groups, or none)
-  // to completion meanwhile, then releases @held and waits for it.
-  void RunOverHeldDispatch(TimedClient& held, TimedClient& other, uint32_t other_groups) {
+  static constexpr bool kNewConnection = true, kSameConnection = false;
+
+  // Holds a long dispatch open on a context at @held_priority of this test's connection, runs a
+  // job at @other_priority (a dispatch of @other_groups, or none) on a new context of a new
+  // connection or of the same one to completion meanwhile, then releases the held dispatch.
+  void RunOverHeldDispatch(magma_priority_t held_priority, magma_priority_t other_priority,
+                           bool new_connection, uint32_t other_groups) {
+    auto held = Client(held_priority);
+    auto other = new_connection ? ClientOnNewConnection(other_priority) : Client(other_priority);
+    ASSERT_TRUE(held && other);
+    RunOver(*held, *other, other_groups);
+  }
+
+ private:
+  void RunOver(TimedClient& held, TimedClient& other, uint32_t other_groups) {
     ASSERT_EQ(held.Submit(kHeldGroupsX, kHeldGroupsY, true), MAGMA_STATUS_OK);
-    ASSERT_EQ(other.Submit(other_groups, 1, false), MAGMA_STATUS_OK);
-    magma_status_t other_status = other.Wait();
+    magma_status_t other_status = other.Submit(other_groups, 1, false);
+    if (other_status == MAGMA_STATUS_OK) other_status = other.Wait();
     bool held_done = held.IsDone();
     held.Release();
     ASSERT_EQ(held.Wait(), MAGMA_STATUS_OK);
@@ -147,7 +159,6 @@ class MagmaScheduling : public MagmaConnectionTest {
     EXPECT_LT(other.end(), held.end());
   }
 
- private:
   std::unique_ptr<TimedClient> Make(magma_connection_t connection, GpuVaAllocator& va,
                                     magma_priority_t priority) {
     if (code_.empty()) code_ = AssembleKernel(kGatedKernel);
@@ -164,38 +175,23 @@ class MagmaScheduling : public MagmaConnectionTest {
 };
 
 TEST_F(MagmaScheduling, RealtimeJobRunsDuringLowDispatch) {
-  auto low = Client(MAGMA_PRIORITY_LOW);
-  auto realtime = ClientOnNewConnection(MAGMA_PRIORITY_REALTIME);
-  ASSERT_TRUE(low && realtime);
-  RunOverHeldDispatch(*low, *realtime, 0);
+  RunOverHeldDispatch(MAGMA_PRIORITY_LOW, MAGMA_PRIORITY_REALTIME, kNewConnection, 0);
 }
 
 TEST_F(MagmaScheduling, HighJobRunsDuringMediumDispatch) {
-  auto medium = Client(MAGMA_PRIORITY_MEDIUM);
-  auto high = ClientOnNewConnection(MAGMA_PRIORITY_HIGH);
-  ASSERT_TRUE(medium && high);
-  RunOverHeldDispatch(*medium, *high, kShortGroups);
+  RunOverHeldDispatch(MAGMA_PRIORITY_MEDIUM, MAGMA_PRIORITY_HIGH, kNewConnection, kShortGroups);
 }
 
 TEST_F(MagmaScheduling, EqualPriorityDispatchOfAnotherConnectionRunsDuringDispatch) {
-  auto a = Client(MAGMA_PRIORITY_MEDIUM);
-  auto b = ClientOnNewConnection(MAGMA_PRIORITY_MEDIUM);
-  ASSERT_TRUE(a && b);
-  RunOverHeldDispatch(*a, *b, kShortGroups);
+  RunOverHeldDispatch(MAGMA_PRIORITY_MEDIUM, MAGMA_PRIORITY_MEDIUM, kNewConnection, kShortGroups);
 }
 
 TEST_F(MagmaScheduling, EqualPriorityDispatchOfAnotherContextRunsDuringDispatch) {
-  auto a = Client(MAGMA_PRIORITY_MEDIUM);
-  auto b = Client(MAGMA_PRIORITY_MEDIUM);
-  ASSERT_TRUE(a && b);
-  RunOverHeldDispatch(*a, *b, kShortGroups);
+  RunOverHeldDispatch(MAGMA_PRIORITY_MEDIUM, MAGMA_PRIORITY_MEDIUM, kSameConnection, kShortGroups);
 }
 
 TEST_F(MagmaScheduling, EqualPriorityHighDispatchesShareTheEngine) {
-  auto a = Client(MAGMA_PRIORITY_HIGH);
-  auto b = ClientOnNewConnection(MAGMA_PRIORITY_HIGH);
-  ASSERT_TRUE(a && b);
-  RunOverHeldDispatch(*a, *b, kShortGroups);
+  RunOverHeldDispatch(MAGMA_PRIORITY_HIGH, MAGMA_PRIORITY_HIGH, kNewConnection, kShortGroups);
 }
 
 }  // namespace

@@ -579,6 +579,34 @@ static uint32_t wrong_results(struct client *c, uint32_t groups)
 }
 
 /*
+ * Test mode: MEDIUM clients @a (id 1) and @b (id 2) each start a dispatch of @groups slow
+ * workgroups, @a's first; @b's signals b->done only when @b_signals. 0 on success.
+ */
+static int start_medium_pair(struct mt *t, struct client *a, struct client *b, uint32_t groups,
+			     bool b_signals)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	uint32_t count;
+	uint64_t end;
+
+	if (client_init(t, a, 1, MAGMA_PRIORITY_MEDIUM) ||
+	    client_init(t, b, 2, MAGMA_PRIORITY_MEDIUM))
+		return -1;
+	count = load_program(t, a, slow_kernel);
+	if (!count || !load_program(t, b, slow_kernel))
+		return -1;
+	end = put_timed_dispatch(a, 0, count, groups);
+	if (mt_exec(a->ctx, &a->b, 0, end, NULL, &a->done, 0) != MAGMA_STATUS_OK)
+		return -1;
+	msd_sim_device_poll(dev);
+	end = put_timed_dispatch(b, 0, count, groups);
+	if (mt_exec(b->ctx, &b->b, 0, end, NULL, b_signals ? &b->done : NULL, 0) != MAGMA_STATUS_OK)
+		return -1;
+	msd_sim_device_poll(dev);
+	return 0;
+}
+
+/*
  * Test mode: two MEDIUM connections submit one long dispatch each. The second borrows LOW's idle
  * queue at Q_PRIORITY MEDIUM, so the engine alternates their workgroups: time slicing inside the
  * dispatches. A third MEDIUM context finds no queue free (MEDIUM may borrow only LOW's) and shares
@@ -595,17 +623,10 @@ static void test_equal_priority_slices_dispatches(void)
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(start_medium_pair(t, &a, &b, groups, true) == 0);
 	REQUIRE(client_init(t, &c, 3, MAGMA_PRIORITY_MEDIUM) == 0);
-	count = load_program(t, &a, slow_kernel);
-	REQUIRE(count && load_program(t, &b, slow_kernel) && load_program(t, &c, slow_kernel));
-	end = put_timed_dispatch(&a, 0, count, groups);
-	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
-	end = put_timed_dispatch(&b, 0, count, groups);
-	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, &b.done, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
+	count = load_program(t, &c, slow_kernel);
+	REQUIRE(count);
 	CHECK_EQ(bound_queue(t, a.ctx), 0);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
 	CHECK_EQ(sim_mmio_read32(t->sim, SIM_Q_PRIORITY(1)), 1);
@@ -656,22 +677,12 @@ static void test_lender_gets_queue_back(void)
 	struct mt *t = mt_create(false);
 	struct msd_sim_device *dev;
 	struct client a, b, lo;
-	uint32_t count, n;
-	uint64_t end;
+	uint32_t n;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(start_medium_pair(t, &a, &b, groups, false) == 0);
 	REQUIRE(client_init(t, &lo, 3, MAGMA_PRIORITY_LOW) == 0);
-	count = load_program(t, &a, slow_kernel);
-	REQUIRE(count && load_program(t, &b, slow_kernel));
-	end = put_timed_dispatch(&a, 0, count, groups);
-	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
-	end = put_timed_dispatch(&b, 0, count, groups);
-	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
 
 	/* LOW's job, then B's second: neither may join queue 1 while B's dispatch holds it. */
@@ -718,22 +729,12 @@ static void test_lending_keeps_priorities(void)
 	struct mt *t = mt_create(false);
 	struct msd_sim_device *dev;
 	struct client a, b, hi;
-	uint32_t count;
-	uint64_t end, now;
+	uint64_t now;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(start_medium_pair(t, &a, &b, groups, true) == 0);
 	REQUIRE(client_init(t, &hi, 3, MAGMA_PRIORITY_HIGH) == 0);
-	count = load_program(t, &a, slow_kernel);
-	REQUIRE(count && load_program(t, &b, slow_kernel));
-	end = put_timed_dispatch(&a, 0, count, groups);
-	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
-	end = put_timed_dispatch(&b, 0, count, groups);
-	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, &b.done, 0), MAGMA_STATUS_OK);
-	msd_sim_device_poll(dev);
 	sim_clock_step(t->sim, 20000);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
 	CHECK_EQ(submit_ts(&hi, hi.ctx, 0, 0, &hi.done), MAGMA_STATUS_OK);
