@@ -531,6 +531,18 @@ std::unique_ptr<TestBuffer> MagmaConnectionTest::CreateMappedBuffer(uint64_t siz
   return buffer;
 }
 
+uint32_t MagmaConnectionTest::Lanes() {
+  uint64_t config = QueryValue(MAGMA_SIM_QUERY_CONFIG);
+  uint32_t lanes = static_cast<uint32_t>(config >> 24) & 0xff;
+  return lanes == 0 ? 1 : (lanes > 32 ? 32 : lanes);
+}
+
+std::unique_ptr<TestBuffer> MagmaConnectionTest::LoadKernel(const std::vector<uint64_t>& code) {
+  auto program = CreateMappedBuffer(RoundUpToPage(code.size() * sizeof(uint64_t)));
+  if (program && program->cpu()) memcpy(program->cpu(), code.data(), code.size() * 8);
+  return program;
+}
+
 magma_connection_t MagmaConnectionTest::CreateExtraConnection() {
   magma_connection_t c = 0;
   magma_status_t status = magma_device_create_connection(device(), &c);

@@ -272,6 +272,11 @@ class MagmaConnectionTest : public MagmaDeviceTest {
   magma_status_t Flush() { return magma_connection_flush(connection_); }
   // Creates a second connection on the same device (released in TearDown).
   magma_connection_t CreateExtraConnection();
+  // Lanes per workgroup the device supports (CONFIG0.LANES), at most 32.
+  uint32_t Lanes();
+  // Puts @code (sim_asm output) into a new buffer mapped at a fresh GPU VA, all access allowed
+  // (nullptr with a failure on error).
+  std::unique_ptr<TestBuffer> LoadKernel(const std::vector<uint64_t>& code);
 
  private:
   magma_connection_t connection_ = 0;

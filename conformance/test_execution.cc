@@ -83,13 +83,6 @@ class MagmaExecution : public MagmaConnectionTest {
     return context_;
   }
 
-  // Lanes per workgroup the device supports (CONFIG0.LANES), at most 32.
-  uint32_t Lanes() {
-    uint64_t config = QueryValue(MAGMA_SIM_QUERY_CONFIG);
-    uint32_t lanes = static_cast<uint32_t>(config >> 24) & 0xff;
-    return lanes == 0 ? 1 : (lanes > 32 ? 32 : lanes);
-  }
-
   // Runs @cs as one command buffer on @ctx (default: context()) with @resources, waiting for
   // it to retire through a signal semaphore. Adds a failure when anything goes wrong.
   void Run(const CommandStream& cs, const std::vector<ExecResource>& resources, uint32_t ctx = 0) {
@@ -104,13 +97,6 @@ class MagmaExecution : public MagmaConnectionTest {
               MAGMA_STATUS_OK);
     ASSERT_EQ(done.Wait(), MAGMA_STATUS_OK) << "command buffer did not retire; connection error "
                                             << magma_connection_get_error(connection());
-  }
-
-  // Puts @code into a new executable buffer.
-  std::unique_ptr<TestBuffer> LoadKernel(const std::vector<uint64_t>& code) {
-    auto program = CreateMappedBuffer(RoundUpToPage(code.size() * sizeof(uint64_t)));
-    if (program && program->cpu()) memcpy(program->cpu(), code.data(), code.size() * 8);
-    return program;
   }
 
   // Expects the connection to be closed by the service with @expected (seen by flush).

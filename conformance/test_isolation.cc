@@ -23,14 +23,6 @@
 
 namespace {
 
-// Fault codes of MAGMA_SIM_NOTIFY_FAULT payloads (the GPU's SIM_FAULT_* codes, docs/sim-gpu.md;
-// magma_sim_defs.h exports only MAGMA_SIM_FAULT_HANG).
-constexpr uint32_t kFaultIllegalOpcode = 0x01;
-constexpr uint32_t kFaultMmuTranslation = 0x10;
-constexpr uint32_t kFaultMmuPermission = 0x11;
-constexpr uint32_t kFaultComputeDivZero = 0x23;
-constexpr uint32_t kFaultComputeMisaligned = 0x24;
-
 // Healthy submissions each healthy client completes after the bad one was killed.
 constexpr uint64_t kHealthyAfterKill = 10;
 
@@ -158,18 +150,6 @@ class MagmaIsolation : public MagmaConnectionTest {
   uint32_t context() {
     if (!context_) context_ = CreateContext();
     return context_;
-  }
-
-  uint32_t Lanes() {
-    uint64_t config = QueryValue(MAGMA_SIM_QUERY_CONFIG);
-    uint32_t lanes = static_cast<uint32_t>(config >> 24) & 0xff;
-    return lanes == 0 ? 1 : (lanes > 32 ? 32 : lanes);
-  }
-
-  std::unique_ptr<TestBuffer> LoadKernel(const std::vector<uint64_t>& code) {
-    auto program = CreateMappedBuffer(RoundUpToPage(code.size() * sizeof(uint64_t)));
-    if (program && program->cpu()) memcpy(program->cpu(), code.data(), code.size() * 8);
-    return program;
   }
 
   // Drains @connection's notification channel until it hangs up; returns the payloads read.
@@ -327,7 +307,7 @@ TEST_F(MagmaIsolation, UnmappedReadKillsOnlyTheOffender) {
   auto out = CreateMappedBuffer(kPageSize);
   ASSERT_TRUE(out);
   const uint64_t nowhere = AllocGpuVa(kPageSize) + 0x80;  // never mapped
-  RunWithHealthyClients({kFaultMmuTranslation, true, nowhere}, [&] {
+  RunWithHealthyClients({SIM_FAULT_MMU_TRANSLATION, true, nowhere}, [&] {
     CommandStream cs;
     cs.Copy(out->gpu_va(), nowhere, 4).End();
     SubmitBad(cs, {{out.get()}});
@@ -340,7 +320,7 @@ TEST_F(MagmaIsolation, WriteToReadOnlyMappingKillsOnlyTheOffender) {
   ASSERT_TRUE(read_only);
   read_only->words()[4] = 0x5afe;
   const uint64_t address = read_only->gpu_va() + 0x10;
-  RunWithHealthyClients({kFaultMmuPermission, true, address}, [&] {
+  RunWithHealthyClients({SIM_FAULT_MMU_PERMISSION, true, address}, [&] {
     CommandStream cs;
     cs.Write32(address, 0xbad).End();
     SubmitBad(cs, {{read_only.get()}});
@@ -350,7 +330,7 @@ TEST_F(MagmaIsolation, WriteToReadOnlyMappingKillsOnlyTheOffender) {
 
 TEST_F(MagmaIsolation, IllegalCommandKillsOnlyTheOffender) {
   // The fault address of an illegal command is the command's VA (docs/sim-gpu.md).
-  ExpectedFault expected = {kFaultIllegalOpcode, true, 0};
+  ExpectedFault expected = {SIM_FAULT_ILLEGAL_OPCODE, true, 0};
   RunWithHealthyClients(expected, [&] {
     CommandStream cs;
     cs.Raw(0x000000ee).End();  // opcode 0xee does not exist
@@ -363,7 +343,7 @@ TEST_F(MagmaIsolation, ComputeDivisionByZeroKillsOnlyTheOffender) {
   uint64_t prog_va = 0, args_va = 0;
   // The fault address of a compute fault is the faulting instruction's (index 1), known once the
   // kernel is loaded.
-  ExpectedFault expected = {kFaultComputeDivZero, true, 0};
+  ExpectedFault expected = {SIM_FAULT_COMPUTE_DIV_ZERO, true, 0};
   RunWithHealthyClients(expected, [&] {
     SubmitBadKernel(
         "mov  r4, 0\n"
@@ -377,7 +357,7 @@ TEST_F(MagmaIsolation, ComputeDivisionByZeroKillsOnlyTheOffender) {
 TEST_F(MagmaIsolation, ComputeMisalignedLoadKillsOnlyTheOffender) {
   uint64_t prog_va = 0, args_va = 0;
   // The fault address of a misaligned access is the data VA.
-  ExpectedFault expected = {kFaultComputeMisaligned, true, 0};
+  ExpectedFault expected = {SIM_FAULT_COMPUTE_MISALIGNED, true, 0};
   RunWithHealthyClients(expected, [&] {
     SubmitBadKernel(
         "ld   r4, r0, 2      # args VA + 2: not 4-byte aligned\n"
@@ -422,7 +402,7 @@ TEST_F(MagmaIsolation, HealthyWorkOnTheOffendersOtherContextIsDropped) {
             MAGMA_STATUS_OK);
   const uint64_t nowhere = AllocGpuVa(kPageSize);
   // The held submission is the connection's first, the faulting one its second.
-  RunWithHealthyClients({kFaultMmuTranslation, true, nowhere, 2}, [&] {
+  RunWithHealthyClients({SIM_FAULT_MMU_TRANSLATION, true, nowhere, 2}, [&] {
     CommandStream cs;
     cs.Write32(nowhere, 1).End();
     SubmitBad(cs, {});
@@ -458,7 +438,7 @@ TEST_F(MagmaIsolation, ConnectionCannotWriteAnotherConnectionsBuffer) {
   ASSERT_EQ(payloads.size(), 1u);
   EXPECT_EQ(payloads[0].type, MAGMA_SIM_NOTIFY_FAULT);
   EXPECT_EQ(payloads[0].context_id, b_context);
-  EXPECT_EQ(payloads[0].fault_code, kFaultMmuTranslation);
+  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
   EXPECT_EQ(payloads[0].fault_address, address);
   for (uint32_t i = 0; i < kPageSize / 4; i++) {
     ASSERT_EQ(a_secret->words()[i], 0x5ec7e700u + i) << "word " << i;
@@ -504,7 +484,7 @@ TEST_F(MagmaIsolation, ConnectionCannotReadAnotherConnectionsBuffer) {
   EXPECT_EQ(WaitForConnectionError(b_conn), MAGMA_STATUS_CONTEXT_KILLED);
   std::vector<magma_sim_notification> payloads = DrainUntilHangUp(b_conn);
   ASSERT_EQ(payloads.size(), 1u);
-  EXPECT_EQ(payloads[0].fault_code, kFaultMmuTranslation);
+  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
   EXPECT_EQ(payloads[0].fault_address, address);
   EXPECT_EQ(b_out.words()[0], 0u);
   EXPECT_EQ(a_secret->words()[0x40], 0x5ec7e7u);
@@ -545,7 +525,7 @@ TEST_F(MagmaIsolation, ComputeKernelCannotReachAnotherConnectionsBuffer) {
   EXPECT_EQ(WaitForConnectionError(b_conn), MAGMA_STATUS_CONTEXT_KILLED);
   std::vector<magma_sim_notification> payloads = DrainUntilHangUp(b_conn);
   ASSERT_EQ(payloads.size(), 1u);
-  EXPECT_EQ(payloads[0].fault_code, kFaultMmuTranslation);
+  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
   EXPECT_EQ(payloads[0].fault_address, a_secret->gpu_va());
   EXPECT_EQ(a_secret->words()[0], 0x5ec7e7u);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);

@@ -12,8 +12,9 @@
 
 #include <stdint.h>
 
-#include "sim/sim_cmd.h" /* IWYU pragma: export -- command-stream opcodes and emitters */
-#include "sim/sim_isa.h" /* IWYU pragma: export -- sim_asm_assemble / sim_asm_disassemble */
+#include "sim/sim_cmd.h"  /* IWYU pragma: export -- command-stream opcodes and emitters */
+#include "sim/sim_isa.h"  /* IWYU pragma: export -- sim_asm_assemble / sim_asm_disassemble */
+#include "sim/sim_regs.h" /* IWYU pragma: export -- SIM_FAULT_* codes of fault notifications */
 
 #ifdef __cplusplus
 extern "C" {
