@@ -224,10 +224,9 @@ static void msd_sim_job_complete_locked(struct msd_sim_device *dev, struct msd_s
  * resubmitted after a reset), TAIL and DOORBELL, powering the cores on first if they are off and
  * arming the hang watchdog; @job leaves the scheduler. Returns false (and changes nothing) when
  * it has no queue to go to (msd_sim_sched_queue_for_locked), that queue already has as many jobs
- * as msd_sim_sched_depth_locked allows, the ring lacks room, no
- * AS slot can be bound, or the cores are off and this is not the device thread: the job stays
- * ready. Device thread, or the submitting thread for a job ready at once
- * (msd_sim_job_queue_locked).
+ * as msd_sim_sched_depth_locked allows, the ring lacks room, no AS slot can be bound, or the cores
+ * are off and this is not the device thread: the job stays ready. Device thread, or the submitting
+ * thread for a job ready at once (msd_sim_job_queue_locked).
  */
 bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *job)
 {
