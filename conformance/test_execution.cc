@@ -99,6 +99,16 @@ class MagmaExecution : public MagmaConnectionTest {
                                             << magma_connection_get_error(connection());
   }
 
+  // A new command buffer holding just END (EndBytes() long); nullptr with a failure on error.
+  std::unique_ptr<TestBuffer> EndOnlyCommands() {
+    CommandStream cs;
+    cs.End();
+    auto commands = CreateMappedBuffer(kPageSize);
+    if (commands && !cs.WriteTo(*commands)) return nullptr;
+    return commands;
+  }
+  static uint64_t EndBytes() { return CommandStream().End().size_bytes(); }
+
   // Expects the connection to be closed by the service with @expected (seen by flush).
   void ExpectClosedWith(magma_status_t expected) {
     EXPECT_EQ(Flush(), expected);
@@ -1443,13 +1453,10 @@ TEST_F(MagmaExecution, MaximumCommandBuffersPerDescriptor) {
 
 TEST_F(MagmaExecution, TooManyCommandBuffersCloseTheConnection) {
   constexpr uint32_t kCount = 257;
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
-  uint32_t index = s.AddResource(*commands, 0, cs.size_bytes());
+  uint32_t index = s.AddResource(*commands, 0, EndBytes());
   for (uint32_t i = 0; i < kCount; i++) s.AddCommandBuffer(index, 0);
   magma_status_t status = s.Submit(connection(), context());
   if (status == MAGMA_STATUS_INVALID_ARGS) return;  // refused locally: fine too
@@ -1489,14 +1496,11 @@ TEST_F(MagmaExecution, MaximumSemaphoresPerSubmission) {
 
 TEST_F(MagmaExecution, TooManySignalSemaphoresCloseTheConnection) {
   constexpr int kCount = 257;
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   std::vector<std::unique_ptr<TestSemaphore>> signals;
   Submission s;
-  s.AddCommandBuffer(s.AddResource(*commands, 0, cs.size_bytes()), 0);
+  s.AddCommandBuffer(s.AddResource(*commands, 0, EndBytes()), 0);
   for (int i = 0; i < kCount; i++) {
     signals.push_back(std::make_unique<TestSemaphore>(connection()));
     ASSERT_TRUE(signals.back()->ok());
@@ -1560,104 +1564,80 @@ TEST_F(MagmaExecution, NullArraysWithCountsAreInvalid) {
 }
 
 TEST_F(MagmaExecution, UnknownContextClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), 777, *commands, cs.size_bytes()), MAGMA_STATUS_OK);
+  EXPECT_EQ(Execute(connection(), 777, *commands, EndBytes()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, ReleasedContextClosesTheConnection) {
   uint32_t ctx = CreateContext();
   ASSERT_NE(ctx, 0u);
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   magma_connection_release_context(connection(), ctx);
   ASSERT_EQ(Flush(), MAGMA_STATUS_OK);
-  EXPECT_EQ(Execute(connection(), ctx, *commands, cs.size_bytes()), MAGMA_STATUS_OK);
+  EXPECT_EQ(Execute(connection(), ctx, *commands, EndBytes()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, UnknownResourceBufferClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
-  s.AddCommandBuffer(s.AddResource(*commands, 0, cs.size_bytes()), 0);
+  s.AddCommandBuffer(s.AddResource(*commands, 0, EndBytes()), 0);
   s.resources.push_back({commands->id() + 1000, 0, kPageSize});
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, ReleasedResourceBufferClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   TestBuffer gone(connection(), kPageSize);
   ASSERT_TRUE(gone.ok());
   magma_buffer_id_t gone_id = gone.id();
   gone.Release();
   Submission s;
-  s.AddCommandBuffer(s.AddResource(*commands, 0, cs.size_bytes()), 0);
+  s.AddCommandBuffer(s.AddResource(*commands, 0, EndBytes()), 0);
   s.resources.push_back({gone_id, 0, kPageSize});
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, ResourceOutsideItsBufferClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
-  s.AddCommandBuffer(s.AddResource(*commands, 0, cs.size_bytes()), 0);
+  s.AddCommandBuffer(s.AddResource(*commands, 0, EndBytes()), 0);
   s.resources.push_back({commands->id(), kPageSize - 4, 8});
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, ResourceRangeThatOverflowsClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
-  s.AddCommandBuffer(s.AddResource(*commands, 0, cs.size_bytes()), 0);
+  s.AddCommandBuffer(s.AddResource(*commands, 0, EndBytes()), 0);
   s.resources.push_back({commands->id(), UINT64_MAX - 8, 16});
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, CommandBufferResourceIndexOutOfRangeClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
-  s.AddResource(*commands, 0, cs.size_bytes());
+  s.AddResource(*commands, 0, EndBytes());
   s.AddCommandBuffer(1, 0);
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, CommandBufferStartOutsideItsResourceClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
   s.AddCommandBuffer(s.AddResource(*commands, 0, 64), 128);
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
@@ -1665,11 +1645,8 @@ TEST_F(MagmaExecution, CommandBufferStartOutsideItsResourceClosesTheConnection) 
 }
 
 TEST_F(MagmaExecution, CommandBufferStartThatOverflowsClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
   s.AddCommandBuffer(s.AddResource(*commands, 8, 16), UINT64_MAX - 3);
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
@@ -1678,11 +1655,8 @@ TEST_F(MagmaExecution, CommandBufferStartThatOverflowsClosesTheConnection) {
 
 TEST_F(MagmaExecution, UnalignedCommandBufferClosesTheConnection) {
   // magma_sim_defs.h: start_offset and the end of the resource range must be 4-byte aligned.
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
   Submission s;
   s.AddCommandBuffer(s.AddResource(*commands, 0, 6), 0);
   EXPECT_EQ(s.Submit(connection(), context()), MAGMA_STATUS_OK);
@@ -1701,46 +1675,34 @@ TEST_F(MagmaExecution, UnmappedCommandBufferClosesTheConnection) {
 }
 
 TEST_F(MagmaExecution, UnknownWaitSemaphoreClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), context(), *commands, cs.size_bytes(), {}, {0x5e3a}, {}),
+  EXPECT_EQ(Execute(connection(), context(), *commands, EndBytes(), {}, {0x5e3a}, {}),
             MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, UnknownSignalSemaphoreClosesTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), context(), *commands, cs.size_bytes(), {}, {}, {0x5e3b}),
+  EXPECT_EQ(Execute(connection(), context(), *commands, EndBytes(), {}, {}, {0x5e3b}),
             MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, NonVendorDescriptorFlagsCloseTheConnection) {
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), context(), *commands, cs.size_bytes(), {}, {}, {}, 1),
+  EXPECT_EQ(Execute(connection(), context(), *commands, EndBytes(), {}, {}, {}, 1),
             MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaExecution, UnknownVendorDescriptorFlagsCloseTheConnection) {
   // magma_sim_defs.h defines one vendor flag (NOTIFY); any other is invalid.
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), context(), *commands, cs.size_bytes(), {}, {}, {},
+  EXPECT_EQ(Execute(connection(), context(), *commands, EndBytes(), {}, {}, {},
                     MAGMA_SIM_COMMAND_FLAG_NOTIFY << 5),
             MAGMA_STATUS_OK);
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
@@ -1749,14 +1711,11 @@ TEST_F(MagmaExecution, UnknownVendorDescriptorFlagsCloseTheConnection) {
 TEST_F(MagmaExecution, CallsAfterAnInvalidSubmissionReturnTheError) {
   uint32_t ctx = context();
   ASSERT_NE(ctx, 0u);
-  auto commands = CreateMappedBuffer(kPageSize);
+  auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
-  CommandStream cs;
-  cs.End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  EXPECT_EQ(Execute(connection(), 777, *commands, cs.size_bytes()), MAGMA_STATUS_OK);
+  EXPECT_EQ(Execute(connection(), 777, *commands, EndBytes()), MAGMA_STATUS_OK);
   ASSERT_EQ(Flush(), MAGMA_STATUS_INVALID_ARGS);
-  magma_status_t status = Execute(connection(), ctx, *commands, cs.size_bytes());
+  magma_status_t status = Execute(connection(), ctx, *commands, EndBytes());
   EXPECT_TRUE(status == MAGMA_STATUS_INVALID_ARGS || status == MAGMA_STATUS_CONNECTION_LOST)
       << status;
   magma_semaphore_t sem = 0;
