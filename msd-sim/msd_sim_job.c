@@ -397,6 +397,9 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	}
 	job = q->slots[q->head].job;
 	ctx = job->ctx;
+	/* Retiring the job may drop the last reference (a context destroyed with work on the ring).
+	 */
+	ctx->refs++;
 	dev->jobs_faulted++;
 	rec->context_id = ctx->id;
 	rec->sequence = job->sequence;
@@ -422,6 +425,8 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	msd_sim_job_neuter_context_locked(q, ctx);
 	msd_sim_queue_retire_head_locked(dev, q);
 	msd_sim_job_cancel_context_locked(dev, ctx);
+	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
+	msd_sim_context_put_locked(ctx);
 	msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESUME);
 }
 

@@ -168,6 +168,37 @@ static void test_fault_drops_context_work(void)
 	mt_destroy(t);
 }
 
+/*
+ * Test mode: the client destroys a context whose faulting job is already on the ring. The job
+ * holds the last reference, so the fault handling must not touch the context after retiring it;
+ * the connection's other context keeps working.
+ */
+static void test_fault_after_context_destroyed(void)
+{
+	struct mt *t = mt_create(false);
+	struct msd_context_t *other;
+	struct client a;
+	uint64_t end;
+
+	REQUIRE(t);
+	REQUIRE(client_init(t, &a, 1, true) == 0);
+	other = msd_connection_create_context(a.conn, MAGMA_PRIORITY_MEDIUM);
+	REQUIRE(other);
+	end = put_write(&a, 0, 0x7000000, 1); /* faults */
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+	msd_sim_device_poll((struct msd_sim_device *)t->dev);
+	msd_context_destroy(a.ctx);
+	a.ctx = NULL;
+	mt_run(t);
+	end = put_write(&a, 0x100, VA + 0x1000, 0x5a);
+	CHECK_EQ(mt_exec(other, &a.b, 0x100, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_wait(t, a.done.fd, 2000));
+	CHECK_EQ(*words(&a, 0x1000), 0x5a);
+	msd_context_destroy(other);
+	client_fini(&a);
+	mt_destroy(t);
+}
+
 /* Writing through a read-only mapping: MMU_PERMISSION with the data address. */
 static void test_permission_fault(void)
 {
@@ -275,6 +306,7 @@ int main(void)
 {
 	SIM_TEST_RUN(test_fault_kills_only_offender);
 	SIM_TEST_RUN(test_fault_drops_context_work);
+	SIM_TEST_RUN(test_fault_after_context_destroyed);
 	SIM_TEST_RUN(test_permission_fault);
 	SIM_TEST_RUN(test_illegal_opcode_fault);
 	SIM_TEST_RUN(test_dump_status_decodes_fault);
