@@ -111,7 +111,8 @@ static const char *sim_log_class_name(uint32_t cls)
 	switch (cls) {
 	case SIM_LOG_GUEST_ERROR:
 		return "guest error";
-	case SIM_LOG_UNIMP:
+	case SIM_LOG_UNIMP: /* the guest used a feature the model does not have (QEMU's LOG_UNIMP)
+			     */
 		return "unimplemented";
 	default:
 		return "info";

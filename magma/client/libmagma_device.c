@@ -101,6 +101,7 @@ magma_status_t libmagma_do_device_import(magma_handle_t device_channel, magma_de
 		goto err_free;
 	resp = (struct wire_device_import_resp *)reply.hdr;
 	status = resp->status;
+	/* A device speaking another wire protocol: this library does not implement that one. */
 	if (status == MAGMA_STATUS_OK && resp->protocol_version != WIRE_PROTOCOL_VERSION)
 		status = MAGMA_STATUS_UNIMPLEMENTED;
 	if (status == MAGMA_STATUS_OK && reply.fd_count)
