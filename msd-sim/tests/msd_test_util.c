@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "msd_sim_internal.h"
+#include "sim/sim_cmd.h"
+#include "sim/sim_isa.h"
 
 static void mt_log(void *ctx, int32_t level, const char *file, int32_t line, const char *msg)
 {
@@ -315,4 +317,92 @@ magma_status_t mt_exec(struct msd_context_t *ctx, struct mt_buf *b, uint64_t sta
 	};
 
 	return msd_context_execute_command_buffers(ctx, &desc);
+}
+
+/* mt_total_time_ns - see msd_test_util.h. */
+uint64_t mt_total_time_ns(struct mt *t)
+{
+	magma_total_time_query_result_t r = {0};
+	magma_handle_t fd = 0;
+
+	if (msd_device_query(t->dev, MAGMA_QUERY_TOTAL_TIME, &fd, NULL) != MAGMA_STATUS_OK)
+		return 0;
+	if (pread((int)fd, &r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r.gpu_time_ns = 0;
+	close((int)fd);
+	return r.gpu_time_ns;
+}
+
+/* mt_client_init - see msd_test_util.h. */
+int mt_client_init(struct mt *t, struct mt_client *c, uint64_t id, magma_priority_t prio,
+		   uint64_t size, bool notify)
+{
+	memset(c, 0, sizeof(*c));
+	c->conn = msd_device_open(t->dev, id);
+	if (!c->conn)
+		return -1;
+	c->ctx = msd_connection_create_context(c->conn, prio);
+	if (!c->ctx || mt_buf_create(t, size, &c->b) || mt_sem_create(t, 0, &c->done))
+		return -1;
+	if (notify)
+		mt_notify_install(t, c->conn);
+	return msd_connection_map_buffer(c->conn, c->b.buf, MT_CLIENT_VA, 0, size,
+					 MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE) ==
+			       MAGMA_STATUS_OK
+		       ? 0
+		       : -1;
+}
+
+/* mt_client_fini - see msd_test_util.h. */
+void mt_client_fini(struct mt_client *c)
+{
+	if (c->ctx)
+		msd_context_destroy(c->ctx);
+	msd_connection_release_buffer(c->conn, c->b.buf);
+	if (c->prog.buf) {
+		msd_connection_release_buffer(c->conn, c->prog.buf);
+		mt_buf_destroy(&c->prog);
+	}
+	mt_buf_destroy(&c->b);
+	mt_sem_destroy(&c->done);
+	msd_connection_close(c->conn);
+}
+
+/* mt_client_words - see msd_test_util.h. */
+uint32_t *mt_client_words(struct mt_client *c, uint64_t off)
+{
+	return (uint32_t *)((uint8_t *)c->b.host + off);
+}
+
+/* mt_client_load_program - see msd_test_util.h. */
+uint32_t mt_client_load_program(struct mt *t, struct mt_client *c, const char *src)
+{
+	uint64_t *code = NULL;
+	uint32_t count = 0;
+	char err[128];
+
+	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
+		fprintf(stderr, "asm: %s\n", err);
+		return 0;
+	}
+	if (count * 8ull > 4096 || mt_buf_create(t, 4096, &c->prog)) {
+		free(code);
+		return 0;
+	}
+	memcpy(c->prog.host, code, count * 8ull);
+	free(code);
+	if (msd_connection_map_buffer(c->conn, c->prog.buf, MT_CLIENT_PROG_VA, 0, 4096,
+				      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) !=
+	    MAGMA_STATUS_OK)
+		return 0;
+	return count;
+}
+
+/* mt_client_put_write - see msd_test_util.h. */
+uint64_t mt_client_put_write(struct mt_client *c, uint64_t off, uint64_t va, uint32_t value)
+{
+	uint32_t n = sim_cmd_emit_write32(mt_client_words(c, off), va, value);
+
+	n += sim_cmd_emit_end(mt_client_words(c, off + n * 4));
+	return off + n * 4;
 }

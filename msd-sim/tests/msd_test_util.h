@@ -95,11 +95,41 @@ void mt_notify_install(struct mt *t, struct msd_connection_t *conn);
 /* Waits until at least @n notifications arrived (test mode: runs the device). */
 bool mt_notify_wait(struct mt *t, uint32_t n, int timeout_ms);
 
+/* MAGMA_QUERY_TOTAL_TIME's GPU busy time in ns (0 when the query fails). */
+uint64_t mt_total_time_ns(struct mt *t);
+
 /* Command buffers: write @words at @b's offset @off. */
 void mt_write_words(struct mt_buf *b, uint64_t off, const uint32_t *words, uint32_t count);
 
 /* Submit one command buffer of buffer @b (mapped) bytes [@start, @end). */
 magma_status_t mt_exec(struct msd_context_t *ctx, struct mt_buf *b, uint64_t start, uint64_t end,
 		       struct mt_sem *wait, struct mt_sem *signal, uint64_t flags);
+
+/*
+ * A client: its own connection with one context, a read-write buffer @b mapped at MT_CLIENT_VA,
+ * a semaphore @done and, once mt_client_load_program ran, a program buffer @prog mapped
+ * executable at MT_CLIENT_PROG_VA. Owned by the test; mt_client_fini releases everything (a
+ * NULL @ctx is skipped: the test destroyed it already).
+ */
+#define MT_CLIENT_VA	  0x200000ull
+#define MT_CLIENT_PROG_VA 0x40000000ull
+struct mt_client {
+	struct msd_connection_t *conn;
+	struct msd_context_t *ctx;
+	struct mt_buf b, prog;
+	struct mt_sem done;
+};
+
+/* Connection @id, a context at @prio, a @size-byte buffer; the notification collector if @notify.
+ */
+int mt_client_init(struct mt *t, struct mt_client *c, uint64_t id, magma_priority_t prio,
+		   uint64_t size, bool notify);
+void mt_client_fini(struct mt_client *c);
+/* The client's view of its buffer at byte @off. */
+uint32_t *mt_client_words(struct mt_client *c, uint64_t off);
+/* Assemble @src into @c's program buffer (one page); returns the instruction count, 0 on error. */
+uint32_t mt_client_load_program(struct mt *t, struct mt_client *c, const char *src);
+/* Commands at @off: WRITE32 @va = @value, END. Returns the end offset. */
+uint64_t mt_client_put_write(struct mt_client *c, uint64_t off, uint64_t va, uint32_t value);
 
 #endif /* MSD_TEST_UTIL_H */

@@ -13,78 +13,32 @@
 #include "msd_test_util.h"
 #include "sim_test.h"
 
-#define RW   (MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
-#define VA   0x200000ull
+#define VA   MT_CLIENT_VA
 #define SIZE (4 * 4096)
-
-struct client {
-	struct msd_connection_t *conn;
-	struct msd_context_t *ctx;
-	struct mt_buf b;
-	struct mt_sem done;
-};
-
-static int client_init(struct mt *t, struct client *c, uint64_t id, bool notify)
-{
-	memset(c, 0, sizeof(*c));
-	c->conn = msd_device_open(t->dev, id);
-	c->ctx = msd_connection_create_context(c->conn, MAGMA_PRIORITY_MEDIUM);
-	if (!c->conn || !c->ctx || mt_buf_create(t, SIZE, &c->b) || mt_sem_create(t, 0, &c->done))
-		return -1;
-	if (notify)
-		mt_notify_install(t, c->conn);
-	return msd_connection_map_buffer(c->conn, c->b.buf, VA, 0, SIZE, RW) == MAGMA_STATUS_OK
-		       ? 0
-		       : -1;
-}
-
-static void client_fini(struct client *c)
-{
-	if (c->ctx)
-		msd_context_destroy(c->ctx);
-	msd_connection_release_buffer(c->conn, c->b.buf);
-	mt_buf_destroy(&c->b);
-	mt_sem_destroy(&c->done);
-	msd_connection_close(c->conn);
-}
-
-static uint32_t *words(struct client *c, uint64_t off)
-{
-	return (uint32_t *)((uint8_t *)c->b.host + off);
-}
-
-/* Commands at @off: WRITE32 @va = @value, END. Returns the end offset. */
-static uint64_t put_write(struct client *c, uint64_t off, uint64_t va, uint32_t value)
-{
-	uint32_t n = sim_cmd_emit_write32(words(c, off), va, value);
-
-	n += sim_cmd_emit_end(words(c, off + n * 4));
-	return off + n * 4;
-}
 
 /* A write to an unmapped VA: MMU_TRANSLATION; only the faulting context dies. */
 static void test_fault_kills_only_offender(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a, b;
+	struct mt_client a, b;
 	struct magma_sim_notification note;
 	struct msd_context_t *a2;
 	uint64_t end;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	REQUIRE(client_init(t, &b, 2, false) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	a2 = msd_connection_create_context(a.conn, MAGMA_PRIORITY_MEDIUM);
 	REQUIRE(a2);
 	/* Nop, nop, then the bad write: the fault names the third command. */
-	sim_cmd_emit_nop(words(&a, 0), 1);
-	sim_cmd_emit_nop(words(&a, 8), 0);
-	end = put_write(&a, 12, 0x7000000, 1);
+	sim_cmd_emit_nop(mt_client_words(&a, 0), 1);
+	sim_cmd_emit_nop(mt_client_words(&a, 8), 0);
+	end = mt_client_put_write(&a, 12, 0x7000000, 1);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
-	end = put_write(&b, 0, VA + 0x1000, 0xb0b);
+	end = mt_client_put_write(&b, 0, VA + 0x1000, 0xb0b);
 	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, end, NULL, &b.done, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(b.done.fd, 2000));
-	CHECK_EQ(*words(&b, 0x1000), 0xb0b);
+	CHECK_EQ(*mt_client_words(&b, 0x1000), 0xb0b);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	CHECK_EQ(t->notes[0].type, MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND);
 	memcpy(&note, t->notes[0].data, sizeof(note));
@@ -98,23 +52,23 @@ static void test_fault_kills_only_offender(void)
 	/* The AS fault was cleared; the killed context refuses work; its sibling still runs. */
 	CHECK_EQ(sim_mmio_read32(t->sim, SIM_AS_STATUS(1)) & SIM_AS_STATUS_FAULTED, 0);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_CONTEXT_KILLED);
-	CHECK_EQ(msd_context_execute_inline_commands(a.ctx, 4, words(&a, 0), 0, NULL),
+	CHECK_EQ(msd_context_execute_inline_commands(a.ctx, 4, mt_client_words(&a, 0), 0, NULL),
 		 MAGMA_STATUS_CONTEXT_KILLED);
-	end = put_write(&a, 0x100, VA + 0x2000, 0xa2);
+	end = mt_client_put_write(&a, 0x100, VA + 0x2000, 0xa2);
 	CHECK_EQ(mt_exec(a2, &a.b, 0x100, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(a.done.fd, 2000));
-	CHECK_EQ(*words(&a, 0x2000), 0xa2);
+	CHECK_EQ(*mt_client_words(&a, 0x2000), 0xa2);
 	/* The log decoded the fault and pointed at the faulting command. */
 	CHECK(strstr(t->log, "fault MMU_TRANSLATION (0x10) at 0x7000000") != NULL);
 	CHECK(strstr(t->log, "=> 0x20000c: 00030001 WRITE32 len 3") != NULL);
 	msd_context_destroy(a2);
-	client_fini(&a);
-	client_fini(&b);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
 /* Give @c a LOW context instead: LOW contexts share queue 1, as nothing is lent to LOW. */
-static int use_low_priority(struct client *c)
+static int use_low_priority(struct mt_client *c)
 {
 	msd_context_destroy(c->ctx);
 	c->ctx = msd_connection_create_context(c->conn, MAGMA_PRIORITY_LOW);
@@ -128,19 +82,19 @@ static int use_low_priority(struct client *c)
 static void test_fault_drops_context_work(void)
 {
 	struct mt *t = mt_create(false);
-	struct client a, b;
+	struct mt_client a, b;
 	struct mt_sem s1, s2;
 	uint64_t e0, e1, e2, e3;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	REQUIRE(client_init(t, &b, 2, false) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	REQUIRE(use_low_priority(&a) == 0 && use_low_priority(&b) == 0);
 	REQUIRE(mt_sem_create(t, 0, &s1) == 0 && mt_sem_create(t, 0, &s2) == 0);
-	e0 = put_write(&a, 0, 0x7000000, 1);	      /* faults */
-	e1 = put_write(&a, 0x100, VA + 0x1000, 0x11); /* same context: dropped */
-	e2 = put_write(&b, 0, VA + 0x1000, 0x22);     /* other connection: runs */
-	e3 = put_write(&a, 0x200, VA + 0x1004, 0x33); /* same context: dropped */
+	e0 = mt_client_put_write(&a, 0, 0x7000000, 1);		/* faults */
+	e1 = mt_client_put_write(&a, 0x100, VA + 0x1000, 0x11); /* same context: dropped */
+	e2 = mt_client_put_write(&b, 0, VA + 0x1000, 0x22);	/* other connection: runs */
+	e3 = mt_client_put_write(&a, 0x200, VA + 0x1004, 0x33); /* same context: dropped */
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, e0, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x100, e1, NULL, &s1, 0), MAGMA_STATUS_OK);
 	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, e2, NULL, &b.done, 0), MAGMA_STATUS_OK);
@@ -149,9 +103,9 @@ static void test_fault_drops_context_work(void)
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x200, e3, NULL, &s2, 0), MAGMA_STATUS_OK); /* queued */
 	mt_run(t);
 	CHECK(mt_fd_readable(b.done.fd, 0));
-	CHECK_EQ(*words(&b, 0x1000), 0x22);
-	CHECK_EQ(*words(&a, 0x1000), 0);
-	CHECK_EQ(*words(&a, 0x1004), 0);
+	CHECK_EQ(*mt_client_words(&b, 0x1000), 0x22);
+	CHECK_EQ(*mt_client_words(&a, 0x1000), 0);
+	CHECK_EQ(*mt_client_words(&a, 0x1004), 0);
 	CHECK(!mt_fd_readable(a.done.fd, 0));
 	CHECK(!mt_fd_readable(s1.fd, 0));
 	CHECK(!mt_fd_readable(s2.fd, 0));
@@ -163,8 +117,8 @@ static void test_fault_drops_context_work(void)
 	CHECK(mt_notify_wait(t, 2, 100));
 	mt_sem_destroy(&s1);
 	mt_sem_destroy(&s2);
-	client_fini(&a);
-	client_fini(&b);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
@@ -177,25 +131,25 @@ static void test_fault_after_context_destroyed(void)
 {
 	struct mt *t = mt_create(false);
 	struct msd_context_t *other;
-	struct client a;
+	struct mt_client a;
 	uint64_t end;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
 	other = msd_connection_create_context(a.conn, MAGMA_PRIORITY_MEDIUM);
 	REQUIRE(other);
-	end = put_write(&a, 0, 0x7000000, 1); /* faults */
+	end = mt_client_put_write(&a, 0, 0x7000000, 1); /* faults */
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
 	msd_sim_device_poll((struct msd_sim_device *)t->dev);
 	msd_context_destroy(a.ctx);
 	a.ctx = NULL;
 	mt_run(t);
-	end = put_write(&a, 0x100, VA + 0x1000, 0x5a);
+	end = mt_client_put_write(&a, 0x100, VA + 0x1000, 0x5a);
 	CHECK_EQ(mt_exec(other, &a.b, 0x100, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_wait(t, a.done.fd, 2000));
-	CHECK_EQ(*words(&a, 0x1000), 0x5a);
+	CHECK_EQ(*mt_client_words(&a, 0x1000), 0x5a);
 	msd_context_destroy(other);
-	client_fini(&a);
+	mt_client_fini(&a);
 	mt_destroy(t);
 }
 
@@ -203,17 +157,17 @@ static void test_fault_after_context_destroyed(void)
 static void test_permission_fault(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a;
+	struct mt_client a;
 	struct mt_buf ro;
 	struct magma_sim_notification note;
 	uint64_t end;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
 	REQUIRE(mt_buf_create(t, 4096, &ro) == 0);
 	REQUIRE(msd_connection_map_buffer(a.conn, ro.buf, 0x800000, 0, 4096, MAGMA_MAP_FLAG_READ) ==
 		MAGMA_STATUS_OK);
-	end = put_write(&a, 0, 0x800010, 5);
+	end = mt_client_put_write(&a, 0, 0x800010, 5);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	memcpy(&note, t->notes[0].data, sizeof(note));
@@ -222,7 +176,7 @@ static void test_permission_fault(void)
 	CHECK_EQ(((uint32_t *)ro.host)[4], 0);
 	msd_connection_release_buffer(a.conn, ro.buf);
 	mt_buf_destroy(&ro);
-	client_fini(&a);
+	mt_client_fini(&a);
 	mt_destroy(t);
 }
 
@@ -230,19 +184,19 @@ static void test_permission_fault(void)
 static void test_illegal_opcode_fault(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a;
+	struct mt_client a;
 	struct magma_sim_notification note;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	*words(&a, 0) = sim_cmd_header(0x7f, 0, 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	*mt_client_words(&a, 0) = sim_cmd_header(0x7f, 0, 0);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, 4, NULL, NULL, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	memcpy(&note, t->notes[0].data, sizeof(note));
 	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
 	CHECK_EQ(note.fault_code, SIM_FAULT_ILLEGAL_OPCODE);
 	CHECK_EQ(note.fault_address, VA);
-	client_fini(&a);
+	mt_client_fini(&a);
 	mt_destroy(t);
 }
 
@@ -250,13 +204,13 @@ static void test_illegal_opcode_fault(void)
 static void test_dump_status_decodes_fault(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a;
+	struct mt_client a;
 	uint64_t end;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	sim_cmd_emit_fill(words(&a, 0), VA + 0x1000, 16, 0);
-	end = put_write(&a, 24, 0x7000040, 1);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	sim_cmd_emit_fill(mt_client_words(&a, 0), VA + 0x1000, 16, 0);
+	end = mt_client_put_write(&a, 24, 0x7000040, 1);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	t->log_len = 0;
@@ -271,7 +225,7 @@ static void test_dump_status_decodes_fault(void)
 	CHECK(strstr(t->log, "AS 1: enabled bound; last fault MMU_TRANSLATION (0x10) WRITE level 2"
 			     " queue 0 source COPY at 0x7000040") != NULL);
 	CHECK(strstr(t->log, "jobs completed 0 faulted 1") != NULL);
-	client_fini(&a);
+	mt_client_fini(&a);
 	mt_destroy(t);
 }
 
@@ -279,22 +233,22 @@ static void test_dump_status_decodes_fault(void)
 static void test_close_after_fault(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a;
+	struct mt_client a;
 	struct mt_sem go;
 	uint64_t end, frames;
 
 	REQUIRE(t);
 	frames = sim_bus_frames_mapped(t->sim);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
 	REQUIRE(mt_sem_create(t, 0, &go) == 0);
-	end = put_write(&a, 0, 0x7000000, 1);
+	end = mt_client_put_write(&a, 0, 0x7000000, 1);
 	/* Both jobs are queued before either runs: the second is dropped by the kill. */
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, &go, NULL, 0), MAGMA_STATUS_OK);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
 	mt_fd_signal(go.fd);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	mt_sem_destroy(&go);
-	client_fini(&a);
+	mt_client_fini(&a);
 	/* The device thread may still hold the last reference (a notification in delivery). */
 	for (int i = 0; i < 1000 && sim_bus_frames_mapped(t->sim) != frames; i++)
 		usleep(1000);

@@ -22,49 +22,9 @@
 #include "sim/sim_isa.h"
 #include "sim_test.h"
 
-#define RW	(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
-#define VA	0x200000ull
-#define PROG_VA 0x40000000ull
+#define VA	MT_CLIENT_VA
+#define PROG_VA MT_CLIENT_PROG_VA
 #define SIZE	(4 * 4096)
-
-struct client {
-	struct msd_connection_t *conn;
-	struct msd_context_t *ctx;
-	struct mt_buf b, prog;
-	struct mt_sem done;
-};
-
-static int client_init(struct mt *t, struct client *c, uint64_t id, bool notify)
-{
-	memset(c, 0, sizeof(*c));
-	c->conn = msd_device_open(t->dev, id);
-	c->ctx = msd_connection_create_context(c->conn, MAGMA_PRIORITY_MEDIUM);
-	if (!c->conn || !c->ctx || mt_buf_create(t, SIZE, &c->b) || mt_sem_create(t, 0, &c->done))
-		return -1;
-	if (notify)
-		mt_notify_install(t, c->conn);
-	return msd_connection_map_buffer(c->conn, c->b.buf, VA, 0, SIZE, RW) == MAGMA_STATUS_OK
-		       ? 0
-		       : -1;
-}
-
-static void client_fini(struct client *c)
-{
-	msd_context_destroy(c->ctx);
-	msd_connection_release_buffer(c->conn, c->b.buf);
-	if (c->prog.buf) {
-		msd_connection_release_buffer(c->conn, c->prog.buf);
-		mt_buf_destroy(&c->prog);
-	}
-	mt_buf_destroy(&c->b);
-	mt_sem_destroy(&c->done);
-	msd_connection_close(c->conn);
-}
-
-static uint32_t *words(struct client *c, uint64_t off)
-{
-	return (uint32_t *)((uint8_t *)c->b.host + off);
-}
 
 static uint64_t now_us(void)
 {
@@ -74,62 +34,26 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* MAGMA_QUERY_TOTAL_TIME's GPU busy time. */
-static uint64_t total_time_ns(struct mt *t)
-{
-	magma_total_time_query_result_t r = {0};
-	magma_handle_t fd = 0;
-
-	if (msd_device_query(t->dev, MAGMA_QUERY_TOTAL_TIME, &fd, NULL) != MAGMA_STATUS_OK)
-		return 0;
-	if (pread((int)fd, &r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r.gpu_time_ns = 0;
-	close((int)fd);
-	return r.gpu_time_ns;
-}
-
-/* Commands at @off: WRITE32 @va = @value, END. Returns the end offset. */
-static uint64_t put_write(struct client *c, uint64_t off, uint64_t va, uint32_t value)
-{
-	uint32_t n = sim_cmd_emit_write32(words(c, off), va, value);
-
-	n += sim_cmd_emit_end(words(c, off + n * 4));
-	return off + n * 4;
-}
-
 /* Map @src assembled at PROG_VA; commands at @off: DISPATCH @groups x 1 group of 1 lane, END. */
-static uint64_t put_dispatch(struct mt *t, struct client *c, uint64_t off, const char *src,
+static uint64_t put_dispatch(struct mt *t, struct mt_client *c, uint64_t off, const char *src,
 			     uint32_t groups)
 {
-	uint64_t *code = NULL;
-	uint32_t count = 0, n;
-	char err[128];
+	uint32_t count = mt_client_load_program(t, c, src), n;
 
-	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
-		fprintf(stderr, "asm: %s\n", err);
+	if (!count)
 		return 0;
-	}
-	if (mt_buf_create(t, 4096, &c->prog)) {
-		free(code);
-		return 0;
-	}
-	memcpy(c->prog.host, code, count * 8ull);
-	free(code);
-	if (msd_connection_map_buffer(c->conn, c->prog.buf, PROG_VA, 0, 4096,
-				      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) !=
-	    MAGMA_STATUS_OK)
-		return 0;
-	n = sim_cmd_emit_dispatch(words(c, off), PROG_VA, count, VA + 0x3000, groups, 1, 1);
-	n += sim_cmd_emit_end(words(c, off + n * 4));
+	n = sim_cmd_emit_dispatch(mt_client_words(c, off), PROG_VA, count, VA + 0x3000, groups, 1,
+				  1);
+	n += sim_cmd_emit_end(mt_client_words(c, off + n * 4));
 	return off + n * 4;
 }
 
 /* Connection @b's three jobs behind the hang: each writes its word and signals done. */
-static void submit_innocent(struct client *b)
+static void submit_innocent(struct mt_client *b)
 {
 	for (uint32_t i = 0; i < 3; i++) {
 		uint64_t off = 0x100 * (i + 1);
-		uint64_t end = put_write(b, off, VA + 0x1000 + 4 * i, 0xb00 + i);
+		uint64_t end = mt_client_put_write(b, off, VA + 0x1000 + 4 * i, 0xb00 + i);
 
 		CHECK_EQ(mt_exec(b->ctx, &b->b, off, end, NULL, i == 2 ? &b->done : NULL, 0),
 			 MAGMA_STATUS_OK);
@@ -137,7 +61,7 @@ static void submit_innocent(struct client *b)
 }
 
 /* After the hang: @a was killed and told, @b's work is all there, counts as expected. */
-static void check_recovered(struct mt *t, struct client *a, struct client *b, uint64_t t0,
+static void check_recovered(struct mt *t, struct mt_client *a, struct mt_client *b, uint64_t t0,
 			    const char *what, uint32_t soft, uint32_t hard)
 {
 	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
@@ -149,7 +73,7 @@ static void check_recovered(struct mt *t, struct client *a, struct client *b, ui
 	printf("  %s: innocent work done %.1f ms after submission (host)\n", what, us / 1000.0);
 	CHECK(us < 1000000);
 	for (uint32_t i = 0; i < 3; i++)
-		CHECK_EQ(*words(b, 0x1000 + 4 * i), 0xb00 + i);
+		CHECK_EQ(*mt_client_words(b, 0x1000 + 4 * i), 0xb00 + i);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	CHECK_EQ(t->notes[0].type, MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND);
 	memcpy(&note, t->notes[0].data, sizeof(note));
@@ -167,11 +91,11 @@ static void check_recovered(struct mt *t, struct client *a, struct client *b, ui
 	/* The device still runs new work of the surviving connection. */
 	mt_sem_destroy(&b->done);
 	REQUIRE(mt_sem_create(t, 0, &b->done) == 0);
-	CHECK_EQ(mt_exec(b->ctx, &b->b, 0x800, put_write(b, 0x800, VA + 0x2000, 0x5afe), NULL,
-			 &b->done, 0),
+	CHECK_EQ(mt_exec(b->ctx, &b->b, 0x800, mt_client_put_write(b, 0x800, VA + 0x2000, 0x5afe),
+			 NULL, &b->done, 0),
 		 MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(b->done.fd, 2000));
-	CHECK_EQ(*words(b, 0x2000), 0x5afe);
+	CHECK_EQ(*mt_client_words(b, 0x2000), 0x5afe);
 	msd_device_dump_status(t->dev, 0);
 	CHECK(strstr(t->log, "hangs 1,") != NULL);
 }
@@ -182,35 +106,35 @@ static void run_cp_hang(bool reset_fail)
 	struct mt *t = mt_create(true);
 	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG, .target = 0};
 	struct sim_inject fail = {.kind = SIM_INJECT_RESET_FAIL, .count = 1};
-	struct client a, b;
+	struct mt_client a, b;
 	uint64_t t0, end, busy0;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	REQUIRE(client_init(t, &b, 2, false) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	/* Some busy time first: the total-time query must not go back across the reset. */
-	CHECK_EQ(
-		mt_exec(b.ctx, &b.b, 0xc00, put_write(&b, 0xc00, VA + 0x2800, 1), NULL, &b.done, 0),
-		MAGMA_STATUS_OK);
+	CHECK_EQ(mt_exec(b.ctx, &b.b, 0xc00, mt_client_put_write(&b, 0xc00, VA + 0x2800, 1), NULL,
+			 &b.done, 0),
+		 MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(b.done.fd, 2000));
 	mt_sem_destroy(&b.done);
 	REQUIRE(mt_sem_create(t, 0, &b.done) == 0);
-	busy0 = total_time_ns(t);
+	busy0 = mt_total_time_ns(t);
 	CHECK(busy0 > 0);
 	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
 	if (reset_fail)
 		REQUIRE(sim_inject_fault(t->sim, &fail) == 0);
 	t0 = now_us();
-	end = put_write(&a, 0, VA + 0x1800, 0xbad);
+	end = mt_client_put_write(&a, 0, VA + 0x1800, 0xbad);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	submit_innocent(&b);
 	check_recovered(t, &a, &b, t0, reset_fail ? "CP hang, reset fails" : "CP hang",
 			reset_fail ? 0 : 1, reset_fail ? 1 : 0);
 	CHECK(strstr(t->log, reset_fail ? "recovered by hard reset" : "recovered by soft reset") !=
 	      NULL);
-	CHECK(total_time_ns(t) > busy0);
-	client_fini(&a);
-	client_fini(&b);
+	CHECK(mt_total_time_ns(t) > busy0);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
@@ -229,20 +153,20 @@ static void test_reset_fail_hard_reset(void)
 static void test_endless_kernel(void)
 {
 	struct mt *t = mt_create(true);
-	struct client a, b;
+	struct mt_client a, b;
 	uint64_t t0, end;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
-	REQUIRE(client_init(t, &b, 2, false) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	end = put_dispatch(t, &a, 0, "loop\nnop\nendloop\nexit\n", 1);
 	REQUIRE(end);
 	t0 = now_us();
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	submit_innocent(&b);
 	check_recovered(t, &a, &b, t0, "endless kernel", 1, 0);
-	client_fini(&a);
-	client_fini(&b);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
@@ -258,20 +182,20 @@ static void test_long_progressing_dispatch(void)
 				 "exit\n";
 	struct mt *t = mt_create(true);
 	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
-	struct client a;
+	struct mt_client a;
 	uint64_t end, busy;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, true) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
 	/* Without Q_PROGRESS (reads 0 forever) only SEQNO shows life: the dispatch would die. */
-	end = put_write(&a, 0x800, VA + 0x2000, 1);
+	end = mt_client_put_write(&a, 0x800, VA + 0x2000, 1);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0x800, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(a.done.fd, 2000));
 	mt_sem_destroy(&a.done);
 	REQUIRE(mt_sem_create(t, 0, &a.done) == 0);
 	if (!sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0))) {
 		printf("  SKIP: this sim's Q_PROGRESS reads 0; a long dispatch needs it\n");
-		client_fini(&a);
+		mt_client_fini(&a);
 		mt_destroy(t);
 		return;
 	}
@@ -287,7 +211,7 @@ static void test_long_progressing_dispatch(void)
 	CHECK_EQ(dev->hangs, 0);
 	msd_sim_mutex_unlock(&dev->lock);
 	CHECK_EQ(t->nnotes, 0);
-	client_fini(&a);
+	mt_client_fini(&a);
 	mt_destroy(t);
 }
 

@@ -55,19 +55,6 @@ static bool cores_settle(struct mt *t, uint32_t ready)
 	return false;
 }
 
-static uint64_t total_time_ns(struct mt *t)
-{
-	magma_total_time_query_result_t r = {0};
-	magma_handle_t fd = 0;
-
-	if (msd_device_query(t->dev, MAGMA_QUERY_TOTAL_TIME, &fd, NULL) != MAGMA_STATUS_OK)
-		return 0;
-	if (pread((int)fd, &r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r.gpu_time_ns = 0;
-	close((int)fd);
-	return r.gpu_time_ns;
-}
-
 static void test_idle_power_down_and_wake(void)
 {
 	struct mt *t = mt_create(true);
@@ -105,7 +92,7 @@ static void test_idle_power_down_and_wake(void)
 	pthread_mutex_lock(&pl.lock);
 	CHECK(pl.saw_off);
 	pthread_mutex_unlock(&pl.lock);
-	busy0 = total_time_ns(t);
+	busy0 = mt_total_time_ns(t);
 	/* A dispatch now: the driver powers the cores on before writing the ring. */
 	w = b.host;
 	n += sim_cmd_emit_dispatch(w + n, PROG_VA, count, VA + 0x800, 1, 1, 4);
@@ -118,11 +105,11 @@ static void test_idle_power_down_and_wake(void)
 	CHECK_EQ(pl.last_ready, 0xf);
 	CHECK(pl.count >= 3);
 	pthread_mutex_unlock(&pl.lock);
-	busy1 = total_time_ns(t);
+	busy1 = mt_total_time_ns(t);
 	CHECK(busy1 > busy0);
 	/* And off again once idle. */
 	CHECK(cores_settle(t, 0));
-	CHECK(total_time_ns(t) >= busy1);
+	CHECK(mt_total_time_ns(t) >= busy1);
 	sim_events_unsubscribe(t->sim, sub);
 	mt_sem_destroy(&done);
 	msd_connection_release_buffer(conn, b.buf);

@@ -27,53 +27,13 @@
 #include "sim/sim_isa.h"
 #include "sim_test.h"
 
-#define RW	(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
-#define VA	0x200000ull
-#define PROG_VA 0x40000000ull
+#define VA	MT_CLIENT_VA
+#define PROG_VA MT_CLIENT_PROG_VA
 #define SIZE	(16 * 4096)
 #define TS_OFF	0x8000u /* timestamps (u64) from here */
 #define RES_OFF 0xa000u /* dispatch results (u32 per group) from here */
 
-struct client {
-	struct msd_connection_t *conn;
-	struct msd_context_t *ctx;
-	struct mt_buf b, prog;
-	struct mt_sem done;
-};
-
-static int client_init(struct mt *t, struct client *c, uint64_t id, magma_priority_t prio)
-{
-	memset(c, 0, sizeof(*c));
-	c->conn = msd_device_open(t->dev, id);
-	if (!c->conn)
-		return -1;
-	c->ctx = msd_connection_create_context(c->conn, prio);
-	if (!c->ctx || mt_buf_create(t, SIZE, &c->b) || mt_sem_create(t, 0, &c->done))
-		return -1;
-	return msd_connection_map_buffer(c->conn, c->b.buf, VA, 0, SIZE, RW) == MAGMA_STATUS_OK
-		       ? 0
-		       : -1;
-}
-
-static void client_fini(struct client *c)
-{
-	msd_context_destroy(c->ctx);
-	msd_connection_release_buffer(c->conn, c->b.buf);
-	if (c->prog.buf) {
-		msd_connection_release_buffer(c->conn, c->prog.buf);
-		mt_buf_destroy(&c->prog);
-	}
-	mt_buf_destroy(&c->b);
-	mt_sem_destroy(&c->done);
-	msd_connection_close(c->conn);
-}
-
-static uint32_t *words(struct client *c, uint64_t off)
-{
-	return (uint32_t *)((uint8_t *)c->b.host + off);
-}
-
-static uint64_t ts(struct client *c, uint32_t i)
+static uint64_t ts(struct mt_client *c, uint32_t i)
 {
 	uint64_t v;
 
@@ -82,13 +42,13 @@ static uint64_t ts(struct client *c, uint32_t i)
 }
 
 /* Submit on @ctx a job at @off: TIMESTAMP (cycles) into slot @slot of @c's buffer, END. */
-static magma_status_t submit_ts(struct client *c, struct msd_context_t *ctx, uint64_t off,
+static magma_status_t submit_ts(struct mt_client *c, struct msd_context_t *ctx, uint64_t off,
 				uint32_t slot, struct mt_sem *signal)
 {
-	uint32_t n =
-		sim_cmd_emit_timestamp(words(c, off), VA + TS_OFF + 8ull * slot, SIM_CMD_TS_CYCLES);
+	uint32_t n = sim_cmd_emit_timestamp(mt_client_words(c, off), VA + TS_OFF + 8ull * slot,
+					    SIM_CMD_TS_CYCLES);
 
-	n += sim_cmd_emit_end(words(c, off + n * 4));
+	n += sim_cmd_emit_end(mt_client_words(c, off + n * 4));
 	return mt_exec(ctx, &c->b, off, off + n * 4, NULL, signal, 0);
 }
 
@@ -100,30 +60,6 @@ static bool run_until(struct mt *t, int fd)
 			return true;
 	}
 	return false;
-}
-
-/* Map the kernel @src at PROG_VA in @c's connection; returns the instruction count or 0. */
-static uint32_t load_program(struct mt *t, struct client *c, const char *src)
-{
-	uint64_t *code = NULL;
-	uint32_t count = 0;
-	char err[128];
-
-	if (sim_asm_assemble(src, &code, &count, err, sizeof(err))) {
-		fprintf(stderr, "asm: %s\n", err);
-		return 0;
-	}
-	if (mt_buf_create(t, 4096, &c->prog)) {
-		free(code);
-		return 0;
-	}
-	memcpy(c->prog.host, code, count * 8ull);
-	free(code);
-	if (msd_connection_map_buffer(c->conn, c->prog.buf, PROG_VA, 0, 4096,
-				      MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) !=
-	    MAGMA_STATUS_OK)
-		return 0;
-	return count;
 }
 
 /* Each group loops @iters (in the source) and stores its id + 1 at RES_OFF + 4 * id. */
@@ -138,15 +74,27 @@ static const char *const slow_kernel = "mov r4, 300\n"
 				       "stx r0, r6, r7, 0\n"
 				       "exit\n";
 
-/* Commands at @off: TIMESTAMP slot 0, DISPATCH @groups, TIMESTAMP slot 1, END. End offset. */
-static uint64_t put_timed_dispatch(struct client *c, uint64_t off, uint32_t count, uint32_t groups)
-{
-	uint32_t n = sim_cmd_emit_timestamp(words(c, off), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+/* Each group spins 3000 iterations and stores nothing. */
+static const char *const spin_kernel = "mov r4, 3000\n"
+				       "loop\n"
+				       "seq r5, r4, 0\n"
+				       "break r5\n"
+				       "sub r4, r4, 1\n"
+				       "endloop\n"
+				       "exit\n";
 
-	n += sim_cmd_emit_dispatch(words(c, off + n * 4), PROG_VA, count, VA + RES_OFF, groups, 1,
-				   1);
-	n += sim_cmd_emit_timestamp(words(c, off + n * 4), VA + TS_OFF + 8, SIM_CMD_TS_CYCLES);
-	n += sim_cmd_emit_end(words(c, off + n * 4));
+/* Commands at @off: TIMESTAMP slot 0, DISPATCH @groups, TIMESTAMP slot 1, END. End offset. */
+static uint64_t put_timed_dispatch(struct mt_client *c, uint64_t off, uint32_t count,
+				   uint32_t groups)
+{
+	uint32_t n =
+		sim_cmd_emit_timestamp(mt_client_words(c, off), VA + TS_OFF, SIM_CMD_TS_CYCLES);
+
+	n += sim_cmd_emit_dispatch(mt_client_words(c, off + n * 4), PROG_VA, count, VA + RES_OFF,
+				   groups, 1, 1);
+	n += sim_cmd_emit_timestamp(mt_client_words(c, off + n * 4), VA + TS_OFF + 8,
+				    SIM_CMD_TS_CYCLES);
+	n += sim_cmd_emit_end(mt_client_words(c, off + n * 4));
 	return off + n * 4;
 }
 
@@ -203,10 +151,10 @@ static void test_four_levels_strict(void)
 						MAGMA_PRIORITY_HIGH, MAGMA_PRIORITY_REALTIME};
 	struct mt *t = mt_create(false);
 	struct msd_context_t *ctx[4];
-	struct client c;
+	struct mt_client c;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &c, 1, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(mt_client_init(t, &c, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	for (uint32_t l = 0; l < 4; l++) {
 		ctx[l] = msd_connection_create_context(c.conn, prio[l]);
 		REQUIRE(ctx[l]);
@@ -241,7 +189,7 @@ static void test_four_levels_strict(void)
 			 MSD_SIM_SCHED_DEPTH);
 		msd_context_destroy(ctx[l]);
 	}
-	client_fini(&c);
+	mt_client_fini(&c);
 	mt_destroy(t);
 }
 
@@ -249,10 +197,10 @@ static void test_four_levels_strict(void)
 static void test_fifo_within_context(void)
 {
 	struct mt *t = mt_create(false);
-	struct client c;
+	struct mt_client c;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &c, 1, MAGMA_PRIORITY_HIGH) == 0);
+	REQUIRE(mt_client_init(t, &c, 1, MAGMA_PRIORITY_HIGH, SIZE, false) == 0);
 	for (uint32_t i = 0; i < 40; i++)
 		CHECK_EQ(submit_ts(&c, c.ctx, 0x40ull * i, i, i == 39 ? &c.done : NULL),
 			 MAGMA_STATUS_OK);
@@ -260,7 +208,7 @@ static void test_fifo_within_context(void)
 	for (uint32_t i = 1; i < 40; i++)
 		CHECK(ts(&c, i) > ts(&c, i - 1));
 	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(queue_of(t, c.ctx))), 40);
-	client_fini(&c);
+	mt_client_fini(&c);
 	mt_destroy(t);
 }
 
@@ -272,12 +220,12 @@ static void test_fairness_under_flood(void)
 {
 	struct mt *t = mt_create(false);
 	struct msd_context_t *ctx2;
-	struct client a, b;
+	struct mt_client a, b;
 	uint64_t max_b = 0;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	for (uint32_t i = 0; i < 200; i++)
 		CHECK_EQ(submit_ts(&a, a.ctx, 0x40ull * i, i, i == 199 ? &a.done : NULL),
 			 MAGMA_STATUS_OK);
@@ -335,8 +283,8 @@ static void test_fairness_under_flood(void)
 	REQUIRE(mt_fd_readable(b.done.fd, 0));
 	CHECK(ts(&b, 2) < ts(&a, 6));
 	msd_context_destroy(ctx2);
-	client_fini(&a);
-	client_fini(&b);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
@@ -348,15 +296,15 @@ static void test_realtime_preempts_low_dispatch(void)
 {
 	const uint32_t groups = 1024;
 	struct mt *t = mt_create(true);
-	struct client lo, rt;
+	struct mt_client lo, rt;
 	uint32_t count, qlo, wrong = 0;
 	uint64_t end;
 	int spins = 0;
 
 	REQUIRE(t);
-	REQUIRE(client_init(t, &lo, 1, MAGMA_PRIORITY_LOW) == 0);
-	REQUIRE(client_init(t, &rt, 2, MAGMA_PRIORITY_REALTIME) == 0);
-	count = load_program(t, &lo, slow_kernel);
+	REQUIRE(mt_client_init(t, &lo, 1, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &rt, 2, MAGMA_PRIORITY_REALTIME, SIZE, false) == 0);
+	count = mt_client_load_program(t, &lo, slow_kernel);
 	REQUIRE(count);
 	qlo = queue_of(t, lo.ctx);
 	end = put_timed_dispatch(&lo, 0, count, groups);
@@ -374,13 +322,13 @@ static void test_realtime_preempts_low_dispatch(void)
 	CHECK(ts(&rt, 0) > ts(&lo, 0));
 	CHECK(ts(&rt, 0) < ts(&lo, 1));
 	for (uint32_t g = 0; g < groups; g++)
-		wrong += *words(&lo, RES_OFF + 4ull * g) != g + 1;
+		wrong += *mt_client_words(&lo, RES_OFF + 4ull * g) != g + 1;
 	CHECK_EQ(wrong, 0);
 	msd_sim_mutex_lock(&((struct msd_sim_device *)t->dev)->lock);
 	CHECK_EQ(((struct msd_sim_device *)t->dev)->hangs, 0);
 	msd_sim_mutex_unlock(&((struct msd_sim_device *)t->dev)->lock);
-	client_fini(&lo);
-	client_fini(&rt);
+	mt_client_fini(&lo);
+	mt_client_fini(&rt);
 	mt_destroy(t);
 }
 
@@ -391,15 +339,15 @@ static void test_hang_on_high_queue(void)
 	struct msd_sim_device *dev;
 	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG};
 	struct msd_context_t *low;
-	struct client a, b;
+	struct mt_client a, b;
 	struct mt_sem low_done;
 	struct magma_sim_notification note;
 	uint32_t n;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_HIGH) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_HIGH, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	mt_notify_install(t, a.conn);
 	low = msd_connection_create_context(b.conn, MAGMA_PRIORITY_LOW);
 	REQUIRE(low);
@@ -407,8 +355,8 @@ static void test_hang_on_high_queue(void)
 	hang.target = queue_of(t, a.ctx);
 	CHECK(hang.target != 0);
 	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
-	n = sim_cmd_emit_write32(words(&a, 0), VA + 0x1000, 0xbad);
-	n += sim_cmd_emit_end(words(&a, n * 4));
+	n = sim_cmd_emit_write32(mt_client_words(&a, 0), VA + 0x1000, 0xbad);
+	n += sim_cmd_emit_end(mt_client_words(&a, n * 4));
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, n * 4, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	for (uint32_t i = 0; i < 6; i++) {
 		uint64_t off = 0x100 * (i + 1);
@@ -418,15 +366,15 @@ static void test_hang_on_high_queue(void)
 			sig = &b.done;
 		else if (i == 5)
 			sig = &low_done;
-		n = sim_cmd_emit_write32(words(&b, off), VA + 0x1000 + 4 * i, 0xb00 + i);
-		n += sim_cmd_emit_end(words(&b, off + n * 4));
+		n = sim_cmd_emit_write32(mt_client_words(&b, off), VA + 0x1000 + 4 * i, 0xb00 + i);
+		n += sim_cmd_emit_end(mt_client_words(&b, off + n * 4));
 		CHECK_EQ(mt_exec(i & 1 ? low : b.ctx, &b.b, off, off + n * 4, NULL, sig, 0),
 			 MAGMA_STATUS_OK);
 	}
 	REQUIRE(mt_fd_readable(b.done.fd, 5000));
 	REQUIRE(mt_fd_readable(low_done.fd, 5000));
 	for (uint32_t i = 0; i < 6; i++)
-		CHECK_EQ(*words(&b, 0x1000 + 4 * i), 0xb00 + i);
+		CHECK_EQ(*mt_client_words(&b, 0x1000 + 4 * i), 0xb00 + i);
 	REQUIRE(mt_notify_wait(t, 2, 2000));
 	memcpy(&note, t->notes[0].data, sizeof(note));
 	CHECK_EQ(note.type, MAGMA_SIM_NOTIFY_FAULT);
@@ -441,8 +389,8 @@ static void test_hang_on_high_queue(void)
 	msd_sim_mutex_unlock(&dev->lock);
 	mt_sem_destroy(&low_done);
 	msd_context_destroy(low);
-	client_fini(&a);
-	client_fini(&b);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
 	mt_destroy(t);
 }
 
@@ -453,30 +401,21 @@ static void test_hang_on_high_queue(void)
  */
 static void test_starved_queue_is_not_hung(void)
 {
-	static const char *src = "mov r4, 3000\n"
-				 "loop\n"
-				 "seq r5, r4, 0\n"
-				 "break r5\n"
-				 "sub r4, r4, 1\n"
-				 "endloop\n"
-				 "exit\n";
 	struct mt *t = mt_create(true);
 	struct msd_sim_device *dev;
-	struct client rt, lo;
-	uint32_t count, n;
+	struct mt_client rt, lo;
+	uint32_t count;
 	uint64_t end, busy;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME) == 0);
-	REQUIRE(client_init(t, &lo, 2, MAGMA_PRIORITY_LOW) == 0);
-	count = load_program(t, &rt, src);
+	REQUIRE(mt_client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &lo, 2, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	count = mt_client_load_program(t, &rt, spin_kernel);
 	REQUIRE(count);
 	end = put_timed_dispatch(&rt, 0, count, 1000);
 	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, &rt.done, 0), MAGMA_STATUS_OK);
-	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
-	n += sim_cmd_emit_end(words(&lo, n * 4));
-	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(rt.done.fd, 30000));
 	REQUIRE(mt_fd_readable(lo.done.fd, 5000));
 	busy = sim_mmio_read64(t->sim, SIM_Q_BUSY_CYCLES_LO(queue_of(t, rt.ctx)));
@@ -488,8 +427,8 @@ static void test_starved_queue_is_not_hung(void)
 	msd_sim_mutex_lock(&dev->lock);
 	CHECK_EQ(dev->hangs, 0);
 	msd_sim_mutex_unlock(&dev->lock);
-	client_fini(&rt);
-	client_fini(&lo);
+	mt_client_fini(&rt);
+	mt_client_fini(&lo);
 	mt_destroy(t);
 }
 
@@ -511,34 +450,25 @@ static uint32_t pending_jobs(struct msd_sim_device *dev, uint32_t level, uint32_
  */
 static void test_aging_no_starvation(void)
 {
-	static const char *src = "mov r4, 3000\n"
-				 "loop\n"
-				 "seq r5, r4, 0\n"
-				 "break r5\n"
-				 "sub r4, r4, 1\n"
-				 "endloop\n"
-				 "exit\n";
 	struct mt *t = mt_create(true);
 	struct msd_sim_device *dev;
-	struct client rt, lo;
+	struct mt_client rt, lo;
 	uint64_t end, start, now, lo_ms = 0, rt_busy, lo_busy;
-	uint32_t count, n, qrt, qlo, after_lo = 0;
+	uint32_t count, qrt, qlo, after_lo = 0;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME) == 0);
-	REQUIRE(client_init(t, &lo, 2, MAGMA_PRIORITY_LOW) == 0);
-	count = load_program(t, &rt, src);
+	REQUIRE(mt_client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &lo, 2, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	count = mt_client_load_program(t, &rt, spin_kernel);
 	REQUIRE(count);
 	qrt = queue_of(t, rt.ctx);
 	qlo = queue_of(t, lo.ctx);
 	end = put_timed_dispatch(&rt, 0, count, 16);
-	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
-	n += sim_cmd_emit_end(words(&lo, n * 4));
 	start = msd_sim_now_ms();
 	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
 	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
-	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
 	for (now = start; now - start < 300; now = msd_sim_now_ms()) {
 		if (!lo_ms && mt_fd_readable(lo.done.fd, 0))
 			lo_ms = now - start;
@@ -563,18 +493,18 @@ static void test_aging_no_starvation(void)
 	msd_sim_mutex_lock(&dev->lock);
 	CHECK_EQ(dev->hangs, 0);
 	msd_sim_mutex_unlock(&dev->lock);
-	client_fini(&rt);
-	client_fini(&lo);
+	mt_client_fini(&rt);
+	mt_client_fini(&lo);
 	mt_destroy(t);
 }
 
 /* Groups of @c's dispatch whose result is wrong. */
-static uint32_t wrong_results(struct client *c, uint32_t groups)
+static uint32_t wrong_results(struct mt_client *c, uint32_t groups)
 {
 	uint32_t wrong = 0;
 
 	for (uint32_t g = 0; g < groups; g++)
-		wrong += *words(c, RES_OFF + 4ull * g) != g + 1;
+		wrong += *mt_client_words(c, RES_OFF + 4ull * g) != g + 1;
 	return wrong;
 }
 
@@ -582,18 +512,18 @@ static uint32_t wrong_results(struct client *c, uint32_t groups)
  * Test mode: MEDIUM clients @a (id 1) and @b (id 2) each start a dispatch of @groups slow
  * workgroups, @a's first; @b's signals b->done only when @b_signals. 0 on success.
  */
-static int start_medium_pair(struct mt *t, struct client *a, struct client *b, uint32_t groups,
-			     bool b_signals)
+static int start_medium_pair(struct mt *t, struct mt_client *a, struct mt_client *b,
+			     uint32_t groups, bool b_signals)
 {
 	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
 	uint32_t count;
 	uint64_t end;
 
-	if (client_init(t, a, 1, MAGMA_PRIORITY_MEDIUM) ||
-	    client_init(t, b, 2, MAGMA_PRIORITY_MEDIUM))
+	if (mt_client_init(t, a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) ||
+	    mt_client_init(t, b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false))
 		return -1;
-	count = load_program(t, a, slow_kernel);
-	if (!count || !load_program(t, b, slow_kernel))
+	count = mt_client_load_program(t, a, slow_kernel);
+	if (!count || !mt_client_load_program(t, b, slow_kernel))
 		return -1;
 	end = put_timed_dispatch(a, 0, count, groups);
 	if (mt_exec(a->ctx, &a->b, 0, end, NULL, &a->done, 0) != MAGMA_STATUS_OK)
@@ -617,15 +547,15 @@ static void test_equal_priority_slices_dispatches(void)
 	const uint32_t groups = 64;
 	struct mt *t = mt_create(false);
 	struct msd_sim_device *dev;
-	struct client a, b, c;
+	struct mt_client a, b, c;
 	uint32_t count, p0 = 0, p1 = 0, qc;
 	uint64_t end;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
 	REQUIRE(start_medium_pair(t, &a, &b, groups, true) == 0);
-	REQUIRE(client_init(t, &c, 3, MAGMA_PRIORITY_MEDIUM) == 0);
-	count = load_program(t, &c, slow_kernel);
+	REQUIRE(mt_client_init(t, &c, 3, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	count = mt_client_load_program(t, &c, slow_kernel);
 	REQUIRE(count);
 	CHECK_EQ(bound_queue(t, a.ctx), 0);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
@@ -659,9 +589,9 @@ static void test_equal_priority_slices_dispatches(void)
 	CHECK_EQ(wrong_results(&a, groups), 0);
 	CHECK_EQ(wrong_results(&b, groups), 0);
 	CHECK_EQ(wrong_results(&c, groups), 0);
-	client_fini(&a);
-	client_fini(&b);
-	client_fini(&c);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
+	mt_client_fini(&c);
 	mt_destroy(t);
 }
 
@@ -676,19 +606,16 @@ static void test_lender_gets_queue_back(void)
 	const uint32_t groups = 32;
 	struct mt *t = mt_create(false);
 	struct msd_sim_device *dev;
-	struct client a, b, lo;
-	uint32_t n;
+	struct mt_client a, b, lo;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
 	REQUIRE(start_medium_pair(t, &a, &b, groups, false) == 0);
-	REQUIRE(client_init(t, &lo, 3, MAGMA_PRIORITY_LOW) == 0);
+	REQUIRE(mt_client_init(t, &lo, 3, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
 
 	/* LOW's job, then B's second: neither may join queue 1 while B's dispatch holds it. */
-	n = sim_cmd_emit_timestamp(words(&lo, 0), VA + TS_OFF, SIM_CMD_TS_CYCLES);
-	n += sim_cmd_emit_end(words(&lo, n * 4));
-	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, n * 4, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
 	CHECK_EQ(submit_ts(&b, b.ctx, 0x400, 2, &b.done), MAGMA_STATUS_OK);
 	msd_sim_device_poll(dev);
 	msd_sim_mutex_lock(&dev->lock);
@@ -712,9 +639,9 @@ static void test_lender_gets_queue_back(void)
 	CHECK(ts(&b, 2) > ts(&a, 1));
 	CHECK_EQ(wrong_results(&a, groups), 0);
 	CHECK_EQ(wrong_results(&b, groups), 0);
-	client_fini(&a);
-	client_fini(&b);
-	client_fini(&lo);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
+	mt_client_fini(&lo);
 	mt_destroy(t);
 }
 
@@ -728,13 +655,13 @@ static void test_lending_keeps_priorities(void)
 	const uint32_t groups = 64;
 	struct mt *t = mt_create(false);
 	struct msd_sim_device *dev;
-	struct client a, b, hi;
+	struct mt_client a, b, hi;
 	uint64_t now;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
 	REQUIRE(start_medium_pair(t, &a, &b, groups, true) == 0);
-	REQUIRE(client_init(t, &hi, 3, MAGMA_PRIORITY_HIGH) == 0);
+	REQUIRE(mt_client_init(t, &hi, 3, MAGMA_PRIORITY_HIGH, SIZE, false) == 0);
 	sim_clock_step(t->sim, 20000);
 	CHECK_EQ(bound_queue(t, b.ctx), 1);
 	CHECK_EQ(submit_ts(&hi, hi.ctx, 0, 0, &hi.done), MAGMA_STATUS_OK);
@@ -751,9 +678,9 @@ static void test_lending_keeps_priorities(void)
 	CHECK(ts(&hi, 0) < now + 2000); /* the ring fetch and a workgroup at most */
 	CHECK_EQ(wrong_results(&a, groups), 0);
 	CHECK_EQ(wrong_results(&b, groups), 0);
-	client_fini(&a);
-	client_fini(&b);
-	client_fini(&hi);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
+	mt_client_fini(&hi);
 	mt_destroy(t);
 }
 
@@ -768,7 +695,7 @@ static void test_hang_on_borrowed_queue(void)
 	struct mt *t = mt_create(true);
 	struct msd_sim_device *dev;
 	struct sim_inject hang = {.kind = SIM_INJECT_CP_HANG, .target = 1};
-	struct client a, b, lo;
+	struct mt_client a, b, lo;
 	struct magma_sim_notification note;
 	uint32_t count, n;
 	uint64_t end;
@@ -776,19 +703,19 @@ static void test_hang_on_borrowed_queue(void)
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
-	REQUIRE(client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM) == 0);
-	REQUIRE(client_init(t, &lo, 3, MAGMA_PRIORITY_LOW) == 0);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &lo, 3, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
 	mt_notify_install(t, b.conn);
-	count = load_program(t, &a, slow_kernel);
+	count = mt_client_load_program(t, &a, slow_kernel);
 	REQUIRE(count);
 	end = put_timed_dispatch(&a, 0, count, groups);
 	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
 	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0)) < 2 && spins++ < 20000)
 		usleep(50);
 	REQUIRE(sim_inject_fault(t->sim, &hang) == 0);
-	n = sim_cmd_emit_write32(words(&b, 0), VA + 0x1000, 0xbad);
-	n += sim_cmd_emit_end(words(&b, n * 4));
+	n = sim_cmd_emit_write32(mt_client_words(&b, 0), VA + 0x1000, 0xbad);
+	n += sim_cmd_emit_end(mt_client_words(&b, n * 4));
 	CHECK_EQ(mt_exec(b.ctx, &b.b, 0, n * 4, NULL, &b.done, 0), MAGMA_STATUS_OK);
 	REQUIRE(mt_notify_wait(t, 2, 5000));
 	memcpy(&note, t->notes[0].data, sizeof(note));
@@ -798,7 +725,7 @@ static void test_hang_on_borrowed_queue(void)
 	REQUIRE(mt_fd_readable(a.done.fd, 20000));
 	CHECK_EQ(wrong_results(&a, groups), 0);
 	CHECK(!mt_fd_readable(b.done.fd, 0));
-	CHECK_EQ(*words(&b, 0x1000), 0);
+	CHECK_EQ(*mt_client_words(&b, 0x1000), 0);
 
 	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
 	REQUIRE(mt_fd_readable(lo.done.fd, 5000));
@@ -806,9 +733,9 @@ static void test_hang_on_borrowed_queue(void)
 	msd_sim_mutex_lock(&dev->lock);
 	CHECK_EQ(dev->hangs, 1);
 	msd_sim_mutex_unlock(&dev->lock);
-	client_fini(&a);
-	client_fini(&b);
-	client_fini(&lo);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
+	mt_client_fini(&lo);
 	mt_destroy(t);
 }
 
