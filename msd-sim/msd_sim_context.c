@@ -186,6 +186,18 @@ static void msd_sim_pin_resource_locked(struct msd_sim_connection *conn,
 	}
 }
 
+/* Whether @ctx may take another submission: not killed, its connection under its job limit. */
+static magma_status_t msd_sim_context_can_submit_locked(struct msd_sim_context *ctx)
+	MSD_SIM_REQUIRES(ctx->conn->dev->lock)
+{
+	if (ctx->killed)
+		return MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
+	if (ctx->conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS)
+		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
+				   ctx->conn->jobs);
+	return MAGMA_STATUS_OK;
+}
+
 /* msd_context_execute_command_buffers - see msd.h and the file comment. */
 magma_status_t msd_context_execute_command_buffers(struct msd_context_t *c,
 						   const struct msd_command_descriptor *desc)
@@ -204,15 +216,10 @@ magma_status_t msd_context_execute_command_buffers(struct msd_context_t *c,
 	conn = ctx->conn;
 	dev = conn->dev;
 	msd_sim_mutex_lock(&dev->lock);
-	if (ctx->killed) {
-		status = MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
+	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
+	status = msd_sim_context_can_submit_locked(ctx);
+	if (status != MAGMA_STATUS_OK)
 		goto err_unlock;
-	}
-	if (conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS) {
-		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
-				     conn->jobs);
-		goto err_unlock;
-	}
 	msd_sim_mutex_assert_held(&conn->dev->lock);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	job = msd_sim_job_alloc(ctx, desc->command_buffer_count, desc->wait_semaphore_count,
@@ -278,15 +285,10 @@ magma_status_t msd_context_execute_inline_commands(struct msd_context_t *c, uint
 	conn = ctx->conn;
 	dev = conn->dev;
 	msd_sim_mutex_lock(&dev->lock);
-	if (ctx->killed) {
-		status = MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
+	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
+	status = msd_sim_context_can_submit_locked(ctx);
+	if (status != MAGMA_STATUS_OK)
 		goto err_unlock;
-	}
-	if (conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS) {
-		status = MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
-				     conn->jobs);
-		goto err_unlock;
-	}
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	job = msd_sim_job_alloc(ctx, 1, 0, (uint32_t)semaphore_count, 0);
 	if (!job) {

@@ -24,6 +24,17 @@
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
 
+/* Free @job's arrays and @job itself; it holds no references (any more). */
+static void msd_sim_job_free_memory(struct msd_sim_job *job)
+{
+	free(job->entries);
+	free(job->wait_sems);
+	free(job->signal_sems);
+	free(job->mappings);
+	free(job->buffers);
+	free(job);
+}
+
 /*
  * msd_sim_job_alloc - a zeroed job for @ctx with room for the given counts; takes a context
  * reference (put by msd_sim_job_free_locked). NULL when memory runs out. Caller holds dev->lock.
@@ -44,12 +55,7 @@ struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entr
 	job->buffers = msd_sim_calloc(drv, resources ? resources : 1, sizeof(*job->buffers));
 	if (!job->entries || !job->wait_sems || !job->signal_sems || !job->mappings ||
 	    !job->buffers) {
-		free(job->entries);
-		free(job->wait_sems);
-		free(job->signal_sems);
-		free(job->mappings);
-		free(job->buffers);
-		free(job);
+		msd_sim_job_free_memory(job);
 		return NULL;
 	}
 	msd_sim_list_init(&job->link);
@@ -84,12 +90,7 @@ void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job
 		msd_sim_inline_put_locked(dev, job->inline_chunk);
 	msd_sim_mutex_assert_held(&job->ctx->conn->dev->lock);
 	msd_sim_context_put_locked(job->ctx);
-	free(job->entries);
-	free(job->wait_sems);
-	free(job->signal_sems);
-	free(job->mappings);
-	free(job->buffers);
-	free(job);
+	msd_sim_job_free_memory(job);
 }
 
 /*
