@@ -42,21 +42,27 @@
 		}                                                                                  \
 	} while (0)
 
+/* rd = expr(a, b) for every active lane, with b a variable in scope (_IMM) or r[rb] (_REG). */
+#define SIM_ALU_IMM(expr)                                                                          \
+	SIM_FOR_LANES(mask, {                                                                      \
+		const uint32_t a = R[l][ra];                                                       \
+		R[l][rd] = (expr);                                                                 \
+	})
+#define SIM_ALU_REG(expr)                                                                          \
+	SIM_FOR_LANES(mask, {                                                                      \
+		const uint32_t a = R[l][ra];                                                       \
+		const uint32_t b = R[l][rb];                                                       \
+		R[l][rd] = (expr);                                                                 \
+	})
+
 /* rd = expr(a, b) for every active lane; b is the immediate or r[rb]. */
 #define SIM_ALU(expr)                                                                              \
 	do {                                                                                       \
 		if (in->has_imm) {                                                                 \
 			const uint32_t b = in->imm;                                                \
-			SIM_FOR_LANES(mask, {                                                      \
-				const uint32_t a = R[l][ra];                                       \
-				R[l][rd] = (expr);                                                 \
-			});                                                                        \
+			SIM_ALU_IMM(expr);                                                         \
 		} else {                                                                           \
-			SIM_FOR_LANES(mask, {                                                      \
-				const uint32_t a = R[l][ra];                                       \
-				const uint32_t b = R[l][rb];                                       \
-				R[l][rd] = (expr);                                                 \
-			});                                                                        \
+			SIM_ALU_REG(expr);                                                         \
 		}                                                                                  \
 	} while (0)
 
@@ -75,29 +81,29 @@
 		}                                                                                  \
 	} while (0)
 
-/* Same, for ops whose divisor b must not be 0 in any active lane. */
+/* SIM_ALU for ops whose divisor b must not be 0 in any active lane. */
 #define SIM_ALU_DIV(expr)                                                                          \
 	do {                                                                                       \
 		if (in->has_imm) {                                                                 \
 			const uint32_t b = in->imm;                                                \
 			if (mask && !b)                                                            \
 				goto fault_div;                                                    \
-			SIM_FOR_LANES(mask, {                                                      \
-				const uint32_t a = R[l][ra];                                       \
-				R[l][rd] = (expr);                                                 \
-			});                                                                        \
+			SIM_ALU_IMM(expr);                                                         \
 		} else {                                                                           \
 			SIM_FOR_LANES(mask, {                                                      \
 				if (!R[l][rb])                                                     \
 					goto fault_div;                                            \
 			});                                                                        \
-			SIM_FOR_LANES(mask, {                                                      \
-				const uint32_t a = R[l][ra];                                       \
-				const uint32_t b = R[l][rb];                                       \
-				R[l][rd] = (expr);                                                 \
-			});                                                                        \
+			SIM_ALU_REG(expr);                                                         \
 		}                                                                                  \
 	} while (0)
+
+/* A case of the interpreter's switch: @exec (one of the above) of @expr, costing t->@timing. */
+#define SIM_EXEC_CASE(op, exec, expr, timing)                                                      \
+	case op:                                                                                   \
+		exec(expr);                                                                        \
+		cost += t->timing;                                                                 \
+		break
 
 static inline float sim_f32(uint32_t v)
 {
@@ -550,182 +556,57 @@ static uint32_t sim_group_run(struct sim_device *dev, uint32_t q, uint64_t *faul
 		case SIM_OP_NOP:
 			cost += t->alu;
 			break;
-		case SIM_OP_MOV:
-			SIM_UNARY(b);
-			cost += t->alu;
-			break;
-		case SIM_OP_ADD:
-			SIM_ALU(a + b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SUB:
-			SIM_ALU(a - b);
-			cost += t->alu;
-			break;
-		case SIM_OP_MUL:
-			SIM_ALU(a * b);
-			cost += t->alu_mul;
-			break;
-		case SIM_OP_MULHU:
-			SIM_ALU((uint32_t)(((uint64_t)a * b) >> 32));
-			cost += t->alu_mul;
-			break;
-		case SIM_OP_DIVU:
-			SIM_ALU_DIV(a / b);
-			cost += t->alu_div;
-			break;
-		case SIM_OP_REMU:
-			SIM_ALU_DIV(a % b);
-			cost += t->alu_div;
-			break;
-		case SIM_OP_DIVS:
-			SIM_ALU_DIV(sim_divs(a, b));
-			cost += t->alu_div;
-			break;
-		case SIM_OP_REMS:
-			SIM_ALU_DIV(sim_rems(a, b));
-			cost += t->alu_div;
-			break;
-		case SIM_OP_AND:
-			SIM_ALU(a & b);
-			cost += t->alu;
-			break;
-		case SIM_OP_OR:
-			SIM_ALU(a | b);
-			cost += t->alu;
-			break;
-		case SIM_OP_XOR:
-			SIM_ALU(a ^ b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SHL:
-			SIM_ALU(a << (b & 31));
-			cost += t->alu;
-			break;
-		case SIM_OP_SHR:
-			SIM_ALU(a >> (b & 31));
-			cost += t->alu;
-			break;
-		case SIM_OP_SAR:
-			SIM_ALU((uint32_t)((int32_t)a >> (b & 31)));
-			cost += t->alu;
-			break;
-		case SIM_OP_MIN:
-			SIM_ALU((int32_t)a < (int32_t)b ? a : b);
-			cost += t->alu;
-			break;
-		case SIM_OP_MAX:
-			SIM_ALU((int32_t)a > (int32_t)b ? a : b);
-			cost += t->alu;
-			break;
-		case SIM_OP_MINU:
-			SIM_ALU(a < b ? a : b);
-			cost += t->alu;
-			break;
-		case SIM_OP_MAXU:
-			SIM_ALU(a > b ? a : b);
-			cost += t->alu;
-			break;
-		case SIM_OP_NOT:
-			SIM_UNARY(~b);
-			cost += t->alu;
-			break;
-		case SIM_OP_FADD:
-			SIM_ALU(sim_bits(sim_f32(a) + sim_f32(b)));
-			cost += t->alu;
-			break;
-		case SIM_OP_FSUB:
-			SIM_ALU(sim_bits(sim_f32(a) - sim_f32(b)));
-			cost += t->alu;
-			break;
-		case SIM_OP_FMUL:
-			SIM_ALU(sim_bits(sim_f32(a) * sim_f32(b)));
-			cost += t->alu_mul;
-			break;
-		case SIM_OP_FDIV:
-			SIM_ALU(sim_bits(sim_f32(a) / sim_f32(b)));
-			cost += t->alu_fdiv;
-			break;
-		case SIM_OP_FMIN:
-			SIM_ALU(sim_fmin(a, b));
-			cost += t->alu;
-			break;
-		case SIM_OP_FMAX:
-			SIM_ALU(sim_fmax(a, b));
-			cost += t->alu;
-			break;
-		case SIM_OP_FMA:
-			SIM_ALU(sim_bits(fmaf(sim_f32(a), sim_f32(b), sim_f32(R[l][rc]))));
-			cost += t->alu_mul;
-			break;
-		case SIM_OP_I2F:
-			SIM_UNARY(sim_bits((float)(int32_t)b));
-			cost += t->alu;
-			break;
-		case SIM_OP_U2F:
-			SIM_UNARY(sim_bits((float)b));
-			cost += t->alu;
-			break;
-		case SIM_OP_F2I:
-			SIM_UNARY(sim_f2i(b));
-			cost += t->alu;
-			break;
-		case SIM_OP_F2U:
-			SIM_UNARY(sim_f2u(b));
-			cost += t->alu;
-			break;
-		case SIM_OP_FSQRT:
-			SIM_UNARY(sim_bits(sqrtf(sim_f32(b))));
-			cost += t->alu_fdiv;
-			break;
-		case SIM_OP_FABS:
-			SIM_UNARY((b & 0x7fffffffu));
-			cost += t->alu;
-			break;
-		case SIM_OP_FNEG:
-			SIM_UNARY((b ^ 0x80000000u));
-			cost += t->alu;
-			break;
-		case SIM_OP_SEQ:
-			SIM_ALU(a == b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SNE:
-			SIM_ALU(a != b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SLT:
-			SIM_ALU((int32_t)a < (int32_t)b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SLTU:
-			SIM_ALU(a < b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SLE:
-			SIM_ALU((int32_t)a <= (int32_t)b);
-			cost += t->alu;
-			break;
-		case SIM_OP_SLEU:
-			SIM_ALU(a <= b);
-			cost += t->alu;
-			break;
-		case SIM_OP_FSEQ:
-			SIM_ALU(sim_f32(a) == sim_f32(b));
-			cost += t->alu;
-			break;
-		case SIM_OP_FSLT:
-			SIM_ALU(sim_f32(a) < sim_f32(b));
-			cost += t->alu;
-			break;
-		case SIM_OP_FSLE:
-			SIM_ALU(sim_f32(a) <= sim_f32(b));
-			cost += t->alu;
-			break;
-		case SIM_OP_SEL:
-			SIM_ALU(R[l][rc] ? a : b);
-			cost += t->alu;
-			break;
+			/* Moves, integer, float, compare and conversion ops: lane by lane. */
+			SIM_EXEC_CASE(SIM_OP_MOV, SIM_UNARY, b, alu);
+			SIM_EXEC_CASE(SIM_OP_ADD, SIM_ALU, a + b, alu);
+			SIM_EXEC_CASE(SIM_OP_SUB, SIM_ALU, a - b, alu);
+			SIM_EXEC_CASE(SIM_OP_MUL, SIM_ALU, a * b, alu_mul);
+			SIM_EXEC_CASE(SIM_OP_MULHU, SIM_ALU, (uint32_t)(((uint64_t)a * b) >> 32),
+				      alu_mul);
+			SIM_EXEC_CASE(SIM_OP_DIVU, SIM_ALU_DIV, a / b, alu_div);
+			SIM_EXEC_CASE(SIM_OP_REMU, SIM_ALU_DIV, a % b, alu_div);
+			SIM_EXEC_CASE(SIM_OP_DIVS, SIM_ALU_DIV, sim_divs(a, b), alu_div);
+			SIM_EXEC_CASE(SIM_OP_REMS, SIM_ALU_DIV, sim_rems(a, b), alu_div);
+			SIM_EXEC_CASE(SIM_OP_AND, SIM_ALU, a & b, alu);
+			SIM_EXEC_CASE(SIM_OP_OR, SIM_ALU, a | b, alu);
+			SIM_EXEC_CASE(SIM_OP_XOR, SIM_ALU, a ^ b, alu);
+			SIM_EXEC_CASE(SIM_OP_SHL, SIM_ALU, a << (b & 31), alu);
+			SIM_EXEC_CASE(SIM_OP_SHR, SIM_ALU, a >> (b & 31), alu);
+			SIM_EXEC_CASE(SIM_OP_SAR, SIM_ALU, (uint32_t)((int32_t)a >> (b & 31)), alu);
+			SIM_EXEC_CASE(SIM_OP_MIN, SIM_ALU, (int32_t)a < (int32_t)b ? a : b, alu);
+			SIM_EXEC_CASE(SIM_OP_MAX, SIM_ALU, (int32_t)a > (int32_t)b ? a : b, alu);
+			SIM_EXEC_CASE(SIM_OP_MINU, SIM_ALU, a < b ? a : b, alu);
+			SIM_EXEC_CASE(SIM_OP_MAXU, SIM_ALU, a > b ? a : b, alu);
+			SIM_EXEC_CASE(SIM_OP_NOT, SIM_UNARY, ~b, alu);
+			SIM_EXEC_CASE(SIM_OP_FADD, SIM_ALU, sim_bits(sim_f32(a) + sim_f32(b)), alu);
+			SIM_EXEC_CASE(SIM_OP_FSUB, SIM_ALU, sim_bits(sim_f32(a) - sim_f32(b)), alu);
+			SIM_EXEC_CASE(SIM_OP_FMUL, SIM_ALU, sim_bits(sim_f32(a) * sim_f32(b)),
+				      alu_mul);
+			SIM_EXEC_CASE(SIM_OP_FDIV, SIM_ALU, sim_bits(sim_f32(a) / sim_f32(b)),
+				      alu_fdiv);
+			SIM_EXEC_CASE(SIM_OP_FMIN, SIM_ALU, sim_fmin(a, b), alu);
+			SIM_EXEC_CASE(SIM_OP_FMAX, SIM_ALU, sim_fmax(a, b), alu);
+			SIM_EXEC_CASE(SIM_OP_FMA, SIM_ALU,
+				      sim_bits(fmaf(sim_f32(a), sim_f32(b), sim_f32(R[l][rc]))),
+				      alu_mul);
+			SIM_EXEC_CASE(SIM_OP_I2F, SIM_UNARY, sim_bits((float)(int32_t)b), alu);
+			SIM_EXEC_CASE(SIM_OP_U2F, SIM_UNARY, sim_bits((float)b), alu);
+			SIM_EXEC_CASE(SIM_OP_F2I, SIM_UNARY, sim_f2i(b), alu);
+			SIM_EXEC_CASE(SIM_OP_F2U, SIM_UNARY, sim_f2u(b), alu);
+			SIM_EXEC_CASE(SIM_OP_FSQRT, SIM_UNARY, sim_bits(sqrtf(sim_f32(b))),
+				      alu_fdiv);
+			SIM_EXEC_CASE(SIM_OP_FABS, SIM_UNARY, (b & 0x7fffffffu), alu);
+			SIM_EXEC_CASE(SIM_OP_FNEG, SIM_UNARY, (b ^ 0x80000000u), alu);
+			SIM_EXEC_CASE(SIM_OP_SEQ, SIM_ALU, a == b, alu);
+			SIM_EXEC_CASE(SIM_OP_SNE, SIM_ALU, a != b, alu);
+			SIM_EXEC_CASE(SIM_OP_SLT, SIM_ALU, (int32_t)a < (int32_t)b, alu);
+			SIM_EXEC_CASE(SIM_OP_SLTU, SIM_ALU, a < b, alu);
+			SIM_EXEC_CASE(SIM_OP_SLE, SIM_ALU, (int32_t)a <= (int32_t)b, alu);
+			SIM_EXEC_CASE(SIM_OP_SLEU, SIM_ALU, a <= b, alu);
+			SIM_EXEC_CASE(SIM_OP_FSEQ, SIM_ALU, sim_f32(a) == sim_f32(b), alu);
+			SIM_EXEC_CASE(SIM_OP_FSLT, SIM_ALU, sim_f32(a) < sim_f32(b), alu);
+			SIM_EXEC_CASE(SIM_OP_FSLE, SIM_ALU, sim_f32(a) <= sim_f32(b), alu);
+			SIM_EXEC_CASE(SIM_OP_SEL, SIM_ALU, R[l][rc] ? a : b, alu);
 		case SIM_OP_SREG:
 			if (in->imm == SIM_SREG_LANE_ID) {
 				SIM_FOR_LANES(mask, R[l][rd] = l);

@@ -125,6 +125,18 @@ static uint32_t q_state(struct fx *f)
 	return SIM_FIELD_GET(SIM_Q_STATUS_STATE, simt_read32(f->t, SIM_Q_STATUS(0)));
 }
 
+/* fx_run that must go idle without a fault; false (with the failed check reported) if not. */
+static bool fx_run_ok(struct fx *f, const char *src, uint32_t gx, uint32_t gy, uint32_t local)
+{
+	int ret = fx_run(f, src, gx, gy, local);
+
+	CHECK_EQ(ret, 0);
+	if (ret)
+		return false;
+	CHECK_EQ(q_fault(f), 0);
+	return q_fault(f) == 0;
+}
+
 /* ---- reference semantics ---- */
 
 static float ff(uint32_t v)
@@ -339,8 +351,7 @@ static void test_int_alu_per_lane(void)
 		mns[k] = int_ops[k].mn;
 	load_ab(&f, int_a, int_b);
 	gen_op_prog(src, sizeof(src), mns, NUM_INT_OPS, false, NULL);
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t k = 0; k < NUM_INT_OPS; k++)
 		for (uint32_t l = 0; l < 32; l++) {
 			uint32_t a = int_a[l], b = int_b[l];
@@ -369,8 +380,7 @@ static void test_int_alu_immediates(void)
 		REQUIRE(fx_init(&f, NULL));
 		load_ab(&f, int_a, int_b);
 		gen_op_prog(src, sizeof(src), mns, NUM_INT_OPS, true, imms[i]);
-		REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-		REQUIRE_EQ(q_fault(&f), 0);
+		REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 		for (uint32_t k = 0; k < NUM_INT_OPS; k++)
 			for (uint32_t l = 0; l < 32; l++)
 				CHECK_EQ(fx_data(&f)[64 + k * 32 + l],
@@ -529,8 +539,7 @@ static void test_float_alu_per_lane(void)
 			       "sreg r11, lane_id\nsub r11, r11, 31\n"
 			       "mul r11, r11, -4\nldx r8, r0, r11, 128\n");
 	gen_op_prog(src + len, sizeof(src) - len, mns, NUM_FLT_OPS, false, NULL);
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t k = 0; k < NUM_FLT_OPS; k++)
 		for (uint32_t l = 0; l < 32; l++) {
 			uint32_t want = flt_ops[k].ref(flt_a[l], flt_b[l], flt_b[31 - l]);
@@ -598,8 +607,7 @@ static void test_float_exact_values(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 1), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 1));
 	for (uint32_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (fx_data(&f)[i] != want[i])
 			fprintf(stderr, "slot %u\n", i);
@@ -627,8 +635,7 @@ static void test_loop_per_lane_trip_counts(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++) {
 		CHECK_EQ(fx_data(&f)[l], l + 1);
 		CHECK_EQ(fx_data(&f)[64 + l], (l + 1) * (l + 2) / 2);
@@ -664,8 +671,7 @@ static void test_nested_if_else(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++) {
 		uint32_t want = l < 16 ? ((l & 1) ? 111 : 112) : ((l & 3) ? 123 : 124);
 
@@ -698,8 +704,7 @@ static void test_break_inside_if(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++) {
 		CHECK_EQ(fx_data(&f)[l], 1000 + l);
 		CHECK_EQ(fx_data(&f)[32 + l], l);
@@ -730,8 +735,7 @@ static void test_exit_some_lanes(void)
 	REQUIRE(fx_init(&f, NULL));
 	for (uint32_t l = 0; l < 32; l++)
 		fx_data(&f)[l] = 0xdead;
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++) {
 		CHECK_EQ(fx_data(&f)[l], (l & 1) ? 0xdead : (l < 8 ? 8 : l + 1));
 		CHECK_EQ(fx_data(&f)[32 + l], 7);
@@ -754,8 +758,7 @@ static void test_brany_uniform_branch(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++)
 		CHECK_EQ(fx_data(&f)[l], 31);
 	fx_fini(&f);
@@ -791,8 +794,7 @@ static void test_special_registers_2d_grid(void)
 	struct fx f;
 
 	REQUIRE(fx_init(&f, NULL));
-	REQUIRE_EQ(fx_run(&f, src, 3, 2, 8), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 3, 2, 8));
 	for (uint32_t gy = 0; gy < 2; gy++)
 		for (uint32_t gx = 0; gx < 3; gx++)
 			for (uint32_t l = 0; l < 8; l++) {
@@ -838,8 +840,7 @@ static void test_memory_ops_across_pages(void)
 	REQUIRE(fx_init(&f, NULL));
 	for (uint32_t l = 0; l < 32; l++)
 		fx_data(&f)[(4032 + l * 256) / 4] = 100 + l;
-	REQUIRE_EQ(fx_run(&f, src, 1, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 1, 1, 32));
 	for (uint32_t l = 0; l < 32; l++) {
 		CHECK_EQ(fx_data(&f)[(4032 + l * 256) / 4], 101 + l);
 		CHECK_EQ(fx_data(&f)[(16384 + l * 256) / 4], 3 * (101 + l));
@@ -861,8 +862,7 @@ static void test_atomadd_lane_order(void)
 
 	REQUIRE(fx_init(&f, NULL));
 	fx_data(&f)[1024] = 1000;
-	REQUIRE_EQ(fx_run(&f, src, 2, 1, 32), 0);
-	REQUIRE_EQ(q_fault(&f), 0);
+	REQUIRE(fx_run_ok(&f, src, 2, 1, 32));
 	for (uint32_t g = 0; g < 2; g++)
 		for (uint32_t l = 0; l < 32; l++)
 			CHECK_EQ(fx_data(&f)[g * 32 + l], 1000 + g * 528 + l * (l + 1) / 2);

@@ -42,119 +42,82 @@ struct ev {
 	uint64_t cycle;
 };
 
-struct fix {
-	struct simt *t;
-	struct sim_device *dev;
-	struct simt_buf *cmd, *data, *prog;
-	uint64_t seq;
+static const struct simt_fix_layout layout = {
+	.cmd_va = CMD_VA,
+	.cmd_size = CMD_SIZE,
+	.data_va = DATA_VA,
+	.data_size = DATA_SIZE,
+	.prog_va = PROG_VA,
+	.prog_size = PROG_SIZE,
+	.queues = 3,
+};
+
+/* The events of the device under test since subscribe(); tests run one device at a time. */
+static struct evlog {
 	struct ev ev[MAX_EV];
 	uint32_t nev;
-};
+} evlog;
 
 static void on_event(void *ctx, const struct sim_event *e)
 {
-	struct fix *f = ctx;
+	struct evlog *log = ctx;
 
-	if (f->nev < MAX_EV)
-		f->ev[f->nev++] = (struct ev){e->type, e->unit, e->code, e->cycle};
+	if (log->nev < MAX_EV)
+		log->ev[log->nev++] = (struct ev){e->type, e->unit, e->code, e->cycle};
 }
 
-static int fix_init(struct fix *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->t = simt_create(NULL);
-	if (!f->t)
-		return -1;
-	f->dev = f->t->dev;
-	f->cmd = simt_alloc(f->t, CMD_SIZE);
-	f->data = simt_alloc(f->t, DATA_SIZE);
-	f->prog = simt_alloc(f->t, PROG_SIZE);
-	if (!f->cmd || !f->data || !f->prog || simt_as_init(f->t, 0) ||
-	    simt_map(f->t, 0, CMD_VA, f->cmd, 0, CMD_SIZE, SIM_PTE_READ) ||
-	    simt_map(f->t, 0, DATA_VA, f->data, 0, DATA_SIZE, SIM_PTE_READ | SIM_PTE_WRITE) ||
-	    simt_map(f->t, 0, PROG_VA, f->prog, 0, PROG_SIZE, SIM_PTE_READ | SIM_PTE_EXECUTE))
-		return -1;
-	for (uint32_t q = 0; q < 3; q++)
-		if (simt_queue_init(f->t, q, 0, 16))
-			return -1;
-	return 0;
-}
-
-static void fix_fini(struct fix *f)
-{
-	simt_destroy(f->t);
-}
-
-static uint32_t *cmdp(struct fix *f, uint32_t off)
-{
-	return (uint32_t *)((uint8_t *)f->cmd->host + off);
-}
-
-static uint32_t data32(struct fix *f, uint32_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, (uint8_t *)f->data->host + off, 4);
-	return v;
-}
-
-static uint32_t qstate(struct fix *f, uint32_t q)
-{
-	return SIM_FIELD_GET(SIM_Q_STATUS_STATE, simt_read32(f->t, SIM_Q_STATUS(q)));
-}
-
-static uint32_t rd(struct fix *f, uint32_t off)
+static uint32_t rd(struct simt_fix *f, uint32_t off)
 {
 	return simt_read32(f->t, off);
 }
 
 /* Job of @writes WRITE32s (value q * 100 + i at DATA_VA + 64 * q + 4 * i) and END at @off. */
-static uint32_t emit_writes(struct fix *f, uint32_t off, uint32_t q, uint32_t writes)
+static uint32_t emit_writes(struct simt_fix *f, uint32_t off, uint32_t q, uint32_t writes)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < writes; i++)
-		n += sim_cmd_emit_write32(cmdp(f, off + n * 4), DATA_VA + 64 * q + 4 * i,
+		n += sim_cmd_emit_write32(simt_fix_cmd(f, off + n * 4), DATA_VA + 64 * q + 4 * i,
 					  q * 100 + i);
-	n += sim_cmd_emit_end(cmdp(f, off + n * 4));
+	n += sim_cmd_emit_end(simt_fix_cmd(f, off + n * 4));
 	return n * 4;
 }
 
 /* One job per queue 0..2 so that ring, command and data pages are in the TLB. */
-static void warm_up(struct fix *f)
+static void warm_up(struct simt_fix *f)
 {
 	for (uint32_t q = 0; q < 3; q++) {
 		uint32_t bytes = emit_writes(f, 0x800 + 0x100 * q, q, 1);
 
-		REQUIRE(!simt_submit(f->t, q, 0, CMD_VA + 0x800 + 0x100 * q, bytes, ++f->seq, 0));
+		REQUIRE(!simt_submit(f->t, q, 0, CMD_VA + 0x800 + 0x100 * q, bytes, q + 1, 0));
 	}
 	REQUIRE(!simt_run(f->t, MAX_RUN));
 }
 
-static void subscribe(struct fix *f)
+static void subscribe(struct simt_fix *f)
 {
-	f->nev = 0;
+	evlog.nev = 0;
 	sim_events_subscribe(f->dev,
 			     SIM_EV_MASK(SIM_EV_CMD) | SIM_EV_MASK(SIM_EV_JOB_START) |
 				     SIM_EV_MASK(SIM_EV_JOB_END),
-			     on_event, f);
+			     on_event, &evlog);
 }
 
-static void check_events(struct fix *f, const struct ev *want, uint32_t n)
+static void check_events(const struct ev *want, uint32_t n)
 {
-	CHECK_EQ(f->nev, n);
-	for (uint32_t i = 0; i < n && i < f->nev; i++) {
-		if (f->ev[i].type != want[i].type || f->ev[i].unit != want[i].unit ||
-		    f->ev[i].cycle != want[i].cycle || f->ev[i].code != want[i].code)
+	CHECK_EQ(evlog.nev, n);
+	for (uint32_t i = 0; i < n && i < evlog.nev; i++) {
+		if (evlog.ev[i].type != want[i].type || evlog.ev[i].unit != want[i].unit ||
+		    evlog.ev[i].cycle != want[i].cycle || evlog.ev[i].code != want[i].code)
 			fprintf(stderr,
 				"event %u: type %d q%u code %u @%llu, want %d q%u %u @%llu\n", i,
-				f->ev[i].type, f->ev[i].unit, f->ev[i].code,
-				(unsigned long long)f->ev[i].cycle, want[i].type, want[i].unit,
+				evlog.ev[i].type, evlog.ev[i].unit, evlog.ev[i].code,
+				(unsigned long long)evlog.ev[i].cycle, want[i].type, want[i].unit,
 				want[i].code, (unsigned long long)want[i].cycle);
-		CHECK_EQ(f->ev[i].type, want[i].type);
-		CHECK_EQ(f->ev[i].unit, want[i].unit);
-		CHECK_EQ(f->ev[i].code, want[i].code);
-		CHECK_EQ(f->ev[i].cycle, want[i].cycle);
+		CHECK_EQ(evlog.ev[i].type, want[i].type);
+		CHECK_EQ(evlog.ev[i].unit, want[i].unit);
+		CHECK_EQ(evlog.ev[i].code, want[i].code);
+		CHECK_EQ(evlog.ev[i].cycle, want[i].cycle);
 	}
 }
 
@@ -167,10 +130,10 @@ static void check_events(struct fix *f, const struct ev *want, uint32_t n)
 
 static void test_features_and_priority_register(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t errs;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	CHECK_EQ(rd(&f, SIM_GPU_FEATURES) &
 			 (SIM_FEATURE_PREEMPT_DISPATCH | SIM_FEATURE_SHARED_ENGINE),
 		 SIM_FEATURE_PREEMPT_DISPATCH | SIM_FEATURE_SHARED_ENGINE);
@@ -194,17 +157,17 @@ static void test_features_and_priority_register(void)
 	simt_write32(f.t, SIM_GPU_COMMAND, SIM_GPU_COMMAND_HARD_RESET);
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_PRIORITY(1)), 0);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* Equal priorities: the engine alternates between the two queues unit by unit. */
 static void test_equal_priority_round_robin(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t b0, b1;
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
 	b0 = emit_writes(&f, 0x400, 0, 3);
 	b1 = emit_writes(&f, 0x500, 1, 3);
@@ -231,25 +194,25 @@ static void test_equal_priority_round_robin(void)
 			JE(1, t + 2 * s + 6 * T_W32 + T_END),
 		};
 
-		check_events(&f, want, sizeof(want) / sizeof(want[0]));
+		check_events(want, sizeof(want) / sizeof(want[0]));
 		/* The engine never runs two units at once: total = sum of all units. */
 		CHECK_EQ(sim_clock_now(f.dev), t + 2 * s + 6 * T_W32 + 2 * T_END);
 	}
-	CHECK_EQ(data32(&f, 8), 2);
-	CHECK_EQ(data32(&f, 64 + 8), 102);
+	CHECK_EQ(simt_fix_data32(&f, 8), 2);
+	CHECK_EQ(simt_fix_data32(&f, 64 + 8), 102);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 2 + 4);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(1)), 2 + 4);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* A higher-priority job submitted while a low one runs takes the engine at the next unit. */
 static void test_higher_priority_runs_to_completion(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t b0, b1;
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
 	simt_write32(f.t, SIM_Q_PRIORITY(1), 2);
 	b0 = emit_writes(&f, 0x400, 0, 3);
@@ -278,19 +241,19 @@ static void test_higher_priority_runs_to_completion(void)
 			JE(0, e + 2 * T_W32),
 		};
 
-		check_events(&f, want, sizeof(want) / sizeof(want[0]));
+		check_events(want, sizeof(want) / sizeof(want[0]));
 	}
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* Equal priorities still take turns when one queue has a much longer job. */
 static void test_priority_then_round_robin_by_queue(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t b[3];
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
 	simt_write32(f.t, SIM_Q_PRIORITY(0), 1);
 	simt_write32(f.t, SIM_Q_PRIORITY(1), 1);
@@ -319,27 +282,27 @@ static void test_priority_then_round_robin_by_queue(void)
 			JE(2, t + 3 * s + 3 * T_W32 + 2 * T_END),
 		};
 
-		check_events(&f, want, sizeof(want) / sizeof(want[0]));
+		check_events(want, sizeof(want) / sizeof(want[0]));
 	}
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* A queue polling a WAIT does not hold the engine; another queue runs at full speed. */
 static void test_waiting_queue_does_not_block_engine(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t n, b1, progress;
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
-	n = sim_cmd_emit_wait(cmdp(&f, 0x400), DATA_VA + 0x800, 1, SIM_CMD_WAIT_EQ);
-	n += sim_cmd_emit_write32(cmdp(&f, 0x400 + n * 4), DATA_VA + 0x804, 7);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_wait(simt_fix_cmd(&f, 0x400), DATA_VA + 0x800, 1, SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_write32(simt_fix_cmd(&f, 0x400 + n * 4), DATA_VA + 0x804, 7);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	b1 = emit_writes(&f, 0x500, 1, 3);
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	REQUIRE(!sim_clock_step(f.dev, 1000));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_WAITING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_WAITING);
 	progress = rd(&f, SIM_Q_PROGRESS(0));
 	subscribe(&f);
 	t = sim_clock_now(f.dev);
@@ -355,29 +318,29 @@ static void test_waiting_queue_does_not_block_engine(void)
 			JE(1, t + T_JOB_START + 3 * T_W32),
 		};
 
-		check_events(&f, want, sizeof(want) / sizeof(want[0]));
+		check_events(want, sizeof(want) / sizeof(want[0]));
 	}
 	/* The WAIT never completed: no progress in 2000 cycles of polling. */
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_WAITING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_WAITING);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), progress);
 	((uint32_t *)f.data->host)[0x800 / 4] = 1;
 	REQUIRE(!simt_run(f.t, MAX_RUN));
-	CHECK_EQ(data32(&f, 0x804), 7);
+	CHECK_EQ(simt_fix_data32(&f, 0x804), 7);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), progress + 3);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* The poll interval after a WAIT's failed first check is off the engine too. */
 static void test_wait_command_frees_engine_at_once(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t n, b1;
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
-	n = sim_cmd_emit_wait(cmdp(&f, 0x400), DATA_VA + 0x800, 1, SIM_CMD_WAIT_EQ);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_wait(simt_fix_cmd(&f, 0x400), DATA_VA + 0x800, 1, SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	b1 = emit_writes(&f, 0x500, 1, 2);
 	subscribe(&f);
 	t = sim_clock_now(f.dev);
@@ -396,21 +359,21 @@ static void test_wait_command_frees_engine_at_once(void)
 			JE(1, t + 2 * s + w + 2 * T_W32),
 		};
 
-		check_events(&f, want, sizeof(want) / sizeof(want[0]));
+		check_events(want, sizeof(want) / sizeof(want[0]));
 	}
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_WAITING);
-	fix_fini(&f);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_WAITING);
+	simt_fix_fini(&f);
 }
 
 /* An injected hang burns its own time only: the other queue's job is not delayed. */
 static void test_hung_queue_progress_still(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	struct sim_inject inj = {.kind = SIM_INJECT_CP_HANG, .target = 0};
 	uint32_t b0, b1;
 	uint64_t t;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	warm_up(&f);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 2);
 	REQUIRE(!sim_inject_fault(f.dev, &inj));
@@ -418,7 +381,7 @@ static void test_hung_queue_progress_still(void)
 	b1 = emit_writes(&f, 0x500, 1, 1);
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, b0, 10, 0));
 	REQUIRE(!sim_clock_step(f.dev, 5000));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_RUNNING);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 2);
 	t = sim_clock_now(f.dev);
 	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x500, b1, 11, 0));
@@ -431,12 +394,12 @@ static void test_hung_queue_progress_still(void)
 	/* RESET clears the counter. */
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESET);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 0);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_IDLE);
-	fix_fini(&f);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_IDLE);
+	simt_fix_fini(&f);
 }
 
 /* Assemble @src to PROG_VA. Returns the instruction count or 0. */
-static uint32_t load_prog(struct fix *f, const char *src)
+static uint32_t load_prog(struct simt_fix *f, const char *src)
 {
 	uint64_t *code = NULL;
 	uint32_t n = 0;
@@ -455,7 +418,7 @@ static uint32_t load_prog(struct fix *f, const char *src)
 }
 
 /* out[gid] = gid * 3 + 7, out at DATA_VA; @pad extra adds make each group longer. */
-static uint32_t load_kernel(struct fix *f, uint32_t pad)
+static uint32_t load_kernel(struct simt_fix *f, uint32_t pad)
 {
 	size_t size = 256 + 32ull * pad, len;
 	char *src = malloc(size);
@@ -472,14 +435,14 @@ static uint32_t load_kernel(struct fix *f, uint32_t pad)
 	return n;
 }
 
-static void check_kernel_output(struct fix *f, uint32_t invocations)
+static void check_kernel_output(struct simt_fix *f, uint32_t invocations)
 {
 	uint32_t bad = 0;
 
 	for (uint32_t i = 0; i < invocations; i++)
-		bad += data32(f, 4 * i) != i * 3 + 7;
+		bad += simt_fix_data32(f, 4 * i) != i * 3 + 7;
 	CHECK_EQ(bad, 0);
-	CHECK_EQ(data32(f, 4 * invocations), 0);
+	CHECK_EQ(simt_fix_data32(f, 4 * invocations), 0);
 }
 
 /*
@@ -489,20 +452,21 @@ static void check_kernel_output(struct fix *f, uint32_t invocations)
 static void test_preempt_dispatch_and_resume(void)
 {
 	const uint32_t groups = 64, lanes = 16;
-	struct fix f;
+	struct simt_fix f;
 	uint32_t count, n, b1, next, progress;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	count = load_kernel(&f, 100);
 	REQUIRE(count);
 	simt_write32(f.t, SIM_Q_PRIORITY(1), 3);
-	n = sim_cmd_emit_dispatch(cmdp(&f, 0x400), PROG_VA, count, DATA_VA, groups, 1, lanes);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_dispatch(simt_fix_cmd(&f, 0x400), PROG_VA, count, DATA_VA, groups, 1,
+				  lanes);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	REQUIRE(!sim_clock_step(f.dev, 2000));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_RUNNING);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK(rd(&f, SIM_GPU_IRQ_RAWSTAT) & SIM_IRQ_QUEUE_STOPPED(0));
 	next = rd(&f, SIM_Q_RESUME_GROUP(0));
 	REQUIRE(next > 0 && next < groups);
@@ -511,80 +475,82 @@ static void test_preempt_dispatch_and_resume(void)
 	CHECK_EQ(progress, next);
 	CHECK_EQ(sim_mmio_read64(f.dev, SIM_Q_CMD_PTR_LO(0)), CMD_VA + 0x400);
 	CHECK_EQ(rd(&f, SIM_Q_CMD_REMAIN(0)), n * 4);
-	CHECK_EQ(data32(&f, 4 * lanes * next - 4), lanes * next * 3 - 3 + 7);
-	CHECK_EQ(data32(&f, 4 * lanes * next), 0);
+	CHECK_EQ(simt_fix_data32(&f, 4 * lanes * next - 4), lanes * next * 3 - 3 + 7);
+	CHECK_EQ(simt_fix_data32(&f, 4 * lanes * next), 0);
 
 	/* The high-priority job runs while queue 0 stays stopped, its dispatch untouched. */
 	b1 = emit_writes(&f, 0x500, 1, 2);
 	for (uint32_t i = 0; i < 2; i++)
-		memcpy(cmdp(&f, 0x500 + 16 * i + 4), &(uint64_t){DATA_VA + 0x4000 + 4 * i}, 8);
+		memcpy(simt_fix_cmd(&f, 0x500 + 16 * i + 4), &(uint64_t){DATA_VA + 0x4000 + 4 * i},
+		       8);
 	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x500, b1, 11, 0));
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(1)), 11);
-	CHECK_EQ(data32(&f, 0x4004), 101);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_fix_data32(&f, 0x4004), 101);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(rd(&f, SIM_Q_RESUME_GROUP(0)), next);
-	CHECK_EQ(data32(&f, 4 * lanes * next), 0);
+	CHECK_EQ(simt_fix_data32(&f, 4 * lanes * next), 0);
 
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESUME);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_RUNNING);
 	CHECK_EQ(rd(&f, SIM_Q_RESUME_GROUP(0)), 0);
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 10);
 	check_kernel_output(&f, groups * lanes);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), groups + 2); /* workgroups, DISPATCH, END */
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* STOP while a long workgroup runs takes effect when that workgroup ends. */
 static void test_stop_waits_for_workgroup(void)
 {
 	const uint32_t groups = 4, lanes = 8;
-	struct fix f;
+	struct simt_fix f;
 	uint32_t count, n;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	count = load_kernel(&f, 6000); /* > 4096 instructions: each group takes two steps */
 	REQUIRE(count);
-	n = sim_cmd_emit_dispatch(cmdp(&f, 0x400), PROG_VA, count, DATA_VA, groups, 1, lanes);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_dispatch(simt_fix_cmd(&f, 0x400), PROG_VA, count, DATA_VA, groups, 1,
+				  lanes);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	/* Step into the first group (job start, DISPATCH with the first 4096 instructions). */
 	REQUIRE(!sim_clock_step(f.dev, 1000));
-	CHECK_EQ(data32(&f, 0), 0);
+	CHECK_EQ(simt_fix_data32(&f, 0), 0);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_RUNNING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_RUNNING);
 	CHECK(!(rd(&f, SIM_GPU_IRQ_RAWSTAT) & SIM_IRQ_QUEUE_STOPPED(0)));
 	REQUIRE(!simt_run(f.t, MAX_RUN));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(rd(&f, SIM_Q_RESUME_GROUP(0)), 1);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 1);
-	CHECK_EQ(data32(&f, 4 * (lanes - 1)), (lanes - 1) * 3 + 7);
-	CHECK_EQ(data32(&f, 4 * lanes), 0);
+	CHECK_EQ(simt_fix_data32(&f, 4 * (lanes - 1)), (lanes - 1) * 3 + 7);
+	CHECK_EQ(simt_fix_data32(&f, 4 * lanes), 0);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESUME);
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	check_kernel_output(&f, groups * lanes);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), groups + 2);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* RESET drops a preempted dispatch (the saved context) and its job. */
 static void test_reset_drops_preempted_dispatch(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t count, n, b;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	count = load_kernel(&f, 100);
 	REQUIRE(count);
-	n = sim_cmd_emit_dispatch(cmdp(&f, 0x400), PROG_VA, count, DATA_VA, 64, 1, 16);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_dispatch(simt_fix_cmd(&f, 0x400), PROG_VA, count, DATA_VA, 64, 1, 16);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	REQUIRE(!sim_clock_step(f.dev, 2000));
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
 	CHECK(rd(&f, SIM_Q_RESUME_GROUP(0)) > 0);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESET);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_IDLE);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_IDLE);
 	CHECK_EQ(rd(&f, SIM_Q_RESUME_GROUP(0)), 0);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 0);
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 0);
@@ -594,31 +560,31 @@ static void test_reset_drops_preempted_dispatch(void)
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 11);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 2);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* STOP in a long COPY takes effect at the next 64 KiB chunk boundary; RESUME completes it. */
 static void test_stop_copy_at_chunk(void)
 {
 	const uint32_t size = 256 * 1024;
-	struct fix f;
+	struct simt_fix f;
 	uint8_t *d;
 	uint32_t n, bad = 0;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	d = f.data->host;
 	for (uint32_t i = 0; i < size; i++)
 		d[i] = (uint8_t)(i * 7 + (i >> 12));
-	n = sim_cmd_emit_copy(cmdp(&f, 0x400), DATA_VA + 512 * 1024, DATA_VA, size);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	n = sim_cmd_emit_copy(simt_fix_cmd(&f, 0x400), DATA_VA + 512 * 1024, DATA_VA, size);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	/* Job start (with its TLB walk) and one cycle into the first chunk. */
 	REQUIRE(!sim_clock_step(f.dev, T_JOB_START + 4 * 24 + 1));
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 1);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	REQUIRE(!simt_run(f.t, MAX_RUN));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(d[512 * 1024 + 64 * 1024 - 1], d[64 * 1024 - 1]);
 	CHECK_EQ(d[512 * 1024 + 64 * 1024], 0);
 	CHECK_EQ(sim_mmio_read64(f.dev, SIM_Q_CMD_PTR_LO(0)), CMD_VA + 0x400);
@@ -631,59 +597,61 @@ static void test_stop_copy_at_chunk(void)
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 4 + 2); /* 4 chunks, COPY, END */
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 10);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* STOP while polling a WAIT rewinds it: CMD_PTR at the WAIT, RESUME issues it again. */
 static void test_stop_rewinds_wait(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t n;
 
-	REQUIRE(!fix_init(&f));
-	n = sim_cmd_emit_nop(cmdp(&f, 0x400), 0);
-	n += sim_cmd_emit_wait(cmdp(&f, 0x400 + n * 4), DATA_VA + 0x800, 1, SIM_CMD_WAIT_EQ);
-	n += sim_cmd_emit_end(cmdp(&f, 0x400 + n * 4));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
+	n = sim_cmd_emit_nop(simt_fix_cmd(&f, 0x400), 0);
+	n += sim_cmd_emit_wait(simt_fix_cmd(&f, 0x400 + n * 4), DATA_VA + 0x800, 1,
+			       SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, 0x400 + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + 0x400, n * 4, 10, 0));
 	REQUIRE(!sim_clock_step(f.dev, 2000));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_WAITING);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_WAITING);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 1);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_STOP);
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(sim_mmio_read64(f.dev, SIM_Q_CMD_PTR_LO(0)), CMD_VA + 0x404);
 	CHECK_EQ(rd(&f, SIM_Q_CMD_REMAIN(0)), n * 4 - 4);
 	CHECK_EQ(rd(&f, SIM_Q_RESUME_GROUP(0)), 0);
 	((uint32_t *)f.data->host)[0x800 / 4] = 1;
 	REQUIRE(!simt_run(f.t, MAX_RUN));
-	CHECK_EQ(qstate(&f, 0), SIM_Q_STATE_STOPPED);
+	CHECK_EQ(simt_qstate(f.t, 0), SIM_Q_STATE_STOPPED);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 1);
 	simt_write32(f.t, SIM_Q_COMMAND(0), SIM_Q_COMMAND_RESUME);
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 10);
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 3); /* NOP, WAIT, END */
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 /* PROGRESS per unit kind: one per command, one per copy chunk, one per workgroup. */
 static void test_progress_counts_units(void)
 {
-	struct fix f;
+	struct simt_fix f;
 	uint32_t count, n = 0, o = 0x400;
 
-	REQUIRE(!fix_init(&f));
+	REQUIRE(!simt_fix_init(&f, NULL, &layout));
 	count = load_kernel(&f, 0);
 	REQUIRE(count);
-	n += sim_cmd_emit_nop(cmdp(&f, o), 2);
-	n += sim_cmd_emit_fill(cmdp(&f, o + n * 4), DATA_VA + 0x40000, 3 * 64 * 1024 + 1, 1);
-	n += sim_cmd_emit_dispatch(cmdp(&f, o + n * 4), PROG_VA, count, DATA_VA, 5, 1, 4);
-	n += sim_cmd_emit_fill(cmdp(&f, o + n * 4), DATA_VA + 0x40000, 0, 1);
-	n += sim_cmd_emit_end(cmdp(&f, o + n * 4));
+	n += sim_cmd_emit_nop(simt_fix_cmd(&f, o), 2);
+	n += sim_cmd_emit_fill(simt_fix_cmd(&f, o + n * 4), DATA_VA + 0x40000, 3 * 64 * 1024 + 1,
+			       1);
+	n += sim_cmd_emit_dispatch(simt_fix_cmd(&f, o + n * 4), PROG_VA, count, DATA_VA, 5, 1, 4);
+	n += sim_cmd_emit_fill(simt_fix_cmd(&f, o + n * 4), DATA_VA + 0x40000, 0, 1);
+	n += sim_cmd_emit_end(simt_fix_cmd(&f, o + n * 4));
 	REQUIRE(!simt_submit(f.t, 0, 0, CMD_VA + o, n * 4, 10, 0));
 	REQUIRE(!simt_run(f.t, MAX_RUN));
 	CHECK_EQ(rd(&f, SIM_Q_SEQNO_LO(0)), 10);
 	/* NOP 1, FILL 1 + 4 chunks, DISPATCH 1 + 5 groups, empty FILL 1, END 1. */
 	CHECK_EQ(rd(&f, SIM_Q_PROGRESS(0)), 1 + 5 + 6 + 1 + 1);
-	fix_fini(&f);
+	simt_fix_fini(&f);
 }
 
 int main(void)

@@ -366,3 +366,79 @@ void simt_write32(struct simt *t, uint32_t offset, uint32_t value)
 {
 	sim_mmio_write32(t->dev, offset, value);
 }
+
+/* simt_read64 - see sim_test_util.h. */
+uint64_t simt_read64(struct simt *t, uint32_t offset)
+{
+	return sim_mmio_read64(t->dev, offset);
+}
+
+/* simt_qstate - see sim_test_util.h. */
+uint32_t simt_qstate(struct simt *t, uint32_t q)
+{
+	return SIM_FIELD_GET(SIM_Q_STATUS_STATE, simt_read32(t, SIM_Q_STATUS(q)));
+}
+
+/*
+ * simt_fix_init - see sim_test_util.h. Buffers are allocated (and so pinned) in the order
+ * command, data, program before the slot's tables, so frame numbers do not depend on the caller.
+ */
+int simt_fix_init(struct simt_fix *f, const struct sim_config *cfg, const struct simt_fix_layout *l)
+{
+	struct simt *t;
+
+	memset(f, 0, sizeof(*f));
+	t = simt_create(cfg);
+	if (!t)
+		return -ENOMEM;
+	f->t = t;
+	f->dev = t->dev;
+	f->cmd = simt_alloc(t, l->cmd_size);
+	f->data = simt_alloc(t, l->data_size);
+	if (l->prog_size)
+		f->prog = simt_alloc(t, l->prog_size);
+	if (!f->cmd || !f->data || (l->prog_size && !f->prog) || simt_as_init(t, 0) ||
+	    simt_map(t, 0, l->cmd_va, f->cmd, 0, l->cmd_size, SIM_PTE_READ) ||
+	    simt_map(t, 0, l->data_va, f->data, 0, l->data_size, SIM_PTE_READ | SIM_PTE_WRITE) ||
+	    (l->prog_size &&
+	     simt_map(t, 0, l->prog_va, f->prog, 0, l->prog_size, SIM_PTE_READ | SIM_PTE_EXECUTE)))
+		goto err_destroy;
+	for (uint32_t q = 0; q < l->queues; q++)
+		if (simt_queue_init(t, q, 0, 16))
+			goto err_destroy;
+	return 0;
+
+err_destroy:
+	simt_fix_fini(f);
+	return -ENOMEM;
+}
+
+/* simt_fix_fini - see sim_test_util.h. */
+void simt_fix_fini(struct simt_fix *f)
+{
+	simt_destroy(f->t);
+}
+
+/* simt_fix_cmd - see sim_test_util.h. */
+uint32_t *simt_fix_cmd(struct simt_fix *f, uint32_t off)
+{
+	return (uint32_t *)((uint8_t *)f->cmd->host + off);
+}
+
+/* simt_fix_data32 - see sim_test_util.h. */
+uint32_t simt_fix_data32(struct simt_fix *f, uint32_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (uint8_t *)f->data->host + off, sizeof(v));
+	return v;
+}
+
+/* simt_fix_data64 - see sim_test_util.h. */
+uint64_t simt_fix_data64(struct simt_fix *f, uint32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (uint8_t *)f->data->host + off, sizeof(v));
+	return v;
+}

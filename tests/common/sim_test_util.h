@@ -79,8 +79,39 @@ int simt_submit(struct simt *t, uint32_t q, uint32_t job_slot, uint64_t cmd_va, 
 /* simt_run - sim_clock_run_until_idle with @max_cycles; returns its result. */
 int simt_run(struct simt *t, uint64_t max_cycles);
 
-/* simt_read32/simt_write32 - MMIO shorthands. */
+/* simt_read32/simt_write32/simt_read64 - MMIO shorthands (read64 reads a _LO/_HI pair). */
 uint32_t simt_read32(struct simt *t, uint32_t offset);
 void simt_write32(struct simt *t, uint32_t offset, uint32_t value);
+uint64_t simt_read64(struct simt *t, uint32_t offset);
+/* simt_qstate - the STATE field of queue @q's Q_STATUS (SIM_Q_STATE_*). */
+uint32_t simt_qstate(struct simt *t, uint32_t q);
+
+/*
+ * The common CP test fixture: a device, a command buffer mapped READ, a data buffer mapped
+ * READ|WRITE and, when prog_size is not 0, a program buffer mapped READ|EXECUTE, all in slot 0,
+ * and 16-entry rings in slot 0 for queues 0 .. queues - 1. Sizes are multiples of 4 KiB.
+ */
+struct simt_fix_layout {
+	uint64_t cmd_va, data_va, prog_va;
+	uint32_t cmd_size, data_size, prog_size;
+	uint32_t queues;
+};
+
+struct simt_fix {
+	struct simt *t;
+	struct sim_device *dev; /* t->dev */
+	struct simt_buf *cmd, *data, *prog;
+};
+
+/* simt_fix_init - build @f as @l describes on simt_create(@cfg). On failure nothing is left. */
+int simt_fix_init(struct simt_fix *f, const struct sim_config *cfg,
+		  const struct simt_fix_layout *l);
+/* simt_fix_fini - destroy the device and every buffer. */
+void simt_fix_fini(struct simt_fix *f);
+/* simt_fix_cmd - host pointer to byte @off of the command buffer. */
+uint32_t *simt_fix_cmd(struct simt_fix *f, uint32_t off);
+/* simt_fix_data32/simt_fix_data64 - the (host-endian) word at byte @off of the data buffer. */
+uint32_t simt_fix_data32(struct simt_fix *f, uint32_t off);
+uint64_t simt_fix_data64(struct simt_fix *f, uint32_t off);
 
 #endif /* SIM_TEST_UTIL_H */
