@@ -280,6 +280,24 @@ static int check_u64s(struct replay *r, const cJSON *o, const char *const *keys,
 	return 0;
 }
 
+/* Fails with @err unless @o's @k is an array, and unless each of its items holds @keys. */
+static int check_items(struct replay *r, const cJSON *o, const char *k, const char *const *keys,
+		       const char *what, const char *err)
+{
+	const cJSON *a = member(o, k), *it;
+	int ret;
+
+	if (!cJSON_IsArray(a))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s", err);
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = check_u64s(r, it, keys, what);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int check_id_array(struct replay *r, const cJSON *o, const char *k, const char *what)
 {
 	const cJSON *a = member(o, k), *it;
@@ -335,17 +353,10 @@ static int check_execute(struct replay *r, const cJSON *args, const cJSON *out)
 		if (ret)
 			return ret;
 	}
-	a = member(args, "command_buffers");
-	if (!cJSON_IsArray(a))
-		return fail(r, TRACE_REPLAY_BAD_INPUT,
-			    "execute_command: \"command_buffers\" not an array");
-	cJSON_ArrayForEach(it, a)
-	{
-		ret = check_u64s(r, it, cmd_keys, "execute_command command buffer");
-		if (ret)
-			return ret;
-	}
-	ret = check_id_array(r, args, "wait", "execute_command");
+	ret = check_items(r, args, "command_buffers", cmd_keys, "execute_command command buffer",
+			  "execute_command: \"command_buffers\" not an array");
+	if (!ret)
+		ret = check_id_array(r, args, "wait", "execute_command");
 	if (!ret)
 		ret = check_id_array(r, args, "signal", "execute_command");
 	return ret;
@@ -388,22 +399,14 @@ static int check_poll(struct replay *r, const cJSON *args, const cJSON *out)
 {
 	(void)out;
 	static const char *const keys[] = {"type", "object", "condition", NULL};
-	const cJSON *a, *it;
+	static const char err[] = "poll: \"items\" or \"timeout_ns\" missing";
 	uint64_t t;
-	int ret;
 
 	if (member(args, "invalid"))
 		return 0;
-	a = member(args, "items");
-	if (!cJSON_IsArray(a) || !get_u64(args, "timeout_ns", &t))
-		return fail(r, TRACE_REPLAY_BAD_INPUT, "poll: \"items\" or \"timeout_ns\" missing");
-	cJSON_ArrayForEach(it, a)
-	{
-		ret = check_u64s(r, it, keys, "poll item");
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (!get_u64(args, "timeout_ns", &t))
+		return fail(r, TRACE_REPLAY_BAD_INPUT, "%s", err);
+	return check_items(r, args, "items", keys, "poll item", err);
 }
 
 /* ---- replay of calls ---- */
@@ -561,6 +564,14 @@ static magma_connection_t conn_arg(struct replay *r, const cJSON *args)
 	return c;
 }
 
+/* The replay buffer for the recorded "buffer" argument, or 0 when unknown. */
+static magma_buffer_t buffer_arg(struct replay *r, const cJSON *args)
+{
+	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+
+	return b ? b->h : 0;
+}
+
 static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON *args,
 				 const cJSON *out)
 {
@@ -616,27 +627,52 @@ static int do_release_context(struct replay *r, const cJSON *ev, const cJSON *ar
 	return 0;
 }
 
+/* Registers replay buffer @h (@id, @size) as recorded buffer @rec_h / id @rec_id of @args' conn. */
+static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uint64_t id,
+		      uint64_t size, uint64_t rec_h, uint64_t rec_id)
+{
+	struct replay_buffer *b = vec_push(&r->buffers, sizeof(*b));
+	magma_handle_t fd;
+
+	if (!b)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	b->h = h;
+	b->id = id;
+	b->size = size;
+	b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
+	if (!map_put(&r->bufs, rec_h, 0, r->buffers.count - 1) ||
+	    !map_put(&r->buf_ids, u64(args, "connection"), rec_id, r->buffers.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
+static int add_semaphore(struct replay *r, const cJSON *args, magma_semaphore_t h, uint64_t id,
+			 uint64_t rec_h, uint64_t rec_id)
+{
+	struct replay_sem *s = vec_push(&r->semaphores, sizeof(*s));
+
+	if (!s)
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	s->h = h;
+	s->id = id;
+	if (!map_put(&r->sems, rec_h, 0, r->semaphores.count - 1) ||
+	    !map_put(&r->sem_ids, u64(args, "connection"), rec_id, r->semaphores.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
 static int do_create_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b;
 	magma_buffer_t h = 0;
 	uint64_t size = 0, id = 0;
 	magma_status_t st;
-	magma_handle_t fd;
+	int ret;
 
 	st = magma_connection_create_buffer(conn_arg(r, args), u64(args, "size"), &size, &h, &id);
 	if (!st) {
-		b = vec_push(&r->buffers, sizeof(*b));
-		if (!b)
-			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-		b->h = h;
-		b->id = id;
-		b->size = size;
-		b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
-		if (!map_put(&r->bufs, u64(out, "buffer"), 0, r->buffers.count - 1) ||
-		    !map_put(&r->buf_ids, u64(args, "connection"), u64(out, "id"),
-			     r->buffers.count - 1))
-			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		ret = add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
+		if (ret)
+			return ret;
 		if (r->checking && !status_of(ev) && size != u64(out, "size"))
 			return fail(r, TRACE_REPLAY_DIVERGED,
 				    "create_buffer(size %" PRIu64 "): recorded size %" PRIu64
@@ -666,22 +702,11 @@ static int do_create_semaphore(struct replay *r, const cJSON *ev, const cJSON *a
 			       const cJSON *out)
 {
 	magma_semaphore_t h = 0;
-	struct replay_sem *s;
 	uint64_t id = 0;
 	magma_status_t st = magma_connection_create_semaphore(conn_arg(r, args), &h, &id);
+	int ret = st ? 0 : add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
 
-	if (!st) {
-		s = vec_push(&r->semaphores, sizeof(*s));
-		if (!s)
-			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-		s->h = h;
-		s->id = id;
-		if (!map_put(&r->sems, u64(out, "semaphore"), 0, r->semaphores.count - 1) ||
-		    !map_put(&r->sem_ids, u64(args, "connection"), u64(out, "id"),
-			     r->semaphores.count - 1))
-			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	}
-	return check_status(r, "create_semaphore", ev, args, st);
+	return ret ? ret : check_status(r, "create_semaphore", ev, args, st);
 }
 
 static int do_release_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
@@ -700,11 +725,10 @@ static int do_release_semaphore(struct replay *r, const cJSON *ev, const cJSON *
 
 static int do_buffer_op(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	magma_status_t st;
 
 	(void)out;
-	st = magma_connection_perform_buffer_op(conn_arg(r, args), b ? b->h : 0,
+	st = magma_connection_perform_buffer_op(conn_arg(r, args), buffer_arg(r, args),
 						(uint32_t)u64(args, "options"), u64(args, "offset"),
 						u64(args, "length"));
 	return check_status(r, "buffer_op", ev, args, st);
@@ -712,11 +736,10 @@ static int do_buffer_op(struct replay *r, const cJSON *ev, const cJSON *args, co
 
 static int do_map_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	magma_status_t st;
 
 	(void)out;
-	st = magma_connection_map_buffer(conn_arg(r, args), u64(args, "hw_va"), b ? b->h : 0,
+	st = magma_connection_map_buffer(conn_arg(r, args), u64(args, "hw_va"), buffer_arg(r, args),
 					 u64(args, "offset"), u64(args, "length"),
 					 u64(args, "flags"));
 	return check_status(r, "map_buffer", ev, args, st);
@@ -724,11 +747,9 @@ static int do_map_buffer(struct replay *r, const cJSON *ev, const cJSON *args, c
 
 static int do_unmap_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-
 	(void)ev;
 	(void)out;
-	magma_connection_unmap_buffer(conn_arg(r, args), u64(args, "hw_va"), b ? b->h : 0);
+	magma_connection_unmap_buffer(conn_arg(r, args), u64(args, "hw_va"), buffer_arg(r, args));
 	return 0;
 }
 
@@ -988,61 +1009,16 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 	return ret;
 }
 
-static int do_semaphore_signal(struct replay *r, const cJSON *ev, const cJSON *args,
-			       const cJSON *out)
+/* semaphore_signal and semaphore_reset. */
+static int do_semaphore_op(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
 
-	(void)ev;
 	(void)out;
-	if (s)
+	if (s && !strcmp(get_str(ev, "call"), "semaphore_signal"))
 		magma_semaphore_signal(s->h);
-	return 0;
-}
-
-static int do_semaphore_reset(struct replay *r, const cJSON *ev, const cJSON *args,
-			      const cJSON *out)
-{
-	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
-
-	(void)ev;
-	(void)out;
-	if (s)
+	else if (s)
 		magma_semaphore_reset(s->h);
-	return 0;
-}
-
-/* Registers replay buffer @h (@id, @size) as recorded buffer @rec_h / id @rec_id of @args' conn. */
-static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uint64_t id,
-		      uint64_t size, uint64_t rec_h, uint64_t rec_id)
-{
-	struct replay_buffer *b = vec_push(&r->buffers, sizeof(*b));
-	magma_handle_t fd;
-
-	if (!b)
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	b->h = h;
-	b->id = id;
-	b->size = size;
-	b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
-	if (!map_put(&r->bufs, rec_h, 0, r->buffers.count - 1) ||
-	    !map_put(&r->buf_ids, u64(args, "connection"), rec_id, r->buffers.count - 1))
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	return 0;
-}
-
-static int add_semaphore(struct replay *r, const cJSON *args, magma_semaphore_t h, uint64_t id,
-			 uint64_t rec_h, uint64_t rec_id)
-{
-	struct replay_sem *s = vec_push(&r->semaphores, sizeof(*s));
-
-	if (!s)
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	s->h = h;
-	s->id = id;
-	if (!map_put(&r->sems, rec_h, 0, r->semaphores.count - 1) ||
-	    !map_put(&r->sem_ids, u64(args, "connection"), rec_id, r->semaphores.count - 1))
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	return 0;
 }
 
@@ -1102,99 +1078,94 @@ static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *
 	return ret;
 }
 
-static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+/* The fd for the recorded "handle" argument (UINT32_MAX when unknown), which an import consumes
+ * whether or not it succeeds. */
+static magma_handle_t take_handle(struct replay *r, const cJSON *args)
 {
-	magma_buffer_t h = 0;
-	uint64_t fd = UINT64_MAX, size = 0, id = 0;
-	magma_status_t st;
+	uint64_t fd = UINT64_MAX;
 
 	lookup(&r->handles, u64(args, "handle"), 0, &fd);
-	st = magma_connection_import_buffer(conn_arg(r, args), (magma_handle_t)fd, &size, &h, &id);
-	map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX); /* consumed either way */
-	if (!st) {
-		int ret = add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
+	map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX);
+	return (magma_handle_t)fd;
+}
 
-		if (ret)
-			return ret;
-	}
-	return check_status(r, "import_buffer", ev, args, st);
+static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_handle_t fd = take_handle(r, args);
+	magma_buffer_t h = 0;
+	uint64_t size = 0, id = 0;
+	magma_status_t st = magma_connection_import_buffer(conn_arg(r, args), fd, &size, &h, &id);
+	int ret = st ? 0 : add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
+
+	return ret ? ret : check_status(r, "import_buffer", ev, args, st);
 }
 
 static int do_import_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
+	magma_handle_t fd = take_handle(r, args);
 	magma_semaphore_t h = 0;
-	uint64_t fd = UINT64_MAX, id = 0;
-	magma_status_t st;
+	uint64_t id = 0;
+	magma_status_t st = magma_connection_import_semaphore2(conn_arg(r, args), fd,
+							       u64(args, "flags"), &h, &id);
+	int ret = st ? 0 : add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
 
-	lookup(&r->handles, u64(args, "handle"), 0, &fd);
-	st = magma_connection_import_semaphore2(conn_arg(r, args), (magma_handle_t)fd,
-						u64(args, "flags"), &h, &id);
-	map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX);
-	if (!st) {
-		int ret = add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
-
-		if (ret)
-			return ret;
-	}
-	return check_status(r, "import_semaphore", ev, args, st);
+	return ret ? ret : check_status(r, "import_semaphore", ev, args, st);
 }
 
-static int do_buffer_export(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+/* Remembers fd @h that an export returned as the recorded "handle" output, then compares @st. */
+static int put_export(struct replay *r, const char *call, const cJSON *ev, const cJSON *args,
+		      const cJSON *out, magma_status_t st, magma_handle_t h)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-	magma_handle_t h;
-	magma_status_t st = magma_buffer_export(b ? b->h : 0, &h);
-
 	if (!st && !map_put(&r->handles, u64(out, "handle"), 0, h)) {
 		close((int)h);
 		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	}
-	return check_status(r, "buffer_export", ev, args, st);
+	return check_status(r, call, ev, args, st);
+}
+
+static int do_buffer_export(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	magma_handle_t h = 0;
+	magma_status_t st = magma_buffer_export(buffer_arg(r, args), &h);
+
+	return put_export(r, "buffer_export", ev, args, out, st, h);
 }
 
 static int do_semaphore_export(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
 	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
-	magma_handle_t h;
+	magma_handle_t h = 0;
 	magma_status_t st = magma_semaphore_export(s ? s->h : 0, &h);
 
-	if (!st && !map_put(&r->handles, u64(out, "handle"), 0, h)) {
-		close((int)h);
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	}
-	return check_status(r, "semaphore_export", ev, args, st);
+	return put_export(r, "semaphore_export", ev, args, out, st, h);
 }
 
 static int do_buffer_get_info(struct replay *r, const cJSON *ev, const cJSON *args,
 			      const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	magma_buffer_info_t info;
 
 	(void)out;
 	return check_status(r, "buffer_get_info", ev, args,
-			    magma_buffer_get_info(b ? b->h : 0, &info));
+			    magma_buffer_get_info(buffer_arg(r, args), &info));
 }
 
 static int do_set_cache_policy(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-
 	(void)out;
 	return check_status(
 		r, "buffer_set_cache_policy", ev, args,
-		magma_buffer_set_cache_policy(b ? b->h : 0, (uint32_t)u64(args, "policy")));
+		magma_buffer_set_cache_policy(buffer_arg(r, args), (uint32_t)u64(args, "policy")));
 }
 
 static int do_get_cache_policy(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	magma_cache_policy_t policy = 0;
-	magma_status_t st = magma_buffer_get_cache_policy(b ? b->h : 0, &policy);
+	magma_status_t st = magma_buffer_get_cache_policy(buffer_arg(r, args), &policy);
 	int ret = check_status(r, "buffer_get_cache_policy", ev, args, st);
 
 	if (!ret && !st && r->checking && policy != u64(out, "policy"))
@@ -1206,11 +1177,9 @@ static int do_get_cache_policy(struct replay *r, const cJSON *ev, const cJSON *a
 
 static int do_clean_cache(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-
 	(void)out;
 	return check_status(r, "buffer_clean_cache", ev, args,
-			    magma_buffer_clean_cache(b ? b->h : 0, u64(args, "offset"),
+			    magma_buffer_clean_cache(buffer_arg(r, args), u64(args, "offset"),
 						     u64(args, "size"),
 						     (uint32_t)u64(args, "operation")));
 }
@@ -1225,13 +1194,11 @@ static int check_set_name(struct replay *r, const cJSON *args, const cJSON *out)
 
 static int do_set_name(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-
 	(void)out;
-	return check_status(r, "buffer_set_name", ev, args,
-			    magma_buffer_set_name(b ? b->h : 0, u64(args, "null")
-									? NULL
-									: get_str(args, "name")));
+	return check_status(
+		r, "buffer_set_name", ev, args,
+		magma_buffer_set_name(buffer_arg(r, args),
+				      u64(args, "null") ? NULL : get_str(args, "name")));
 }
 
 /* ---- calls recorded since version 2 ---- */
@@ -1251,12 +1218,11 @@ static int do_enumerate(struct replay *r, const cJSON *ev, const cJSON *args, co
 
 static int do_get_handle(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	magma_handle_t h = (magma_handle_t)-1;
 	magma_status_t st;
 
 	(void)out;
-	st = magma_buffer_get_handle(b ? b->h : 0, u64(args, "null") ? NULL : &h);
+	st = magma_buffer_get_handle(buffer_arg(r, args), u64(args, "null") ? NULL : &h);
 	if (!st && h != (magma_handle_t)-1)
 		close((int)h);
 	return check_status(r, "buffer_get_handle", ev, args, st);
@@ -1377,21 +1343,12 @@ static int do_perf_release_pool(struct replay *r, const cJSON *ev, const cJSON *
 static int check_offsets(struct replay *r, const cJSON *args, const cJSON *out)
 {
 	static const char *const keys[] = {"buffer_id", "offset", "length", NULL};
-	const cJSON *a = member(args, "offsets"), *it;
-	int ret;
 
 	(void)out;
 	if (member(args, "invalid"))
 		return 0;
-	if (!cJSON_IsArray(a))
-		return fail(r, TRACE_REPLAY_BAD_INPUT, "\"offsets\" missing or not an array");
-	cJSON_ArrayForEach(it, a)
-	{
-		ret = check_u64s(r, it, keys, "perf_add_offsets offset");
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return check_items(r, args, "offsets", keys, "perf_add_offsets offset",
+			   "\"offsets\" missing or not an array");
 }
 
 static int do_perf_add_offsets(struct replay *r, const cJSON *ev, const cJSON *args,
@@ -1426,12 +1383,10 @@ static int do_perf_add_offsets(struct replay *r, const cJSON *ev, const cJSON *a
 static int do_perf_remove_buffer(struct replay *r, const cJSON *ev, const cJSON *args,
 				 const cJSON *out)
 {
-	struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
-
 	(void)out;
 	return check_status(r, "perf_remove_buffer", ev, args,
 			    magma_connection_remove_performance_counter_buffer_from_pool(
-				    conn_arg(r, args), pool_arg(r, args), b ? b->h : 0));
+				    conn_arg(r, args), pool_arg(r, args), buffer_arg(r, args)));
 }
 
 static int do_perf_dump(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
@@ -1537,8 +1492,8 @@ static const struct replay_call {
 	 check_inline,
 	 do_execute_inline},
 	{"poll", {NULL}, {NULL}, true, check_poll, do_poll},
-	{"semaphore_signal", {"semaphore"}, {NULL}, false, NULL, do_semaphore_signal},
-	{"semaphore_reset", {"semaphore"}, {NULL}, false, NULL, do_semaphore_reset},
+	{"semaphore_signal", {"semaphore"}, {NULL}, false, NULL, do_semaphore_op},
+	{"semaphore_reset", {"semaphore"}, {NULL}, false, NULL, do_semaphore_op},
 	{"get_notification_channel", {"connection"}, {"handle"}, false, NULL, do_get_channel},
 	{"read_notification",
 	 {"connection", "buffer_size"},
