@@ -57,7 +57,27 @@ static void trace_leave(void)
 	trace_depth--;
 }
 
-/* Records a call: @args and @out are JSON object bodies (may be ""); @result < 0 for void. */
+/* The result of a call that returns no status. */
+#define TRACE_VOID INT64_MIN
+
+/*
+ * Records a call: @args and @out are JSON object bodies (may be ""); @result is TRACE_VOID for
+ * a call without a status. Returns the event's sequence number.
+ */
+static uint64_t trace_vcall(struct trace_writer *w, const char *call, int64_t result,
+			    const char *out, const char *args_fmt, va_list ap)
+{
+	char args[512], res[32] = "";
+
+	vsnprintf(args, sizeof(args), args_fmt, ap);
+	if (result != TRACE_VOID)
+		snprintf(res, sizeof(res), ",\"result\":%" PRId64, result);
+	return trace_writer_event(w,
+				  "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s}%s,\"out\":{%s}",
+				  call, args, res, out ? out : "");
+}
+
+/* trace_vcall with the arguments in place. */
 static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
 			   const char *out, const char *args_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -65,20 +85,70 @@ static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t res
 static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
 			   const char *out, const char *args_fmt, ...)
 {
-	char args[512], res[32] = "";
 	va_list ap;
+	uint64_t seq;
 
 	va_start(ap, args_fmt);
-	vsnprintf(args, sizeof(args), args_fmt, ap);
+	seq = trace_vcall(w, call, result, out, args_fmt, ap);
 	va_end(ap);
-	if (result != INT64_MIN)
-		snprintf(res, sizeof(res), ",\"result\":%" PRId64, result);
-	return trace_writer_event(w,
-				  "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s}%s,\"out\":{%s}",
-				  call, args, res, out ? out : "");
+	return seq;
 }
 
-#define TRACE_VOID INT64_MIN
+/*
+ * Ends a wrapper's recorded section: records the call as trace_call does when @w is given (the
+ * wrapper's trace_enter said to record it), then leaves the section.
+ */
+static void trace_leave_call(struct trace_writer *w, const char *call, int64_t result,
+			     const char *out, const char *args_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void trace_leave_call(struct trace_writer *w, const char *call, int64_t result,
+			     const char *out, const char *args_fmt, ...)
+{
+	va_list ap;
+
+	if (w) {
+		va_start(ap, args_fmt);
+		trace_vcall(w, call, result, out, args_fmt, ap);
+		va_end(ap);
+	}
+	trace_leave();
+}
+
+/* Formats the out body of a call into @out (@size bytes) when @w records it, else empties it. */
+static void trace_out(struct trace_writer *w, char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void trace_out(struct trace_writer *w, char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	out[0] = '\0';
+	if (!w)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+}
+
+/* The out body of a call that makes a buffer: its size, handle and id (0 when it failed). */
+static void trace_out_buffer(struct trace_writer *w, char *out, size_t size, magma_status_t st,
+			     const uint64_t *size_out, const magma_buffer_t *buffer_out,
+			     const magma_buffer_id_t *id_out)
+{
+	trace_out(w, out, size, "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
+		  st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
+		  st || !id_out ? 0 : *id_out);
+}
+
+/* The out body of a call that makes a semaphore: its handle and id (0 when it failed). */
+static void trace_out_semaphore(struct trace_writer *w, char *out, size_t size, magma_status_t st,
+				const magma_semaphore_t *semaphore_out,
+				const magma_semaphore_id_t *id_out)
+{
+	trace_out(w, out, size, "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
+		  st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
+}
 
 /*
  * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
@@ -185,6 +255,8 @@ static void trace_check_completions(struct trace_writer *w)
 				done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
 			if (done)
 				list = malloc(cap);
+			if (list)
+				list[0] = '\0'; /* no resource may be written */
 			for (uint32_t i = 0; list && i < p->resource_count; i++) {
 				const magma_exec_resource_t *r = &p->resources[i];
 				uint64_t d = 0;
@@ -236,11 +308,8 @@ magma_status_t magma_device_import(magma_handle_t device_channel, magma_device_t
 	magma_status_t st = libmagma_do_device_import(device_channel, device_out);
 	char out[64];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"device\":%" PRIu64, st ? 0 : *device_out);
-		trace_call(w, "device_import", st, out, "\"channel\":%" PRIu32, device_channel);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"device\":%" PRIu64, st ? 0 : *device_out);
+	trace_leave_call(w, "device_import", st, out, "\"channel\":%" PRIu32, device_channel);
 	return st;
 }
 
@@ -265,14 +334,11 @@ magma_status_t magma_device_query(magma_device_t device, uint64_t id,
 	magma_status_t st = libmagma_do_device_query(device, id, result_buffer_out, result_out);
 	char out[64] = "";
 
-	if (w) {
-		if (!st && result_out)
-			snprintf(out, sizeof(out), "\"value\":%" PRIu64, *result_out);
-		trace_call(w, "device_query", st, out,
-			   "\"device\":%" PRIu64 ",\"id\":%" PRIu64 ",\"buffer\":%d", device, id,
-			   result_buffer_out != NULL);
-	}
-	trace_leave();
+	if (w && !st && result_out)
+		snprintf(out, sizeof(out), "\"value\":%" PRIu64, *result_out);
+	trace_leave_call(w, "device_query", st, out,
+			 "\"device\":%" PRIu64 ",\"id\":%" PRIu64 ",\"buffer\":%d", device, id,
+			 result_buffer_out != NULL);
 	return st;
 }
 
@@ -284,11 +350,8 @@ magma_status_t magma_device_create_connection(magma_device_t device,
 	magma_status_t st = libmagma_do_device_create_connection(device, connection_out);
 	char out[64];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"connection\":%" PRIu64, st ? 0 : *connection_out);
-		trace_call(w, "create_connection", st, out, "\"device\":%" PRIu64, device);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"connection\":%" PRIu64, st ? 0 : *connection_out);
+	trace_leave_call(w, "create_connection", st, out, "\"device\":%" PRIu64, device);
 	return st;
 }
 
@@ -315,9 +378,7 @@ magma_status_t magma_connection_get_error(magma_connection_t connection)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_get_error(connection);
 
-	if (w)
-		trace_call(w, "get_error", st, NULL, "\"connection\":%" PRIu64, connection);
-	trace_leave();
+	trace_leave_call(w, "get_error", st, NULL, "\"connection\":%" PRIu64, connection);
 	return st;
 }
 
@@ -344,13 +405,10 @@ magma_status_t magma_connection_create_context2(magma_connection_t connection,
 		libmagma_do_connection_create_context2(connection, priority, context_id_out);
 	char out[64];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"context\":%" PRIu32, st ? 0 : *context_id_out);
-		trace_call(w, "create_context", st, out,
-			   "\"connection\":%" PRIu64 ",\"priority\":%" PRIu64, connection,
-			   (uint64_t)priority);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"context\":%" PRIu32, st ? 0 : *context_id_out);
+	trace_leave_call(w, "create_context", st, out,
+			 "\"connection\":%" PRIu64 ",\"priority\":%" PRIu64, connection,
+			 (uint64_t)priority);
 	return st;
 }
 
@@ -360,11 +418,8 @@ void magma_connection_release_context(magma_connection_t connection, uint32_t co
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_context(connection, context_id);
-	if (w)
-		trace_call(w, "release_context", TRACE_VOID, NULL,
-			   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32, connection,
-			   context_id);
-	trace_leave();
+	trace_leave_call(w, "release_context", TRACE_VOID, NULL,
+			 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32, connection, context_id);
 }
 
 /* magma_connection_create_buffer - see magma.h; recorded. */
@@ -377,15 +432,9 @@ magma_status_t magma_connection_create_buffer(magma_connection_t connection, uin
 								 buffer_out, id_out);
 	char out[128];
 
-	if (w) {
-		snprintf(out, sizeof(out),
-			 "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
-			 st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
-			 st || !id_out ? 0 : *id_out);
-		trace_call(w, "create_buffer", st, out,
-			   "\"connection\":%" PRIu64 ",\"size\":%" PRIu64, connection, size);
-	}
-	trace_leave();
+	trace_out_buffer(w, out, sizeof(out), st, size_out, buffer_out, id_out);
+	trace_leave_call(w, "create_buffer", st, out,
+			 "\"connection\":%" PRIu64 ",\"size\":%" PRIu64, connection, size);
 	return st;
 }
 
@@ -395,10 +444,8 @@ void magma_connection_release_buffer(magma_connection_t connection, magma_buffer
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_buffer(connection, buffer);
-	if (w)
-		trace_call(w, "release_buffer", TRACE_VOID, NULL,
-			   "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64, connection, buffer);
-	trace_leave();
+	trace_leave_call(w, "release_buffer", TRACE_VOID, NULL,
+			 "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64, connection, buffer);
 }
 
 /* magma_connection_create_semaphore - see magma.h; recorded. */
@@ -411,12 +458,8 @@ magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
 		libmagma_do_connection_create_semaphore(connection, semaphore_out, id_out);
 	char out[96];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
-			 st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
-		trace_call(w, "create_semaphore", st, out, "\"connection\":%" PRIu64, connection);
-	}
-	trace_leave();
+	trace_out_semaphore(w, out, sizeof(out), st, semaphore_out, id_out);
+	trace_leave_call(w, "create_semaphore", st, out, "\"connection\":%" PRIu64, connection);
 	return st;
 }
 
@@ -426,11 +469,9 @@ void magma_connection_release_semaphore(magma_connection_t connection, magma_sem
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_semaphore(connection, semaphore);
-	if (w)
-		trace_call(w, "release_semaphore", TRACE_VOID, NULL,
-			   "\"connection\":%" PRIu64 ",\"semaphore\":%" PRIu64, connection,
-			   semaphore);
-	trace_leave();
+	trace_leave_call(w, "release_semaphore", TRACE_VOID, NULL,
+			 "\"connection\":%" PRIu64 ",\"semaphore\":%" PRIu64, connection,
+			 semaphore);
 }
 
 /* magma_connection_perform_buffer_op - see magma.h; recorded. */
@@ -442,12 +483,10 @@ magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
 	magma_status_t st = libmagma_do_connection_perform_buffer_op(connection, buffer, options,
 								     start_offset, length);
 
-	if (w)
-		trace_call(w, "buffer_op", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"options\":%" PRIu32
-			   ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64,
-			   connection, buffer, options, start_offset, length);
-	trace_leave();
+	trace_leave_call(w, "buffer_op", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"options\":%" PRIu32
+			 ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64,
+			 connection, buffer, options, start_offset, length);
 	return st;
 }
 
@@ -460,12 +499,10 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
 
-	if (w)
-		trace_call(w, "map_buffer", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64
-			   ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64,
-			   connection, hw_va, buffer, offset, length, map_flags);
-	trace_leave();
+	trace_leave_call(w, "map_buffer", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64
+			 ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64,
+			 connection, hw_va, buffer, offset, length, map_flags);
 	return st;
 }
 
@@ -476,11 +513,9 @@ void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_unmap_buffer(connection, hw_va, buffer);
-	if (w)
-		trace_call(w, "unmap_buffer", TRACE_VOID, NULL,
-			   "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64,
-			   connection, hw_va, buffer);
-	trace_leave();
+	trace_leave_call(w, "unmap_buffer", TRACE_VOID, NULL,
+			 "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64,
+			 connection, hw_va, buffer);
 }
 
 /*
@@ -673,10 +708,8 @@ void magma_semaphore_signal(magma_semaphore_t semaphore)
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_semaphore_signal(semaphore);
-	if (w)
-		trace_call(w, "semaphore_signal", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
-			   semaphore);
-	trace_leave();
+	trace_leave_call(w, "semaphore_signal", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
+			 semaphore);
 }
 
 /* magma_semaphore_reset - see magma.h; recorded. */
@@ -685,10 +718,8 @@ void magma_semaphore_reset(magma_semaphore_t semaphore)
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_semaphore_reset(semaphore);
-	if (w)
-		trace_call(w, "semaphore_reset", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
-			   semaphore);
-	trace_leave();
+	trace_leave_call(w, "semaphore_reset", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
+			 semaphore);
 }
 
 /* magma_connection_get_notification_channel_handle - see magma.h; recorded. */
@@ -698,12 +729,9 @@ magma_handle_t magma_connection_get_notification_channel_handle(magma_connection
 	magma_handle_t h = libmagma_do_connection_get_notification_channel_handle(connection);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"handle\":%" PRIu32, h);
-		trace_call(w, "get_notification_channel", TRACE_VOID, out,
-			   "\"connection\":%" PRIu64, connection);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32, h);
+	trace_leave_call(w, "get_notification_channel", TRACE_VOID, out, "\"connection\":%" PRIu64,
+			 connection);
 	return h;
 }
 
@@ -719,16 +747,13 @@ magma_status_t magma_connection_read_notification_channel(magma_connection_t con
 	char out[128], hex[17] = "";
 	uint64_t size = buffer_size_out ? *buffer_size_out : 0;
 
-	if (w) {
-		if (!st && buffer && size && size <= buffer_size)
-			trace_digest_hex(trace_writer_blob(w, buffer, size), hex);
-		snprintf(out, sizeof(out), "\"size\":%" PRIu64 ",\"more\":%d,\"data\":\"%s\"", size,
-			 more_data_out ? (int)*more_data_out : 0, hex);
-		trace_call(w, "read_notification", st, out,
-			   "\"connection\":%" PRIu64 ",\"buffer_size\":%" PRIu64, connection,
-			   buffer_size);
-	}
-	trace_leave();
+	if (w && !st && buffer && size && size <= buffer_size)
+		trace_digest_hex(trace_writer_blob(w, buffer, size), hex);
+	trace_out(w, out, sizeof(out), "\"size\":%" PRIu64 ",\"more\":%d,\"data\":\"%s\"", size,
+		  more_data_out ? (int)*more_data_out : 0, hex);
+	trace_leave_call(w, "read_notification", st, out,
+			 "\"connection\":%" PRIu64 ",\"buffer_size\":%" PRIu64, connection,
+			 buffer_size);
 	return st;
 }
 
@@ -742,16 +767,10 @@ magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 								 size_out, buffer_out, id_out);
 	char out[128];
 
-	if (w) {
-		snprintf(out, sizeof(out),
-			 "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
-			 st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
-			 st || !id_out ? 0 : *id_out);
-		trace_call(w, "import_buffer", st, out,
-			   "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32, connection,
-			   buffer_handle);
-	}
-	trace_leave();
+	trace_out_buffer(w, out, sizeof(out), st, size_out, buffer_out, id_out);
+	trace_leave_call(w, "import_buffer", st, out,
+			 "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32, connection,
+			 buffer_handle);
 	return st;
 }
 
@@ -766,14 +785,10 @@ magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 								     flags, semaphore_out, id_out);
 	char out[96];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
-			 st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
-		trace_call(w, "import_semaphore", st, out,
-			   "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32 ",\"flags\":%" PRIu64,
-			   connection, semaphore_handle, flags);
-	}
-	trace_leave();
+	trace_out_semaphore(w, out, sizeof(out), st, semaphore_out, id_out);
+	trace_leave_call(w, "import_semaphore", st, out,
+			 "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32 ",\"flags\":%" PRIu64,
+			 connection, semaphore_handle, flags);
 	return st;
 }
 
@@ -784,12 +799,9 @@ magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer
 	magma_status_t st = libmagma_do_buffer_export(buffer, buffer_handle_out);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
-			 st || !buffer_handle_out ? 0 : *buffer_handle_out);
-		trace_call(w, "buffer_export", st, out, "\"buffer\":%" PRIu64, buffer);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32,
+		  st || !buffer_handle_out ? 0 : *buffer_handle_out);
+	trace_leave_call(w, "buffer_export", st, out, "\"buffer\":%" PRIu64, buffer);
 	return st;
 }
 
@@ -801,12 +813,9 @@ magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
 	magma_status_t st = libmagma_do_semaphore_export(semaphore, semaphore_handle_out);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
-			 st || !semaphore_handle_out ? 0 : *semaphore_handle_out);
-		trace_call(w, "semaphore_export", st, out, "\"semaphore\":%" PRIu64, semaphore);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32,
+		  st || !semaphore_handle_out ? 0 : *semaphore_handle_out);
+	trace_leave_call(w, "semaphore_export", st, out, "\"semaphore\":%" PRIu64, semaphore);
 	return st;
 }
 
@@ -817,13 +826,10 @@ magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t 
 	magma_status_t st = libmagma_do_buffer_get_info(buffer, info_out);
 	char out[96];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"size\":%" PRIu64 ",\"committed\":%" PRIu64,
-			 st || !info_out ? 0 : info_out->size,
-			 st || !info_out ? 0 : info_out->committed_byte_count);
-		trace_call(w, "buffer_get_info", st, out, "\"buffer\":%" PRIu64, buffer);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"size\":%" PRIu64 ",\"committed\":%" PRIu64,
+		  st || !info_out ? 0 : info_out->size,
+		  st || !info_out ? 0 : info_out->committed_byte_count);
+	trace_leave_call(w, "buffer_get_info", st, out, "\"buffer\":%" PRIu64, buffer);
 	return st;
 }
 
@@ -833,10 +839,8 @@ magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer, magma_cache_
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_set_cache_policy(buffer, policy);
 
-	if (w)
-		trace_call(w, "buffer_set_cache_policy", st, NULL,
-			   "\"buffer\":%" PRIu64 ",\"policy\":%" PRIu32, buffer, policy);
-	trace_leave();
+	trace_leave_call(w, "buffer_set_cache_policy", st, NULL,
+			 "\"buffer\":%" PRIu64 ",\"policy\":%" PRIu32, buffer, policy);
 	return st;
 }
 
@@ -848,12 +852,9 @@ magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
 	magma_status_t st = libmagma_do_buffer_get_cache_policy(buffer, cache_policy_out);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"policy\":%" PRIu32,
-			 st || !cache_policy_out ? 0 : *cache_policy_out);
-		trace_call(w, "buffer_get_cache_policy", st, out, "\"buffer\":%" PRIu64, buffer);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"policy\":%" PRIu32,
+		  st || !cache_policy_out ? 0 : *cache_policy_out);
+	trace_leave_call(w, "buffer_get_cache_policy", st, out, "\"buffer\":%" PRIu64, buffer);
 	return st;
 }
 
@@ -864,13 +865,31 @@ magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, 
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_clean_cache(buffer, offset, size, operation);
 
-	if (w)
-		trace_call(w, "buffer_clean_cache", st, NULL,
-			   "\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
-			   ",\"operation\":%" PRIu64,
-			   buffer, offset, size, (uint64_t)operation);
-	trace_leave();
+	trace_leave_call(w, "buffer_clean_cache", st, NULL,
+			 "\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
+			 ",\"operation\":%" PRIu64,
+			 buffer, offset, size, (uint64_t)operation);
 	return st;
+}
+
+/*
+ * Writes @name (at most LIBMAGMA_NAME_MAX bytes) into @esc (@size bytes, room for 6 per byte)
+ * as a JSON string body, with non-plain bytes as \u00XX.
+ */
+static void trace_escape_name(char *esc, size_t size, const char *name)
+{
+	size_t len = 0;
+
+	esc[0] = '\0';
+	for (size_t i = 0; name && name[i] && i < LIBMAGMA_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			esc[len++] = (char)c;
+		else
+			len += (size_t)snprintf(esc + len, size - len, "\\u%04x", c);
+		esc[len] = '\0';
+	}
 }
 
 /* magma_buffer_set_name - see magma.h; recorded (the name with non-plain bytes as \u00XX). */
@@ -878,25 +897,13 @@ magma_status_t magma_buffer_set_name(magma_buffer_t buffer, const char *name)
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_set_name(buffer, name);
-	char esc[6 * LIBMAGMA_NAME_MAX + 1];
-	size_t len = 0;
+	char esc[6 * LIBMAGMA_NAME_MAX + 1] = "";
 
-	if (w) {
-		esc[0] = '\0';
-		for (size_t i = 0; name && name[i] && i < LIBMAGMA_NAME_MAX; i++) {
-			unsigned char c = (unsigned char)name[i];
-
-			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-				esc[len++] = (char)c;
-			else
-				len += (size_t)snprintf(esc + len, sizeof(esc) - len, "\\u%04x", c);
-			esc[len] = '\0';
-		}
-		trace_call(w, "buffer_set_name", st, NULL,
-			   "\"buffer\":%" PRIu64 ",\"name\":\"%s\",\"null\":%d", buffer, esc,
-			   name == NULL);
-	}
-	trace_leave();
+	if (w)
+		trace_escape_name(esc, sizeof(esc), name);
+	trace_leave_call(w, "buffer_set_name", st, NULL,
+			 "\"buffer\":%" PRIu64 ",\"name\":\"%s\",\"null\":%d", buffer, esc,
+			 name == NULL);
 	return st;
 }
 
@@ -913,16 +920,13 @@ magma_status_t magma_enumerate_devices(const char *device_namespace,
 		device_paths_out);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"count\":%" PRIu32,
-			 st || !device_count_inout ? 0 : *device_count_inout);
-		trace_call(w, "enumerate_devices", st, out,
-			   "\"channel\":%" PRIu32 ",\"count\":%" PRIu32 ",\"count_null\":%d"
-			   ",\"path_size\":%" PRIu32 ",\"paths_null\":%d",
-			   device_directory_channel, count_in, device_count_inout == NULL,
-			   device_path_size, device_paths_out == NULL);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"count\":%" PRIu32,
+		  st || !device_count_inout ? 0 : *device_count_inout);
+	trace_leave_call(w, "enumerate_devices", st, out,
+			 "\"channel\":%" PRIu32 ",\"count\":%" PRIu32 ",\"count_null\":%d"
+			 ",\"path_size\":%" PRIu32 ",\"paths_null\":%d",
+			 device_directory_channel, count_in, device_count_inout == NULL,
+			 device_path_size, device_paths_out == NULL);
 	return st;
 }
 
@@ -933,13 +937,9 @@ magma_status_t magma_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *ha
 	magma_status_t st = libmagma_do_buffer_get_handle(buffer, handle_out);
 	char out[48];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"handle\":%" PRIu32,
-			 st || !handle_out ? 0 : *handle_out);
-		trace_call(w, "buffer_get_handle", st, out, "\"buffer\":%" PRIu64 ",\"null\":%d",
-			   buffer, handle_out == NULL);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32, st || !handle_out ? 0 : *handle_out);
+	trace_leave_call(w, "buffer_get_handle", st, out, "\"buffer\":%" PRIu64 ",\"null\":%d",
+			 buffer, handle_out == NULL);
 	return st;
 }
 
@@ -949,9 +949,7 @@ magma_status_t magma_initialize_tracing(magma_handle_t channel)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_initialize_tracing(channel);
 
-	if (w)
-		trace_call(w, "initialize_tracing", st, NULL, "\"channel\":%" PRIu32, channel);
-	trace_leave();
+	trace_leave_call(w, "initialize_tracing", st, NULL, "\"channel\":%" PRIu32, channel);
 	return st;
 }
 
@@ -961,9 +959,7 @@ magma_status_t magma_initialize_logging(magma_handle_t channel)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_initialize_logging(channel);
 
-	if (w)
-		trace_call(w, "initialize_logging", st, NULL, "\"channel\":%" PRIu32, channel);
-	trace_leave();
+	trace_leave_call(w, "initialize_logging", st, NULL, "\"channel\":%" PRIu32, channel);
 	return st;
 }
 
@@ -975,19 +971,21 @@ magma_status_t magma_connection_enable_performance_counter_access(magma_connecti
 	magma_status_t st =
 		libmagma_do_connection_enable_performance_counter_access(connection, channel);
 
-	if (w)
-		trace_call(w, "perf_enable_access", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"channel\":%" PRIu32, connection, channel);
-	trace_leave();
+	trace_leave_call(w, "perf_enable_access", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"channel\":%" PRIu32, connection, channel);
 	return st;
 }
 
-/* Records a counter-list call @call with @count ids (as "invalid" when @counters is NULL). */
-static void trace_counters(struct trace_writer *w, const char *call, magma_status_t st,
-			   magma_connection_t connection, const uint64_t *counters, uint64_t count)
+/*
+ * Ends the recorded section of a counter-list call @call with @count ids (recorded as "invalid"
+ * when @counters is NULL).
+ */
+static void trace_leave_counters(struct trace_writer *w, const char *call, magma_status_t st,
+				 magma_connection_t connection, const uint64_t *counters,
+				 uint64_t count)
 {
 	size_t cap = 64 + (size_t)count * 24;
-	char *ids = counters && count < (1u << 20) ? malloc(cap) : NULL;
+	char *ids = w && counters && count < (1u << 20) ? malloc(cap) : NULL;
 
 	if (ids) {
 		trace_ids(ids, cap, counters, count);
@@ -997,10 +995,11 @@ static void trace_counters(struct trace_writer *w, const char *call, magma_statu
 			",\"counters\":[%s]},\"result\":%d,\"out\":{}",
 			call, connection, ids, st);
 		free(ids);
+		trace_leave();
 	} else {
-		trace_call(w, call, st, NULL,
-			   "\"connection\":%" PRIu64 ",\"count\":%" PRIu64 ",\"invalid\":1",
-			   connection, count);
+		trace_leave_call(w, call, st, NULL,
+				 "\"connection\":%" PRIu64 ",\"count\":%" PRIu64 ",\"invalid\":1",
+				 connection, count);
 	}
 }
 
@@ -1013,9 +1012,7 @@ magma_status_t magma_connection_enable_performance_counters(magma_connection_t c
 	magma_status_t st = libmagma_do_connection_enable_performance_counters(connection, counters,
 									       counters_count);
 
-	if (w)
-		trace_counters(w, "perf_enable_counters", st, connection, counters, counters_count);
-	trace_leave();
+	trace_leave_counters(w, "perf_enable_counters", st, connection, counters, counters_count);
 	return st;
 }
 
@@ -1028,9 +1025,7 @@ magma_status_t magma_connection_clear_performance_counters(magma_connection_t co
 	magma_status_t st = libmagma_do_connection_clear_performance_counters(connection, counters,
 									      counters_count);
 
-	if (w)
-		trace_counters(w, "perf_clear_counters", st, connection, counters, counters_count);
-	trace_leave();
+	trace_leave_counters(w, "perf_clear_counters", st, connection, counters, counters_count);
 	return st;
 }
 
@@ -1045,13 +1040,10 @@ magma_connection_create_performance_counter_buffer_pool(magma_connection_t conne
 		connection, pool_id_out, notification_handle_out);
 	char out[96];
 
-	if (w) {
-		snprintf(out, sizeof(out), "\"pool\":%" PRIu64 ",\"handle\":%" PRIu32,
-			 st || !pool_id_out ? 0 : *pool_id_out,
-			 st || !notification_handle_out ? 0 : *notification_handle_out);
-		trace_call(w, "perf_create_pool", st, out, "\"connection\":%" PRIu64, connection);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out), "\"pool\":%" PRIu64 ",\"handle\":%" PRIu32,
+		  st || !pool_id_out ? 0 : *pool_id_out,
+		  st || !notification_handle_out ? 0 : *notification_handle_out);
+	trace_leave_call(w, "perf_create_pool", st, out, "\"connection\":%" PRIu64, connection);
 	return st;
 }
 
@@ -1064,10 +1056,8 @@ magma_connection_release_performance_counter_buffer_pool(magma_connection_t conn
 	magma_status_t st =
 		libmagma_do_connection_release_performance_counter_buffer_pool(connection, pool_id);
 
-	if (w)
-		trace_call(w, "perf_release_pool", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
-	trace_leave();
+	trace_leave_call(w, "perf_release_pool", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
 	return st;
 }
 
@@ -1082,26 +1072,26 @@ magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
 	size_t cap = 64 + (size_t)offsets_count * 96, len = 0;
 	char *list = w && offsets && offsets_count < (1u << 16) ? malloc(cap) : NULL;
 
-	if (list) {
-		list[0] = '\0';
-		for (uint64_t i = 0; i < offsets_count; i++)
-			len += (size_t)snprintf(list + len, cap - len,
-						"%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
-						",\"length\":%" PRIu64 "}",
-						i ? "," : "", offsets[i].buffer_id,
-						offsets[i].offset, offsets[i].length);
-		trace_writer_event(w,
-				   "\"type\":\"call\",\"call\":\"perf_add_offsets\",\"args\":{"
-				   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
-				   ",\"offsets\":[%s]},\"result\":%d,\"out\":{}",
-				   connection, pool_id, list, st);
-		free(list);
-	} else if (w) {
-		trace_call(w, "perf_add_offsets", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"count\":%" PRIu64
-			   ",\"invalid\":1",
-			   connection, pool_id, offsets_count);
+	if (!list) {
+		trace_leave_call(w, "perf_add_offsets", st, NULL,
+				 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
+				 ",\"count\":%" PRIu64 ",\"invalid\":1",
+				 connection, pool_id, offsets_count);
+		return st;
 	}
+	list[0] = '\0';
+	for (uint64_t i = 0; i < offsets_count; i++)
+		len += (size_t)snprintf(list + len, cap - len,
+					"%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
+					",\"length\":%" PRIu64 "}",
+					i ? "," : "", offsets[i].buffer_id, offsets[i].offset,
+					offsets[i].length);
+	trace_writer_event(w,
+			   "\"type\":\"call\",\"call\":\"perf_add_offsets\",\"args\":{"
+			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
+			   ",\"offsets\":[%s]},\"result\":%d,\"out\":{}",
+			   connection, pool_id, list, st);
+	free(list);
 	trace_leave();
 	return st;
 }
@@ -1114,11 +1104,9 @@ magma_status_t magma_connection_remove_performance_counter_buffer_from_pool(
 	magma_status_t st = libmagma_do_connection_remove_performance_counter_buffer_from_pool(
 		connection, pool_id, buffer);
 
-	if (w)
-		trace_call(w, "perf_remove_buffer", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"buffer\":%" PRIu64,
-			   connection, pool_id, buffer);
-	trace_leave();
+	trace_leave_call(w, "perf_remove_buffer", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"buffer\":%" PRIu64,
+			 connection, pool_id, buffer);
 	return st;
 }
 
@@ -1131,11 +1119,9 @@ magma_status_t magma_connection_dump_performance_counters(magma_connection_t con
 	magma_status_t st =
 		libmagma_do_connection_dump_performance_counters(connection, pool_id, trigger_id);
 
-	if (w)
-		trace_call(w, "perf_dump", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"trigger\":%" PRIu32,
-			   connection, pool_id, trigger_id);
-	trace_leave();
+	trace_leave_call(w, "perf_dump", st, NULL,
+			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"trigger\":%" PRIu32,
+			 connection, pool_id, trigger_id);
 	return st;
 }
 
@@ -1153,16 +1139,12 @@ magma_status_t magma_connection_read_performance_counter_completion(
 		  result_flags_out;
 	char out[160];
 
-	if (w) {
-		snprintf(out, sizeof(out),
-			 "\"trigger\":%" PRIu32 ",\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu32
-			 ",\"time\":%" PRIu64 ",\"flags\":%" PRIu32,
-			 ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0,
-			 ok ? *buffer_offset_out : 0, ok ? *time_out : 0,
-			 ok ? *result_flags_out : 0);
-		trace_call(w, "perf_read_completion", st, out,
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
-	}
-	trace_leave();
+	trace_out(w, out, sizeof(out),
+		  "\"trigger\":%" PRIu32 ",\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu32
+		  ",\"time\":%" PRIu64 ",\"flags\":%" PRIu32,
+		  ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0, ok ? *buffer_offset_out : 0,
+		  ok ? *time_out : 0, ok ? *result_flags_out : 0);
+	trace_leave_call(w, "perf_read_completion", st, out,
+			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
 	return st;
 }

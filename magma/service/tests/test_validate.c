@@ -101,65 +101,37 @@ static int setup_state(struct tc_conn *c, int perf)
 /* ---- Cases: each sends one message (or a short sequence) on a prepared connection. ---- */
 
 #define CASE(name) static int name(struct tc_conn *c)
+/* A case that is one call of a message helper: fn(c, ...). */
+#define CALL_CASE(name, fn, ...)                                                                   \
+	CASE(name)                                                                                 \
+	{                                                                                          \
+		return fn(c, __VA_ARGS__);                                                         \
+	}
 
-CASE(ctx_good)
+/* A CREATE_CONTEXT message @size_delta bytes off its size, with @nfds (0 or 1) eventfds. */
+static int create_ctx(struct tc_conn *c, uint32_t id, uint64_t priority, uint32_t reserved,
+		      int size_delta, uint32_t nfds)
 {
 	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 5;
-	m->priority = MAGMA_PRIORITY_HIGH;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), NULL, 0);
-}
-CASE(ctx_zero)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->priority = MAGMA_PRIORITY_HIGH;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), NULL, 0);
-}
-CASE(ctx_dup)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 1;
-	m->priority = MAGMA_PRIORITY_LOW;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), NULL, 0);
-}
-CASE(ctx_prio)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 5;
-	m->priority = 7;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), NULL, 0);
-}
-CASE(ctx_reserved)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 5;
-	m->priority = MAGMA_PRIORITY_LOW;
-	m->reserved = 1;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), NULL, 0);
-}
-CASE(ctx_short)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 5;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m) - 8, NULL, 0);
-}
-CASE(ctx_long)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	m->context_id = 5;
-	m->priority = MAGMA_PRIORITY_LOW;
-	return send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m) + 8, NULL, 0);
-}
-CASE(ctx_fd)
-{
-	struct wire_create_context *m = MSG(struct wire_create_context);
-	int fd = tc_eventfd(), r;
-	m->context_id = 5;
-	m->priority = MAGMA_PRIORITY_LOW;
-	r = send_msg(c, WIRE_CREATE_CONTEXT, sizeof(*m), &fd, 1);
-	close(fd);
+	int fd = nfds ? tc_eventfd() : -1, r;
+
+	m->context_id = id;
+	m->priority = priority;
+	m->reserved = reserved;
+	r = send_msg(c, WIRE_CREATE_CONTEXT, (uint32_t)(sizeof(*m) + size_delta), nfds ? &fd : NULL,
+		     nfds);
+	if (nfds)
+		close(fd);
 	return r;
 }
+CALL_CASE(ctx_good, create_ctx, 5, MAGMA_PRIORITY_HIGH, 0, 0, 0)
+CALL_CASE(ctx_zero, create_ctx, 0, MAGMA_PRIORITY_HIGH, 0, 0, 0)
+CALL_CASE(ctx_dup, create_ctx, 1, MAGMA_PRIORITY_LOW, 0, 0, 0)
+CALL_CASE(ctx_prio, create_ctx, 5, 7, 0, 0, 0)
+CALL_CASE(ctx_reserved, create_ctx, 5, MAGMA_PRIORITY_LOW, 1, 0, 0)
+CALL_CASE(ctx_short, create_ctx, 5, 0, 0, -8, 0)
+CALL_CASE(ctx_long, create_ctx, 5, MAGMA_PRIORITY_LOW, 0, 8, 0)
+CALL_CASE(ctx_fd, create_ctx, 5, MAGMA_PRIORITY_LOW, 0, 0, 1)
 CASE(ctx_hdr_flags)
 {
 	struct wire_create_context *m = MSG(struct wire_create_context);
@@ -171,30 +143,22 @@ CASE(ctx_hdr_flags)
 	return wire_send(c->primary, m, sizeof(*m), NULL, 0);
 }
 
-CASE(rctx_good)
+static int release_ctx(struct tc_conn *c, uint32_t id, uint32_t reserved)
 {
 	struct wire_release_context *m = MSG(struct wire_release_context);
-	m->context_id = 1;
+
+	m->context_id = id;
+	m->reserved = reserved;
 	return send_msg(c, WIRE_RELEASE_CONTEXT, sizeof(*m), NULL, 0);
 }
-CASE(rctx_unknown)
-{
-	struct wire_release_context *m = MSG(struct wire_release_context);
-	m->context_id = 9;
-	return send_msg(c, WIRE_RELEASE_CONTEXT, sizeof(*m), NULL, 0);
-}
+CALL_CASE(rctx_good, release_ctx, 1, 0)
+CALL_CASE(rctx_unknown, release_ctx, 9, 0)
 CASE(rctx_double)
 {
 	rctx_good(c);
 	return rctx_good(c);
 }
-CASE(rctx_reserved)
-{
-	struct wire_release_context *m = MSG(struct wire_release_context);
-	m->context_id = 1;
-	m->reserved = 3;
-	return send_msg(c, WIRE_RELEASE_CONTEXT, sizeof(*m), NULL, 0);
-}
+CALL_CASE(rctx_reserved, release_ctx, 1, 3)
 
 static int import_buf(struct tc_conn *c, uint64_t id, uint64_t claimed, uint64_t real, int kind,
 		      uint32_t nfds)
@@ -211,38 +175,14 @@ static int import_buf(struct tc_conn *c, uint64_t id, uint64_t claimed, uint64_t
 	close(fds[1]);
 	return r;
 }
-CASE(ibuf_good)
-{
-	return import_buf(c, 7, KB64, KB64, 0, 1);
-}
-CASE(ibuf_zero_id)
-{
-	return import_buf(c, 0, KB64, KB64, 0, 1);
-}
-CASE(ibuf_dup)
-{
-	return import_buf(c, 2, KB64, KB64, 0, 1);
-}
-CASE(ibuf_nofd)
-{
-	return import_buf(c, 7, KB64, KB64, 0, 0);
-}
-CASE(ibuf_twofds)
-{
-	return import_buf(c, 7, KB64, KB64, 0, 2);
-}
-CASE(ibuf_eventfd)
-{
-	return import_buf(c, 7, 0, KB64, 1, 1);
-}
-CASE(ibuf_size)
-{
-	return import_buf(c, 7, 2 * KB64, KB64, 0, 1);
-}
-CASE(ibuf_empty)
-{
-	return import_buf(c, 7, 0, 0, 0, 1);
-}
+CALL_CASE(ibuf_good, import_buf, 7, KB64, KB64, 0, 1)
+CALL_CASE(ibuf_zero_id, import_buf, 0, KB64, KB64, 0, 1)
+CALL_CASE(ibuf_dup, import_buf, 2, KB64, KB64, 0, 1)
+CALL_CASE(ibuf_nofd, import_buf, 7, KB64, KB64, 0, 0)
+CALL_CASE(ibuf_twofds, import_buf, 7, KB64, KB64, 0, 2)
+CALL_CASE(ibuf_eventfd, import_buf, 7, 0, KB64, 1, 1)
+CALL_CASE(ibuf_size, import_buf, 7, 2 * KB64, KB64, 0, 1)
+CALL_CASE(ibuf_empty, import_buf, 7, 0, 0, 0, 1)
 CASE(ibuf_regular_file)
 {
 	struct wire_import_buffer *m = MSG(struct wire_import_buffer);
@@ -253,24 +193,16 @@ CASE(ibuf_regular_file)
 	return r;
 }
 
-CASE(rbuf_good)
+static int release_buf(struct tc_conn *c, uint64_t id)
 {
 	struct wire_release_buffer *m = MSG(struct wire_release_buffer);
-	m->buffer_id = 2;
+
+	m->buffer_id = id;
 	return send_msg(c, WIRE_RELEASE_BUFFER, sizeof(*m), NULL, 0);
 }
-CASE(rbuf_mapped)
-{
-	struct wire_release_buffer *m = MSG(struct wire_release_buffer);
-	m->buffer_id = 1;
-	return send_msg(c, WIRE_RELEASE_BUFFER, sizeof(*m), NULL, 0);
-}
-CASE(rbuf_unknown)
-{
-	struct wire_release_buffer *m = MSG(struct wire_release_buffer);
-	m->buffer_id = 77;
-	return send_msg(c, WIRE_RELEASE_BUFFER, sizeof(*m), NULL, 0);
-}
+CALL_CASE(rbuf_good, release_buf, 2)
+CALL_CASE(rbuf_mapped, release_buf, 1)
+CALL_CASE(rbuf_unknown, release_buf, 77)
 CASE(rbuf_double)
 {
 	rbuf_good(c);
@@ -288,43 +220,22 @@ static int import_sem(struct tc_conn *c, uint64_t id, uint64_t flags, int memfd,
 	close(fd);
 	return r;
 }
-CASE(isem_good)
-{
-	return import_sem(c, 9, MAGMA_IMPORT_SEMAPHORE_ONE_SHOT, 0, 1);
-}
-CASE(isem_zero)
-{
-	return import_sem(c, 0, 0, 0, 1);
-}
-CASE(isem_dup)
-{
-	return import_sem(c, 1, 0, 0, 1);
-}
-CASE(isem_memfd)
-{
-	return import_sem(c, 9, 0, 1, 1);
-}
-CASE(isem_flags)
-{
-	return import_sem(c, 9, 2, 0, 1);
-}
-CASE(isem_nofd)
-{
-	return import_sem(c, 9, 0, 0, 0);
-}
+CALL_CASE(isem_good, import_sem, 9, MAGMA_IMPORT_SEMAPHORE_ONE_SHOT, 0, 1)
+CALL_CASE(isem_zero, import_sem, 0, 0, 0, 1)
+CALL_CASE(isem_dup, import_sem, 1, 0, 0, 1)
+CALL_CASE(isem_memfd, import_sem, 9, 0, 1, 1)
+CALL_CASE(isem_flags, import_sem, 9, 2, 0, 1)
+CALL_CASE(isem_nofd, import_sem, 9, 0, 0, 0)
 
-CASE(rsem_good)
+static int release_sem(struct tc_conn *c, uint64_t id)
 {
 	struct wire_release_semaphore *m = MSG(struct wire_release_semaphore);
-	m->semaphore_id = 2;
+
+	m->semaphore_id = id;
 	return send_msg(c, WIRE_RELEASE_SEMAPHORE, sizeof(*m), NULL, 0);
 }
-CASE(rsem_unknown)
-{
-	struct wire_release_semaphore *m = MSG(struct wire_release_semaphore);
-	m->semaphore_id = 3;
-	return send_msg(c, WIRE_RELEASE_SEMAPHORE, sizeof(*m), NULL, 0);
-}
+CALL_CASE(rsem_good, release_sem, 2)
+CALL_CASE(rsem_unknown, release_sem, 3)
 CASE(rsem_double)
 {
 	rsem_good(c);
@@ -341,42 +252,15 @@ static int buffer_op(struct tc_conn *c, uint64_t id, uint32_t op, uint64_t start
 	m->length = len;
 	return send_msg(c, WIRE_PERFORM_BUFFER_OP, sizeof(*m), NULL, 0);
 }
-CASE(op_good)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 4096);
-}
-CASE(op_depop)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_DEPOPULATE_TABLES, 4096, 4096);
-}
-CASE(op_commit)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_COMMIT, 0, 4096);
-}
-CASE(op_bad)
-{
-	return buffer_op(c, 1, 99, 0, 4096);
-}
-CASE(op_unaligned)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 12, 4096);
-}
-CASE(op_empty)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 0);
-}
-CASE(op_range)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, KB64, 4096);
-}
-CASE(op_overflow)
-{
-	return buffer_op(c, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, ~0ull - 4095, 8192);
-}
-CASE(op_unknown)
-{
-	return buffer_op(c, 5, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 4096);
-}
+CALL_CASE(op_good, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 4096)
+CALL_CASE(op_depop, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_DEPOPULATE_TABLES, 4096, 4096)
+CALL_CASE(op_commit, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_COMMIT, 0, 4096)
+CALL_CASE(op_bad, buffer_op, 1, 99, 0, 4096)
+CALL_CASE(op_unaligned, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 12, 4096)
+CALL_CASE(op_empty, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 0)
+CALL_CASE(op_range, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, KB64, 4096)
+CALL_CASE(op_overflow, buffer_op, 1, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, ~0ull - 4095, 8192)
+CALL_CASE(op_unknown, buffer_op, 5, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, 4096)
 
 static int map(struct tc_conn *c, uint64_t id, uint64_t va, uint64_t off, uint64_t len,
 	       uint64_t flags)
@@ -391,67 +275,22 @@ static int map(struct tc_conn *c, uint64_t id, uint64_t va, uint64_t off, uint64
 	return send_msg(c, WIRE_MAP_BUFFER, sizeof(*m), NULL, 0);
 }
 #define RW (MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE)
-CASE(map_good)
-{
-	return map(c, 2, 0x200000, 0x1000, 0x2000, RW | MAGMA_MAP_FLAG_EXECUTE);
-}
+CALL_CASE(map_good, map, 2, 0x200000, 0x1000, 0x2000, RW | MAGMA_MAP_FLAG_EXECUTE)
 /* Vendor bits pass the service; msd-sim defines none and refuses them. */
-CASE(map_vendor)
-{
-	return map(c, 2, 0x200000, 0, 0x1000, RW | MAGMA_MAP_FLAG_VENDOR_0);
-}
-CASE(map_adjacent)
-{
-	return map(c, 2, 0x104000, 0, 0x1000, RW);
-}
-CASE(map_overlap)
-{
-	return map(c, 2, 0x103000, 0, 0x2000, RW);
-}
-CASE(map_overlap_below)
-{
-	return map(c, 2, 0xff000, 0, 0x2000, RW);
-}
-CASE(map_same)
-{
-	return map(c, 1, 0x100000, 0, 0x1000, RW);
-}
-CASE(map_va_unaligned)
-{
-	return map(c, 2, 0x200010, 0, 0x1000, RW);
-}
-CASE(map_off_unaligned)
-{
-	return map(c, 2, 0x200000, 8, 0x1000, RW);
-}
-CASE(map_len_unaligned)
-{
-	return map(c, 2, 0x200000, 0, 0x1001, RW);
-}
-CASE(map_empty)
-{
-	return map(c, 2, 0x200000, 0, 0, RW);
-}
-CASE(map_range)
-{
-	return map(c, 2, 0x200000, 0x8000, KB64, RW);
-}
-CASE(map_overflow)
-{
-	return map(c, 2, 0x200000, ~0ull - 0xfff, 0x2000, RW);
-}
-CASE(map_wrap)
-{
-	return map(c, 2, ~0ull - 0xfff, 0, 0x2000, RW);
-}
-CASE(map_flags)
-{
-	return map(c, 2, 0x200000, 0, 0x1000, RW | (1u << 5));
-}
-CASE(map_unknown)
-{
-	return map(c, 3, 0x200000, 0, 0x1000, RW);
-}
+CALL_CASE(map_vendor, map, 2, 0x200000, 0, 0x1000, RW | MAGMA_MAP_FLAG_VENDOR_0)
+CALL_CASE(map_adjacent, map, 2, 0x104000, 0, 0x1000, RW)
+CALL_CASE(map_overlap, map, 2, 0x103000, 0, 0x2000, RW)
+CALL_CASE(map_overlap_below, map, 2, 0xff000, 0, 0x2000, RW)
+CALL_CASE(map_same, map, 1, 0x100000, 0, 0x1000, RW)
+CALL_CASE(map_va_unaligned, map, 2, 0x200010, 0, 0x1000, RW)
+CALL_CASE(map_off_unaligned, map, 2, 0x200000, 8, 0x1000, RW)
+CALL_CASE(map_len_unaligned, map, 2, 0x200000, 0, 0x1001, RW)
+CALL_CASE(map_empty, map, 2, 0x200000, 0, 0, RW)
+CALL_CASE(map_range, map, 2, 0x200000, 0x8000, KB64, RW)
+CALL_CASE(map_overflow, map, 2, 0x200000, ~0ull - 0xfff, 0x2000, RW)
+CALL_CASE(map_wrap, map, 2, ~0ull - 0xfff, 0, 0x2000, RW)
+CALL_CASE(map_flags, map, 2, 0x200000, 0, 0x1000, RW | (1u << 5))
+CALL_CASE(map_unknown, map, 3, 0x200000, 0, 0x1000, RW)
 
 static int unmap(struct tc_conn *c, uint64_t id, uint64_t va)
 {
@@ -461,27 +300,15 @@ static int unmap(struct tc_conn *c, uint64_t id, uint64_t va)
 	m->hw_va = va;
 	return send_msg(c, WIRE_UNMAP_BUFFER, sizeof(*m), NULL, 0);
 }
-CASE(unmap_good)
-{
-	return unmap(c, 1, 0x100000);
-}
+CALL_CASE(unmap_good, unmap, 1, 0x100000)
 CASE(unmap_double)
 {
 	unmap(c, 1, 0x100000);
 	return unmap(c, 1, 0x100000);
 }
-CASE(unmap_wrong_buffer)
-{
-	return unmap(c, 2, 0x100000);
-}
-CASE(unmap_inside)
-{
-	return unmap(c, 1, 0x101000);
-}
-CASE(unmap_unknown)
-{
-	return unmap(c, 4, 0x100000);
-}
+CALL_CASE(unmap_wrong_buffer, unmap, 2, 0x100000)
+CALL_CASE(unmap_inside, unmap, 1, 0x101000)
+CALL_CASE(unmap_unknown, unmap, 4, 0x100000)
 
 /* An execute message: r resources, b command buffers, w + s semaphores; then @tweak edits. */
 struct exec_spec {
@@ -576,42 +403,15 @@ static int inl(struct tc_conn *c, uint32_t ctx, uint32_t count, uint64_t size, u
 	total = (uint32_t)((char *)(ids + (nsem < 8 ? nsem : 8)) - (char *)m) + extra;
 	return send_msg(c, WIRE_EXECUTE_INLINE_COMMANDS, total, NULL, 0);
 }
-CASE(inl_good)
-{
-	return inl(c, 1, 1, 12, 2, 1, 0, 0);
-}
-CASE(inl_zero_count)
-{
-	return inl(c, 1, 0, 12, 1, 1, 0, 0);
-}
-CASE(inl_two_claimed)
-{
-	return inl(c, 1, 2, 12, 1, 1, 0, 0);
-}
-CASE(inl_size_past)
-{
-	return inl(c, 1, 1, 12, 1, 1, 0, 4096);
-}
-CASE(inl_sem)
-{
-	return inl(c, 1, 1, 12, 1, 33, 0, 0);
-}
-CASE(inl_trailing)
-{
-	return inl(c, 1, 1, 12, 1, 1, 8, 0);
-}
-CASE(inl_ctx)
-{
-	return inl(c, 2, 1, 12, 1, 1, 0, 0);
-}
-CASE(inl_many_sems)
-{
-	return inl(c, 1, 1, 12, 0xffffffffu, 1, 0, 0);
-}
-CASE(inl_zero_size)
-{
-	return inl(c, 1, 1, 0, 1, 1, 0, 0);
-}
+CALL_CASE(inl_good, inl, 1, 1, 12, 2, 1, 0, 0)
+CALL_CASE(inl_zero_count, inl, 1, 0, 12, 1, 1, 0, 0)
+CALL_CASE(inl_two_claimed, inl, 1, 2, 12, 1, 1, 0, 0)
+CALL_CASE(inl_size_past, inl, 1, 1, 12, 1, 1, 0, 4096)
+CALL_CASE(inl_sem, inl, 1, 1, 12, 1, 33, 0, 0)
+CALL_CASE(inl_trailing, inl, 1, 1, 12, 1, 1, 8, 0)
+CALL_CASE(inl_ctx, inl, 2, 1, 12, 1, 1, 0, 0)
+CALL_CASE(inl_many_sems, inl, 1, 1, 12, 0xffffffffu, 1, 0, 0)
+CALL_CASE(inl_zero_size, inl, 1, 1, 0, 1, 1, 0, 0)
 
 CASE(flush_long)
 {
@@ -665,26 +465,11 @@ static int counters(struct tc_conn *c, uint32_t type, uint64_t count, uint32_t r
 		ids[i] = i;
 	return send_msg(c, type, (uint32_t)(sizeof(*m) + real * 8), NULL, 0);
 }
-CASE(pc_enable_good)
-{
-	return counters(c, WIRE_ENABLE_PERF_COUNTERS, 2, 2);
-}
-CASE(pc_enable_lie)
-{
-	return counters(c, WIRE_ENABLE_PERF_COUNTERS, 3, 2);
-}
-CASE(pc_enable_huge)
-{
-	return counters(c, WIRE_ENABLE_PERF_COUNTERS, ~0ull / 4, 2);
-}
-CASE(pc_clear_good)
-{
-	return counters(c, WIRE_CLEAR_PERF_COUNTERS, 1, 1);
-}
-CASE(pc_clear_lie)
-{
-	return counters(c, WIRE_CLEAR_PERF_COUNTERS, 0, 1);
-}
+CALL_CASE(pc_enable_good, counters, WIRE_ENABLE_PERF_COUNTERS, 2, 2)
+CALL_CASE(pc_enable_lie, counters, WIRE_ENABLE_PERF_COUNTERS, 3, 2)
+CALL_CASE(pc_enable_huge, counters, WIRE_ENABLE_PERF_COUNTERS, ~0ull / 4, 2)
+CALL_CASE(pc_clear_good, counters, WIRE_CLEAR_PERF_COUNTERS, 1, 1)
+CALL_CASE(pc_clear_lie, counters, WIRE_CLEAR_PERF_COUNTERS, 0, 1)
 
 static int pool(struct tc_conn *c, uint32_t type, uint64_t id, int sock_type)
 {
@@ -701,34 +486,13 @@ static int pool(struct tc_conn *c, uint32_t type, uint64_t id, int sock_type)
 	close(sv[1]);
 	return r;
 }
-CASE(pool_good)
-{
-	return pool(c, WIRE_CREATE_PERF_POOL, 2, SOCK_SEQPACKET);
-}
-CASE(pool_stream)
-{
-	return pool(c, WIRE_CREATE_PERF_POOL, 2, SOCK_STREAM);
-}
-CASE(pool_zero)
-{
-	return pool(c, WIRE_CREATE_PERF_POOL, 0, SOCK_SEQPACKET);
-}
-CASE(pool_dup)
-{
-	return pool(c, WIRE_CREATE_PERF_POOL, 1, SOCK_SEQPACKET);
-}
-CASE(pool_nofd)
-{
-	return pool(c, WIRE_CREATE_PERF_POOL, 2, 0);
-}
-CASE(rpool_good)
-{
-	return pool(c, WIRE_RELEASE_PERF_POOL, 1, 0);
-}
-CASE(rpool_unknown)
-{
-	return pool(c, WIRE_RELEASE_PERF_POOL, 3, 0);
-}
+CALL_CASE(pool_good, pool, WIRE_CREATE_PERF_POOL, 2, SOCK_SEQPACKET)
+CALL_CASE(pool_stream, pool, WIRE_CREATE_PERF_POOL, 2, SOCK_STREAM)
+CALL_CASE(pool_zero, pool, WIRE_CREATE_PERF_POOL, 0, SOCK_SEQPACKET)
+CALL_CASE(pool_dup, pool, WIRE_CREATE_PERF_POOL, 1, SOCK_SEQPACKET)
+CALL_CASE(pool_nofd, pool, WIRE_CREATE_PERF_POOL, 2, 0)
+CALL_CASE(rpool_good, pool, WIRE_RELEASE_PERF_POOL, 1, 0)
+CALL_CASE(rpool_unknown, pool, WIRE_RELEASE_PERF_POOL, 3, 0)
 
 static int add_offsets(struct tc_conn *c, uint64_t pool_id, uint64_t count, uint32_t real,
 		       uint64_t buffer, uint64_t off, uint64_t len)
@@ -743,30 +507,12 @@ static int add_offsets(struct tc_conn *c, uint64_t pool_id, uint64_t count, uint
 	return send_msg(c, WIRE_ADD_PERF_OFFSETS, (uint32_t)(sizeof(*m) + real * sizeof(*o)), NULL,
 			0);
 }
-CASE(offs_good)
-{
-	return add_offsets(c, 1, 2, 2, 2, 0, 0x1000);
-}
-CASE(offs_zero)
-{
-	return add_offsets(c, 1, 0, 0, 2, 0, 0x1000);
-}
-CASE(offs_lie)
-{
-	return add_offsets(c, 1, 3, 2, 2, 0, 0x1000);
-}
-CASE(offs_buffer)
-{
-	return add_offsets(c, 1, 1, 1, 9, 0, 0x1000);
-}
-CASE(offs_range)
-{
-	return add_offsets(c, 1, 1, 1, 2, KB64 - 0x800, 0x1000);
-}
-CASE(offs_pool)
-{
-	return add_offsets(c, 4, 1, 1, 2, 0, 0x1000);
-}
+CALL_CASE(offs_good, add_offsets, 1, 2, 2, 2, 0, 0x1000)
+CALL_CASE(offs_zero, add_offsets, 1, 0, 0, 2, 0, 0x1000)
+CALL_CASE(offs_lie, add_offsets, 1, 3, 2, 2, 0, 0x1000)
+CALL_CASE(offs_buffer, add_offsets, 1, 1, 1, 9, 0, 0x1000)
+CALL_CASE(offs_range, add_offsets, 1, 1, 1, 2, KB64 - 0x800, 0x1000)
+CALL_CASE(offs_pool, add_offsets, 4, 1, 1, 2, 0, 0x1000)
 
 static int remove_buf(struct tc_conn *c, uint64_t pool_id, uint64_t buffer)
 {
@@ -781,14 +527,8 @@ CASE(rmbuf_good)
 	offs_good(c);
 	return remove_buf(c, 1, 2);
 }
-CASE(rmbuf_pool)
-{
-	return remove_buf(c, 2, 2);
-}
-CASE(rmbuf_buffer)
-{
-	return remove_buf(c, 1, 12);
-}
+CALL_CASE(rmbuf_pool, remove_buf, 2, 2)
+CALL_CASE(rmbuf_buffer, remove_buf, 1, 12)
 
 static int dump(struct tc_conn *c, uint64_t pool_id, uint32_t reserved)
 {
@@ -799,18 +539,9 @@ static int dump(struct tc_conn *c, uint64_t pool_id, uint32_t reserved)
 	m->reserved = reserved;
 	return send_msg(c, WIRE_DUMP_PERF_COUNTERS, sizeof(*m), NULL, 0);
 }
-CASE(dump_good)
-{
-	return dump(c, 1, 0);
-}
-CASE(dump_pool)
-{
-	return dump(c, 2, 0);
-}
-CASE(dump_reserved)
-{
-	return dump(c, 1, 1);
-}
+CALL_CASE(dump_good, dump, 1, 0)
+CALL_CASE(dump_pool, dump, 2, 0)
+CALL_CASE(dump_reserved, dump, 1, 1)
 
 CASE(unknown_type)
 {

@@ -355,11 +355,43 @@ static int raw_send(int sock, const void *bytes, size_t len, struct probe *pr, i
 /*
  * One framing violation: @hdr then @body_len bytes of body, @hdr_fds fds with the header and
  * @body_fds fds with the body (sent as a second chunk). wire_recv must say -EBADMSG and no fd
- * may survive.
+ * may survive. @line names the case in failures.
  */
-static void bad_frame(const struct wire_hdr *hdr, size_t body_len, int hdr_fds, int body_fds,
-		      int line)
+struct bad_frame {
+	int line;
+	struct wire_hdr hdr;
+	size_t body_len;
+	int hdr_fds;
+	int body_fds;
+};
+
+static const struct bad_frame bad_frames[] = {
+	/* size smaller than the header */
+	{__LINE__, {WIRE_FLUSH, 0, 8, 0}, 0, 0, 0},
+	{__LINE__, {WIRE_FLUSH, 0, 0, 1}, 0, 1, 0},
+	/* not a multiple of 8 */
+	{__LINE__, {WIRE_FLUSH, 0, 20, 0}, 0, 0, 0},
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 33, 1}, 0, 1, 0},
+	/* larger than WIRE_MAX_MESSAGE */
+	{__LINE__, {WIRE_EXECUTE_COMMAND, 0, WIRE_MAX_MESSAGE + 8, 0}, 0, 0, 0},
+	{__LINE__, {WIRE_EXECUTE_COMMAND, 0, 0xfffffff8u, 2}, 0, 2, 0},
+	/* fd_count above WIRE_MAX_FDS, with that many fds actually sent */
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 16, WIRE_MAX_FDS + 1}, 0, WIRE_MAX_FDS + 1, 0},
+	/* far more fds than the receiver has room for (some are cut off by the kernel) */
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 16, 1}, 0, 30, 0},
+	/* fd_count disagrees with the fds received */
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 32, 2}, 16, 1, 0},
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 32, 0}, 16, 1, 0},
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 32, 1}, 16, 0, 0},
+	/* fds attached to the body instead of the first byte */
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 32, 1}, 16, 0, 1},
+	/* fds on both header and body */
+	{__LINE__, {WIRE_IMPORT_BUFFER, 0, 32, 1}, 16, 1, 1},
+};
+
+static void check_bad_frame(const struct bad_frame *f)
 {
+	int line = f->line, nfds = f->hdr_fds + f->body_fds;
 	struct probe pr[32];
 	uint8_t body[256] = {0};
 	struct wire_msg m;
@@ -369,17 +401,17 @@ static void bad_frame(const struct wire_hdr *hdr, size_t body_len, int hdr_fds, 
 		SIM_TEST_FAIL_("socketpair (case at line %d)", line);
 		return;
 	}
-	for (int i = 0; i < hdr_fds + body_fds; i++)
+	for (int i = 0; i < nfds; i++)
 		probe_open(&pr[i]);
-	raw_send(sv[0], hdr, sizeof(*hdr), pr, hdr_fds);
-	if (body_len || body_fds)
-		raw_send(sv[0], body, body_len ? body_len : 8, pr + hdr_fds, body_fds);
+	raw_send(sv[0], &f->hdr, sizeof(f->hdr), pr, f->hdr_fds);
+	if (f->body_len || f->body_fds)
+		raw_send(sv[0], body, f->body_len ? f->body_len : 8, pr + f->hdr_fds, f->body_fds);
 	ret = wire_recv(sv[1], &m);
 	if (ret != -EBADMSG)
 		SIM_TEST_FAIL_("case at line %d: wire_recv = %d, want -EBADMSG", line, ret);
 	if (m.hdr != NULL || m.fd_count != 0)
 		SIM_TEST_FAIL_("case at line %d: message returned on error", line);
-	for (int i = 0; i < hdr_fds + body_fds; i++) {
+	for (int i = 0; i < nfds; i++) {
 		if (!probe_all_closed(&pr[i]))
 			SIM_TEST_FAIL_("case at line %d: fd %d leaked", line, i);
 		probe_close(&pr[i]);
@@ -390,42 +422,8 @@ static void bad_frame(const struct wire_hdr *hdr, size_t body_len, int hdr_fds, 
 
 static void test_framing_violations(void)
 {
-	struct wire_hdr h;
-
-	/* size smaller than the header */
-	h = (struct wire_hdr){WIRE_FLUSH, 0, 8, 0};
-	bad_frame(&h, 0, 0, 0, __LINE__);
-	h = (struct wire_hdr){WIRE_FLUSH, 0, 0, 1};
-	bad_frame(&h, 0, 1, 0, __LINE__);
-	/* not a multiple of 8 */
-	h = (struct wire_hdr){WIRE_FLUSH, 0, 20, 0};
-	bad_frame(&h, 0, 0, 0, __LINE__);
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 33, 1};
-	bad_frame(&h, 0, 1, 0, __LINE__);
-	/* larger than WIRE_MAX_MESSAGE */
-	h = (struct wire_hdr){WIRE_EXECUTE_COMMAND, 0, WIRE_MAX_MESSAGE + 8, 0};
-	bad_frame(&h, 0, 0, 0, __LINE__);
-	h = (struct wire_hdr){WIRE_EXECUTE_COMMAND, 0, 0xfffffff8u, 2};
-	bad_frame(&h, 0, 2, 0, __LINE__);
-	/* fd_count above WIRE_MAX_FDS, with that many fds actually sent */
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 16, WIRE_MAX_FDS + 1};
-	bad_frame(&h, 0, WIRE_MAX_FDS + 1, 0, __LINE__);
-	/* far more fds than the receiver has room for (some are cut off by the kernel) */
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 16, 1};
-	bad_frame(&h, 0, 30, 0, __LINE__);
-	/* fd_count disagrees with the fds received */
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 32, 2};
-	bad_frame(&h, 16, 1, 0, __LINE__);
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 32, 0};
-	bad_frame(&h, 16, 1, 0, __LINE__);
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 32, 1};
-	bad_frame(&h, 16, 0, 0, __LINE__);
-	/* fds attached to the body instead of the first byte */
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 32, 1};
-	bad_frame(&h, 16, 0, 1, __LINE__);
-	/* fds on both header and body */
-	h = (struct wire_hdr){WIRE_IMPORT_BUFFER, 0, 32, 1};
-	bad_frame(&h, 16, 1, 1, __LINE__);
+	for (size_t i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++)
+		check_bad_frame(&bad_frames[i]);
 }
 
 static void test_non_rights_cmsg_is_bad(void)
