@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -197,10 +198,7 @@ uint64_t NowNs() {
 }
 
 magma_status_t WaitSemaphore(magma_semaphore_t semaphore, uint64_t timeout_ns) {
-  magma_poll_item_t item = {};
-  item.semaphore = semaphore;
-  item.type = MAGMA_POLL_TYPE_SEMAPHORE;
-  item.condition = MAGMA_POLL_CONDITION_SIGNALED;
+  magma_poll_item_t item = SemaphorePollItem(semaphore);
   return magma_poll(&item, 1, timeout_ns);
 }
 
@@ -208,13 +206,9 @@ magma_status_t WaitSemaphoreOrConnectionLoss(magma_connection_t connection,
                                              magma_semaphore_t semaphore, uint64_t timeout_ns) {
   uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : NowNs() + timeout_ns;
   for (;;) {
-    magma_poll_item_t items[2] = {};
-    items[0].semaphore = semaphore;
-    items[0].type = MAGMA_POLL_TYPE_SEMAPHORE;
-    items[0].condition = MAGMA_POLL_CONDITION_SIGNALED;
-    items[1].handle = magma_connection_get_notification_channel_handle(connection);
-    items[1].type = MAGMA_POLL_TYPE_HANDLE;
-    items[1].condition = MAGMA_POLL_CONDITION_READABLE;
+    magma_poll_item_t items[2] = {
+        SemaphorePollItem(semaphore),
+        HandlePollItem(magma_connection_get_notification_channel_handle(connection))};
     uint64_t now = NowNs();
     uint64_t left = deadline == UINT64_MAX ? UINT64_MAX : (deadline > now ? deadline - now : 0);
     magma_status_t status = magma_poll(items, 2, left);
@@ -229,11 +223,43 @@ magma_status_t WaitSemaphoreOrConnectionLoss(magma_connection_t connection,
 }
 
 magma_status_t WaitHandleReadable(magma_handle_t handle, uint64_t timeout_ns) {
+  magma_poll_item_t item = HandlePollItem(handle);
+  return magma_poll(&item, 1, timeout_ns);
+}
+
+magma_status_t WaitForConnectionError(magma_connection_t connection, uint64_t timeout_ns) {
+  uint64_t deadline = NowNs() + timeout_ns;
+  magma_status_t status;
+  while ((status = magma_connection_get_error(connection)) == MAGMA_STATUS_OK &&
+         NowNs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return status;
+}
+
+magma_poll_item_t SemaphorePollItem(magma_semaphore_t semaphore) {
+  magma_poll_item_t item = {};
+  item.semaphore = semaphore;
+  item.type = MAGMA_POLL_TYPE_SEMAPHORE;
+  item.condition = MAGMA_POLL_CONDITION_SIGNALED;
+  return item;
+}
+
+magma_poll_item_t HandlePollItem(magma_handle_t handle) {
   magma_poll_item_t item = {};
   item.handle = handle;
   item.type = MAGMA_POLL_TYPE_HANDLE;
   item.condition = MAGMA_POLL_CONDITION_READABLE;
-  return magma_poll(&item, 1, timeout_ns);
+  return item;
+}
+
+void ExpectTimesOut(const std::function<magma_status_t()>& wait, uint64_t timeout_ns,
+                    uint64_t slack_ns) {
+  uint64_t start = NowNs();
+  EXPECT_EQ(wait(), MAGMA_STATUS_TIMED_OUT);
+  uint64_t elapsed = NowNs() - start;
+  EXPECT_GE(elapsed, timeout_ns);
+  EXPECT_LT(elapsed, slack_ns);
 }
 
 std::vector<uint64_t> AssembleKernel(const char* source) {
@@ -334,6 +360,57 @@ void TestSemaphore::Release() {
     semaphore_ = 0;
   }
 }
+
+std::unique_ptr<TestBuffer> Reimport(const TestBuffer& buffer, magma_connection_t into) {
+  magma_handle_t handle = 0;
+  magma_status_t status = magma_buffer_export(buffer.get(), &handle);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_buffer_export failed: " << status;
+    return nullptr;
+  }
+  uint64_t size = 0;
+  magma_buffer_t imported = 0;
+  magma_buffer_id_t id = 0;
+  status = magma_connection_import_buffer(into, handle, &size, &imported, &id);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_connection_import_buffer failed: " << status;
+    return nullptr;
+  }
+  return std::make_unique<TestBuffer>(into, imported, id, size);
+}
+
+std::unique_ptr<TestSemaphore> Reimport(const TestSemaphore& semaphore, magma_connection_t into,
+                                        uint64_t flags) {
+  magma_handle_t handle = 0;
+  magma_status_t status = magma_semaphore_export(semaphore.get(), &handle);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_semaphore_export failed: " << status;
+    return nullptr;
+  }
+  magma_semaphore_t imported = 0;
+  magma_semaphore_id_t id = 0;
+  status = magma_connection_import_semaphore2(into, handle, flags, &imported, &id);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_connection_import_semaphore2 failed: " << status;
+    return nullptr;
+  }
+  return std::make_unique<TestSemaphore>(into, imported, id);
+}
+
+std::vector<magma_poll_item_t> SemaphorePollItems(
+    const std::vector<std::unique_ptr<TestSemaphore>>& semaphores) {
+  std::vector<magma_poll_item_t> items;
+  for (const auto& semaphore : semaphores) items.push_back(SemaphorePollItem(semaphore->get()));
+  return items;
+}
+
+// ---- SignalAfter ----
+
+SignalAfter::SignalAfter(magma_semaphore_t semaphore, std::chrono::milliseconds delay)
+    : thread_([semaphore, delay] {
+        std::this_thread::sleep_for(delay);
+        magma_semaphore_signal(semaphore);
+      }) {}
 
 // ---- CommandStream ----
 
@@ -473,6 +550,50 @@ magma_status_t ExecuteInline(magma_connection_t connection, uint32_t context_id,
   return magma_connection_execute_inline_commands(connection, context_id, 1, &command);
 }
 
+std::unique_ptr<TestBuffer> CreateMappedBufferIn(magma_connection_t connection, GpuVaAllocator& va,
+                                                 uint64_t size, uint64_t flags) {
+  auto buffer = std::make_unique<TestBuffer>(connection, size);
+  if (!buffer->ok()) return nullptr;
+  magma_status_t status = buffer->MapGpu(va.Alloc(buffer->size()), flags);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_connection_map_buffer failed: " << status;
+    return nullptr;
+  }
+  return buffer;
+}
+
+std::unique_ptr<TestBuffer> CreateCommandBufferIn(magma_connection_t connection, GpuVaAllocator& va,
+                                                  const CommandStream& cs) {
+  auto commands = CreateMappedBufferIn(connection, va, RoundUpToPage(cs.size_bytes()));
+  if (!commands || !cs.WriteTo(*commands)) return nullptr;
+  return commands;
+}
+
+// ---- TestClient ----
+
+TestClient::TestClient(magma_connection_t connection, uint64_t va_base)
+    : connection_(connection), va_(va_base) {
+  if (!connection_) return;  // the failure was reported where the connection was made
+  magma_status_t status =
+      magma_connection_create_context2(connection_, MAGMA_PRIORITY_MEDIUM, &context_);
+  if (status != MAGMA_STATUS_OK) {
+    ADD_FAILURE() << "magma_connection_create_context2 failed: " << status;
+    context_ = 0;
+  }
+}
+
+magma_status_t TestClient::Submit(const CommandStream& cs,
+                                  const std::vector<ExecResource>& resources,
+                                  const std::vector<magma_semaphore_id_t>& wait_ids,
+                                  const std::vector<magma_semaphore_id_t>& signal_ids,
+                                  uint64_t flags) {
+  auto commands = CreateCommandBufferIn(connection_, va_, cs);
+  if (!commands) return MAGMA_STATUS_INTERNAL_ERROR;
+  command_buffers_.push_back(std::move(commands));
+  return Execute(connection_, context_, *command_buffers_.back(), cs.size_bytes(), resources,
+                 wait_ids, signal_ids, flags);
+}
+
 // ---- Fixtures ----
 
 void MagmaDeviceTest::SetUp() {
@@ -503,6 +624,7 @@ void MagmaConnectionTest::SetUp() {
 }
 
 void MagmaConnectionTest::TearDown() {
+  submitted_commands_.clear();
   for (magma_connection_t c : extra_connections_) magma_connection_release(c);
   extra_connections_.clear();
   if (connection_) magma_connection_release(connection_);
@@ -521,14 +643,27 @@ uint32_t MagmaConnectionTest::CreateContext(magma_priority_t priority) {
 }
 
 std::unique_ptr<TestBuffer> MagmaConnectionTest::CreateMappedBuffer(uint64_t size, uint64_t flags) {
-  auto buffer = std::make_unique<TestBuffer>(connection_, size);
-  if (!buffer->ok()) return nullptr;
-  magma_status_t status = buffer->MapGpu(va_.Alloc(buffer->size()), flags);
-  if (status != MAGMA_STATUS_OK) {
-    ADD_FAILURE() << "magma_connection_map_buffer failed: " << status;
-    return nullptr;
+  return CreateMappedBufferIn(connection_, va_, size, flags);
+}
+
+std::vector<std::unique_ptr<TestSemaphore>> MagmaConnectionTest::CreateSemaphores(size_t count) {
+  std::vector<std::unique_ptr<TestSemaphore>> semaphores;
+  for (size_t i = 0; i < count; i++) {
+    semaphores.push_back(std::make_unique<TestSemaphore>(connection_));
+    if (!semaphores.back()->ok()) return {};  // the failure is reported
   }
-  return buffer;
+  return semaphores;
+}
+
+magma_status_t MagmaConnectionTest::SubmitCommands(
+    uint32_t context_id, const CommandStream& cs, const std::vector<ExecResource>& resources,
+    const std::vector<magma_semaphore_id_t>& wait_ids,
+    const std::vector<magma_semaphore_id_t>& signal_ids, uint64_t flags) {
+  auto commands = CreateCommandBufferIn(connection_, va_, cs);
+  if (!commands) return MAGMA_STATUS_INTERNAL_ERROR;
+  submitted_commands_.push_back(std::move(commands));
+  return Execute(connection_, context_id, *submitted_commands_.back(), cs.size_bytes(), resources,
+                 wait_ids, signal_ids, flags);
 }
 
 uint32_t MagmaConnectionTest::Lanes() {

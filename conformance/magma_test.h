@@ -2,7 +2,8 @@
 //
 // magma_test.h - support code shared by every conformance test: which device to test, fixtures
 // that open a device and a connection, RAII wrappers for buffers and semaphores, a command-stream
-// builder over sim_cmd.h's emitters, command submission and semaphore waits.
+// builder over sim_cmd.h's emitters, command submission (also by a second client, TestClient),
+// semaphore waits and magma_poll items.
 //
 // Everything here is written against magma.h (plus magma_sim_defs.h for the SIM-1 command
 // stream), so the suite exercises exactly what a client driver sees. The only exception is
@@ -18,9 +19,12 @@
 #include <magma_sim_defs.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 constexpr uint64_t kPageSize = 4096;
@@ -90,15 +94,30 @@ magma_status_t WaitSemaphoreOrConnectionLoss(magma_connection_t connection,
                                              uint64_t timeout_ns = kDefaultTimeoutNs);
 // Waits until @handle is readable; returns magma_poll's status.
 magma_status_t WaitHandleReadable(magma_handle_t handle, uint64_t timeout_ns = kDefaultTimeoutNs);
+// Polls magma_connection_get_error until @connection reports an error or @timeout_ns pass;
+// returns the last status (MAGMA_STATUS_OK when none came).
+magma_status_t WaitForConnectionError(magma_connection_t connection,
+                                      uint64_t timeout_ns = kDefaultTimeoutNs);
+
+// magma_poll items: @semaphore to be signaled, @handle to be readable.
+magma_poll_item_t SemaphorePollItem(magma_semaphore_t semaphore);
+magma_poll_item_t HandlePollItem(magma_handle_t handle);
+
+// Runs @wait and expects it to return MAGMA_STATUS_TIMED_OUT after at least @timeout_ns and in
+// less than @slack_ns (for the tests of magma_poll's deadlines).
+void ExpectTimesOut(const std::function<magma_status_t()>& wait, uint64_t timeout_ns,
+                    uint64_t slack_ns);
 
 // Assembles SIM-1 assembly @source (sim_asm_assemble); empty with a test failure on error.
 std::vector<uint64_t> AssembleKernel(const char* source);
 
+// Where a GpuVaAllocator (and a TestClient's VAs) start by default.
+constexpr uint64_t kFirstGpuVa = 0x10000000ull;
 // Hands out page-aligned, non-overlapping GPU VAs inside the client range, one allocator per
 // connection/test. Allocations are never reused; guard pages separate them.
 class GpuVaAllocator {
  public:
-  explicit GpuVaAllocator(uint64_t base = 0x10000000ull) : next_(base) {}
+  explicit GpuVaAllocator(uint64_t base = kFirstGpuVa) : next_(base) {}
   uint64_t Alloc(uint64_t size) {
     uint64_t va = next_;
     next_ += RoundUpToPage(size ? size : 1) + kPageSize;
@@ -185,6 +204,31 @@ class TestSemaphore {
   magma_semaphore_id_t id_ = 0;
 };
 
+// Exports @buffer / @semaphore and imports the handle into @into (import flags @flags), wrapped
+// for release; nullptr with a test failure when either step fails.
+std::unique_ptr<TestBuffer> Reimport(const TestBuffer& buffer, magma_connection_t into);
+std::unique_ptr<TestSemaphore> Reimport(const TestSemaphore& semaphore, magma_connection_t into,
+                                        uint64_t flags = 0);
+// Poll items for @semaphores (SemaphorePollItem), in order.
+std::vector<magma_poll_item_t> SemaphorePollItems(
+    const std::vector<std::unique_ptr<TestSemaphore>>& semaphores);
+
+// Signals @semaphore from a thread of its own once @delay has passed (another thread's signal for
+// a test to wait for). Join() (or the destructor) waits for that thread.
+class SignalAfter {
+ public:
+  SignalAfter(magma_semaphore_t semaphore, std::chrono::milliseconds delay);
+  ~SignalAfter() { Join(); }
+  SignalAfter(const SignalAfter&) = delete;
+  SignalAfter& operator=(const SignalAfter&) = delete;
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
 // Builds a SIM-1 command stream (sim_cmd.h emitters) as 32-bit words. Use data()/size_bytes()
 // for inline commands, or WriteTo() to copy it into a command buffer.
 class CommandStream {
@@ -240,6 +284,49 @@ magma_status_t ExecuteInline(magma_connection_t connection, uint32_t context_id,
                              const CommandStream& stream,
                              const std::vector<magma_semaphore_id_t>& signal_ids = {});
 
+// A new buffer of @size of @connection, GPU-mapped with @flags at a VA from @va; nullptr with a
+// test failure on error.
+std::unique_ptr<TestBuffer> CreateMappedBufferIn(magma_connection_t connection, GpuVaAllocator& va,
+                                                 uint64_t size, uint64_t flags = kMapAll);
+// A new command buffer of @connection holding @cs (its size rounded up to pages), mapped at a VA
+// from @va; nullptr with a test failure on error.
+std::unique_ptr<TestBuffer> CreateCommandBufferIn(magma_connection_t connection, GpuVaAllocator& va,
+                                                  const CommandStream& cs);
+
+// Another client of the device on a connection the test owns (for example one from
+// MagmaConnectionTest::CreateExtraConnection()): a context of its own (created in the
+// constructor; check ok()), its own GPU VAs and the command buffers it submits, which it keeps
+// until it is destroyed (destroy it before the connection is released).
+class TestClient {
+ public:
+  explicit TestClient(magma_connection_t connection, uint64_t va_base = kFirstGpuVa);
+  TestClient(const TestClient&) = delete;
+  TestClient& operator=(const TestClient&) = delete;
+
+  bool ok() const { return context_ != 0; }
+  magma_connection_t connection() const { return connection_; }
+  uint32_t context() const { return context_; }
+  GpuVaAllocator& va() { return va_; }
+  magma_status_t Flush() { return magma_connection_flush(connection_); }
+  // A new buffer of @size mapped at the next VA (nullptr with a failure on error).
+  std::unique_ptr<TestBuffer> CreateMappedBuffer(uint64_t size, uint64_t flags = kMapAll) {
+    return CreateMappedBufferIn(connection_, va_, size, flags);
+  }
+  // Copies @cs into a new command buffer and submits it on context() (see Execute); returns
+  // Execute's status, or MAGMA_STATUS_INTERNAL_ERROR with a failure when the command buffer
+  // cannot be made.
+  magma_status_t Submit(const CommandStream& cs, const std::vector<ExecResource>& resources = {},
+                        const std::vector<magma_semaphore_id_t>& wait_ids = {},
+                        const std::vector<magma_semaphore_id_t>& signal_ids = {},
+                        uint64_t flags = 0);
+
+ private:
+  magma_connection_t connection_;
+  uint32_t context_ = 0;
+  GpuVaAllocator va_;
+  std::vector<std::unique_ptr<TestBuffer>> command_buffers_;
+};
+
 // ---- Fixtures ----
 
 // Opens the device under test in SetUp and releases it in TearDown.
@@ -277,11 +364,26 @@ class MagmaConnectionTest : public MagmaDeviceTest {
   // Puts @code (sim_asm output) into a new buffer mapped at a fresh GPU VA, all access allowed
   // (nullptr with a failure on error).
   std::unique_ptr<TestBuffer> LoadKernel(const std::vector<uint64_t>& code);
+  // A new command buffer holding @cs, mapped at a fresh GPU VA (nullptr with a failure on error).
+  std::unique_ptr<TestBuffer> CreateCommandBuffer(const CommandStream& cs) {
+    return CreateCommandBufferIn(connection_, va_, cs);
+  }
+  // @count new semaphores of this connection; empty with a failure when one cannot be created.
+  std::vector<std::unique_ptr<TestSemaphore>> CreateSemaphores(size_t count);
+  // Copies @cs into a new command buffer mapped at a fresh GPU VA (kept until TearDown) and
+  // submits it on @context_id (see Execute). Returns Execute's status, or
+  // MAGMA_STATUS_INTERNAL_ERROR with a failure when the command buffer cannot be made.
+  magma_status_t SubmitCommands(uint32_t context_id, const CommandStream& cs,
+                                const std::vector<ExecResource>& resources = {},
+                                const std::vector<magma_semaphore_id_t>& wait_ids = {},
+                                const std::vector<magma_semaphore_id_t>& signal_ids = {},
+                                uint64_t flags = 0);
 
  private:
   magma_connection_t connection_ = 0;
   std::vector<magma_connection_t> extra_connections_;
   GpuVaAllocator va_;
+  std::vector<std::unique_ptr<TestBuffer>> submitted_commands_;  // SubmitCommands'
 };
 
 #endif  // CONFORMANCE_MAGMA_TEST_H_

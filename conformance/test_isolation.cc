@@ -26,18 +26,6 @@ namespace {
 // Healthy submissions each healthy client completes after the bad one was killed.
 constexpr uint64_t kHealthyAfterKill = 10;
 
-// Polls magma_connection_get_error until the connection reports an error (or @timeout_ns).
-magma_status_t WaitForConnectionError(magma_connection_t connection,
-                                      uint64_t timeout_ns = kDefaultTimeoutNs) {
-  uint64_t deadline = NowNs() + timeout_ns;
-  magma_status_t status;
-  while ((status = magma_connection_get_error(connection)) == MAGMA_STATUS_OK &&
-         NowNs() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return status;
-}
-
 // A well-behaved client on its own connection and thread: submits one job after another (a
 // WRITE of the iteration number, a FILL of a page and a COPY of it), waits for each and checks
 // its results, until told to stop.
@@ -182,6 +170,18 @@ class MagmaIsolation : public MagmaConnectionTest {
     return payloads;
   }
 
+  // Waits for @connection to be closed with CONTEXT_KILLED, drains its notification channel and
+  // expects exactly one payload, reporting fault @code at @address; returns it in *@payload.
+  void ExpectOneFault(magma_connection_t connection, uint32_t code, uint64_t address,
+                      magma_sim_notification* payload = nullptr) {
+    EXPECT_EQ(WaitForConnectionError(connection), MAGMA_STATUS_CONTEXT_KILLED);
+    std::vector<magma_sim_notification> payloads = DrainUntilHangUp(connection);
+    ASSERT_EQ(payloads.size(), 1u);
+    if (payload) *payload = payloads[0];
+    EXPECT_EQ(payloads[0].fault_code, code);
+    EXPECT_EQ(payloads[0].fault_address, address);
+  }
+
   // Every call on the killed connection reports the error.
   void ExpectEveryCallFails(magma_connection_t connection) {
     EXPECT_EQ(magma_connection_flush(connection), MAGMA_STATUS_CONTEXT_KILLED);
@@ -264,9 +264,8 @@ class MagmaIsolation : public MagmaConnectionTest {
 
   // Submits @cs on connection() as one command buffer with @resources.
   void SubmitBad(const CommandStream& cs, const std::vector<ExecResource>& resources) {
-    auto commands = CreateMappedBuffer(RoundUpToPage(cs.size_bytes()));
+    auto commands = CreateCommandBuffer(cs);
     ASSERT_TRUE(commands);
-    ASSERT_TRUE(cs.WriteTo(*commands));
     std::vector<ExecResource> all = resources;
     all.push_back({commands.get()});
     last_bad_commands_va_ = commands->gpu_va();
@@ -395,10 +394,7 @@ TEST_F(MagmaIsolation, HealthyWorkOnTheOffendersOtherContextIsDropped) {
   ASSERT_TRUE(gate.ok() && done.ok());
   CommandStream later;
   later.Write32(target->gpu_va(), 0x1a7e).End();
-  auto later_commands = CreateMappedBuffer(kPageSize);
-  ASSERT_TRUE(later_commands && later.WriteTo(*later_commands));
-  ASSERT_EQ(Execute(connection(), other_ctx, *later_commands, later.size_bytes(), {{target.get()}},
-                    {gate.id()}, {done.id()}),
+  ASSERT_EQ(SubmitCommands(other_ctx, later, {{target.get()}}, {gate.id()}, {done.id()}),
             MAGMA_STATUS_OK);
   const uint64_t nowhere = AllocGpuVa(kPageSize);
   // The held submission is the connection's first, the faulting one its second.
@@ -420,40 +416,27 @@ TEST_F(MagmaIsolation, ConnectionCannotWriteAnotherConnectionsBuffer) {
   ASSERT_TRUE(a_secret);
   for (uint32_t i = 0; i < kPageSize / 4; i++) a_secret->words()[i] = 0x5ec7e700u + i;
   const uint64_t address = a_secret->gpu_va() + 0x100;
-  magma_connection_t b_conn = CreateExtraConnection();
-  ASSERT_NE(b_conn, 0u);
-  uint32_t b_context = 0;
-  ASSERT_EQ(magma_connection_create_context2(b_conn, MAGMA_PRIORITY_MEDIUM, &b_context),
-            MAGMA_STATUS_OK);
-  TestBuffer b_commands(b_conn, kPageSize);
-  ASSERT_TRUE(b_commands.ok());
-  GpuVaAllocator b_va(a_secret->gpu_va() + 64 * kPageSize);
-  ASSERT_EQ(b_commands.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
+  TestClient b(CreateExtraConnection(), a_secret->gpu_va() + 64 * kPageSize);
+  ASSERT_TRUE(b.ok());
   CommandStream cs;
   cs.Write32(address, 0xbad).Fill(a_secret->gpu_va(), kPageSize, 0xbadbad).End();
-  ASSERT_TRUE(cs.WriteTo(b_commands));
-  ASSERT_EQ(Execute(b_conn, b_context, b_commands, cs.size_bytes()), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(b_conn), MAGMA_STATUS_CONTEXT_KILLED);
-  std::vector<magma_sim_notification> payloads = DrainUntilHangUp(b_conn);
-  ASSERT_EQ(payloads.size(), 1u);
-  EXPECT_EQ(payloads[0].type, MAGMA_SIM_NOTIFY_FAULT);
-  EXPECT_EQ(payloads[0].context_id, b_context);
-  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
-  EXPECT_EQ(payloads[0].fault_address, address);
+  ASSERT_EQ(b.Submit(cs), MAGMA_STATUS_OK);
+  magma_sim_notification fault = {};
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectOneFault(b.connection(), SIM_FAULT_MMU_TRANSLATION, address, &fault));
+  EXPECT_EQ(fault.type, MAGMA_SIM_NOTIFY_FAULT);
+  EXPECT_EQ(fault.context_id, b.context());
   for (uint32_t i = 0; i < kPageSize / 4; i++) {
     ASSERT_EQ(a_secret->words()[i], 0x5ec7e700u + i) << "word " << i;
   }
   // A's GPU view of its buffer is unchanged too, and A keeps working.
   auto a_out = CreateMappedBuffer(kPageSize);
-  auto a_commands = CreateMappedBuffer(kPageSize);
-  ASSERT_TRUE(a_out && a_commands);
+  ASSERT_TRUE(a_out);
   TestSemaphore a_done(connection());
   ASSERT_TRUE(a_done.ok());
   CommandStream copy;
   copy.Copy(a_out->gpu_va(), a_secret->gpu_va(), kPageSize).End();
-  ASSERT_TRUE(copy.WriteTo(*a_commands));
-  ASSERT_EQ(Execute(connection(), context(), *a_commands, copy.size_bytes(),
-                    {{a_secret.get()}, {a_out.get()}}, {}, {a_done.id()}),
+  ASSERT_EQ(SubmitCommands(context(), copy, {{a_secret.get()}, {a_out.get()}}, {}, {a_done.id()}),
             MAGMA_STATUS_OK);
   ASSERT_EQ(WaitSemaphoreOrConnectionLoss(connection(), a_done.get()), MAGMA_STATUS_OK);
   for (uint32_t i = 0; i < kPageSize / 4; i++) {
@@ -467,26 +450,15 @@ TEST_F(MagmaIsolation, ConnectionCannotReadAnotherConnectionsBuffer) {
   ASSERT_TRUE(a_secret);
   a_secret->words()[0x40] = 0x5ec7e7;
   const uint64_t address = a_secret->gpu_va() + 0x100;
-  magma_connection_t b_conn = CreateExtraConnection();
-  ASSERT_NE(b_conn, 0u);
-  uint32_t b_context = 0;
-  ASSERT_EQ(magma_connection_create_context2(b_conn, MAGMA_PRIORITY_MEDIUM, &b_context),
-            MAGMA_STATUS_OK);
-  TestBuffer b_out(b_conn, kPageSize), b_commands(b_conn, kPageSize);
-  ASSERT_TRUE(b_out.ok() && b_commands.ok());
-  GpuVaAllocator b_va(a_secret->gpu_va() + 64 * kPageSize);
-  ASSERT_EQ(b_out.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
-  ASSERT_EQ(b_commands.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
+  TestClient b(CreateExtraConnection(), a_secret->gpu_va() + 64 * kPageSize);
+  ASSERT_TRUE(b.ok());
+  auto b_out = b.CreateMappedBuffer(kPageSize);
+  ASSERT_TRUE(b_out);
   CommandStream cs;
-  cs.Copy(b_out.gpu_va(), address, 4).End();
-  ASSERT_TRUE(cs.WriteTo(b_commands));
-  ASSERT_EQ(Execute(b_conn, b_context, b_commands, cs.size_bytes(), {{&b_out}}), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(b_conn), MAGMA_STATUS_CONTEXT_KILLED);
-  std::vector<magma_sim_notification> payloads = DrainUntilHangUp(b_conn);
-  ASSERT_EQ(payloads.size(), 1u);
-  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
-  EXPECT_EQ(payloads[0].fault_address, address);
-  EXPECT_EQ(b_out.words()[0], 0u);
+  cs.Copy(b_out->gpu_va(), address, 4).End();
+  ASSERT_EQ(b.Submit(cs, {{b_out.get()}}), MAGMA_STATUS_OK);
+  ASSERT_NO_FATAL_FAILURE(ExpectOneFault(b.connection(), SIM_FAULT_MMU_TRANSLATION, address));
+  EXPECT_EQ(b_out->words()[0], 0u);
   EXPECT_EQ(a_secret->words()[0x40], 0x5ec7e7u);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
@@ -496,11 +468,8 @@ TEST_F(MagmaIsolation, ComputeKernelCannotReachAnotherConnectionsBuffer) {
   auto a_secret = CreateMappedBuffer(kPageSize);
   ASSERT_TRUE(a_secret);
   a_secret->words()[0] = 0x5ec7e7;
-  magma_connection_t b_conn = CreateExtraConnection();
-  ASSERT_NE(b_conn, 0u);
-  uint32_t b_context = 0;
-  ASSERT_EQ(magma_connection_create_context2(b_conn, MAGMA_PRIORITY_MEDIUM, &b_context),
-            MAGMA_STATUS_OK);
+  TestClient b(CreateExtraConnection(), a_secret->gpu_va() + 64 * kPageSize);
+  ASSERT_TRUE(b.ok());
   auto code = AssembleKernel(
       "ld   r4, r0, 0      # target VA low\n"
       "ld   r5, r0, 4      # target VA high\n"
@@ -508,25 +477,16 @@ TEST_F(MagmaIsolation, ComputeKernelCannotReachAnotherConnectionsBuffer) {
       "st   r4, r6, 0\n"
       "exit\n");
   ASSERT_FALSE(code.empty());
-  TestBuffer program(b_conn, kPageSize), args(b_conn, kPageSize), b_commands(b_conn, kPageSize);
-  ASSERT_TRUE(program.ok() && args.ok() && b_commands.ok());
-  GpuVaAllocator b_va(a_secret->gpu_va() + 64 * kPageSize);
-  ASSERT_EQ(program.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
-  ASSERT_EQ(args.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
-  ASSERT_EQ(b_commands.MapGpu(b_va.Alloc(kPageSize)), MAGMA_STATUS_OK);
-  memcpy(program.cpu(), code.data(), code.size() * 8);
-  args.words()[0] = static_cast<uint32_t>(a_secret->gpu_va());
-  args.words()[1] = static_cast<uint32_t>(a_secret->gpu_va() >> 32);
+  auto program = b.CreateMappedBuffer(kPageSize), args = b.CreateMappedBuffer(kPageSize);
+  ASSERT_TRUE(program && args);
+  memcpy(program->cpu(), code.data(), code.size() * 8);
+  args->words()[0] = static_cast<uint32_t>(a_secret->gpu_va());
+  args->words()[1] = static_cast<uint32_t>(a_secret->gpu_va() >> 32);
   CommandStream cs;
-  cs.Dispatch(program.gpu_va(), static_cast<uint32_t>(code.size()), args.gpu_va(), 1, 1, 1).End();
-  ASSERT_TRUE(cs.WriteTo(b_commands));
-  ASSERT_EQ(Execute(b_conn, b_context, b_commands, cs.size_bytes(), {{&program}, {&args}}),
-            MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(b_conn), MAGMA_STATUS_CONTEXT_KILLED);
-  std::vector<magma_sim_notification> payloads = DrainUntilHangUp(b_conn);
-  ASSERT_EQ(payloads.size(), 1u);
-  EXPECT_EQ(payloads[0].fault_code, SIM_FAULT_MMU_TRANSLATION);
-  EXPECT_EQ(payloads[0].fault_address, a_secret->gpu_va());
+  cs.Dispatch(program->gpu_va(), static_cast<uint32_t>(code.size()), args->gpu_va(), 1, 1, 1).End();
+  ASSERT_EQ(b.Submit(cs, {{program.get()}, {args.get()}}), MAGMA_STATUS_OK);
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectOneFault(b.connection(), SIM_FAULT_MMU_TRANSLATION, a_secret->gpu_va()));
   EXPECT_EQ(a_secret->words()[0], 0x5ec7e7u);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }

@@ -50,11 +50,43 @@ class MagmaMapping : public MagmaConnectionTest {
 
   // Polls flush until the connection reports an error (a GPU fault kills the context and closes
   // the connection with CONTEXT_KILLED) or the default timeout passes; returns the status.
-  magma_status_t WaitForConnectionError() {
+  magma_status_t WaitForFlushError() {
     uint64_t deadline = NowNs() + kDefaultTimeoutNs;
     magma_status_t status = MAGMA_STATUS_OK;
     while (NowNs() < deadline && (status = Flush()) == MAGMA_STATUS_OK) usleep(2000);
     return status;
+  }
+
+  // Runs @s on a new context without waiting and expects the GPU fault it causes to kill the
+  // context: flush reports CONTEXT_KILLED.
+  void ExpectFaults(const CommandStream& s) {
+    uint32_t context_id = CreateContext();
+    ASSERT_EQ(ExecuteInline(connection(), context_id, s), MAGMA_STATUS_OK);
+    EXPECT_EQ(WaitForFlushError(), MAGMA_STATUS_CONTEXT_KILLED);
+  }
+
+  // A program that stores 0x1234 at the VA passed as its args, the buffer it stores to and the
+  // dispatch of one lane of it with that buffer as args.
+  struct StoreProgram {
+    std::unique_ptr<TestBuffer> program, out;
+    CommandStream dispatch;
+  };
+  // Makes *@p with the program in a buffer of its own mapped with @map_flags.
+  void MakeStoreProgram(uint64_t map_flags, StoreProgram* p) {
+    std::vector<uint64_t> code = AssembleKernel(
+        "mov r4, 0x1234\n"
+        "st r0, r4, 0\n"
+        "exit\n");
+    ASSERT_FALSE(code.empty());
+    p->out = CreateMappedBuffer(kPageSize, kMapReadWrite);
+    p->program = std::make_unique<TestBuffer>(connection(), kPageSize);
+    ASSERT_TRUE(p->out && p->program->ok());
+    memcpy(p->program->bytes(), code.data(), code.size() * sizeof(uint64_t));
+    ASSERT_EQ(p->program->MapGpu(AllocGpuVa(kPageSize), map_flags), MAGMA_STATUS_OK);
+    p->dispatch
+        .Dispatch(p->program->gpu_va(), static_cast<uint32_t>(code.size()), p->out->gpu_va(), 1, 1,
+                  1)
+        .End();
   }
 
   uint64_t Committed(const TestBuffer& buffer) {
@@ -177,10 +209,8 @@ TEST_F(MagmaMapping, AccessOutsideTheMappingFaults) {
   s.Write32(va + kPageSize, 1).End();
   ASSERT_EQ(ExecuteInline(connection(), context_id, s, {done.id()}), MAGMA_STATUS_OK);
   // The write faults: the context is killed, the connection closes (CONTEXT_KILLED).
-  magma_poll_item_t item = {};
-  item.handle = magma_connection_get_notification_channel_handle(connection());
-  item.type = MAGMA_POLL_TYPE_HANDLE;
-  item.condition = MAGMA_POLL_CONDITION_READABLE;
+  magma_poll_item_t item =
+      HandlePollItem(magma_connection_get_notification_channel_handle(connection()));
   uint64_t deadline = NowNs() + kDefaultTimeoutNs;
   magma_status_t status = MAGMA_STATUS_OK;
   while (NowNs() < deadline) {
@@ -199,11 +229,9 @@ TEST_F(MagmaMapping, UnmappedAddressIsNotReachable) {
   ASSERT_EQ(buffer.MapGpu(va, kMapReadWrite), MAGMA_STATUS_OK);
   buffer.UnmapGpu();
   ASSERT_EQ(Flush(), MAGMA_STATUS_OK);
-  uint32_t context_id = CreateContext();
   CommandStream s;
   s.Write32(va, 0x77).End();
-  ASSERT_EQ(ExecuteInline(connection(), context_id, s), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(), MAGMA_STATUS_CONTEXT_KILLED);
+  ASSERT_NO_FATAL_FAILURE(ExpectFaults(s));
   EXPECT_EQ(buffer.words()[0], 0u);
 }
 
@@ -514,10 +542,9 @@ TEST_F(MagmaMapping, ImportedManyTimesMappedAtDistinctAddresses) {
 // ---- Access rights of a mapping ----
 
 TEST_F(MagmaMapping, ReadOnlyMappingCanBeRead) {
-  auto src = std::make_unique<TestBuffer>(connection(), kPageSize);
+  auto src = CreateMappedBuffer(kPageSize, MAGMA_MAP_FLAG_READ);
   auto dst = CreateMappedBuffer(kPageSize);
-  ASSERT_TRUE(src->ok() && dst);
-  ASSERT_EQ(src->MapGpu(AllocGpuVa(kPageSize), MAGMA_MAP_FLAG_READ), MAGMA_STATUS_OK);
+  ASSERT_TRUE(src && dst);
   src->words()[0] = 0x600d;
   CommandStream s;
   s.Copy(dst->gpu_va(), src->gpu_va(), 4).End();
@@ -526,64 +553,35 @@ TEST_F(MagmaMapping, ReadOnlyMappingCanBeRead) {
 }
 
 TEST_F(MagmaMapping, WriteThroughReadOnlyMappingFaults) {
-  TestBuffer buffer(connection(), kPageSize);
-  ASSERT_TRUE(buffer.ok());
-  ASSERT_EQ(buffer.MapGpu(AllocGpuVa(kPageSize), MAGMA_MAP_FLAG_READ), MAGMA_STATUS_OK);
-  uint32_t context_id = CreateContext();
+  auto buffer = CreateMappedBuffer(kPageSize, MAGMA_MAP_FLAG_READ);
+  ASSERT_TRUE(buffer);
   CommandStream s;
-  s.Write32(buffer.gpu_va(), 0xbad).End();
-  ASSERT_EQ(ExecuteInline(connection(), context_id, s), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(), MAGMA_STATUS_CONTEXT_KILLED);
-  EXPECT_EQ(buffer.words()[0], 0u);
+  s.Write32(buffer->gpu_va(), 0xbad).End();
+  ASSERT_NO_FATAL_FAILURE(ExpectFaults(s));
+  EXPECT_EQ(buffer->words()[0], 0u);
 }
 
 TEST_F(MagmaMapping, ReadThroughWriteOnlyMappingFaults) {
-  auto src = std::make_unique<TestBuffer>(connection(), kPageSize);
+  auto src = CreateMappedBuffer(kPageSize, MAGMA_MAP_FLAG_WRITE);
   auto dst = CreateMappedBuffer(kPageSize);
-  ASSERT_TRUE(src->ok() && dst);
-  ASSERT_EQ(src->MapGpu(AllocGpuVa(kPageSize), MAGMA_MAP_FLAG_WRITE), MAGMA_STATUS_OK);
+  ASSERT_TRUE(src && dst);
   src->words()[0] = 0x5ec2e7;
-  uint32_t context_id = CreateContext();
   CommandStream s;
   s.Copy(dst->gpu_va(), src->gpu_va(), 4).End();
-  ASSERT_EQ(ExecuteInline(connection(), context_id, s), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(), MAGMA_STATUS_CONTEXT_KILLED);
+  ASSERT_NO_FATAL_FAILURE(ExpectFaults(s));
   EXPECT_EQ(dst->words()[0], 0u);
 }
 
 TEST_F(MagmaMapping, ProgramNeedsAnExecutableMapping) {
-  std::vector<uint64_t> code = AssembleKernel(
-      "mov r4, 0x1234\n"
-      "st r0, r4, 0\n"
-      "exit\n");
-  ASSERT_FALSE(code.empty());
-  auto out = CreateMappedBuffer(kPageSize, kMapReadWrite);
-  TestBuffer program(connection(), kPageSize);
-  ASSERT_TRUE(out && program.ok());
-  memcpy(program.bytes(), code.data(), code.size() * sizeof(uint64_t));
-  ASSERT_EQ(program.MapGpu(AllocGpuVa(kPageSize), kMapReadWrite), MAGMA_STATUS_OK);
-  uint32_t context_id = CreateContext();
-  CommandStream s;
-  s.Dispatch(program.gpu_va(), static_cast<uint32_t>(code.size()), out->gpu_va(), 1, 1, 1).End();
-  ASSERT_EQ(ExecuteInline(connection(), context_id, s), MAGMA_STATUS_OK);
-  EXPECT_EQ(WaitForConnectionError(), MAGMA_STATUS_CONTEXT_KILLED);
-  EXPECT_EQ(out->words()[0], 0u);
+  StoreProgram p;
+  ASSERT_NO_FATAL_FAILURE(MakeStoreProgram(kMapReadWrite, &p));
+  ASSERT_NO_FATAL_FAILURE(ExpectFaults(p.dispatch));
+  EXPECT_EQ(p.out->words()[0], 0u);
 }
 
 TEST_F(MagmaMapping, ProgramInExecutableMappingRuns) {
-  std::vector<uint64_t> code = AssembleKernel(
-      "mov r4, 0x1234\n"
-      "st r0, r4, 0\n"
-      "exit\n");
-  ASSERT_FALSE(code.empty());
-  auto out = CreateMappedBuffer(kPageSize, kMapReadWrite);
-  TestBuffer program(connection(), kPageSize);
-  ASSERT_TRUE(out && program.ok());
-  memcpy(program.bytes(), code.data(), code.size() * sizeof(uint64_t));
-  ASSERT_EQ(program.MapGpu(AllocGpuVa(kPageSize), MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE),
-            MAGMA_STATUS_OK);
-  CommandStream s;
-  s.Dispatch(program.gpu_va(), static_cast<uint32_t>(code.size()), out->gpu_va(), 1, 1, 1).End();
-  ASSERT_TRUE(RunInline(s));
-  EXPECT_EQ(out->words()[0], 0x1234u);
+  StoreProgram p;
+  ASSERT_NO_FATAL_FAILURE(MakeStoreProgram(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE, &p));
+  ASSERT_TRUE(RunInline(p.dispatch));
+  EXPECT_EQ(p.out->words()[0], 0x1234u);
 }

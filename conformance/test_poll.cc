@@ -20,20 +20,9 @@ using MagmaPoll = MagmaConnectionTest;
 constexpr uint64_t kShortTimeoutNs = 100 * kMsToNs;
 constexpr uint64_t kSlackNs = 5000 * kMsToNs;
 
-magma_poll_item_t SemaphoreItem(magma_semaphore_t semaphore) {
-  magma_poll_item_t item = {};
-  item.semaphore = semaphore;
-  item.type = MAGMA_POLL_TYPE_SEMAPHORE;
-  item.condition = MAGMA_POLL_CONDITION_SIGNALED;
-  return item;
-}
-
-magma_poll_item_t HandleItem(magma_handle_t handle) {
-  magma_poll_item_t item = {};
-  item.handle = handle;
-  item.type = MAGMA_POLL_TYPE_HANDLE;
-  item.condition = MAGMA_POLL_CONDITION_READABLE;
-  return item;
+// A poll item for this connection's notification channel to be readable.
+magma_poll_item_t NotificationItem(magma_connection_t connection) {
+  return HandlePollItem(magma_connection_get_notification_channel_handle(connection));
 }
 
 // Closes the connection from the service side: releasing a context id that was never created
@@ -59,11 +48,7 @@ struct Pipe {
 };
 
 TEST_F(MagmaPoll, ZeroItemsTimesOut) {
-  uint64_t start = NowNs();
-  EXPECT_EQ(magma_poll(nullptr, 0, 10 * kMsToNs), MAGMA_STATUS_TIMED_OUT);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_GE(elapsed, 10 * kMsToNs);
-  EXPECT_LT(elapsed, kSlackNs);
+  ExpectTimesOut([] { return magma_poll(nullptr, 0, 10 * kMsToNs); }, 10 * kMsToNs, kSlackNs);
 }
 
 TEST_F(MagmaPoll, NullItemsWithCountIsInvalid) {
@@ -73,7 +58,7 @@ TEST_F(MagmaPoll, NullItemsWithCountIsInvalid) {
 TEST_F(MagmaPoll, UnknownTypeIsInvalid) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   item.type = 77;
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_INVALID_ARGS);
 }
@@ -82,14 +67,13 @@ TEST_F(MagmaPoll, SemaphoreWithReadableConditionIsInvalid) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   sem.Signal();
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   item.condition = MAGMA_POLL_CONDITION_READABLE;
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_INVALID_ARGS);
 }
 
 TEST_F(MagmaPoll, HandleWithSignaledConditionIsInvalid) {
-  magma_poll_item_t item =
-      HandleItem(magma_connection_get_notification_channel_handle(connection()));
+  magma_poll_item_t item = NotificationItem(connection());
   item.condition = MAGMA_POLL_CONDITION_SIGNALED;
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_INVALID_ARGS);
 }
@@ -97,7 +81,7 @@ TEST_F(MagmaPoll, HandleWithSignaledConditionIsInvalid) {
 TEST_F(MagmaPoll, UnknownConditionIsInvalid) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   item.condition = 0x40;
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_INVALID_ARGS);
 }
@@ -108,7 +92,7 @@ TEST_F(MagmaPoll, ConditionZeroItemsAreIgnored) {
   sem.Signal();
   std::vector<magma_poll_item_t> items(2);
   // An ignored item may carry anything, even an invalid type.
-  items[0] = SemaphoreItem(sem.get());
+  items[0] = SemaphorePollItem(sem.get());
   items[0].condition = 0;
   items[0].result = 0x1234;
   items[1].type = 99;
@@ -128,7 +112,7 @@ TEST_F(MagmaPoll, IgnoredItemsDoNotHideMetOnes) {
   ASSERT_TRUE(b.ok());
   a.Signal();
   b.Signal();
-  std::vector<magma_poll_item_t> items = {SemaphoreItem(a.get()), SemaphoreItem(b.get())};
+  std::vector<magma_poll_item_t> items = {SemaphorePollItem(a.get()), SemaphorePollItem(b.get())};
   items[0].condition = 0;
   EXPECT_EQ(magma_poll(items.data(), 2, 0), MAGMA_STATUS_OK);
   EXPECT_EQ(items[0].result, 0u);
@@ -138,7 +122,7 @@ TEST_F(MagmaPoll, IgnoredItemsDoNotHideMetOnes) {
 TEST_F(MagmaPoll, ZeroTimeoutChecksOnce) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   uint64_t start = NowNs();
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_TIMED_OUT);
   EXPECT_LT(NowNs() - start, kSlackNs);
@@ -151,7 +135,7 @@ TEST_F(MagmaPoll, TimeoutIsHonoured) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   for (uint64_t timeout : {1 * kMsToNs, 20 * kMsToNs, kShortTimeoutNs}) {
-    magma_poll_item_t item = SemaphoreItem(sem.get());
+    magma_poll_item_t item = SemaphorePollItem(sem.get());
     uint64_t start = NowNs();
     EXPECT_EQ(magma_poll(&item, 1, timeout), MAGMA_STATUS_TIMED_OUT);
     uint64_t elapsed = NowNs() - start;
@@ -164,18 +148,14 @@ TEST_F(MagmaPoll, DoesNotResetSemaphores) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   sem.Signal();
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   for (int i = 0; i < 5; i++) EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_OK);
 }
 
 TEST_F(MagmaPoll, ManyItemsReportOnlyTheSignaledOne) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 200; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(200);
+  ASSERT_EQ(sems.size(), 200u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   sems[137]->Signal();
   EXPECT_EQ(magma_poll(items.data(), static_cast<uint32_t>(items.size()), kShortTimeoutNs),
             MAGMA_STATUS_OK);
@@ -188,28 +168,19 @@ TEST_F(MagmaPoll, SignalFromAnotherThreadWakesPoll) {
   TestSemaphore b(connection());
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(b.ok());
-  std::vector<magma_poll_item_t> items = {SemaphoreItem(a.get()), SemaphoreItem(b.get())};
-  magma_semaphore_t handle = b.get();
-  std::thread signaller([handle] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    magma_semaphore_signal(handle);
-  });
+  std::vector<magma_poll_item_t> items = {SemaphorePollItem(a.get()), SemaphorePollItem(b.get())};
+  SignalAfter signaller(b.get(), std::chrono::milliseconds(30));
   uint64_t start = NowNs();
   EXPECT_EQ(magma_poll(items.data(), 2, kDefaultTimeoutNs), MAGMA_STATUS_OK);
   EXPECT_LT(NowNs() - start, kSlackNs);
   EXPECT_EQ(items[0].result, 0u);
   EXPECT_EQ(items[1].result, MAGMA_POLL_CONDITION_SIGNALED);
-  signaller.join();
+  signaller.Join();
 }
 
 TEST_F(MagmaPoll, IdleNotificationChannelIsNotReadable) {
-  magma_poll_item_t item =
-      HandleItem(magma_connection_get_notification_channel_handle(connection()));
-  uint64_t start = NowNs();
-  EXPECT_EQ(magma_poll(&item, 1, kShortTimeoutNs), MAGMA_STATUS_TIMED_OUT);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_GE(elapsed, kShortTimeoutNs);
-  EXPECT_LT(elapsed, kSlackNs);
+  magma_poll_item_t item = NotificationItem(connection());
+  ExpectTimesOut([&] { return magma_poll(&item, 1, kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
   EXPECT_EQ(item.result, 0u);
 }
 
@@ -218,9 +189,8 @@ TEST_F(MagmaPoll, SemaphoresAndNotificationChannelTogether) {
   TestSemaphore b(connection());
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(b.ok());
-  std::vector<magma_poll_item_t> items = {
-      SemaphoreItem(a.get()), SemaphoreItem(b.get()),
-      HandleItem(magma_connection_get_notification_channel_handle(connection()))};
+  std::vector<magma_poll_item_t> items = {SemaphorePollItem(a.get()), SemaphorePollItem(b.get()),
+                                          NotificationItem(connection())};
   EXPECT_EQ(magma_poll(items.data(), 3, 10 * kMsToNs), MAGMA_STATUS_TIMED_OUT);
   a.Signal();
   EXPECT_EQ(magma_poll(items.data(), 3, 0), MAGMA_STATUS_OK);
@@ -241,24 +211,19 @@ TEST_F(MagmaPoll, NotificationChannelReadableAfterNotifyingCommand) {
   uint32_t context = CreateContext();
   ASSERT_NE(context, 0u);
   auto target = CreateMappedBuffer(kPageSize);
-  auto commands = CreateMappedBuffer(kPageSize);
-  ASSERT_TRUE(target && commands);
+  ASSERT_TRUE(target);
   CommandStream cs;
   cs.Write32(target->gpu_va(), 1).End();
-  ASSERT_TRUE(cs.WriteTo(*commands));
-  ASSERT_EQ(Execute(connection(), context, *commands, cs.size_bytes(), {{target.get()}}, {}, {},
-                    MAGMA_SIM_COMMAND_FLAG_NOTIFY),
+  ASSERT_EQ(SubmitCommands(context, cs, {{target.get()}}, {}, {}, MAGMA_SIM_COMMAND_FLAG_NOTIFY),
             MAGMA_STATUS_OK);
-  magma_poll_item_t item =
-      HandleItem(magma_connection_get_notification_channel_handle(connection()));
+  magma_poll_item_t item = NotificationItem(connection());
   EXPECT_EQ(magma_poll(&item, 1, kDefaultTimeoutNs), MAGMA_STATUS_OK);
   EXPECT_EQ(item.result, MAGMA_POLL_CONDITION_READABLE);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
 TEST_F(MagmaPoll, DeadConnectionsNotificationChannelIsConnectionLost) {
-  magma_poll_item_t item =
-      HandleItem(magma_connection_get_notification_channel_handle(connection()));
+  magma_poll_item_t item = NotificationItem(connection());
   BreakConnection(connection());
   uint64_t start = NowNs();
   EXPECT_EQ(magma_poll(&item, 1, kDefaultTimeoutNs), MAGMA_STATUS_CONNECTION_LOST);
@@ -268,9 +233,8 @@ TEST_F(MagmaPoll, DeadConnectionsNotificationChannelIsConnectionLost) {
 TEST_F(MagmaPoll, HangUpEndsAnInfiniteWait) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  std::vector<magma_poll_item_t> items = {
-      SemaphoreItem(sem.get()),
-      HandleItem(magma_connection_get_notification_channel_handle(connection()))};
+  std::vector<magma_poll_item_t> items = {SemaphorePollItem(sem.get()),
+                                          NotificationItem(connection())};
   magma_connection_t conn = connection();
   std::thread breaker([conn] {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -288,15 +252,14 @@ TEST_F(MagmaPoll, HangUpOfOneConnectionLeavesOthersAlone) {
   magma_connection_t other = CreateExtraConnection();
   ASSERT_NE(other, 0u);
   BreakConnection(other);
-  magma_poll_item_t item =
-      HandleItem(magma_connection_get_notification_channel_handle(connection()));
+  magma_poll_item_t item = NotificationItem(connection());
   EXPECT_EQ(magma_poll(&item, 1, 10 * kMsToNs), MAGMA_STATUS_TIMED_OUT);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
 TEST_F(MagmaPoll, PlainFdHandleBecomesReadable) {
   Pipe p;
-  magma_poll_item_t item = HandleItem(p.reader());
+  magma_poll_item_t item = HandlePollItem(p.reader());
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_TIMED_OUT);
   char c = 'x';
   ASSERT_EQ(write(p.fds[1], &c, 1), 1);
@@ -310,7 +273,7 @@ TEST_F(MagmaPoll, HugeTimeoutWithSignaledSemaphoreReturnsAtOnce) {
   ASSERT_TRUE(sem.ok());
   sem.Signal();
   for (uint64_t timeout : {UINT64_MAX - 1, UINT64_MAX / 2, UINT64_MAX - NowNs()}) {
-    magma_poll_item_t item = SemaphoreItem(sem.get());
+    magma_poll_item_t item = SemaphorePollItem(sem.get());
     uint64_t start = NowNs();
     EXPECT_EQ(magma_poll(&item, 1, timeout), MAGMA_STATUS_OK) << "timeout " << timeout;
     EXPECT_LT(NowNs() - start, kSlackNs);

@@ -24,14 +24,6 @@ constexpr uint64_t kShortTimeoutNs = 100 * kMsToNs;
 // Upper bound for a wait that should take kShortTimeoutNs on a loaded 2-core machine.
 constexpr uint64_t kSlackNs = 5000 * kMsToNs;
 
-magma_poll_item_t SemaphoreItem(magma_semaphore_t semaphore) {
-  magma_poll_item_t item = {};
-  item.semaphore = semaphore;
-  item.type = MAGMA_POLL_TYPE_SEMAPHORE;
-  item.condition = MAGMA_POLL_CONDITION_SIGNALED;
-  return item;
-}
-
 // All-of wait built from magma_poll (which waits for any): one item at a time, sharing one
 // deadline. Returns the first non-OK status.
 magma_status_t WaitAll(std::vector<magma_poll_item_t>& items, uint64_t timeout_ns) {
@@ -74,6 +66,18 @@ std::unique_ptr<TestSemaphore> ImportSemaphore(magma_connection_t connection, in
     return nullptr;
   }
   return std::make_unique<TestSemaphore>(connection, semaphore, id);
+}
+
+// Waits up to @timeout_ns for a new semaphore of @connection that another thread signals after
+// 50 ms; expects the wait to succeed well within kSlackNs.
+void ExpectSignalFromAnotherThreadEndsWait(magma_connection_t connection, uint64_t timeout_ns) {
+  TestSemaphore sem(connection);
+  ASSERT_TRUE(sem.ok());
+  SignalAfter signaller(sem.get(), std::chrono::milliseconds(50));
+  uint64_t start = NowNs();
+  EXPECT_EQ(sem.Wait(timeout_ns), MAGMA_STATUS_OK);
+  EXPECT_LT(NowNs() - start, kSlackNs);
+  signaller.Join();
 }
 
 TEST_F(MagmaSemaphore, CreateReturnsNonzeroHandleAndId) {
@@ -120,7 +124,7 @@ TEST_F(MagmaSemaphore, SignalMakesItSignaled) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   sem.Signal();
-  magma_poll_item_t item = SemaphoreItem(sem.get());
+  magma_poll_item_t item = SemaphorePollItem(sem.get());
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_OK);
   EXPECT_EQ(item.result, MAGMA_POLL_CONDITION_SIGNALED);
 }
@@ -177,21 +181,13 @@ TEST_F(MagmaSemaphore, ZeroTimeoutReturnsAtOnce) {
 TEST_F(MagmaSemaphore, WaitTimesOutWithinBounds) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  uint64_t start = NowNs();
-  EXPECT_EQ(sem.Wait(kShortTimeoutNs), MAGMA_STATUS_TIMED_OUT);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_GE(elapsed, kShortTimeoutNs);
-  EXPECT_LT(elapsed, kSlackNs);
+  ExpectTimesOut([&] { return sem.Wait(kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
 }
 
 TEST_F(MagmaSemaphore, WaitAnyReturnsWhenOneIsSignaled) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 3; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(3);
+  ASSERT_EQ(sems.size(), 3u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   sems[1]->Signal();
   EXPECT_EQ(magma_poll(items.data(), 3, kShortTimeoutNs), MAGMA_STATUS_OK);
   EXPECT_EQ(items[0].result, 0u);
@@ -200,13 +196,9 @@ TEST_F(MagmaSemaphore, WaitAnyReturnsWhenOneIsSignaled) {
 }
 
 TEST_F(MagmaSemaphore, WaitAnyReportsEverySignaledItem) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 4; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(4);
+  ASSERT_EQ(sems.size(), 4u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   sems[0]->Signal();
   sems[3]->Signal();
   EXPECT_EQ(magma_poll(items.data(), 4, 0), MAGMA_STATUS_OK);
@@ -217,47 +209,28 @@ TEST_F(MagmaSemaphore, WaitAnyReportsEverySignaledItem) {
 }
 
 TEST_F(MagmaSemaphore, WaitAnyTimesOutWhenNoneIsSignaled) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 3; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-    items.back().result = 0xdead;  // must be overwritten
-  }
-  uint64_t start = NowNs();
-  EXPECT_EQ(magma_poll(items.data(), 3, kShortTimeoutNs), MAGMA_STATUS_TIMED_OUT);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_GE(elapsed, kShortTimeoutNs);
-  EXPECT_LT(elapsed, kSlackNs);
+  auto sems = CreateSemaphores(3);
+  ASSERT_EQ(sems.size(), 3u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
+  for (magma_poll_item_t& item : items) item.result = 0xdead;  // must be overwritten
+  ExpectTimesOut([&] { return magma_poll(items.data(), 3, kShortTimeoutNs); }, kShortTimeoutNs,
+                 kSlackNs);
   for (const magma_poll_item_t& item : items) EXPECT_EQ(item.result, 0u);
 }
 
 TEST_F(MagmaSemaphore, WaitAllTimesOutWhileOneIsUnsignaled) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 3; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(3);
+  ASSERT_EQ(sems.size(), 3u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   sems[0]->Signal();
   sems[2]->Signal();
-  uint64_t start = NowNs();
-  EXPECT_EQ(WaitAll(items, kShortTimeoutNs), MAGMA_STATUS_TIMED_OUT);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_GE(elapsed, kShortTimeoutNs);
-  EXPECT_LT(elapsed, kSlackNs);
+  ExpectTimesOut([&] { return WaitAll(items, kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
 }
 
 TEST_F(MagmaSemaphore, WaitAllSucceedsOnceAllAreSignaled) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 5; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(5);
+  ASSERT_EQ(sems.size(), 5u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   for (auto& sem : sems) sem->Signal();
   EXPECT_EQ(WaitAll(items, 0), MAGMA_STATUS_OK);
   // Waiting reset nothing: all still signaled.
@@ -267,13 +240,9 @@ TEST_F(MagmaSemaphore, WaitAllSucceedsOnceAllAreSignaled) {
 }
 
 TEST_F(MagmaSemaphore, WaitAllSatisfiedFromAnotherThread) {
-  std::vector<std::unique_ptr<TestSemaphore>> sems;
-  std::vector<magma_poll_item_t> items;
-  for (int i = 0; i < 4; i++) {
-    sems.push_back(std::make_unique<TestSemaphore>(connection()));
-    ASSERT_TRUE(sems.back()->ok());
-    items.push_back(SemaphoreItem(sems.back()->get()));
-  }
+  auto sems = CreateSemaphores(4);
+  ASSERT_EQ(sems.size(), 4u);
+  std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   std::thread signaller([&sems] {
     for (auto it = sems.rbegin(); it != sems.rend(); ++it) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -285,48 +254,17 @@ TEST_F(MagmaSemaphore, WaitAllSatisfiedFromAnotherThread) {
 }
 
 TEST_F(MagmaSemaphore, WaitSatisfiedFromAnotherThread) {
-  TestSemaphore sem(connection());
-  ASSERT_TRUE(sem.ok());
-  magma_semaphore_t handle = sem.get();
-  std::thread signaller([handle] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    magma_semaphore_signal(handle);
-  });
-  uint64_t start = NowNs();
-  EXPECT_EQ(sem.Wait(kDefaultTimeoutNs), MAGMA_STATUS_OK);
-  EXPECT_LT(NowNs() - start, kSlackNs);
-  signaller.join();
+  ExpectSignalFromAnotherThreadEndsWait(connection(), kDefaultTimeoutNs);
 }
 
 // A deadline an hour away, met by a signal from another thread after 50 ms.
 TEST_F(MagmaSemaphore, LongDeadlineSatisfiedFromAnotherThread) {
-  TestSemaphore sem(connection());
-  ASSERT_TRUE(sem.ok());
-  magma_semaphore_t handle = sem.get();
-  std::thread signaller([handle] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    magma_semaphore_signal(handle);
-  });
-  uint64_t start = NowNs();
-  EXPECT_EQ(sem.Wait(3600ull * 1000 * kMsToNs), MAGMA_STATUS_OK);
-  uint64_t elapsed = NowNs() - start;
-  EXPECT_LT(elapsed, kSlackNs);
-  signaller.join();
+  ExpectSignalFromAnotherThreadEndsWait(connection(), 3600ull * 1000 * kMsToNs);
 }
 
 // UINT64_MAX waits forever; a signal from another thread ends the wait.
 TEST_F(MagmaSemaphore, InfiniteLongDeadlineSatisfiedFromAnotherThread) {
-  TestSemaphore sem(connection());
-  ASSERT_TRUE(sem.ok());
-  magma_semaphore_t handle = sem.get();
-  std::thread signaller([handle] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    magma_semaphore_signal(handle);
-  });
-  uint64_t start = NowNs();
-  EXPECT_EQ(sem.Wait(UINT64_MAX), MAGMA_STATUS_OK);
-  EXPECT_LT(NowNs() - start, kSlackNs);
-  signaller.join();
+  ExpectSignalFromAnotherThreadEndsWait(connection(), UINT64_MAX);
 }
 
 TEST_F(MagmaSemaphore, ExportReturnsNewHandleEachCall) {
@@ -369,15 +307,11 @@ TEST_F(MagmaSemaphore, ExportedHandleReadyWakesPollFromAnotherThread) {
   ASSERT_TRUE(sem.ok());
   int fd = ExportSemaphore(sem.get());
   ASSERT_GE(fd, 0);
-  magma_semaphore_t handle = sem.get();
-  std::thread signaller([handle] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    magma_semaphore_signal(handle);
-  });
+  SignalAfter signaller(sem.get(), std::chrono::milliseconds(20));
   struct pollfd pfd = {fd, POLLIN, 0};
   EXPECT_EQ(poll(&pfd, 1, 10000), 1);
   EXPECT_TRUE(pfd.revents & POLLIN);
-  signaller.join();
+  signaller.Join();
   close(fd);
 }
 

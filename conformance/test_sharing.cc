@@ -60,19 +60,55 @@ bool SendByte(int sock, char c) { return send(sock, &c, 1, MSG_NOSIGNAL) == 1; }
 
 bool RecvByte(int sock, char* c) { return recv(sock, c, 1, 0) == 1; }
 
-// In a child: opens the device under test and a connection. 0 on failure.
-magma_connection_t ChildConnection(magma_device_t* device_out) {
-  int fd = OpenTestDeviceChannel();
-  if (fd < 0) return 0;
-  magma_device_t device = 0;
-  if (magma_device_import(static_cast<magma_handle_t>(fd), &device) != MAGMA_STATUS_OK) return 0;
-  magma_connection_t connection = 0;
-  if (magma_device_create_connection(device, &connection) != MAGMA_STATUS_OK) {
-    magma_device_release(device);
-    return 0;
+// In a child: receives @fd_count handles over @sock (fds()), then opens the device under test and
+// a connection to it (connection()); released by Close() (or the destructor). error() is the
+// child's exit status for what failed: 10 (the handles did not come), 11 (no connection), else 0.
+class ChildConnection {
+ public:
+  ChildConnection(int sock, size_t fd_count) : fds_(RecvFds(sock, fd_count)) {
+    if (fds_.size() != fd_count) {
+      error_ = 10;
+      return;
+    }
+    int fd = OpenTestDeviceChannel();
+    if (fd < 0) return;
+    if (magma_device_import(static_cast<magma_handle_t>(fd), &device_) != MAGMA_STATUS_OK) return;
+    if (magma_device_create_connection(device_, &connection_) != MAGMA_STATUS_OK) connection_ = 0;
+    if (!connection_) error_ = 11;
   }
-  *device_out = device;
-  return connection;
+  ~ChildConnection() { Close(); }
+  ChildConnection(const ChildConnection&) = delete;
+  ChildConnection& operator=(const ChildConnection&) = delete;
+
+  int error() const { return error_; }
+  const std::vector<int>& fds() const { return fds_; }
+  magma_connection_t connection() const { return connection_; }
+  void Close() {
+    if (connection_) magma_connection_release(connection_);
+    if (device_) magma_device_release(device_);
+    connection_ = 0;
+    device_ = 0;
+  }
+
+ private:
+  std::vector<int> fds_;
+  magma_device_t device_ = 0;
+  magma_connection_t connection_ = 0;
+  int error_ = 0;
+};
+
+// In a child: imports buffer handle @fd into @connection; false on failure.
+bool ImportBuffer(magma_connection_t connection, int fd, uint64_t* size, magma_buffer_t* buffer,
+                  magma_buffer_id_t* id) {
+  return magma_connection_import_buffer(connection, static_cast<magma_handle_t>(fd), size, buffer,
+                                        id) == MAGMA_STATUS_OK;
+}
+
+// In a child: imports semaphore handle @fd into @connection; false on failure.
+bool ImportSemaphore(magma_connection_t connection, int fd, magma_semaphore_t* semaphore,
+                     magma_semaphore_id_t* id) {
+  return magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fd), 0,
+                                            semaphore, id) == MAGMA_STATUS_OK;
 }
 
 uint32_t* MapCpu(magma_buffer_t buffer, uint64_t size) {
@@ -88,17 +124,14 @@ uint32_t* MapCpu(magma_buffer_t buffer, uint64_t size) {
 // ---- Child routines (run in a separate process by SpawnChild) ----
 
 MAGMA_TEST_CHILD(BufferChild) {
-  std::vector<int> fds = RecvFds(sock, 1);
-  if (fds.size() != 1) return 10;
-  magma_device_t device = 0;
-  magma_connection_t connection = ChildConnection(&device);
-  if (!connection) return 11;
+  ChildConnection child(sock, 1);
+  if (child.error()) return child.error();
+  magma_connection_t connection = child.connection();
+  const std::vector<int>& fds = child.fds();
   uint64_t size = 0;
   magma_buffer_t buffer = 0;
   magma_buffer_id_t id = 0;
-  if (magma_connection_import_buffer(connection, static_cast<magma_handle_t>(fds[0]), &size,
-                                     &buffer, &id) != MAGMA_STATUS_OK)
-    return 12;
+  if (!ImportBuffer(connection, fds[0], &size, &buffer, &id)) return 12;
   if (size != 2 * kPageSize) return 13;
   uint32_t* words = MapCpu(buffer, size);
   if (!words) return 14;
@@ -108,28 +141,22 @@ MAGMA_TEST_CHILD(BufferChild) {
   }
   munmap(words, size);
   magma_connection_release_buffer(connection, buffer);
-  magma_connection_release(connection);
-  magma_device_release(device);
+  child.Close();
   return SendByte(sock, 'd') ? 0 : 16;
 }
 
 MAGMA_TEST_CHILD(GpuWriterChild) {
-  std::vector<int> fds = RecvFds(sock, 2);
-  if (fds.size() != 2) return 10;
-  magma_device_t device = 0;
-  magma_connection_t connection = ChildConnection(&device);
-  if (!connection) return 11;
+  ChildConnection child(sock, 2);
+  if (child.error()) return child.error();
+  magma_connection_t connection = child.connection();
+  const std::vector<int>& fds = child.fds();
   uint64_t size = 0;
   magma_buffer_t buffer = 0;
   magma_buffer_id_t buffer_id = 0;
   magma_semaphore_t semaphore = 0;
   magma_semaphore_id_t semaphore_id = 0;
-  if (magma_connection_import_buffer(connection, static_cast<magma_handle_t>(fds[0]), &size,
-                                     &buffer, &buffer_id) != MAGMA_STATUS_OK)
-    return 12;
-  if (magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[1]), 0,
-                                         &semaphore, &semaphore_id) != MAGMA_STATUS_OK)
-    return 13;
+  if (!ImportBuffer(connection, fds[0], &size, &buffer, &buffer_id)) return 12;
+  if (!ImportSemaphore(connection, fds[1], &semaphore, &semaphore_id)) return 13;
   const uint64_t va = 0x30000000;
   if (magma_connection_map_buffer(connection, va, buffer, 0, size, kMapReadWrite) !=
       MAGMA_STATUS_OK)
@@ -147,23 +174,18 @@ MAGMA_TEST_CHILD(GpuWriterChild) {
   if (!RecvByte(sock, &c)) return 18;
   magma_connection_release_semaphore(connection, semaphore);
   magma_connection_release_buffer(connection, buffer);
-  magma_connection_release(connection);
-  magma_device_release(device);
   return 0;
 }
 
 MAGMA_TEST_CHILD(SemaphoreChild) {
-  std::vector<int> fds = RecvFds(sock, 2);
-  if (fds.size() != 2) return 10;
-  magma_device_t device = 0;
-  magma_connection_t connection = ChildConnection(&device);
-  if (!connection) return 11;
+  ChildConnection child(sock, 2);
+  if (child.error()) return child.error();
+  magma_connection_t connection = child.connection();
+  const std::vector<int>& fds = child.fds();
   magma_semaphore_t in = 0, out = 0;
   magma_semaphore_id_t in_id = 0, out_id = 0;
-  if (magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[0]), 0, &in,
-                                         &in_id) != MAGMA_STATUS_OK ||
-      magma_connection_import_semaphore2(connection, static_cast<magma_handle_t>(fds[1]), 0, &out,
-                                         &out_id) != MAGMA_STATUS_OK)
+  if (!ImportSemaphore(connection, fds[0], &in, &in_id) ||
+      !ImportSemaphore(connection, fds[1], &out, &out_id))
     return 12;
   int ret = 0;
   if (WaitSemaphore(in, 20000 * kMsToNs) != MAGMA_STATUS_OK) ret = 13;
@@ -171,8 +193,6 @@ MAGMA_TEST_CHILD(SemaphoreChild) {
   magma_semaphore_signal(out);
   magma_connection_release_semaphore(connection, in);
   magma_connection_release_semaphore(connection, out);
-  magma_connection_release(connection);
-  magma_device_release(device);
   return ret;
 }
 
@@ -191,39 +211,15 @@ MAGMA_TEST_CHILD(ExportedFdChild) {
 
 class MagmaSharing : public MagmaConnectionTest {
  protected:
-  // Exports @buffer and imports it into @into, wrapped for release.
-  std::unique_ptr<TestBuffer> Reimport(const TestBuffer& buffer, magma_connection_t into) {
-    magma_handle_t handle = 0;
-    if (magma_buffer_export(buffer.get(), &handle) != MAGMA_STATUS_OK) {
-      ADD_FAILURE() << "export failed";
-      return nullptr;
-    }
-    uint64_t size = 0;
-    magma_buffer_t imported = 0;
-    magma_buffer_id_t id = 0;
-    magma_status_t status = magma_connection_import_buffer(into, handle, &size, &imported, &id);
-    if (status != MAGMA_STATUS_OK) {
-      ADD_FAILURE() << "import failed: " << status;
-      return nullptr;
-    }
-    return std::make_unique<TestBuffer>(into, imported, id, size);
-  }
-
-  std::unique_ptr<TestSemaphore> Reimport(const TestSemaphore& semaphore, magma_connection_t into,
-                                          uint64_t flags = 0) {
-    magma_handle_t handle = 0;
-    if (magma_semaphore_export(semaphore.get(), &handle) != MAGMA_STATUS_OK) {
-      ADD_FAILURE() << "export failed";
-      return nullptr;
-    }
-    magma_semaphore_t imported = 0;
-    magma_semaphore_id_t id = 0;
-    magma_status_t status = magma_connection_import_semaphore2(into, handle, flags, &imported, &id);
-    if (status != MAGMA_STATUS_OK) {
-      ADD_FAILURE() << "import failed: " << status;
-      return nullptr;
-    }
-    return std::make_unique<TestSemaphore>(into, imported, id);
+  // Starts child routine @name (SpawnChild: *@pid, and the parent's end of the socketpair in
+  // *@sock) and sends it @handles, which are closed here.
+  void StartChild(const char* name, const std::vector<magma_handle_t>& handles, pid_t* pid,
+                  int* sock) {
+    *pid = SpawnChild(name, sock);
+    ASSERT_GT(*pid, 0);
+    std::vector<int> fds(handles.begin(), handles.end());
+    ASSERT_TRUE(SendFds(*sock, fds));
+    for (int fd : fds) close(fd);
   }
 };
 
@@ -291,13 +287,12 @@ TEST_F(MagmaSharing, GpuWriteSeenThroughAnotherConnection) {
   ASSERT_NE(imported, nullptr);
   // The other connection's GPU writes into its mapping of the import.
   ASSERT_EQ(imported->MapGpu(0x50000000, kMapReadWrite), MAGMA_STATUS_OK);
-  uint32_t context_id = 0;
-  ASSERT_EQ(magma_connection_create_context2(other, MAGMA_PRIORITY_MEDIUM, &context_id),
-            MAGMA_STATUS_OK);
+  TestClient client(other);
+  ASSERT_TRUE(client.ok());
   TestSemaphore done(other);
   CommandStream s;
   s.Fill(0x50000000, kPageSize, 0x3c3c3c3c).End();
-  ASSERT_EQ(ExecuteInline(other, context_id, s, {done.id()}), MAGMA_STATUS_OK);
+  ASSERT_EQ(ExecuteInline(other, client.context(), s, {done.id()}), MAGMA_STATUS_OK);
   ASSERT_EQ(WaitSemaphoreOrConnectionLoss(other, done.get()), MAGMA_STATUS_OK);
   for (uint32_t i = 0; i < kPageSize / 4; i++) ASSERT_EQ(buffer->words()[i], 0x3c3c3c3cu) << i;
 }
@@ -374,12 +369,11 @@ TEST_F(MagmaSharing, SemaphoreSignaledByGpuInAnotherConnection) {
   ASSERT_TRUE(semaphore.ok());
   auto imported = Reimport(semaphore, other);
   ASSERT_NE(imported, nullptr);
-  uint32_t context_id = 0;
-  ASSERT_EQ(magma_connection_create_context2(other, MAGMA_PRIORITY_MEDIUM, &context_id),
-            MAGMA_STATUS_OK);
+  TestClient client(other);
+  ASSERT_TRUE(client.ok());
   CommandStream s;
   s.Nop().End();
-  ASSERT_EQ(ExecuteInline(other, context_id, s, {imported->id()}), MAGMA_STATUS_OK);
+  ASSERT_EQ(ExecuteInline(other, client.context(), s, {imported->id()}), MAGMA_STATUS_OK);
   EXPECT_EQ(semaphore.Wait(), MAGMA_STATUS_OK);
 }
 
@@ -410,10 +404,8 @@ TEST_F(MagmaSharing, BufferAcrossProcesses) {
   ASSERT_EQ(magma_buffer_export(buffer.get(), &handle), MAGMA_STATUS_OK);
 
   int sock = -1;
-  pid_t pid = SpawnChild("BufferChild", &sock);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(SendFds(sock, {static_cast<int>(handle)}));
-  close(static_cast<int>(handle));
+  pid_t pid = -1;
+  ASSERT_NO_FATAL_FAILURE(StartChild("BufferChild", {handle}, &pid, &sock));
   char c = 0;
   EXPECT_TRUE(RecvByte(sock, &c));
   close(sock);
@@ -431,11 +423,9 @@ TEST_F(MagmaSharing, GpuInAnotherProcessWritesSharedBuffer) {
   ASSERT_EQ(magma_semaphore_export(done.get(), &semaphore_handle), MAGMA_STATUS_OK);
 
   int sock = -1;
-  pid_t pid = SpawnChild("GpuWriterChild", &sock);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(SendFds(sock, {static_cast<int>(buffer_handle), static_cast<int>(semaphore_handle)}));
-  close(static_cast<int>(buffer_handle));
-  close(static_cast<int>(semaphore_handle));
+  pid_t pid = -1;
+  ASSERT_NO_FATAL_FAILURE(
+      StartChild("GpuWriterChild", {buffer_handle, semaphore_handle}, &pid, &sock));
   EXPECT_EQ(done.Wait(), MAGMA_STATUS_OK) << "the child's GPU work did not signal";
   EXPECT_EQ(buffer.words()[0], 0x5e5e5e5eu);
   EXPECT_EQ(buffer.words()[3], 0x12345678u);
@@ -453,11 +443,8 @@ TEST_F(MagmaSharing, SemaphoreAcrossProcesses) {
   ASSERT_EQ(magma_semaphore_export(to_parent.get(), &h2), MAGMA_STATUS_OK);
 
   int sock = -1;
-  pid_t pid = SpawnChild("SemaphoreChild", &sock);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(SendFds(sock, {static_cast<int>(h1), static_cast<int>(h2)}));
-  close(static_cast<int>(h1));
-  close(static_cast<int>(h2));
+  pid_t pid = -1;
+  ASSERT_NO_FATAL_FAILURE(StartChild("SemaphoreChild", {h1, h2}, &pid, &sock));
   EXPECT_FALSE(to_parent.IsSignaled());
   to_child.Signal();
   EXPECT_EQ(to_parent.Wait(), MAGMA_STATUS_OK);
@@ -472,10 +459,8 @@ TEST_F(MagmaSharing, ExportedFdIsReadableWhileSignaledInAnotherProcess) {
   magma_handle_t handle = 0;
   ASSERT_EQ(magma_semaphore_export(semaphore.get(), &handle), MAGMA_STATUS_OK);
   int sock = -1;
-  pid_t pid = SpawnChild("ExportedFdChild", &sock);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(SendFds(sock, {static_cast<int>(handle)}));
-  close(static_cast<int>(handle));
+  pid_t pid = -1;
+  ASSERT_NO_FATAL_FAILURE(StartChild("ExportedFdChild", {handle}, &pid, &sock));
   char c = 0;
   ASSERT_TRUE(RecvByte(sock, &c));
   semaphore.Signal();
