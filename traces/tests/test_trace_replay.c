@@ -141,6 +141,31 @@ static int perf_calls(struct magma_system_embedded *emb, magma_connection_t conn
 }
 
 /*
+ * Inline commands signalling @sem: a completion with no resources (its list once recorded
+ * uninitialised bytes). Returns non-zero on failure.
+ */
+static int inline_call(magma_connection_t conn, uint32_t ctx, magma_semaphore_t sem,
+		       magma_semaphore_id_t sem_id)
+{
+	uint32_t words[8], n = 0;
+	uint64_t ids[1] = {sem_id};
+	magma_inline_command_buffer_t cb = {
+		.data = words, .semaphore_ids = ids, .semaphore_count = 1};
+	magma_poll_item_t it = {.semaphore = sem,
+				.type = MAGMA_POLL_TYPE_SEMAPHORE,
+				.condition = MAGMA_POLL_CONDITION_SIGNALED};
+	int bad;
+
+	n += sim_cmd_emit_write32(words + n, 0x200000 + 64, 0x1e);
+	n += sim_cmd_emit_end(words + n);
+	cb.size = n * 4;
+	bad = magma_connection_execute_inline_commands(conn, ctx, 1, &cb) ||
+	      magma_poll(&it, 1, 5000000000ull);
+	magma_semaphore_reset(sem);
+	return bad;
+}
+
+/*
  * A small client on @emb: 3 rounds of WRITE32 into a data buffer, each waited for, submitted
  * round-robin on @contexts (1 or 2) contexts of one connection.
  */
@@ -196,6 +221,7 @@ static int client_run(struct magma_system_embedded *emb, uint32_t contexts)
 		magma_semaphore_reset(sem);
 	}
 	munmap(cpu, 4096);
+	bad |= inline_call(conn, ctx[0], sem, sem_id);
 	bad |= extra_calls(conn, data, sem);
 	bad |= perf_calls(emb, conn, data, data_id);
 	bad |= magma_connection_flush(conn) != MAGMA_STATUS_OK;
@@ -247,8 +273,10 @@ static void record_then_replay(void)
 	CHECK(text && strstr(text, "\"trigger\":7") != NULL);
 	CHECK(text && strstr(text, "\"name\":\"the \\u0022data\\u0022 buffer\\u000a\"") != NULL);
 
+	CHECK(text && strstr(text, "\"resources\":[]") != NULL);
+
 	CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_OK);
-	CHECK_EQ(res.completions, 3);
+	CHECK_EQ(res.completions, 4);
 	/* A perf completion recorded with another trigger id is a divergence. */
 	tw = text ? strstr(text, "\"out\":{\"trigger\":7,") : NULL;
 	CHECK(tw != NULL);
@@ -303,7 +331,7 @@ static void timeline_context_tracks(void)
 	close(fd);
 	record_client(p, 2);
 	CHECK_EQ(replay(p, &res, out), TRACE_REPLAY_OK);
-	CHECK_EQ(res.completions, 3);
+	CHECK_EQ(res.completions, 4);
 	f = fopen(out, "r");
 	REQUIRE(f != NULL);
 	CHECK(getdelim(&text, &cap, '\0', f) > 0);
