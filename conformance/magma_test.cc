@@ -237,6 +237,18 @@ magma_status_t WaitForConnectionError(magma_connection_t connection, uint64_t ti
   return status;
 }
 
+bool WaitForIdleGpu(magma_device_t device, uint64_t timeout_ns) {
+  uint64_t deadline = NowNs() + timeout_ns;
+  for (;;) {
+    uint64_t power = 0;
+    if (magma_device_query(device, MAGMA_SIM_QUERY_POWER, nullptr, &power) != MAGMA_STATUS_OK)
+      return false;
+    if ((power & 0xffffffffu) == 0) return true;
+    if (NowNs() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 magma_poll_item_t SemaphorePollItem(magma_semaphore_t semaphore) {
   magma_poll_item_t item = {};
   item.semaphore = semaphore;

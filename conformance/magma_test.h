@@ -98,6 +98,11 @@ magma_status_t WaitHandleReadable(magma_handle_t handle, uint64_t timeout_ns = k
 // returns the last status (MAGMA_STATUS_OK when none came).
 magma_status_t WaitForConnectionError(magma_connection_t connection,
                                       uint64_t timeout_ns = kDefaultTimeoutNs);
+// Waits until no client has work on @device: msd-sim powers the cores down (CORES_READY of
+// MAGMA_SIM_QUERY_POWER becomes 0) only after 50 ms with nothing queued or running. False after
+// @timeout_ns. For tests that leave work behind on purpose, so that the GPU-global performance
+// counters and busy time of later tests see only their own work.
+bool WaitForIdleGpu(magma_device_t device, uint64_t timeout_ns = kDefaultTimeoutNs);
 
 // magma_poll items: @semaphore to be signaled, @handle to be readable.
 magma_poll_item_t SemaphorePollItem(magma_semaphore_t semaphore);
