@@ -7,11 +7,12 @@
  * size) whose length is a whole number of 4 KiB pages. Creating or importing one sends
  * WIRE_IMPORT_BUFFER with the fd and a client-chosen id; the service keeps its own reference.
  * Committed memory is the memfd's allocated pages: COMMIT (fallocate) and DECOMMIT (hole punch)
- * run here, synchronously, because the memory is the client's own file; only the GPU page-table
- * ops (POPULATE/DEPOPULATE_TABLES) go to the service. magma_buffer_get_handle and _export return
- * new open file descriptions of the same memfd (/proc/self/fd reopen, dup as a fallback): each is
- * mmap-able and shares memory with every other. Cache policy and name are bookkeeping, since the
- * simulated UMA is coherent; clean_cache validates and returns. Any thread.
+ * run here, synchronously, on the buffer alone, as Magma's do on the VMO; only the GPU
+ * page-table ops (POPULATE/DEPOPULATE_TABLES) go to the service, feed-forward. Every buffer,
+ * created or imported, gets a new device-wide id (wire.h, "Ids"). magma_buffer_get_handle and
+ * _export return new open file descriptions of the same memfd (/proc/self/fd reopen, dup as a
+ * fallback): each is mmap-able and shares memory with every other. Cache policy and name are
+ * bookkeeping, since the simulated UMA is coherent; clean_cache validates and returns. Any thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,14 +71,15 @@ static magma_status_t libmagma_buffer_add(struct libmagma_connection *conn, int 
 		goto err_free;
 	}
 	pthread_mutex_lock(&conn->lock);
-	req.buffer_id = conn->next_buffer_id;
-	status = libmagma_connection_send_locked(conn, &req, sizeof(req), &fd, 1, size);
+	status = libmagma_connection_new_object_id_locked(conn, &req.buffer_id);
+	if (status == MAGMA_STATUS_OK)
+		status = libmagma_connection_send_locked(conn, &req, sizeof(req), &fd, 1, size);
 	if (status) {
 		pthread_mutex_unlock(&conn->lock);
 		libmagma_handle_remove(buf);
 		goto err_free;
 	}
-	buf->id = conn->next_buffer_id++;
+	buf->id = req.buffer_id;
 	buf->next = conn->buffers;
 	conn->buffers = buf;
 	pthread_mutex_unlock(&conn->lock);
@@ -95,8 +97,9 @@ err_close:
 
 /*
  * magma_connection_create_buffer - see magma.h. A memfd of @size rounded up to 4 KiB, sealed
- * against resizing. MAGMA_STATUS_INVALID_ARGS for size 0 or NULL outs, MEMORY_ERROR when the
- * memfd cannot be made that large.
+ * against resizing. MAGMA_STATUS_INVALID_ARGS for NULL outs; MEMORY_ERROR for size 0 (Magma's
+ * buffer allocation refuses it) and when the memfd cannot be made that large;
+ * CONNECTION_LOST once the connection has failed.
  */
 magma_status_t libmagma_do_connection_create_buffer(magma_connection_t connection, uint64_t size,
 						    uint64_t *size_out, magma_buffer_t *buffer_out,
@@ -107,13 +110,12 @@ magma_status_t libmagma_do_connection_create_buffer(magma_connection_t connectio
 	uint64_t rounded;
 	int fd;
 
-	if (!conn || !size_out || !buffer_out || !id_out || !size)
+	if (!conn || !size_out || !buffer_out || !id_out)
 		return MAGMA_STATUS_INVALID_ARGS;
-	if (size > (uint64_t)INT64_MAX - LIBMAGMA_PAGE_SIZE)
+	if (!size || size > (uint64_t)INT64_MAX - LIBMAGMA_PAGE_SIZE)
 		return MAGMA_STATUS_MEMORY_ERROR;
-	status = libmagma_connection_error(conn);
-	if (status)
-		return status;
+	if (libmagma_connection_is_lost(conn))
+		return MAGMA_STATUS_CONNECTION_LOST;
 	rounded = (size + LIBMAGMA_PAGE_SIZE - 1) & ~(LIBMAGMA_PAGE_SIZE - 1);
 	fd = memfd_create("magma-buffer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -129,34 +131,42 @@ magma_status_t libmagma_do_connection_create_buffer(magma_connection_t connectio
 	return status;
 }
 
-/* magma_connection_release_buffer - see magma.h. Foreign or unknown buffers are ignored. */
+/*
+ * magma_connection_release_buffer - see magma.h. Sends the release on @connection and frees the
+ * buffer. A buffer of another connection is freed too and its id sent, as Magma does; the
+ * service then closes @connection (unknown id), and the owner's service-side object lives until
+ * the owner is released. Unknown handles are ignored.
+ */
 void libmagma_do_connection_release_buffer(magma_connection_t connection, magma_buffer_t buffer)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	struct wire_release_buffer req = {.hdr = {WIRE_RELEASE_BUFFER, 0, sizeof(req), 0}};
+	struct libmagma_connection *owner;
 	struct libmagma_buffer **link;
 
-	if (!conn || !buf || buf->conn != conn)
+	if (!conn || !buf)
 		return;
-	pthread_mutex_lock(&conn->lock);
-	for (link = &conn->buffers; *link && *link != buf; link = &(*link)->next)
+	owner = buf->conn;
+	pthread_mutex_lock(&owner->lock);
+	for (link = &owner->buffers; *link && *link != buf; link = &(*link)->next)
 		;
 	if (!*link) {
-		pthread_mutex_unlock(&conn->lock);
+		pthread_mutex_unlock(&owner->lock);
 		return;
 	}
 	*link = buf->next;
+	pthread_mutex_unlock(&owner->lock);
 	req.buffer_id = buf->id;
-	libmagma_connection_send_locked(conn, &req, sizeof(req), NULL, 0, 0);
-	pthread_mutex_unlock(&conn->lock);
+	libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
 	libmagma_buffer_destroy(buf);
 }
 
 /*
- * magma_connection_import_buffer - see magma.h. Consumes @buffer_handle always. It must be a
- * memfd or other shmem file (regular, F_GET_SEALS works) of a nonzero whole number of pages;
- * anything else is MAGMA_STATUS_INVALID_ARGS.
+ * magma_connection_import_buffer - see magma.h. Consumes @buffer_handle always. A handle that is
+ * not an open fd is MAGMA_STATUS_INTERNAL_ERROR (what Magma's Linux build reports); an fd of
+ * another kind - not a memfd or other shmem file (regular, F_GET_SEALS works) of a nonzero whole
+ * number of pages - is MAGMA_STATUS_INVALID_ARGS. Either way the connection stays usable.
  */
 magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connection,
 						    magma_handle_t buffer_handle,
@@ -164,19 +174,23 @@ magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connectio
 						    magma_buffer_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	magma_status_t status;
+	magma_status_t status = MAGMA_STATUS_INVALID_ARGS;
 	int fd = (int)buffer_handle;
 	struct stat st;
 
-	if (!conn || !size_out || !buffer_out || !id_out || fd < 0 || fstat(fd, &st) ||
-	    !S_ISREG(st.st_mode) || fcntl(fd, F_GET_SEALS) < 0 || st.st_size <= 0 ||
-	    ((uint64_t)st.st_size & (LIBMAGMA_PAGE_SIZE - 1))) {
-		status = MAGMA_STATUS_INVALID_ARGS;
+	if (!conn || !size_out || !buffer_out || !id_out)
+		goto err_close;
+	if (!libmagma_fd_is_valid(buffer_handle)) {
+		status = MAGMA_STATUS_INTERNAL_ERROR;
 		goto err_close;
 	}
-	status = libmagma_connection_error(conn);
-	if (status)
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fcntl(fd, F_GET_SEALS) < 0 ||
+	    st.st_size <= 0 || ((uint64_t)st.st_size & (LIBMAGMA_PAGE_SIZE - 1)))
 		goto err_close;
+	if (libmagma_connection_is_lost(conn)) {
+		status = MAGMA_STATUS_CONNECTION_LOST;
+		goto err_close;
+	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* Pin the size where the exporter allowed it; a sealed or unsealable file keeps its seals.
 	 */
@@ -191,11 +205,19 @@ err_close:
 	return status;
 }
 
+/* Whether [@start, @start + @length) runs past @size (without overflow). */
+static bool libmagma_range_past_end(uint64_t start, uint64_t length, uint64_t size)
+{
+	return start > size || length > size - start;
+}
+
 /*
- * magma_connection_perform_buffer_op - see magma.h. Range: page aligned, nonzero, inside the
- * buffer. COMMIT allocates the pages (MEMORY_ERROR when the system cannot), DECOMMIT punches
- * them out (contents read back as zero); both complete here. POPULATE/DEPOPULATE_TABLES are
- * sent to the service.
+ * magma_connection_perform_buffer_op - see magma.h. As Magma: POPULATE/DEPOPULATE_TABLES are
+ * sent to the service (feed-forward; the range is the service's to check) and return OK.
+ * COMMIT and DECOMMIT work here on the memfd of any live buffer handle: a start or length that is
+ * not page aligned is INVALID_ARGS; an empty range does nothing; COMMIT of a range past the end
+ * is MEMORY_ERROR (those pages cannot be committed), as is a system out of memory; DECOMMIT past
+ * the end is INVALID_ARGS; decommitted pages read back as zero. Other ops are INVALID_ARGS.
  */
 magma_status_t libmagma_do_connection_perform_buffer_op(magma_connection_t connection,
 							magma_buffer_t buffer, uint32_t options,
@@ -209,33 +231,38 @@ magma_status_t libmagma_do_connection_perform_buffer_op(magma_connection_t conne
 		.start_offset = start_offset,
 		.length = length,
 	};
-	magma_status_t status;
 
-	if (!conn || !buf || buf->conn != conn || !length ||
-	    ((start_offset | length) & (LIBMAGMA_PAGE_SIZE - 1)) || start_offset > buf->size ||
-	    length > buf->size - start_offset)
+	if (!conn || !buf)
 		return MAGMA_STATUS_INVALID_ARGS;
 	switch (options) {
-	case MAGMA_BUFFER_RANGE_OP_COMMIT:
-	case MAGMA_BUFFER_RANGE_OP_DECOMMIT:
-		status = libmagma_connection_error(conn);
-		if (status)
-			return status;
-		if (options == MAGMA_BUFFER_RANGE_OP_COMMIT)
-			return fallocate(buf->fd, 0, (off_t)start_offset, (off_t)length)
-				       ? MAGMA_STATUS_MEMORY_ERROR
-				       : MAGMA_STATUS_OK;
-		return fallocate(buf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				 (off_t)start_offset, (off_t)length)
-			       ? MAGMA_STATUS_INTERNAL_ERROR
-			       : MAGMA_STATUS_OK;
 	case MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES:
 	case MAGMA_BUFFER_RANGE_OP_DEPOPULATE_TABLES:
 		req.buffer_id = buf->id;
-		return libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
+		libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
+		return MAGMA_STATUS_OK;
+	case MAGMA_BUFFER_RANGE_OP_COMMIT:
+	case MAGMA_BUFFER_RANGE_OP_DECOMMIT:
+		break;
 	default:
 		return MAGMA_STATUS_INVALID_ARGS;
 	}
+	if ((start_offset | length) & (LIBMAGMA_PAGE_SIZE - 1))
+		return MAGMA_STATUS_INVALID_ARGS;
+	if (!length)
+		return MAGMA_STATUS_OK;
+	if (options == MAGMA_BUFFER_RANGE_OP_COMMIT) {
+		if (libmagma_range_past_end(start_offset, length, buf->size))
+			return MAGMA_STATUS_MEMORY_ERROR;
+		return fallocate(buf->fd, 0, (off_t)start_offset, (off_t)length)
+			       ? MAGMA_STATUS_MEMORY_ERROR
+			       : MAGMA_STATUS_OK;
+	}
+	if (libmagma_range_past_end(start_offset, length, buf->size))
+		return MAGMA_STATUS_INVALID_ARGS;
+	return fallocate(buf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)start_offset,
+			 (off_t)length)
+		       ? MAGMA_STATUS_INTERNAL_ERROR
+		       : MAGMA_STATUS_OK;
 }
 
 /* magma_buffer_get_info - see magma.h. Committed bytes are the memfd's allocated pages. */

@@ -4,18 +4,21 @@
  * sticky error, flush, get_error, the notification channel, contexts, GPU mappings and command
  * submission.
  *
- * Feed-forward: requests are written to the primary channel and the call returns; the service
- * answers only WIRE_FLUSH and WIRE_ENABLE_PERF_ACCESS. It also sends events unprompted:
- * WIRE_EVT_MESSAGES_CONSUMED acknowledges processed messages and imported bytes, and
- * WIRE_EVT_ERROR carries the status that made it close the connection. Events are read only by a
- * thread holding the connection's lock: when it waits for a reply, when flow control blocks it
- * (every message counts one, every buffer import its size, until acknowledged) and in cheap
- * non-blocking drains (get_error, and sends past half the limit). The first error seen - an
- * EVT_ERROR status, a hang-up, a failed send (CONNECTION_LOST) or a reply out of protocol - is
- * sticky: every later call on the connection returns it without sending, and void calls do
- * nothing. Local misuse (bad pointers, alignment, ranges, flags) returns
- * MAGMA_STATUS_INVALID_ARGS and leaves the connection alone; what only the service can know
- * (unknown ids, overlaps) is sent and closes the connection. Any thread; see the locking note in
+ * Feed-forward, as Magma does it: requests are written to the primary channel and the call
+ * returns MAGMA_STATUS_OK once the message is sent. Only what the library itself cannot send is
+ * refused here (an unknown connection or buffer handle, NULL pointers, a message too large for
+ * the wire): everything the system driver decides - ranges against a buffer's size, alignment,
+ * flags, overlaps, VA limits, foreign or released ids - is checked by the service, whose first
+ * error closes the connection. The service answers only WIRE_FLUSH, WIRE_ENABLE_PERF_ACCESS and
+ * WIRE_ALLOC_OBJECT_IDS. It also sends events unprompted: WIRE_EVT_MESSAGES_CONSUMED
+ * acknowledges processed messages and imported bytes, and WIRE_EVT_ERROR carries the status that
+ * made it close the connection. Events are read only by a thread holding the connection's lock:
+ * when it waits for a reply, when flow control blocks it (every message counts one, every buffer
+ * import its size, until acknowledged) and in cheap non-blocking drains (sends past half the
+ * limit). The first error seen - an EVT_ERROR status, a hang-up, a failed send or a reply out of
+ * protocol - is latched: magma_connection_flush and magma_connection_get_error return it, and
+ * every later send returns MAGMA_STATUS_CONNECTION_LOST without sending (what Magma's
+ * PEER_CLOSED channel gives); void calls do nothing. Any thread; see the locking note in
  * libmagma_internal.h.
  */
 #include <errno.h>
@@ -42,7 +45,8 @@ struct libmagma_connection *libmagma_connection_get(magma_connection_t handle)
 
 /* libmagma_connection_create - see libmagma_internal.h. */
 struct libmagma_connection *libmagma_connection_create(int primary_fd, int notify_fd,
-						       uint64_t max_messages, uint64_t max_bytes)
+						       uint64_t max_messages, uint64_t max_bytes,
+						       uint64_t object_id_base)
 {
 	struct libmagma_connection *conn = calloc(1, sizeof(*conn));
 
@@ -53,8 +57,8 @@ struct libmagma_connection *libmagma_connection_create(int primary_fd, int notif
 	conn->notify_fd = notify_fd;
 	conn->max_messages = max_messages;
 	conn->max_bytes = max_bytes;
-	conn->next_buffer_id = 1;
-	conn->next_semaphore_id = 1;
+	conn->next_object_id = object_id_base;
+	conn->object_id_end = object_id_base + WIRE_OBJECT_ID_BLOCK;
 	conn->next_context_id = 1;
 	conn->next_pool_id = 1;
 	pthread_mutex_init(&conn->lock, NULL);
@@ -132,7 +136,9 @@ static enum libmagma_recv libmagma_connection_recv_locked(struct libmagma_connec
 	}
 	case WIRE_RESP(79):
 	case WIRE_RESP(53):
-		if (size != sizeof(struct wire_status_resp) || !reply)
+	case WIRE_ALLOC_OBJECT_IDS_RESP:
+		/* The waiting caller checks the type and size it expects. */
+		if (!reply)
 			goto err_protocol;
 		*reply = msg;
 		return LIBMAGMA_RECV_REPLY;
@@ -153,16 +159,16 @@ static void libmagma_connection_drain_locked(struct libmagma_connection *conn)
 		;
 }
 
-/* libmagma_connection_error - see libmagma_internal.h. Takes conn->lock. */
-magma_status_t libmagma_connection_error(struct libmagma_connection *conn)
+/* libmagma_connection_is_lost - see libmagma_internal.h. Takes conn->lock. */
+bool libmagma_connection_is_lost(struct libmagma_connection *conn)
 {
-	magma_status_t status;
+	bool lost;
 
 	pthread_mutex_lock(&conn->lock);
 	libmagma_connection_drain_locked(conn);
-	status = conn->error;
+	lost = conn->error != MAGMA_STATUS_OK;
 	pthread_mutex_unlock(&conn->lock);
-	return status;
+	return lost;
 }
 
 static bool libmagma_connection_at_limit_locked(struct libmagma_connection *conn,
@@ -189,7 +195,7 @@ magma_status_t libmagma_connection_send_locked(struct libmagma_connection *conn,
 			break;
 	}
 	if (conn->error)
-		return conn->error;
+		return MAGMA_STATUS_CONNECTION_LOST;
 	ret = wire_send(conn->primary_fd, msg, size, fds, fd_count);
 	if (ret) {
 		/* The service may have said why before it hung up. */
@@ -198,7 +204,7 @@ magma_status_t libmagma_connection_send_locked(struct libmagma_connection *conn,
 		libmagma_connection_fail_locked(conn, ret == -EINVAL
 							      ? MAGMA_STATUS_INTERNAL_ERROR
 							      : MAGMA_STATUS_CONNECTION_LOST);
-		return conn->error;
+		return ret == -EINVAL ? MAGMA_STATUS_INTERNAL_ERROR : MAGMA_STATUS_CONNECTION_LOST;
 	}
 	conn->inflight_messages++;
 	conn->inflight_bytes += import_bytes;
@@ -218,6 +224,38 @@ magma_status_t libmagma_connection_send(struct libmagma_connection *conn, const 
 	return status;
 }
 
+/*
+ * Sends @req and waits (processing events) for the reply of @resp_type, which must be
+ * @resp_size bytes; the caller owns *@reply. MAGMA_STATUS_CONNECTION_LOST once the connection has
+ * failed (the latched error stays in conn->error).
+ */
+static magma_status_t libmagma_connection_round_trip_locked(struct libmagma_connection *conn,
+							    const void *req, size_t req_size,
+							    const int *fds, uint32_t fd_count,
+							    uint32_t resp_type, size_t resp_size,
+							    struct wire_msg *reply)
+{
+	magma_status_t status;
+
+	status = libmagma_connection_send_locked(conn, req, req_size, fds, fd_count, 0);
+	if (status)
+		return status;
+	for (;;) {
+		enum libmagma_recv r = libmagma_connection_recv_locked(conn, true, reply);
+
+		if (r == LIBMAGMA_RECV_ERROR)
+			return MAGMA_STATUS_CONNECTION_LOST;
+		if (r != LIBMAGMA_RECV_REPLY)
+			continue;
+		if (reply->hdr->type != resp_type || reply->hdr->size != resp_size) {
+			wire_msg_free(reply);
+			libmagma_connection_fail_locked(conn, MAGMA_STATUS_CONNECTION_LOST);
+			return MAGMA_STATUS_CONNECTION_LOST;
+		}
+		return MAGMA_STATUS_OK;
+	}
+}
+
 /* libmagma_connection_call_locked - see libmagma_internal.h. Caller holds conn->lock. */
 magma_status_t libmagma_connection_call_locked(struct libmagma_connection *conn, const void *req,
 					       size_t req_size, const int *fds, uint32_t fd_count,
@@ -226,25 +264,43 @@ magma_status_t libmagma_connection_call_locked(struct libmagma_connection *conn,
 	magma_status_t status;
 	struct wire_msg reply;
 
-	status = libmagma_connection_send_locked(conn, req, req_size, fds, fd_count, 0);
+	status =
+		libmagma_connection_round_trip_locked(conn, req, req_size, fds, fd_count, resp_type,
+						      sizeof(struct wire_status_resp), &reply);
 	if (status)
 		return status;
-	for (;;) {
-		enum libmagma_recv r = libmagma_connection_recv_locked(conn, true, &reply);
+	status = ((struct wire_status_resp *)reply.hdr)->status;
+	wire_msg_free(&reply);
+	return status;
+}
 
-		if (r == LIBMAGMA_RECV_ERROR)
-			return conn->error;
-		if (r != LIBMAGMA_RECV_REPLY)
-			continue;
-		if (reply.hdr->type != resp_type) {
-			wire_msg_free(&reply);
-			libmagma_connection_fail_locked(conn, MAGMA_STATUS_CONNECTION_LOST);
-			return conn->error;
+/* libmagma_connection_new_object_id_locked - see libmagma_internal.h. */
+magma_status_t libmagma_connection_new_object_id_locked(struct libmagma_connection *conn,
+							uint64_t *id_out)
+{
+	struct wire_alloc_object_ids req = {.hdr = {WIRE_ALLOC_OBJECT_IDS, 0, sizeof(req), 0}};
+	struct wire_alloc_object_ids_resp *resp;
+	magma_status_t status;
+	struct wire_msg reply;
+
+	if (conn->next_object_id == conn->object_id_end) {
+		status = libmagma_connection_round_trip_locked(conn, &req, sizeof(req), NULL, 0,
+							       WIRE_ALLOC_OBJECT_IDS_RESP,
+							       sizeof(*resp), &reply);
+		if (status)
+			return status;
+		resp = (struct wire_alloc_object_ids_resp *)reply.hdr;
+		status = resp->status;
+		if (status == MAGMA_STATUS_OK) {
+			conn->next_object_id = resp->object_id_base;
+			conn->object_id_end = resp->object_id_base + WIRE_OBJECT_ID_BLOCK;
 		}
-		status = ((struct wire_status_resp *)reply.hdr)->status;
 		wire_msg_free(&reply);
-		return status;
+		if (status)
+			return status;
 	}
+	*id_out = conn->next_object_id++;
+	return MAGMA_STATUS_OK;
 }
 
 /*
@@ -289,32 +345,48 @@ void libmagma_do_connection_release(magma_connection_t connection)
 	free(conn);
 }
 
-/* magma_connection_get_error - see magma.h. Sends nothing; processes pending events. */
+/*
+ * Makes sure the service has processed every message sent before: a WIRE_FLUSH round trip
+ * (events are processed meanwhile). Returns the latched error, MAGMA_STATUS_OK if none.
+ */
+static magma_status_t libmagma_connection_sync(struct libmagma_connection *conn)
+{
+	struct wire_flush req = {.hdr = {WIRE_FLUSH, 0, sizeof(req), 0}};
+	magma_status_t status;
+
+	pthread_mutex_lock(&conn->lock);
+	if (!conn->error) {
+		status = libmagma_connection_call_locked(conn, &req, sizeof(req), NULL, 0,
+							 WIRE_RESP(79));
+		if (status)
+			libmagma_connection_fail_locked(conn, status);
+	}
+	status = conn->error;
+	pthread_mutex_unlock(&conn->lock);
+	return status;
+}
+
+/*
+ * magma_connection_get_error - see magma.h. Like Magma's, it asks the service (a flush round
+ * trip) while no error is known, so an error from any earlier call is returned.
+ */
 magma_status_t libmagma_do_connection_get_error(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 
 	if (!conn)
 		return MAGMA_STATUS_INVALID_ARGS;
-	return libmagma_connection_error(conn);
+	return libmagma_connection_sync(conn);
 }
 
-/* magma_connection_flush - see magma.h. A WIRE_FLUSH round trip; events are processed meanwhile. */
+/* magma_connection_flush - see magma.h. A WIRE_FLUSH round trip; returns the latched error. */
 magma_status_t libmagma_do_connection_flush(magma_connection_t connection)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	struct wire_flush req = {.hdr = {WIRE_FLUSH, 0, sizeof(req), 0}};
-	magma_status_t status;
 
 	if (!conn)
 		return MAGMA_STATUS_INVALID_ARGS;
-	pthread_mutex_lock(&conn->lock);
-	status = libmagma_connection_call_locked(conn, &req, sizeof(req), NULL, 0, WIRE_RESP(79));
-	if (status)
-		libmagma_connection_fail_locked(conn, status);
-	status = conn->error;
-	pthread_mutex_unlock(&conn->lock);
-	return status;
+	return libmagma_connection_sync(conn);
 }
 
 /* magma_connection_get_notification_channel_handle - see magma.h. -1 for a bad connection. */
@@ -329,9 +401,9 @@ magma_handle_t libmagma_do_connection_get_notification_channel_handle(magma_conn
  * magma_connection_read_notification_channel - see magma.h. One seqpacket packet is one
  * notification: its size is peeked first so a too-small @buffer leaves it queued. Packets already
  * queued are returned even after the connection failed (the service sends a fault's payload just
- * before closing the connection, and it must not be lost to that race); only a drained channel
- * reports the sticky error (after draining events), or MAGMA_STATUS_CONNECTION_LOST for a
- * hang-up with nothing queued.
+ * before closing the connection, and it must not be lost to that race). A drained channel that is
+ * still open reads as size 0; one the service hung up is MAGMA_STATUS_CONNECTION_LOST (Magma's
+ * PEER_CLOSED), and the service's reason is then what magma_connection_get_error returns.
  */
 magma_status_t libmagma_do_connection_read_notification_channel(magma_connection_t connection,
 								void *buffer, uint64_t buffer_size,
@@ -339,7 +411,6 @@ magma_status_t libmagma_do_connection_read_notification_channel(magma_connection
 								magma_bool_t *more_data_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	magma_status_t status;
 	ssize_t len, n;
 	char probe;
 
@@ -349,10 +420,6 @@ magma_status_t libmagma_do_connection_read_notification_channel(magma_connection
 	if (len < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return MAGMA_STATUS_CONNECTION_LOST;
-		/* Drained: now the connection's error, if any. */
-		status = libmagma_connection_error(conn);
-		if (status)
-			return status;
 		*buffer_size_out = 0;
 		*more_data_out = 0;
 		return MAGMA_STATUS_OK;
@@ -362,12 +429,12 @@ magma_status_t libmagma_do_connection_read_notification_channel(magma_connection
 		struct pollfd pfd = {.fd = conn->notify_fd, .events = POLLIN};
 
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR))) {
+			/* The service closed the connection: latch its reason for get_error. */
 			pthread_mutex_lock(&conn->lock);
 			libmagma_connection_drain_locked(conn);
 			libmagma_connection_fail_locked(conn, MAGMA_STATUS_CONNECTION_LOST);
-			status = conn->error;
 			pthread_mutex_unlock(&conn->lock);
-			return status;
+			return MAGMA_STATUS_CONNECTION_LOST;
 		}
 		n = recv(conn->notify_fd, &probe, 0, MSG_DONTWAIT);
 		(void)n;
@@ -425,30 +492,17 @@ void libmagma_do_connection_release_context(magma_connection_t connection, uint3
 		libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
 }
 
-/* A buffer handle of @conn, or NULL (unknown, released, or another connection's). */
-static struct libmagma_buffer *libmagma_conn_buffer(struct libmagma_connection *conn,
-						    magma_buffer_t handle)
-{
-	struct libmagma_buffer *buf = libmagma_buffer_get(handle);
-
-	return buf && buf->conn == conn ? buf : NULL;
-}
-
-#define LIBMAGMA_MAP_FLAGS_KNOWN                                                                   \
-	(MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE | MAGMA_MAP_FLAG_EXECUTE |                     \
-	 MAGMA_MAP_FLAG_GROWABLE)
-#define LIBMAGMA_MAP_FLAGS_CORE ((1ull << MAGMA_MAP_FLAG_VENDOR_SHIFT) - 1)
-
 /*
- * magma_connection_map_buffer - see magma.h. Alignment, range and core flag bits are checked
- * here (MAGMA_STATUS_INVALID_ARGS); the rest (overlap, vendor bits) by the service.
+ * magma_connection_map_buffer - see magma.h. Feed-forward: any live buffer handle is sent (one
+ * of another connection too, as Magma sends its id); alignment, range, flags, overlap and the
+ * VA limits are the service's to check, and its error closes the connection.
  */
 magma_status_t libmagma_do_connection_map_buffer(magma_connection_t connection, uint64_t hw_va,
 						 magma_buffer_t buffer, uint64_t offset,
 						 uint64_t length, uint64_t map_flags)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	struct libmagma_buffer *buf;
+	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	struct wire_map_buffer req = {
 		.hdr = {WIRE_MAP_BUFFER, 0, sizeof(req), 0},
 		.hw_va = hw_va,
@@ -457,32 +511,24 @@ magma_status_t libmagma_do_connection_map_buffer(magma_connection_t connection, 
 		.flags = map_flags,
 	};
 
-	if (!conn)
-		return MAGMA_STATUS_INVALID_ARGS;
-	buf = libmagma_conn_buffer(conn, buffer);
-	if (!buf || (hw_va | offset | length) & (LIBMAGMA_PAGE_SIZE - 1) || !length ||
-	    offset > buf->size || length > buf->size - offset || hw_va + length < hw_va ||
-	    (map_flags & LIBMAGMA_MAP_FLAGS_CORE & ~LIBMAGMA_MAP_FLAGS_KNOWN))
+	if (!conn || !buf)
 		return MAGMA_STATUS_INVALID_ARGS;
 	req.buffer_id = buf->id;
 	return libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
 }
 
-/* magma_connection_unmap_buffer - see magma.h. Feed-forward; a foreign buffer is ignored. */
+/* magma_connection_unmap_buffer - see magma.h. Feed-forward; unknown handles are ignored. */
 void libmagma_do_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va,
 					 magma_buffer_t buffer)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	struct libmagma_buffer *buf;
+	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	struct wire_unmap_buffer req = {
 		.hdr = {WIRE_UNMAP_BUFFER, 0, sizeof(req), 0},
 		.hw_va = hw_va,
 	};
 
-	if (!conn)
-		return;
-	buf = libmagma_conn_buffer(conn, buffer);
-	if (!buf)
+	if (!conn || !buf)
 		return;
 	req.buffer_id = buf->id;
 	libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
@@ -614,7 +660,7 @@ libmagma_do_connection_execute_inline_commands(magma_connection_t connection, ui
 	}
 	pthread_mutex_lock(&conn->lock);
 	if (conn->error) {
-		status = conn->error;
+		status = MAGMA_STATUS_CONNECTION_LOST;
 		goto out_unlock;
 	}
 	for (uint64_t i = 0; i < command_count; i++) {

@@ -141,7 +141,9 @@ void libmagma_do_device_release(magma_device_t device)
 
 /*
  * magma_device_query - see magma.h. A buffer answer's fd is handed to the caller (or closed
- * when the caller gave no place for it: MAGMA_STATUS_INVALID_ARGS).
+ * when the caller gave no place for it: MAGMA_STATUS_INVALID_ARGS) and *@result_out, if given,
+ * is set to 0; a value answer sets *@result_buffer_out, if given, to -1 (no handle: on Linux a
+ * handle is an fd), as Magma sets ZX_HANDLE_INVALID.
  */
 magma_status_t libmagma_do_device_query(magma_device_t device, uint64_t id,
 					magma_handle_t *result_buffer_out, uint64_t *result_out)
@@ -173,6 +175,8 @@ magma_status_t libmagma_do_device_query(magma_device_t device, uint64_t id,
 		}
 		*result_buffer_out = (magma_handle_t)reply.fds[0];
 		reply.fds[0] = -1;
+		if (result_out)
+			*result_out = 0;
 	} else {
 		if (reply.fd_count) {
 			status = MAGMA_STATUS_INTERNAL_ERROR;
@@ -183,6 +187,8 @@ magma_status_t libmagma_do_device_query(magma_device_t device, uint64_t id,
 			goto out_free;
 		}
 		*result_out = resp->result;
+		if (result_buffer_out)
+			*result_buffer_out = (magma_handle_t)-1;
 	}
 out_free:
 	wire_msg_free(&reply);
@@ -207,7 +213,7 @@ magma_status_t libmagma_do_device_create_connection(magma_device_t device,
 	struct wire_msg reply;
 	magma_status_t status;
 	int primary[2], notify[2], fds[2];
-	uint64_t params = 0;
+	uint64_t params = 0, id_base;
 
 	if (!dev || !connection_out)
 		return MAGMA_STATUS_INVALID_ARGS;
@@ -232,13 +238,14 @@ magma_status_t libmagma_do_device_create_connection(magma_device_t device,
 	if (status)
 		goto err_notify;
 	status = ((struct wire_create_connection_resp *)reply.hdr)->status;
+	id_base = ((struct wire_create_connection_resp *)reply.hdr)->object_id_base;
 	if (status == MAGMA_STATUS_OK && reply.fd_count)
 		status = MAGMA_STATUS_INTERNAL_ERROR;
 	wire_msg_free(&reply);
 	if (status)
 		goto err_notify;
 	conn = libmagma_connection_create(primary[0], notify[0], params >> 32,
-					  (params & 0xffffffffu) << 20);
+					  (params & 0xffffffffu) << 20, id_base);
 	if (!conn) {
 		status = MAGMA_STATUS_MEMORY_ERROR;
 		goto err_notify;

@@ -70,8 +70,8 @@ struct libmagma_connection {
 	magma_status_t error; /* guarded by lock; sticky once nonzero */
 	uint64_t inflight_messages;
 	uint64_t inflight_bytes;
-	uint64_t next_buffer_id;
-	uint64_t next_semaphore_id;
+	uint64_t next_object_id; /* buffer and semaphore ids: the rest of a block */
+	uint64_t object_id_end;	 /* of the service (wire.h, "Ids") */
 	uint32_t next_context_id;
 	uint64_t next_pool_id;
 	struct libmagma_buffer *buffers; /* objects created through this connection */
@@ -127,11 +127,13 @@ magma_status_t libmagma_device_round_trip(struct libmagma_device *dev, const voi
 
 /*
  * libmagma_connection_create - a registered connection owning @primary_fd and @notify_fd, with
- * flow-control limits @max_messages / @max_bytes (0: unlimited). NULL on allocation failure (the
- * fds are then still the caller's).
+ * flow-control limits @max_messages / @max_bytes (0: unlimited) and the block of object ids
+ * starting at @object_id_base the service granted. NULL on allocation failure (the fds are then
+ * still the caller's).
  */
 struct libmagma_connection *libmagma_connection_create(int primary_fd, int notify_fd,
-						       uint64_t max_messages, uint64_t max_bytes);
+						       uint64_t max_messages, uint64_t max_bytes,
+						       uint64_t object_id_base);
 
 /* libmagma_connection_get - @handle as a live connection, or NULL. */
 struct libmagma_connection *libmagma_connection_get(magma_connection_t handle);
@@ -139,9 +141,9 @@ struct libmagma_connection *libmagma_connection_get(magma_connection_t handle);
 /*
  * libmagma_connection_send_locked - send one primary-channel message, first waiting (reading
  * and processing events) while the flow-control limits are reached; @import_bytes is the buffer
- * size an import adds to the bytes in flight. Returns the sticky error without sending if one is
- * set, and sets it when sending fails (EPIPE and other transport errors: CONNECTION_LOST unless
- * the service already sent its error).
+ * size an import adds to the bytes in flight. Returns MAGMA_STATUS_CONNECTION_LOST without
+ * sending once the connection has failed, and latches the error when sending fails (EPIPE and
+ * other transport errors: CONNECTION_LOST unless the service already sent its reason).
  */
 magma_status_t libmagma_connection_send_locked(struct libmagma_connection *conn, const void *msg,
 					       size_t size, const int *fds, uint32_t fd_count,
@@ -154,14 +156,27 @@ magma_status_t libmagma_connection_send(struct libmagma_connection *conn, const 
 
 /*
  * libmagma_connection_call_locked - send @req and wait (processing events) for the reply of
- * @resp_type, a struct wire_status_resp whose status is returned. Sticky error if any.
+ * @resp_type, a struct wire_status_resp whose status is returned. CONNECTION_LOST once the
+ * connection has failed.
  */
 magma_status_t libmagma_connection_call_locked(struct libmagma_connection *conn, const void *req,
 					       size_t req_size, const int *fds, uint32_t fd_count,
 					       uint32_t resp_type);
 
-/* libmagma_connection_error - the sticky error after a non-blocking drain of pending events. */
-magma_status_t libmagma_connection_error(struct libmagma_connection *conn);
+/*
+ * libmagma_connection_new_object_id_locked - the next device-wide buffer or semaphore id of
+ * @conn, asking the service for a new block (a round trip) when the current one is used up.
+ * An id taken but not used is simply skipped. CONNECTION_LOST once the connection has failed,
+ * MEMORY_ERROR when the device has no ids left.
+ */
+magma_status_t libmagma_connection_new_object_id_locked(struct libmagma_connection *conn,
+							uint64_t *id_out);
+
+/*
+ * libmagma_connection_is_lost - whether @conn has failed, after a non-blocking drain of pending
+ * events. Sends nothing.
+ */
+bool libmagma_connection_is_lost(struct libmagma_connection *conn);
 
 /* ---- libmagma_buffer.c ---- */
 

@@ -196,7 +196,10 @@ magma_status_t libmagma_do_connection_add_performance_counter_buffer_offsets_to_
 	return status;
 }
 
-/* magma_connection_remove_performance_counter_buffer_from_pool - see magma.h. */
+/*
+ * magma_connection_remove_performance_counter_buffer_from_pool - see magma.h. Feed-forward: the
+ * id of any live buffer handle is sent (the service refuses one the connection does not have).
+ */
 magma_status_t libmagma_do_connection_remove_performance_counter_buffer_from_pool(
 	magma_connection_t connection, magma_perf_count_pool_t pool_id, magma_buffer_t buffer)
 {
@@ -207,7 +210,7 @@ magma_status_t libmagma_do_connection_remove_performance_counter_buffer_from_poo
 		.pool_id = pool_id,
 	};
 
-	if (!conn || !buf || buf->conn != conn)
+	if (!conn || !buf)
 		return MAGMA_STATUS_INVALID_ARGS;
 	req.buffer_id = buf->id;
 	return libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
@@ -242,18 +245,17 @@ magma_status_t libmagma_do_connection_read_performance_counter_completion(
 	uint32_t *result_flags_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
+	magma_status_t status = MAGMA_STATUS_OK;
 	struct wire_perf_completion c;
 	struct libmagma_pool *pool;
-	magma_status_t status;
 	ssize_t n;
 	int fd = -1;
 
 	if (!conn || !trigger_id_out || !buffer_id_out || !buffer_offset_out || !time_out ||
 	    !result_flags_out)
 		return MAGMA_STATUS_INVALID_ARGS;
-	status = libmagma_connection_error(conn);
-	if (status)
-		return status;
+	if (libmagma_connection_is_lost(conn))
+		return MAGMA_STATUS_CONNECTION_LOST;
 	pthread_mutex_lock(&conn->lock);
 	for (pool = conn->pools; pool; pool = pool->next) {
 		if (pool->id == pool_id) {

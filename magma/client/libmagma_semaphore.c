@@ -63,14 +63,15 @@ static magma_status_t libmagma_semaphore_add(struct libmagma_connection *conn, i
 		goto err_free;
 	}
 	pthread_mutex_lock(&conn->lock);
-	req.semaphore_id = conn->next_semaphore_id;
-	status = libmagma_connection_send_locked(conn, &req, sizeof(req), &fd, 1, 0);
+	status = libmagma_connection_new_object_id_locked(conn, &req.semaphore_id);
+	if (status == MAGMA_STATUS_OK)
+		status = libmagma_connection_send_locked(conn, &req, sizeof(req), &fd, 1, 0);
 	if (status) {
 		pthread_mutex_unlock(&conn->lock);
 		libmagma_handle_remove(sem);
 		goto err_free;
 	}
-	sem->id = conn->next_semaphore_id++;
+	sem->id = req.semaphore_id;
 	sem->next = conn->semaphores;
 	conn->semaphores = sem;
 	pthread_mutex_unlock(&conn->lock);
@@ -91,14 +92,12 @@ magma_status_t libmagma_do_connection_create_semaphore(magma_connection_t connec
 						       magma_semaphore_id_t *id_out)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
-	magma_status_t status;
 	int fd;
 
 	if (!conn || !semaphore_out || !id_out)
 		return MAGMA_STATUS_INVALID_ARGS;
-	status = libmagma_connection_error(conn);
-	if (status)
-		return status;
+	if (libmagma_connection_is_lost(conn))
+		return MAGMA_STATUS_CONNECTION_LOST;
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
 		return MAGMA_STATUS_MEMORY_ERROR;
@@ -122,9 +121,11 @@ static bool libmagma_is_eventfd(int fd)
 }
 
 /*
- * magma_connection_import_semaphore2 - see magma.h. Consumes @semaphore_handle always; it must
- * be an eventfd and @flags at most MAGMA_IMPORT_SEMAPHORE_ONE_SHOT (else INVALID_ARGS). The fd
- * is made non-blocking (the flag lives in the open file description it shares with the
+ * magma_connection_import_semaphore2 - see magma.h. Consumes @semaphore_handle always. A handle
+ * that is not an open fd is MAGMA_STATUS_INTERNAL_ERROR (Magma's Linux build), an fd that is not
+ * an eventfd INVALID_ARGS, the connection staying usable; @flags other than
+ * MAGMA_IMPORT_SEMAPHORE_ONE_SHOT are the service's to refuse (feed-forward). The fd is made
+ * non-blocking (the flag lives in the open file description it shares with the
  * exporter, which libmagma always reads non-blocking too).
  */
 magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t connection,
@@ -138,14 +139,22 @@ magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t conne
 	int fd = (int)semaphore_handle;
 	int fl;
 
-	if (!conn || !semaphore_out || !id_out || (flags & ~MAGMA_IMPORT_SEMAPHORE_ONE_SHOT) ||
-	    !libmagma_is_eventfd(fd)) {
+	if (!conn || !semaphore_out || !id_out) {
 		status = MAGMA_STATUS_INVALID_ARGS;
 		goto err_close;
 	}
-	status = libmagma_connection_error(conn);
-	if (status)
+	if (!libmagma_fd_is_valid(semaphore_handle)) {
+		status = MAGMA_STATUS_INTERNAL_ERROR;
 		goto err_close;
+	}
+	if (!libmagma_is_eventfd(fd)) {
+		status = MAGMA_STATUS_INVALID_ARGS;
+		goto err_close;
+	}
+	if (libmagma_connection_is_lost(conn)) {
+		status = MAGMA_STATUS_CONNECTION_LOST;
+		goto err_close;
+	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
 		status = MAGMA_STATUS_INTERNAL_ERROR;
@@ -158,28 +167,34 @@ err_close:
 	return status;
 }
 
-/* magma_connection_release_semaphore - see magma.h. Foreign or unknown semaphores are ignored. */
+/*
+ * magma_connection_release_semaphore - see magma.h. Like magma_connection_release_buffer: the
+ * release goes to @connection and the semaphore is freed, also when it belongs to another
+ * connection (whose service then closes @connection). Unknown handles are ignored.
+ */
 void libmagma_do_connection_release_semaphore(magma_connection_t connection,
 					      magma_semaphore_t semaphore)
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
 	struct wire_release_semaphore req = {.hdr = {WIRE_RELEASE_SEMAPHORE, 0, sizeof(req), 0}};
+	struct libmagma_connection *owner;
 	struct libmagma_semaphore **link;
 
-	if (!conn || !sem || sem->conn != conn)
+	if (!conn || !sem)
 		return;
-	pthread_mutex_lock(&conn->lock);
-	for (link = &conn->semaphores; *link && *link != sem; link = &(*link)->next)
+	owner = sem->conn;
+	pthread_mutex_lock(&owner->lock);
+	for (link = &owner->semaphores; *link && *link != sem; link = &(*link)->next)
 		;
 	if (!*link) {
-		pthread_mutex_unlock(&conn->lock);
+		pthread_mutex_unlock(&owner->lock);
 		return;
 	}
 	*link = sem->next;
+	pthread_mutex_unlock(&owner->lock);
 	req.semaphore_id = sem->id;
-	libmagma_connection_send_locked(conn, &req, sizeof(req), NULL, 0, 0);
-	pthread_mutex_unlock(&conn->lock);
+	libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
 	libmagma_semaphore_destroy(sem);
 }
 

@@ -61,6 +61,23 @@ static magma_status_t do_flush(struct magma_system_connection *conn, struct wire
 	return send_status_reply(conn, WIRE_RESP(79), MAGMA_STATUS_OK);
 }
 
+/* A new block of device-wide object ids for the client (wire.h, "Ids"). */
+static magma_status_t do_alloc_object_ids(struct magma_system_connection *conn,
+					  struct wire_msg *msg, int *action)
+{
+	struct wire_alloc_object_ids_resp r;
+
+	(void)msg;
+	(void)action;
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = WIRE_ALLOC_OBJECT_IDS_RESP;
+	r.hdr.size = sizeof(r);
+	r.status = magma_system_device_alloc_object_ids(conn->dev, &r.object_id_base);
+	/* A client gone away is seen as a hang-up on the next receive. */
+	wire_send(conn->primary_fd, &r, sizeof(r), NULL, 0);
+	return r.status;
+}
+
 static magma_status_t do_release_connection(struct magma_system_connection *conn,
 					    struct wire_msg *msg, int *action)
 {
@@ -445,6 +462,7 @@ static const struct {
 } dispatch[] = {
 	{ WIRE_CONNECTION_RELEASE,      do_release_connection },
 	{ WIRE_FLUSH,                   do_flush },
+	{ WIRE_ALLOC_OBJECT_IDS,        do_alloc_object_ids },
 	{ WIRE_CREATE_CONTEXT,          do_create_context },
 	{ WIRE_RELEASE_CONTEXT,         do_release_context },
 	{ WIRE_IMPORT_BUFFER,           do_import_buffer },
@@ -661,15 +679,19 @@ static void *connection_thread(void *arg)
 	magma_status_t s;
 
 	s = connection_loop(conn);
+	/*
+	 * Deliver what the driver said before the end (a fault report before CONTEXT_KILLED), then
+	 * hang up the notification channel before the error goes out: a client that has seen the
+	 * error finds the channel closed, never still open.
+	 */
+	magma_system_notify_drain(&conn->notify);
+	shutdown(conn->notif_fd, SHUT_RDWR);
 	if (s != MAGMA_STATUS_OK && s != MAGMA_STATUS_CONNECTION_LOST) {
 		magma_system_log("closing connection of client %llu: status %d",
 				 (unsigned long long)conn->client_id, s);
 		send_error_event(conn, s);
 	}
-	/* Deliver what the driver said before the end (a fault report before CONTEXT_KILLED). */
-	magma_system_notify_drain(&conn->notify);
 	shutdown(conn->primary_fd, SHUT_RDWR);
-	shutdown(conn->notif_fd, SHUT_RDWR);
 	connection_teardown(conn);
 	magma_system_notify_fini(&conn->notify);
 	magma_system_device_connection_finished(conn->dev, conn);

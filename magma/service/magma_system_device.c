@@ -141,7 +141,26 @@ static int handle_query(struct magma_system_device *dev, int fd, const struct wi
 	return ret;
 }
 
-static magma_status_t create_connection(struct magma_system_device *dev, struct wire_msg *msg)
+/* magma_system_device_alloc_object_ids - see magma_system_internal.h. */
+magma_status_t magma_system_device_alloc_object_ids(struct magma_system_device *dev,
+						    uint64_t *base_out)
+{
+	magma_status_t s = MAGMA_STATUS_OK;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->next_object_id > WIRE_OBJECT_ID_LIMIT - WIRE_OBJECT_ID_BLOCK) {
+		s = MAGMA_STATUS_MEMORY_ERROR;
+	} else {
+		*base_out = dev->next_object_id;
+		dev->next_object_id += WIRE_OBJECT_ID_BLOCK;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return s;
+}
+
+/* Opens a connection for @msg; on success its first block of object ids is *@id_base_out. */
+static magma_status_t create_connection(struct magma_system_device *dev, struct wire_msg *msg,
+					uint64_t *id_base_out)
 {
 	const struct wire_create_connection *m = (const void *)msg->hdr;
 	struct magma_system_connection *conn;
@@ -159,6 +178,9 @@ static magma_status_t create_connection(struct magma_system_device *dev, struct 
 		return s;
 	}
 
+	s = magma_system_device_alloc_object_ids(dev, id_base_out);
+	if (s)
+		return s;
 	msd = msd_device_open(dev->msd, m->client_id);
 	if (!msd)
 		return MAGMA_STATUS_MEMORY_ERROR;
@@ -225,7 +247,7 @@ static void *channel_thread(void *arg)
 
 			memset(&r, 0, sizeof(r));
 			r.hdr.type = WIRE_RESP(50);
-			r.status = create_connection(dev, &msg);
+			r.status = create_connection(dev, &msg, &r.object_id_base);
 			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 		}
 		wire_msg_free(&msg);
@@ -269,6 +291,7 @@ struct magma_system_device *magma_system_device_create(void *platform_device)
 	if (!dev)
 		return NULL;
 	dev->magic = MAGMA_SYSTEM_DEVICE_MAGIC;
+	dev->next_object_id = 1;
 	dev->drv = msd_driver_create();
 	if (!dev->drv)
 		goto err_free;

@@ -243,7 +243,8 @@ struct magma_system_device {
 	struct magma_system_connection *connections;
 	uint32_t connection_count; /* in the list, finished or not */
 	uint64_t connections_opened;
-	int token_fd; /* the performance-counter access token (owned) */
+	uint64_t next_object_id; /* first id of the next block handed out (wire.h, "Ids") */
+	int token_fd;		 /* the performance-counter access token (owned) */
 	dev_t token_dev;
 	ino_t token_ino;
 };
@@ -253,6 +254,14 @@ struct magma_system_device {
  * thread; takes dev->lock.
  */
 bool magma_system_device_is_perf_token(struct magma_system_device *dev, int fd);
+
+/*
+ * magma_system_device_alloc_object_ids - hands out the next WIRE_OBJECT_ID_BLOCK device-wide
+ * object ids: their first in *@base_out. MAGMA_STATUS_MEMORY_ERROR once the ids that stay exact
+ * in a trace (below WIRE_OBJECT_ID_LIMIT) are used up. Any thread; takes dev->lock.
+ */
+magma_status_t magma_system_device_alloc_object_ids(struct magma_system_device *dev,
+						    uint64_t *base_out);
 
 void magma_system_device_connection_finished(struct magma_system_device *dev,
 					     struct magma_system_connection *conn);

@@ -494,6 +494,8 @@ static magma_status_t check_dump_perf(const struct magma_system_connection *conn
 static const struct validator primary_validators[] = {
 	{ WIRE_CONNECTION_RELEASE, sizeof(struct wire_flush), false, 0, {0}, check_none },
 	{ WIRE_FLUSH, sizeof(struct wire_flush), false, 0, {0}, check_none },
+	{ WIRE_ALLOC_OBJECT_IDS, sizeof(struct wire_alloc_object_ids), false, 0, {0},
+	  check_none },
 	{ WIRE_CREATE_CONTEXT, sizeof(struct wire_create_context), false, 0, {0},
 	  check_create_context },
 	{ WIRE_RELEASE_CONTEXT, sizeof(struct wire_release_context), false, 0, {0},

@@ -18,9 +18,14 @@
  * requests marked "reply" below are answered; all others are fire-and-forget and their errors
  * close the connection (after a WIRE_EVT_ERROR carrying the status).
  *
- * Ids. The client chooses every object id (buffer, semaphore, context, pool) from its own
- * per-connection counters, so creation needs no round trip; the service rejects an id already
- * in use (closing the connection).
+ * Ids. The client chooses every object id (buffer, semaphore, context, pool) itself, so creation
+ * needs no round trip; the service rejects an id already in use (closing the connection).
+ * Buffer and semaphore ids are device-wide, like kernel object ids: the service hands each
+ * connection blocks of WIRE_OBJECT_ID_BLOCK ids from one device counter that never goes back
+ * (the first block comes with the create-connection reply, later ones from
+ * WIRE_ALLOC_OBJECT_IDS), and libmagma numbers every buffer and semaphore it creates or imports
+ * from its blocks, so no two objects of a device share an id while the device lives. Context and
+ * pool ids are per connection, as in Magma.
  *
  * Flow control. The service answers MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS with the most messages
  * and megabytes of imported buffers a client may have in flight, and sends
@@ -69,13 +74,19 @@
 #define WIRE_IMPORT_BUFFER            WIRE_CMD(84)  /* 1 fd: memfd */
 #define WIRE_IMPORT_SEMAPHORE         WIRE_CMD(91)  /* 1 fd: eventfd */
 #define WIRE_CREATE_CONTEXT           WIRE_CMD(92)
+/* Primary channel requests of this transport only (no magma.json ordinal) */
+#define WIRE_ALLOC_OBJECT_IDS         0x5001u       /* reply: WIRE_ALLOC_OBJECT_IDS_RESP */
+#define WIRE_ALLOC_OBJECT_IDS_RESP    0x5002u
 /* Service -> client events on the primary channel */
 #define WIRE_EVT_MESSAGES_CONSUMED    0x4001u
 #define WIRE_EVT_ERROR                0x4002u
 
 #define WIRE_MAX_MESSAGE              (1u << 20)  /* 1 MiB, header included */
 #define WIRE_MAX_FDS                  4
-#define WIRE_PROTOCOL_VERSION         1
+#define WIRE_PROTOCOL_VERSION         2
+/* Buffer and semaphore ids in one block; blocks stay below 2^53 (exact in JSON traces). */
+#define WIRE_OBJECT_ID_BLOCK          4096u
+#define WIRE_OBJECT_ID_LIMIT          (1ull << 53)
 /* clang-format on */
 
 struct wire_hdr {
@@ -120,6 +131,7 @@ struct wire_create_connection_resp { /* WIRE_RESP(50) */
 	struct wire_hdr hdr;
 	int32_t status;
 	uint32_t reserved;
+	uint64_t object_id_base; /* first id of the connection's first block of object ids */
 };
 
 /* ---- Primary channel ---- */
@@ -218,6 +230,17 @@ struct wire_inline_command {
 
 struct wire_flush { /* WIRE_FLUSH; also WIRE_CONNECTION_RELEASE */
 	struct wire_hdr hdr;
+};
+
+struct wire_alloc_object_ids { /* WIRE_ALLOC_OBJECT_IDS */
+	struct wire_hdr hdr;
+};
+
+struct wire_alloc_object_ids_resp { /* WIRE_ALLOC_OBJECT_IDS_RESP */
+	struct wire_hdr hdr;
+	int32_t status;
+	uint32_t reserved;
+	uint64_t object_id_base; /* WIRE_OBJECT_ID_BLOCK ids from here are the connection's */
 };
 
 struct wire_status_resp { /* WIRE_RESP(79), WIRE_RESP(53) */

@@ -89,7 +89,8 @@ static void fake_device_message(struct fake_service *fs, struct wire_msg *m)
 		break;
 	}
 	case WIRE_DEVICE_CREATE_CONNECTION: {
-		struct wire_create_connection_resp r = {.hdr = {WIRE_RESP(50), 0, sizeof(r), 0}};
+		struct wire_create_connection_resp r = {.hdr = {WIRE_RESP(50), 0, sizeof(r), 0},
+							.object_id_base = 1};
 
 		pthread_mutex_lock(&fs->lock);
 		if (m->fd_count != 2 || fs->primary_fd >= 0) {

@@ -60,13 +60,15 @@ static void test_flush_and_get_error_ok(void)
 	}
 	magma_connection_release_context(fx.conn, ctx[1]);
 	CHECK_EQ(magma_connection_flush(fx.conn), 0);
-	REQUIRE_EQ(fake_service_count(fx.fs), 6);
+	/* get_error asks the service (a flush) while it knows of no error, as Magma's does. */
+	REQUIRE_EQ(fake_service_count(fx.fs), 7);
 	CHECK_EQ(fake_service_record(fx.fs, 0).type, WIRE_FLUSH);
-	CHECK_EQ(fake_service_record(fx.fs, 1).type, WIRE_CREATE_CONTEXT);
-	CHECK_EQ(fake_service_record(fx.fs, 3).words[0] & 0xffffffff, 3);
-	CHECK_EQ(fake_service_record(fx.fs, 3).words[1], MAGMA_PRIORITY_MEDIUM);
-	CHECK_EQ(fake_service_record(fx.fs, 4).type, WIRE_RELEASE_CONTEXT);
-	CHECK_EQ(fake_service_record(fx.fs, 4).words[0] & 0xffffffff, 2);
+	CHECK_EQ(fake_service_record(fx.fs, 1).type, WIRE_FLUSH);
+	CHECK_EQ(fake_service_record(fx.fs, 2).type, WIRE_CREATE_CONTEXT);
+	CHECK_EQ(fake_service_record(fx.fs, 4).words[0] & 0xffffffff, 3);
+	CHECK_EQ(fake_service_record(fx.fs, 4).words[1], MAGMA_PRIORITY_MEDIUM);
+	CHECK_EQ(fake_service_record(fx.fs, 5).type, WIRE_RELEASE_CONTEXT);
+	CHECK_EQ(fake_service_record(fx.fs, 5).words[0] & 0xffffffff, 2);
 	CHECK_EQ(magma_connection_create_context2(fx.conn, MAGMA_PRIORITY_LOW, NULL),
 		 MAGMA_STATUS_INVALID_ARGS);
 	CHECK_EQ(magma_connection_create_context2(0, MAGMA_PRIORITY_LOW, ctx),
@@ -78,7 +80,11 @@ static void test_flush_and_get_error_ok(void)
 	fake_fixture_close(&fx);
 }
 
-/* After a remote error every call returns it; void calls send nothing. */
+/*
+ * After a remote error get_error and flush return it; every call that would send returns
+ * CONNECTION_LOST (Magma's PEER_CLOSED), as does a read of the drained notification channel;
+ * nothing is sent, void calls included.
+ */
 static void check_sticky(struct fake_fixture *fx, magma_status_t want)
 {
 	magma_buffer_t b;
@@ -91,15 +97,20 @@ static void check_sticky(struct fake_fixture *fx, magma_status_t want)
 
 	CHECK_EQ(magma_connection_get_error(fx->conn), want);
 	CHECK_EQ(magma_connection_flush(fx->conn), want);
-	CHECK_EQ(magma_connection_create_context2(fx->conn, MAGMA_PRIORITY_LOW, &ctx), want);
-	CHECK_EQ(magma_connection_create_buffer(fx->conn, PAGE, &size, &b, &id), want);
-	CHECK_EQ(magma_connection_create_semaphore(fx->conn, &s, &id), want);
+	CHECK_EQ(magma_connection_create_context2(fx->conn, MAGMA_PRIORITY_LOW, &ctx),
+		 MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(magma_connection_create_buffer(fx->conn, PAGE, &size, &b, &id),
+		 MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(magma_connection_create_semaphore(fx->conn, &s, &id),
+		 MAGMA_STATUS_CONNECTION_LOST);
 	CHECK_EQ(magma_connection_read_notification_channel(fx->conn, buf, sizeof(buf), &size,
 							    &more),
-		 want);
-	CHECK_EQ(magma_connection_execute_inline_commands(fx->conn, 1, 0, NULL), want);
+		 MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(magma_connection_execute_inline_commands(fx->conn, 1, 0, NULL),
+		 MAGMA_STATUS_CONNECTION_LOST);
 	magma_connection_release_context(fx->conn, 1);
 	CHECK_EQ(fake_service_count(fx->fs), before);
+	CHECK_EQ(magma_connection_get_error(fx->conn), want);
 }
 
 static void check_notification_hangup(struct fake_fixture *fx)
@@ -136,7 +147,7 @@ static void test_error_via_get_error_only(void)
 	fake_service_fail(fx.fs, MAGMA_STATUS_CONTEXT_KILLED);
 	/* The notification channel hangs up... */
 	check_notification_hangup(&fx);
-	/* ...and get_error reports the status without sending anything. */
+	/* ...and get_error reports the status. */
 	for (int i = 0; i < 500 && st == MAGMA_STATUS_OK; i++) {
 		st = magma_connection_get_error(fx.conn);
 		if (st == MAGMA_STATUS_OK)
@@ -182,11 +193,12 @@ static void test_notification_before_error_is_delivered(void)
 	CHECK_EQ(size, 6);
 	CHECK(memcmp(buf, "fault!", 6) == 0);
 	CHECK_EQ(more, 0);
-	/* Drained: the loss and the error. */
+	/* Drained: the loss; the reason stays with get_error. */
 	CHECK_EQ(magma_poll(&it, 1, 1000000000ull), MAGMA_STATUS_CONNECTION_LOST);
 	CHECK_EQ(
 		magma_connection_read_notification_channel(fx.conn, buf, sizeof(buf), &size, &more),
-		MAGMA_STATUS_CONTEXT_KILLED);
+		MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(magma_connection_get_error(fx.conn), MAGMA_STATUS_CONTEXT_KILLED);
 	fake_fixture_close(&fx);
 }
 
@@ -282,7 +294,8 @@ static void test_flow_control_messages(void)
 	sleep_ms(20);
 	fake_service_fail(fx.fs, MAGMA_STATUS_INTERNAL_ERROR);
 	pthread_join(th, NULL);
-	CHECK_EQ(s.status, MAGMA_STATUS_INTERNAL_ERROR);
+	CHECK_EQ(s.status, MAGMA_STATUS_CONNECTION_LOST);
+	CHECK_EQ(magma_connection_get_error(fx.conn), MAGMA_STATUS_INTERNAL_ERROR);
 	CHECK_EQ(atomic_load(&s.done), 2);
 	fake_fixture_close(&fx);
 }

@@ -94,6 +94,8 @@ static const struct {
 	{WIRE_DUMP_PERF_COUNTERS, sizeof(struct wire_dump_perf), 0},
 	{WIRE_CLEAR_PERF_COUNTERS, sizeof(struct wire_perf_counters) + 8, 0},
 	{WIRE_PERFORM_BUFFER_OP, sizeof(struct wire_perform_buffer_op), 0},
+	{WIRE_ALLOC_OBJECT_IDS, sizeof(struct wire_alloc_object_ids), 0},
+	{WIRE_ALLOC_OBJECT_IDS_RESP, sizeof(struct wire_alloc_object_ids_resp), 0},
 	{WIRE_FLUSH, sizeof(struct wire_flush), 0},
 	{WIRE_RESP(79), sizeof(struct wire_status_resp), 0},
 	{WIRE_EXECUTE_COMMAND,

@@ -9,13 +9,22 @@
  *
  * Platform: a magma_handle_t is a file descriptor. A device is a connected Unix socket to a
  * magma-sim service (embedded, the magma-simd daemon, or /dev/magma0 through magma-sim-run).
- * Buffers are memfds, semaphores are eventfds, the notification channel is a socket.
+ * Buffers are memfds, semaphores are eventfds, the notification channel is a socket. A handle
+ * that is not an open fd, passed to an *_import call, is MAGMA_STATUS_INTERNAL_ERROR (what
+ * Magma's Linux build reports); an fd of the wrong kind is MAGMA_STATUS_INVALID_ARGS.
  *
- * Feed-forward: functions that return void, and map_buffer, are sent without waiting for the
- * system driver. A remote error closes the connection; it then surfaces through
- * magma_connection_flush(), magma_connection_get_error() and a hang-up of the notification
- * channel (seen by magma_poll as MAGMA_STATUS_CONNECTION_LOST). After that every call on the
- * connection returns the error (or MAGMA_STATUS_CONNECTION_LOST).
+ * Feed-forward, as Magma: map, unmap, the release calls, POPULATE/DEPOPULATE_TABLES, context
+ * create and release, execute_command and execute_inline_commands return MAGMA_STATUS_OK once
+ * their message is sent; only what the library cannot send (an unknown connection or buffer
+ * handle, a NULL pointer) is refused at once. What the system driver decides - ranges, alignment,
+ * flags, overlaps, VA limits, ids - is checked remotely, and its first error closes the
+ * connection: magma_connection_flush() and magma_connection_get_error() return it, the
+ * notification channel hangs up (magma_poll returns MAGMA_STATUS_CONNECTION_LOST, even with an
+ * infinite timeout), and every later call that sends returns MAGMA_STATUS_CONNECTION_LOST.
+ *
+ * Ids: buffer and semaphore ids are unique across the device, like kernel object ids: every
+ * buffer or semaphore created or imported gets an id no other object of the device has, and ids
+ * are not reused while the device lives.
  *
  * Ownership: objects returned by *_create / *_import belong to the caller until the matching
  * *_release. Handles passed to *_import are always consumed, on success and failure. Handles
@@ -65,9 +74,11 @@ MAGMA_EXPORT magma_status_t magma_enumerate_devices(const char *device_namespace
 
 /*
  * Synchronous query @id (MAGMA_QUERY_* or a vendor id >= MAGMA_QUERY_VENDOR_PARAM_0). A query
- * answers either with a value in *@result_out or with a new buffer handle (memfd, caller owns)
- * in *@result_buffer_out. The out pointer a query does not use may be NULL. Returns
- * MAGMA_STATUS_INVALID_ARGS for an unknown id or when the out pointer it needs is NULL.
+ * answers either with a value in *@result_out (then *@result_buffer_out, if not NULL, is set to
+ * -1, an invalid handle) or with a new buffer handle (memfd, caller owns) in *@result_buffer_out
+ * (then *@result_out, if not NULL, is set to 0). The out pointer a query does not use may be
+ * NULL. Returns MAGMA_STATUS_INVALID_ARGS for an unknown id or when the out pointer it needs is
+ * NULL.
  */
 MAGMA_EXPORT magma_status_t magma_device_query(magma_device_t device, uint64_t id,
 					       magma_handle_t *result_buffer_out,
@@ -83,8 +94,9 @@ MAGMA_EXPORT magma_status_t magma_device_create_connection(magma_device_t device
 MAGMA_EXPORT void magma_connection_release(magma_connection_t connection);
 
 /*
- * The error that closed the connection, once it has arrived; MAGMA_STATUS_OK otherwise. Does
- * not send anything (see magma_connection_flush).
+ * The error that closed the connection, MAGMA_STATUS_OK if none. While no error is known it asks
+ * the system driver (a round trip, as Magma's does), so an error caused by any earlier call is
+ * returned.
  */
 MAGMA_EXPORT magma_status_t magma_connection_get_error(magma_connection_t connection);
 
@@ -94,23 +106,28 @@ MAGMA_EXPORT void magma_connection_release_context(magma_connection_t connection
 
 /*
  * Creates a buffer of at least @size bytes (rounded up to whole pages); *@size_out is the actual
- * size, *@id_out its id in this connection. Pages are committed on first use or by
- * MAGMA_BUFFER_RANGE_OP_COMMIT. MAGMA_STATUS_INVALID_ARGS for size 0, MEMORY_ERROR when it
- * cannot be allocated.
+ * size, *@id_out its device-wide id. Pages are committed on first use or by
+ * MAGMA_BUFFER_RANGE_OP_COMMIT. MAGMA_STATUS_MEMORY_ERROR for size 0 (as Magma) and when it
+ * cannot be allocated; MAGMA_STATUS_CONNECTION_LOST once the connection has failed.
  */
 MAGMA_EXPORT magma_status_t magma_connection_create_buffer(magma_connection_t connection,
 							   uint64_t size, uint64_t *size_out,
 							   magma_buffer_t *buffer_out,
 							   magma_buffer_id_t *id_out);
 
-/* Releases @buffer and its GPU mappings in this connection. */
+/*
+ * Releases @buffer and its GPU mappings in @connection. A buffer of another connection is freed
+ * too and its id sent to @connection, whose system driver then closes it (as Magma).
+ */
 MAGMA_EXPORT void magma_connection_release_buffer(magma_connection_t connection,
 						  magma_buffer_t buffer);
 
 /*
  * Imports a buffer exported by magma_buffer_export (from any connection or process). Takes
  * ownership of @buffer_handle on success and failure. Each import is a distinct magma_buffer_t
- * with its own id, sharing the same memory.
+ * with a new id (never the exporter's), sharing the same memory. MAGMA_STATUS_INTERNAL_ERROR
+ * when the handle is not an open fd, INVALID_ARGS for an fd that is not a buffer (memfd or
+ * other shmem file of whole pages); the connection stays usable.
  */
 MAGMA_EXPORT magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 							   magma_handle_t buffer_handle,
@@ -130,7 +147,9 @@ MAGMA_EXPORT void magma_connection_release_semaphore(magma_connection_t connecti
 /*
  * Imports a semaphore exported by magma_semaphore_export. Takes ownership of @semaphore_handle
  * on success and failure. With MAGMA_IMPORT_SEMAPHORE_ONE_SHOT the semaphore is never reset by
- * the system driver after a wait, and magma_semaphore_reset() on it does nothing.
+ * the system driver after a wait, and magma_semaphore_reset() on it does nothing. Not an open
+ * fd: MAGMA_STATUS_INTERNAL_ERROR; not an eventfd: INVALID_ARGS. Unknown @flags are refused by
+ * the system driver (feed-forward).
  */
 MAGMA_EXPORT magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 							       magma_handle_t semaphore_handle,
@@ -139,9 +158,12 @@ MAGMA_EXPORT magma_status_t magma_connection_import_semaphore2(magma_connection_
 							       magma_semaphore_id_t *id_out);
 
 /*
- * Performs MAGMA_BUFFER_RANGE_OP_* @options on [@start_offset, + @length) of @buffer (page
- * aligned, inside the buffer). COMMIT and DECOMMIT complete before returning;
- * POPULATE/DEPOPULATE_TABLES are sent to the system driver (errors surface on flush).
+ * Performs MAGMA_BUFFER_RANGE_OP_* @options on [@start_offset, + @length) of @buffer. COMMIT and
+ * DECOMMIT work on the buffer's memory and complete before returning: a start or length that is
+ * not page aligned is MAGMA_STATUS_INVALID_ARGS, an empty range does nothing, a range past the
+ * end is MAGMA_STATUS_MEMORY_ERROR for COMMIT and INVALID_ARGS for DECOMMIT.
+ * POPULATE/DEPOPULATE_TABLES are sent to the system driver and return OK (errors surface on
+ * flush). Any other op is INVALID_ARGS.
  */
 MAGMA_EXPORT magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
 							       magma_buffer_t buffer,
@@ -151,8 +173,9 @@ MAGMA_EXPORT magma_status_t magma_connection_perform_buffer_op(magma_connection_
 
 /*
  * Maps [@offset, + @length) of @buffer at GPU address @hw_va with MAGMA_MAP_FLAG_* @map_flags.
- * Checked locally for obvious misuse (alignment, range, flags: MAGMA_STATUS_INVALID_ARGS), then
- * sent without waiting: an overlapping or out-of-range mapping closes the connection.
+ * Sent without waiting (MAGMA_STATUS_OK): a mapping the system driver refuses - unaligned,
+ * empty, outside the buffer or the client VA range, overlapping, unknown flags, another
+ * connection's buffer - closes the connection with MAGMA_STATUS_INVALID_ARGS (seen on flush).
  */
 MAGMA_EXPORT magma_status_t magma_connection_map_buffer(magma_connection_t connection,
 							uint64_t hw_va, magma_buffer_t buffer,
