@@ -237,6 +237,20 @@ magma_status_t WaitForConnectionError(magma_connection_t connection, uint64_t ti
   return status;
 }
 
+void ExpectClosedByRemoteError(magma_connection_t connection, magma_status_t expected) {
+  EXPECT_EQ(magma_connection_flush(connection), expected) << "flush";
+  EXPECT_EQ(magma_connection_get_error(connection), expected) << "get_error";
+  magma_poll_item_t item =
+      HandlePollItem(magma_connection_get_notification_channel_handle(connection));
+  EXPECT_EQ(magma_poll(&item, 1, UINT64_MAX), MAGMA_STATUS_CONNECTION_LOST)
+      << "poll of the notification channel";
+  uint32_t context_id = 0;
+  EXPECT_EQ(magma_connection_create_context2(connection, MAGMA_PRIORITY_MEDIUM, &context_id),
+            MAGMA_STATUS_CONNECTION_LOST)
+      << "a send after the error";
+  EXPECT_EQ(magma_connection_get_error(connection), expected) << "get_error, later";
+}
+
 bool WaitForIdleGpu(magma_device_t device, uint64_t timeout_ns) {
   uint64_t deadline = NowNs() + timeout_ns;
   for (;;) {

@@ -85,6 +85,12 @@ int RunChildIfRequested(int argc, char** argv, bool* ran);
 uint64_t NowNs();  // CLOCK_MONOTONIC
 inline uint64_t RoundUpToPage(uint64_t n) { return (n + kPageSize - 1) & ~(kPageSize - 1); }
 
+// Expects @connection to have been closed by a remote (feed-forward) error: magma_connection_flush
+// and magma_connection_get_error return @expected, a magma_poll of the notification channel with
+// an infinite timeout returns MAGMA_STATUS_CONNECTION_LOST (it must not block), and a later call
+// that sends returns MAGMA_STATUS_CONNECTION_LOST.
+void ExpectClosedByRemoteError(magma_connection_t connection, magma_status_t expected);
+
 // Waits for @semaphore to be signaled (magma_poll); returns magma_poll's status.
 magma_status_t WaitSemaphore(magma_semaphore_t semaphore, uint64_t timeout_ns = kDefaultTimeoutNs);
 // Waits for @semaphore, or for @connection to close (its notification channel hangs up:

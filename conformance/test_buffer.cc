@@ -49,12 +49,13 @@ TEST_F(MagmaBuffer, SizeIsRoundedUpToPages) {
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-TEST_F(MagmaBuffer, SizeZeroIsInvalidArgs) {
+// Magma's buffer allocation refuses an empty buffer: MAGMA_STATUS_MEMORY_ERROR, locally.
+TEST_F(MagmaBuffer, SizeZeroIsMemoryError) {
   uint64_t size = 0;
   magma_buffer_t buffer = 0;
   magma_buffer_id_t id = 0;
   EXPECT_EQ(magma_connection_create_buffer(connection(), 0, &size, &buffer, &id),
-            MAGMA_STATUS_INVALID_ARGS);
+            MAGMA_STATUS_MEMORY_ERROR);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK) << "a local error must not close the connection";
 }
 
@@ -211,60 +212,117 @@ TEST_F(MagmaBuffer, CommitIsVisibleThroughImport) {
   EXPECT_EQ(Committed(other), 3 * kPageSize) << "same memory, same committed pages";
 }
 
-// Every misuse of a range op is MAGMA_STATUS_INVALID_ARGS, returned directly, and leaves the
-// connection working.
-TEST_F(MagmaBuffer, RangeOpMisuseIsInvalidArgs) {
+// COMMIT and DECOMMIT work on the buffer itself and answer at once, as Magma's do on the VMO: a
+// range that is not page aligned is INVALID_ARGS for both; past the end, COMMIT is MEMORY_ERROR
+// (those pages cannot be committed) and DECOMMIT INVALID_ARGS. Nothing is committed and the
+// connection keeps working.
+TEST_F(MagmaBuffer, RangeOpMisuseIsRejectedLocally) {
   TestBuffer buffer(connection(), 4 * kPageSize);
   ASSERT_TRUE(buffer.ok());
-  const uint32_t ops[] = {MAGMA_BUFFER_RANGE_OP_COMMIT, MAGMA_BUFFER_RANGE_OP_DECOMMIT};
   const struct {
     uint64_t start, length;
     const char* what;
+    magma_status_t commit, decommit;
   } bad[] = {
-      {0, 0, "empty range"},
-      {1, kPageSize, "unaligned start"},
-      {0, kPageSize + 1, "unaligned length"},
-      {kPageSize / 2, kPageSize / 2, "both unaligned"},
-      {0, 5 * kPageSize, "longer than the buffer"},
-      {4 * kPageSize, kPageSize, "starts at the end"},
-      {3 * kPageSize, 2 * kPageSize, "crosses the end"},
-      {8 * kPageSize, kPageSize, "starts past the end"},
-      {kPageSize, UINT64_MAX - kPageSize + 1, "wraps around"},
-      {UINT64_MAX - kPageSize + 1, 2 * kPageSize, "start near the top wraps"},
+      {1, kPageSize, "unaligned start", MAGMA_STATUS_INVALID_ARGS, MAGMA_STATUS_INVALID_ARGS},
+      {0, kPageSize + 1, "unaligned length", MAGMA_STATUS_INVALID_ARGS, MAGMA_STATUS_INVALID_ARGS},
+      {kPageSize / 2, kPageSize / 2, "both unaligned", MAGMA_STATUS_INVALID_ARGS,
+       MAGMA_STATUS_INVALID_ARGS},
+      {8 * kPageSize + 1, 0, "unaligned start of an empty range", MAGMA_STATUS_INVALID_ARGS,
+       MAGMA_STATUS_INVALID_ARGS},
+      {0, 5 * kPageSize, "longer than the buffer", MAGMA_STATUS_MEMORY_ERROR,
+       MAGMA_STATUS_INVALID_ARGS},
+      {4 * kPageSize, kPageSize, "starts at the end", MAGMA_STATUS_MEMORY_ERROR,
+       MAGMA_STATUS_INVALID_ARGS},
+      {3 * kPageSize, 2 * kPageSize, "crosses the end", MAGMA_STATUS_MEMORY_ERROR,
+       MAGMA_STATUS_INVALID_ARGS},
+      {8 * kPageSize, kPageSize, "starts past the end", MAGMA_STATUS_MEMORY_ERROR,
+       MAGMA_STATUS_INVALID_ARGS},
+      {kPageSize, UINT64_MAX - kPageSize + 1, "wraps around", MAGMA_STATUS_MEMORY_ERROR,
+       MAGMA_STATUS_INVALID_ARGS},
+      {UINT64_MAX - kPageSize + 1, 2 * kPageSize, "start near the top wraps",
+       MAGMA_STATUS_MEMORY_ERROR, MAGMA_STATUS_INVALID_ARGS},
   };
-  for (uint32_t op : ops) {
-    for (const auto& b : bad) {
-      EXPECT_EQ(Op(buffer, op, b.start, b.length), MAGMA_STATUS_INVALID_ARGS)
-          << "op " << op << ": " << b.what;
-    }
+  for (const auto& b : bad) {
+    EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, b.start, b.length), b.commit)
+        << "commit: " << b.what;
+    EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_DECOMMIT, b.start, b.length), b.decommit)
+        << "decommit: " << b.what;
   }
   EXPECT_EQ(Committed(buffer), 0u);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-TEST_F(MagmaBuffer, UnknownRangeOpIsInvalidArgs) {
-  TestBuffer buffer(connection(), kPageSize);
+// An empty aligned range has nothing to do: OK, anywhere.
+TEST_F(MagmaBuffer, EmptyRangeOpIsOk) {
+  TestBuffer buffer(connection(), 2 * kPageSize);
   ASSERT_TRUE(buffer.ok());
-  for (uint32_t op : {0u, 5u, 6u, 100u, UINT32_MAX}) {
-    magma_status_t status = Op(buffer, op, 0, kPageSize);
-    // Checked locally or by the system driver (then seen on flush).
-    if (status == MAGMA_STATUS_OK) {
-      EXPECT_NE(Flush(), MAGMA_STATUS_OK) << "op " << op;
-      return;
-    }
-    EXPECT_EQ(status, MAGMA_STATUS_INVALID_ARGS) << "op " << op;
+  for (uint64_t start : {uint64_t{0}, 2 * kPageSize, 64 * kPageSize}) {
+    EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, start, 0), MAGMA_STATUS_OK) << start;
+    EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_DECOMMIT, start, 0), MAGMA_STATUS_OK) << start;
   }
+  EXPECT_EQ(Committed(buffer), 0u);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-TEST_F(MagmaBuffer, RangeOpOnAnotherConnectionsBufferIsInvalidArgs) {
+// committed_byte_count follows COMMIT and DECOMMIT page by page.
+TEST_F(MagmaBuffer, CommittedByteCountFollowsRangeOpsExactly) {
+  TestBuffer buffer(connection(), 16 * kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  EXPECT_EQ(Committed(buffer), 0u);
+  ASSERT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, 3 * kPageSize, kPageSize), MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), kPageSize);
+  ASSERT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, 2 * kPageSize, 4 * kPageSize),
+            MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), 4 * kPageSize) << "pages 2-5; page 3 counted once";
+  ASSERT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, 12 * kPageSize, 4 * kPageSize),
+            MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), 8 * kPageSize);
+  EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_COMMIT, 14 * kPageSize, 4 * kPageSize),
+            MAGMA_STATUS_MEMORY_ERROR);
+  EXPECT_EQ(Committed(buffer), 8 * kPageSize) << "a refused commit commits nothing";
+  ASSERT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_DECOMMIT, 4 * kPageSize, kPageSize), MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), 7 * kPageSize);
+  EXPECT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_DECOMMIT, 12 * kPageSize, 8 * kPageSize),
+            MAGMA_STATUS_INVALID_ARGS);
+  EXPECT_EQ(Committed(buffer), 7 * kPageSize) << "a refused decommit frees nothing";
+  ASSERT_EQ(Op(buffer, MAGMA_BUFFER_RANGE_OP_DECOMMIT, 0, 16 * kPageSize), MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), 0u);
+}
+
+TEST_F(MagmaBuffer, UnknownRangeOpIsInvalidArgs) {
+  TestBuffer buffer(connection(), kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  for (uint32_t op : {0u, 5u, 6u, 100u, UINT32_MAX})
+    EXPECT_EQ(Op(buffer, op, 0, kPageSize), MAGMA_STATUS_INVALID_ARGS) << "op " << op;
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+// COMMIT works on the buffer's memory, whichever connection the call names (as Magma's).
+TEST_F(MagmaBuffer, CommitOfAnotherConnectionsBufferCommitsIt) {
   magma_connection_t other = CreateExtraConnection();
   ASSERT_NE(other, 0u);
   TestBuffer buffer(other, kPageSize);
   ASSERT_TRUE(buffer.ok());
   EXPECT_EQ(magma_connection_perform_buffer_op(connection(), buffer.get(),
                                                MAGMA_BUFFER_RANGE_OP_COMMIT, 0, kPageSize),
-            MAGMA_STATUS_INVALID_ARGS);
+            MAGMA_STATUS_OK);
+  EXPECT_EQ(Committed(buffer), kPageSize);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+  EXPECT_EQ(magma_connection_flush(other), MAGMA_STATUS_OK);
+}
+
+// POPULATE_TABLES names the buffer by id on the connection it is sent to: a remote error there.
+TEST_F(MagmaBuffer, PopulateTablesOfAnotherConnectionsBufferIsARemoteError) {
+  magma_connection_t other = CreateExtraConnection();
+  ASSERT_NE(other, 0u);
+  TestBuffer buffer(other, kPageSize);
+  ASSERT_TRUE(buffer.ok());
+  EXPECT_EQ(magma_connection_perform_buffer_op(connection(), buffer.get(),
+                                               MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 0, kPageSize),
+            MAGMA_STATUS_OK);
+  ExpectClosedByRemoteError(connection(), MAGMA_STATUS_INVALID_ARGS);
+  EXPECT_EQ(magma_connection_flush(other), MAGMA_STATUS_OK);
 }
 
 TEST_F(MagmaBuffer, PopulateAndDepopulateTables) {
@@ -303,26 +361,28 @@ TEST_F(MagmaBuffer, DepopulateKeepsContents) {
   EXPECT_EQ(buffer->words()[kPageSize / 4], 0x5a5a5a5au);
 }
 
-TEST_F(MagmaBuffer, PopulateOutsideTheBufferFails) {
+// POPULATE/DEPOPULATE_TABLES are feed-forward: the call returns OK, the driver's refusal closes
+// the connection.
+TEST_F(MagmaBuffer, PopulateOutsideTheBufferIsARemoteError) {
   auto buffer = CreateMappedBuffer(2 * kPageSize);
   ASSERT_NE(buffer, nullptr);
-  // Sent to the system driver: the error is either returned or seen on flush.
-  magma_status_t status =
-      Op(*buffer, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, kPageSize, 4 * kPageSize);
-  magma_status_t flushed = Flush();
-  EXPECT_TRUE(status == MAGMA_STATUS_INVALID_ARGS ||
-              (status == MAGMA_STATUS_OK && flushed == MAGMA_STATUS_INVALID_ARGS))
-      << "op " << status << ", flush " << flushed;
+  EXPECT_EQ(Op(*buffer, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, kPageSize, 4 * kPageSize),
+            MAGMA_STATUS_OK);
+  ExpectClosedByRemoteError(connection(), MAGMA_STATUS_INVALID_ARGS);
 }
 
-TEST_F(MagmaBuffer, PopulateUnalignedFails) {
+TEST_F(MagmaBuffer, PopulateUnalignedIsARemoteError) {
   auto buffer = CreateMappedBuffer(2 * kPageSize);
   ASSERT_NE(buffer, nullptr);
-  magma_status_t status = Op(*buffer, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 100, kPageSize);
-  magma_status_t flushed = Flush();
-  EXPECT_TRUE(status == MAGMA_STATUS_INVALID_ARGS ||
-              (status == MAGMA_STATUS_OK && flushed == MAGMA_STATUS_INVALID_ARGS))
-      << "op " << status << ", flush " << flushed;
+  EXPECT_EQ(Op(*buffer, MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES, 100, kPageSize), MAGMA_STATUS_OK);
+  ExpectClosedByRemoteError(connection(), MAGMA_STATUS_INVALID_ARGS);
+}
+
+TEST_F(MagmaBuffer, DepopulateEmptyRangeIsARemoteError) {
+  auto buffer = CreateMappedBuffer(2 * kPageSize);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(Op(*buffer, MAGMA_BUFFER_RANGE_OP_DEPOPULATE_TABLES, 0, 0), MAGMA_STATUS_OK);
+  ExpectClosedByRemoteError(connection(), MAGMA_STATUS_INVALID_ARGS);
 }
 
 // ---- Cache policy and cache operations ----

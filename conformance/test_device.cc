@@ -268,11 +268,38 @@ TEST_F(MagmaQuery, SimpleQueryWithNullBufferOut) {
   EXPECT_EQ(magma_device_query(device(), MAGMA_QUERY_VENDOR_ID, nullptr, &value), MAGMA_STATUS_OK);
 }
 
+// As Magma: a query answered with a value sets the unused buffer slot to an invalid handle (on
+// Linux a negative fd), never leaving it untouched or 0 (which is a valid fd).
 TEST_F(MagmaQuery, SimpleQueryWithUnusedBufferOut) {
+  const uint64_t value_queries[] = {MAGMA_QUERY_VENDOR_ID,
+                                    MAGMA_QUERY_DEVICE_ID,
+                                    MAGMA_QUERY_VENDOR_VERSION,
+                                    MAGMA_QUERY_IS_TOTAL_TIME_SUPPORTED,
+                                    MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS,
+                                    MAGMA_SIM_QUERY_FEATURES};
+  for (uint64_t id : value_queries) {
+    for (magma_handle_t before : {0u, 7u, 0x12345u}) {
+      magma_handle_t handle = before;
+      uint64_t value = 0;
+      EXPECT_EQ(magma_device_query(device(), id, &handle, &value), MAGMA_STATUS_OK) << id;
+      EXPECT_LT(static_cast<int>(handle), 0) << "query " << id << " left " << handle;
+    }
+  }
   magma_handle_t handle = 0;
   uint64_t value = 0;
   EXPECT_EQ(magma_device_query(device(), MAGMA_QUERY_VENDOR_ID, &handle, &value), MAGMA_STATUS_OK);
   EXPECT_EQ(value, MAGMA_SIM_VENDOR_ID);
+}
+
+// The opposite for a query answered with a buffer: the value slot is set to 0.
+TEST_F(MagmaQuery, BufferQueryClearsTheUnusedValueOut) {
+  magma_handle_t handle = static_cast<magma_handle_t>(-1);
+  uint64_t value = 0xdeadbeef;
+  ASSERT_EQ(magma_device_query(device(), MAGMA_QUERY_TOTAL_TIME, &handle, &value), MAGMA_STATUS_OK);
+  EXPECT_GE(static_cast<int>(handle), 0);
+  EXPECT_EQ(value, 0u);
+  magma_total_time_query_result_t result = {};
+  EXPECT_TRUE(ReadResultBuffer(handle, &result, sizeof(result)));
 }
 
 TEST_F(MagmaQuery, SimpleQueryWithNullResultOutIsInvalidArgs) {

@@ -212,7 +212,7 @@ class MagmaIsolation : public MagmaConnectionTest {
     magma_bool_t more = 0;
     EXPECT_EQ(magma_connection_read_notification_channel(connection, payload.data(), payload.size(),
                                                          &payload_size, &more),
-              MAGMA_STATUS_CONTEXT_KILLED);
+              MAGMA_STATUS_CONNECTION_LOST);
     EXPECT_EQ(magma_connection_flush(connection), MAGMA_STATUS_CONTEXT_KILLED);
   }
 
