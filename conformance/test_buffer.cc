@@ -416,11 +416,12 @@ TEST_F(MagmaBuffer, CachePolicyIsPerBuffer) {
   EXPECT_EQ(policy, MAGMA_CACHE_POLICY_CACHED);
 }
 
-TEST_F(MagmaBuffer, UnknownCachePolicyIsInvalidArgs) {
+// As Magma, where the VMO refuses it: INTERNAL_ERROR.
+TEST_F(MagmaBuffer, UnknownCachePolicyIsInternalError) {
   TestBuffer buffer(connection(), kPageSize);
   ASSERT_TRUE(buffer.ok());
-  EXPECT_EQ(magma_buffer_set_cache_policy(buffer.get(), 3), MAGMA_STATUS_INVALID_ARGS);
-  EXPECT_EQ(magma_buffer_set_cache_policy(buffer.get(), 0xffffffffu), MAGMA_STATUS_INVALID_ARGS);
+  EXPECT_EQ(magma_buffer_set_cache_policy(buffer.get(), 3), MAGMA_STATUS_INTERNAL_ERROR);
+  EXPECT_EQ(magma_buffer_set_cache_policy(buffer.get(), 0xffffffffu), MAGMA_STATUS_INTERNAL_ERROR);
   magma_cache_policy_t policy = 99;
   ASSERT_EQ(magma_buffer_get_cache_policy(buffer.get(), &policy), MAGMA_STATUS_OK);
   EXPECT_EQ(policy, MAGMA_CACHE_POLICY_CACHED) << "a rejected policy is not recorded";
@@ -437,15 +438,16 @@ TEST_F(MagmaBuffer, CleanCacheOperations) {
   }
 }
 
-TEST_F(MagmaBuffer, CleanCacheOutsideTheBufferIsInvalidArgs) {
+// As Magma, where the cache operation on the VMO fails: INTERNAL_ERROR.
+TEST_F(MagmaBuffer, CleanCacheOutsideTheBufferIsInternalError) {
   TestBuffer buffer(connection(), kPageSize);
   ASSERT_TRUE(buffer.ok());
   EXPECT_EQ(magma_buffer_clean_cache(buffer.get(), 0, kPageSize + 1, MAGMA_CACHE_OPERATION_CLEAN),
-            MAGMA_STATUS_INVALID_ARGS);
+            MAGMA_STATUS_INTERNAL_ERROR);
   EXPECT_EQ(magma_buffer_clean_cache(buffer.get(), 2 * kPageSize, 1, MAGMA_CACHE_OPERATION_CLEAN),
-            MAGMA_STATUS_INVALID_ARGS);
+            MAGMA_STATUS_INTERNAL_ERROR);
   EXPECT_EQ(magma_buffer_clean_cache(buffer.get(), 1, UINT64_MAX, MAGMA_CACHE_OPERATION_CLEAN),
-            MAGMA_STATUS_INVALID_ARGS);
+            MAGMA_STATUS_INTERNAL_ERROR);
 }
 
 TEST_F(MagmaBuffer, UnknownCacheOperationIsInvalidArgs) {

@@ -305,7 +305,21 @@ TEST_F(MagmaPerfCounters, NonSocketTokenIsAccessDenied) {
   EXPECT_EQ(magma_connection_get_error(connection()), MAGMA_STATUS_OK);
 }
 
-TEST_F(MagmaPerfCounters, InvalidTokenIsAccessDenied) { ExpectTokenDenied(-1); }
+// A handle that is not an fd holds no token: INTERNAL_ERROR (as Magma); the connection stays.
+TEST_F(MagmaPerfCounters, InvalidTokenIsInternalError) {
+  EXPECT_EQ(EnableAccessWith(connection(), -1), MAGMA_STATUS_INTERNAL_ERROR);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
+// As Magma, which answers whether access is allowed: once granted, any later call is OK.
+TEST_F(MagmaPerfCounters, AccessOnceGrantedStays) {
+  ASSERT_NO_FATAL_FAILURE(GrantAccess());
+  int efd = eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(efd, 0);
+  EXPECT_EQ(EnableAccessWith(connection(), efd), MAGMA_STATUS_OK);
+  EXPECT_EQ(EnableCounters(connection(), {kPerfJobs}), MAGMA_STATUS_OK);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
 
 TEST_F(MagmaPerfCounters, DeniedTokenGrantsNothing) {
   int efd = eventfd(0, EFD_CLOEXEC);

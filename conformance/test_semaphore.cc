@@ -394,8 +394,9 @@ TEST_F(MagmaSemaphore, OneShotImportIgnoresReset) {
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
-// Import flags are the system driver's to check (feed-forward): unknown ones close the connection.
-TEST_F(MagmaSemaphore, ImportUnknownFlagsIsARemoteError) {
+// As Magma's import: unknown flags are refused before anything is sent, and the handle is
+// consumed; the connection is not affected.
+TEST_F(MagmaSemaphore, ImportUnknownFlagsIsInvalid) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   // Let the service take in everything sent so far, so no fd number is reused under us.
@@ -406,9 +407,10 @@ TEST_F(MagmaSemaphore, ImportUnknownFlagsIsARemoteError) {
   magma_semaphore_id_t id = 0;
   EXPECT_EQ(magma_connection_import_semaphore2(connection(), static_cast<magma_handle_t>(fd),
                                                1ull << 40, &semaphore, &id),
-            MAGMA_STATUS_OK);
-  ExpectClosedByRemoteError(connection(), MAGMA_STATUS_INVALID_ARGS);
-  magma_connection_release_semaphore(connection(), semaphore);
+            MAGMA_STATUS_INVALID_ARGS);
+  // The handle was consumed even though the import failed.
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
 TEST_F(MagmaSemaphore, ImportOfNonSemaphoreHandleFailsAndConsumesIt) {

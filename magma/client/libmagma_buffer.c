@@ -305,7 +305,7 @@ magma_status_t libmagma_do_buffer_get_handle(magma_buffer_t buffer, magma_handle
 		return MAGMA_STATUS_INVALID_ARGS;
 	fd = libmagma_buffer_reopen(buf);
 	if (fd < 0)
-		return MAGMA_STATUS_MEMORY_ERROR;
+		return MAGMA_STATUS_INVALID_ARGS; /* out of fds; what Magma returns for no handle */
 	*handle_out = (magma_handle_t)fd;
 	return MAGMA_STATUS_OK;
 }
@@ -316,14 +316,19 @@ magma_status_t libmagma_do_buffer_export(magma_buffer_t buffer, magma_handle_t *
 	return magma_buffer_get_handle(buffer, buffer_handle_out);
 }
 
-/* magma_buffer_set_cache_policy - see magma.h. MAGMA_STATUS_INVALID_ARGS for unknown policies. */
+/*
+ * magma_buffer_set_cache_policy - see magma.h. MAGMA_STATUS_INTERNAL_ERROR for an unknown policy
+ * (as Magma, whose VMO refuses it).
+ */
 magma_status_t libmagma_do_buffer_set_cache_policy(magma_buffer_t buffer,
 						   magma_cache_policy_t policy)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 
-	if (!buf || policy > MAGMA_CACHE_POLICY_UNCACHED)
+	if (!buf)
 		return MAGMA_STATUS_INVALID_ARGS;
+	if (policy > MAGMA_CACHE_POLICY_UNCACHED)
+		return MAGMA_STATUS_INTERNAL_ERROR; /* Magma: the VMO refuses it */
 	pthread_mutex_lock(&buf->lock);
 	buf->cache_policy = policy;
 	pthread_mutex_unlock(&buf->lock);
@@ -346,16 +351,18 @@ magma_status_t libmagma_do_buffer_get_cache_policy(magma_buffer_t buffer,
 
 /*
  * magma_buffer_clean_cache - see magma.h. The simulated GPU shares a coherent view of memory
- * with the CPU, so after validating the range and operation there is nothing to flush.
+ * with the CPU, so after validating the range and operation there is nothing to flush. An
+ * unknown operation is INVALID_ARGS, a range past the end INTERNAL_ERROR (both as Magma).
  */
 magma_status_t libmagma_do_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, uint64_t size,
 					      magma_cache_operation_t operation)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 
-	if (!buf || operation > MAGMA_CACHE_OPERATION_CLEAN_INVALIDATE || offset > buf->size ||
-	    size > buf->size - offset)
+	if (!buf || operation > MAGMA_CACHE_OPERATION_CLEAN_INVALIDATE)
 		return MAGMA_STATUS_INVALID_ARGS;
+	if (offset > buf->size || size > buf->size - offset)
+		return MAGMA_STATUS_INTERNAL_ERROR; /* Magma: the cache op on the VMO fails */
 	return MAGMA_STATUS_OK;
 }
 

@@ -20,8 +20,10 @@
 #include "libmagma_internal.h"
 
 /*
- * magma_connection_enable_performance_counter_access - see magma.h. Consumes @channel; an
- * invalid fd is MAGMA_STATUS_ACCESS_DENIED without asking the service.
+ * magma_connection_enable_performance_counter_access - see magma.h. Consumes @channel; a handle
+ * that is not an open fd is MAGMA_STATUS_INTERNAL_ERROR without asking the service (Magma cannot
+ * read a token from it either). The service answers whether the connection has access, so once
+ * granted every later call is OK, as Magma's.
  */
 magma_status_t
 libmagma_do_connection_enable_performance_counter_access(magma_connection_t connection,
@@ -37,7 +39,7 @@ libmagma_do_connection_enable_performance_counter_access(magma_connection_t conn
 		return MAGMA_STATUS_INVALID_ARGS;
 	}
 	if (!libmagma_fd_is_valid(channel))
-		return MAGMA_STATUS_ACCESS_DENIED;
+		return MAGMA_STATUS_INTERNAL_ERROR;
 	pthread_mutex_lock(&conn->lock);
 	status = libmagma_connection_call_locked(conn, &req, sizeof(req), &fd, 1, WIRE_RESP(53));
 	pthread_mutex_unlock(&conn->lock);
@@ -254,8 +256,6 @@ magma_status_t libmagma_do_connection_read_performance_counter_completion(
 	if (!conn || !trigger_id_out || !buffer_id_out || !buffer_offset_out || !time_out ||
 	    !result_flags_out)
 		return MAGMA_STATUS_INVALID_ARGS;
-	if (libmagma_connection_is_lost(conn))
-		return MAGMA_STATUS_CONNECTION_LOST;
 	pthread_mutex_lock(&conn->lock);
 	for (pool = conn->pools; pool; pool = pool->next) {
 		if (pool->id == pool_id) {

@@ -61,7 +61,8 @@ static magma_status_t libmagma_poll_results(magma_poll_item_t *items, uint32_t c
 		if (pfds[i].fd < 0)
 			continue;
 		if (re & POLLNVAL) {
-			status = MAGMA_STATUS_INVALID_ARGS;
+			/* A handle that is not an open fd: Magma cannot wait on it either. */
+			status = MAGMA_STATUS_INTERNAL_ERROR;
 		} else if (items[i].type == MAGMA_POLL_TYPE_HANDLE && (re & (POLLHUP | POLLERR))) {
 			/* Pending data is read first; the loss shows once it is drained. */
 			if (libmagma_socket_has_data(pfds[i].fd)) {
@@ -83,9 +84,10 @@ static magma_status_t libmagma_poll_results(magma_poll_item_t *items, uint32_t c
 /*
  * magma_poll - see magma.h. Returns MAGMA_STATUS_OK when at least one item's condition is met,
  * MAGMA_STATUS_TIMED_OUT, MAGMA_STATUS_CONNECTION_LOST (a handle hung up; results are still
- * filled in), or MAGMA_STATUS_INVALID_ARGS for a NULL @items with a nonzero @count, an unknown
- * type, a condition other than SIGNALED for semaphores / READABLE for handles, an unknown
- * semaphore or a closed fd.
+ * filled in), MAGMA_STATUS_INVALID_ARGS for a NULL @items with a nonzero @count, no item with a
+ * condition, an unknown type, a condition other than SIGNALED for semaphores / READABLE for
+ * handles or an unknown semaphore, and MAGMA_STATUS_INTERNAL_ERROR for a handle that is not an
+ * open fd (as Magma, which cannot wait on it).
  */
 magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64_t timeout_ns)
 {
@@ -93,6 +95,7 @@ magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64
 	struct pollfd *pfds = NULL;
 	magma_status_t status;
 	bool met = false;
+	uint32_t active;
 
 	if ((count && !items) || count > LIBMAGMA_POLL_MAX_ITEMS)
 		return MAGMA_STATUS_INVALID_ARGS;
@@ -119,7 +122,7 @@ magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64
 		} else if (items[i].type == MAGMA_POLL_TYPE_HANDLE &&
 			   items[i].condition == MAGMA_POLL_CONDITION_READABLE) {
 			if ((int)items[i].handle < 0) {
-				status = MAGMA_STATUS_INVALID_ARGS;
+				status = MAGMA_STATUS_INTERNAL_ERROR;
 				goto out_free;
 			}
 			pfds[i].fd = (int)items[i].handle;
@@ -127,6 +130,13 @@ magma_status_t libmagma_do_poll(magma_poll_item_t *items, uint32_t count, uint64
 			status = MAGMA_STATUS_INVALID_ARGS;
 			goto out_free;
 		}
+	}
+	/* As Magma's: with no item to wait for there is "nothing to do". */
+	for (active = 0; active < count && !items[active].condition; active++)
+		;
+	if (active == count) {
+		status = MAGMA_STATUS_INVALID_ARGS;
+		goto out_free;
 	}
 	if (timeout_ns != UINT64_MAX) {
 		now = libmagma_now_ns();

