@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_trace_blob.c - digests and the blob codec: known FNV-1a values, round trips of literal,
- * zero-run and mixed contents at awkward sizes, and every kind of malformed blob text.
+ * zero-run and mixed contents at awkward sizes (decoded whole, scanned, and streamed in odd
+ * chunks), every kind of malformed blob text, and text that declares more than a limit.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,30 @@
 
 #include "sim_test.h"
 #include "traces/trace.h"
+
+/* @text (blob text of @len bytes @data) scans to their size and digest, and streams back. */
+static void scan_and_stream(const char *text, const uint8_t *data, size_t len)
+{
+	uint64_t size = 0, digest = 0;
+	struct trace_blob_reader rd;
+	uint8_t *streamed = malloc(len + 1);
+	size_t done = 0, step = 1, n;
+
+	CHECK_EQ(trace_blob_scan(text, len, &size, &digest, NULL), 0);
+	CHECK_EQ(size, len);
+	CHECK_EQ(digest, trace_digest(data, len));
+	if (len)
+		CHECK_EQ(trace_blob_scan(text, len - 1, &size, NULL, NULL), -EFBIG);
+	REQUIRE(streamed != NULL);
+	trace_blob_reader_init(&rd, text);
+	while ((n = trace_blob_read(&rd, streamed + done, step)) > 0) {
+		done += n;
+		step = step * 3 % 17 + 1; /* 1..17 bytes at a time */
+	}
+	CHECK_EQ(done, len);
+	CHECK(!memcmp(streamed, data, len));
+	free(streamed);
+}
 
 static void round_trip(const uint8_t *data, size_t len)
 {
@@ -21,6 +46,7 @@ static void round_trip(const uint8_t *data, size_t len)
 	CHECK_EQ(trace_blob_decode(text, len, &out, NULL), 0);
 	CHECK(out && !memcmp(out, data, len));
 	free(out);
+	scan_and_stream(text, data, len);
 	free(text);
 }
 
@@ -37,6 +63,8 @@ static void digest_known_values(void)
 	CHECK_EQ(d, 0x0123456789abcdefull);
 	CHECK_EQ(trace_digest_parse("0123", &d), -EINVAL);
 	CHECK_EQ(trace_digest_parse("0123456789abcdeg", &d), -EINVAL);
+	CHECK_EQ(trace_digest_more(trace_digest("ab", 2), "c", 1), trace_digest("abc", 3));
+	CHECK_EQ(trace_digest_more(TRACE_DIGEST_INIT, "", 0), trace_digest("", 0));
 }
 
 static void blob_round_trips(void)
@@ -70,6 +98,25 @@ static void blob_zero_runs_are_compact(void)
 	free(zeros);
 }
 
+/* Zero runs are counted, never materialised: 4 GiB of zeros scans at once, to the right digest. */
+static void blob_scan_huge_zero_runs(void)
+{
+	uint64_t size = 0, digest = 0;
+	size_t where = 0;
+
+	CHECK_EQ(trace_blob_scan("~4294967296.", UINT64_MAX, &size, &digest, NULL), 0);
+	CHECK_EQ(size, 1ull << 32);
+	CHECK_EQ(digest, 0x4714be7884222325ull); /* FNV-1a of 2^32 zero bytes */
+	CHECK_EQ(trace_blob_scan("AAAA~4294967296.", 1ull << 32, &size, NULL, &where), -EFBIG);
+	CHECK_EQ(where, 4);
+	CHECK_EQ(trace_blob_scan("~99999999999999999999999.", UINT64_MAX, &size, NULL, NULL),
+		 -EFBIG);
+	/* A decode that the text cannot satisfy allocates nothing of the declared size. */
+	CHECK_EQ(trace_blob_decode("~16.", SIZE_MAX / 2, NULL, &where), -EINVAL);
+	CHECK_EQ(trace_blob_decode("~4294967296.", 16, NULL, &where), -EINVAL);
+	CHECK_EQ(where, 0);
+}
+
 static void blob_malformed(void)
 {
 	static const char *const bad[] = {"~",	  "~x.",  "~5",	  "~99.",   "AAA",
@@ -90,6 +137,7 @@ int main(void)
 	SIM_TEST_RUN(digest_known_values);
 	SIM_TEST_RUN(blob_round_trips);
 	SIM_TEST_RUN(blob_zero_runs_are_compact);
+	SIM_TEST_RUN(blob_scan_huge_zero_runs);
 	SIM_TEST_RUN(blob_malformed);
 	return SIM_TEST_DONE();
 }

@@ -26,12 +26,27 @@ extern "C" {
 #define TRACE_FORMAT_VERSION 2
 /* Zero runs at least this long are written as "~N." in a blob instead of base64. */
 #define TRACE_BLOB_ZERO_RUN  16
+/*
+ * The largest buffer, resource range or blob a trace may hold (4 GiB, the replay device's whole
+ * bus memory); readers reject larger ones as bad traces (docs/trace-format.md "Sizes").
+ */
+#define TRACE_MAX_SIZE	     (1ull << 32)
+/* The most command bytes one recorded execute_inline call may carry (msd-sim's inline budget). */
+#define TRACE_INLINE_MAX     (64ull << 20)
+/* The FNV-1a offset basis: the digest of no bytes. */
+#define TRACE_DIGEST_INIT    0xcbf29ce484222325ull
 
 struct sim_device;
 struct trace_writer;
 
 /* trace_digest - 64-bit FNV-1a of @len bytes at @data. Pure. */
 uint64_t trace_digest(const void *data, size_t len);
+
+/*
+ * trace_digest_more - the digest of the bytes that gave @digest followed by @len bytes at @data
+ * (from TRACE_DIGEST_INIT, chunk by chunk, it equals trace_digest of the whole). Pure.
+ */
+uint64_t trace_digest_more(uint64_t digest, const void *data, size_t len);
 
 /* trace_digest_hex - @digest as 16 lower-case hex digits plus NUL into @out. */
 void trace_digest_hex(uint64_t digest, char out[17]);
@@ -47,10 +62,40 @@ char *trace_blob_encode(const void *data, size_t len);
 
 /*
  * trace_blob_decode - decode blob @text that must yield exactly @size bytes into a malloc'd
- * buffer (*@data_out, freed by the caller; non-NULL even for size 0). Returns 0, -EINVAL for
- * malformed text or a size mismatch (*@where_out: offset into @text of the problem), -ENOMEM.
+ * buffer (*@data_out, freed by the caller; non-NULL even for size 0). The text is checked
+ * before anything is allocated. Returns 0, -EINVAL for malformed text or a size mismatch
+ * (*@where_out: offset into @text of the problem), -ENOMEM. Allocates @size bytes: callers bound
+ * it (a reader uses trace_blob_scan or trace_blob_read for sizes it has not bounded).
  */
 int trace_blob_decode(const char *text, size_t size, uint8_t **data_out, size_t *where_out);
+
+/*
+ * trace_blob_scan - check blob @text and count what it decodes to without allocating: its size
+ * (*@size_out) and digest (*@digest_out, may be NULL). Zero runs cost O(log n), literal text
+ * O(length). Returns 0, -EINVAL for malformed text, -EFBIG when it decodes to more than
+ * @max_size bytes (both with *@where_out, if not NULL, the offset into @text of the segment).
+ */
+int trace_blob_scan(const char *text, uint64_t max_size, uint64_t *size_out, uint64_t *digest_out,
+		    size_t *where_out);
+
+/* A cursor over blob text that trace_blob_scan accepted: its bytes, a chunk at a time. */
+struct trace_blob_reader {
+	const char *text;
+	size_t pos;	 /* next segment in text */
+	uint64_t zeros;	 /* zero bytes left of the current run */
+	uint8_t lit[3];	 /* the current base64 quad's bytes */
+	uint8_t lit_len; /* ... how many it holds */
+	uint8_t lit_pos; /* ... how many were read */
+};
+
+/* trace_blob_reader_init - start reading @text (kept by the caller while @rd is used). */
+void trace_blob_reader_init(struct trace_blob_reader *rd, const char *text);
+
+/*
+ * trace_blob_read - copy the next at most @len decoded bytes into @buf. Returns the count, less
+ * than @len only at the end of the blob (or at malformed text, which trace_blob_scan rejects).
+ */
+size_t trace_blob_read(struct trace_blob_reader *rd, void *buf, size_t len);
 
 /*
  * trace_writer_open - create @path and write the document header; @writer names the producer
