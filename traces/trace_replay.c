@@ -5,12 +5,21 @@
  *
  * The reader is line-based, as the writer is: line 1 is the header (the document up to the
  * "events" array), then one event per line, each followed by a comma except the final "end"
- * event, then "]}". Each line is parsed with cJSON on its own, so memory stays bounded by the
- * largest event plus the decoded blobs, and every error names its line, byte offset and event.
- * Pass 1 checks everything and decodes the blobs; pass 2 replays. Calls are dispatched through
+ * event, then "]}". Each line is parsed with cJSON on its own, and every error names its line,
+ * byte offset and event. Pass 1 checks everything; pass 2 replays. Calls are dispatched through
  * one table (name, required numeric arguments and outputs, handler), drm-shim style. Recorded
  * handles and ids are keys of small open-addressing maps whose values are the replay's own
- * objects. Runs on the caller's thread; the only other threads are the embedded device's, which
+ * objects.
+ *
+ * Blob text spends a few characters on a gigabyte of zeros, so nothing is sized from what a
+ * blob says about itself. Pass 1 scans each blob (size and digest, nothing allocated), keeps its
+ * text, and checks each size against what the trace declares for the thing it fills: a resource
+ * range against its buffer's recorded size, everything against TRACE_MAX_SIZE (or the caller's
+ * smaller max_size). Pass 2 streams contents through REPLAY_CHUNK buffers and decodes whole
+ * only the blobs a call needs in one piece (inline commands, notifications, both bounded), so
+ * the replay's own memory stays small whatever the trace declares.
+ *
+ * Runs on the caller's thread; the only other threads are the embedded device's, which
  * call replay_sim_event (timeline) with the device lock held.
  */
 #include <cjson/cJSON.h>
@@ -33,8 +42,10 @@
 #include "traces/trace_replay.h"
 #include "traces/trace_timeline.h"
 
-/* How long replay waits for a semaphore the recording saw signaled. */
+/* How long replay waits, by default, for a semaphore the recording saw signaled. */
 #define REPLAY_WAIT_NS (10ull * 1000 * 1000 * 1000)
+/* Resource contents are restored and digested this many bytes at a time. */
+#define REPLAY_CHUNK   (64u * 1024)
 
 struct replay_ent {
 	uint64_t k1, k2;
@@ -59,9 +70,17 @@ struct replay_sem {
 	uint64_t id;
 };
 
+/* A blob of the trace: its text, decoded when used (see the file head). */
 struct replay_blob {
-	uint8_t *data;
-	size_t size;
+	char *text;
+	uint64_t size;
+	uint64_t line; /* of its blob event */
+};
+
+/* A buffer as the trace declares it (validation): its recorded size and where it was made. */
+struct replay_rec_buffer {
+	uint64_t size;
+	uint64_t line;
 };
 
 struct replay_range {
@@ -94,9 +113,14 @@ struct replay {
 	struct replay_map pools;	/* (recorded connection, recorded pool) -> replay pool id */
 	struct replay_map pool_handles; /* same keys -> the recorded notification handle */
 	struct replay_vec buffers, semaphores, submissions, blob_data;
-	uint64_t line;	 /* of the current event */
-	uint64_t offset; /* of the current line */
-	uint64_t index;	 /* of the current event */
+	struct replay_map rec_bufs;    /* (recorded connection, buffer id) -> rec_buffers index */
+	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
+	uint64_t max_size;	       /* opts->max_size, or TRACE_MAX_SIZE */
+	uint64_t wait_ns;	       /* opts->wait_ns, or REPLAY_WAIT_NS */
+	uint8_t *chunk;		       /* 2 * REPLAY_CHUNK bytes for streaming contents */
+	uint64_t line;		       /* of the current event */
+	uint64_t offset;	       /* of the current line */
+	uint64_t index;		       /* of the current event */
 	bool checking;
 };
 
@@ -196,6 +220,12 @@ static int fail(struct replay *r, int code, const char *fmt, ...)
 				       "bad trace: line %" PRIu64 " (byte offset %" PRIu64
 				       ", event %" PRIu64 "): ",
 				       r->line, r->offset, r->index);
+	else if (code == TRACE_REPLAY_ENV_ERROR && !r->line)
+		len = (size_t)snprintf(r->res->message, sizeof(r->res->message), "replay error: ");
+	else if (code == TRACE_REPLAY_ENV_ERROR)
+		len = (size_t)snprintf(r->res->message, sizeof(r->res->message),
+				       "replay error at event %" PRIu64 " (line %" PRIu64 "): ",
+				       r->index, r->line);
 	else
 		len = (size_t)snprintf(
 			r->res->message, sizeof(r->res->message),
@@ -331,14 +361,83 @@ static int check_blob_ref(struct replay *r, const cJSON *o, const char *k, bool 
 	return 0;
 }
 
-static int check_execute(struct replay *r, const cJSON *args, const cJSON *out)
+/* The buffer the trace declared as id @id of recorded connection @conn, or NULL. */
+static const struct replay_rec_buffer *rec_buffer(struct replay *r, uint64_t conn, uint64_t id)
 {
-	(void)out;
+	const struct replay_ent *e = map_find(&r->rec_bufs, conn, id);
+
+	return e ? vec_at(&r->rec_buffers, e->v) : NULL;
+}
+
+/*
+ * create_buffer and import_buffer: a buffer the recording got is declared with its recorded
+ * size, which later resources are checked against; an absurd size is refused.
+ */
+static int check_new_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	const char *call = get_str(ev, "call");
+	struct replay_rec_buffer *rb;
+	uint64_t size = u64(out, "size");
+	int64_t st = -1;
+
+	if (!get_status(ev, &st) || st != MAGMA_STATUS_OK)
+		return 0;
+	if (size > r->max_size)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "%s: recorded size %" PRIu64 " is over the limit of %" PRIu64 " bytes",
+			    call, size, r->max_size);
+	if (!strcmp(call, "create_buffer") && u64(args, "size") > size)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "create_buffer: recorded size %" PRIu64 " is less than the %" PRIu64
+			    " bytes asked for",
+			    size, u64(args, "size"));
+	rb = vec_push(&r->rec_buffers, sizeof(*rb));
+	if (!rb || !map_put(&r->rec_bufs, u64(args, "connection"), u64(out, "id"),
+			    r->rec_buffers.count - 1))
+		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	rb->size = size;
+	rb->line = r->line;
+	return 0;
+}
+
+/*
+ * A resource with contents (resources[@index] of @args): the recorder stores contents only for
+ * a range inside a buffer it knows, so the blob must hold exactly the range, and the range must
+ * lie inside the buffer's recorded size when the trace declared that buffer.
+ */
+static int check_contents(struct replay *r, const cJSON *args, const cJSON *res, uint32_t index)
+{
+	const struct replay_blob *b = blob_get(r, get_str(res, "contents"));
+	const struct replay_rec_buffer *rb;
+	uint64_t id = u64(res, "buffer_id"), offset = u64(res, "offset"), len = u64(res, "length");
+
+	if (!b)
+		return 0; /* "": the recording could not read the range */
+	if (b->size != len)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "execute_command resource %u: contents blob %s (line %" PRIu64
+			    ") holds %" PRIu64 " bytes, but the range is %" PRIu64 " bytes",
+			    index, get_str(res, "contents"), b->line, b->size, len);
+	rb = rec_buffer(r, u64(args, "connection"), id);
+	if (rb && (offset > rb->size || len > rb->size - offset))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "execute_command resource %u: contents for offset %" PRIu64
+			    " length %" PRIu64 " of buffer id %" PRIu64
+			    ", whose recorded size is %" PRIu64 " (line %" PRIu64 ")",
+			    index, offset, len, id, rb->size, rb->line);
+	return 0;
+}
+
+static int check_execute(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
 	static const char *const res_keys[] = {"buffer_id", "offset", "length", NULL};
 	static const char *const cmd_keys[] = {"resource_index", "start_offset", NULL};
 	const cJSON *a, *it;
+	uint32_t index = 0;
 	int ret;
 
+	(void)ev;
+	(void)out;
 	if (member(args, "invalid"))
 		return 0;
 	a = member(args, "resources");
@@ -350,6 +449,8 @@ static int check_execute(struct replay *r, const cJSON *args, const cJSON *out)
 		ret = check_u64s(r, it, res_keys, "execute_command resource");
 		if (!ret)
 			ret = check_blob_ref(r, it, "contents", true, "execute_command resource");
+		if (!ret)
+			ret = check_contents(r, args, it, index++);
 		if (ret)
 			return ret;
 	}
@@ -362,13 +463,15 @@ static int check_execute(struct replay *r, const cJSON *args, const cJSON *out)
 	return ret;
 }
 
-static int check_inline(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_inline(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	(void)out;
 	static const char *const keys[] = {"size", NULL};
+	uint64_t total = 0, limit = r->max_size < TRACE_INLINE_MAX ? r->max_size : TRACE_INLINE_MAX;
 	const cJSON *a, *it;
 	int ret;
 
+	(void)ev;
+	(void)out;
 	if (member(args, "invalid"))
 		return 0;
 	a = member(args, "commands");
@@ -389,14 +492,22 @@ static int check_inline(struct replay *r, const cJSON *args, const cJSON *out)
 		if (b->size != u64(it, "size"))
 			return fail(r, TRACE_REPLAY_BAD_INPUT,
 				    "execute_inline command: size %" PRIu64
-				    " but its blob holds %zu bytes",
-				    u64(it, "size"), b->size);
+				    " but its blob (line %" PRIu64 ") holds %" PRIu64 " bytes",
+				    u64(it, "size"), b->line, b->size);
+		/* Replay passes every command's bytes in one call: bound their sum. */
+		if (b->size > limit - total)
+			return fail(r, TRACE_REPLAY_BAD_INPUT,
+				    "execute_inline: commands of more than %" PRIu64
+				    " bytes in all",
+				    limit);
+		total += b->size;
 	}
 	return 0;
 }
 
-static int check_poll(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_poll(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	(void)ev;
 	(void)out;
 	static const char *const keys[] = {"type", "object", "condition", NULL};
 	static const char err[] = "poll: \"items\" or \"timeout_ns\" missing";
@@ -669,7 +780,10 @@ static int do_create_buffer(struct replay *r, const cJSON *ev, const cJSON *args
 	int ret;
 
 	st = magma_connection_create_buffer(conn_arg(r, args), u64(args, "size"), &size, &h, &id);
-	if (!st) {
+	if (!st && status_of(ev)) {
+		/* The recording got no buffer: neither does the rest of the replay. */
+		magma_connection_release_buffer(conn_arg(r, args), h);
+	} else if (!st) {
 		ret = add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
 		if (ret)
 			return ret;
@@ -768,34 +882,92 @@ static uint64_t buf_index(struct replay *r, const cJSON *args, uint64_t rec)
 	return lookup(&r->buf_ids, u64(args, "connection"), rec, &i) ? i : UINT64_MAX;
 }
 
-/* Reads [@offset, + @length) of @b into a malloc'd buffer, or NULL. */
-static uint8_t *read_range(const struct replay_buffer *b, uint64_t offset, uint64_t length)
+/*
+ * The bytes of @blob in a new malloc'd buffer (the caller frees it), or NULL when out of memory.
+ * Only for blobs whose size validation bounded below TRACE_INLINE_MAX.
+ */
+static uint8_t *blob_bytes(const struct replay_blob *blob)
 {
-	uint8_t *data;
+	uint8_t *data = NULL;
 
-	if (b->fd < 0 || offset > b->size || length > b->size - offset)
-		return NULL;
-	data = malloc(length ? length : 1);
-	if (data && pread(b->fd, data, length, (off_t)offset) != (ssize_t)length) {
-		free(data);
-		data = NULL;
-	}
-	return data;
+	return trace_blob_decode(blob->text, (size_t)blob->size, &data, NULL) ? NULL : data;
 }
 
-/* Makes a resource range hold its recorded contents (written only when they differ). */
+/* True when [@offset, + @length) lies inside @b and @b can be read and written. */
+static bool range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length)
+{
+	return b->fd >= 0 && offset <= b->size && length <= b->size - offset;
+}
+
+/*
+ * Makes a resource range hold its recorded contents, streamed from the blob a chunk at a time
+ * and written only where they differ. Validation made the blob exactly @length bytes.
+ */
 static void restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
 			  uint64_t length, const char *hex)
 {
 	const struct replay_blob *blob = blob_get(r, hex);
-	uint8_t *cur;
+	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
+	struct trace_blob_reader rd;
 
-	if (!blob || blob->size != length)
+	if (!blob || blob->size != length || !range_ok(b, offset, length))
 		return;
-	cur = read_range(b, offset, length);
-	if (cur && memcmp(cur, blob->data, length))
-		(void)!pwrite(b->fd, blob->data, length, (off_t)offset);
-	free(cur);
+	trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < length;) {
+		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
+		off_t at = (off_t)(offset + done);
+
+		if (trace_blob_read(&rd, want, n) != n)
+			return;
+		if (pread(b->fd, cur, n, at) != (ssize_t)n)
+			return;
+		if (memcmp(cur, want, n))
+			(void)!pwrite(b->fd, want, n, at);
+		done += n;
+	}
+}
+
+/*
+ * Digest of [@offset, + @length) of @b into *@digest_out, read a chunk at a time; with @blob,
+ * also the offset of the first byte that differs from it (*@diff_out, UINT64_MAX when none
+ * within both) and the two bytes there. False when the range cannot be read.
+ */
+static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
+			 uint64_t length, const struct replay_blob *blob, uint64_t *digest_out,
+			 uint64_t *diff_out, uint8_t *want_out, uint8_t *got_out)
+{
+	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
+	uint64_t h = TRACE_DIGEST_INIT, blob_left = blob ? blob->size : 0;
+	struct trace_blob_reader rd;
+
+	*diff_out = UINT64_MAX;
+	if (!range_ok(b, offset, length))
+		return false;
+	if (blob)
+		trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < length;) {
+		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
+		size_t cmp = blob_left < n ? (size_t)blob_left : n;
+
+		if (pread(b->fd, cur, n, (off_t)(offset + done)) != (ssize_t)n)
+			return false;
+		h = trace_digest_more(h, cur, n);
+		if (*diff_out == UINT64_MAX && cmp) {
+			cmp = trace_blob_read(&rd, want, cmp);
+			blob_left -= cmp;
+			for (size_t i = 0; i < cmp; i++) {
+				if (cur[i] != want[i]) {
+					*diff_out = done + i;
+					*want_out = want[i];
+					*got_out = cur[i];
+					break;
+				}
+			}
+		}
+		done += n;
+	}
+	*digest_out = h;
+	return true;
 }
 
 /* Remembers submission @seq's signal semaphores and resource ranges for its completion. */
@@ -940,8 +1112,13 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 	{
 		const struct replay_blob *b = blob_get(r, get_str(it, "data"));
 
-		c[i].data = b->data;
+		c[i].data = blob_bytes(b);
 		c[i].size = b->size;
+		if (!c[i].data) {
+			ret = fail(r, TRACE_REPLAY_ENV_ERROR,
+				   "out of memory (%" PRIu64 "-byte inline command)", b->size);
+			goto out_free;
+		}
 		c[i].semaphore_ids = ids + total;
 		cJSON_ArrayForEach(s, member(it, "semaphores"))
 		{
@@ -961,6 +1138,8 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 	if (!ret && !st && total)
 		ret = remember_submission(r, r->index, idx, total, NULL, 0);
 out_free:
+	for (i = 0; c && i < n; i++)
+		free(c[i].data);
 	free(c);
 	free(ids);
 	free(idx);
@@ -1002,7 +1181,7 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 		i++;
 	}
 	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
-	st = magma_poll(p, n, want == MAGMA_STATUS_OK ? REPLAY_WAIT_NS : 0);
+	st = magma_poll(p, n, want == MAGMA_STATUS_OK ? r->wait_ns : 0);
 	if (want == MAGMA_STATUS_OK)
 		ret = check_status(r, "poll", ev, args, st);
 	free(p);
@@ -1032,16 +1211,47 @@ static int do_get_channel(struct replay *r, const cJSON *ev, const cJSON *args, 
 	return 0;
 }
 
-static int check_read_notification(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_read_notification(struct replay *r, const cJSON *ev, const cJSON *args,
+				   const cJSON *out)
 {
+	const struct replay_blob *b;
 	uint64_t size = 0;
+	int ret;
 
+	(void)ev;
 	if (u64(args, "buffer_size") > (16u << 20))
 		return fail(r, TRACE_REPLAY_BAD_INPUT,
 			    "read_notification: buffer_size over 16 MiB is not supported");
-	if (get_u64(out, "size", &size) && size && get_str(out, "data") && *get_str(out, "data"))
-		return check_blob_ref(r, out, "data", false, "read_notification");
-	return 0;
+	if (!get_u64(out, "size", &size) || !size || !get_str(out, "data") ||
+	    !*get_str(out, "data"))
+		return 0;
+	ret = check_blob_ref(r, out, "data", false, "read_notification");
+	b = ret ? NULL : blob_get(r, get_str(out, "data"));
+	if (b && (b->size != size || size > u64(args, "buffer_size")))
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "read_notification: read %" PRIu64 " bytes into a buffer of %" PRIu64
+			    ", but its blob (line %" PRIu64 ") holds %" PRIu64,
+			    size, u64(args, "buffer_size"), b->line, b->size);
+	return ret;
+}
+
+/* True when @blob holds exactly the @size bytes at @data (compared a chunk at a time). */
+static bool blob_equals(struct replay *r, const struct replay_blob *blob, const uint8_t *data,
+			uint64_t size)
+{
+	struct trace_blob_reader rd;
+
+	if (blob->size != size)
+		return false;
+	trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < size;) {
+		size_t n = size - done < REPLAY_CHUNK ? (size_t)(size - done) : REPLAY_CHUNK;
+
+		if (trace_blob_read(&rd, r->chunk, n) != n || memcmp(r->chunk, data + done, n))
+			return false;
+		done += n;
+	}
+	return true;
 }
 
 static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *args,
@@ -1063,12 +1273,12 @@ static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *
 				       .condition = MAGMA_POLL_CONDITION_READABLE};
 
 		p.handle = magma_connection_get_notification_channel_handle(c);
-		magma_poll(&p, 1, REPLAY_WAIT_NS);
+		magma_poll(&p, 1, r->wait_ns);
 	}
 	st = magma_connection_read_notification_channel(c, cap ? buf : NULL, cap, &size, &more);
 	ret = check_status(r, "read_notification", ev, args, st);
 	if (!ret && r->checking && !st && want &&
-	    (size != want || (blob && (blob->size != size || memcmp(blob->data, buf, size)))))
+	    (size != want || (blob && !blob_equals(r, blob, buf, size))))
 		ret = fail(r, TRACE_REPLAY_DIVERGED,
 			   "read_notification: recorded a %" PRIu64
 			   "-byte notification (blob %s), replay read %" PRIu64 " bytes%s",
@@ -1184,8 +1394,9 @@ static int do_clean_cache(struct replay *r, const cJSON *ev, const cJSON *args, 
 						     (uint32_t)u64(args, "operation")));
 }
 
-static int check_set_name(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_set_name(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	(void)ev;
 	(void)out;
 	return get_str(args, "name") ? 0
 				     : fail(r, TRACE_REPLAY_BAD_INPUT,
@@ -1261,10 +1472,11 @@ static int do_perf_access(struct replay *r, const cJSON *ev, const cJSON *args, 
 									       (magma_handle_t)fd));
 }
 
-static int check_counters(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_counters(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *a = member(args, "counters"), *it;
 
+	(void)ev;
 	(void)out;
 	if (member(args, "invalid"))
 		return 0;
@@ -1340,10 +1552,11 @@ static int do_perf_release_pool(struct replay *r, const cJSON *ev, const cJSON *
 	return check_status(r, "perf_release_pool", ev, args, st);
 }
 
-static int check_offsets(struct replay *r, const cJSON *args, const cJSON *out)
+static int check_offsets(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	static const char *const keys[] = {"buffer_id", "offset", "length", NULL};
 
+	(void)ev;
 	(void)out;
 	if (member(args, "invalid"))
 		return 0;
@@ -1414,7 +1627,7 @@ static int do_perf_read_completion(struct replay *r, const cJSON *ev, const cJSO
 				       .condition = MAGMA_POLL_CONDITION_READABLE,
 				       .handle = (magma_handle_t)h};
 
-		magma_poll(&p, 1, REPLAY_WAIT_NS);
+		magma_poll(&p, 1, r->wait_ns);
 	}
 	st = magma_connection_read_performance_counter_completion(
 		conn_arg(r, args), pool_arg(r, args), &trigger, &buffer_id, &offset, &time, &flags);
@@ -1437,7 +1650,7 @@ static int do_perf_read_completion(struct replay *r, const cJSON *ev, const cJSO
 }
 
 typedef int (*replay_fn)(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out);
-typedef int (*check_fn)(struct replay *r, const cJSON *args, const cJSON *out);
+typedef int (*check_fn)(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out);
 
 /* The recorded calls: name, numeric arguments, numeric outputs, whether a status is recorded. */
 static const struct replay_call {
@@ -1461,7 +1674,7 @@ static const struct replay_call {
 	 {"connection", "size"},
 	 {"size", "buffer", "id"},
 	 true,
-	 NULL,
+	 check_new_buffer,
 	 do_create_buffer},
 	{"release_buffer", {"connection", "buffer"}, {NULL}, false, NULL, do_release_buffer},
 	{"create_semaphore", {"connection"}, {"semaphore", "id"}, true, NULL, do_create_semaphore},
@@ -1505,7 +1718,7 @@ static const struct replay_call {
 	 {"connection", "handle"},
 	 {"size", "buffer", "id"},
 	 true,
-	 NULL,
+	 check_new_buffer,
 	 do_import_buffer},
 	{"import_semaphore",
 	 {"connection", "handle", "flags"},
@@ -1615,62 +1828,49 @@ static int do_completion(struct replay *r, const cJSON *ev)
 		if (!sem)
 			continue;
 		p.semaphore = sem->h;
-		if (magma_poll(&p, 1, REPLAY_WAIT_NS) != MAGMA_STATUS_OK && r->checking)
+		if (magma_poll(&p, 1, r->wait_ns) != MAGMA_STATUS_OK && r->checking)
 			return fail(r, TRACE_REPLAY_DIVERGED,
 				    "submission at event %" PRIu64
 				    " completed in the recording but its signal semaphore %u was "
-				    "not signaled within 10 s in the replay",
-				    u64(ev, "submission"), i);
+				    "not signaled within %.3f s in the replay",
+				    u64(ev, "submission"), i, (double)r->wait_ns / 1e9);
 	}
 	cJSON_ArrayForEach(it, member(ev, "resources"))
 	{
-		uint64_t idx = u64(it, "index"), want, got;
+		uint64_t idx = u64(it, "index"), want, got = 0, off = UINT64_MAX;
 		const struct replay_range *rg = idx < s->range_count ? &s->ranges[idx] : NULL;
 		const struct replay_buffer *b = rg ? vec_at(&r->buffers, rg->buf) : NULL;
 		const struct replay_blob *blob = blob_get(r, get_str(it, "digest"));
-		uint8_t *cur = b ? read_range(b, rg->offset, rg->length) : NULL;
+		uint8_t want_byte = 0, got_byte = 0;
+		bool read = b && digest_range(r, b, rg->offset, rg->length, blob, &got, &off,
+					      &want_byte, &got_byte);
 		char hex[17];
 
 		trace_digest_parse(get_str(it, "digest"), &want);
-		got = cur ? trace_digest(cur, rg->length) : 0;
 		r->res->digest =
 			trace_digest(&got, sizeof(got)) ^ (r->res->digest * 0x100000001b3ull);
-		if (r->checking && (!cur || got != want)) {
-			uint64_t off = 0;
-			int ret;
-
-			trace_digest_hex(got, hex);
-			while (cur && blob && off < rg->length && off < blob->size &&
-			       cur[off] == blob->data[off])
-				off++;
-			if (!cur)
-				ret = fail(r, TRACE_REPLAY_DIVERGED,
-					   "completion of event %" PRIu64 ": resource %" PRIu64
-					   " (buffer id %" PRIu64 ") cannot be read in the replay",
-					   u64(ev, "submission"), idx, u64(it, "buffer_id"));
-			else if (blob && off < rg->length)
-				ret = fail(
-					r, TRACE_REPLAY_DIVERGED,
-					"completion of event %" PRIu64 ": resource %" PRIu64
-					" (buffer id %" PRIu64 ", offset %" PRIu64
-					", length %" PRIu64
-					"): digest %s expected, replay has %s; first difference at "
-					"byte %" PRIu64
-					" of the range: expected 0x%02x, got 0x%02x",
-					u64(ev, "submission"), idx, u64(it, "buffer_id"),
-					rg->offset, rg->length, get_str(it, "digest"), hex, off,
-					blob->data[off], cur[off]);
-			else
-				ret = fail(r, TRACE_REPLAY_DIVERGED,
-					   "completion of event %" PRIu64 ": resource %" PRIu64
-					   " (buffer id %" PRIu64
-					   "): digest %s expected, replay has %s",
-					   u64(ev, "submission"), idx, u64(it, "buffer_id"),
-					   get_str(it, "digest"), hex);
-			free(cur);
-			return ret;
-		}
-		free(cur);
+		if (!r->checking || (read && got == want))
+			continue;
+		trace_digest_hex(got, hex);
+		if (!read)
+			return fail(r, TRACE_REPLAY_DIVERGED,
+				    "completion of event %" PRIu64 ": resource %" PRIu64
+				    " (buffer id %" PRIu64 ") cannot be read in the replay",
+				    u64(ev, "submission"), idx, u64(it, "buffer_id"));
+		if (off < rg->length)
+			return fail(r, TRACE_REPLAY_DIVERGED,
+				    "completion of event %" PRIu64 ": resource %" PRIu64
+				    " (buffer id %" PRIu64 ", offset %" PRIu64 ", length %" PRIu64
+				    "): digest %s expected, replay has %s; first difference at "
+				    "byte %" PRIu64 " of the range: expected 0x%02x, got 0x%02x",
+				    u64(ev, "submission"), idx, u64(it, "buffer_id"), rg->offset,
+				    rg->length, get_str(it, "digest"), hex, off, want_byte,
+				    got_byte);
+		return fail(r, TRACE_REPLAY_DIVERGED,
+			    "completion of event %" PRIu64 ": resource %" PRIu64
+			    " (buffer id %" PRIu64 "): digest %s expected, replay has %s",
+			    u64(ev, "submission"), idx, u64(it, "buffer_id"), get_str(it, "digest"),
+			    hex);
 	}
 	r->res->completions++;
 	return 0;
@@ -1738,45 +1938,50 @@ static int check_header(struct replay *r, const char *line, size_t len)
 	return ret;
 }
 
+/*
+ * A blob event: scanned for its size and digest without decoding it (see the file head); its
+ * text is kept for pass 2. Sizes past max_size are refused here, the rest where it is used.
+ */
 static int check_blob_event(struct replay *r, const cJSON *ev)
 {
 	const char *hex = get_str(ev, "digest"), *data = get_str(ev, "data");
 	struct replay_blob *b;
-	uint64_t d, size;
-	uint8_t *bytes;
+	uint64_t d, size, got_size = 0, got_digest = 0;
 	size_t where = 0;
 	char got[17];
+	char *text;
 	int err;
 
 	if (!hex || trace_digest_parse(hex, &d) || !data || !get_u64(ev, "size", &size))
 		return fail(r, TRACE_REPLAY_BAD_INPUT,
 			    "blob: needs \"digest\" (16 hex digits), \"size\" and \"data\"");
-	if (size > (1ull << 32))
-		return fail(r, TRACE_REPLAY_BAD_INPUT, "blob: size %" PRIu64 " too large", size);
-	err = trace_blob_decode(data, (size_t)size, &bytes, &where);
-	if (err == -ENOMEM)
-		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-	if (err)
+	if (size > r->max_size)
+		return fail(r, TRACE_REPLAY_BAD_INPUT,
+			    "blob %s: size %" PRIu64 " is over the limit of %" PRIu64 " bytes", hex,
+			    size, r->max_size);
+	err = trace_blob_scan(data, size, &got_size, &got_digest, &where);
+	if (err || got_size != size)
 		return fail(r, TRACE_REPLAY_BAD_INPUT,
 			    "blob %s: malformed data at character %zu (or not %" PRIu64 " bytes)",
-			    hex, where, size);
-	if (trace_digest(bytes, (size_t)size) != d) {
-		trace_digest_hex(trace_digest(bytes, (size_t)size), got);
-		free(bytes);
+			    hex, err ? where : strlen(data), size);
+	if (got_digest != d) {
+		trace_digest_hex(got_digest, got);
 		return fail(r, TRACE_REPLAY_BAD_INPUT,
 			    "blob digest mismatch: recorded %s, contents hash to %s", hex, got);
 	}
-	if (map_find(&r->blobs, d, 0)) {
-		free(bytes);
+	if (map_find(&r->blobs, d, 0))
 		return 0;
-	}
-	b = vec_push(&r->blob_data, sizeof(*b));
+	text = strdup(data);
+	b = text ? vec_push(&r->blob_data, sizeof(*b)) : NULL;
 	if (!b || !map_put(&r->blobs, d, 0, r->blob_data.count - 1)) {
-		free(bytes);
+		if (b)
+			r->blob_data.count--;
+		free(text);
 		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	}
-	b->data = bytes;
-	b->size = (size_t)size;
+	b->text = text;
+	b->size = size;
+	b->line = r->line;
 	return 0;
 }
 
@@ -1810,7 +2015,7 @@ static int check_call_event(struct replay *r, const cJSON *ev, const struct repl
 			return ret;
 	}
 	if (c->check) {
-		ret = c->check(r, args, out);
+		ret = c->check(r, ev, args, out);
 		if (ret)
 			return ret;
 	}
@@ -1980,6 +2185,8 @@ void trace_replay_default_options(struct trace_replay_options *opts)
 		.from = 0,
 		.to = UINT64_MAX,
 		.stop_at = UINT64_MAX,
+		.max_size = TRACE_MAX_SIZE,
+		.wait_ns = REPLAY_WAIT_NS,
 	};
 }
 
@@ -2015,8 +2222,10 @@ static void replay_free(struct replay *r)
 		free(s->ranges);
 	}
 	for (uint64_t i = 0; i < r->blob_data.count; i++)
-		free(((struct replay_blob *)vec_at(&r->blob_data, i))->data);
+		free(((struct replay_blob *)vec_at(&r->blob_data, i))->text);
 	free(r->buffers.v);
+	free(r->rec_buffers.v);
+	free(r->chunk);
 	free(r->semaphores.v);
 	free(r->submissions.v);
 	free(r->blob_data.v);
@@ -2029,6 +2238,7 @@ static void replay_free(struct replay *r)
 	map_fini(&r->sem_ids);
 	map_fini(&r->subs);
 	map_fini(&r->blobs);
+	map_fini(&r->rec_bufs);
 	map_fini(&r->handles);
 	map_fini(&r->chans);
 	map_fini(&r->pools);
@@ -2047,13 +2257,17 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 
 	memset(result, 0, sizeof(*result));
 	result->stopped_at = UINT64_MAX;
+	r.max_size = opts->max_size ? opts->max_size : TRACE_MAX_SIZE;
+	r.wait_ns = opts->wait_ns ? opts->wait_ns : REPLAY_WAIT_NS;
 	/* The replay itself is never recorded (MAGMA_TRACE may even name the input). */
 	trace_writer_close(trace_global_install(NULL));
-	ret = read_file(&r, path, &f);
+	r.chunk = malloc(2 * REPLAY_CHUNK);
+	ret = r.chunk ? read_file(&r, path, &f) : fail(&r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (!ret)
 		ret = walk(&r, &f, false);
 	if (ret)
 		goto out;
+	r.line = 0; /* errors from here on belong to no line until replay starts */
 	if (opts->timeline) {
 		r.tl = trace_timeline_create();
 		if (!r.tl) {
@@ -2072,6 +2286,7 @@ out:
 	if (r.tl && ret != TRACE_REPLAY_BAD_INPUT) {
 		int err = trace_timeline_write(r.tl, opts->timeline);
 
+		r.line = 0;
 		if (err && !ret)
 			ret = fail(&r, TRACE_REPLAY_ENV_ERROR, "cannot write %s: %s",
 				   opts->timeline, strerror(-err));

@@ -4,14 +4,19 @@
  * truncated (mid-line and at a line boundary), invalid JSON, future version, wrong format,
  * missing fields, wrong types, unknown calls and event types, corrupt blobs, binary garbage.
  * Each must give TRACE_REPLAY_BAD_INPUT with a message naming the line (the file, for a missing
- * or binary file), and never crash. Also a changed completion digest (a divergence, reported
- * with the first differing byte) and the --stop-at and --from options. The damaged files are made
- * from samples/write.json in a private directory under /tmp.
+ * or binary file), and never crash. Sizes: a few bytes of blob text that declare gigabytes (a
+ * zero run larger than the range it fills, or than any limit), contents outside their buffer's
+ * recorded size and buffers over the caller's limit are bad traces too, found without the
+ * replay's memory growing by more than a few MiB. Also a changed completion digest (a
+ * divergence, reported with the first differing byte), a host failure (never called a
+ * divergence) and the --stop-at and --from options. The damaged files are made from
+ * samples/write.json in a private directory under /tmp.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sim_test.h"
@@ -81,6 +86,34 @@ static int run(struct trace_replay_result *res)
 
 	trace_replay_default_options(&o);
 	return trace_replay_run(path, &o, res);
+}
+
+/* Writes the sample with each @from[i] replaced by @to[i] (first occurrence, in order). */
+static int put_edited(const char *name, size_t n, const char *const *from, const char *const *to)
+{
+	char *text = strdup(sample);
+
+	for (size_t i = 0; text && i < n; i++) {
+		char *at = strstr(text, from[i]), *next;
+		size_t len = strlen(text), fl = strlen(from[i]), tl = strlen(to[i]);
+
+		if (!at) {
+			free(text);
+			return -1;
+		}
+		next = malloc(len - fl + tl + 1);
+		if (!next)
+			break;
+		memcpy(next, text, (size_t)(at - text));
+		memcpy(next + (at - text), to[i], tl);
+		strcpy(next + (at - text) + tl, at + fl);
+		free(text);
+		text = next;
+	}
+	if (text)
+		put(name, text, strlen(text));
+	free(text);
+	return text ? 0 : -1;
 }
 
 /* Whole-file problems (cannot open, binary) have no line to name; all others must. */
@@ -175,6 +208,109 @@ static void blob_problems(void)
 	expect_bad("blob reference", "");
 }
 
+/* FNV-1a of @n zero bytes, computed here independently of the code under test. */
+static uint64_t zeros_digest(uint64_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull, p = 0x100000001b3ull;
+
+	for (; n; n >>= 1, p *= p)
+		if (n & 1)
+			h *= p;
+	return h;
+}
+
+/* The process's peak resident set in KiB. */
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
+}
+
+/*
+ * expect_bad, and the replay's peak memory grew by less than 64 MiB: the trace declares GiBs in
+ * a few bytes, and an implementation that believed it would show here (or be killed).
+ */
+static void expect_bad_small(const char *what, const char *needle)
+{
+	long before = peak_rss_kib();
+
+	expect_bad(what, needle);
+	CHECK(peak_rss_kib() - before < 64 * 1024);
+}
+
+/* The write sample's 8 KiB data buffer (id 2) and the blob of zeros that fills it. */
+#define WRITE_BLOB_8K "\"digest\":\"b9d103fd6854a325\",\"size\":8192,\"data\":\"~8192.\""
+#define WRITE_RES_8K                                                                               \
+	"{\"buffer_id\":2,\"offset\":0,\"length\":8192,\"contents\":\"b9d103fd6854a325\"}"
+
+/*
+ * Regression: one zero-run blob declaring 4 GiB used to cost 4 GiB and many seconds, and then
+ * replayed (or reported running out of memory as a divergence). Each variant is a bad trace.
+ */
+static void size_amplification(void)
+{
+	char blob[160], res[160], blob_over[160];
+	char hex[17];
+	const char *from[2] = {WRITE_BLOB_8K, WRITE_RES_8K}, *to[2] = {blob, res};
+
+	trace_digest_hex(zeros_digest(1ull << 32), hex);
+	snprintf(blob, sizeof(blob),
+		 "\"digest\":\"%s\",\"size\":4294967296,\"data\":\"~4294967296.\"", hex);
+	snprintf(res, sizeof(res),
+		 "{\"buffer_id\":2,\"offset\":0,\"length\":8192,\"contents\":\"%s\"}", hex);
+	/* The 100-byte edit: size and data changed, digest left alone. */
+	REQUIRE(!put_replaced("blob-4g-edit.json", WRITE_BLOB_8K,
+			      "\"digest\":\"b9d103fd6854a325\",\"size\":4294967296,"
+			      "\"data\":\"~4294967296.\""));
+	expect_bad_small("4 GiB blob, old digest", "line 71");
+	/* The same with a correct digest: the range it fills is 8 KiB. */
+	REQUIRE(!put_edited("blob-4g.json", 2, from, to));
+	expect_bad_small("4 GiB blob for an 8 KiB range", "holds 4294967296 bytes");
+	expect_bad_small("4 GiB blob for an 8 KiB range", "(line 71)");
+	/* Over any limit, named at the blob itself. */
+	trace_digest_hex(zeros_digest((1ull << 32) + 1), hex);
+	snprintf(blob_over, sizeof(blob_over),
+		 "\"digest\":\"%s\",\"size\":4294967297,\"data\":\"~4294967297.\"", hex);
+	REQUIRE(!put_replaced("blob-over.json", WRITE_BLOB_8K, blob_over));
+	expect_bad_small("blob over the limit", "over the limit");
+	/* Contents for a range past the end of the buffer the trace created. */
+	REQUIRE(!put_replaced("range-outside.json", WRITE_RES_8K,
+			      "{\"buffer_id\":2,\"offset\":4096,\"length\":8192,"
+			      "\"contents\":\"b9d103fd6854a325\"}"));
+	expect_bad_small("contents outside the buffer", "recorded size is 8192");
+}
+
+/* A caller's smaller limit applies to the buffers the trace creates. */
+static void size_limit_option(void)
+{
+	struct trace_replay_options o;
+	struct trace_replay_result res;
+
+	snprintf(path, sizeof(path), "%s/write.json", TRACE_SAMPLES_DIR);
+	trace_replay_default_options(&o);
+	o.max_size = 4096;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_BAD_INPUT);
+	CHECK(strstr(res.message, "create_buffer: recorded size 8192 is over the limit") != NULL);
+	CHECK(strstr(res.message, "line 64") != NULL);
+	o.max_size = 8192;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
+}
+
+/* A failure of the host is its own kind of error: exit 3, never worded as a divergence. */
+static void host_error(void)
+{
+	struct trace_replay_options o;
+	struct trace_replay_result res;
+
+	snprintf(path, sizeof(path), "%s/write.json", TRACE_SAMPLES_DIR);
+	trace_replay_default_options(&o);
+	o.timeline = "/nonexistent-magma-sim-dir/timeline.json";
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_ENV_ERROR);
+	CHECK(strstr(res.message, "replay error") == res.message);
+	CHECK(strstr(res.message, "divergence") == NULL);
+}
+
 static void divergence(void)
 {
 	struct trace_replay_result res;
@@ -232,6 +368,9 @@ int main(void)
 	SIM_TEST_RUN(header_problems);
 	SIM_TEST_RUN(event_problems);
 	SIM_TEST_RUN(blob_problems);
+	SIM_TEST_RUN(size_amplification);
+	SIM_TEST_RUN(size_limit_option);
+	SIM_TEST_RUN(host_error);
 	SIM_TEST_RUN(divergence);
 	SIM_TEST_RUN(window_and_stop);
 	free(sample);

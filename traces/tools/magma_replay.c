@@ -3,8 +3,10 @@
  * magma_replay.c - magma-replay: replay a magma-sim trace on a fresh simulated device.
  *
  * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet]
- * Exit status: 0 replayed without divergence, 1 divergence (the first is reported), 2 bad input
- * (unreadable, truncated, corrupt or future-version trace, bad options), 3 environment error.
+ * Exit status (enum trace_replay_exit, docs/trace-format.md "Replay"): 0 replayed without
+ * divergence, 1 divergence (the first is reported), 2 bad input (unreadable, truncated, corrupt,
+ * oversized or future-version trace, bad options), 3 host error (no device, out of memory, the
+ * timeline cannot be written).
  * A progress bar is drawn when stdout is a terminal (at most 10 updates a second). Single
  * threaded apart from the embedded device's own threads.
  */

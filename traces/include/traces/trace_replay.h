@@ -14,11 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Also magma-replay's exit status (docs/trace-format.md "Replay"). */
 enum trace_replay_exit {
 	TRACE_REPLAY_OK = 0,	    /* replayed, no divergence */
 	TRACE_REPLAY_DIVERGED = 1,  /* a status, digest or completion differs */
-	TRACE_REPLAY_BAD_INPUT = 2, /* unreadable, truncated, corrupt or future-version trace */
-	TRACE_REPLAY_ENV_ERROR = 3, /* the device could not be created etc. */
+	TRACE_REPLAY_BAD_INPUT = 2, /* unreadable, truncated, corrupt, oversized or future trace */
+	TRACE_REPLAY_ENV_ERROR = 3, /* the host failed: no device, out of memory, cannot write */
 };
 
 struct trace_replay_options {
@@ -27,6 +28,8 @@ struct trace_replay_options {
 	uint64_t stop_at;     /* stop before this event (UINT64_MAX: never) */
 	const char *timeline; /* Chrome Trace Event JSON of the replay's device events, or NULL */
 	bool progress;	      /* draw a progress bar on stdout (caller checks isatty) */
+	uint64_t max_size;    /* largest buffer, range or blob accepted (0: TRACE_MAX_SIZE) */
+	uint64_t wait_ns;     /* how long to wait for what the recording saw happen (0: 10 s) */
 };
 
 struct trace_replay_result {
@@ -41,7 +44,10 @@ struct trace_replay_result {
 	char message[1024];   /* the bad-input or divergence report ("" on success) */
 };
 
-/* trace_replay_default_options - no window, no stop, no timeline, no progress bar. */
+/*
+ * trace_replay_default_options - no window, no stop, no timeline, no progress bar; sizes up to
+ * TRACE_MAX_SIZE, 10 s waits.
+ */
 void trace_replay_default_options(struct trace_replay_options *opts);
 
 /*
