@@ -392,6 +392,30 @@ TEST_F(MagmaSharing, ImportOfAnFdOfTheWrongKindAsABufferIsInvalidArgs) {
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
+// docs/devices.md: a buffer must be sealed against shrinking before anything maps it, or the
+// service could touch pages that no longer exist. A memfd made without MFD_ALLOW_SEALING can
+// never be sealed: INVALID_ARGS, the fd is consumed and the connection stays usable.
+TEST_F(MagmaSharing, ImportOfAnUnsealableMemfdIsInvalidArgs) {
+  int fd = memfd_create("unsealable", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 4 * kPageSize), 0);
+  uint64_t size = 0;
+  magma_buffer_t buffer = 0;
+  magma_buffer_id_t id = 0;
+  magma_status_t status = magma_connection_import_buffer(
+      connection(), static_cast<magma_handle_t>(fd), &size, &buffer, &id);
+  if (status == MAGMA_STATUS_OK) {
+    magma_connection_release_buffer(connection(), buffer);
+    ADD_FAILURE() << "a memfd that cannot be sealed was imported";
+  }
+  EXPECT_EQ(status, MAGMA_STATUS_INVALID_ARGS);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1) << "the handle is consumed";
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+  TestBuffer usable(connection(), kPageSize);
+  EXPECT_TRUE(usable.ok()) << "the connection is still usable";
+  EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
+}
+
 TEST_F(MagmaSharing, ImportOfANonSemaphoreHandleFails) {
   TestBuffer buffer(connection(), kPageSize);
   ASSERT_TRUE(buffer.ok());

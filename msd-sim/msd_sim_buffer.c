@@ -10,9 +10,12 @@
  * its fd limit); that mapping is what gets pinned into bus frames, and what commit/decommit act
  * on. Client writes through their own mapping of the same memfd are visible to the GPU and vice
  * versa. Pinned pages must not vanish under the GPU (a shrunk memfd would make the model's
- * accesses fault the host), so the import seals the memfd against shrinking when it can; a memfd
- * created without MFD_ALLOW_SEALING stays unsealed (logged). The buffer does not cache page
- * contents and does not track commitment. Any thread: nothing but refs changes after import.
+ * accesses raise SIGBUS in the host, killing every client of the process), so the import seals
+ * the memfd against shrinking before it trusts the size, and refuses (INVALID_ARGS) a memfd that
+ * cannot be sealed (created without MFD_ALLOW_SEALING) or is sealed against writes. The service
+ * checks the same before the driver sees the fd; this is the driver's own guard. The buffer does
+ * not cache page contents and does not track commitment. Any thread: nothing but refs changes
+ * after import.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +36,8 @@ struct msd_sim_buffer *msd_sim_buffer_from(struct msd_buffer_t *b)
 
 /*
  * msd_sim_buffer_create - wrap memfd @fd (ownership passes in; it is closed on success and on
- * failure once mapped). Returns INVALID_ARGS when @fd is not a regular file or is empty,
+ * failure once mapped). Seals it against shrinking first. Returns INVALID_ARGS when @fd is not
+ * a regular file, cannot be sealed against shrinking, is sealed against writes or is empty;
  * MEMORY_ERROR when it cannot be mapped read-write or allocation fails.
  */
 magma_status_t msd_sim_buffer_create(struct msd_sim_driver *drv, int fd, msd_client_id_t client_id,
@@ -46,15 +50,31 @@ magma_status_t msd_sim_buffer_create(struct msd_sim_driver *drv, int fd, msd_cli
 	void *host;
 	int seals;
 
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-		status = MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS,
-				     "handle %d is not a non-empty memfd", fd);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		status = MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "handle %d is not a memfd", fd);
 		goto err_close;
 	}
+	/* Sealed before the size is trusted: from here on the file can grow but never shrink. */
 	seals = fcntl(fd, F_GET_SEALS);
-	if ((seals < 0 || !(seals & F_SEAL_SHRINK)) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
-		MSD_SIM_LOG(drv, MAGMA_LOG_INFO, "buffer of client %" PRIu64 " cannot be sealed",
-			    client_id);
+	if (seals >= 0 && !(seals & F_SEAL_SHRINK) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
+		seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		status = MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS,
+				     "buffer of client %" PRIu64
+				     " cannot be sealed against shrinking",
+				     client_id);
+		goto err_close;
+	}
+	if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		status = MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS,
+				     "buffer of client %" PRIu64 " is sealed against writes",
+				     client_id);
+		goto err_close;
+	}
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		status = MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "handle %d is empty", fd);
+		goto err_close;
+	}
 	host_size = ((uint64_t)st.st_size + SIM_PAGE_SIZE - 1) & ~(uint64_t)(SIM_PAGE_SIZE - 1);
 	host = mmap(NULL, host_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (host == MAP_FAILED) {

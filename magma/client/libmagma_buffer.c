@@ -166,7 +166,9 @@ void libmagma_do_connection_release_buffer(magma_connection_t connection, magma_
  * magma_connection_import_buffer - see magma.h. Consumes @buffer_handle always. A handle that is
  * not an open fd is MAGMA_STATUS_INTERNAL_ERROR (what Magma's Linux build reports); an fd of
  * another kind - not a memfd or other shmem file (regular, F_GET_SEALS works) of a nonzero whole
- * number of pages - is MAGMA_STATUS_INVALID_ARGS. Either way the connection stays usable.
+ * number of pages - is MAGMA_STATUS_INVALID_ARGS, and so is one that cannot be sealed against
+ * shrinking (made without MFD_ALLOW_SEALING) or is sealed against writes. Either way the
+ * connection stays usable.
  */
 magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connection,
 						    magma_handle_t buffer_handle,
@@ -175,7 +177,7 @@ magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connectio
 {
 	struct libmagma_connection *conn = libmagma_connection_get(connection);
 	magma_status_t status = MAGMA_STATUS_INVALID_ARGS;
-	int fd = (int)buffer_handle;
+	int fd = (int)buffer_handle, seals;
 	struct stat st;
 
 	if (!conn || !size_out || !buffer_out || !id_out)
@@ -192,9 +194,16 @@ magma_status_t libmagma_do_connection_import_buffer(magma_connection_t connectio
 		goto err_close;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* Pin the size where the exporter allowed it; a sealed or unsealable file keeps its seals.
+	/*
+	 * Pin the size where the exporter allowed it. Whatever else the exporter sealed, the file
+	 * must end up sealed against shrinking (the service maps it; vanished pages would fault
+	 * there) and not against writes (the GPU writes through it): the service refuses anything
+	 * else by closing the connection, so refuse it here while the connection is still usable.
 	 */
 	fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		goto err_close;
 	status = libmagma_buffer_add(conn, fd, (uint64_t)st.st_size, buffer_out, id_out);
 	if (status == MAGMA_STATUS_OK)
 		*size_out = (uint64_t)st.st_size;

@@ -218,6 +218,7 @@ magma_status_t magma_system_validate(const struct magma_system_connection *conn,
 				     const struct wire_msg *msg);
 magma_status_t magma_system_validate_device_msg(const struct wire_msg *msg);
 bool magma_system_fd_is_memfd(int fd, uint64_t *size_out);
+bool magma_system_memfd_seal(int fd);
 bool magma_system_fd_is_eventfd(int fd);
 bool magma_system_fd_is_socket(int fd, int type);
 

@@ -14,7 +14,10 @@
  * Every failure is MAGMA_STATUS_INVALID_ARGS except: too many objects or entries
  * (MAGMA_STATUS_MEMORY_ERROR) and performance-counter use before access was granted
  * (MAGMA_STATUS_ACCESS_DENIED). The caller closes the connection on any failure. Pure functions
- * of the message and the (read-only) handle tables; connection thread only.
+ * of the message and the (read-only) handle tables, with one deliberate side effect: a buffer's
+ * memfd is sealed against shrinking before its size is checked (magma_system_memfd_seal), and
+ * one that cannot be sealed is refused, because nothing may map pages their owner can still
+ * truncate away. Connection thread only.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -64,6 +67,25 @@ bool magma_system_fd_is_memfd(int fd, uint64_t *size_out)
 	if (size_out)
 		*size_out = (uint64_t)st.st_size;
 	return true;
+}
+
+/*
+ * magma_system_memfd_seal - makes memfd @fd safe to map into the service: adds F_SEAL_SHRINK
+ * (seals only ever accumulate, so once added no holder can take pages away from under a mapping
+ * and make the service or the GPU fault on them), then checks the result. True iff @fd is now
+ * sealed against shrinking and not against writing (the GPU writes buffers through a shared
+ * writable mapping). False for a memfd created without MFD_ALLOW_SEALING (it carries F_SEAL_SEAL
+ * from birth, so nothing can be added) or one whose owner sealed the seals before shrinking.
+ * Any thread.
+ */
+bool magma_system_memfd_seal(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals >= 0 && !(seals & F_SEAL_SHRINK) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
+		seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_SHRINK) &&
+	       !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
 }
 
 /* magma_system_fd_is_eventfd - whether @fd is an eventfd (by its anon-inode name). */
@@ -182,6 +204,10 @@ static magma_status_t check_import_buffer(const struct magma_system_connection *
 		return INVALID("zero buffer id");
 	if (buffer_of(conn, m->buffer_id))
 		return INVALID("buffer id in use");
+	/* Sealed first: the size read after it can only grow, never shrink under a mapping. */
+	if (!magma_system_memfd_seal(msg->fds[0]))
+		return INVALID(
+			"memfd cannot be sealed against shrinking, or is sealed against writes");
 	if (!magma_system_fd_is_memfd(msg->fds[0], &size) || size == 0 || size != m->size)
 		return INVALID("size differs from the memfd's or is zero");
 	if (conn->handles.buffers.count >= conn->handles.buffers.limit)

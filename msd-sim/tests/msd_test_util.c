@@ -90,7 +90,7 @@ void mt_destroy(struct mt *t)
 int mt_buf_create(struct mt *t, uint64_t size, struct mt_buf *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->fd = memfd_create("mt-buf", MFD_CLOEXEC);
+	b->fd = memfd_create("mt-buf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (b->fd < 0 || ftruncate(b->fd, (off_t)size))
 		return -1;
 	b->size = size;

@@ -351,6 +351,30 @@ static void test_import_seals_shrink(void)
 	msd_driver_destroy(drv);
 }
 
+/*
+ * A memfd that cannot be sealed against shrinking (made without MFD_ALLOW_SEALING) could lose its
+ * pages under the GPU, and one sealed against writes cannot be written by it: both are refused at
+ * import, and the handle is consumed either way.
+ */
+static void test_import_refuses_unsealable(void)
+{
+	struct msd_driver_t *drv = msd_driver_create();
+	struct msd_buffer_t *buf = NULL;
+	int unsealable = memfd_create("unsealable", MFD_CLOEXEC);
+	int write_sealed = memfd_create("write-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	REQUIRE(drv && unsealable >= 0 && write_sealed >= 0);
+	REQUIRE(ftruncate(unsealable, 8192) == 0 && ftruncate(write_sealed, 8192) == 0);
+	REQUIRE(fcntl(write_sealed, F_ADD_SEALS, F_SEAL_WRITE) == 0);
+	CHECK_EQ(msd_driver_import_buffer(drv, (magma_handle_t)unsealable, 1, &buf), INVAL);
+	CHECK(buf == NULL);
+	CHECK(fcntl(unsealable, F_GETFD) < 0);
+	CHECK_EQ(msd_driver_import_buffer(drv, (magma_handle_t)write_sealed, 1, &buf), INVAL);
+	CHECK(buf == NULL);
+	CHECK(fcntl(write_sealed, F_GETFD) < 0);
+	msd_driver_destroy(drv);
+}
+
 /* A full bus: the map fails with MEMORY_ERROR, pins nothing, and a smaller map still works. */
 static void test_bus_full(void)
 {
@@ -385,7 +409,7 @@ static void test_empty_buffer(void)
 	int fd;
 
 	REQUIRE(fixture_init(&f) == 0);
-	fd = memfd_create("empty", MFD_CLOEXEC);
+	fd = memfd_create("empty", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	REQUIRE(fd >= 0);
 	CHECK_EQ(msd_driver_import_buffer(f.t->drv, (magma_handle_t)fd, 1, &empty), INVAL);
 	CHECK(empty == NULL);
@@ -403,6 +427,7 @@ int main(void)
 	SIM_TEST_RUN(test_import_errors);
 	SIM_TEST_RUN(test_import_seals_shrink);
 	SIM_TEST_RUN(test_empty_buffer);
+	SIM_TEST_RUN(test_import_refuses_unsealable);
 	SIM_TEST_RUN(test_bus_full);
 	return SIM_TEST_DONE();
 }

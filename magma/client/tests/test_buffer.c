@@ -376,23 +376,29 @@ static void test_import_validation(void)
 	CHECK(ftruncate(fd, PAGE) == 0);
 	CHECK_EQ(magma_connection_import_buffer(fx.conn, (magma_handle_t)fd, &size, &b, &id),
 		 MAGMA_STATUS_INVALID_ARGS);
-	/* an empty memfd, and one of an odd size */
-	fd = memfd_create("empty", 0);
+	/* a memfd that cannot be sealed against shrinking (no MFD_ALLOW_SEALING) */
+	fd = memfd_create("unsealable", 0);
+	CHECK(ftruncate(fd, PAGE) == 0);
 	CHECK_EQ(magma_connection_import_buffer(fx.conn, (magma_handle_t)fd, &size, &b, &id),
 		 MAGMA_STATUS_INVALID_ARGS);
 	CHECK(!fd_is_open(fd));
-	fd = memfd_create("odd", 0);
+	/* an empty memfd, and one of an odd size */
+	fd = memfd_create("empty", MFD_ALLOW_SEALING);
+	CHECK_EQ(magma_connection_import_buffer(fx.conn, (magma_handle_t)fd, &size, &b, &id),
+		 MAGMA_STATUS_INVALID_ARGS);
+	CHECK(!fd_is_open(fd));
+	fd = memfd_create("odd", MFD_ALLOW_SEALING);
 	CHECK(ftruncate(fd, 100) == 0);
 	CHECK_EQ(magma_connection_import_buffer(fx.conn, (magma_handle_t)fd, &size, &b, &id),
 		 MAGMA_STATUS_INVALID_ARGS);
 	CHECK(!fd_is_open(fd));
 	/* NULL outs still consume the handle */
-	fd = memfd_create("ok", 0);
+	fd = memfd_create("ok", MFD_ALLOW_SEALING);
 	CHECK(ftruncate(fd, PAGE) == 0);
 	CHECK_EQ(magma_connection_import_buffer(fx.conn, (magma_handle_t)fd, NULL, &b, &id),
 		 MAGMA_STATUS_INVALID_ARGS);
 	CHECK(!fd_is_open(fd));
-	fd = memfd_create("ok", 0);
+	fd = memfd_create("ok", MFD_ALLOW_SEALING);
 	CHECK(ftruncate(fd, PAGE) == 0);
 	CHECK_EQ(magma_connection_import_buffer(0, (magma_handle_t)fd, &size, &b, &id),
 		 MAGMA_STATUS_INVALID_ARGS);

@@ -6,17 +6,24 @@
  * shutdown that removes the sockets. Every wait is bounded.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "magma_sim_defs.h"
 #include "sim_test.h"
 #include "test_client.h"
+
+#define GPU_VA	     0x100000ull
+#define GPU_BUF_SIZE 0x4000ull
 
 static char g_dir[64];
 static pid_t g_daemon = -1;
@@ -167,6 +174,141 @@ static void test_killed_client_leaves_nothing(void)
 	close(fd);
 }
 
+static bool daemon_alive(void)
+{
+	return g_daemon > 0 && waitpid(g_daemon, NULL, WNOHANG) == 0;
+}
+
+/*
+ * A healthy client of device 0: a new channel and connection that imports a buffer, maps it, runs
+ * a WRITE32 on the GPU and sees the word land and its semaphore signaled. 0, or the failed step.
+ */
+static int healthy_gpu_write(void)
+{
+	struct wire_map_buffer map = {.hw_va = GPU_VA,
+				      .buffer_id = 1,
+				      .length = GPU_BUF_SIZE,
+				      .flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE |
+					       MAGMA_MAP_FLAG_EXECUTE};
+	struct wire_import_buffer ib = {.buffer_id = 1, .size = GPU_BUF_SIZE};
+	struct wire_import_semaphore is = {.semaphore_id = 1};
+	struct {
+		struct wire_execute_command m;
+		struct magma_exec_resource res;
+		struct magma_exec_command_buffer cb;
+		uint64_t signal;
+	} ex;
+	struct pollfd pfd;
+	struct tc_conn c = {.primary = -1, .notif = -1};
+	uint32_t *cpu = MAP_FAILED, n = 0;
+	int fd = connect_device(0), mem = tc_memfd(GPU_BUF_SIZE), sem = tc_eventfd(), step = 1;
+
+	if (fd < 0 || mem < 0 || sem < 0)
+		goto out;
+	step++;
+	if (tc_create_connection(fd, &c) != MAGMA_STATUS_OK)
+		goto out;
+	step++;
+	cpu = mmap(NULL, GPU_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
+	if (cpu == MAP_FAILED)
+		goto out;
+	n += sim_cmd_emit_write32(cpu + 0x400 + n, GPU_VA, 0x600dbeefu);
+	n += sim_cmd_emit_end(cpu + 0x400 + n);
+	memset(&ex, 0, sizeof(ex));
+	ex.m.context_id = 1;
+	ex.m.resource_count = 1;
+	ex.m.command_buffer_count = 1;
+	ex.m.signal_semaphore_count = 1;
+	ex.res = (struct magma_exec_resource){1, 0x1000, n * 4u};
+	ex.cb.start_offset = 0x1000;
+	ex.signal = 1;
+	step++;
+	if (tc_create_context(&c, 1) ||
+	    tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1) ||
+	    tc_send(c.primary, &is, sizeof(is), WIRE_IMPORT_SEMAPHORE, &sem, 1) ||
+	    tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0) ||
+	    tc_send(c.primary, &ex, sizeof(ex), WIRE_EXECUTE_COMMAND, NULL, 0))
+		goto out;
+	step++;
+	if (tc_flush(&c) != MAGMA_STATUS_OK)
+		goto out;
+	step++;
+	pfd = (struct pollfd){.fd = sem, .events = POLLIN};
+	if (poll(&pfd, 1, 10000) != 1 || cpu[0] != 0x600dbeefu)
+		goto out;
+	step = 0;
+out:
+	if (cpu != MAP_FAILED)
+		munmap(cpu, GPU_BUF_SIZE);
+	tc_close(&c);
+	if (mem >= 0)
+		close(mem);
+	if (sem >= 0)
+		close(sem);
+	if (fd >= 0)
+		close(fd);
+	return step;
+}
+
+/*
+ * Sends inline commands on @c's context 1: a WRITE32 of @value to @va. 0 or -errno.
+ */
+static int send_inline_write32(struct tc_conn *c, uint64_t va, uint32_t value)
+{
+	struct {
+		struct wire_execute_inline m;
+		struct wire_inline_command rec;
+		uint32_t words[8];
+	} msg;
+	uint32_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	n = sim_cmd_emit_write32(msg.words, va, value);
+	msg.m.context_id = 1;
+	msg.m.command_count = 1;
+	msg.rec.size = n * 4u;
+	return tc_send(c->primary, &msg,
+		       (uint32_t)(sizeof(msg.m) + sizeof(msg.rec) + ((n * 4u + 7) & ~7u)),
+		       WIRE_EXECUTE_INLINE_COMMANDS, NULL, 0);
+}
+
+/*
+ * Hole: a memfd made without MFD_ALLOW_SEALING cannot be sealed against shrinking. Sent straight
+ * on the wire (libmagma would refuse it), then shrunk to nothing, mapped and written by the GPU:
+ * the service must refuse it at import (INVALID_ARGS, that connection only), or the daemon
+ * touches pages that no longer exist and dies of SIGBUS, taking every client with it.
+ */
+static void test_unsealable_memfd_cannot_crash_the_daemon(void)
+{
+	struct wire_import_buffer ib = {.buffer_id = 1, .size = GPU_BUF_SIZE};
+	struct wire_map_buffer map = {.hw_va = GPU_VA,
+				      .buffer_id = 1,
+				      .length = GPU_BUF_SIZE,
+				      .flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE};
+	int fd = connect_device(0), mem = memfd_create("unsealable", MFD_CLOEXEC);
+	struct tc_conn c;
+
+	REQUIRE(fd >= 0 && mem >= 0);
+	REQUIRE(ftruncate(mem, GPU_BUF_SIZE) == 0);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_create_context(&c, 1), 0);
+	CHECK_EQ(tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1), 0);
+	/* Shrunk only once the service has taken the import (the flush answers after it). */
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_INVALID_ARGS);
+	CHECK_EQ(ftruncate(mem, 0), 0); /* the pages are gone */
+	/* Sends fail once the service has closed the connection; try them all the same. */
+	if (!tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0) &&
+	    !send_inline_write32(&c, GPU_VA, 0xbadu) &&
+	    !send_inline_write32(&c, GPU_VA + GPU_BUF_SIZE - 4, 0xbadu))
+		tc_flush(&c);
+	tc_close(&c);
+	/* GPU work submitted after the hostile client's runs after it, on the one engine. */
+	CHECK_EQ(healthy_gpu_write(), 0);
+	CHECK(daemon_alive());
+	close(mem);
+	close(fd);
+}
+
 static void test_second_device(void)
 {
 	int fd = connect_device(1), buf_fd;
@@ -224,6 +366,7 @@ int main(void)
 	if (up) {
 		SIM_TEST_RUN(test_two_clients_at_once);
 		SIM_TEST_RUN(test_killed_client_leaves_nothing);
+		SIM_TEST_RUN(test_unsealable_memfd_cannot_crash_the_daemon);
 		SIM_TEST_RUN(test_second_device);
 		SIM_TEST_RUN(test_sigterm_cleans_up);
 	} else {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -183,6 +184,34 @@ CALL_CASE(ibuf_twofds, import_buf, 7, KB64, KB64, 0, 2)
 CALL_CASE(ibuf_eventfd, import_buf, 7, 0, KB64, 1, 1)
 CALL_CASE(ibuf_size, import_buf, 7, 2 * KB64, KB64, 0, 1)
 CALL_CASE(ibuf_empty, import_buf, 7, 0, 0, 0, 1)
+/* A memfd whose pages could be truncated away under the service's mapping: never sealable. */
+CASE(ibuf_unsealable)
+{
+	struct wire_import_buffer *m = MSG(struct wire_import_buffer);
+	int fd = memfd_create("unsealable", MFD_CLOEXEC), r;
+
+	if (fd < 0 || ftruncate(fd, KB64))
+		return -1;
+	m->buffer_id = 7;
+	m->size = KB64;
+	r = send_msg(c, WIRE_IMPORT_BUFFER, sizeof(*m), &fd, 1);
+	close(fd);
+	return r;
+}
+/* Sealed against writes: the GPU could not write through its mapping. */
+CASE(ibuf_write_sealed)
+{
+	struct wire_import_buffer *m = MSG(struct wire_import_buffer);
+	int fd = tc_memfd(KB64), r;
+
+	if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE))
+		return -1;
+	m->buffer_id = 7;
+	m->size = KB64;
+	r = send_msg(c, WIRE_IMPORT_BUFFER, sizeof(*m), &fd, 1);
+	close(fd);
+	return r;
+}
 CASE(ibuf_regular_file)
 {
 	struct wire_import_buffer *m = MSG(struct wire_import_buffer);
@@ -642,6 +671,8 @@ static const struct vcase cases[] = {
 	C(ibuf_eventfd, INVAL),
 	C(ibuf_size, INVAL),
 	C(ibuf_empty, INVAL),
+	C(ibuf_unsealable, INVAL),
+	C(ibuf_write_sealed, INVAL),
 	C(ibuf_regular_file, INVAL),
 	C(rbuf_good, OK),
 	C(rbuf_mapped, OK),

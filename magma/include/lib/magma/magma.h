@@ -127,7 +127,9 @@ MAGMA_EXPORT void magma_connection_release_buffer(magma_connection_t connection,
  * ownership of @buffer_handle on success and failure. Each import is a distinct magma_buffer_t
  * with a new id (never the exporter's), sharing the same memory. MAGMA_STATUS_INTERNAL_ERROR
  * when the handle is not an open fd, INVALID_ARGS for an fd that is not a buffer (memfd or
- * other shmem file of whole pages); the connection stays usable.
+ * other shmem file of whole pages) or that cannot be sealed against shrinking (a memfd created
+ * without MFD_ALLOW_SEALING; an importable one is sealed with F_SEAL_SHRINK | F_SEAL_GROW by
+ * the import) or is sealed against writes; the connection stays usable.
  */
 MAGMA_EXPORT magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 							   magma_handle_t buffer_handle,
