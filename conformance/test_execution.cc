@@ -1260,7 +1260,9 @@ TEST_F(MagmaExecution, FloodOfHeldWorkClosesOnlyThatConnection) {
   nop.Nop(1).End();
   magma_status_t status =
       ExecuteInlineCopies(flooder.connection(), flooder.context(), nop, kFlood, 256, never.id());
-  EXPECT_TRUE(status == MAGMA_STATUS_OK || status == MAGMA_STATUS_MEMORY_ERROR) << status;
+  // Sends after the service closed the connection fail with CONNECTION_LOST (Magma's
+  // PEER_CLOSED); the reason is the connection's error.
+  EXPECT_TRUE(status == MAGMA_STATUS_OK || status == MAGMA_STATUS_CONNECTION_LOST) << status;
   EXPECT_EQ(flooder.Flush(), MAGMA_STATUS_MEMORY_ERROR);
   EXPECT_EQ(WaitForConnectionError(flooder.connection()), MAGMA_STATUS_MEMORY_ERROR);
   // This test's own connection still runs work.
@@ -1611,21 +1613,20 @@ TEST_F(MagmaExecution, UnknownVendorDescriptorFlagsCloseTheConnection) {
   ExpectClosedWith(MAGMA_STATUS_INVALID_ARGS);
 }
 
-TEST_F(MagmaExecution, CallsAfterAnInvalidSubmissionReturnTheError) {
+// As Magma: the reason stays with flush and get_error, calls that send get CONNECTION_LOST.
+TEST_F(MagmaExecution, CallsAfterAnInvalidSubmissionReturnConnectionLost) {
   uint32_t ctx = context();
   ASSERT_NE(ctx, 0u);
   auto commands = EndOnlyCommands();
   ASSERT_TRUE(commands);
   EXPECT_EQ(Execute(connection(), 777, *commands, EndBytes()), MAGMA_STATUS_OK);
   ASSERT_EQ(Flush(), MAGMA_STATUS_INVALID_ARGS);
-  magma_status_t status = Execute(connection(), ctx, *commands, EndBytes());
-  EXPECT_TRUE(status == MAGMA_STATUS_INVALID_ARGS || status == MAGMA_STATUS_CONNECTION_LOST)
-      << status;
+  EXPECT_EQ(Execute(connection(), ctx, *commands, EndBytes()), MAGMA_STATUS_CONNECTION_LOST);
   magma_semaphore_t sem = 0;
   magma_semaphore_id_t id = 0;
-  status = magma_connection_create_semaphore(connection(), &sem, &id);
-  EXPECT_TRUE(status == MAGMA_STATUS_INVALID_ARGS || status == MAGMA_STATUS_CONNECTION_LOST)
-      << status;
+  EXPECT_EQ(magma_connection_create_semaphore(connection(), &sem, &id),
+            MAGMA_STATUS_CONNECTION_LOST);
+  EXPECT_EQ(magma_connection_get_error(connection()), MAGMA_STATUS_INVALID_ARGS);
 }
 
 // ---- GPU mappings as the GPU sees them ----
