@@ -12,7 +12,8 @@
  * returns at once, the mapping is marked dying (its VA range stays reserved, so it cannot be
  * mapped over) and is torn down by the retirement. The connection is refcounted (caller until
  * close, contexts, jobs, queued notifications) so the address space outlives close while the GPU
- * uses it. Entry points run on the connection's thread; state is guarded by the device lock.
+ * uses it; closing abandons the work of its contexts (msd_sim_abandon.c), so that is not long.
+ * Entry points run on the connection's thread; state is guarded by the device lock.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -138,7 +139,11 @@ void msd_sim_connection_put_locked(struct msd_sim_connection *conn)
 		msd_sim_connection_release_locked(conn);
 }
 
-/* msd_connection_close - see msd.h. No notification is delivered once this returns. */
+/*
+ * msd_connection_close - see msd.h. No notification is delivered once this returns. The work of
+ * contexts not destroyed yet is abandoned like theirs (msd_sim_abandon.c); the address space
+ * lives until the last job holding it is dropped or retires.
+ */
 void msd_connection_close(struct msd_connection_t *c)
 {
 	struct msd_sim_connection *conn = msd_sim_connection_from(c);
@@ -156,6 +161,8 @@ void msd_connection_close(struct msd_connection_t *c)
 	msd_sim_mutex_lock(&dev->lock);
 	conn->closed = true;
 	conn->base.magic_ = MSD_SIM_DEAD_MAGIC;
+	if (conn->jobs)
+		msd_sim_abandon_locked(dev, conn);
 	msd_sim_mutex_assert_held(&conn->dev->lock);
 	msd_sim_connection_put_locked(conn);
 	msd_sim_mutex_unlock(&dev->lock);

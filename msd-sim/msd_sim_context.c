@@ -12,10 +12,12 @@
  * copied into driver-owned pages mapped read-only above MAGMA_SIM_GPU_VA_LIMIT (msd_sim_inline.c)
  * and run like a command buffer. A submission without command buffers becomes one empty ring
  * entry, so its semaphores fire only after the work queued before it (a fence). A killed context
- * refuses work with CONTEXT_KILLED. A connection with MSD_SIM_MAX_CONNECTION_JOBS submissions not
- * yet retired, or MSD_SIM_MAX_INLINE_BYTES of inline-command memory, gets MEMORY_ERROR for the
- * next one (never a wait: the submitting thread may be the one that would signal the held work's
- * semaphores later). Connection thread; state under the device lock.
+ * refuses work with CONTEXT_KILLED, a context of a closed connection with CONNECTION_LOST.
+ * Destroying a context abandons its work, running or not (msd_sim_abandon.c). A connection with
+ * MSD_SIM_MAX_CONNECTION_JOBS submissions not yet retired, or MSD_SIM_MAX_INLINE_BYTES of
+ * inline-command memory, gets MEMORY_ERROR for the next one (never a wait: the submitting thread
+ * may be the one that would signal the held work's semaphores later). Connection thread; state
+ * under the device lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +75,10 @@ void msd_sim_context_put_locked(struct msd_sim_context *ctx)
 	msd_sim_connection_put_locked(conn);
 }
 
-/* msd_context_destroy - see msd.h: queued work is dropped, work on the GPU completes. */
+/*
+ * msd_context_destroy - see msd.h. The context's work is abandoned: queued jobs are dropped, and
+ * its work on a ring is stopped by the device thread (msd_sim_abandon.c); none of it signals.
+ */
 void msd_context_destroy(struct msd_context_t *c)
 {
 	struct msd_sim_context *ctx = msd_sim_context_from(c);
@@ -88,6 +93,9 @@ void msd_context_destroy(struct msd_context_t *c)
 	ctx->destroyed = true;
 	ctx->base.magic_ = MSD_SIM_DEAD_MAGIC;
 	msd_sim_job_cancel_context_locked(dev, ctx);
+	/* Only the device thread touches the queues; it is asked only when there is GPU work. */
+	if (ctx->ring_jobs)
+		msd_sim_abandon_locked(dev, ctx->conn);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	msd_sim_context_put_locked(ctx);
 	msd_sim_mutex_unlock(&dev->lock);
@@ -186,12 +194,18 @@ static void msd_sim_pin_resource_locked(struct msd_sim_connection *conn,
 	}
 }
 
-/* Whether @ctx may take another submission: not killed, its connection under its job limit. */
+/*
+ * Whether @ctx may take another submission: not killed, its connection open and under its job
+ * limit.
+ */
 static magma_status_t msd_sim_context_can_submit_locked(struct msd_sim_context *ctx)
 	MSD_SIM_REQUIRES(ctx->conn->dev->lock)
 {
 	if (ctx->killed)
 		return MSD_SIM_RET(MAGMA_STATUS_CONTEXT_KILLED, "context %u was killed", ctx->id);
+	if (ctx->conn->closed)
+		return MSD_SIM_RET(MAGMA_STATUS_CONNECTION_LOST, "context %u: connection closed",
+				   ctx->id);
 	if (ctx->conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS)
 		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
 				   ctx->conn->jobs);

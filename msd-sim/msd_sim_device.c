@@ -853,6 +853,8 @@ static void msd_sim_device_dump_locked(struct msd_sim_device *dev, void *arg)
 		    dev->hangs, dev->soft_resets, dev->hard_resets, dev->last_recovery_ns / 1000,
 		    dev->power_downs, dev->cores_off ? "off" : "on", dev->clock_div,
 		    msd_sim_power_busy_ns_locked(dev));
+	MSD_SIM_LOG(drv, MAGMA_LOG_INFO, "abandoned work: queues stopped %u, reset %u",
+		    dev->abandon_stops, dev->abandon_resets);
 }
 
 /* msd_device_dump_status - see msd.h. Logged at MAGMA_LOG_INFO; @dump_flags is unused. */

@@ -14,7 +14,8 @@
  * @lock; the device thread holds it while it works. Buffers and semaphores belong to the driver
  * object (they can be shared across connections) and are refcounted with atomics. Hang detection,
  * reset recovery and power management are in msd_sim_recovery.c; priorities, time slicing and
- * fairness in msd_sim_sched.c.
+ * fairness in msd_sim_sched.c; stopping the work of destroyed contexts and closed connections in
+ * msd_sim_abandon.c.
  */
 #ifndef MSD_SIM_INTERNAL_H
 #define MSD_SIM_INTERNAL_H
@@ -419,6 +420,8 @@ struct msd_sim_device {
 	/* Watchdog, resets and power (msd_sim_recovery.c); device lock. */
 	bool wd_armed; /* TIMER armed for the next hang check */
 	uint32_t hangs, soft_resets, hard_resets, power_downs;
+	/* Abandoned work (msd_sim_abandon.c): queues STOPped for it, and those RESET to drop it. */
+	uint32_t abandon_stops, abandon_resets;
 	uint64_t last_recovery_ns; /* host time of the last recovery (detection to resubmission) */
 	uint32_t clock_div;	   /* PWR_CLOCK_DIV as the driver set it */
 	bool cores_off;		   /* every core powered down while idle */
@@ -483,6 +486,16 @@ struct msd_sim_context {
 	bool killed;
 	bool destroyed;
 };
+
+/*
+ * msd_sim_context_is_abandoned - nobody wants @ctx's work any more: it was killed (fault, hang),
+ * destroyed by the client, or its connection was closed. Its jobs are dropped, never run or
+ * resubmitted (msd_sim_abandon.c). Device lock.
+ */
+static inline bool msd_sim_context_is_abandoned(const struct msd_sim_context *ctx)
+{
+	return ctx->killed || ctx->destroyed || ctx->conn->closed;
+}
 
 /* ---- Jobs and scheduling (msd_sim_job.c, msd_sim_sched.c) ---- */
 
@@ -595,6 +608,14 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t q) MSD_SIM_RE
 void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_sim_context *ctx)
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_job_cancel_all_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_cancel_abandoned_locked(struct msd_sim_device *dev,
+					 struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_queue_neuter_locked(struct msd_sim_queue *q);
+void msd_sim_queue_take_back_locked(struct msd_sim_device *dev, uint32_t qi,
+				    struct msd_sim_list *jobs) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_job_requeue_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
+	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_t q,
 			      const struct msd_sim_fault_record *rec);
 void msd_sim_sched_init(struct msd_sim_sched *s);
@@ -634,6 +655,12 @@ uint64_t msd_sim_power_busy_ns_locked(struct msd_sim_device *dev) MSD_SIM_REQUIR
 void msd_sim_power_sample_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 bool msd_sim_power_up_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 int msd_sim_power_idle_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+
+/* msd_sim_abandon.c */
+void msd_sim_abandon_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_abandon_queue_stopped_locked(struct msd_sim_device *dev, uint32_t qi)
+	MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_inline.c */
 void msd_sim_va_pool_init(struct msd_sim_va_pool *p, uint64_t start, uint64_t end);

@@ -8,9 +8,10 @@
  * (the sim signals the fd again if another cause arrived meanwhile, so nothing is lost) without
  * the device lock, then takes the lock and acts: JOB_DONE retires up to Q_SEQNO, MMU_FAULT
  * latches and clears the slot's fault, JOB_FAULT kills the faulting context and resumes the
- * queue, TIMER runs the hang watchdog and JOB_DONE samples utilization for clock scaling
- * (msd_sim_recovery.c). The causes the driver does not act on (QUEUE_USER, QUEUE_STOPPED,
- * PERFCNT_SAMPLE) are logged at debug level; GPU_ERROR is logged as an error.
+ * queue, QUEUE_STOPPED resumes a queue stopped to drop abandoned work (msd_sim_abandon.c), TIMER
+ * runs the hang watchdog and JOB_DONE samples utilization for clock scaling
+ * (msd_sim_recovery.c). The causes the driver does not act on (QUEUE_USER, PERFCNT_SAMPLE) are
+ * logged at debug level; GPU_ERROR is logged as an error.
  */
 #include <unistd.h>
 
@@ -78,6 +79,8 @@ void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 			msd_sim_job_retire_queue_locked(dev, qi);
 		if (status & SIM_IRQ_JOB_FAULT(qi))
 			msd_sim_job_fault_locked(dev, qi);
+		if (status & SIM_IRQ_QUEUE_STOPPED(qi))
+			msd_sim_abandon_queue_stopped_locked(dev, qi);
 	}
 	if (status & SIM_IRQ_ALL_JOB_DONE)
 		msd_sim_power_sample_locked(dev);

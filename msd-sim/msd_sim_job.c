@@ -15,7 +15,9 @@
  * rewritten as empty jobs (they still retire in order, signalling nothing), its queued jobs are
  * dropped, and Q_COMMAND RESUME lets other contexts' work continue. Jobs that never complete
  * signal nothing; the client learns of the loss through the connection. Hang detection and GPU
- * reset recovery are in msd_sim_recovery.c. Device thread, lock;
+ * reset recovery are in msd_sim_recovery.c; stopping the ring work of a destroyed context or a
+ * closed connection in msd_sim_abandon.c (both take jobs back from a ring and requeue the
+ * innocent ones through the helpers here). Device thread, lock;
  * a job ready at once is written to the ring by the submitting thread (msd_sim_job_queue_locked).
  */
 #include <stdlib.h>
@@ -118,7 +120,7 @@ void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *jo
 	} else {
 		bool alone = msd_sim_sched_add_locked(dev, job);
 
-		if (alone && dev->threaded && !job->ctx->killed &&
+		if (alone && dev->threaded && !msd_sim_context_is_abandoned(job->ctx) &&
 		    msd_sim_job_submit_locked(dev, job))
 			return;
 	}
@@ -350,14 +352,19 @@ void msd_sim_fault_record_log(struct msd_sim_device *dev, int32_t level, uint32_
 	}
 }
 
-/* Rewrite later ring entries of @ctx as empty jobs: they retire in order and signal nothing. */
-static void msd_sim_job_neuter_context_locked(struct msd_sim_queue *q, struct msd_sim_context *ctx)
+/*
+ * msd_sim_queue_neuter_locked - rewrite the ring entries of @q whose contexts are abandoned
+ * (msd_sim_context_is_abandoned) as empty jobs: they retire in order and signal nothing, and the
+ * GPU runs none of their commands. Only while @q fetches no entry: FAULTED, STOPPED or with a STOP
+ * pending (docs/sim-gpu.md §5.6). Device lock.
+ */
+void msd_sim_queue_neuter_locked(struct msd_sim_queue *q)
 {
 	for (uint32_t i = q->head; i != q->tail; i = (i + 1) & (q->size - 1)) {
 		struct msd_sim_job *job = q->slots[i].job;
 		uint32_t zero = 0;
 
-		if (job->ctx != ctx)
+		if (!msd_sim_context_is_abandoned(job->ctx))
 			continue;
 		job->faulted = true;
 		memcpy((uint8_t *)q->ring.host + (size_t)i * SIM_RING_ENTRY_SIZE +
@@ -384,6 +391,13 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	struct msd_sim_fault_record *rec = &dev->last_fault[qi];
 
 	msd_sim_job_retire_queue_locked(dev, qi);
+	/*
+	 * Faults have non-zero codes. Zero means a queue RESET or a GPU reset cleared the fault
+	 * after the interrupt was raised (msd_sim_abandon.c, msd_sim_recovery.c): the job is gone
+	 * and the head now is someone else's, which must not be blamed.
+	 */
+	if (!code)
+		return;
 	memset(rec, 0, sizeof(*rec));
 	rec->valid = true;
 	rec->code = code;
@@ -423,7 +437,7 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 		msd_sim_connection_notify_locked(ctx->conn, &n, sizeof(n));
 		msd_sim_device_queue_notify_locked(dev, ctx->conn, &killed);
 	}
-	msd_sim_job_neuter_context_locked(q, ctx);
+	msd_sim_queue_neuter_locked(q);
 	msd_sim_queue_retire_head_locked(dev, q);
 	msd_sim_job_cancel_context_locked(dev, ctx);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
@@ -472,6 +486,94 @@ void msd_sim_job_cancel_context_locked(struct msd_sim_device *dev, struct msd_si
 	while (!msd_sim_list_empty(&doomed))
 		msd_sim_job_free_locked(
 			dev, msd_sim_container_of(doomed.next, struct msd_sim_job, link));
+}
+
+/*
+ * msd_sim_job_cancel_abandoned_locked - drop the held and ready jobs of @conn's abandoned contexts
+ * (msd_sim_context_is_abandoned: destroyed, killed, or all of them once @conn is closed); they
+ * signal nothing. Work on a ring is msd_sim_abandon.c's.
+ */
+void msd_sim_job_cancel_abandoned_locked(struct msd_sim_device *dev,
+					 struct msd_sim_connection *conn)
+{
+	struct msd_sim_list doomed, *pos, *tmp;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	msd_sim_list_init(&doomed);
+	msd_sim_list_for_each_safe(pos, tmp, &dev->held_contexts) {
+		struct msd_sim_context *ctx =
+			msd_sim_container_of(pos, struct msd_sim_context, held_link);
+
+		if (ctx->conn == conn && msd_sim_context_is_abandoned(ctx))
+			msd_sim_job_take_held_locked(dev, ctx, &doomed);
+	}
+	for (uint32_t l = 0; l < MSD_SIM_LEVELS; l++) {
+		/* Taking a context's jobs moves it behind the others, then unlinks it. */
+		msd_sim_list_for_each_safe(pos, tmp, &conn->sched_ctxs[l]) {
+			struct msd_sim_context *ctx =
+				msd_sim_container_of(pos, struct msd_sim_context, ready_link);
+
+			if (msd_sim_context_is_abandoned(ctx))
+				msd_sim_sched_take_locked(dev, ctx, &doomed);
+		}
+	}
+	while (!msd_sim_list_empty(&doomed))
+		msd_sim_job_free_locked(
+			dev, msd_sim_container_of(doomed.next, struct msd_sim_job, link));
+}
+
+/*
+ * msd_sim_queue_take_back_locked - the driver's side of a queue RESET or GPU reset, which
+ * discarded queue @qi's ring: every entry not retired leaves the ring bookkeeping, and each job
+ * that had one is appended to @jobs once, in ring order. Their contexts may take another queue
+ * when the jobs are resubmitted (msd_sim_job_requeue_locked). Retire up to Q_SEQNO first.
+ */
+void msd_sim_queue_take_back_locked(struct msd_sim_device *dev, uint32_t qi,
+				    struct msd_sim_list *jobs)
+{
+	struct msd_sim_queue *q = &dev->queues[qi];
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	while (q->head != q->tail) {
+		struct msd_sim_job *job = q->slots[q->head].job;
+
+		q->slots[q->head].job = NULL;
+		q->head = (q->head + 1) & (q->size - 1);
+		job->ctx->conn->as.inflight--;
+		job->ctx->ring_jobs = 0; /* all of a context's ring jobs are on this queue */
+		if (msd_sim_list_empty(&job->link))
+			msd_sim_list_add_tail(jobs, &job->link);
+	}
+	q->jobs = 0;
+}
+
+/*
+ * msd_sim_job_requeue_locked - jobs taken back from a ring (msd_sim_queue_take_back_locked), in
+ * ring order: those of abandoned contexts, or already rewritten as empty, are freed without
+ * signalling; the others go back to the scheduler ahead of their contexts' other ready jobs, in
+ * their order, to be written again from their first command buffer that had not retired. @jobs
+ * is left empty.
+ */
+void msd_sim_job_requeue_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
+{
+	struct msd_sim_list keep;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	msd_sim_list_init(&keep);
+	while (!msd_sim_list_empty(jobs)) {
+		struct msd_sim_job *job =
+			msd_sim_container_of(jobs->next, struct msd_sim_job, link);
+
+		msd_sim_list_del(&job->link);
+		if (job->faulted || msd_sim_context_is_abandoned(job->ctx)) {
+			job->faulted = true;
+			msd_sim_job_free_locked(dev, job);
+			continue;
+		}
+		job->first_entry = job->entry_count - job->entries_left;
+		msd_sim_list_add_tail(&keep, &job->link);
+	}
+	msd_sim_sched_requeue_locked(dev, &keep);
 }
 
 /*

@@ -265,27 +265,6 @@ void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev)
 	dev->wd_armed = true;
 }
 
-/* Take back every ring entry in flight, in ring order, onto @jobs (each job once). */
-static void msd_sim_recovery_take_ring_locked(struct msd_sim_device *dev, struct msd_sim_list *jobs)
-	MSD_SIM_REQUIRES(dev->lock)
-{
-	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
-		struct msd_sim_queue *q = &dev->queues[qi];
-
-		while (q->head != q->tail) {
-			struct msd_sim_job *job = q->slots[q->head].job;
-
-			q->slots[q->head].job = NULL;
-			q->head = (q->head + 1) & (q->size - 1);
-			job->ctx->conn->as.inflight--;
-			job->ctx->ring_jobs = 0; /* it may take another queue when resubmitted */
-			if (msd_sim_list_empty(&job->link))
-				msd_sim_list_add_tail(jobs, &job->link);
-		}
-		q->jobs = 0;
-	}
-}
-
 /* Hard reset and the bring-up after it. Ring bookkeeping restarts at entry 0. */
 static magma_status_t msd_sim_recovery_hard_reset_locked(struct msd_sim_device *dev)
 	MSD_SIM_REQUIRES(dev->lock)
@@ -359,7 +338,7 @@ static void msd_sim_recovery_locked(struct msd_sim_device *dev, uint32_t qi)
 	struct msd_sim_job *guilty = q->slots[q->head].job;
 	struct msd_sim_context *ctx = guilty->ctx;
 	uint64_t t0 = msd_sim_now_ns();
-	struct msd_sim_list jobs, keep;
+	struct msd_sim_list jobs;
 	bool soft;
 
 	ctx->refs++; /* freeing its jobs must not free it yet; put below */
@@ -371,8 +350,8 @@ static void msd_sim_recovery_locked(struct msd_sim_device *dev, uint32_t qi)
 		    SIM_FIELD_GET(SIM_Q_STATUS_STATE, msd_sim_read32(dev, SIM_Q_STATUS(qi))),
 		    ctx->id, guilty->sequence);
 	msd_sim_list_init(&jobs);
-	msd_sim_list_init(&keep);
-	msd_sim_recovery_take_ring_locked(dev, &jobs);
+	for (uint32_t queue = 0; queue < dev->queue_count; queue++)
+		msd_sim_queue_take_back_locked(dev, queue, &jobs);
 	msd_sim_write32(dev, SIM_GPU_COMMAND, SIM_GPU_COMMAND_SOFT_RESET);
 	soft = msd_sim_wait_bits_locked(dev, SIM_IRQ_RESET_DONE, MSD_SIM_RESET_WAIT_MS);
 	if (soft) {
@@ -385,20 +364,8 @@ static void msd_sim_recovery_locked(struct msd_sim_device *dev, uint32_t qi)
 			MSD_SIM_LOG(dev->drv, MAGMA_LOG_ERROR, "GPU lost: hard reset failed");
 	}
 	msd_sim_recovery_kill_locked(dev, ctx, guilty);
-	while (!msd_sim_list_empty(&jobs)) {
-		struct msd_sim_job *job = msd_sim_container_of(jobs.next, struct msd_sim_job, link);
-
-		msd_sim_list_del(&job->link);
-		if (job->ctx == ctx || job->ctx->killed) {
-			job->faulted = true;
-			msd_sim_job_free_locked(dev, job);
-			continue;
-		}
-		job->first_entry = job->entry_count - job->entries_left;
-		msd_sim_list_add_tail(&keep, &job->link);
-	}
-	/* Innocent work goes before its contexts' other ready jobs, in its original order. */
-	msd_sim_sched_requeue_locked(dev, &keep);
+	/* The guilty context's jobs go; innocent work goes ahead of its contexts' ready jobs. */
+	msd_sim_job_requeue_locked(dev, &jobs);
 	msd_sim_job_cancel_context_locked(dev, ctx);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	msd_sim_context_put_locked(ctx);

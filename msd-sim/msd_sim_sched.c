@@ -14,9 +14,9 @@
  * sharing one queue take turns at job boundaries: while more than one context has ready jobs at
  * a level, at most MSD_SIM_SCHED_DEPTH jobs of a queue are on its ring (MSD_SIM_SCHED_DEPTH_ALONE
  * for a context alone there, so one streaming client keeps its throughput). The slice is one
- * submission (its command buffers run back to back). Jobs of a killed context are dropped when
- * they reach the front. Device lock; the device thread, or a submitting thread for a lone ready
- * job (msd_sim_job_queue_locked).
+ * submission (its command buffers run back to back). Jobs of an abandoned context (killed,
+ * destroyed, or of a closed connection) are dropped when they reach the front. Device lock; the
+ * device thread, or a submitting thread for a lone ready job (msd_sim_job_queue_locked).
  */
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
@@ -201,7 +201,7 @@ static bool msd_sim_sched_run_one_locked(struct msd_sim_device *dev, uint32_t l)
 			struct msd_sim_job *job =
 				msd_sim_container_of(ctx->ready.next, struct msd_sim_job, link);
 
-			if (ctx->killed) {
+			if (msd_sim_context_is_abandoned(ctx)) {
 				msd_sim_sched_remove_locked(dev, job);
 				msd_sim_job_free_locked(dev, job);
 				return true;
