@@ -157,26 +157,53 @@ void mt_fd_signal(int fd)
 		abort();
 }
 
+/* Test mode: neither the GPU nor the driver has work left (jobs held for semaphores aside). */
+static bool mt_idle(struct mt *t)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	bool idle;
+
+	msd_sim_mutex_lock(&dev->lock);
+	/* Jobs held for semaphores do not count: only the host can release them. */
+	idle = dev->sched.ready == 0;
+	for (uint32_t q = 0; q < dev->queue_count; q++)
+		idle = idle && dev->queues[q].head == dev->queues[q].tail;
+	msd_sim_mutex_unlock(&dev->lock);
+	return idle && sim_is_idle(t->sim) && !sim_irq_is_asserted(t->sim);
+}
+
 /* mt_run - see msd_test_util.h. */
 void mt_run(struct mt *t)
 {
-	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
-
 	if (t->threaded)
 		return;
 	for (int i = 0; i < 64; i++) {
-		bool idle;
-
 		sim_clock_run_until_idle(t->sim, 100000000, NULL);
-		msd_sim_device_poll(dev);
-		msd_sim_mutex_lock(&dev->lock);
-		/* Jobs held for semaphores do not count: only the host can release them. */
-		idle = dev->sched.ready == 0;
-		for (uint32_t q = 0; q < dev->queue_count; q++)
-			idle = idle && dev->queues[q].head == dev->queues[q].tail;
-		msd_sim_mutex_unlock(&dev->lock);
-		if (idle && sim_is_idle(t->sim) && !sim_irq_is_asserted(t->sim))
+		msd_sim_device_poll((struct msd_sim_device *)t->dev);
+		if (mt_idle(t))
 			return;
+	}
+}
+
+/* mt_run_cycles - see msd_test_util.h. */
+uint64_t mt_run_cycles(struct mt *t, int fd, uint64_t max_cycles)
+{
+	const uint64_t slice = 10000;
+	uint64_t used = 0;
+	int still = 0; /* rounds in a row in which the GPU had nothing to do */
+
+	for (;;) {
+		uint64_t elapsed = 0;
+
+		msd_sim_device_poll((struct msd_sim_device *)t->dev);
+		if (fd >= 0 ? mt_fd_readable(fd, 0) : mt_idle(t))
+			return used;
+		if (used >= max_cycles || still > 2)
+			return UINT64_MAX;
+		sim_clock_run_until_idle(
+			t->sim, max_cycles - used < slice ? max_cycles - used : slice, &elapsed);
+		used += elapsed;
+		still = elapsed ? 0 : still + 1;
 	}
 }
 
@@ -396,6 +423,28 @@ uint32_t mt_client_load_program(struct mt *t, struct mt_client *c, const char *s
 	    MAGMA_STATUS_OK)
 		return 0;
 	return count;
+}
+
+/* mt_client_exec - see msd_test_util.h. */
+magma_status_t mt_client_exec(struct mt_client *c, struct msd_context_t *ctx, uint64_t start,
+			      uint64_t end, struct mt_sem *signal)
+{
+	struct magma_exec_resource res[2] = {{.buffer_id = 1, .offset = 0, .length = end},
+					     {.buffer_id = 2, .offset = 0, .length = 4096}};
+	struct magma_exec_command_buffer cb = {.resource_index = 0, .start_offset = start};
+	struct msd_buffer_t *bufs[2] = {c->b.buf, c->prog.buf};
+	struct msd_semaphore_t *signals[1] = {signal ? signal->sem : NULL};
+	struct msd_command_descriptor desc = {
+		.command_buffer_count = 1,
+		.resource_count = c->prog.buf ? 2 : 1,
+		.signal_semaphore_count = signal ? 1 : 0,
+		.command_buffers = &cb,
+		.exec_resources = res,
+		.buffers = bufs,
+		.signal_semaphores = signals,
+	};
+
+	return msd_context_execute_command_buffers(ctx, &desc);
 }
 
 /* mt_client_put_write - see msd_test_util.h. */

@@ -81,6 +81,14 @@ void mt_fd_signal(int fd);
 
 /* Test mode: run the GPU until idle and let the driver handle interrupts, until nothing moves. */
 void mt_run(struct mt *t);
+/*
+ * Test mode: run the GPU in slices of 10 000 cycles, letting the driver handle interrupts after
+ * each, until @fd is readable (with @fd < 0: until the GPU and the driver have nothing left to do,
+ * as for mt_run). Returns the GPU cycles that took, or UINT64_MAX when it did not happen within
+ * @max_cycles (or the GPU ran out of work first): bounds a test in simulated time, whatever the
+ * GPU was given.
+ */
+uint64_t mt_run_cycles(struct mt *t, int fd, uint64_t max_cycles);
 /* Either mode: wait until @fd is readable (running the clock in test mode). */
 bool mt_wait(struct mt *t, int fd, int timeout_ms);
 
@@ -129,6 +137,13 @@ void mt_client_fini(struct mt_client *c);
 uint32_t *mt_client_words(struct mt_client *c, uint64_t off);
 /* Assemble @src into @c's program buffer (one page); returns the instruction count, 0 on error. */
 uint32_t mt_client_load_program(struct mt *t, struct mt_client *c, const char *src);
+/*
+ * Submit on @ctx the commands at [@start, @end) of @c's buffer, signalling @signal (may be NULL),
+ * with its program buffer (when loaded) as a second resource, as a client lists every buffer its
+ * job uses: the job then keeps the program mapped even if the client releases it.
+ */
+magma_status_t mt_client_exec(struct mt_client *c, struct msd_context_t *ctx, uint64_t start,
+			      uint64_t end, struct mt_sem *signal);
 /* Commands at @off: WRITE32 @va = @value, END. Returns the end offset. */
 uint64_t mt_client_put_write(struct mt_client *c, uint64_t off, uint64_t va, uint32_t value);
 

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_abandon.c - msd-sim stops GPU work nobody wants any more (docs/msd-sim.md, "Lifetimes of
+ * work in flight"). A connection torn down the way magma_system tears down a killed client's
+ * (context destroyed, mappings released, connection closed) while its endless dispatch runs: the
+ * queue is reset at once, the frames and slot are freed, and another connection's job that
+ * waited behind the dispatch on the same queue runs and completes. Torn down while its dispatch
+ * waits behind another connection's workgroup: that dispatch finishes undisturbed and the
+ * abandoned one never runs. A context destroyed while its dispatch runs goes the same way, and
+ * its connection carries on, told nothing. With the device thread: after the close the GPU goes
+ * idle and powers down, and later work runs. Test mode (no device thread; the test steps the
+ * clock and bounds every wait in GPU cycles) except the last.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msd_sim_internal.h"
+#include "msd_test_util.h"
+#include "sim/sim_cmd.h"
+#include "sim_test.h"
+
+#define VA	    MT_CLIENT_VA
+#define PROG_VA	    MT_CLIENT_PROG_VA
+#define SIZE	    (4 * 4096)
+#define MARK_OFF    0x1000u    /* the word a job writes after its dispatch */
+#define RES_OFF	    0x2000u    /* dispatch results, one u32 per group */
+#define HUGE_GROUPS (1u << 30) /* ~10^12 cycles of spinning: it never ends in a test */
+
+/* Each group spins 300 iterations and stores nothing, so any number of groups fits. */
+static const char *const spin_kernel = "mov r4, 300\n"
+				       "loop\n"
+				       "seq r5, r4, 0\n"
+				       "break r5\n"
+				       "sub r4, r4, 1\n"
+				       "endloop\n"
+				       "exit\n";
+
+/*
+ * Each group spins 20 000 iterations, a workgroup of many 4096-instruction steps (a STOP waits
+ * for its end), then stores its id + 1 at RES_OFF + 4 * id.
+ */
+static const char *const long_group_kernel = "mov r4, 20000\n"
+					     "loop\n"
+					     "seq r5, r4, 0\n"
+					     "break r5\n"
+					     "sub r4, r4, 1\n"
+					     "endloop\n"
+					     "shl r6, r2, 2\n"
+					     "add r7, r2, 1\n"
+					     "stx r0, r6, r7, 0\n"
+					     "exit\n";
+
+/* Commands at 0: DISPATCH @groups of @c's program, WRITE32 MARK = @mark, END. End offset. */
+static uint64_t put_dispatch(struct mt_client *c, uint32_t count, uint32_t groups, uint32_t mark)
+{
+	uint32_t n = sim_cmd_emit_dispatch(mt_client_words(c, 0), PROG_VA, count, VA + RES_OFF,
+					   groups, 1, 1);
+
+	n += sim_cmd_emit_write32(mt_client_words(c, n * 4), VA + MARK_OFF, mark);
+	n += sim_cmd_emit_end(mt_client_words(c, n * 4));
+	return n * 4;
+}
+
+/*
+ * Close @c in magma_system's order (callback unset, context destroyed, mappings released,
+ * connection closed) but keep the client's view of its memory, to look at it afterwards;
+ * free_memory() releases it.
+ */
+static void close_connection(struct mt_client *c)
+{
+	msd_connection_set_notification_callback(c->conn, NULL, NULL);
+	if (c->ctx)
+		msd_context_destroy(c->ctx);
+	c->ctx = NULL;
+	msd_connection_release_buffer(c->conn, c->b.buf);
+	if (c->prog.buf)
+		msd_connection_release_buffer(c->conn, c->prog.buf);
+	msd_connection_close(c->conn);
+	c->conn = NULL;
+}
+
+static void free_memory(struct mt_client *c)
+{
+	if (c->prog.buf)
+		mt_buf_destroy(&c->prog);
+	mt_buf_destroy(&c->b);
+	mt_sem_destroy(&c->done);
+}
+
+static uint32_t queue_state(struct mt *t, uint32_t qi)
+{
+	return SIM_FIELD_GET(SIM_Q_STATUS_STATE, sim_mmio_read32(t->sim, SIM_Q_STATUS(qi)));
+}
+
+/* Entries queue @qi has not finished (fetched or not). */
+static uint32_t queue_entries(struct mt *t, uint32_t qi)
+{
+	return (sim_mmio_read32(t->sim, SIM_Q_TAIL(qi)) - sim_mmio_read32(t->sim, SIM_Q_HEAD(qi))) &
+	       (MSD_SIM_RING_ENTRIES - 1);
+}
+
+/* The driver's count of queues it stopped (@resets: reset) for abandoned work. */
+static uint32_t abandon_count(struct mt *t, bool resets)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	uint32_t n;
+
+	msd_sim_mutex_lock(&dev->lock);
+	n = resets ? dev->abandon_resets : dev->abandon_stops;
+	msd_sim_mutex_unlock(&dev->lock);
+	return n;
+}
+
+/*
+ * Connection a's endless dispatch runs on LOW's queue with connection b's job behind it (LOW
+ * contexts share their one queue). Closing a resets the queue at once: a's frames and slot are
+ * free right after the close, and b's job, written again, completes within a few thousand cycles.
+ */
+static void test_close_stops_dispatch_and_runs_the_next_job(void)
+{
+	struct mt *t = mt_create(false);
+	struct mt_client a, b;
+	uint64_t frames, end, used, closed_at;
+	uint32_t count, q;
+
+	REQUIRE(t);
+	q = msd_sim_sched_queue((struct msd_sim_device *)t->dev, 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	frames = sim_bus_frames_mapped(t->sim);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	count = mt_client_load_program(t, &a, spin_kernel);
+	REQUIRE(count);
+	end = put_dispatch(&a, count, HUGE_GROUPS, 1);
+	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, end, NULL), MAGMA_STATUS_OK);
+	CHECK_EQ(mt_run_cycles(t, -1, 100000), UINT64_MAX);
+	CHECK(sim_mmio_read32(t->sim, SIM_Q_PROGRESS(q)) > 0);
+	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
+	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	/* b's job is on the ring behind the dispatch and waits for it. */
+	CHECK_EQ(mt_run_cycles(t, b.done.fd, 100000), UINT64_MAX);
+	CHECK_EQ(queue_entries(t, q), 2);
+	closed_at = sim_clock_now(t->sim);
+	close_connection(&a);
+	CHECK_EQ(abandon_count(t, true), 1);
+	CHECK_EQ(sim_bus_frames_mapped(t->sim), frames);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_AS_STATUS(1)) & SIM_AS_STATUS_ENABLED, 0);
+	used = mt_run_cycles(t, b.done.fd, 100000);
+	CHECK(used < 100000);
+	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	CHECK_EQ(*mt_client_words(&a, MARK_OFF), 0);
+	CHECK(mt_run_cycles(t, -1, 10000) != UINT64_MAX);
+	CHECK_EQ(queue_state(t, q), SIM_Q_STATE_IDLE);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_GPU_GUEST_ERRORS), 0);
+	printf("  close to the next job done and the GPU idle: %" PRIu64 " cycles\n",
+	       sim_clock_now(t->sim) - closed_at);
+	free_memory(&a);
+	mt_client_fini(&b);
+	mt_destroy(t);
+}
+
+/*
+ * Connection b's dispatch of long workgroups heads LOW's queue, connection a's endless dispatch
+ * waits behind it. Closing a mid-workgroup leaves b's dispatch alone: the STOP is honoured at
+ * the end of the workgroup, a's entry becomes an empty job, QUEUE_STOPPED makes the driver
+ * resume the queue, b's every result is right, a's dispatch never runs, and a's frames go when
+ * its empty entry retires.
+ */
+static void test_close_behind_another_workgroup(void)
+{
+	struct mt *t = mt_create(false);
+	struct mt_client a, b;
+	uint64_t frames, end, used;
+	uint32_t count, q;
+
+	REQUIRE(t);
+	q = msd_sim_sched_queue((struct msd_sim_device *)t->dev, 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	count = mt_client_load_program(t, &b, long_group_kernel);
+	REQUIRE(count);
+	end = put_dispatch(&b, count, 4, 0x5afe);
+	frames = sim_bus_frames_mapped(t->sim);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	count = mt_client_load_program(t, &a, spin_kernel);
+	REQUIRE(count);
+	end = put_dispatch(&a, count, HUGE_GROUPS, 1);
+	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, end, NULL), MAGMA_STATUS_OK);
+	CHECK_EQ(mt_run_cycles(t, -1, 20000), UINT64_MAX);
+	CHECK_EQ(queue_entries(t, q), 2);
+	close_connection(&a);
+	CHECK_EQ(abandon_count(t, false), 1);
+	CHECK_EQ(abandon_count(t, true), 0);
+	/* Inside b's first workgroup: the STOP is pending, the queue still runs. */
+	CHECK_EQ(queue_state(t, q), SIM_Q_STATE_RUNNING);
+	CHECK(sim_bus_frames_mapped(t->sim) > frames);
+	used = mt_run_cycles(t, b.done.fd, 10000000);
+	CHECK(used != UINT64_MAX);
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK_EQ(*mt_client_words(&b, RES_OFF + 4 * i), i + 1);
+	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	CHECK(mt_run_cycles(t, -1, 10000) != UINT64_MAX);
+	CHECK_EQ(*mt_client_words(&a, MARK_OFF), 0);
+	CHECK_EQ(*mt_client_words(&a, RES_OFF), 0);
+	CHECK_EQ(queue_state(t, q), SIM_Q_STATE_IDLE);
+	CHECK_EQ(sim_bus_frames_mapped(t->sim), frames);
+	CHECK_EQ(sim_mmio_read32(t->sim, SIM_GPU_GUEST_ERRORS), 0);
+	printf("  b's dispatch: %" PRIu64 " cycles after a's close\n", used);
+	free_memory(&a);
+	mt_client_fini(&b);
+	mt_destroy(t);
+}
+
+/*
+ * magma_connection_release_context while the context's dispatch runs: the work is abandoned (the
+ * queue reset), the connection's other context's job behind it completes, nothing is notified,
+ * and the connection keeps working.
+ */
+static void test_destroy_context_with_dispatch_running(void)
+{
+	struct mt *t = mt_create(false);
+	struct msd_context_t *other;
+	struct mt_client c;
+	uint64_t end;
+	uint32_t count, q;
+
+	REQUIRE(t);
+	q = msd_sim_sched_queue((struct msd_sim_device *)t->dev, 0);
+	REQUIRE(mt_client_init(t, &c, 1, MAGMA_PRIORITY_LOW, SIZE, true) == 0);
+	other = msd_connection_create_context(c.conn, MAGMA_PRIORITY_LOW);
+	REQUIRE(other);
+	count = mt_client_load_program(t, &c, spin_kernel);
+	REQUIRE(count);
+	end = put_dispatch(&c, count, HUGE_GROUPS, 1);
+	CHECK_EQ(mt_client_exec(&c, c.ctx, 0, end, NULL), MAGMA_STATUS_OK);
+	end = mt_client_put_write(&c, 0x800, VA + MARK_OFF + 4, 0x5afe);
+	CHECK_EQ(mt_client_exec(&c, other, 0x800, end, &c.done), MAGMA_STATUS_OK);
+	CHECK_EQ(mt_run_cycles(t, c.done.fd, 100000), UINT64_MAX);
+	CHECK_EQ(queue_entries(t, q), 2);
+	msd_context_destroy(c.ctx);
+	c.ctx = NULL;
+	CHECK_EQ(abandon_count(t, true), 1);
+	CHECK(mt_run_cycles(t, c.done.fd, 100000) != UINT64_MAX);
+	CHECK_EQ(*mt_client_words(&c, MARK_OFF + 4), 0x5afe);
+	CHECK_EQ(*mt_client_words(&c, MARK_OFF), 0);
+	/* Still usable; no FAULT or CONTEXT_KILLED: the client released the work itself. */
+	end = mt_client_put_write(&c, 0x800, VA + MARK_OFF + 8, 0x600d);
+	CHECK_EQ(mt_client_exec(&c, other, 0x800, end, NULL), MAGMA_STATUS_OK);
+	CHECK(mt_run_cycles(t, -1, 100000) != UINT64_MAX);
+	CHECK_EQ(*mt_client_words(&c, MARK_OFF + 8), 0x600d);
+	CHECK_EQ(t->nnotes, 0);
+	msd_context_destroy(other);
+	mt_client_fini(&c);
+	mt_destroy(t);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Cores powered, from the vendor query (0 once the driver powered the GPU down). */
+static uint32_t cores_ready(struct mt *t)
+{
+	uint64_t v = ~0ull;
+
+	if (msd_device_query(t->dev, MAGMA_SIM_QUERY_POWER, NULL, &v) != MAGMA_STATUS_OK)
+		return ~0u;
+	return (uint32_t)v;
+}
+
+/*
+ * With the device thread, as in the daemon: a client's endless dispatch runs, then the client is
+ * torn down. Its frames are free when the close returns, the GPU goes idle and powers down (a
+ * generous deadline: it takes MSD_SIM_IDLE_MS of host time), having run a bounded number of
+ * cycles after the close, and another client's job then runs correctly.
+ */
+static void test_closed_client_gpu_goes_idle(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct mt_client a, b;
+	uint64_t frames, end, closed_at, idle_at, t0, deadline;
+	uint32_t count;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	frames = sim_bus_frames_mapped(t->sim);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	count = mt_client_load_program(t, &a, spin_kernel);
+	REQUIRE(count);
+	end = put_dispatch(&a, count, HUGE_GROUPS, 1);
+	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, end, NULL), MAGMA_STATUS_OK);
+	deadline = now_ms() + 10000;
+	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0)) < 100 && now_ms() < deadline)
+		usleep(1000);
+	REQUIRE(sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0)) >= 100);
+	closed_at = sim_clock_now(t->sim);
+	t0 = now_ms();
+	mt_client_fini(&a);
+	CHECK_EQ(sim_bus_frames_mapped(t->sim), frames);
+	deadline = now_ms() + 10000;
+	while (cores_ready(t) != 0 && now_ms() < deadline)
+		usleep(1000);
+	CHECK_EQ(cores_ready(t), 0);
+	idle_at = sim_clock_now(t->sim);
+	printf("  close to powered down: %" PRIu64 " cycles, %" PRIu64 " ms of host time\n",
+	       idle_at - closed_at, now_ms() - t0);
+	CHECK(idle_at - closed_at < 100000000ull);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->abandon_resets, 1);
+	CHECK_EQ(dev->hangs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
+	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	CHECK(mt_wait(t, b.done.fd, 10000));
+	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	mt_client_fini(&b);
+	mt_destroy(t);
+}
+
+int main(void)
+{
+	SIM_TEST_RUN(test_close_stops_dispatch_and_runs_the_next_job);
+	SIM_TEST_RUN(test_close_behind_another_workgroup);
+	SIM_TEST_RUN(test_destroy_context_with_dispatch_running);
+	SIM_TEST_RUN(test_closed_client_gpu_goes_idle);
+	return SIM_TEST_DONE();
+}
