@@ -181,19 +181,20 @@ struct msd_sim_driver {
 
 /*
  * An imported memfd. Shared by every connection that maps it and by jobs using it; refs are
- * atomic. @host is a MAP_SHARED mapping of the whole memfd made on first use (map or perf dump)
- * under @lock and kept until the last reference goes.
+ * atomic. The driver holds either the memfd or a MAP_SHARED mapping of it (made at import, or
+ * with MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE when first needed), never both: msd_sim_buffer.c.
  */
-/* An imported memfd, mapped once at import; the fd itself is closed then. Immutable after
- * creation but for refs (atomic). */
 struct msd_sim_buffer {
 	struct msd_buffer_t base;
 	atomic_uint refs;
 	struct msd_sim_driver *drv;
 	uint64_t size;
 	msd_client_id_t client_id;
-	void *host;	    /* MAP_SHARED mapping of the whole memfd */
 	uint64_t host_size; /* size rounded up to whole pages */
+	struct msd_sim_mutex lock;
+	/* Fields below guarded by lock. */
+	int fd;	    /* the memfd until @host is made, then -1 */
+	void *host; /* MAP_SHARED mapping of the whole memfd, or NULL */
 };
 
 /* An imported eventfd: signaled iff readable. Refs are atomic. */

@@ -119,6 +119,15 @@ typedef void (*msd_log_callback_t)(void *ctx, int32_t level, const char *file, i
 /* ---- Driver ---- */
 
 #define MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD 1u
+/*
+ * Keep each imported buffer's handle and map the buffer into the host process only when the
+ * device first needs its memory (a GPU mapping), instead of at import: a buffer nobody maps
+ * costs the host one handle and no mapping. For a service shared by many clients, whose host
+ * mappings (vm.max_map_count) its threads and allocations need too. Without it a buffer costs
+ * one host mapping and no handle, which suits a host that shares its handle table with the
+ * client (the embedded device).
+ */
+#define MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE	2u
 
 /* Creates a driver instance (touches no hardware). NULL on allocation failure. */
 struct msd_driver_t *msd_driver_create(void);
