@@ -1990,8 +1990,8 @@ TEST_F(MagmaExecution, ReleasingAConnectionWithWorkOnTheGpuLeavesOthersRunning) 
   cs.Write32(target->gpu_va(), 0x5afe).End();
   ASSERT_NO_FATAL_FAILURE(Run(cs, {{target.get()}}));
   EXPECT_EQ(target->words()[0], 0x5afeu);
-  // The released connection's work on the GPU runs to completion (up to 512 MiB of fills, on a
-  // queue of its own) and then the GPU goes idle; later tests count GPU-global work.
+  // The released connection's work on the GPU is stopped (the driver abandons a closed
+  // connection's jobs) and the GPU goes idle; later tests count GPU-global work.
   EXPECT_TRUE(WaitForIdleGpu(device()));
 }
 
