@@ -77,10 +77,11 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
  * Hang detection and power management (msd_sim_recovery.c). The watchdog ticks every
  * MSD_SIM_HANG_CYCLES of GPU time while work is on a ring (2 ms at 1 GHz); a queue whose SEQNO
  * and PROGRESS both stood still over a whole tick is hung, except that a queue polling a WAIT
- * gets MSD_SIM_WAIT_HANG_MS of host time (the CPU may still write the word). A soft reset that
+ * gets MSD_SIM_WAIT_HANG_MS of policy time (the CPU may still write the word). A soft reset that
  * brings no RESET_DONE within MSD_SIM_RESET_WAIT_MS escalates to a hard reset. Clock scaling
- * samples utilization over MSD_SIM_DVFS_WINDOW_MS of host time; the cores go off after
- * MSD_SIM_IDLE_MS without work, at divider MSD_SIM_CLOCK_DIV_MAX.
+ * samples utilization over MSD_SIM_DVFS_WINDOW_MS of policy time; the cores go off after
+ * MSD_SIM_IDLE_MS of it without work, at divider MSD_SIM_CLOCK_DIV_MAX. Policy time is the host
+ * clock unless a test installed its own (msd_sim_clock.c).
  */
 #define MSD_SIM_HANG_CYCLES      2000000ull
 #define MSD_SIM_WAIT_HANG_MS     300u
@@ -101,7 +102,7 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
 #define MSD_SIM_LEVELS           4u
 #define MSD_SIM_SCHED_DEPTH      3u
 #define MSD_SIM_SCHED_DEPTH_ALONE 16u
-/* Host time a queue with work waits behind a higher queue before its Q_PRIORITY is raised. */
+/* Policy time a queue with work waits behind a higher queue before its Q_PRIORITY is raised. */
 #define MSD_SIM_STARVE_MS 20u
 #define MSD_SIM_MAX_INFLIGHT_MESSAGES 1000ull
 #define MSD_SIM_MAX_INFLIGHT_MB  1024ull
@@ -319,14 +320,14 @@ struct msd_sim_queue {
 	/* watchdog snapshot (msd_sim_recovery.c) */
 	uint64_t wd_seqno;    /* Q_SEQNO at the last tick */
 	uint32_t wd_progress; /* Q_PROGRESS at the last tick */
-	uint64_t wd_wait_ms;  /* host time a WAIT started standing still, or 0 */
+	uint64_t wd_wait_ms;  /* policy time a WAIT started standing still, or 0 */
 	uint64_t wd_busy;     /* Q_BUSY_CYCLES when SEQNO or PROGRESS last moved */
 	uint32_t jobs;	      /* jobs with entries on the ring (msd_sim_sched_depth_locked) */
 	/* queue assignment and aging (msd_sim_sched_queue.c) */
 	uint32_t home;	    /* the highest level whose home queue this is */
 	uint32_t level;	    /* level of the jobs on its ring (meaningful while @jobs) */
 	uint32_t prio;	    /* Q_PRIORITY as last written */
-	uint64_t starve_ms; /* host time it began waiting behind a higher queue, or 0 */
+	uint64_t starve_ms; /* policy time it began waiting behind a higher queue, or 0 */
 	bool boosted;	    /* Q_PRIORITY raised to 3 until its next job completes */
 };
 
@@ -426,7 +427,12 @@ struct msd_sim_device {
 	uint64_t last_recovery_ns; /* host time of the last recovery (detection to resubmission) */
 	uint32_t clock_div;	   /* PWR_CLOCK_DIV as the driver set it */
 	bool cores_off;		   /* every core powered down while idle */
-	uint64_t idle_since_ms;	   /* host time the device went idle, or 0 */
+	uint64_t idle_since_ms;	   /* policy time the device went idle, or 0 */
+	uint64_t idle_checks;	   /* times the idle timer was looked at (for tests) */
+	uint64_t age_checks;	   /* times aging was looked at (for tests) */
+	/* The policy clock (msd_sim_clock.c); NULL: the host clock. Guarded by lock. */
+	uint64_t (*clock_fn)(void *ctx);
+	void *clock_ctx;
 	uint64_t busy_ns_base;	   /* busy time folded in at divider changes and hard resets */
 	uint64_t busy_cycles_mark; /* sum of Q_BUSY_CYCLES when busy_ns_base was last folded */
 	uint64_t dvfs_wall_ns, dvfs_busy_ns; /* start of the current utilization window */
@@ -646,9 +652,15 @@ void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, struct msd_sim_jo
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_age_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
-/* msd_sim_recovery.c */
+/* msd_sim_clock.c */
 uint64_t msd_sim_now_ms(void);
 uint64_t msd_sim_now_ns(void);
+uint64_t msd_sim_clock_ns(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+uint64_t msd_sim_clock_ms(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_device_set_clock(struct msd_sim_device *dev, uint64_t (*now_ns)(void *ctx),
+			      void *ctx);
+
+/* msd_sim_recovery.c */
 uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz);
 void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);

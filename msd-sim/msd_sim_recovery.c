@@ -37,24 +37,6 @@
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
 
-/* msd_sim_now_ms - CLOCK_MONOTONIC in milliseconds. */
-uint64_t msd_sim_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* msd_sim_now_ns - CLOCK_MONOTONIC in nanoseconds. */
-uint64_t msd_sim_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* msd_sim_cycles_to_ns - GPU cycles at divider @div of a @khz clock, in ns, without overflow. */
 uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz)
 {
@@ -156,7 +138,7 @@ void msd_sim_power_sample_locked(struct msd_sim_device *dev)
 	msd_sim_mutex_assert_held(&dev->lock);
 	if (!msd_sim_on_device_thread(dev) || dev->cores_off)
 		return;
-	now = msd_sim_now_ns();
+	now = msd_sim_clock_ns(dev);
 	if (!dev->dvfs_wall_ns) {
 		dev->dvfs_wall_ns = now;
 		dev->dvfs_busy_ns = msd_sim_power_busy_ns_locked(dev);
@@ -224,7 +206,8 @@ int msd_sim_power_idle_locked(struct msd_sim_device *dev)
 	}
 	if (dev->cores_off)
 		return -1;
-	now = msd_sim_now_ms();
+	dev->idle_checks++;
+	now = msd_sim_clock_ms(dev);
 	if (!dev->idle_since_ms)
 		dev->idle_since_ms = now;
 	idle = now - dev->idle_since_ms;
@@ -416,7 +399,7 @@ void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev)
 		if (busy - q->wd_busy < MSD_SIM_HANG_CYCLES / 2)
 			continue;
 		if (state == SIM_Q_STATE_WAITING) {
-			uint64_t now = msd_sim_now_ms();
+			uint64_t now = msd_sim_clock_ms(dev);
 
 			if (!q->wd_wait_ms)
 				q->wd_wait_ms = now;

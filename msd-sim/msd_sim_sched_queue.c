@@ -194,7 +194,8 @@ void msd_sim_sched_age_locked(struct msd_sim_device *dev)
 	msd_sim_mutex_assert_held(&dev->lock);
 	if (!dev->threaded)
 		return;
-	now = msd_sim_now_ms();
+	dev->age_checks++;
+	now = msd_sim_clock_ms(dev);
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
 		struct msd_sim_queue *q = &dev->queues[qi];
 

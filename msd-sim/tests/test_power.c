@@ -4,9 +4,11 @@
  * MSD_SIM_IDLE_MS without work every core is off and the clock divider at its maximum (registers,
  * SIM_EV_POWER events and MAGMA_SIM_QUERY_POWER agree), the next job powers the cores on and
  * completes (a DISPATCH would fault COMPUTE_NO_CORES otherwise), a busy stream drives the divider
- * back to 1, and the total-time query never goes backwards.
+ * back to 1, and the total-time query never goes backwards. On a policy clock the test steps, the
+ * idle power-down happens at MSD_SIM_IDLE_MS of that clock, not of real time.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,9 +175,89 @@ static void test_busy_stream_full_clock(void)
 	mt_destroy(t);
 }
 
+/* A policy clock the test steps (msd_sim_device_set_clock), in ns. */
+struct step_clock {
+	_Atomic uint64_t ns;
+};
+
+static uint64_t step_clock_now(void *ctx)
+{
+	return atomic_load(&((struct step_clock *)ctx)->ns);
+}
+
+/* The device's idle-timer state, read under its lock. */
+struct idle_state {
+	uint64_t since_ms;
+	uint64_t checks;
+	bool cores_off;
+};
+
+static struct idle_state idle_state(struct msd_sim_device *dev)
+{
+	struct idle_state s;
+
+	msd_sim_mutex_lock(&dev->lock);
+	s.since_ms = dev->idle_since_ms;
+	s.checks = dev->idle_checks;
+	s.cores_off = dev->cores_off;
+	msd_sim_mutex_unlock(&dev->lock);
+	return s;
+}
+
+/* Waits (bounded, for a hang only) until @dev's idle timer was looked at twice more. */
+static bool idle_checked_twice(struct msd_sim_device *dev)
+{
+	uint64_t before = idle_state(dev).checks;
+
+	for (int i = 0; i < 100000; i++) {
+		if (idle_state(dev).checks >= before + 2)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
+/*
+ * Threaded, on a stepped policy clock: an idle device keeps its cores on however long real time
+ * passes, still at MSD_SIM_IDLE_MS - 1 of policy time, and powers down once the clock reaches
+ * MSD_SIM_IDLE_MS.
+ */
+static void test_idle_power_down_follows_the_policy_clock(void)
+{
+	struct mt *t = mt_create(true);
+	struct step_clock clock = {.ns = 5000000000ull};
+	struct msd_sim_device *dev;
+	uint64_t v = 0;
+	bool idle = false;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	msd_sim_device_set_clock(dev, step_clock_now, &clock);
+	for (int i = 0; i < 100000 && !idle; i++) {
+		idle = idle_state(dev).since_ms != 0;
+		if (!idle)
+			usleep(100);
+	}
+	REQUIRE(idle);
+	CHECK_EQ(idle_state(dev).since_ms, 5000);
+	atomic_fetch_add(&clock.ns, (MSD_SIM_IDLE_MS - 1) * 1000000ull);
+	msd_sim_device_set_clock(dev, step_clock_now, &clock);
+	REQUIRE(idle_checked_twice(dev));
+	CHECK(!idle_state(dev).cores_off);
+	CHECK(sim_mmio_read32(t->sim, SIM_PWR_CORES_READY) != 0);
+	atomic_fetch_add(&clock.ns, 1000000ull);
+	msd_sim_device_set_clock(dev, step_clock_now, &clock);
+	REQUIRE(cores_settle(t, 0));
+	CHECK(idle_state(dev).cores_off);
+	CHECK_EQ(msd_device_query(t->dev, MAGMA_SIM_QUERY_POWER, NULL, &v), MAGMA_STATUS_OK);
+	CHECK_EQ(v, (uint64_t)MSD_SIM_CLOCK_DIV_MAX << 32);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_idle_power_down_and_wake);
 	SIM_TEST_RUN(test_busy_stream_full_clock);
+	SIM_TEST_RUN(test_idle_power_down_follows_the_policy_clock);
 	return SIM_TEST_DONE();
 }

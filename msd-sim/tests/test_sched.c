@@ -11,10 +11,12 @@
  * levels submitted together run strictly by priority; a hang on a non-zero queue is detected and
  * recovered with innocent work on the other queues completing; a low-priority job waiting for
  * the engine behind a long realtime dispatch is not taken for a hang; aging lets a LOW job
- * complete within 100 ms against a REALTIME stream that never idles. Test mode (no device
+ * complete against a REALTIME stream that never idles, exactly when the driver's policy clock
+ * (stepped by the test) has let it wait MSD_SIM_STARVE_MS. Test mode (no device
  * thread, the test steps the clock) where order must be deterministic, the device thread
  * elsewhere.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -740,6 +742,95 @@ static void test_hang_on_borrowed_queue(void)
 	mt_destroy(t);
 }
 
+/* A policy clock the test steps (msd_sim_device_set_clock), in ns. */
+struct step_clock {
+	_Atomic uint64_t ns;
+};
+
+static uint64_t step_clock_now(void *ctx)
+{
+	return atomic_load(&((struct step_clock *)ctx)->ns);
+}
+
+/* Steps @c by @ms and has @dev look at its timers; returns once aging was evaluated after it. */
+static bool step_and_age(struct msd_sim_device *dev, struct step_clock *c, uint64_t ms)
+{
+	uint64_t before;
+
+	msd_sim_mutex_lock(&dev->lock);
+	before = dev->age_checks;
+	msd_sim_mutex_unlock(&dev->lock);
+	atomic_fetch_add(&c->ns, ms * 1000000ull);
+	msd_sim_device_set_clock(dev, step_clock_now, c);
+	/* Two evaluations: the first may have started before the step. Bounded for a hang only. */
+	for (int i = 0; i < 100000; i++) {
+		bool seen;
+
+		msd_sim_mutex_lock(&dev->lock);
+		seen = dev->age_checks >= before + 2;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (seen)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
+/*
+ * Threaded, on a stepped policy clock: a REALTIME dispatch that would run for minutes holds the
+ * engine and a LOW job waits behind it. However long real time passes, the LOW job starts only
+ * once the clock has let it wait MSD_SIM_STARVE_MS: at STARVE_MS - 1 it is still waiting and its
+ * queue not boosted; one more millisecond and it completes while the dispatch still runs.
+ */
+static void test_aging_follows_the_policy_clock(void)
+{
+	struct mt *t = mt_create(true);
+	struct step_clock clock = {.ns = 1000000000ull};
+	struct msd_sim_device *dev;
+	struct mt_client rt, lo;
+	uint32_t count, qlo;
+	uint64_t end;
+	bool starving = false, boosted;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	msd_sim_device_set_clock(dev, step_clock_now, &clock);
+	REQUIRE(mt_client_init(t, &rt, 1, MAGMA_PRIORITY_REALTIME, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &lo, 2, MAGMA_PRIORITY_LOW, SIZE, false) == 0);
+	count = mt_client_load_program(t, &rt, spin_kernel);
+	REQUIRE(count);
+	qlo = queue_of(t, lo.ctx);
+	end = put_timed_dispatch(&rt, 0, count, 1u << 20);
+	CHECK_EQ(mt_exec(rt.ctx, &rt.b, 0, end, NULL, NULL, 0), MAGMA_STATUS_OK);
+	CHECK_EQ(submit_ts(&lo, lo.ctx, 0, 0, &lo.done), MAGMA_STATUS_OK);
+	/* The driver notices the LOW queue waiting behind REALTIME (bounded for a hang only). */
+	for (int i = 0; i < 100000 && !starving; i++) {
+		msd_sim_mutex_lock(&dev->lock);
+		starving = dev->queues[qlo].starve_ms != 0;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (!starving)
+			usleep(100);
+	}
+	REQUIRE(starving);
+	REQUIRE(step_and_age(dev, &clock, MSD_SIM_STARVE_MS - 1));
+	CHECK(!mt_fd_readable(lo.done.fd, 0));
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK(!dev->queues[qlo].boosted);
+	msd_sim_mutex_unlock(&dev->lock);
+	REQUIRE(step_and_age(dev, &clock, 1));
+	REQUIRE(mt_fd_readable(lo.done.fd, 30000));
+	msd_sim_mutex_lock(&dev->lock);
+	boosted = dev->queues[qlo].boosted || dev->queues[qlo].jobs == 0;
+	CHECK_EQ(dev->hangs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	CHECK(boosted);
+	/* The REALTIME dispatch is still running: its closing TIMESTAMP was never written. */
+	CHECK_EQ(ts(&rt, 1), 0);
+	mt_client_fini(&rt);
+	mt_client_fini(&lo);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_levels_and_queue_priorities);
@@ -754,5 +845,6 @@ int main(void)
 	SIM_TEST_RUN(test_hang_on_high_queue);
 	SIM_TEST_RUN(test_starved_queue_is_not_hung);
 	SIM_TEST_RUN(test_aging_no_starvation);
+	SIM_TEST_RUN(test_aging_follows_the_policy_clock);
 	return SIM_TEST_DONE();
 }
