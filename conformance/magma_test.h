@@ -114,10 +114,10 @@ bool WaitForIdleGpu(magma_device_t device, uint64_t timeout_ns = kDefaultTimeout
 magma_poll_item_t SemaphorePollItem(magma_semaphore_t semaphore);
 magma_poll_item_t HandlePollItem(magma_handle_t handle);
 
-// Runs @wait and expects it to return MAGMA_STATUS_TIMED_OUT after at least @timeout_ns and in
-// less than @slack_ns (for the tests of magma_poll's deadlines).
-void ExpectTimesOut(const std::function<magma_status_t()>& wait, uint64_t timeout_ns,
-                    uint64_t slack_ns);
+// Runs @wait and expects it to return MAGMA_STATUS_TIMED_OUT after at least @timeout_ns (for the
+// tests of magma_poll's deadlines). No upper bound: a loaded host may oversleep; a wait that
+// never ends is caught by ctest's timeout.
+void ExpectTimesOut(const std::function<magma_status_t()>& wait, uint64_t timeout_ns);
 
 // Assembles SIM-1 assembly @source (sim_asm_assemble); empty with a test failure on error.
 std::vector<uint64_t> AssembleKernel(const char* source);

@@ -174,12 +174,10 @@ TEST_F(MagmaFlowControl, ServiceStaysResponsiveToOtherConnections) {
       magma_connection_unmap_buffer(connection(), 0x10000000, buffer.get());
     }
   });
-  // Round trips on another connection keep completing while the first one floods.
-  uint64_t start = NowNs();
+  // Round trips on another connection keep completing while the first one floods (a starved
+  // connection would block here; ctest's timeout catches that).
   for (int i = 0; i < 100; i++) ASSERT_EQ(magma_connection_flush(other), MAGMA_STATUS_OK);
-  uint64_t elapsed = NowNs() - start;
   stop = true;
   flooder.join();
-  EXPECT_LT(elapsed, 5000 * kMsToNs);
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }

@@ -365,9 +365,10 @@ TEST_F(MagmaIsolation, ComputeMisalignedLoadKillsOnlyTheOffender) {
   });
 }
 
+// Hang detection runs on simulated time (msd-sim's test_hang bounds it in GPU cycles); here the
+// outcome counts, and the kill time is recorded (RecordProperty kill_ms), not bounded.
 TEST_F(MagmaIsolation, EndlessKernelIsAHangThatKillsOnlyTheOffender) {
   uint64_t prog_va = 0, args_va = 0;
-  const uint64_t start = NowNs();
   RunWithHealthyClients({MAGMA_SIM_FAULT_HANG, false, 0}, [&] {
     SubmitBadKernel(
         "loop\n"
@@ -376,10 +377,6 @@ TEST_F(MagmaIsolation, EndlessKernelIsAHangThatKillsOnlyTheOffender) {
         "exit\n",
         &prog_va, &args_va);
   });
-  // Hang detection and recovery take well under a second; the bounds are generous for a loaded
-  // host (or Valgrind).
-  EXPECT_LT(last_kill_ns_, 2000 * kMsToNs);
-  EXPECT_LT(NowNs() - start, 5000 * kMsToNs);
 }
 
 TEST_F(MagmaIsolation, HealthyWorkOnTheOffendersOtherContextIsDropped) {

@@ -15,8 +15,6 @@
 
 namespace {
 
-constexpr uint64_t kSlackNs = 5000 * kMsToNs;
-
 // Reads one notification; returns the status and fills @size / @more.
 magma_status_t ReadNotification(magma_connection_t connection, void* buffer, uint64_t buffer_size,
                                 uint64_t* size, bool* more) {
@@ -295,10 +293,9 @@ TEST_F(MagmaNotification, ChannelHangsUpWhenConnectionDies) {
   magma_connection_release_context(connection(), 0xdead);
   ASSERT_EQ(Flush(), MAGMA_STATUS_INVALID_ARGS);
   struct pollfd pfd = {fd, POLLIN, 0};
-  uint64_t start = NowNs();
-  ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+  // No timeout: only the hang-up can end the wait.
+  ASSERT_EQ(poll(&pfd, 1, -1), 1);
   EXPECT_TRUE(pfd.revents & (POLLHUP | POLLERR));
-  EXPECT_LT(NowNs() - start, kSlackNs);
 }
 
 TEST_F(MagmaNotification, NullBufferWithNonzeroSizeIsInvalid) {

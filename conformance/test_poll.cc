@@ -18,7 +18,6 @@ namespace {
 using MagmaPoll = MagmaConnectionTest;
 
 constexpr uint64_t kShortTimeoutNs = 100 * kMsToNs;
-constexpr uint64_t kSlackNs = 5000 * kMsToNs;
 
 // A poll item for this connection's notification channel to be readable.
 magma_poll_item_t NotificationItem(magma_connection_t connection) {
@@ -131,9 +130,7 @@ TEST_F(MagmaPoll, ZeroTimeoutChecksOnce) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
   magma_poll_item_t item = SemaphorePollItem(sem.get());
-  uint64_t start = NowNs();
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_TIMED_OUT);
-  EXPECT_LT(NowNs() - start, kSlackNs);
   sem.Signal();
   EXPECT_EQ(magma_poll(&item, 1, 0), MAGMA_STATUS_OK);
   EXPECT_EQ(item.result, MAGMA_POLL_CONDITION_SIGNALED);
@@ -148,7 +145,6 @@ TEST_F(MagmaPoll, TimeoutIsHonoured) {
     EXPECT_EQ(magma_poll(&item, 1, timeout), MAGMA_STATUS_TIMED_OUT);
     uint64_t elapsed = NowNs() - start;
     EXPECT_GE(elapsed, timeout) << "timeout " << timeout;
-    EXPECT_LT(elapsed, timeout + kSlackNs) << "timeout " << timeout;
   }
 }
 
@@ -178,9 +174,8 @@ TEST_F(MagmaPoll, SignalFromAnotherThreadWakesPoll) {
   ASSERT_TRUE(b.ok());
   std::vector<magma_poll_item_t> items = {SemaphorePollItem(a.get()), SemaphorePollItem(b.get())};
   SignalAfter signaller(b.get(), std::chrono::milliseconds(30));
-  uint64_t start = NowNs();
-  EXPECT_EQ(magma_poll(items.data(), 2, kDefaultTimeoutNs), MAGMA_STATUS_OK);
-  EXPECT_LT(NowNs() - start, kSlackNs);
+  // No timeout: only the signal can end the wait.
+  EXPECT_EQ(magma_poll(items.data(), 2, UINT64_MAX), MAGMA_STATUS_OK);
   EXPECT_EQ(items[0].result, 0u);
   EXPECT_EQ(items[1].result, MAGMA_POLL_CONDITION_SIGNALED);
   signaller.Join();
@@ -188,7 +183,7 @@ TEST_F(MagmaPoll, SignalFromAnotherThreadWakesPoll) {
 
 TEST_F(MagmaPoll, IdleNotificationChannelIsNotReadable) {
   magma_poll_item_t item = NotificationItem(connection());
-  ExpectTimesOut([&] { return magma_poll(&item, 1, kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
+  ExpectTimesOut([&] { return magma_poll(&item, 1, kShortTimeoutNs); }, kShortTimeoutNs);
   EXPECT_EQ(item.result, 0u);
 }
 
@@ -233,9 +228,7 @@ TEST_F(MagmaPoll, NotificationChannelReadableAfterNotifyingCommand) {
 TEST_F(MagmaPoll, DeadConnectionsNotificationChannelIsConnectionLost) {
   magma_poll_item_t item = NotificationItem(connection());
   BreakConnection(connection());
-  uint64_t start = NowNs();
-  EXPECT_EQ(magma_poll(&item, 1, kDefaultTimeoutNs), MAGMA_STATUS_CONNECTION_LOST);
-  EXPECT_LT(NowNs() - start, kSlackNs);
+  EXPECT_EQ(magma_poll(&item, 1, UINT64_MAX), MAGMA_STATUS_CONNECTION_LOST);
 }
 
 TEST_F(MagmaPoll, HangUpEndsAnInfiniteWait) {
@@ -249,9 +242,7 @@ TEST_F(MagmaPoll, HangUpEndsAnInfiniteWait) {
     // A remote error, fed forward: the service closes the connection by itself.
     magma_connection_release_context(conn, 0xbeef);
   });
-  uint64_t start = NowNs();
   EXPECT_EQ(magma_poll(items.data(), 2, UINT64_MAX), MAGMA_STATUS_CONNECTION_LOST);
-  EXPECT_LT(NowNs() - start, kSlackNs);
   breaker.join();
   EXPECT_EQ(Flush(), MAGMA_STATUS_INVALID_ARGS);
 }
@@ -282,9 +273,7 @@ TEST_F(MagmaPoll, HugeTimeoutWithSignaledSemaphoreReturnsAtOnce) {
   sem.Signal();
   for (uint64_t timeout : {UINT64_MAX - 1, UINT64_MAX / 2, UINT64_MAX - NowNs()}) {
     magma_poll_item_t item = SemaphorePollItem(sem.get());
-    uint64_t start = NowNs();
     EXPECT_EQ(magma_poll(&item, 1, timeout), MAGMA_STATUS_OK) << "timeout " << timeout;
-    EXPECT_LT(NowNs() - start, kSlackNs);
   }
 }
 

