@@ -243,10 +243,12 @@ static const cJSON *member(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-/* A non-negative integral number member as uint64 (clamped at UINT64_MAX). */
-static bool get_u64(const cJSON *o, const char *k, uint64_t *out)
+/*
+ * @n as uint64 when it is a finite, non-negative, integral number (clamped at UINT64_MAX: a
+ * double past that range must never be converted, it is undefined behaviour).
+ */
+static bool number_u64(const cJSON *n, uint64_t *out)
 {
-	const cJSON *n = member(o, k);
 	double d;
 
 	if (!cJSON_IsNumber(n))
@@ -256,6 +258,29 @@ static bool get_u64(const cJSON *o, const char *k, uint64_t *out)
 		return false;
 	*out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
 	return true;
+}
+
+/* A non-negative integral number member as uint64 (clamped at UINT64_MAX). */
+static bool get_u64(const cJSON *o, const char *k, uint64_t *out)
+{
+	return number_u64(member(o, k), out);
+}
+
+/* Whether @n is an id or counter: a non-negative integral number below 2^64. */
+static bool is_id(const cJSON *n)
+{
+	uint64_t v;
+
+	return number_u64(n, &v) && n->valuedouble < 18446744073709551616.0; /* 2^64 */
+}
+
+/* An array item that validation checked with is_id (ids, counters). */
+static uint64_t item_u64(const cJSON *it)
+{
+	uint64_t v = 0;
+
+	number_u64(it, &v);
+	return v;
 }
 
 /* Like get_u64 but for members already checked by validation. */
@@ -337,7 +362,7 @@ static int check_id_array(struct replay *r, const cJSON *o, const char *k, const
 			    k);
 	cJSON_ArrayForEach(it, a)
 	{
-		if (!cJSON_IsNumber(it) || it->valuedouble < 0)
+		if (!is_id(it))
 			return fail(r, TRACE_REPLAY_BAD_INPUT, "%s: \"%s\" holds a non-id", what,
 				    k);
 	}
@@ -1042,19 +1067,18 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	}
 	cJSON_ArrayForEach(it, wait)
 	{
-		struct replay_sem *s =
-			vec_at(&r->semaphores, sem_index(r, args, (uint64_t)it->valuedouble));
+		struct replay_sem *s = vec_at(&r->semaphores, sem_index(r, args, item_u64(it)));
 
-		ids[n++] = s ? s->id : (uint64_t)it->valuedouble;
+		ids[n++] = s ? s->id : item_u64(it);
 	}
 	i = 0;
 	cJSON_ArrayForEach(it, sig)
 	{
-		uint64_t si = sem_index(r, args, (uint64_t)it->valuedouble);
+		uint64_t si = sem_index(r, args, item_u64(it));
 		struct replay_sem *s = vec_at(&r->semaphores, si);
 
 		sig_idx[i++] = si;
-		ids[n++] = s ? s->id : (uint64_t)it->valuedouble;
+		ids[n++] = s ? s->id : item_u64(it);
 	}
 	d.resource_count = nres;
 	d.command_buffer_count = ncmd;
@@ -1122,11 +1146,11 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 		c[i].semaphore_ids = ids + total;
 		cJSON_ArrayForEach(s, member(it, "semaphores"))
 		{
-			uint64_t si = sem_index(r, args, (uint64_t)s->valuedouble);
+			uint64_t si = sem_index(r, args, item_u64(s));
 			struct replay_sem *sem = vec_at(&r->semaphores, si);
 
 			idx[total] = si;
-			ids[total++] = sem ? sem->id : (uint64_t)s->valuedouble;
+			ids[total++] = sem ? sem->id : item_u64(s);
 			c[i].semaphore_count++;
 		}
 		i++;
@@ -1484,8 +1508,8 @@ static int check_counters(struct replay *r, const cJSON *ev, const cJSON *args, 
 		return fail(r, TRACE_REPLAY_BAD_INPUT, "\"counters\" missing or not an array");
 	cJSON_ArrayForEach(it, a)
 	{
-		if (!cJSON_IsNumber(it) || it->valuedouble < 0)
-			return fail(r, TRACE_REPLAY_BAD_INPUT, "\"counters\" holds a non-integer");
+		if (!is_id(it))
+			return fail(r, TRACE_REPLAY_BAD_INPUT, "\"counters\" holds a non-id");
 	}
 	return 0;
 }
@@ -1502,7 +1526,7 @@ static int do_perf_counters(struct replay *r, const cJSON *ev, const cJSON *args
 	if (!member(args, "invalid") && !ids)
 		return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (ids)
-		cJSON_ArrayForEach(it, a) ids[i++] = (uint64_t)it->valuedouble;
+		cJSON_ArrayForEach(it, a) ids[i++] = item_u64(it);
 	else
 		n = u64(args, "count");
 	if (!strcmp(call, "perf_enable_counters"))

@@ -195,6 +195,14 @@ static void event_problems(void)
 	expect_bad("negative", "hw_va");
 	REQUIRE(!put_replaced("notobj.json", "{\"seq\":3,", "[3,"));
 	expect_bad("not an object", "");
+	/* Ids past 2^64 were converted from double to uint64: undefined behaviour (fuzz_trace). */
+	REQUIRE(!put_replaced("id-huge.json", "\"signal\":[1]", "\"signal\":[1e300]"));
+	expect_bad("id past 2^64", "non-id");
+	REQUIRE(!put_replaced("id-2-64.json", "\"signal\":[1]",
+			      "\"signal\":[18446744073709551616]"));
+	expect_bad("id of 2^64", "non-id");
+	REQUIRE(!put_replaced("id-fraction.json", "\"signal\":[1]", "\"signal\":[1.5]"));
+	expect_bad("fractional id", "non-id");
 }
 
 static void blob_problems(void)
