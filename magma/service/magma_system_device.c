@@ -15,9 +15,14 @@
  * makes the token instead) and recognises by identity (st_dev, st_ino) when a connection passes
  * an fd to WIRE_ENABLE_PERF_ACCESS. Only a holder the host handed the token to can present it.
  *
- * Finished threads are joined ("reaped") when new work arrives on the device and at destroy, and
- * only the joiner closes their sockets. Threading: any thread may call the public functions
- * except destroy (not from a service thread); the lists are guarded by dev->lock.
+ * A channel must complete its handshake within MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS, or it is hung
+ * up on: sockets that connect and say nothing cannot hold the device's channels. A reaper
+ * thread joins finished channel and connection threads as soon as they end and closes their
+ * sockets (a dead client's fds do not wait for the next client to arrive), and shuts down the
+ * channels whose handshake deadline passed. Only the joiner closes a thread's sockets.
+ *
+ * Threading: any thread may call the public functions except destroy (not from a service
+ * thread); the lists are guarded by dev->lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,12 +100,68 @@ static void device_reap_locked(struct magma_system_device *dev)
 	}
 }
 
+static bool timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Shuts down every channel whose handshake deadline has passed (its thread then sees a hang-up
+ * and finishes). Returns whether a channel still waits for its handshake, with the earliest such
+ * deadline in *@next_out. Caller holds dev->lock.
+ */
+static bool device_expire_handshakes_locked(struct magma_system_device *dev,
+					    struct timespec *next_out)
+{
+	struct timespec now;
+	bool waiting = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct magma_system_channel *ch = dev->channels; ch; ch = ch->next) {
+		if (ch->finished || ch->handshake_done || ch->expired)
+			continue;
+		if (!timespec_before(&now, &ch->deadline)) {
+			ch->expired = true;
+			shutdown(ch->fd, SHUT_RDWR);
+			magma_system_log("closing a device channel: no handshake in %u ms",
+					 MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS);
+		} else if (!waiting || timespec_before(&ch->deadline, next_out)) {
+			*next_out = ch->deadline;
+			waiting = true;
+		}
+	}
+	return waiting;
+}
+
+/*
+ * The reaper: joins finished threads as soon as they end (each signals reap_cond) and closes
+ * channels at their handshake deadline, until destroy begins.
+ */
+static void *device_reaper(void *arg)
+{
+	struct magma_system_device *dev = arg;
+
+	pthread_mutex_lock(&dev->lock);
+	while (!dev->shutting_down) {
+		struct timespec next;
+
+		device_reap_locked(dev);
+		if (device_expire_handshakes_locked(dev, &next))
+			pthread_cond_timedwait(&dev->reap_cond, &dev->lock, &next);
+		else
+			pthread_cond_wait(&dev->reap_cond, &dev->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return NULL;
+}
+
 /* magma_system_device_connection_finished - called by @conn's thread as its last step. */
 void magma_system_device_connection_finished(struct magma_system_device *dev,
 					     struct magma_system_connection *conn)
 {
 	pthread_mutex_lock(&dev->lock);
 	conn->finished = true;
+	pthread_cond_signal(&dev->reap_cond);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -126,6 +187,10 @@ static int handle_query(struct magma_system_device *dev, int fd, const struct wi
 		r.result = magma_system_flow_inflight_params();
 	} else if (q->id == MAGMA_SYSTEM_QUERY_CONNECTION_COUNT) {
 		r.result = magma_system_device_connection_count(dev);
+	} else if (q->id == MAGMA_SYSTEM_QUERY_CHANNEL_COUNT) {
+		pthread_mutex_lock(&dev->lock);
+		r.result = dev->channel_count;
+		pthread_mutex_unlock(&dev->lock);
 	} else {
 		r.status = msd_device_query(dev->msd, q->id, &handle, &r.result);
 		if (r.status != MAGMA_STATUS_OK)
@@ -206,6 +271,17 @@ static magma_status_t create_connection(struct magma_system_device *dev, struct 
 	return s;
 }
 
+/*
+ * The handshake succeeded: the reaper no longer watches @ch's deadline (unless it already shut
+ * @ch down, which this thread then sees as a hang-up).
+ */
+static void channel_handshake_done(struct magma_system_channel *ch)
+{
+	pthread_mutex_lock(&ch->dev->lock);
+	ch->handshake_done = true;
+	pthread_mutex_unlock(&ch->dev->lock);
+}
+
 /* Serves one device channel until it hangs up or breaks the protocol. */
 static void *channel_thread(void *arg)
 {
@@ -236,8 +312,10 @@ static void *channel_thread(void *arg)
 			r.status = m->protocol_version == WIRE_PROTOCOL_VERSION
 					   ? MAGMA_STATUS_OK
 					   : MAGMA_STATUS_INVALID_ARGS;
-			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 			handshake_done = r.status == MAGMA_STATUS_OK;
+			if (handshake_done)
+				channel_handshake_done(ch);
+			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 			if (!handshake_done)
 				ret = -EPROTO;
 		} else if (msg.hdr->type == WIRE_DEVICE_QUERY) {
@@ -257,6 +335,7 @@ static void *channel_thread(void *arg)
 	shutdown(ch->fd, SHUT_RDWR);
 	pthread_mutex_lock(&dev->lock);
 	ch->finished = true;
+	pthread_cond_signal(&dev->reap_cond);
 	pthread_mutex_unlock(&dev->lock);
 	return NULL;
 }
@@ -286,6 +365,7 @@ static int device_set_token(struct magma_system_device *dev, int fd)
 struct magma_system_device *magma_system_device_create(void *platform_device)
 {
 	struct magma_system_device *dev = calloc(1, sizeof(*dev));
+	pthread_condattr_t attr;
 	int fd;
 
 	if (!dev)
@@ -300,13 +380,22 @@ struct magma_system_device *magma_system_device_create(void *platform_device)
 	if (!dev->msd)
 		goto err_driver;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&dev->reap_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	dev->token_fd = -1;
 	fd = memfd_create("magma-perf-token", MFD_CLOEXEC);
 	if (fd < 0 || device_set_token(dev, fd))
 		goto err_device;
+	if (pthread_create(&dev->reaper, NULL, device_reaper, dev))
+		goto err_token;
 	return dev;
 
+err_token:
+	close(dev->token_fd);
 err_device:
+	pthread_cond_destroy(&dev->reap_cond);
 	pthread_mutex_destroy(&dev->lock);
 	msd_device_destroy(dev->msd);
 err_driver:
@@ -335,6 +424,13 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 	}
 	ch->dev = dev;
 	ch->fd = fd;
+	clock_gettime(CLOCK_MONOTONIC, &ch->deadline);
+	ch->deadline.tv_sec += MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS / 1000;
+	ch->deadline.tv_nsec += (long)(MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS % 1000) * 1000000;
+	if (ch->deadline.tv_nsec >= 1000000000) {
+		ch->deadline.tv_sec++;
+		ch->deadline.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&dev->lock);
 	device_reap_locked(dev);
 	if (dev->shutting_down) {
@@ -347,6 +443,7 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 			ch->next = dev->channels;
 			dev->channels = ch;
 			dev->channel_count++;
+			pthread_cond_signal(&dev->reap_cond); /* a new deadline to watch */
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -434,6 +531,10 @@ void magma_system_device_destroy(struct magma_system_device *dev)
 		return;
 	pthread_mutex_lock(&dev->lock);
 	dev->shutting_down = true;
+	pthread_cond_signal(&dev->reap_cond);
+	pthread_mutex_unlock(&dev->lock);
+	pthread_join(dev->reaper, NULL); /* from here on only this thread reaps */
+	pthread_mutex_lock(&dev->lock);
 	for (struct magma_system_channel *ch = dev->channels; ch; ch = ch->next) {
 		if (!ch->finished)
 			shutdown(ch->fd, SHUT_RDWR);
@@ -481,6 +582,7 @@ void magma_system_device_destroy(struct magma_system_device *dev)
 	msd_driver_destroy(dev->drv);
 	if (dev->token_fd >= 0)
 		close(dev->token_fd);
+	pthread_cond_destroy(&dev->reap_cond);
 	pthread_mutex_destroy(&dev->lock);
 	dev->magic = 0;
 	free(dev);

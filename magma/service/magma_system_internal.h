@@ -11,9 +11,9 @@
  * control counts processed messages and imported bytes (magma_system_flow.c).
  *
  * Threads never close sockets they might race on: a worker thread only shutdown()s its sockets
- * and marks itself finished; the fds are closed by whoever joins it (a reaper on the device's
- * lists, or magma_system_device_destroy), so a descriptor number is never reused under another
- * thread's feet.
+ * and marks itself finished; the fds are closed by whoever joins it (the device's reaper thread,
+ * as soon as the thread ends, or magma_system_device_destroy), so a descriptor number is never
+ * reused under another thread's feet.
  */
 #ifndef MAGMA_SYSTEM_INTERNAL_H
 #define MAGMA_SYSTEM_INTERNAL_H
@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <lib/magma/magma_common_defs.h>
 #include <msd/msd.h>
@@ -36,6 +37,8 @@
 /* Per-device limits: past them a new connection gets MEMORY_ERROR, a new channel is closed. */
 #define MAGMA_SYSTEM_MAX_CONNECTIONS   256u
 #define MAGMA_SYSTEM_MAX_CHANNELS      1024u
+/* A channel that has not completed its handshake this long after it was served is closed. */
+#define MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS 2000u
 /* Per-connection limits: a client that exceeds one gets MAGMA_STATUS_MEMORY_ERROR. */
 #define MAGMA_SYSTEM_MAX_BUFFERS       16384u
 #define MAGMA_SYSTEM_MAX_SEMAPHORES    16384u
@@ -228,7 +231,11 @@ struct magma_system_channel {
 	struct magma_system_device *dev;
 	int fd; /* closed by the reaper after join */
 	pthread_t thread;
-	bool finished; /* guarded by dev->lock */
+	struct timespec deadline; /* CLOCK_MONOTONIC: the handshake must be done by then */
+	/* Fields below guarded by dev->lock. */
+	bool handshake_done;
+	bool expired; /* shut down by the reaper: no handshake in time */
+	bool finished;
 	struct magma_system_channel *next;
 };
 
@@ -236,6 +243,8 @@ struct magma_system_device {
 	uint32_t magic;
 	struct msd_driver_t *drv;
 	struct msd_device_t *msd;
+	pthread_t reaper;	  /* joins finished threads, closes late handshakes */
+	pthread_cond_t reap_cond; /* CLOCK_MONOTONIC; signaled when the reaper has work */
 	pthread_mutex_t lock;
 	/* Fields below guarded by lock. */
 	bool shutting_down;

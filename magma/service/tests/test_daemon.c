@@ -5,6 +5,7 @@
  * MAGMA_SYSTEM_QUERY_CONNECTION_COUNT debug query), a second device, and a clean SIGTERM
  * shutdown that removes the sockets. Every wait is bounded.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -309,6 +310,144 @@ static void test_unsealable_memfd_cannot_crash_the_daemon(void)
 	close(fd);
 }
 
+/* The daemon's open fds (its /proc/PID/fd entries), or -1. */
+static int daemon_fd_count(void)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)g_daemon);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Polls until the daemon holds @want fds (10 s at most); returns the last count. */
+static int wait_daemon_fds(int want)
+{
+	int n = daemon_fd_count();
+
+	for (int i = 0; i < 2000 && n != want; i++) {
+		sleep_ms(5);
+		n = daemon_fd_count();
+	}
+	return n;
+}
+
+/*
+ * Hole: a client that hangs up had its channel's fd (and its connection's) closed only when the
+ * next client connected. They are given back as soon as the client is gone, with nobody else
+ * arriving.
+ */
+static void test_gone_client_is_reaped_at_once(void)
+{
+	int probe = connect_device(0), base, fd;
+	uint64_t channels = ~0ull;
+	struct tc_conn c;
+
+	REQUIRE(probe >= 0);
+	/* Settled: the earlier tests' clients are gone, the probe is device 0's one channel. */
+	for (int i = 0; i < 2000 && channels != 1; i++) {
+		int buf_fd;
+
+		if (tc_query(probe, MAGMA_SYSTEM_QUERY_CHANNEL_COUNT, &channels, &buf_fd))
+			break;
+		if (channels != 1)
+			sleep_ms(5);
+	}
+	REQUIRE_EQ(channels, 1);
+	REQUIRE_EQ(wait_count(probe, 0), 0);
+	base = daemon_fd_count();
+	REQUIRE(base > 0);
+	fd = connect_device(0);
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	CHECK(daemon_fd_count() > base);
+	tc_close(&c);
+	close(fd);
+	CHECK_EQ(wait_daemon_fds(base), base);
+	close(probe);
+}
+
+/* A device channel to device 0 within 10 s (each try within its own handshake), or -1. */
+static int connect_device_patiently(void)
+{
+	int fd = connect_device(0);
+
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		sleep_ms(100);
+		fd = connect_device(0);
+	}
+	return fd;
+}
+
+/*
+ * An idle-socket hog: connects @count sockets to device 0 and never sends a byte; tells
+ * @ready_fd, then waits until the daemon has hung up on every one (10 s at most) and exits 0 if
+ * it did.
+ */
+static void idle_socket_process(int ready_fd, int count)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int *fds = calloc((size_t)count, sizeof(int));
+	int closed = 0;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/magma0", g_dir);
+	for (int i = 0; i < count; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&addr, sizeof(addr)))
+			_exit(10);
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(11);
+	/* One deadline for all of them: 10 s from now. */
+	for (int i = 0, left_ms = 10000; i < count && left_ms > 0; i++) {
+		struct pollfd pfd = {.fd = fds[i], .events = POLLIN};
+		char b;
+
+		while (left_ms > 0 && poll(&pfd, 1, 10) == 0)
+			left_ms -= 10;
+		if (pfd.revents && read(fds[i], &b, 1) == 0)
+			closed++;
+	}
+	_exit(closed == count ? 0 : 12);
+}
+
+/*
+ * Hole: ~1,100 sockets that connect and never say a word used to take every device channel, and
+ * every new client failed. Now each must complete its handshake within the handshake timeout,
+ * so a real client gets in (and runs GPU work) once it has passed, at the latest; every idle
+ * socket is hung up on.
+ */
+static void test_idle_sockets_lock_nobody_out(void)
+{
+	int ready[2], fd, status;
+	pid_t kid;
+
+	REQUIRE(pipe(ready) == 0);
+	kid = fork();
+	REQUIRE(kid >= 0);
+	if (kid == 0)
+		idle_socket_process(ready[1], 1100);
+	CHECK_EQ(wait_byte(ready[0]), 0);
+	fd = connect_device_patiently();
+	CHECK(fd >= 0);
+	CHECK_EQ(healthy_gpu_write(), 0);
+	CHECK_EQ(waitpid(kid, &status, 0), kid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (fd >= 0)
+		close(fd);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 static void test_second_device(void)
 {
 	int fd = connect_device(1), buf_fd;
@@ -367,6 +506,8 @@ int main(void)
 		SIM_TEST_RUN(test_two_clients_at_once);
 		SIM_TEST_RUN(test_killed_client_leaves_nothing);
 		SIM_TEST_RUN(test_unsealable_memfd_cannot_crash_the_daemon);
+		SIM_TEST_RUN(test_gone_client_is_reaped_at_once);
+		SIM_TEST_RUN(test_idle_sockets_lock_nobody_out);
 		SIM_TEST_RUN(test_second_device);
 		SIM_TEST_RUN(test_sigterm_cleans_up);
 	} else {

@@ -26,6 +26,7 @@ extern "C" {
  * passed to the MSD). Chosen far above the vendor range any MSD of ours uses.
  */
 #define MAGMA_SYSTEM_QUERY_CONNECTION_COUNT ((uint64_t)0x6d730001) /* live connections */
+#define MAGMA_SYSTEM_QUERY_CHANNEL_COUNT    ((uint64_t)0x6d730002) /* channels not yet reaped */
 
 struct magma_system_device;
 
@@ -37,8 +38,8 @@ struct magma_system_device *magma_system_device_create(void *platform_device);
 
 /*
  * Serves @fd (a connected stream socket; ownership passes to the device on success and failure)
- * on a new thread. Returns 0 or -errno (-ESHUTDOWN once destroy began, -EMFILE past
- * 1024 open channels).
+ * on a new thread. The client must complete its handshake within 2 s or is hung up on. Returns 0
+ * or -errno (-ESHUTDOWN once destroy began, -EMFILE past 1024 open channels).
  */
 int magma_system_device_serve(struct magma_system_device *dev, int fd);
 
