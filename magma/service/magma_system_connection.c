@@ -13,13 +13,19 @@
  *
  * Errors. A framing error, a message that fails validation, an MSD error, a pending error from
  * the driver thread (CONTEXT_KILLED, an undrained notification queue) all end the connection
- * the same way: WIRE_EVT_ERROR{status} is sent if the channel can take it at once, both
- * channels are shut down (the client sees a hang-up on each), and every object is released
- * through msd.h. WIRE_CONNECTION_RELEASE or a hang-up of the primary channel ends it the same
- * way without the event. Teardown order (what msd.h requires): unset the notification callback,
- * destroy contexts, release performance-counter pools, for each buffer remove its mappings
- * (msd_connection_release_buffer, if it was ever mapped) and release it, release semaphores,
- * close the MSD connection. Other connections are never touched.
+ * the same way: the notification channel is shut down, every object is released through msd.h,
+ * WIRE_EVT_ERROR{status} is sent if the channel can take it at once, and the primary channel is
+ * shut down (the client sees a hang-up on each). WIRE_CONNECTION_RELEASE or a hang-up of the
+ * primary channel ends it the same way without the event. Teardown order (what msd.h requires):
+ * unset the notification callback, destroy contexts, release performance-counter pools, for each
+ * buffer remove its mappings (msd_connection_release_buffer, if it was ever mapped) and release it,
+ * release semaphores, close the MSD connection. Other connections are never touched.
+ *
+ * Limits. What a request makes the service hold (an imported handle and its bytes, a buffer the
+ * driver maps into the service, a GPU mapping and the bus memory it pins) is charged to the
+ * connection's client process and to the device before the driver sees it
+ * (magma_system_account.c); a refused charge is MEMORY_ERROR and ends the connection like any
+ * error, and every charge is given back when its object goes, at the latest in teardown.
  *
  * Threading: everything here runs on the connection's thread except
  * magma_system_connection_shutdown (any thread, under the device lock).
@@ -117,6 +123,53 @@ static magma_status_t do_release_context(struct magma_system_connection *conn, s
 	return MAGMA_STATUS_OK;
 }
 
+static magma_status_t charge(struct magma_system_connection *conn, enum magma_system_resource res,
+			     uint64_t amount)
+{
+	return magma_system_account_charge(&conn->dev->acct, conn->client, res, amount);
+}
+
+static void uncharge(struct magma_system_connection *conn, enum magma_system_resource res,
+		     uint64_t amount)
+{
+	magma_system_account_uncharge(&conn->dev->acct, conn->client, res, amount);
+}
+
+/* An imported buffer holds a handle and its bytes; undone by uncharge_buffer. */
+static magma_status_t charge_buffer(struct magma_system_connection *conn, uint64_t size)
+{
+	magma_status_t s = charge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
+
+	if (s)
+		return s;
+	s = charge(conn, MAGMA_SYSTEM_RES_BUFFER_BYTES, size);
+	if (s)
+		uncharge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
+	return s;
+}
+
+static void uncharge_buffer(struct magma_system_connection *conn, uint64_t size)
+{
+	uncharge(conn, MAGMA_SYSTEM_RES_BUFFER_BYTES, size);
+	uncharge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
+}
+
+/*
+ * The driver maps a buffer into the service the first time it needs its memory (a GPU mapping,
+ * a performance-counter dump): from then on the buffer is resident, charged once until released.
+ */
+static magma_status_t make_resident(struct magma_system_connection *conn,
+				    struct magma_system_buffer *b)
+{
+	magma_status_t s;
+
+	if (b->resident)
+		return MAGMA_STATUS_OK;
+	s = charge(conn, MAGMA_SYSTEM_RES_RESIDENT_BUFFERS, 1);
+	b->resident = s == MAGMA_STATUS_OK;
+	return s;
+}
+
 static magma_status_t do_import_buffer(struct magma_system_connection *conn, struct wire_msg *msg,
 				       int *action)
 {
@@ -126,23 +179,40 @@ static magma_status_t do_import_buffer(struct magma_system_connection *conn, str
 	magma_status_t s;
 
 	(void)action;
+	s = charge_buffer(conn, b.size);
+	if (s)
+		return s;
 	msg->fds[0] = -1; /* ownership passes to the driver on success and failure */
 	s = msd_driver_import_buffer(conn->dev->drv, (magma_handle_t)fd, conn->client_id, &b.msd);
 	if (s)
-		return s;
+		goto err_uncharge;
 	s = magma_system_table_insert(&conn->handles.buffers, &b);
 	if (s)
-		msd_buffer_release(b.msd);
+		goto err_release;
+	return MAGMA_STATUS_OK;
+
+err_release:
+	msd_buffer_release(b.msd);
+err_uncharge:
+	uncharge_buffer(conn, b.size);
 	return s;
 }
 
 static void release_buffer_object(struct magma_system_connection *conn,
 				  struct magma_system_buffer *b)
 {
-	magma_system_handles_remove_buffer_mappings(&conn->handles, b->id);
+	uint64_t bytes = 0;
+	uint32_t mappings =
+		magma_system_handles_remove_buffer_mappings(&conn->handles, b->id, &bytes);
+
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, mappings);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, bytes);
 	if (b->mapped_ever)
 		msd_connection_release_buffer(conn->msd, b->msd);
 	msd_buffer_release(b->msd);
+	if (b->resident)
+		uncharge(conn, MAGMA_SYSTEM_RES_RESIDENT_BUFFERS, 1);
+	uncharge_buffer(conn, b->size);
 }
 
 static magma_status_t do_release_buffer(struct magma_system_connection *conn, struct wire_msg *msg,
@@ -167,15 +237,31 @@ static magma_status_t do_import_semaphore(struct magma_system_connection *conn,
 	magma_status_t s;
 
 	(void)action;
+	s = charge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
+	if (s)
+		return s;
 	msg->fds[0] = -1; /* ownership passes to the driver on success and failure */
 	s = msd_driver_import_semaphore(conn->dev->drv, (magma_handle_t)fd, conn->client_id,
 					m->flags, &sem.msd);
 	if (s)
-		return s;
+		goto err_uncharge;
 	s = magma_system_table_insert(&conn->handles.semaphores, &sem);
 	if (s)
-		msd_semaphore_release(sem.msd);
+		goto err_release;
+	return MAGMA_STATUS_OK;
+
+err_release:
+	msd_semaphore_release(sem.msd);
+err_uncharge:
+	uncharge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
 	return s;
+}
+
+static void release_semaphore_object(struct magma_system_connection *conn,
+				     struct magma_system_semaphore *sem)
+{
+	msd_semaphore_release(sem->msd);
+	uncharge(conn, MAGMA_SYSTEM_RES_HANDLES, 1);
 }
 
 static magma_status_t do_release_semaphore(struct magma_system_connection *conn,
@@ -187,7 +273,7 @@ static magma_status_t do_release_semaphore(struct magma_system_connection *conn,
 	(void)action;
 	if (!magma_system_table_remove(&conn->handles.semaphores, m->semaphore_id, &sem))
 		return MAGMA_STATUS_INVALID_ARGS;
-	msd_semaphore_release(sem.msd);
+	release_semaphore_object(conn, &sem);
 	return MAGMA_STATUS_OK;
 }
 
@@ -217,17 +303,32 @@ static magma_status_t do_map_buffer(struct magma_system_connection *conn, struct
 	magma_status_t s;
 
 	(void)action;
-	s = magma_system_handles_add_mapping(&conn->handles, &map);
+	s = make_resident(conn, b);
 	if (s)
 		return s;
-	s = msd_connection_map_buffer(conn->msd, b->msd, m->hw_va, m->offset, m->length, m->flags);
-	if (s) {
-		magma_system_handles_remove_mapping(&conn->handles, m->hw_va);
+	s = charge(conn, MAGMA_SYSTEM_RES_MAPPINGS, 1);
+	if (s)
 		return s;
-	}
+	s = charge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, m->length);
+	if (s)
+		goto err_uncharge_mapping;
+	s = magma_system_handles_add_mapping(&conn->handles, &map);
+	if (s)
+		goto err_uncharge_bytes;
+	s = msd_connection_map_buffer(conn->msd, b->msd, m->hw_va, m->offset, m->length, m->flags);
+	if (s)
+		goto err_remove;
 	b->mapped_ever = true;
 	b->mapping_count++;
 	return MAGMA_STATUS_OK;
+
+err_remove:
+	magma_system_handles_remove_mapping(&conn->handles, m->hw_va);
+err_uncharge_bytes:
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, m->length);
+err_uncharge_mapping:
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, 1);
+	return s;
 }
 
 static magma_status_t do_unmap_buffer(struct magma_system_connection *conn, struct wire_msg *msg,
@@ -238,12 +339,16 @@ static magma_status_t do_unmap_buffer(struct magma_system_connection *conn, stru
 		magma_system_table_find(&conn->handles.buffers, m->buffer_id);
 	magma_status_t s;
 
+	uint64_t length = magma_system_handles_find_mapping(&conn->handles, m->hw_va)->length;
+
 	(void)action;
 	s = msd_connection_unmap_buffer(conn->msd, b->msd, m->hw_va);
 	if (s)
 		return s;
 	magma_system_handles_remove_mapping(&conn->handles, m->hw_va);
 	b->mapping_count--;
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, length);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, 1);
 	return MAGMA_STATUS_OK;
 }
 
@@ -428,6 +533,10 @@ static magma_status_t do_add_offsets(struct magma_system_connection *conn, struc
 		struct magma_system_buffer *b =
 			magma_system_table_find(&conn->handles.buffers, o[i].buffer_id);
 
+		/* A dump writes the buffer through the service's mapping of it. */
+		s = make_resident(conn, b);
+		if (s)
+			break;
 		s = msd_connection_add_performance_counter_buffer_offset_to_pool(
 			conn->msd, pool->msd, b->msd, o[i].buffer_id, o[i].offset, o[i].length);
 	}
@@ -516,13 +625,15 @@ static void connection_teardown(struct magma_system_connection *conn)
 	}
 	for (uint32_t i = 0; i < h->pools.count; i++)
 		release_pool_object(conn, magma_system_table_at(&h->pools, i));
+	/* Every mapping goes with its buffer: forgotten at once, not looked up buffer by buffer. */
+	for (uint32_t i = 0; i < h->mapping_count; i++)
+		uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, h->mappings[i].length);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, h->mapping_count);
+	h->mapping_count = 0;
 	for (uint32_t i = 0; i < h->buffers.count; i++)
 		release_buffer_object(conn, magma_system_table_at(&h->buffers, i));
-	for (uint32_t i = 0; i < h->semaphores.count; i++) {
-		struct magma_system_semaphore *s = magma_system_table_at(&h->semaphores, i);
-
-		msd_semaphore_release(s->msd);
-	}
+	for (uint32_t i = 0; i < h->semaphores.count; i++)
+		release_semaphore_object(conn, magma_system_table_at(&h->semaphores, i));
 	msd_connection_close(conn->msd);
 	conn->msd = NULL;
 	magma_system_handles_fini(h);
@@ -685,17 +796,19 @@ static void *connection_thread(void *arg)
 	/*
 	 * Deliver what the driver said before the end (a fault report before CONTEXT_KILLED), then
 	 * hang up the notification channel before the error goes out: a client that has seen the
-	 * error finds the channel closed, never still open.
+	 * error finds the channel closed, never still open. Every object is released before the
+	 * error goes out too, so a client that has seen it finds everything the connection held
+	 * given back (a retry is not refused for what the dead connection still held).
 	 */
 	magma_system_notify_drain(&conn->notify);
 	shutdown(conn->notif_fd, SHUT_RDWR);
+	connection_teardown(conn);
 	if (s != MAGMA_STATUS_OK && s != MAGMA_STATUS_CONNECTION_LOST) {
 		magma_system_log("closing connection of client %llu: status %d",
 				 (unsigned long long)conn->client_id, s);
 		send_error_event(conn, s);
 	}
 	shutdown(conn->primary_fd, SHUT_RDWR);
-	connection_teardown(conn);
 	magma_system_notify_fini(&conn->notify);
 	magma_system_device_connection_finished(conn->dev, conn);
 	return NULL;
@@ -703,11 +816,14 @@ static void *connection_thread(void *arg)
 
 /*
  * magma_system_connection_create - a connection over @msd (ownership passes, also on failure)
- * with channels @primary_fd and @notif_fd (ownership passes, also on failure). Installs the
- * notification callback. NULL on failure. The caller adds it to the device and starts it.
+ * with channels @primary_fd and @notif_fd (ownership passes, also on failure), for the process
+ * @client (a reference, and its MAGMA_SYSTEM_RES_CONNECTIONS charge of one, pass too, also on
+ * failure; magma_system_connection_free gives both back). Installs the notification callback.
+ * NULL on failure. The caller adds it to the device and starts it.
  */
 struct magma_system_connection *magma_system_connection_create(struct magma_system_device *dev,
 							       struct msd_connection_t *msd,
+							       struct magma_system_client *client,
 							       uint64_t client_id, int primary_fd,
 							       int notif_fd)
 {
@@ -718,6 +834,7 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	conn->magic = MAGMA_SYSTEM_CONNECTION_MAGIC;
 	conn->dev = dev;
 	conn->msd = msd;
+	conn->client = client;
 	conn->client_id = client_id;
 	conn->primary_fd = primary_fd;
 	conn->notif_fd = notif_fd;
@@ -733,6 +850,8 @@ err_close:
 	msd_connection_close(msd);
 	close(primary_fd);
 	close(notif_fd);
+	magma_system_account_uncharge(&dev->acct, client, MAGMA_SYSTEM_RES_CONNECTIONS, 1);
+	magma_system_account_client_put(&dev->acct, client);
 	return NULL;
 }
 
@@ -753,7 +872,7 @@ void magma_system_connection_shutdown(struct magma_system_connection *conn)
 
 /*
  * magma_system_connection_free - after the thread was joined (or never started): releases what is
- * left and closes the channels.
+ * left, closes the channels and gives back the connection's charge and client reference.
  */
 void magma_system_connection_free(struct magma_system_connection *conn)
 {
@@ -765,6 +884,9 @@ void magma_system_connection_free(struct magma_system_connection *conn)
 	}
 	close(conn->primary_fd);
 	close(conn->notif_fd);
+	magma_system_account_uncharge(&conn->dev->acct, conn->client, MAGMA_SYSTEM_RES_CONNECTIONS,
+				      1);
+	magma_system_account_client_put(&conn->dev->acct, conn->client);
 	conn->magic = 0;
 	free(conn);
 }

@@ -15,14 +15,17 @@
  * makes the token instead) and recognises by identity (st_dev, st_ino) when a connection passes
  * an fd to WIRE_ENABLE_PERF_ACCESS. Only a holder the host handed the token to can present it.
  *
- * A channel must complete its handshake within MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS, or it is hung
- * up on: sockets that connect and say nothing cannot hold the device's channels. A reaper
- * thread joins finished channel and connection threads as soon as they end and closes their
- * sockets (a dead client's fds do not wait for the next client to arrive), and shuts down the
- * channels whose handshake deadline passed. Only the joiner closes a thread's sockets.
+ * No client can take the device from the others. Every channel and connection is charged to the
+ * client process behind it and to the device (magma_system_account.c), and one past either
+ * limit is refused. A channel must complete its handshake within the handshake timeout, and a
+ * process may hold only a few channels that have not, so sockets that connect and say nothing
+ * cannot use up the channels. A reaper thread joins finished channel and connection threads as
+ * soon as they end, closes their sockets and gives back their charges (a dead client's
+ * resources do not wait for the next client to arrive), and shuts down the channels whose
+ * handshake deadline passed. Only the joiner closes a thread's sockets.
  *
  * Threading: any thread may call the public functions except destroy (not from a service
- * thread); the lists are guarded by dev->lock.
+ * thread); the lists are guarded by dev->lock, inside which the account's lock nests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +70,24 @@ static struct magma_system_device *device_of(struct magma_system_device *dev)
 	return dev;
 }
 
+/* Gives back what channel_charge took for @ch (its pending charge only if still pending). */
+static void channel_uncharge(struct magma_system_device *dev, struct magma_system_channel *ch)
+{
+	if (!ch->handshake_done)
+		magma_system_account_uncharge(&dev->acct, ch->client,
+					      MAGMA_SYSTEM_RES_PENDING_CHANNELS, 1);
+	magma_system_account_uncharge(&dev->acct, ch->client, MAGMA_SYSTEM_RES_CHANNELS, 1);
+}
+
+/* After its thread was joined: closes @ch's socket, gives back its charges, frees it. */
+static void channel_free(struct magma_system_device *dev, struct magma_system_channel *ch)
+{
+	close(ch->fd);
+	channel_uncharge(dev, ch);
+	magma_system_account_client_put(&dev->acct, ch->client);
+	free(ch);
+}
+
 /* Joins finished threads and frees them. Caller holds dev->lock. */
 static void device_reap_locked(struct magma_system_device *dev)
 {
@@ -83,8 +104,7 @@ static void device_reap_locked(struct magma_system_device *dev)
 		*cp = ch->next;
 		dev->channel_count--;
 		pthread_join(ch->thread, NULL);
-		close(ch->fd);
-		free(ch);
+		channel_free(dev, ch);
 	}
 	while (*pp) {
 		struct magma_system_connection *conn = *pp;
@@ -123,8 +143,9 @@ static bool device_expire_handshakes_locked(struct magma_system_device *dev,
 		if (!timespec_before(&now, &ch->deadline)) {
 			ch->expired = true;
 			shutdown(ch->fd, SHUT_RDWR);
-			magma_system_log("closing a device channel: no handshake in %u ms",
-					 MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS);
+			magma_system_log(
+				"closing device channel of process %d: no handshake in %u ms",
+				(int)ch->client->pid, dev->acct.limits.handshake_timeout_ms);
 		} else if (!waiting || timespec_before(&ch->deadline, next_out)) {
 			*next_out = ch->deadline;
 			waiting = true;
@@ -174,6 +195,22 @@ static int send_reply(int fd, void *msg, uint32_t size, const int *fds, uint32_t
 	return wire_send(fd, msg, size, fds, fd_count);
 }
 
+/* A new memfd holding @dev's limits (MAGMA_SYSTEM_QUERY_LIMITS) in *@handle_out. */
+static magma_status_t limits_buffer(struct magma_system_device *dev, magma_handle_t *handle_out)
+{
+	const struct magma_system_limits *l = &dev->acct.limits;
+	int fd = memfd_create("magma-system-limits", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return MAGMA_STATUS_MEMORY_ERROR;
+	if (pwrite(fd, l, sizeof(*l), 0) != (ssize_t)sizeof(*l)) {
+		close(fd);
+		return MAGMA_STATUS_MEMORY_ERROR;
+	}
+	*handle_out = (magma_handle_t)fd;
+	return MAGMA_STATUS_OK;
+}
+
 static int handle_query(struct magma_system_device *dev, int fd, const struct wire_msg *msg)
 {
 	const struct wire_device_query *q = (const void *)msg->hdr;
@@ -191,6 +228,8 @@ static int handle_query(struct magma_system_device *dev, int fd, const struct wi
 		pthread_mutex_lock(&dev->lock);
 		r.result = dev->channel_count;
 		pthread_mutex_unlock(&dev->lock);
+	} else if (q->id == MAGMA_SYSTEM_QUERY_LIMITS) {
+		r.status = limits_buffer(dev, &handle);
 	} else {
 		r.status = msd_device_query(dev->msd, q->id, &handle, &r.result);
 		if (r.status != MAGMA_STATUS_OK)
@@ -223,34 +262,39 @@ magma_status_t magma_system_device_alloc_object_ids(struct magma_system_device *
 	return s;
 }
 
-/* Opens a connection for @msg; on success its first block of object ids is *@id_base_out. */
-static magma_status_t create_connection(struct magma_system_device *dev, struct wire_msg *msg,
+/*
+ * Opens a connection for @msg, charged to @ch's process; on success its first block of object
+ * ids is *@id_base_out.
+ */
+static magma_status_t create_connection(struct magma_system_channel *ch, struct wire_msg *msg,
 					uint64_t *id_base_out)
 {
 	const struct wire_create_connection *m = (const void *)msg->hdr;
+	struct magma_system_device *dev = ch->dev;
 	struct magma_system_connection *conn;
 	struct msd_connection_t *msd;
-	magma_status_t s = MAGMA_STATUS_OK;
+	magma_status_t s;
 
+	/* A connection that just ended is given back before this one is counted. */
 	pthread_mutex_lock(&dev->lock);
 	device_reap_locked(dev);
-	if (dev->connection_count >= MAGMA_SYSTEM_MAX_CONNECTIONS)
-		s = MAGMA_STATUS_MEMORY_ERROR;
 	pthread_mutex_unlock(&dev->lock);
-	if (s) {
-		magma_system_log("device has %u connections: refusing another",
-				 MAGMA_SYSTEM_MAX_CONNECTIONS);
-		return s;
-	}
-
-	s = magma_system_device_alloc_object_ids(dev, id_base_out);
+	s = magma_system_account_charge(&dev->acct, ch->client, MAGMA_SYSTEM_RES_CONNECTIONS, 1);
 	if (s)
 		return s;
+	s = magma_system_device_alloc_object_ids(dev, id_base_out);
+	if (s)
+		goto err_uncharge;
 	msd = msd_device_open(dev->msd, m->client_id);
-	if (!msd)
-		return MAGMA_STATUS_MEMORY_ERROR;
-	conn = magma_system_connection_create(dev, msd, m->client_id, msg->fds[0], msg->fds[1]);
-	msg->fds[0] = msg->fds[1] = -1; /* passed on success and failure */
+	if (!msd) {
+		s = MAGMA_STATUS_MEMORY_ERROR;
+		goto err_uncharge;
+	}
+	/* The charge and a reference to the client pass to the connection, as do the fds. */
+	conn = magma_system_connection_create(
+		dev, msd, magma_system_account_client_get(&dev->acct, ch->client), m->client_id,
+		msg->fds[0], msg->fds[1]);
+	msg->fds[0] = msg->fds[1] = -1;
 	if (!conn)
 		return MAGMA_STATUS_MEMORY_ERROR;
 
@@ -269,17 +313,27 @@ static magma_status_t create_connection(struct magma_system_device *dev, struct 
 	pthread_mutex_unlock(&dev->lock);
 	magma_system_connection_free(conn); /* NULL unless it failed to start */
 	return s;
+
+err_uncharge:
+	magma_system_account_uncharge(&dev->acct, ch->client, MAGMA_SYSTEM_RES_CONNECTIONS, 1);
+	return s;
 }
 
 /*
- * The handshake succeeded: the reaper no longer watches @ch's deadline (unless it already shut
- * @ch down, which this thread then sees as a hang-up).
+ * The handshake succeeded: @ch is no longer pending, and the reaper no longer watches its
+ * deadline (unless it already shut @ch down, which this thread then sees as a hang-up).
  */
 static void channel_handshake_done(struct magma_system_channel *ch)
 {
-	pthread_mutex_lock(&ch->dev->lock);
-	ch->handshake_done = true;
-	pthread_mutex_unlock(&ch->dev->lock);
+	struct magma_system_device *dev = ch->dev;
+
+	pthread_mutex_lock(&dev->lock);
+	if (!ch->handshake_done) {
+		ch->handshake_done = true;
+		magma_system_account_uncharge(&dev->acct, ch->client,
+					      MAGMA_SYSTEM_RES_PENDING_CHANNELS, 1);
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 /* Serves one device channel until it hangs up or breaks the protocol. */
@@ -313,7 +367,7 @@ static void *channel_thread(void *arg)
 					   ? MAGMA_STATUS_OK
 					   : MAGMA_STATUS_INVALID_ARGS;
 			handshake_done = r.status == MAGMA_STATUS_OK;
-			if (handshake_done)
+			if (handshake_done) /* before the client can see the reply */
 				channel_handshake_done(ch);
 			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 			if (!handshake_done)
@@ -325,7 +379,7 @@ static void *channel_thread(void *arg)
 
 			memset(&r, 0, sizeof(r));
 			r.hdr.type = WIRE_RESP(50);
-			r.status = create_connection(dev, &msg, &r.object_id_base);
+			r.status = create_connection(ch, &msg, &r.object_id_base);
 			ret = send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 		}
 		wire_msg_free(&msg);
@@ -361,8 +415,10 @@ static int device_set_token(struct magma_system_device *dev, int fd)
 	return 0;
 }
 
-/* magma_system_device_create - see magma_system.h. */
-struct magma_system_device *magma_system_device_create(void *platform_device)
+/* magma_system_device_create_limited - see magma_system.h. */
+struct magma_system_device *
+magma_system_device_create_limited(void *platform_device, const struct magma_system_limits *limits,
+				   uint32_t flags)
 {
 	struct magma_system_device *dev = calloc(1, sizeof(*dev));
 	pthread_condattr_t attr;
@@ -376,9 +432,12 @@ struct magma_system_device *magma_system_device_create(void *platform_device)
 	if (!dev->drv)
 		goto err_free;
 	msd_driver_set_log_callback(dev->drv, device_msd_log, NULL);
+	if (flags & MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE)
+		msd_driver_configure(dev->drv, MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE);
 	dev->msd = msd_driver_create_device(dev->drv, platform_device);
 	if (!dev->msd)
 		goto err_driver;
+	magma_system_account_init(&dev->acct, limits);
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -397,12 +456,42 @@ err_token:
 err_device:
 	pthread_cond_destroy(&dev->reap_cond);
 	pthread_mutex_destroy(&dev->lock);
+	magma_system_account_fini(&dev->acct);
 	msd_device_destroy(dev->msd);
 err_driver:
 	msd_driver_destroy(dev->drv);
 err_free:
 	free(dev);
 	return NULL;
+}
+
+/* magma_system_device_create - see magma_system.h. */
+struct magma_system_device *magma_system_device_create(void *platform_device)
+{
+	return magma_system_device_create_limited(platform_device, NULL, 0);
+}
+
+/* The pid the kernel recorded for @fd's peer; 0 when it has none (then all such share one). */
+static pid_t peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || len != sizeof(cred))
+		return 0;
+	return cred.pid;
+}
+
+/* Charges a new channel to @client: a channel and a pending one. 0 or -EMFILE. */
+static int channel_charge(struct magma_system_device *dev, struct magma_system_client *client)
+{
+	if (magma_system_account_charge(&dev->acct, client, MAGMA_SYSTEM_RES_CHANNELS, 1))
+		return -EMFILE;
+	if (magma_system_account_charge(&dev->acct, client, MAGMA_SYSTEM_RES_PENDING_CHANNELS, 1)) {
+		magma_system_account_uncharge(&dev->acct, client, MAGMA_SYSTEM_RES_CHANNELS, 1);
+		return -EMFILE;
+	}
+	return 0;
 }
 
 /* magma_system_device_serve - see magma_system.h. */
@@ -424,21 +513,29 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 	}
 	ch->dev = dev;
 	ch->fd = fd;
+	ch->client = magma_system_account_lookup(&dev->acct, peer_pid(fd));
+	if (!ch->client) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ch->deadline);
-	ch->deadline.tv_sec += MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS / 1000;
-	ch->deadline.tv_nsec += (long)(MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS % 1000) * 1000000;
+	ch->deadline.tv_sec += dev->acct.limits.handshake_timeout_ms / 1000;
+	ch->deadline.tv_nsec += (long)(dev->acct.limits.handshake_timeout_ms % 1000) * 1000000;
 	if (ch->deadline.tv_nsec >= 1000000000) {
 		ch->deadline.tv_sec++;
 		ch->deadline.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&dev->lock);
-	device_reap_locked(dev);
+	device_reap_locked(dev); /* channels that just ended are given back first */
 	if (dev->shutting_down) {
 		ret = -ESHUTDOWN;
-	} else if (dev->channel_count >= MAGMA_SYSTEM_MAX_CHANNELS) {
-		ret = -EMFILE;
 	} else {
-		ret = -pthread_create(&ch->thread, NULL, channel_thread, ch);
+		ret = channel_charge(dev, ch->client);
+		if (!ret) {
+			ret = -pthread_create(&ch->thread, NULL, channel_thread, ch);
+			if (ret)
+				channel_uncharge(dev, ch);
+		}
 		if (!ret) {
 			ch->next = dev->channels;
 			dev->channels = ch;
@@ -447,10 +544,12 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
-	if (ret) {
-		close(fd);
-		free(ch);
-	}
+	if (!ret)
+		return 0;
+	magma_system_account_client_put(&dev->acct, ch->client);
+err_free:
+	close(fd);
+	free(ch);
 	return ret;
 }
 
@@ -554,8 +653,7 @@ void magma_system_device_destroy(struct magma_system_device *dev)
 		if (!ch)
 			break;
 		pthread_join(ch->thread, NULL);
-		close(ch->fd);
-		free(ch);
+		channel_free(dev, ch);
 	}
 	pthread_mutex_lock(&dev->lock);
 	for (struct magma_system_connection *c = dev->connections; c; c = c->next) {
@@ -582,6 +680,7 @@ void magma_system_device_destroy(struct magma_system_device *dev)
 	msd_driver_destroy(dev->drv);
 	if (dev->token_fd >= 0)
 		close(dev->token_fd);
+	magma_system_account_fini(&dev->acct);
 	pthread_cond_destroy(&dev->reap_cond);
 	pthread_mutex_destroy(&dev->lock);
 	dev->magic = 0;

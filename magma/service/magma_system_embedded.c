@@ -32,8 +32,10 @@ struct magma_system_embedded {
 	struct magma_system_device *dev;
 };
 
-/* magma_system_embedded_create - see embedded.h. */
-struct magma_system_embedded *magma_system_embedded_create(const struct sim_config *cfg)
+/* magma_system_embedded_create_limited - see embedded.h. */
+struct magma_system_embedded *
+magma_system_embedded_create_limited(const struct sim_config *cfg,
+				     const struct magma_system_limits *limits)
 {
 	struct magma_system_embedded *emb = calloc(1, sizeof(*emb));
 
@@ -45,7 +47,7 @@ struct magma_system_embedded *magma_system_embedded_create(const struct sim_conf
 		goto err_free;
 	/* Before the driver's first register access, so the trace sees it. */
 	trace_device_created(emb->sim);
-	emb->dev = magma_system_device_create(emb->sim);
+	emb->dev = magma_system_device_create_limited(emb->sim, limits, 0);
 	if (!emb->dev)
 		goto err_sim;
 	return emb;
@@ -56,6 +58,12 @@ err_sim:
 err_free:
 	free(emb);
 	return NULL;
+}
+
+/* magma_system_embedded_create - see embedded.h. */
+struct magma_system_embedded *magma_system_embedded_create(const struct sim_config *cfg)
+{
+	return magma_system_embedded_create_limited(cfg, NULL);
 }
 
 /* magma_system_embedded_connect - see embedded.h. */

@@ -228,19 +228,26 @@ void magma_system_handles_remove_mapping(struct magma_system_handles *h, uint64_
 	h->mapping_count--;
 }
 
-/* magma_system_handles_remove_buffer_mappings - forgets @buffer_id's mappings; returns how many. */
+/*
+ * magma_system_handles_remove_buffer_mappings - forgets @buffer_id's mappings; returns how many,
+ * and their total length in *@bytes_out (may be NULL).
+ */
 uint32_t magma_system_handles_remove_buffer_mappings(struct magma_system_handles *h,
-						     uint64_t buffer_id)
+						     uint64_t buffer_id, uint64_t *bytes_out)
 {
 	uint32_t out = 0, removed = 0;
+	uint64_t bytes = 0;
 
 	for (uint32_t i = 0; i < h->mapping_count; i++) {
 		if (h->mappings[i].buffer_id == buffer_id) {
 			removed++;
+			bytes += h->mappings[i].length;
 			continue;
 		}
 		h->mappings[out++] = h->mappings[i];
 	}
 	h->mapping_count = out;
+	if (bytes_out)
+		*bytes_out = bytes;
 	return removed;
 }

@@ -8,7 +8,9 @@
  * connection's handle tables (magma_system_validate.c) and dispatches them to msd.h
  * (magma_system_connection.c). The MSD's notification callback runs on a driver thread and only
  * touches the connection's notify state, under its own lock (magma_system_notify.c). Flow
- * control counts processed messages and imported bytes (magma_system_flow.c).
+ * control counts processed messages and imported bytes (magma_system_flow.c). What every client
+ * process holds of the device is charged against per-process and device-wide limits
+ * (magma_system_account.c).
  *
  * Threads never close sockets they might race on: a worker thread only shutdown()s its sockets
  * and marks itself finished; the fds are closed by whoever joins it (the device's reaper thread,
@@ -34,12 +36,10 @@
 #define MAGMA_SYSTEM_DEVICE_MAGIC      0x6d736476u /* "msdv" */
 #define MAGMA_SYSTEM_CONNECTION_MAGIC  0x6d73636eu /* "mscn" */
 
-/* Per-device limits: past them a new connection gets MEMORY_ERROR, a new channel is closed. */
-#define MAGMA_SYSTEM_MAX_CONNECTIONS   256u
-#define MAGMA_SYSTEM_MAX_CHANNELS      1024u
-/* A channel that has not completed its handshake this long after it was served is closed. */
-#define MAGMA_SYSTEM_HANDSHAKE_TIMEOUT_MS 2000u
-/* Per-connection limits: a client that exceeds one gets MAGMA_STATUS_MEMORY_ERROR. */
+/*
+ * Per-process and per-device limits are struct magma_system_limits (magma_system_account.c).
+ * Per-connection limits: a client that exceeds one gets MAGMA_STATUS_MEMORY_ERROR.
+ */
 #define MAGMA_SYSTEM_MAX_BUFFERS       16384u
 #define MAGMA_SYSTEM_MAX_SEMAPHORES    16384u
 #define MAGMA_SYSTEM_MAX_CONTEXTS      256u
@@ -73,6 +73,7 @@ struct magma_system_buffer {
 	struct msd_buffer_t *msd;
 	uint32_t mapping_count; /* mappings of this buffer in the connection */
 	bool mapped_ever;	/* msd_connection_release_buffer needed at release */
+	bool resident;		/* charged as MAGMA_SYSTEM_RES_RESIDENT_BUFFERS */
 };
 
 struct magma_system_semaphore {
@@ -130,7 +131,42 @@ magma_status_t magma_system_handles_add_mapping(struct magma_system_handles *h,
 						const struct magma_system_mapping *m);
 void magma_system_handles_remove_mapping(struct magma_system_handles *h, uint64_t hw_va);
 uint32_t magma_system_handles_remove_buffer_mappings(struct magma_system_handles *h,
-						     uint64_t buffer_id);
+						     uint64_t buffer_id, uint64_t *bytes_out);
+
+/* ---- Accounting by client process and device (magma_system_account.c) ---- */
+
+/* One client process: what it holds of the device. Fields guarded by the account's lock. */
+struct magma_system_client {
+	pid_t pid;
+	uint32_t refs; /* channels and connections charged to it */
+	uint64_t used[MAGMA_SYSTEM_RES_COUNT];
+	uint32_t logged; /* bit per resource: its first refusal was logged */
+	struct magma_system_client *next;
+};
+
+struct magma_system_account {
+	pthread_mutex_t lock;
+	struct magma_system_limits limits; /* immutable after init */
+	/* Fields below guarded by lock. */
+	uint64_t used[MAGMA_SYSTEM_RES_COUNT];
+	struct magma_system_client *clients;
+};
+
+void magma_system_account_init(struct magma_system_account *acct,
+			       const struct magma_system_limits *limits);
+void magma_system_account_fini(struct magma_system_account *acct);
+struct magma_system_client *magma_system_account_lookup(struct magma_system_account *acct,
+							pid_t pid);
+struct magma_system_client *magma_system_account_client_get(struct magma_system_account *acct,
+							    struct magma_system_client *client);
+void magma_system_account_client_put(struct magma_system_account *acct,
+				     struct magma_system_client *client);
+magma_status_t magma_system_account_charge(struct magma_system_account *acct,
+					   struct magma_system_client *client,
+					   enum magma_system_resource res, uint64_t amount);
+void magma_system_account_uncharge(struct magma_system_account *acct,
+				   struct magma_system_client *client,
+				   enum magma_system_resource res, uint64_t amount);
 
 /* ---- Notifications (magma_system_notify.c) ---- */
 
@@ -194,9 +230,10 @@ struct magma_system_connection {
 	uint32_t magic;
 	struct magma_system_device *dev;
 	struct msd_connection_t *msd;
-	uint64_t client_id;
-	int primary_fd; /* closed by the reaper after join */
-	int notif_fd;	/* closed by the reaper after join */
+	struct magma_system_client *client; /* the process charged (a reference) */
+	uint64_t client_id;		    /* the client's own claim: for logs only */
+	int primary_fd;			    /* closed by the reaper after join */
+	int notif_fd;			    /* closed by the reaper after join */
 	pthread_t thread;
 	bool perf_access;
 	struct magma_system_handles handles;
@@ -209,6 +246,7 @@ struct magma_system_connection {
 
 struct magma_system_connection *magma_system_connection_create(struct magma_system_device *dev,
 							       struct msd_connection_t *msd,
+							       struct magma_system_client *client,
 							       uint64_t client_id, int primary_fd,
 							       int notif_fd);
 int magma_system_connection_start(struct magma_system_connection *conn);
@@ -229,12 +267,13 @@ bool magma_system_fd_is_socket(int fd, int type);
 
 struct magma_system_channel {
 	struct magma_system_device *dev;
-	int fd; /* closed by the reaper after join */
+	struct magma_system_client *client; /* the peer process, charged for the channel */
+	int fd;				    /* closed by the reaper after join */
 	pthread_t thread;
 	struct timespec deadline; /* CLOCK_MONOTONIC: the handshake must be done by then */
 	/* Fields below guarded by dev->lock. */
-	bool handshake_done;
-	bool expired; /* shut down by the reaper: no handshake in time */
+	bool handshake_done; /* no longer charged as a pending channel */
+	bool expired;	     /* shut down by the reaper: no handshake in time */
 	bool finished;
 	struct magma_system_channel *next;
 };
@@ -243,6 +282,7 @@ struct magma_system_device {
 	uint32_t magic;
 	struct msd_driver_t *drv;
 	struct msd_device_t *msd;
+	struct magma_system_account acct;
 	pthread_t reaper;	  /* joins finished threads, closes late handshakes */
 	pthread_cond_t reap_cond; /* CLOCK_MONOTONIC; signaled when the reaper has work */
 	pthread_mutex_t lock;

@@ -2,7 +2,8 @@
 /*
  * magma_simd.c - magma-simd, the daemon that serves simulated Magma devices as Unix sockets.
  *
- *   magma-simd --dir DIR [--devices N] [--foreground] [--quiet]
+ *   magma-simd --dir DIR [--devices N] [--foreground] [--quiet] [--limit SCOPE.NAME=N]...
+ *              [--handshake-timeout-ms MS]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -18,6 +19,18 @@
  * (mode 0600, created before the socket appears, removed at shutdown): whoever can open it can
  * grant a connection counter access. Deliberately not done: access control beyond the
  * directory's and the token's permissions, device hot-plug.
+ *
+ * Many clients share this process, so what they can take of it is bounded (docs/devices.md,
+ * "Limits"): the service charges every channel, connection, buffer, semaphore and mapping to the
+ * client process behind it and to its device. The daemon raises its fd limit to the hard limit
+ * and, before any device exists, shrinks the device-wide limits of what costs it fds (channels,
+ * connections, imported handles) and host mappings (threads, GPU-resident buffers) until N
+ * devices at their limits fit its fd limit and vm.max_map_count with room to spare
+ * (fit_limits); a per-process limit is then kept to at most three quarters of its device's.
+ * Imported buffers cost the daemon an fd until the GPU maps them (MAP_BUFFERS_ON_USE), not one
+ * of its mappings. --limit sets any
+ * limit after that (SCOPE is "process" or "device", NAME one of magma_system_resource_name's),
+ * --handshake-timeout-ms how long a new channel may stay silent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -36,7 +50,12 @@
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
 
-#define MAGMA_SIMD_MAX_DEVICES 16
+#define MAGMA_SIMD_MAX_DEVICES	   16
+/* What the process needs besides the devices' clients: fds, and mappings (libraries, heaps). */
+#define MAGMA_SIMD_RESERVED_FDS	   256
+#define MAGMA_SIMD_RESERVED_MAPS   4096
+/* Host mappings of one service thread: its stack and guard page. */
+#define MAGMA_SIMD_MAPS_PER_THREAD 2
 
 struct simd_device {
 	struct sim_device *sim;
@@ -46,9 +65,147 @@ struct simd_device {
 	char token_path[PATH_MAX + 16]; /* path + ".perf-token"; "" until published */
 };
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n");
+	fprintf(out,
+		"usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n"
+		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
+		"\n"
+		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
+		"  --dir DIR                 directory of the device sockets\n"
+		"  --devices N               number of devices, 1 to %d (default 1)\n"
+		"  --foreground              do not fork; log to stderr\n"
+		"  --quiet                   no start-up line\n"
+		"  --limit SCOPE.NAME=N      a ceiling of every device: SCOPE is process (each\n"
+		"                            client process) or device (all clients); NAME is\n"
+		"                            one of\n"
+		"                            ",
+		MAGMA_SIMD_MAX_DEVICES);
+	for (int r = 0, col = 28; r < MAGMA_SYSTEM_RES_COUNT; r++) {
+		const char *name = magma_system_resource_name(r);
+
+		if (r && col + (int)strlen(name) + 2 > 90) {
+			fprintf(out, ",\n                            ");
+			col = 28;
+		} else if (r) {
+			col += fprintf(out, ", ");
+		}
+		col += fprintf(out, "%s", name);
+	}
+	fprintf(out, "\n"
+		     "                            (may be repeated; docs/devices.md, \"Limits\")\n"
+		     "  --handshake-timeout-ms MS close a new channel that has not completed its\n"
+		     "                            handshake within MS (default 2000)\n"
+		     "  --help                    this text\n");
+}
+
+/* Parses "SCOPE.NAME=N" into @limits. 0, or -1 when it names no limit or N is not a number. */
+static int parse_limit(struct magma_system_limits *limits, const char *spec)
+{
+	const char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
+	uint64_t *table;
+	char *end;
+	unsigned long long value;
+
+	if (!dot || !eq || eq < dot)
+		return -1;
+	if (dot - spec == 7 && !strncmp(spec, "process", 7))
+		table = limits->process;
+	else if (dot - spec == 6 && !strncmp(spec, "device", 6))
+		table = limits->device;
+	else
+		return -1;
+	errno = 0;
+	value = strtoull(eq + 1, &end, 0);
+	if (errno || end == eq + 1 || *end || eq[1] == '-')
+		return -1;
+	for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++) {
+		const char *name = magma_system_resource_name(r);
+
+		if ((size_t)(eq - dot - 1) == strlen(name) &&
+		    !strncmp(dot + 1, name, strlen(name))) {
+			table[r] = value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* vm.max_map_count, or the kernel's default when it cannot be read. */
+static uint64_t max_map_count(void)
+{
+	unsigned long long v = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65530;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Shares @budget between a device's per-thread cost (@per_thread for each of its channels and
+ * connections, plus @per_connection more for each connection) and @pool (a limit that costs
+ * one each): @pool gives way first, down to half of the budget, then channels and connections
+ * shrink in proportion. Only ever lowers a limit.
+ */
+static void share_budget(struct magma_system_limits *l, uint64_t budget, uint64_t per_thread,
+			 uint64_t per_connection, enum magma_system_resource pool)
+{
+	uint64_t *channels = &l->device[MAGMA_SYSTEM_RES_CHANNELS];
+	uint64_t *connections = &l->device[MAGMA_SYSTEM_RES_CONNECTIONS];
+	uint64_t fixed = per_thread * (*channels + *connections) + per_connection * *connections;
+	uint64_t left;
+
+	if (l->device[pool] + fixed <= budget)
+		return;
+	left = fixed < budget / 2 ? budget - fixed : budget - budget / 2;
+	l->device[pool] = min_u64(l->device[pool], left);
+	if (fixed <= budget - l->device[pool])
+		return;
+	left = budget - l->device[pool];
+	*channels = *channels * left / fixed;
+	*connections = *connections * left / fixed;
+}
+
+/*
+ * Shrinks @l (the limits of each of @n devices) to what this process can give them all at
+ * once: fds (the fd limit, raised to its hard limit here) and host mappings (vm.max_map_count),
+ * each less a reserve. What a device can cost at its limits: an fd per channel, three per
+ * connection (its two sockets and a wakeup eventfd) and one per imported handle; two mappings
+ * per service thread (one per channel and per connection) and one per resident buffer. The
+ * handles and the resident buffers give way first. A per-process limit then stays at most three
+ * quarters of its device's, so that one process never holds a whole device.
+ */
+static void fit_limits(struct magma_system_limits *l, int n)
+{
+	struct rlimit rl;
+	uint64_t fds = 1024, maps = max_map_count();
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : rl.rlim_cur;
+	}
+	fds = fds > MAGMA_SIMD_RESERVED_FDS ? (fds - MAGMA_SIMD_RESERVED_FDS) / (uint64_t)n : 0;
+	maps = maps > MAGMA_SIMD_RESERVED_MAPS ? (maps - MAGMA_SIMD_RESERVED_MAPS) / (uint64_t)n
+					       : 0;
+	share_budget(l, fds, 1, 2, MAGMA_SYSTEM_RES_HANDLES);
+	share_budget(l, maps, MAGMA_SIMD_MAPS_PER_THREAD, 0, MAGMA_SYSTEM_RES_RESIDENT_BUFFERS);
+	l->device[MAGMA_SYSTEM_RES_PENDING_CHANNELS] = min_u64(
+		l->device[MAGMA_SYSTEM_RES_PENDING_CHANNELS], l->device[MAGMA_SYSTEM_RES_CHANNELS]);
+	for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++)
+		l->process[r] = min_u64(l->process[r], l->device[r] / 4 * 3);
 }
 
 static int listen_at(const char *path)
@@ -92,7 +249,8 @@ static void device_fini(struct simd_device *d)
 	d->listen_fd = -1;
 }
 
-static int device_init(struct simd_device *d, const char *dir, int index)
+static int device_init(struct simd_device *d, const char *dir, int index,
+		       const struct magma_system_limits *limits)
 {
 	int ret;
 
@@ -104,7 +262,9 @@ static int device_init(struct simd_device *d, const char *dir, int index)
 		fprintf(stderr, "magma-simd: cannot create sim device %d\n", index);
 		return -1;
 	}
-	d->dev = magma_system_device_create(d->sim);
+	/* A buffer no GPU mapping uses costs the daemon an fd (accounted), not a host mapping. */
+	d->dev = magma_system_device_create_limited(d->sim, limits,
+						    MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
 	if (!d->dev) {
 		fprintf(stderr, "magma-simd: cannot start the driver of device %d\n", index);
 		device_fini(d);
@@ -131,7 +291,7 @@ static int device_init(struct simd_device *d, const char *dir, int index)
 static void accept_clients(struct simd_device *d)
 {
 	for (;;) {
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC), ret;
 
 		if (fd < 0) {
 			if (errno == EINTR)
@@ -143,8 +303,11 @@ static void accept_clients(struct simd_device *d)
 			}
 			return; /* EAGAIN, or a client gone before accept */
 		}
-		if (magma_system_device_serve(d->dev, fd))
-			fprintf(stderr, "magma-simd: cannot serve a client of %s\n", d->path);
+		/* Past a limit (-EMFILE) the service has logged it, once per client process. */
+		ret = magma_system_device_serve(d->dev, fd);
+		if (ret && ret != -EMFILE)
+			fprintf(stderr, "magma-simd: cannot serve a client of %s: %s\n", d->path,
+				strerror(-ret));
 	}
 }
 
@@ -177,8 +340,11 @@ static int serve_until_signal(struct simd_device *devs, int n, int sig_fd)
 int main(int argc, char **argv)
 {
 	struct simd_device devs[MAGMA_SIMD_MAX_DEVICES];
-	const char *dir = NULL;
+	struct magma_system_limits limits;
+	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT];
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
+	int nlimits = 0;
+	long timeout_ms = -1;
 	sigset_t sigs;
 
 	for (int i = 1; i < argc; i++) {
@@ -190,15 +356,38 @@ int main(int argc, char **argv)
 			foreground = 1;
 		} else if (!strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+		} else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
+			   nlimits < (int)(sizeof(limit_args) / sizeof(limit_args[0]))) {
+			limit_args[nlimits++] = argv[++i];
+		} else if (!strcmp(argv[i], "--handshake-timeout-ms") && i + 1 < argc) {
+			timeout_ms = atol(argv[++i]);
+			if (timeout_ms <= 0 || timeout_ms > 3600000) {
+				usage(stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (!dir || n < 1 || n > MAGMA_SIMD_MAX_DEVICES) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
+	magma_system_limits_default(&limits);
+	fit_limits(&limits, n);
+	for (int i = 0; i < nlimits; i++) {
+		if (parse_limit(&limits, limit_args[i])) {
+			fprintf(stderr, "magma-simd: bad --limit %s\n", limit_args[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (timeout_ms > 0)
+		limits.handshake_timeout_ms = (uint32_t)timeout_ms;
 	if (!foreground) {
 		pid_t pid;
 		char c;
@@ -226,11 +415,20 @@ int main(int argc, char **argv)
 	if (sig_fd < 0)
 		return 1;
 	for (made = 0; made < n; made++) {
-		if (device_init(&devs[made], dir, made))
+		if (device_init(&devs[made], dir, made, &limits))
 			goto out_fini;
 	}
-	if (foreground && !quiet)
-		fprintf(stderr, "magma-simd: serving %d device(s) in %s\n", n, dir);
+	if (foreground && !quiet) {
+		fprintf(stderr,
+			"magma-simd: serving %d device(s) in %s; limits per process/device:", n,
+			dir);
+		for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++)
+			fprintf(stderr, "%s %s %llu/%llu", r ? "," : "",
+				magma_system_resource_name(r),
+				(unsigned long long)limits.process[r],
+				(unsigned long long)limits.device[r]);
+		fprintf(stderr, "\n");
+	}
 	if (ready[1] >= 0) {
 		if (write(ready[1], "r", 1) != 1)
 			goto out_fini;

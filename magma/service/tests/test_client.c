@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_client.h"
@@ -68,6 +69,42 @@ int tc_open_device(struct magma_system_device *dev)
 		return -1;
 	}
 	return sv[0];
+}
+
+/* tc_open_device_foreign - see test_client.h. */
+int tc_open_device_foreign(struct magma_system_device *dev)
+{
+	struct wire_flush carrier = {0};
+	struct wire_msg r;
+	int xfer[2], sv[2], status, fd = -1;
+	pid_t kid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, xfer))
+		return -1;
+	kid = fork();
+	if (kid == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
+		    tc_send(xfer[1], &carrier, sizeof(carrier), WIRE_FLUSH, sv, 2))
+			_exit(1);
+		_exit(0);
+	}
+	close(xfer[1]);
+	if (kid > 0 && tc_recv(xfer[0], &r) == 0) {
+		if (r.fd_count == 2 && magma_system_device_serve(dev, r.fds[1]) == 0) {
+			fd = r.fds[0];
+			r.fds[0] = -1;
+		}
+		r.fds[1] = -1; /* served (or closed) by magma_system_device_serve */
+		wire_msg_free(&r);
+	}
+	if (kid > 0)
+		waitpid(kid, &status, 0);
+	close(xfer[0]);
+	if (fd >= 0 && tc_handshake(fd, WIRE_PROTOCOL_VERSION) != MAGMA_STATUS_OK) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* tc_query - see test_client.h. */

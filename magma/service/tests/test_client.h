@@ -21,6 +21,11 @@ struct tc_conn {
 
 /* A served device channel to @dev after a successful handshake; -1 on failure. */
 int tc_open_device(struct magma_system_device *dev);
+/*
+ * tc_open_device, but the channel is charged to another process: a child made the socketpair
+ * (so SO_PEERCRED names it), passed both ends back and exited. -1 on failure.
+ */
+int tc_open_device_foreign(struct magma_system_device *dev);
 /* Handshake on @fd with @version; returns the reply status or CONNECTION_LOST. */
 magma_status_t tc_handshake(int fd, uint32_t version);
 /* Query @id: the reply status; *@result and *@buf_fd (-1 when no buffer) filled. */

@@ -25,6 +25,7 @@
 
 #define GPU_VA	     0x100000ull
 #define GPU_BUF_SIZE 0x4000ull
+#define GPU_PAGE     0x1000ull
 
 static char g_dir[64];
 static pid_t g_daemon = -1;
@@ -422,9 +423,10 @@ static void idle_socket_process(int ready_fd, int count)
 
 /*
  * Hole: ~1,100 sockets that connect and never say a word used to take every device channel, and
- * every new client failed. Now each must complete its handshake within the handshake timeout,
- * so a real client gets in (and runs GPU work) once it has passed, at the latest; every idle
- * socket is hung up on.
+ * every new client failed. Now one process may hold only a few channels before their handshake
+ * (the rest are hung up on at once) and each must complete it within the handshake timeout, so
+ * a real client gets in (and runs GPU work) while the idle sockets are still open; every idle
+ * socket is hung up on in the end.
  */
 static void test_idle_sockets_lock_nobody_out(void)
 {
@@ -446,6 +448,167 @@ static void test_idle_sockets_lock_nobody_out(void)
 		close(fd);
 	close(ready[0]);
 	close(ready[1]);
+}
+
+/* The limits device 0 enforces (MAGMA_SYSTEM_QUERY_LIMITS). 0 or -1. */
+static int query_limits(int fd, struct magma_system_limits *out)
+{
+	uint64_t v;
+	int buf_fd = -1, ret = -1;
+
+	if (tc_query(fd, MAGMA_SYSTEM_QUERY_LIMITS, &v, &buf_fd) == MAGMA_STATUS_OK && buf_fd >= 0)
+		ret = pread(buf_fd, out, sizeof(*out), 0) == (ssize_t)sizeof(*out) ? 0 : -1;
+	if (buf_fd >= 0)
+		close(buf_fd);
+	return ret;
+}
+
+static int hog_map(struct tc_conn *c, uint64_t id, uint64_t va, uint64_t length)
+{
+	struct wire_map_buffer m = {
+		.hw_va = va, .buffer_id = id, .length = length, .flags = MAGMA_MAP_FLAG_READ};
+
+	return tc_send(c->primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0);
+}
+
+/* Flushes @c every 1024 messages, so that a refusal is seen where it happens. */
+static int hog_pace(struct tc_conn *c, uint64_t *sent)
+{
+	return ++*sent % 1024 == 0 && tc_flush(c) != MAGMA_STATUS_OK ? -1 : 0;
+}
+
+/*
+ * Takes every per-process limit of @l on one connection at once: handles (small buffers, a big
+ * sparse one and a semaphore), buffer bytes (the big one), resident buffers as far as handles
+ * allow, mappings (the small buffers mapped again and again) and mapped bytes (part of the big
+ * one). 0, or the failed step.
+ */
+static int hog_take_objects(struct tc_conn *k, const struct magma_system_limits *l)
+{
+	const uint64_t handles = l->process[MAGMA_SYSTEM_RES_HANDLES];
+	const uint64_t mappings = l->process[MAGMA_SYSTEM_RES_MAPPINGS];
+	uint64_t small = handles - 2, sent = 0, big_size, big_mapped, big_id;
+
+	if (small > l->process[MAGMA_SYSTEM_RES_RESIDENT_BUFFERS] - 1)
+		small = l->process[MAGMA_SYSTEM_RES_RESIDENT_BUFFERS] - 1;
+	if (small > mappings - 1)
+		small = mappings - 1;
+	big_id = small + 1;
+	big_size = l->process[MAGMA_SYSTEM_RES_BUFFER_BYTES] - small * GPU_PAGE;
+	big_mapped = l->process[MAGMA_SYSTEM_RES_MAPPED_BYTES] - (mappings - 1) * GPU_PAGE;
+	for (uint64_t i = 0; i < small; i++) {
+		if (tc_import_buffer(k, i + 1, GPU_PAGE) || hog_pace(k, &sent))
+			return 1;
+	}
+	if (tc_import_buffer(k, big_id, big_size))
+		return 2;
+	for (uint64_t i = 0; i < handles - small - 1; i++) {
+		if (tc_import_semaphore(k, i + 1) || hog_pace(k, &sent))
+			return 3;
+	}
+	/* Mappings 0..mappings-2 of the small buffers, round robin; the last maps the big one. */
+	for (uint64_t j = 0; j < mappings - 1; j++) {
+		if (hog_map(k, j % small + 1, GPU_VA + j * GPU_PAGE, GPU_PAGE) ||
+		    hog_pace(k, &sent))
+			return 4;
+	}
+	if (hog_map(k, big_id, 1ull << 40, big_mapped))
+		return 5;
+	return tc_flush(k) == MAGMA_STATUS_OK ? 0 : 6;
+}
+
+/*
+ * A hog process at every per-process limit of device 0 at once, as the daemon sets them by
+ * default: objects, connections and channels; the next of each is refused. Tells @ready_fd,
+ * then holds it all until a byte arrives on @go_fd. Exits with 0 or the failed step.
+ */
+static void hog_process(int ready_fd, int go_fd)
+{
+	struct magma_system_limits l;
+	struct tc_conn k, extra, *more;
+	uint64_t conns, channels;
+	int fd = connect_device(0), *chans, step;
+	char b;
+
+	if (fd < 0 || query_limits(fd, &l) || tc_create_connection(fd, &k) != MAGMA_STATUS_OK)
+		_exit(20);
+	step = hog_take_objects(&k, &l);
+	if (step)
+		_exit(20 + step);
+	/* At the handles limit: one more semaphore closes the connection it came on, only. */
+	if (tc_create_connection(fd, &extra) != MAGMA_STATUS_OK || tc_import_semaphore(&extra, 1))
+		_exit(30);
+	if (tc_flush(&extra) != MAGMA_STATUS_MEMORY_ERROR || tc_flush(&k) != MAGMA_STATUS_OK)
+		_exit(31);
+	tc_close(&extra);
+	/* Every connection the process may have (k and the rest), then one too many. */
+	conns = l.process[MAGMA_SYSTEM_RES_CONNECTIONS];
+	more = calloc(conns, sizeof(*more));
+	for (uint64_t i = 1; i < conns; i++) {
+		magma_status_t s = tc_create_connection(fd, &more[i]);
+
+		/* The refused one above may not be given back yet: retry for a while. */
+		for (int t = 0; t < 200 && s == MAGMA_STATUS_MEMORY_ERROR; t++) {
+			tc_close(&more[i]);
+			sleep_ms(5);
+			s = tc_create_connection(fd, &more[i]);
+		}
+		if (s != MAGMA_STATUS_OK)
+			_exit(32);
+	}
+	if (tc_create_connection(fd, &extra) != MAGMA_STATUS_MEMORY_ERROR)
+		_exit(33);
+	tc_close(&extra);
+	/* Every channel the process may have, then one too many. */
+	channels = l.process[MAGMA_SYSTEM_RES_CHANNELS];
+	chans = calloc(channels, sizeof(int));
+	for (uint64_t i = 1; i < channels; i++) {
+		chans[i] = connect_device(0);
+		if (chans[i] < 0)
+			_exit(34);
+	}
+	if (connect_device(0) >= 0)
+		_exit(35);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(36);
+	if (read(go_fd, &b, 1) != 1)
+		_exit(37);
+	_exit(tc_flush(&k) == MAGMA_STATUS_OK ? 0 : 38);
+}
+
+/*
+ * Hole: one process could take what others need (a mapping per buffer in the daemon until the
+ * kernel's map count ran out, connections, channels). A hog at every per-process limit of the
+ * daemon's default limits at once, refused the next of each; meanwhile another client connects,
+ * imports, maps and runs GPU work as if the hog were not there; killing the hog gives it all
+ * back.
+ */
+static void test_hog_at_its_limits_leaves_others_room(void)
+{
+	int ready[2], go[2], fd = connect_device(0), status;
+	uint64_t base;
+	pid_t kid;
+
+	REQUIRE(fd >= 0);
+	base = connection_count(fd);
+	REQUIRE(pipe(ready) == 0 && pipe(go) == 0);
+	kid = fork();
+	REQUIRE(kid >= 0);
+	if (kid == 0)
+		hog_process(ready[1], go[0]);
+	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(healthy_gpu_write(), 0);
+	CHECK_EQ(write(go[1], "g", 1), 1);
+	CHECK_EQ(waitpid(kid, &status, 0), kid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(wait_count(fd, base), base);
+	CHECK_EQ(healthy_gpu_write(), 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	close(fd);
 }
 
 static void test_second_device(void)
@@ -508,6 +671,7 @@ int main(void)
 		SIM_TEST_RUN(test_unsealable_memfd_cannot_crash_the_daemon);
 		SIM_TEST_RUN(test_gone_client_is_reaped_at_once);
 		SIM_TEST_RUN(test_idle_sockets_lock_nobody_out);
+		SIM_TEST_RUN(test_hog_at_its_limits_leaves_others_room);
 		SIM_TEST_RUN(test_second_device);
 		SIM_TEST_RUN(test_sigterm_cleans_up);
 	} else {

@@ -23,12 +23,21 @@ extern "C" {
 
 struct sim_config;
 struct magma_system_embedded;
+struct magma_system_limits;
 
 /*
  * Creates an embedded device from @cfg (copied; NULL = the sim's defaults). NULL on failure.
- * The caller owns it (magma_system_embedded_destroy).
+ * The caller owns it (magma_system_embedded_destroy). The service's limits are the defaults
+ * (magma_system.h); every client of an embedded device is this one process. Imported buffers
+ * are mapped into the process at import and hold no fd in the service: client and service share
+ * one fd table, and the client already holds one per buffer.
  */
 struct magma_system_embedded *magma_system_embedded_create(const struct sim_config *cfg);
+
+/* magma_system_embedded_create with the service's @limits (copied; NULL: the defaults). */
+struct magma_system_embedded *
+magma_system_embedded_create_limited(const struct sim_config *cfg,
+				     const struct magma_system_limits *limits);
 
 /*
  * Returns a new connected device-channel fd (close-on-exec; the caller owns it, typically handing

@@ -27,19 +27,74 @@ extern "C" {
  */
 #define MAGMA_SYSTEM_QUERY_CONNECTION_COUNT ((uint64_t)0x6d730001) /* live connections */
 #define MAGMA_SYSTEM_QUERY_CHANNEL_COUNT    ((uint64_t)0x6d730002) /* channels not yet reaped */
+/* A buffer result holding the device's struct magma_system_limits. */
+#define MAGMA_SYSTEM_QUERY_LIMITS	    ((uint64_t)0x6d730003)
+
+/*
+ * What the service accounts, per client process and for the device as a whole; a request that
+ * would take either count past its limit is refused (docs/devices.md, "Limits").
+ */
+enum magma_system_resource {
+	MAGMA_SYSTEM_RES_CHANNELS,	   /* device channels (a thread and an fd each) */
+	MAGMA_SYSTEM_RES_PENDING_CHANNELS, /* channels still before their handshake */
+	MAGMA_SYSTEM_RES_CONNECTIONS,	   /* connections (a thread and three fds each) */
+	MAGMA_SYSTEM_RES_HANDLES,	   /* imported buffers and semaphores (an fd each) */
+	MAGMA_SYSTEM_RES_BUFFER_BYTES,	   /* bytes of imported buffers */
+	MAGMA_SYSTEM_RES_RESIDENT_BUFFERS, /* buffers the GPU has mapped (a host mapping each) */
+	MAGMA_SYSTEM_RES_MAPPINGS,	   /* GPU mappings */
+	MAGMA_SYSTEM_RES_MAPPED_BYTES,	   /* bytes of GPU mappings (bus memory they pin) */
+	MAGMA_SYSTEM_RES_COUNT,
+};
+
+/* The ceilings a device enforces. magma_system_limits_default fills in the documented ones. */
+struct magma_system_limits {
+	uint64_t process[MAGMA_SYSTEM_RES_COUNT]; /* for each client process */
+	uint64_t device[MAGMA_SYSTEM_RES_COUNT];  /* for all clients together */
+	/* A device channel that has not completed its handshake this long after it was served is
+	 * closed. */
+	uint32_t handshake_timeout_ms;
+};
+
+/* Fills @limits with the defaults of docs/devices.md, "Limits". */
+void magma_system_limits_default(struct magma_system_limits *limits);
+
+/*
+ * The name of @res in options and logs ("channels", "pending-channels", "connections",
+ * "handles", "buffer-bytes", "resident-buffers", "mappings", "mapped-bytes"), or NULL past the
+ * last one.
+ */
+const char *magma_system_resource_name(enum magma_system_resource res);
+
+/*
+ * Flags of magma_system_device_create_limited. MAP_BUFFERS_ON_USE asks the driver to map an
+ * imported buffer into this process only when it first needs the memory (a GPU mapping), holding
+ * its fd until then, instead of mapping it at import and holding no fd: for a service shared by
+ * many client processes (magma-simd), where a buffer nobody maps should cost no host mapping.
+ */
+#define MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE 1u
 
 struct magma_system_device;
 
 /*
- * Creates the MSD driver and device for @platform_device and the service around them. NULL on
- * failure (nothing is left allocated). The caller owns the result.
+ * Creates the MSD driver and device for @platform_device and the service around them, with the
+ * default limits. NULL on failure (nothing is left allocated). The caller owns the result.
  */
 struct magma_system_device *magma_system_device_create(void *platform_device);
 
 /*
+ * magma_system_device_create with @limits (copied; NULL: the defaults) and
+ * MAGMA_SYSTEM_DEVICE_* @flags.
+ */
+struct magma_system_device *
+magma_system_device_create_limited(void *platform_device, const struct magma_system_limits *limits,
+				   uint32_t flags);
+
+/*
  * Serves @fd (a connected stream socket; ownership passes to the device on success and failure)
- * on a new thread. The client must complete its handshake within 2 s or is hung up on. Returns 0
- * or -errno (-ESHUTDOWN once destroy began, -EMFILE past 1024 open channels).
+ * on a new thread. The channel, and every connection it creates, is charged to the process the
+ * kernel names as @fd's peer (SO_PEERCRED). Returns 0 or -errno: -ESHUTDOWN once destroy began,
+ * -EMFILE when the channel would take that process or the device past its limit of channels
+ * or of channels before their handshake.
  */
 int magma_system_device_serve(struct magma_system_device *dev, int fd);
 
