@@ -59,6 +59,14 @@ struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t
 	msd_sim_sched_connection_init(conn);
 	msd_sim_mutex_init(&conn->notify_lock);
 	msd_sim_mutex_lock(&dev->lock);
+	conn->client = msd_sim_client_get_locked(dev, client_id);
+	if (!conn->client) {
+		msd_sim_mutex_unlock(&dev->lock);
+		msd_sim_mutex_fini(&conn->notify_lock);
+		msd_sim_as_fini(dev, &conn->as);
+		free(conn);
+		return NULL;
+	}
 	dev->connections++;
 	msd_sim_mutex_unlock(&dev->lock);
 	return &conn->base;
@@ -125,6 +133,7 @@ static void msd_sim_connection_release_locked(struct msd_sim_connection *conn)
 	msd_sim_device_call_locked(dev, msd_sim_connection_unbind_fn, &conn->as);
 	msd_sim_inline_connection_fini_locked(dev, conn);
 	msd_sim_as_fini(dev, &conn->as);
+	msd_sim_client_put_locked(dev, conn->client);
 	dev->connections--;
 	msd_sim_mutex_fini(&conn->notify_lock);
 	conn->base.magic_ = MSD_SIM_DEAD_MAGIC;

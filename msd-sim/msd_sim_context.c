@@ -206,10 +206,7 @@ static magma_status_t msd_sim_context_can_submit_locked(struct msd_sim_context *
 	if (ctx->conn->closed)
 		return MSD_SIM_RET(MAGMA_STATUS_CONNECTION_LOST, "context %u: connection closed",
 				   ctx->id);
-	if (ctx->conn->jobs >= MSD_SIM_MAX_CONNECTION_JOBS)
-		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "%u submissions outstanding",
-				   ctx->conn->jobs);
-	return MAGMA_STATUS_OK;
+	return msd_sim_work_check_locked(ctx->conn->dev, ctx->conn, 1, 0);
 }
 
 /* msd_context_execute_command_buffers - see msd.h and the file comment. */

@@ -521,6 +521,8 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 	msd_sim_list_init(&dev->requests);
 	msd_sim_list_init(&dev->notifications);
 	msd_sim_list_init(&dev->held_contexts);
+	msd_sim_list_init(&dev->clients);
+	msd_sim_work_limits_default(&dev->work_limits);
 	msd_sim_sched_init(&dev->sched);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0)

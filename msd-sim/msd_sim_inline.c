@@ -113,7 +113,7 @@ static void msd_sim_inline_destroy_locked(struct msd_sim_device *dev,
 	msd_sim_as_clear_ptes(&conn->as, chunk->va, chunk->pages.count);
 	msd_sim_device_call_locked(dev, msd_sim_inline_flush_fn, chunk);
 	msd_sim_va_pool_free(&conn->inline_va, chunk->va, chunk->pages.count + 1);
-	conn->inline_bytes -= chunk->pages.count * SIM_PAGE_SIZE;
+	msd_sim_work_sub_locked(dev, conn, 0, chunk->pages.count * SIM_PAGE_SIZE);
 	msd_sim_pages_free(dev, &chunk->pages);
 	free(chunk);
 }
@@ -152,10 +152,9 @@ msd_sim_inline_get_chunk_locked(struct msd_sim_device *dev, struct msd_sim_conne
 		*out = chunk;
 		return MAGMA_STATUS_OK;
 	}
-	if (conn->inline_bytes + pages * SIM_PAGE_SIZE > MSD_SIM_MAX_INLINE_BYTES)
-		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR,
-				   "connection holds %" PRIu64 " bytes of inline commands",
-				   conn->inline_bytes);
+	status = msd_sim_work_check_locked(dev, conn, 0, pages * SIM_PAGE_SIZE);
+	if (status != MAGMA_STATUS_OK)
+		return status;
 	chunk = msd_sim_calloc(dev->drv, 1, sizeof(*chunk));
 	if (!chunk)
 		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "out of memory");
@@ -172,7 +171,7 @@ msd_sim_inline_get_chunk_locked(struct msd_sim_device *dev, struct msd_sim_conne
 				       SIM_PTE_READ);
 	if (status != MAGMA_STATUS_OK)
 		goto err_pages;
-	conn->inline_bytes += pages * SIM_PAGE_SIZE;
+	msd_sim_work_add_locked(dev, conn, 0, pages * SIM_PAGE_SIZE);
 	*out = chunk;
 	return MAGMA_STATUS_OK;
 
@@ -258,7 +257,7 @@ void msd_sim_inline_connection_fini_locked(struct msd_sim_device *dev,
 			conn->inline_cache.next, struct msd_sim_inline_chunk, link);
 
 		msd_sim_list_del(&chunk->link);
-		conn->inline_bytes -= chunk->pages.count * SIM_PAGE_SIZE;
+		msd_sim_work_sub_locked(dev, conn, 0, chunk->pages.count * SIM_PAGE_SIZE);
 		msd_sim_pages_free(dev, &chunk->pages);
 		free(chunk);
 	}

@@ -69,6 +69,11 @@ _Static_assert(MSD_SIM_INLINE_MAX / 4096 + 1 <= (1u << (MSD_SIM_VA_CLASS_MIN_SHI
  * system layer then closes that connection); nothing ever blocks on them. */
 #define MSD_SIM_MAX_CONNECTION_JOBS 65536u
 #define MSD_SIM_MAX_INLINE_BYTES (64ull << 20)
+/* The same over a client process's connections together, and over the device (msd_sim_client.c). */
+#define MSD_SIM_MAX_CLIENT_JOBS (2u * MSD_SIM_MAX_CONNECTION_JOBS)
+#define MSD_SIM_MAX_CLIENT_INLINE_BYTES (2ull * MSD_SIM_MAX_INLINE_BYTES)
+#define MSD_SIM_MAX_DEVICE_JOBS (6u * MSD_SIM_MAX_CONNECTION_JOBS)
+#define MSD_SIM_MAX_DEVICE_INLINE_BYTES (6ull * MSD_SIM_MAX_INLINE_BYTES)
 /* Reset/power-up completion timeout, wall clock. The simulated sequence takes microseconds of
  * host time; the limit only catches a dead device, so it is generous enough for a loaded
  * machine running sanitizers or valgrind. */
@@ -134,6 +139,12 @@ void msd_sim_inject_alloc_failure(struct msd_sim_driver *drv, uint32_t n);
 #define MSD_SIM_RET(status, ...)     msd_sim_ret((status), __FILE__, __LINE__, __VA_ARGS__)
 
 /* ---- A tiny intrusive list ---- */
+
+/* Bounds on work not retired, per connection, client process and device (msd_sim_client.c). */
+struct msd_sim_work_limits {
+	uint32_t connection_jobs, client_jobs, device_jobs;
+	uint64_t connection_bytes, client_bytes, device_bytes; /* of inline commands */
+};
 
 struct msd_sim_list {
 	struct msd_sim_list *prev, *next;
@@ -418,6 +429,11 @@ struct msd_sim_device {
 	uint64_t as_fault_addr[SIM_AS_MAX];
 	uint32_t perf_users; /* connections with counters enabled */
 	uint32_t connections;
+	/* Client processes (struct msd_sim_client.link) and the work not retired on the device. */
+	struct msd_sim_list clients;
+	uint32_t work_jobs;
+	uint64_t work_inline_bytes;
+	struct msd_sim_work_limits work_limits; /* the MSD_SIM_MAX_* bounds; tests lower them */
 	uint64_t jobs_completed, jobs_faulted;
 	/* Watchdog, resets and power (msd_sim_recovery.c); device lock. */
 	bool wd_armed; /* TIMER armed for the next hang check */
@@ -445,11 +461,21 @@ struct msd_sim_device {
  * ends at msd_connection_close; contexts and in-flight jobs hold more (@refs, device lock), so the
  * address space outlives the close until the GPU is done with it.
  */
+/* A client process (msd_device_open's client_id) and its connections' work not retired. */
+struct msd_sim_client {
+	struct msd_sim_list link; /* in dev->clients */
+	msd_client_id_t id;
+	uint32_t refs; /* its connections */
+	uint32_t jobs;
+	uint64_t inline_bytes;
+};
+
 struct msd_sim_connection {
 	struct msd_connection_t base;
 	struct msd_sim_device *dev;
 	msd_client_id_t client_id;
-	uint32_t refs; /* guarded by dev->lock */
+	struct msd_sim_client *client; /* a reference, put when the connection is freed */
+	uint32_t refs;		       /* guarded by dev->lock */
 	bool closed;
 	struct msd_sim_as as;
 	struct msd_sim_list mappings;
@@ -652,13 +678,26 @@ void msd_sim_sched_job_done_locked(struct msd_sim_device *dev, struct msd_sim_jo
 	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_sched_age_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
+/* msd_sim_client.c */
+void msd_sim_work_limits_default(struct msd_sim_work_limits *l);
+struct msd_sim_client *msd_sim_client_get_locked(struct msd_sim_device *dev, msd_client_id_t id)
+	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_client_put_locked(struct msd_sim_device *dev, struct msd_sim_client *c)
+	MSD_SIM_REQUIRES(dev->lock);
+magma_status_t msd_sim_work_check_locked(struct msd_sim_device *dev,
+					 struct msd_sim_connection *conn, uint32_t jobs,
+					 uint64_t bytes) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_work_add_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn,
+			     uint32_t jobs, uint64_t bytes) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_work_sub_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn,
+			     uint32_t jobs, uint64_t bytes) MSD_SIM_REQUIRES(dev->lock);
+
 /* msd_sim_clock.c */
 uint64_t msd_sim_now_ms(void);
 uint64_t msd_sim_now_ns(void);
 uint64_t msd_sim_clock_ns(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 uint64_t msd_sim_clock_ms(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
-void msd_sim_device_set_clock(struct msd_sim_device *dev, uint64_t (*now_ns)(void *ctx),
-			      void *ctx);
+void msd_sim_device_set_clock(struct msd_sim_device *dev, uint64_t (*now_ns)(void *ctx), void *ctx);
 
 /* msd_sim_recovery.c */
 uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz);

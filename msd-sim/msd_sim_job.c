@@ -63,7 +63,7 @@ struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entr
 	msd_sim_list_init(&job->link);
 	job->ctx = ctx;
 	ctx->refs++;
-	ctx->conn->jobs++;
+	msd_sim_work_add_locked(ctx->conn->dev, ctx->conn, 1, 0);
 	return job;
 }
 
@@ -79,7 +79,7 @@ void msd_sim_job_free_locked(struct msd_sim_device *dev, struct msd_sim_job *job
 
 	msd_sim_mutex_assert_held(&dev->lock);
 	msd_sim_list_del(&job->link);
-	conn->jobs--;
+	msd_sim_work_sub_locked(dev, conn, 1, 0);
 	for (uint32_t i = 0; i < job->wait_count; i++)
 		msd_sim_semaphore_put(job->wait_sems[i]);
 	for (uint32_t i = 0; i < job->signal_count; i++)

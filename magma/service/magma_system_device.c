@@ -285,7 +285,9 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	s = magma_system_device_alloc_object_ids(dev, id_base_out);
 	if (s)
 		goto err_uncharge;
-	msd = msd_device_open(dev->msd, m->client_id);
+	/* The driver groups connections by client process: give it the pid the kernel vouches for,
+	 * not the client_id the client claims (that one only goes to logs). */
+	msd = msd_device_open(dev->msd, (msd_client_id_t)ch->client->pid);
 	if (!msd) {
 		s = MAGMA_STATUS_MEMORY_ERROR;
 		goto err_uncharge;

@@ -4,7 +4,8 @@
  * GPU address slot pool on its own (exhaustion, reuse per size class), submissions that would
  * need far more address space than a deliberately small range holds without recycling, small
  * submissions sharing one chunk, and the MSD_SIM_MAX_CONNECTION_JOBS / MSD_SIM_MAX_INLINE_BYTES
- * limits (MEMORY_ERROR, and work is accepted again once the held jobs retire).
+ * limits (MEMORY_ERROR, and work is accepted again once the held jobs retire); the same bounds
+ * over a client process's connections together and over the device (lowered for the test).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,102 @@ static void test_inline_bytes_limit(void)
 	free(big);
 }
 
+/* Submits empty jobs on @ctx until one is refused; returns how many were accepted (max 64). */
+static uint32_t submit_until_refused(struct msd_context_t *ctx, struct msd_semaphore_t *gate,
+				     magma_status_t *refusal)
+{
+	struct msd_command_descriptor desc;
+	struct msd_semaphore_t *w[1] = {gate};
+	uint32_t n = 0;
+
+	memset(&desc, 0, sizeof(desc));
+	desc.wait_semaphore_count = 1; /* every job waits for the gate: nothing retires */
+	desc.wait_semaphores = w;
+	*refusal = MAGMA_STATUS_OK;
+	while (n < 64) {
+		*refusal = msd_context_execute_command_buffers(ctx, &desc);
+		if (*refusal != MAGMA_STATUS_OK)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The bounds over a client's connections together and over the device: connections of one
+ * client (the same client_id) share the client's bound even when each is under its own, and once
+ * the device is full a client under both its bounds is refused too. Everything is accepted again
+ * once the held work retired. Bounds lowered to 8 / 12 / 30 jobs.
+ */
+static void test_client_and_device_job_limits(void)
+{
+	static const msd_client_id_t ids[] = {100, 100, 200, 200, 300, 400};
+	struct msd_connection_t *conns[6];
+	struct msd_context_t *ctxs[6];
+	struct msd_sim_device *dev;
+	struct mt *t = mt_create(false);
+	struct mt_sem gate;
+	magma_status_t why;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	/* One-shot: one signal releases every job waiting on it. */
+	REQUIRE(mt_sem_create(t, MAGMA_IMPORT_SEMAPHORE_ONE_SHOT, &gate) == 0);
+	msd_sim_mutex_lock(&dev->lock);
+	dev->work_limits.connection_jobs = 8;
+	dev->work_limits.client_jobs = 12;
+	dev->work_limits.device_jobs = 30;
+	msd_sim_mutex_unlock(&dev->lock);
+	for (int i = 0; i < 6; i++) {
+		conns[i] = msd_device_open(t->dev, ids[i]);
+		REQUIRE(conns[i]);
+		ctxs[i] = msd_connection_create_context(conns[i], MAGMA_PRIORITY_MEDIUM);
+		REQUIRE(ctxs[i]);
+	}
+	/* Client 100: its first connection to its own bound, its second to the client's. */
+	CHECK_EQ(submit_until_refused(ctxs[0], gate.sem, &why), 8);
+	CHECK_EQ(why, MAGMA_STATUS_MEMORY_ERROR);
+	CHECK_EQ(submit_until_refused(ctxs[1], gate.sem, &why), 4);
+	CHECK_EQ(why, MAGMA_STATUS_MEMORY_ERROR);
+	/* Client 200 likewise: 24 jobs on the device now. */
+	CHECK_EQ(submit_until_refused(ctxs[2], gate.sem, &why), 8);
+	CHECK_EQ(submit_until_refused(ctxs[3], gate.sem, &why), 4);
+	/* Client 300 is under both of its bounds, but the device holds 30 after six more. */
+	CHECK_EQ(submit_until_refused(ctxs[4], gate.sem, &why), 6);
+	CHECK_EQ(why, MAGMA_STATUS_MEMORY_ERROR);
+	CHECK_EQ(submit_until_refused(ctxs[5], gate.sem, &why), 0);
+	CHECK_EQ(why, MAGMA_STATUS_MEMORY_ERROR);
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->work_jobs, 30);
+	msd_sim_mutex_unlock(&dev->lock);
+	/* The gate opens: everything retires and work is accepted again. */
+	mt_fd_signal(gate.fd);
+	for (int i = 0; i < 1000; i++) {
+		uint32_t left;
+
+		msd_sim_mutex_lock(&dev->lock);
+		left = dev->work_jobs;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (!left)
+			break;
+		mt_run(t);
+	}
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK_EQ(dev->work_jobs, 0);
+	msd_sim_mutex_unlock(&dev->lock);
+	CHECK_EQ(submit_until_refused(ctxs[5], gate.sem, &why), 8);
+	mt_run(t);
+	for (int i = 0; i < 6; i++) {
+		msd_context_destroy(ctxs[i]);
+		msd_connection_close(conns[i]);
+	}
+	msd_sim_mutex_lock(&dev->lock);
+	CHECK(msd_sim_list_empty(&dev->clients));
+	msd_sim_mutex_unlock(&dev->lock);
+	mt_sem_destroy(&gate);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_va_pool_reuses_slots);
@@ -269,5 +366,6 @@ int main(void)
 	SIM_TEST_RUN(test_small_submissions_share_a_chunk);
 	SIM_TEST_RUN(test_job_limit);
 	SIM_TEST_RUN(test_inline_bytes_limit);
+	SIM_TEST_RUN(test_client_and_device_job_limits);
 	return SIM_TEST_DONE();
 }
