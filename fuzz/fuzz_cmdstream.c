@@ -132,7 +132,12 @@ static magma_status_t fuzz_cs_wait(struct fuzz_cs_client *c, uint64_t wait_ns)
 		 .condition = MAGMA_POLL_CONDITION_READABLE},
 	};
 
-	return magma_poll(items, 2, wait_ns);
+	magma_status_t st = magma_poll(items, 2, wait_ns);
+
+	if (getenv("FUZZ_VERBOSE")) /* which of the two ended the wait */
+		fprintf(stderr, "fuzz_cmdstream: wait %d: semaphore %#x, channel %#x\n", st,
+			items[0].result, items[1].result);
+	return st;
 }
 
 /* Reads the connection's error and the data buffer's first word into @res, then releases all. */
