@@ -69,7 +69,7 @@ static void digest_known_values(void)
 
 static void blob_round_trips(void)
 {
-	uint8_t buf[9000];
+	uint8_t buf[9000] = {0};
 
 	for (size_t len = 0; len < 40; len++) {
 		for (size_t i = 0; i < len; i++)
