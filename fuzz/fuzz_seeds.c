@@ -33,6 +33,7 @@
 #include "sim/sim_cmd.h"
 #include "sim/sim_isa.h"
 #include "traces/trace.h"
+#include "wire.h"
 
 static const char *out_dir;
 static int failures;
@@ -449,6 +450,118 @@ static void trace_write_seeds(int count, char **samples)
 	}
 }
 
+/* ---- fuzz_service: chunks of wire messages (fuzz_service.c describes the format) ---- */
+
+/* A seed being built: chunks appended one after the other. */
+struct svc_seed {
+	uint8_t bytes[8192];
+	size_t len;
+};
+
+/* Appends one chunk: @msg (@size bytes) with @nfds fds of @kind, on the device channel if @dev. */
+static void svc_chunk(struct svc_seed *s, const void *msg, size_t size, unsigned nfds,
+		      unsigned kind, bool dev)
+{
+	if (s->len + 3 + size > sizeof(s->bytes)) {
+		fprintf(stderr, "fuzz-seeds: service seed too large\n");
+		failures++;
+		return;
+	}
+	s->bytes[s->len++] = (uint8_t)(nfds | kind << 3 | (dev ? 0x40 : 0));
+	s->bytes[s->len++] = (uint8_t)size;
+	s->bytes[s->len++] = (uint8_t)(size >> 8);
+	memcpy(s->bytes + s->len, msg, size);
+	s->len += size;
+}
+
+static void service_write_seeds(void)
+{
+	struct wire_create_context ctx = {.hdr = {WIRE_CREATE_CONTEXT, 0, sizeof(ctx), 0},
+					  .context_id = 1,
+					  .priority = MAGMA_PRIORITY_MEDIUM};
+	struct wire_import_buffer ib = {
+		.hdr = {WIRE_IMPORT_BUFFER, 0, sizeof(ib), 1}, .buffer_id = 1, .size = 4096};
+	struct wire_import_semaphore is = {.hdr = {WIRE_IMPORT_SEMAPHORE, 0, sizeof(is), 1},
+					   .semaphore_id = 2};
+	struct wire_map_buffer map = {.hdr = {WIRE_MAP_BUFFER, 0, sizeof(map), 0},
+				      .hw_va = 0x100000,
+				      .buffer_id = 1,
+				      .length = 4096,
+				      .flags = MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE};
+	struct wire_unmap_buffer unmap = {
+		.hdr = {WIRE_UNMAP_BUFFER, 0, sizeof(unmap), 0}, .hw_va = 0x100000, .buffer_id = 1};
+	struct wire_perform_buffer_op op = {.hdr = {WIRE_PERFORM_BUFFER_OP, 0, sizeof(op), 0},
+					    .buffer_id = 1,
+					    .options = MAGMA_BUFFER_RANGE_OP_POPULATE_TABLES,
+					    .length = 4096};
+	struct wire_alloc_object_ids ids = {.hdr = {WIRE_ALLOC_OBJECT_IDS, 0, sizeof(ids), 0}};
+	struct wire_release_buffer rb = {.hdr = {WIRE_RELEASE_BUFFER, 0, sizeof(rb), 0},
+					 .buffer_id = 1};
+	struct wire_device_query q = {.hdr = {WIRE_DEVICE_QUERY, 0, sizeof(q), 0},
+				      .id = MAGMA_QUERY_DEVICE_ID};
+	struct {
+		struct wire_execute_inline m;
+		struct wire_inline_command rec;
+		uint32_t cmds[4];
+		uint64_t sem;
+	} inl = {.m = {.hdr = {WIRE_EXECUTE_INLINE_COMMANDS, 0, sizeof(inl), 0},
+		       .context_id = 1,
+		       .command_count = 1},
+		 .rec = {.size = 16, .semaphore_count = 1},
+		 .sem = 2};
+	struct {
+		struct wire_execute_command m;
+		magma_exec_resource_t res;
+		magma_exec_command_buffer_t cb;
+		uint64_t signal;
+	} exe = {.m = {.hdr = {WIRE_EXECUTE_COMMAND, 0, sizeof(exe), 0},
+		       .context_id = 1,
+		       .resource_count = 1,
+		       .command_buffer_count = 1,
+		       .signal_semaphore_count = 1},
+		 .res = {.buffer_id = 1, .length = 4096},
+		 .signal = 2};
+	struct svc_seed s;
+
+	sim_cmd_emit_write32(inl.cmds, 0x100000, 7);
+	sim_cmd_emit_end(inl.cmds + 3);
+	memset(&s, 0, sizeof(s));
+	svc_chunk(&s, &ctx, sizeof(ctx), 0, 0, false);
+	svc_chunk(&s, &ib, sizeof(ib), 1, 0, false);
+	svc_chunk(&s, &is, sizeof(is), 1, 2, false);
+	svc_chunk(&s, &map, sizeof(map), 0, 0, false);
+	svc_chunk(&s, &op, sizeof(op), 0, 0, false);
+	svc_chunk(&s, &inl, sizeof(inl), 0, 0, false);
+	svc_chunk(&s, &exe, sizeof(exe), 0, 0, false);
+	svc_chunk(&s, &unmap, sizeof(unmap), 0, 0, false);
+	svc_chunk(&s, &rb, sizeof(rb), 0, 0, false);
+	svc_chunk(&s, &ids, sizeof(ids), 0, 0, false);
+	seed_write("fuzz_service", "every-message", s.bytes, s.len);
+	/* Two messages in one chunk, and one message split over two chunks. */
+	memset(&s, 0, sizeof(s));
+	{
+		uint8_t two[sizeof(ctx) + sizeof(ids)];
+
+		memcpy(two, &ctx, sizeof(ctx));
+		memcpy(two + sizeof(ctx), &ids, sizeof(ids));
+		svc_chunk(&s, two, sizeof(two), 0, 0, false);
+		svc_chunk(&s, &map, 20, 0, 0, false);
+		svc_chunk(&s, (const uint8_t *)&map + 20, sizeof(map) - 20, 0, 0, false);
+	}
+	seed_write("fuzz_service", "framing", s.bytes, s.len);
+	/* An fd of the wrong kind, one message short of its fd, and device-channel traffic. */
+	memset(&s, 0, sizeof(s));
+	svc_chunk(&s, &ib, sizeof(ib), 1, 5, false);
+	seed_write("fuzz_service", "pipe-as-buffer", s.bytes, s.len);
+	memset(&s, 0, sizeof(s));
+	svc_chunk(&s, &ib, sizeof(ib), 1, 1, false);
+	seed_write("fuzz_service", "unsealable-buffer", s.bytes, s.len);
+	memset(&s, 0, sizeof(s));
+	svc_chunk(&s, &q, sizeof(q), 0, 0, true);
+	svc_chunk(&s, &ctx, sizeof(ctx), 0, 0, false);
+	seed_write("fuzz_service", "device-query", s.bytes, s.len);
+}
+
 /* ---- dictionaries ---- */
 
 /* One dictionary entry of @len raw bytes, every byte escaped. */
@@ -668,6 +781,52 @@ static void dict_trace(FILE *f)
 	}
 }
 
+/* fuzz_service: every message type and the wire's constants, as they appear on the wire. */
+static void dict_service(FILE *f)
+{
+	static const uint32_t types[] = {
+		WIRE_DEVICE_IMPORT,
+		WIRE_DEVICE_QUERY,
+		WIRE_DEVICE_CREATE_CONNECTION,
+		WIRE_CONNECTION_RELEASE,
+		WIRE_RELEASE_CONTEXT,
+		WIRE_RELEASE_BUFFER,
+		WIRE_EXECUTE_INLINE_COMMANDS,
+		WIRE_RELEASE_SEMAPHORE,
+		WIRE_ENABLE_PERF_ACCESS,
+		WIRE_ENABLE_PERF_COUNTERS,
+		WIRE_CREATE_PERF_POOL,
+		WIRE_RELEASE_PERF_POOL,
+		WIRE_ADD_PERF_OFFSETS,
+		WIRE_REMOVE_PERF_BUFFER,
+		WIRE_DUMP_PERF_COUNTERS,
+		WIRE_CLEAR_PERF_COUNTERS,
+		WIRE_PERFORM_BUFFER_OP,
+		WIRE_FLUSH,
+		WIRE_EXECUTE_COMMAND,
+		WIRE_MAP_BUFFER,
+		WIRE_UNMAP_BUFFER,
+		WIRE_IMPORT_BUFFER,
+		WIRE_IMPORT_SEMAPHORE,
+		WIRE_CREATE_CONTEXT,
+		WIRE_ALLOC_OBJECT_IDS,
+	};
+	char name[32];
+
+	fprintf(f, "# fuzz_service: wire message types and constants (written by fuzz-seeds)\n");
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(name, sizeof(name), "type_%s", wire_type_name(types[i]));
+		dict_le32(f, name, types[i]);
+	}
+	dict_le32(f, "protocol_version", WIRE_PROTOCOL_VERSION);
+	dict_le32(f, "max_message", WIRE_MAX_MESSAGE);
+	dict_le64(f, "page", 4096);
+	dict_le64(f, "va_limit", 0x00007f0000000000ull);
+	dict_le64(f, "map_rw", MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE);
+	dict_le64(f, "map_rwx",
+		  MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE | MAGMA_MAP_FLAG_EXECUTE);
+}
+
 /* Writes (@check false) or compares with (@check true) DIR/fuzz_<target>.dict for each target. */
 static int dicts(const char *dir, bool check)
 {
@@ -676,7 +835,8 @@ static int dicts(const char *dir, bool check)
 		void (*write)(FILE *f);
 	} all[] = {{"fuzz_isa", dict_isa},
 		   {"fuzz_cmdstream", dict_cmdstream},
-		   {"fuzz_trace", dict_trace}};
+		   {"fuzz_trace", dict_trace},
+		   {"fuzz_service", dict_service}};
 	int stale = 0;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -714,7 +874,8 @@ static int dicts(const char *dir, bool check)
 
 int main(int argc, char **argv)
 {
-	static const char *const targets[] = {"fuzz_isa", "fuzz_cmdstream", "fuzz_trace"};
+	static const char *const targets[] = {"fuzz_isa", "fuzz_cmdstream", "fuzz_trace",
+					      "fuzz_service"};
 	char path[4096];
 
 	if (argc == 3 && !strcmp(argv[1], "--dicts"))
@@ -739,6 +900,7 @@ int main(int argc, char **argv)
 	isa_write_seeds();
 	cmdstream_write_seeds();
 	trace_write_seeds(argc - 2, argv + 2);
+	service_write_seeds();
 	if (!failures)
 		seed_write(".", "stamp", "", 0);
 	return failures ? 1 : 0;

@@ -12,8 +12,10 @@
 MAGMA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MAGMA_JOBS=${MAGMA_JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Debian packages the build, the tests and the gates need (compiler and CMake included so a
-# machine with only one of them gets the other).
-MAGMA_PACKAGES=(cmake g++ pkg-config libgtest-dev libcjson-dev libsdl2-dev valgrind lcov)
+# machine with only one of them gets the other; clang, clang-format and the libFuzzer runtime
+# for the thread-safety, format and fuzz gates).
+MAGMA_PACKAGES=(cmake g++ pkg-config libgtest-dev libcjson-dev libsdl2-dev valgrind lcov clang
+	clang-format libclang-rt-14-dev)
 
 magma_log() {
 	printf '==> %s\n' "$*"
