@@ -68,6 +68,8 @@ static void msd_sim_abandon_reset_queue_locked(struct msd_sim_device *dev, uint3
 
 	msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESET);
 	dev->abandon_resets++;
+	/* The dropped job's busy cycles must not count against the next job on this queue. */
+	msd_sim_watchdog_restart_queue_locked(dev, qi);
 	/* RESET keeps Q_SEQNO: a job that completed since the last read retires as done. */
 	msd_sim_job_retire_queue_locked(dev, qi);
 	msd_sim_list_init(&jobs);

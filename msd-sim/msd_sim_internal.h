@@ -702,6 +702,8 @@ void msd_sim_device_set_clock(struct msd_sim_device *dev, uint64_t (*now_ns)(voi
 /* msd_sim_recovery.c */
 uint64_t msd_sim_cycles_to_ns(uint64_t cycles, uint32_t div, uint32_t khz);
 void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_watchdog_restart_queue_locked(struct msd_sim_device *dev, uint32_t qi)
+	MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_watchdog_tick_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 uint64_t msd_sim_power_busy_ns_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_power_sample_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);

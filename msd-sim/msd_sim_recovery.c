@@ -223,6 +223,30 @@ static bool msd_sim_queue_has_work(const struct msd_sim_queue *q)
 }
 
 /*
+ * msd_sim_watchdog_restart_queue_locked - snapshot queue @qi's SEQNO, PROGRESS and busy cycles
+ * for the next hang check, as if they had just moved. The watchdog arm does it for every queue;
+ * msd_sim_abandon.c does it for a queue whose head job it dropped with Q_COMMAND RESET, before
+ * anything else is written to that ring. A dropped job moves neither Q_SEQNO nor, when it had
+ * completed no command, Q_PROGRESS (RESET zeroes it, and it was 0): without a new snapshot the
+ * cycles it spent standing still - a WAIT nobody satisfies polling for most of a tick, excused
+ * while it was WAITING - would count against the next job on that queue, blamed as hung if the
+ * tick came before its first command completed. Only with a device thread (no watchdog in test
+ * mode). Device lock.
+ */
+void msd_sim_watchdog_restart_queue_locked(struct msd_sim_device *dev, uint32_t qi)
+{
+	struct msd_sim_queue *q = &dev->queues[qi];
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (!dev->threaded)
+		return;
+	q->wd_seqno = msd_sim_read64(dev, SIM_Q_SEQNO_LO(qi));
+	q->wd_progress = msd_sim_read32(dev, SIM_Q_PROGRESS(qi));
+	q->wd_wait_ms = 0;
+	q->wd_busy = msd_sim_read64(dev, SIM_Q_BUSY_CYCLES_LO(qi));
+}
+
+/*
  * msd_sim_watchdog_arm_locked - arm GPU_TIMER for the next hang check unless it is armed; snapshot
  * SEQNO and PROGRESS of every queue. Only with a device thread. Caller holds the lock (device
  * thread or a submitting thread that just rang a doorbell).
@@ -235,14 +259,8 @@ void msd_sim_watchdog_arm_locked(struct msd_sim_device *dev)
 	if (!dev->threaded || dev->wd_armed)
 		return;
 	now = msd_sim_read64(dev, SIM_GPU_CYCLE_COUNT_LO);
-	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
-		struct msd_sim_queue *q = &dev->queues[qi];
-
-		q->wd_seqno = msd_sim_read64(dev, SIM_Q_SEQNO_LO(qi));
-		q->wd_progress = msd_sim_read32(dev, SIM_Q_PROGRESS(qi));
-		q->wd_wait_ms = 0;
-		q->wd_busy = msd_sim_read64(dev, SIM_Q_BUSY_CYCLES_LO(qi));
-	}
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++)
+		msd_sim_watchdog_restart_queue_locked(dev, qi);
 	msd_sim_write64(dev, SIM_GPU_TIMER_COMPARE_LO, now + MSD_SIM_HANG_CYCLES);
 	msd_sim_write32(dev, SIM_GPU_TIMER_CONTROL, SIM_TIMER_CONTROL_ENABLE);
 	dev->wd_armed = true;

@@ -324,11 +324,104 @@ static void test_closed_client_gpu_goes_idle(void)
 	mt_destroy(t);
 }
 
+/* A policy clock that stands still: no WAIT ever counts as hung by host time, nothing powers down.
+ */
+static uint64_t frozen_clock_ns(void *ctx)
+{
+	(void)ctx;
+	return 1000000000ull;
+}
+
+/* With the sim's clock stopped: the armed watchdog TIMER's compare once it is ahead of the clock.
+ */
+static uint64_t armed_timer_compare(struct mt *t)
+{
+	uint64_t deadline = now_ms() + 10000;
+
+	while (now_ms() < deadline) {
+		if ((sim_mmio_read32(t->sim, SIM_GPU_TIMER_CONTROL) & SIM_TIMER_CONTROL_ENABLE) &&
+		    sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) >
+			    sim_clock_now(t->sim) + 1000)
+			return sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO);
+		usleep(1000); /* a tick being handled re-arms the timer */
+	}
+	return 0;
+}
+
+/*
+ * With the device thread and a GPU clock the test steps (the sim's own thread stopped once the
+ * job runs): connection a's WAIT that nothing satisfies polls for most of a watchdog period,
+ * its busy cycles counting and its WAITING state excusing it; then a is closed and queue 0 is
+ * reset. Connection b's WRITE32 + END is written to that queue, and the watchdog's TIMER fires
+ * while it is in its first unit (the ring fetch). The cycles a's WAIT spent polling before the
+ * reset must not count against b: no hang, no reset, b is told nothing and its job completes.
+ * (Found by fuzz_cmdstream: before, b was blamed, its context killed.)
+ */
+static void test_abandoned_wait_not_blamed_on_next_job(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct mt_client a, b;
+	uint64_t compare, end, deadline;
+	uint32_t n, hangs = 0, nnotes;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	msd_sim_device_set_clock(dev, frozen_clock_ns, NULL);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	n = sim_cmd_emit_wait(mt_client_words(&a, 0), VA + MARK_OFF, 1, SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_end(mt_client_words(&a, n * 4));
+	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, n * 4, NULL), MAGMA_STATUS_OK);
+	deadline = now_ms() + 10000;
+	while (queue_state(t, 0) != SIM_Q_STATE_WAITING && now_ms() < deadline)
+		usleep(1000);
+	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_WAITING);
+	sim_stop(t->sim);
+	compare = armed_timer_compare(t);
+	REQUIRE(compare);
+	/* The WAIT polls until 50 cycles before the next tick. */
+	REQUIRE(sim_clock_step(t->sim, compare - 50 - sim_clock_now(t->sim)) == 0);
+	close_connection(&a);
+	CHECK_EQ(abandon_count(t, true), 1);
+	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
+	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	deadline = now_ms() + 10000;
+	while (queue_state(t, 0) != SIM_Q_STATE_RUNNING && now_ms() < deadline)
+		usleep(1000);
+	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_RUNNING);
+	/* The TIMER fires 50 cycles into b's job, whose ring fetch takes 64. */
+	REQUIRE(sim_clock_step(t->sim, 60) == 0);
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 0);
+	deadline = now_ms() + 10000;
+	while (now_ms() < deadline) {
+		msd_sim_mutex_lock(&dev->lock);
+		hangs = dev->hangs;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (hangs || sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare)
+			break;
+		usleep(1000);
+	}
+	CHECK(sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare);
+	CHECK_EQ(hangs, 0);
+	REQUIRE(sim_start(t->sim) == 0);
+	CHECK(mt_fd_readable(b.done.fd, 10000));
+	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	pthread_mutex_lock(&t->lock);
+	nnotes = t->nnotes;
+	pthread_mutex_unlock(&t->lock);
+	CHECK_EQ(nnotes, 0);
+	free_memory(&a);
+	mt_client_fini(&b);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_close_stops_dispatch_and_runs_the_next_job);
 	SIM_TEST_RUN(test_close_behind_another_workgroup);
 	SIM_TEST_RUN(test_destroy_context_with_dispatch_running);
 	SIM_TEST_RUN(test_closed_client_gpu_goes_idle);
+	SIM_TEST_RUN(test_abandoned_wait_not_blamed_on_next_job);
 	return SIM_TEST_DONE();
 }
