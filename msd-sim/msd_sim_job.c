@@ -442,6 +442,9 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	msd_sim_job_cancel_context_locked(dev, ctx);
 	msd_sim_mutex_assert_held(&ctx->conn->dev->lock);
 	msd_sim_context_put_locked(ctx);
+	/* The faulted job's busy cycles (a WAIT that polled, a workgroup that ran long) must not
+	 * count against the next job on this queue: restart the hang check's snapshot. */
+	msd_sim_watchdog_restart_queue_locked(dev, qi);
 	msd_sim_write32(dev, SIM_Q_COMMAND(qi), SIM_Q_COMMAND_RESUME);
 }
 

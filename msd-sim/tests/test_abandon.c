@@ -416,6 +416,84 @@ static void test_abandoned_wait_not_blamed_on_next_job(void)
 	mt_destroy(t);
 }
 
+/*
+ * The same for a job that faults instead of being abandoned: connection a's WAIT polls for most
+ * of a watchdog period, then an injected MMU fault on its next poll kills it (no command
+ * completed, so SEQNO and PROGRESS never moved) and the driver RESUMEs the queue past it. The
+ * polling must not count against connection b's job, written next to that queue, when the
+ * TIMER fires during its ring fetch.
+ */
+static void test_faulted_wait_not_blamed_on_next_job(void)
+{
+	struct mt *t = mt_create(true);
+	struct msd_sim_device *dev;
+	struct mt_client a, b;
+	struct sim_inject fault = {.kind = SIM_INJECT_MMU_FAULT, .arg = SIM_FAULT_MMU_TRANSLATION};
+	uint64_t compare, end, deadline;
+	uint32_t n, hangs = 0, faulted = 0;
+
+	REQUIRE(t);
+	dev = (struct msd_sim_device *)t->dev;
+	msd_sim_device_set_clock(dev, frozen_clock_ns, NULL);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	n = sim_cmd_emit_wait(mt_client_words(&a, 0), VA + MARK_OFF, 1, SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_end(mt_client_words(&a, n * 4));
+	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, n * 4, NULL), MAGMA_STATUS_OK);
+	deadline = now_ms() + 10000;
+	while (queue_state(t, 0) != SIM_Q_STATE_WAITING && now_ms() < deadline)
+		usleep(1000);
+	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_WAITING);
+	sim_stop(t->sim);
+	compare = armed_timer_compare(t);
+	REQUIRE(compare);
+	/* The WAIT polls until 200 cycles before the next tick, then its next poll faults. */
+	REQUIRE(sim_clock_step(t->sim, compare - 200 - sim_clock_now(t->sim)) == 0);
+	msd_sim_mutex_lock(&dev->lock);
+	fault.target = (uint32_t)((struct msd_sim_connection *)a.conn)->as.slot;
+	msd_sim_mutex_unlock(&dev->lock);
+	REQUIRE(sim_inject_fault(t->sim, &fault) == 0);
+	deadline = now_ms() + 10000;
+	while (now_ms() < deadline) {
+		REQUIRE(sim_clock_step(t->sim, 1) == 0);
+		msd_sim_mutex_lock(&dev->lock);
+		faulted = (uint32_t)dev->jobs_faulted;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (faulted && queue_state(t, 0) == SIM_Q_STATE_IDLE)
+			break;
+		usleep(100);
+	}
+	REQUIRE_EQ(faulted, 1);
+	REQUIRE(sim_clock_now(t->sim) < compare - 50);
+	REQUIRE(sim_clock_step(t->sim, compare - 50 - sim_clock_now(t->sim)) == 0);
+	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
+	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	deadline = now_ms() + 10000;
+	while (queue_state(t, 0) != SIM_Q_STATE_RUNNING && now_ms() < deadline)
+		usleep(1000);
+	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_RUNNING);
+	/* The TIMER fires 50 cycles into b's job, whose ring fetch takes 64. */
+	REQUIRE(sim_clock_step(t->sim, 60) == 0);
+	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 0);
+	deadline = now_ms() + 10000;
+	while (now_ms() < deadline) {
+		msd_sim_mutex_lock(&dev->lock);
+		hangs = dev->hangs;
+		msd_sim_mutex_unlock(&dev->lock);
+		if (hangs || sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare)
+			break;
+		usleep(1000);
+	}
+	CHECK(sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare);
+	CHECK_EQ(hangs, 0);
+	REQUIRE(sim_start(t->sim) == 0);
+	CHECK(mt_fd_readable(b.done.fd, 10000));
+	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	mt_client_fini(&a);
+	mt_client_fini(&b);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_close_stops_dispatch_and_runs_the_next_job);
@@ -423,5 +501,6 @@ int main(void)
 	SIM_TEST_RUN(test_destroy_context_with_dispatch_running);
 	SIM_TEST_RUN(test_closed_client_gpu_goes_idle);
 	SIM_TEST_RUN(test_abandoned_wait_not_blamed_on_next_job);
+	SIM_TEST_RUN(test_faulted_wait_not_blamed_on_next_job);
 	return SIM_TEST_DONE();
 }
