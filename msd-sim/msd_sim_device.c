@@ -296,6 +296,17 @@ static bool msd_sim_device_pollfds_locked(struct msd_sim_device *dev) MSD_SIM_RE
 	return true;
 }
 
+/* Whether any ring holds entries the GPU has not retired. */
+static bool msd_sim_device_has_ring_work_locked(struct msd_sim_device *dev)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
+		if (dev->queues[qi].head != dev->queues[qi].tail)
+			return true;
+	}
+	return false;
+}
+
 static void *msd_sim_device_thread(void *arg)
 {
 	struct msd_sim_device *dev = arg;
@@ -311,7 +322,8 @@ static void *msd_sim_device_thread(void *arg)
 		uint32_t status = 0, nsig;
 		nfds_t n = 2;
 		uint64_t drain;
-		int timeout;
+		int timeout, ready;
+		bool busy;
 
 		msd_sim_device_process_locked(dev);
 		if (dev->stopping)
@@ -322,6 +334,8 @@ static void *msd_sim_device_thread(void *arg)
 		if (!msd_sim_device_is_idle_locked(dev) &&
 		    (timeout < 0 || timeout > (int)MSD_SIM_STARVE_MS))
 			timeout = MSD_SIM_STARVE_MS;
+		/* With entries on a ring, so is IRQ_STATUS, in case an interrupt was lost. */
+		busy = msd_sim_device_has_ring_work_locked(dev);
 		if (dev->pending_irq || !msd_sim_list_empty(&dev->requests))
 			continue;
 		/*
@@ -338,13 +352,15 @@ static void *msd_sim_device_thread(void *arg)
 		/* Waiters woken now find the lock free. */
 		msd_sim_device_signal_batch(batch, nsig);
 		/* Out of memory: poll only the wake and IRQ fds, with a timeout for semaphores. */
-		poll(fds, n, fds == wake && (timeout < 0 || timeout > 10) ? 10 : timeout);
+		ready = poll(fds, n, fds == wake && (timeout < 0 || timeout > 10) ? 10 : timeout);
 		/* Drain before clearing the flag: a kick after the clear writes the fd again. */
 		if (fds[0].revents & POLLIN && read(dev->wake_fd, &drain, sizeof(drain)) < 0)
 			drain = 0;
 		atomic_store(&dev->wake_pending, false);
 		if (fds[1].revents & POLLIN || fds == wake)
 			status = msd_sim_irq_take(dev);
+		else if (ready == 0 && busy)
+			status = msd_sim_irq_poll_missed(dev);
 		msd_sim_mutex_lock(&dev->lock);
 		dev->pending_irq |= status;
 	}

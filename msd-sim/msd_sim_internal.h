@@ -605,6 +605,7 @@ void msd_sim_device_queue_notify_locked(struct msd_sim_device *dev, struct msd_s
 /* msd_sim_irq.c */
 uint32_t msd_sim_irq_read_and_clear(struct msd_sim_device *dev);
 uint32_t msd_sim_irq_take(struct msd_sim_device *dev);
+uint32_t msd_sim_irq_poll_missed(struct msd_sim_device *dev);
 void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 	MSD_SIM_REQUIRES(dev->lock);
 

@@ -6,7 +6,9 @@
  * the device thread sleeps in poll() on the sim's IRQ eventfd along with its wake eventfd. When
  * the line rises it re-arms the eventfd, reads IRQ_STATUS and writes those bits to IRQ_CLEAR
  * (the sim signals the fd again if another cause arrived meanwhile, so nothing is lost) without
- * the device lock, then takes the lock and acts: JOB_DONE retires up to Q_SEQNO, MMU_FAULT
+ * the device lock, then takes the lock and acts (and while work is in flight it also reads
+ * IRQ_STATUS whenever a poll timeout passes without an interrupt, so a lost interrupt delays the
+ * work instead of stranding it): JOB_DONE retires up to Q_SEQNO, MMU_FAULT
  * latches and clears the slot's fault, JOB_FAULT kills the faulting context and resumes the
  * queue, QUEUE_STOPPED resumes a queue stopped to drop abandoned work (msd_sim_abandon.c), TIMER
  * runs the hang watchdog and JOB_DONE samples utilization for clock scaling
@@ -40,6 +42,24 @@ uint32_t msd_sim_irq_take(struct msd_sim_device *dev)
 	if (read(sim_irq_fd(dev->sim), &drain, sizeof(drain)) != sizeof(drain))
 		return 0;
 	return msd_sim_irq_read_and_clear(dev);
+}
+
+/*
+ * msd_sim_irq_poll_missed - device thread, dev->lock not held, called when work is in flight and
+ * a whole poll timeout passed without an interrupt: acknowledge and return IRQ_STATUS anyway. A
+ * cause found there arrived without an interrupt - a lost edge leaves the line asserted, so no
+ * later cause raises one either - and without this look the device would wait forever (the
+ * watchdog's own TIMER is an interrupt too). Logged, since hardware that loses interrupts is
+ * worth knowing about.
+ */
+uint32_t msd_sim_irq_poll_missed(struct msd_sim_device *dev)
+{
+	uint32_t status = msd_sim_irq_read_and_clear(dev);
+
+	if (status)
+		MSD_SIM_LOG(dev->drv, MAGMA_LOG_WARNING,
+			    "missed interrupt: IRQ_STATUS %#x found by polling", status);
+	return status;
 }
 
 /* Latch and clear the fault of every slot in @mask. */

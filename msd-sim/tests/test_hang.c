@@ -7,6 +7,8 @@
  * MAGMA_SIM_FAULT_HANG, then CONTEXT_KILLED) while another connection's jobs queued behind it
  * complete with correct results, and the total-time query does not go back across the reset. A
  * long dispatch that keeps finishing workgroups is not a hang (skipped if Q_PROGRESS reads 0).
+ * An interrupt that never arrives (DROP_IRQ) does not strand the work: the device thread reads
+ * IRQ_STATUS itself when its poll times out with work on a ring.
  * Each hang test measures host time from submission to the innocent work's completion and
  * requires it to stay under a second.
  */
@@ -231,11 +233,56 @@ static void test_long_progressing_dispatch(void)
 	mt_destroy(t);
 }
 
+/* A policy clock that stands still: nothing powers down between the test's jobs. */
+static uint64_t frozen_clock_ns(void *ctx)
+{
+	(void)ctx;
+	return 1000000000ull;
+}
+
+/* Submits a WRITE32 of @value at byte @off of @a's buffer and waits for it (30 s at most). */
+static void write_and_wait(struct mt *t, struct mt_client *a, uint64_t off, uint32_t value)
+{
+	mt_sem_destroy(&a->done);
+	REQUIRE(mt_sem_create(t, 0, &a->done) == 0);
+	CHECK_EQ(mt_exec(a->ctx, &a->b, off, mt_client_put_write(a, off, VA + 0x1000 + off, value),
+			 NULL, &a->done, 0),
+		 MAGMA_STATUS_OK);
+	REQUIRE(mt_fd_readable(a->done.fd, 30000));
+	CHECK_EQ(*mt_client_words(a, 0x1000 + off), value);
+}
+
+/*
+ * The JOB_DONE interrupt of a job is lost (DROP_IRQ: the line rises with no eventfd write, and
+ * stays up, so no later cause signals either): the job still completes, found by polling. The
+ * cores are on and stay on (a first job, then a frozen policy clock), so the edge dropped is
+ * that job's.
+ */
+static void test_lost_interrupt_found_by_polling(void)
+{
+	struct mt *t = mt_create(true);
+	struct sim_inject drop = {.kind = SIM_INJECT_DROP_IRQ, .count = 1};
+	struct mt_client a;
+
+	REQUIRE(t);
+	msd_sim_device_set_clock((struct msd_sim_device *)t->dev, frozen_clock_ns, NULL);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	write_and_wait(t, &a, 0, 0x1056);
+	CHECK(strstr(t->log, "missed interrupt") == NULL);
+	REQUIRE(sim_inject_fault(t->sim, &drop) == 0);
+	write_and_wait(t, &a, 0x100, 0x1057);
+	CHECK(strstr(t->log, "missed interrupt: IRQ_STATUS") != NULL);
+	write_and_wait(t, &a, 0x200, 0x1058); /* interrupts work as before */
+	mt_client_fini(&a);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_cp_hang_soft_reset);
 	SIM_TEST_RUN(test_reset_fail_hard_reset);
 	SIM_TEST_RUN(test_endless_kernel);
 	SIM_TEST_RUN(test_long_progressing_dispatch);
+	SIM_TEST_RUN(test_lost_interrupt_found_by_polling);
 	return SIM_TEST_DONE();
 }
