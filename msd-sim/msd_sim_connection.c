@@ -29,6 +29,20 @@ struct msd_sim_connection *msd_sim_connection_from(struct msd_connection_t *c)
 	return (struct msd_sim_connection *)c;
 }
 
+/* msd_sim_connection_next_sequence - see msd_sim_hooks.h. */
+uint64_t msd_sim_connection_next_sequence(struct msd_connection_t *c)
+{
+	struct msd_sim_connection *conn = msd_sim_connection_from(c);
+	uint64_t seq;
+
+	if (!conn)
+		return 0;
+	msd_sim_mutex_lock(&conn->dev->lock);
+	seq = conn->next_sequence;
+	msd_sim_mutex_unlock(&conn->dev->lock);
+	return seq;
+}
+
 /* msd_device_open - see msd.h. */
 struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t client_id)
 {

@@ -491,6 +491,19 @@ bool msd_sim_device_is_idle_locked(struct msd_sim_device *dev)
 	return true;
 }
 
+/* msd_sim_device_set_job_start_hook - see msd_sim_hooks.h. */
+void msd_sim_device_set_job_start_hook(struct msd_device_t *d, msd_sim_job_start_fn fn, void *ctx)
+{
+	struct msd_sim_device *dev = msd_sim_device_from(d);
+
+	if (!dev)
+		return;
+	msd_sim_mutex_lock(&dev->lock);
+	dev->job_start_hook = fn;
+	dev->job_start_ctx = ctx;
+	msd_sim_mutex_unlock(&dev->lock);
+}
+
 /* msd_sim_device_set_io_hook - install (or clear) the register access hook. Call while idle. */
 void msd_sim_device_set_io_hook(struct msd_sim_device *dev, msd_sim_io_hook_fn fn, void *ctx)
 {

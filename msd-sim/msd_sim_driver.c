@@ -77,10 +77,18 @@ static bool msd_sim_alloc_should_fail(struct msd_sim_driver *drv)
 	return false;
 }
 
+/* True when the allocation hook (msd_sim_hooks.h) makes this allocation fail. */
+static bool msd_sim_alloc_hook_fails(struct msd_sim_driver *drv)
+{
+	msd_sim_alloc_fn fn = atomic_load_explicit(&drv->alloc_hook, memory_order_acquire);
+
+	return fn && fn(atomic_load_explicit(&drv->alloc_hook_ctx, memory_order_relaxed));
+}
+
 /* msd_sim_calloc - see msd_sim_internal.h. */
 void *msd_sim_calloc(struct msd_sim_driver *drv, size_t count, size_t size)
 {
-	if (msd_sim_alloc_should_fail(drv))
+	if (msd_sim_alloc_should_fail(drv) || msd_sim_alloc_hook_fails(drv))
 		return NULL;
 	return calloc(count ? count : 1, size);
 }
@@ -90,7 +98,8 @@ void *msd_sim_page_alloc(struct msd_sim_driver *drv, uint64_t pages)
 {
 	void *p;
 
-	if (!pages || pages > SIZE_MAX / SIM_PAGE_SIZE || msd_sim_alloc_should_fail(drv))
+	if (!pages || pages > SIZE_MAX / SIM_PAGE_SIZE || msd_sim_alloc_should_fail(drv) ||
+	    msd_sim_alloc_hook_fails(drv))
 		return NULL;
 	p = aligned_alloc(SIM_PAGE_SIZE, pages * SIM_PAGE_SIZE);
 	if (p)
@@ -107,6 +116,18 @@ void msd_sim_inject_alloc_failure(struct msd_sim_driver *drv, uint32_t n)
 	atomic_store(&drv->alloc_fail_in, n);
 }
 
+/* msd_sim_driver_set_alloc_hook - see msd_sim_hooks.h. */
+void msd_sim_driver_set_alloc_hook(struct msd_driver_t *d, msd_sim_alloc_fn fn, void *ctx)
+{
+	struct msd_sim_driver *drv = msd_sim_driver_from(d);
+
+	if (!drv)
+		return;
+	atomic_store_explicit(&drv->alloc_hook, NULL, memory_order_release);
+	atomic_store_explicit(&drv->alloc_hook_ctx, ctx, memory_order_relaxed);
+	atomic_store_explicit(&drv->alloc_hook, fn, memory_order_release);
+}
+
 /* msd_driver_create - see msd.h. */
 struct msd_driver_t *msd_driver_create(void)
 {
@@ -117,6 +138,8 @@ struct msd_driver_t *msd_driver_create(void)
 	drv->base.magic_ = MSD_SIM_DRIVER_MAGIC;
 	atomic_init(&drv->devices, 0);
 	atomic_init(&drv->alloc_fail_in, 0);
+	atomic_init(&drv->alloc_hook, NULL);
+	atomic_init(&drv->alloc_hook_ctx, NULL);
 	return &drv->base;
 }
 

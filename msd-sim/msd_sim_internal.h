@@ -30,6 +30,7 @@
 
 #include "magma_sim_defs.h"
 #include "msd/msd.h"
+#include "msd_sim_hooks.h"
 #include "msd_sim_mutex.h"
 #include "sim/sim.h"
 
@@ -189,6 +190,9 @@ struct msd_sim_driver {
 	void *log_ctx;
 	atomic_int devices; /* live devices: destroying the driver before them is a caller bug */
 	atomic_uint alloc_fail_in; /* msd_sim_inject_alloc_failure countdown; 0 = off */
+	/* msd_sim_driver_set_alloc_hook; @alloc_hook_ctx is stored before @alloc_hook (release). */
+	_Atomic(msd_sim_alloc_fn) alloc_hook;
+	void *_Atomic alloc_hook_ctx;
 };
 
 /*
@@ -391,6 +395,8 @@ struct msd_sim_device {
 	struct sim_device *sim;
 	msd_sim_io_hook_fn io_hook;
 	void *io_hook_ctx;
+	msd_sim_job_start_fn job_start_hook; /* msd_sim_hooks.h; guarded by lock */
+	void *job_start_ctx;
 	bool threaded;
 	uint32_t gpu_id, vendor, features, config0, config1, clock_khz, cores_present;
 	uint32_t as_slots, queue_count;
@@ -563,6 +569,7 @@ struct msd_sim_job {
 	struct msd_sim_buffer **buffers;	   /* references */
 	struct msd_sim_inline_chunk *inline_chunk; /* a use of the chunk holding inline commands */
 	bool faulted;
+	bool started; /* its entries were on a ring before (a reset took it back) */
 };
 
 /* ---- Internal interfaces. D = device lock (dev->lock) held; DT = on the device thread. ---- */

@@ -263,6 +263,19 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 		q->tail = (q->tail + 1) & (q->size - 1);
 		as->inflight++;
 	}
+	if (dev->job_start_hook) {
+		struct msd_sim_job_start start = {
+			.connection = &job->ctx->conn->base,
+			.context_id = job->ctx->id,
+			.sequence = job->sequence,
+			.queue = job->queue,
+			.as_slot = (uint32_t)as->slot,
+			.resubmitted = job->started,
+		};
+
+		dev->job_start_hook(dev->job_start_ctx, &start);
+	}
+	job->started = true;
 	msd_sim_write32(dev, SIM_Q_TAIL(job->queue), q->tail);
 	msd_sim_write32(dev, SIM_Q_DOORBELL(job->queue), 1);
 	msd_sim_watchdog_arm_locked(dev);
