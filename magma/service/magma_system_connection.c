@@ -27,12 +27,20 @@
  * (magma_system_account.c); a refused charge is MEMORY_ERROR and ends the connection like any
  * error, and every charge is given back when its object goes, at the latest in teardown.
  *
+ * Hooks. With hooks installed (magma_system.h), the thread tells them when it starts and ends,
+ * and, for each validated message, which msd.h call it is about to make (the dispatch table
+ * names it) and whether it submits work; a hook may answer a call with a status, which ends the
+ * message exactly as if the entry point had returned it. The service's failure points (a
+ * context's, buffer's or semaphore's table entry, a submission's arrays) ask the hooks before
+ * allocating.
+ *
  * Threading: everything here runs on the connection's thread except
  * magma_system_connection_shutdown (any thread, under the device lock).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -93,6 +101,40 @@ static magma_status_t do_release_connection(struct magma_system_connection *conn
 	return MAGMA_STATUS_OK;
 }
 
+/* Where @conn's hooks are called from. */
+static struct magma_system_site connection_site(const struct magma_system_connection *conn,
+						uint32_t context, const char *call)
+{
+	return (struct magma_system_site){
+		.connection = conn->number,
+		.pid = conn->client->pid,
+		.comm = conn->comm,
+		.msd = conn->msd_name,
+		.context = context,
+		.call = call,
+	};
+}
+
+/*
+ * The service's failure points: OK, or the status the allocation @conn is about to make fails
+ * with (the hooks inject it); a handler treats that exactly as memory running out there.
+ */
+static magma_status_t alloc_fails(struct magma_system_connection *conn, uint32_t context)
+{
+	struct magma_system_site site = connection_site(conn, context, NULL);
+
+	return magma_system_device_alloc_fails(conn->dev, &site);
+}
+
+/* A table insert that the hooks may make fail, as if growing the table had failed. */
+static magma_status_t table_insert(struct magma_system_connection *conn,
+				   struct magma_system_table *t, const void *item, uint32_t context)
+{
+	magma_status_t s = alloc_fails(conn, context);
+
+	return s ? s : magma_system_table_insert(t, item);
+}
+
 static magma_status_t do_create_context(struct magma_system_connection *conn, struct wire_msg *msg,
 					int *action)
 {
@@ -104,7 +146,7 @@ static magma_status_t do_create_context(struct magma_system_connection *conn, st
 	c.msd = msd_connection_create_context(conn->msd, m->priority);
 	if (!c.msd)
 		return MAGMA_STATUS_MEMORY_ERROR;
-	s = magma_system_table_insert(&conn->handles.contexts, &c);
+	s = table_insert(conn, &conn->handles.contexts, &c, m->context_id);
 	if (s)
 		msd_context_destroy(c.msd);
 	return s;
@@ -186,7 +228,7 @@ static magma_status_t do_import_buffer(struct magma_system_connection *conn, str
 	s = msd_driver_import_buffer(conn->dev->drv, (magma_handle_t)fd, conn->client_id, &b.msd);
 	if (s)
 		goto err_uncharge;
-	s = magma_system_table_insert(&conn->handles.buffers, &b);
+	s = table_insert(conn, &conn->handles.buffers, &b, 0);
 	if (s)
 		goto err_release;
 	return MAGMA_STATUS_OK;
@@ -245,7 +287,7 @@ static magma_status_t do_import_semaphore(struct magma_system_connection *conn,
 					m->flags, &sem.msd);
 	if (s)
 		goto err_uncharge;
-	s = magma_system_table_insert(&conn->handles.semaphores, &sem);
+	s = table_insert(conn, &conn->handles.semaphores, &sem, 0);
 	if (s)
 		goto err_release;
 	return MAGMA_STATUS_OK;
@@ -375,6 +417,9 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 
 	(void)action;
 	ctx = magma_system_table_find(&conn->handles.contexts, m->context_id);
+	s = alloc_fails(conn, m->context_id);
+	if (s)
+		return s;
 	buffers = calloc(m->resource_count ? m->resource_count : 1, sizeof(*buffers));
 	sem_objs = calloc(nsem ? nsem : 1, sizeof(*sem_objs));
 	if (!buffers || !sem_objs) {
@@ -567,35 +612,84 @@ static magma_status_t do_dump_perf(struct magma_system_connection *conn, struct 
 }
 
 /* clang-format off */
+/* Each message's handler, and the msd.h entry point it calls (for the hooks; NULL: none). */
 static const struct {
 	uint32_t type;
 	magma_status_t (*fn)(struct magma_system_connection *conn, struct wire_msg *msg,
 			     int *action);
+	const char *call;
 } dispatch[] = {
-	{ WIRE_CONNECTION_RELEASE,      do_release_connection },
-	{ WIRE_FLUSH,                   do_flush },
-	{ WIRE_ALLOC_OBJECT_IDS,        do_alloc_object_ids },
-	{ WIRE_CREATE_CONTEXT,          do_create_context },
-	{ WIRE_RELEASE_CONTEXT,         do_release_context },
-	{ WIRE_IMPORT_BUFFER,           do_import_buffer },
-	{ WIRE_RELEASE_BUFFER,          do_release_buffer },
-	{ WIRE_IMPORT_SEMAPHORE,        do_import_semaphore },
-	{ WIRE_RELEASE_SEMAPHORE,       do_release_semaphore },
-	{ WIRE_PERFORM_BUFFER_OP,       do_buffer_op },
-	{ WIRE_MAP_BUFFER,              do_map_buffer },
-	{ WIRE_UNMAP_BUFFER,            do_unmap_buffer },
-	{ WIRE_EXECUTE_COMMAND,         do_execute_command },
-	{ WIRE_EXECUTE_INLINE_COMMANDS, do_execute_inline },
-	{ WIRE_ENABLE_PERF_ACCESS,      do_enable_perf_access },
-	{ WIRE_ENABLE_PERF_COUNTERS,    do_perf_counters },
-	{ WIRE_CLEAR_PERF_COUNTERS,     do_perf_counters },
-	{ WIRE_CREATE_PERF_POOL,        do_create_pool },
-	{ WIRE_RELEASE_PERF_POOL,       do_release_pool },
-	{ WIRE_ADD_PERF_OFFSETS,        do_add_offsets },
-	{ WIRE_REMOVE_PERF_BUFFER,      do_remove_perf_buffer },
-	{ WIRE_DUMP_PERF_COUNTERS,      do_dump_perf },
+	{ WIRE_CONNECTION_RELEASE,      do_release_connection, NULL },
+	{ WIRE_FLUSH,                   do_flush,              NULL },
+	{ WIRE_ALLOC_OBJECT_IDS,        do_alloc_object_ids,   NULL },
+	{ WIRE_CREATE_CONTEXT,          do_create_context,     "msd_connection_create_context" },
+	{ WIRE_RELEASE_CONTEXT,         do_release_context,    "msd_context_destroy" },
+	{ WIRE_IMPORT_BUFFER,           do_import_buffer,      "msd_driver_import_buffer" },
+	{ WIRE_RELEASE_BUFFER,          do_release_buffer,     "msd_buffer_release" },
+	{ WIRE_IMPORT_SEMAPHORE,        do_import_semaphore,   "msd_driver_import_semaphore" },
+	{ WIRE_RELEASE_SEMAPHORE,       do_release_semaphore,  "msd_semaphore_release" },
+	{ WIRE_PERFORM_BUFFER_OP,       do_buffer_op,          "msd_connection_buffer_range_op" },
+	{ WIRE_MAP_BUFFER,              do_map_buffer,         "msd_connection_map_buffer" },
+	{ WIRE_UNMAP_BUFFER,            do_unmap_buffer,       "msd_connection_unmap_buffer" },
+	{ WIRE_EXECUTE_COMMAND,         do_execute_command,
+	  "msd_context_execute_command_buffers" },
+	{ WIRE_EXECUTE_INLINE_COMMANDS, do_execute_inline,
+	  "msd_context_execute_inline_commands" },
+	{ WIRE_ENABLE_PERF_ACCESS,      do_enable_perf_access, NULL },
+	{ WIRE_ENABLE_PERF_COUNTERS,    do_perf_counters,
+	  "msd_connection_enable_performance_counters" },
+	{ WIRE_CLEAR_PERF_COUNTERS,     do_perf_counters,
+	  "msd_connection_clear_performance_counters" },
+	{ WIRE_CREATE_PERF_POOL,        do_create_pool,
+	  "msd_connection_create_performance_counter_buffer_pool" },
+	{ WIRE_RELEASE_PERF_POOL,       do_release_pool,
+	  "msd_connection_release_performance_counter_buffer_pool" },
+	{ WIRE_ADD_PERF_OFFSETS,        do_add_offsets,
+	  "msd_connection_add_performance_counter_buffer_offset_to_pool" },
+	{ WIRE_REMOVE_PERF_BUFFER,      do_remove_perf_buffer,
+	  "msd_connection_remove_performance_counter_buffer_from_pool" },
+	{ WIRE_DUMP_PERF_COUNTERS,      do_dump_perf,
+	  "msd_connection_dump_performance_counters" },
 };
 /* clang-format on */
+
+/* The context a (validated) message names, or 0. */
+static uint32_t message_context(const struct wire_msg *msg)
+{
+	switch (msg->hdr->type) {
+	case WIRE_CREATE_CONTEXT:
+		return ((const struct wire_create_context *)(const void *)msg->hdr)->context_id;
+	case WIRE_RELEASE_CONTEXT:
+		return ((const struct wire_release_context *)(const void *)msg->hdr)->context_id;
+	case WIRE_EXECUTE_COMMAND:
+		return ((const struct wire_execute_command *)(const void *)msg->hdr)->context_id;
+	case WIRE_EXECUTE_INLINE_COMMANDS:
+		return ((const struct wire_execute_inline *)(const void *)msg->hdr)->context_id;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Tells the hooks what a validated message is about to do: its call (which they may fail in
+ * the driver's place: the message then ends as if @call had returned that status) and, for a
+ * submission, that one is about to reach the driver.
+ */
+static magma_status_t connection_hooks(struct magma_system_connection *conn,
+				       const struct wire_msg *msg, const char *call)
+{
+	const struct magma_system_hooks *hooks = &conn->dev->hooks;
+	struct magma_system_site site = connection_site(conn, message_context(msg), call);
+	magma_status_t s = MAGMA_STATUS_OK;
+
+	if (hooks->call)
+		s = hooks->call(hooks->ctx, &site);
+	if (s == MAGMA_STATUS_OK && hooks->submission &&
+	    (msg->hdr->type == WIRE_EXECUTE_COMMAND ||
+	     msg->hdr->type == WIRE_EXECUTE_INLINE_COMMANDS))
+		hooks->submission(hooks->ctx, &site);
+	return s;
+}
 
 /* Validates and dispatches one message. */
 static magma_status_t connection_process(struct magma_system_connection *conn, struct wire_msg *msg,
@@ -606,8 +700,14 @@ static magma_status_t connection_process(struct magma_system_connection *conn, s
 	if (s)
 		return s;
 	for (size_t i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++) {
-		if (dispatch[i].type == msg->hdr->type)
-			return dispatch[i].fn(conn, msg, action);
+		if (dispatch[i].type != msg->hdr->type)
+			continue;
+		if (conn->dev->has_hooks) {
+			s = connection_hooks(conn, msg, dispatch[i].call);
+			if (s)
+				return s;
+		}
+		return dispatch[i].fn(conn, msg, action);
 	}
 	return MAGMA_STATUS_INVALID_ARGS; /* unreachable: the validator knows the same types */
 }
@@ -790,8 +890,12 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 static void *connection_thread(void *arg)
 {
 	struct magma_system_connection *conn = arg;
+	const struct magma_system_hooks *hooks = &conn->dev->hooks;
+	struct magma_system_site site = connection_site(conn, 0, NULL);
 	magma_status_t s;
 
+	if (hooks->connection_opened)
+		hooks->connection_opened(hooks->ctx, &site);
 	s = connection_loop(conn);
 	/*
 	 * Deliver what the driver said before the end (a fault report before CONTEXT_KILLED), then
@@ -810,6 +914,8 @@ static void *connection_thread(void *arg)
 	}
 	shutdown(conn->primary_fd, SHUT_RDWR);
 	magma_system_notify_fini(&conn->notify);
+	if (hooks->connection_closed)
+		hooks->connection_closed(hooks->ctx, &site);
 	magma_system_device_connection_finished(conn->dev, conn);
 	return NULL;
 }
@@ -817,15 +923,16 @@ static void *connection_thread(void *arg)
 /*
  * magma_system_connection_create - a connection over @msd (ownership passes, also on failure)
  * with channels @primary_fd and @notif_fd (ownership passes, also on failure), for the process
- * @client (a reference, and its MAGMA_SYSTEM_RES_CONNECTIONS charge of one, pass too, also on
- * failure; magma_system_connection_free gives both back). Installs the notification callback.
- * NULL on failure. The caller adds it to the device and starts it.
+ * @client named @comm (for hooks; copied) (a reference, and its MAGMA_SYSTEM_RES_CONNECTIONS
+ * charge of one, pass too, also on failure; magma_system_connection_free gives both back).
+ * Installs the notification callback. NULL on failure. The caller numbers it, adds it to the
+ * device and starts it.
  */
 struct magma_system_connection *magma_system_connection_create(struct magma_system_device *dev,
 							       struct msd_connection_t *msd,
 							       struct magma_system_client *client,
-							       uint64_t client_id, int primary_fd,
-							       int notif_fd)
+							       uint64_t client_id, const char *comm,
+							       int primary_fd, int notif_fd)
 {
 	struct magma_system_connection *conn = calloc(1, sizeof(*conn));
 
@@ -834,8 +941,10 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	conn->magic = MAGMA_SYSTEM_CONNECTION_MAGIC;
 	conn->dev = dev;
 	conn->msd = msd;
+	conn->msd_name = msd;
 	conn->client = client;
 	conn->client_id = client_id;
+	snprintf(conn->comm, sizeof(conn->comm), "%s", comm);
 	conn->primary_fd = primary_fd;
 	conn->notif_fd = notif_fd;
 	magma_system_handles_init(&conn->handles);

@@ -24,11 +24,18 @@
  * resources do not wait for the next client to arrive), and shuts down the channels whose
  * handshake deadline passed. Only the joiner closes a thread's sockets.
  *
+ * Hooks (magma_system.h) installed by the device layer are called here for device-channel calls
+ * (msd_device_query, msd_device_open) and the connection's own allocation, without any lock held;
+ * magma_system_device_kill_client is their way to kill a client: SIGKILL to the pid the kernel
+ * named for the connection's channel, or, when that is this very process (the embedded device),
+ * a shutdown of the connection instead.
+ *
  * Threading: any thread may call the public functions except destroy (not from a service
  * thread); the lists are guarded by dev->lock, inside which the account's lock nests.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,9 +218,41 @@ static magma_status_t limits_buffer(struct magma_system_device *dev, magma_handl
 	return MAGMA_STATUS_OK;
 }
 
-static int handle_query(struct magma_system_device *dev, int fd, const struct wire_msg *msg)
+/* Where @ch's hooks are called from: a device channel, before any connection. */
+static struct magma_system_site channel_site(const struct magma_system_channel *ch,
+					     const char *call)
+{
+	return (struct magma_system_site){
+		.pid = ch->client->pid,
+		.comm = ch->comm,
+		.call = call,
+	};
+}
+
+/* The hooks' answer for the msd.h call @call a message of @ch is about to make (OK: go on). */
+static magma_status_t channel_call_hook(struct magma_system_channel *ch, const char *call)
+{
+	struct magma_system_device *dev = ch->dev;
+	struct magma_system_site site = channel_site(ch, call);
+
+	if (!dev->hooks.call)
+		return MAGMA_STATUS_OK;
+	return dev->hooks.call(dev->hooks.ctx, &site);
+}
+
+/* magma_system_device_alloc_fails - see magma_system_internal.h. */
+magma_status_t magma_system_device_alloc_fails(struct magma_system_device *dev,
+					       const struct magma_system_site *site)
+{
+	if (!dev->hooks.alloc)
+		return MAGMA_STATUS_OK;
+	return dev->hooks.alloc(dev->hooks.ctx, site);
+}
+
+static int handle_query(struct magma_system_channel *ch, const struct wire_msg *msg)
 {
 	const struct wire_device_query *q = (const void *)msg->hdr;
+	struct magma_system_device *dev = ch->dev;
 	struct wire_device_query_resp r;
 	magma_handle_t handle = (magma_handle_t)-1;
 	int buf_fd, ret;
@@ -230,17 +269,21 @@ static int handle_query(struct magma_system_device *dev, int fd, const struct wi
 		pthread_mutex_unlock(&dev->lock);
 	} else if (q->id == MAGMA_SYSTEM_QUERY_LIMITS) {
 		r.status = limits_buffer(dev, &handle);
+	} else if (q->id == MAGMA_SYSTEM_QUERY_FAULTS_FIRED) {
+		r.result = dev->hooks.faults_fired ? dev->hooks.faults_fired(dev->hooks.ctx) : 0;
 	} else {
-		r.status = msd_device_query(dev->msd, q->id, &handle, &r.result);
+		r.status = channel_call_hook(ch, "msd_device_query");
+		if (r.status == MAGMA_STATUS_OK)
+			r.status = msd_device_query(dev->msd, q->id, &handle, &r.result);
 		if (r.status != MAGMA_STATUS_OK)
 			handle = (magma_handle_t)-1;
 	}
 	if (handle == (magma_handle_t)-1)
-		return send_reply(fd, &r, sizeof(r), NULL, 0);
+		return send_reply(ch->fd, &r, sizeof(r), NULL, 0);
 	buf_fd = (int)handle;
 	r.has_buffer = 1;
 	r.result = 0;
-	ret = send_reply(fd, &r, sizeof(r), &buf_fd, 1);
+	ret = send_reply(ch->fd, &r, sizeof(r), &buf_fd, 1);
 	close(buf_fd);
 	return ret;
 }
@@ -272,6 +315,7 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	const struct wire_create_connection *m = (const void *)msg->hdr;
 	struct magma_system_device *dev = ch->dev;
 	struct magma_system_connection *conn;
+	struct magma_system_site site;
 	struct msd_connection_t *msd;
 	magma_status_t s;
 
@@ -285,6 +329,13 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	s = magma_system_device_alloc_object_ids(dev, id_base_out);
 	if (s)
 		goto err_uncharge;
+	site = channel_site(ch, NULL);
+	s = magma_system_device_alloc_fails(dev, &site); /* the connection's own allocation */
+	if (s)
+		goto err_uncharge;
+	s = channel_call_hook(ch, "msd_device_open");
+	if (s)
+		goto err_uncharge;
 	/* The driver groups connections by client process: give it the pid the kernel vouches for,
 	 * not the client_id the client claims (that one only goes to logs). */
 	msd = msd_device_open(dev->msd, (msd_client_id_t)ch->client->pid);
@@ -295,7 +346,7 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	/* The charge and a reference to the client pass to the connection, as do the fds. */
 	conn = magma_system_connection_create(
 		dev, msd, magma_system_account_client_get(&dev->acct, ch->client), m->client_id,
-		msg->fds[0], msg->fds[1]);
+		ch->comm, msg->fds[0], msg->fds[1]);
 	msg->fds[0] = msg->fds[1] = -1;
 	if (!conn)
 		return MAGMA_STATUS_MEMORY_ERROR;
@@ -303,14 +354,18 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	pthread_mutex_lock(&dev->lock);
 	if (dev->shutting_down) {
 		s = MAGMA_STATUS_CONNECTION_LOST;
-	} else if (magma_system_connection_start(conn)) {
-		s = MAGMA_STATUS_MEMORY_ERROR;
 	} else {
-		conn->next = dev->connections;
-		dev->connections = conn;
-		dev->connection_count++;
-		dev->connections_opened++;
-		conn = NULL;
+		/* Numbered before its thread starts: the thread's hooks name it. */
+		conn->number = dev->connections_opened + 1;
+		if (magma_system_connection_start(conn)) {
+			s = MAGMA_STATUS_MEMORY_ERROR;
+		} else {
+			conn->next = dev->connections;
+			dev->connections = conn;
+			dev->connection_count++;
+			dev->connections_opened++;
+			conn = NULL;
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 	magma_system_connection_free(conn); /* NULL unless it failed to start */
@@ -375,7 +430,7 @@ static void *channel_thread(void *arg)
 			if (!handshake_done)
 				ret = -EPROTO;
 		} else if (msg.hdr->type == WIRE_DEVICE_QUERY) {
-			ret = handle_query(dev, ch->fd, &msg);
+			ret = handle_query(ch, &msg);
 		} else {
 			struct wire_create_connection_resp r;
 
@@ -484,6 +539,26 @@ static pid_t peer_pid(int fd)
 	return cred.pid;
 }
 
+/* The name of process @pid (/proc/PID/comm, without its newline) into @comm; "" when unknown. */
+static void read_comm(pid_t pid, char comm[MAGMA_SYSTEM_COMM_SIZE])
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	comm[0] = '\0';
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, MAGMA_SYSTEM_COMM_SIZE - 1);
+		close(fd);
+	}
+	comm[n > 0 ? n : 0] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
 /* Charges a new channel to @client: a channel and a pending one. 0 or -EMFILE. */
 static int channel_charge(struct magma_system_device *dev, struct magma_system_client *client)
 {
@@ -520,6 +595,8 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	if (dev->has_hooks)
+		read_comm(ch->client->pid, ch->comm);
 	clock_gettime(CLOCK_MONOTONIC, &ch->deadline);
 	ch->deadline.tv_sec += dev->acct.limits.handshake_timeout_ms / 1000;
 	ch->deadline.tv_nsec += (long)(dev->acct.limits.handshake_timeout_ms % 1000) * 1000000;
@@ -552,6 +629,66 @@ int magma_system_device_serve(struct magma_system_device *dev, int fd)
 err_free:
 	close(fd);
 	free(ch);
+	return ret;
+}
+
+/* magma_system_device_set_hooks - see magma_system.h. */
+void magma_system_device_set_hooks(struct magma_system_device *dev,
+				   const struct magma_system_hooks *hooks)
+{
+	dev = device_of(dev);
+	if (!dev)
+		return;
+	dev->hooks = hooks ? *hooks : (struct magma_system_hooks){0};
+	dev->has_hooks = hooks != NULL;
+}
+
+/* magma_system_device_msd_driver - see magma_system.h. */
+struct msd_driver_t *magma_system_device_msd_driver(struct magma_system_device *dev)
+{
+	dev = device_of(dev);
+	return dev ? dev->drv : NULL;
+}
+
+/* magma_system_device_msd_device - see magma_system.h. */
+struct msd_device_t *magma_system_device_msd_device(struct magma_system_device *dev)
+{
+	dev = device_of(dev);
+	return dev ? dev->msd : NULL;
+}
+
+/* magma_system_device_kill_client - see magma_system.h. */
+int magma_system_device_kill_client(struct magma_system_device *dev, uint64_t connection, pid_t pid)
+{
+	int ret = -ESRCH;
+
+	dev = device_of(dev);
+	if (!dev || (!connection && pid <= 0))
+		return -EINVAL;
+	if (!connection && pid == getpid())
+		return -EPERM; /* it would kill the device and all its clients */
+	pthread_mutex_lock(&dev->lock);
+	for (struct magma_system_connection *c = dev->connections; c && ret == -ESRCH;
+	     c = c->next) {
+		if (c->finished || (connection ? c->number != connection : c->client->pid != pid))
+			continue;
+		pid = c->client->pid;
+		if (pid <= 0 || pid == getpid()) {
+			/* Killing this process would kill the device and all its clients. */
+			magma_system_connection_shutdown(c);
+			ret = 1;
+		} else {
+			ret = 0;
+		}
+	}
+	for (struct magma_system_channel *ch = dev->channels; ch && ret == -ESRCH && !connection;
+	     ch = ch->next) {
+		if (!ch->finished && ch->client->pid == pid)
+			ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (ret == 0 && kill(pid, SIGKILL))
+		ret = -errno;
 	return ret;
 }
 

@@ -57,6 +57,7 @@
 #define MAGMA_SYSTEM_MAX_INFLIGHT_MB   1024u
 #define MAGMA_SYSTEM_CONSUMED_BATCH    64u
 #define MAGMA_SYSTEM_PAGE_SIZE         4096u
+#define MAGMA_SYSTEM_COMM_SIZE         16u     /* a process name with its NUL, as the kernel keeps it */
 /* clang-format on */
 
 /* ---- Handle tables (magma_system_handles.c) ---- */
@@ -232,6 +233,9 @@ struct magma_system_connection {
 	struct msd_connection_t *msd;
 	struct magma_system_client *client; /* the process charged (a reference) */
 	uint64_t client_id;		    /* the client's own claim: for logs only */
+	uint64_t number;		    /* 1 = the first connection the device opened */
+	char comm[MAGMA_SYSTEM_COMM_SIZE];  /* the client process's name, for hooks ("" unknown) */
+	struct msd_connection_t *msd_name;  /* @msd as hooks know it, also after it was closed */
 	int primary_fd;			    /* closed by the reaper after join */
 	int notif_fd;			    /* closed by the reaper after join */
 	pthread_t thread;
@@ -247,8 +251,8 @@ struct magma_system_connection {
 struct magma_system_connection *magma_system_connection_create(struct magma_system_device *dev,
 							       struct msd_connection_t *msd,
 							       struct magma_system_client *client,
-							       uint64_t client_id, int primary_fd,
-							       int notif_fd);
+							       uint64_t client_id, const char *comm,
+							       int primary_fd, int notif_fd);
 int magma_system_connection_start(struct magma_system_connection *conn);
 void magma_system_connection_shutdown(struct magma_system_connection *conn);
 void magma_system_connection_free(struct magma_system_connection *conn);
@@ -268,6 +272,7 @@ bool magma_system_fd_is_socket(int fd, int type);
 struct magma_system_channel {
 	struct magma_system_device *dev;
 	struct magma_system_client *client; /* the peer process, charged for the channel */
+	char comm[MAGMA_SYSTEM_COMM_SIZE];  /* its name when hooks are installed, else "" */
 	int fd;				    /* closed by the reaper after join */
 	pthread_t thread;
 	struct timespec deadline; /* CLOCK_MONOTONIC: the handshake must be done by then */
@@ -283,6 +288,9 @@ struct magma_system_device {
 	struct msd_driver_t *drv;
 	struct msd_device_t *msd;
 	struct magma_system_account acct;
+	/* magma_system_device_set_hooks; immutable once the device serves. */
+	struct magma_system_hooks hooks;
+	bool has_hooks;
 	pthread_t reaper;	  /* joins finished threads, closes late handshakes */
 	pthread_cond_t reap_cond; /* CLOCK_MONOTONIC; signaled when the reaper has work */
 	pthread_mutex_t lock;
@@ -315,6 +323,13 @@ magma_status_t magma_system_device_alloc_object_ids(struct magma_system_device *
 
 void magma_system_device_connection_finished(struct magma_system_device *dev,
 					     struct magma_system_connection *conn);
+
+/*
+ * magma_system_device_alloc_fails - MAGMA_STATUS_OK, or the status the hooks make the service's
+ * allocation at @site fail with (fault injection). Any service thread, no lock held.
+ */
+magma_status_t magma_system_device_alloc_fails(struct magma_system_device *dev,
+					       const struct magma_system_site *site);
 
 /* Logging: one line to stderr, prefixed "magma_system: ". */
 void magma_system_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,11 +9,16 @@
  * passes to magma_device_import) is served by its own thread; every connection created over a
  * channel runs on a thread of its own (wire.h describes the protocol). Several devices may live in
  * one process; there is no global state here (see embedded.h for the one deliberate exception).
+ * A device layer may install hooks (struct magma_system_hooks) that see connections, calls,
+ * submissions and allocations as the service does, fail them and kill clients: that is how fault
+ * plans reach a device, with no GPU knowledge in the service.
  */
 #ifndef MAGMA_SYSTEM_MAGMA_SYSTEM_H
 #define MAGMA_SYSTEM_MAGMA_SYSTEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lib/magma/magma_common_defs.h>
 
@@ -29,6 +34,8 @@ extern "C" {
 #define MAGMA_SYSTEM_QUERY_CHANNEL_COUNT    ((uint64_t)0x6d730002) /* channels not yet reaped */
 /* A buffer result holding the device's struct magma_system_limits. */
 #define MAGMA_SYSTEM_QUERY_LIMITS	    ((uint64_t)0x6d730003)
+/* Faults of the device's fault plan that fired so far (0 without a plan; hooks.faults_fired). */
+#define MAGMA_SYSTEM_QUERY_FAULTS_FIRED	    ((uint64_t)0x6d730004)
 
 /*
  * What the service accounts, per client process and for the device as a whole; a request that
@@ -113,6 +120,83 @@ int magma_system_device_perf_token(struct magma_system_device *dev);
  * Returns 0 or -errno. Any thread; the file is not removed at destroy.
  */
 int magma_system_device_publish_perf_token(struct magma_system_device *dev, const char *path);
+
+/*
+ * Hooks: what a device layer (the embedded device, magma-simd) installs to watch the service and
+ * steer it, for fault injection (faults/fault_device.c). They see clients as the service does -
+ * connection numbers, client processes, messages and the msd.h entry points they call - and
+ * nothing of the GPU, so the service stays gpu-agnostic.
+ *
+ * A site says where a hook is called from: a connection, or a device channel before any
+ * connection exists (@connection 0, @msd NULL: msd_device_query, msd_device_open, the
+ * connection's own allocation).
+ */
+struct msd_connection_t;
+struct msd_device_t;
+struct msd_driver_t;
+
+struct magma_system_site {
+	uint64_t connection; /* its number on the device (1 = first opened); 0: a channel */
+	pid_t pid;	     /* the client process (SO_PEERCRED), 0 when unknown */
+	const char *comm;    /* that process's name (/proc/PID/comm), "" when unknown */
+	struct msd_connection_t *msd; /* the connection's MSD connection; NULL for a channel */
+	uint32_t context;	      /* the message's context id (the client's), 0: none */
+	const char *call;	      /* the msd.h entry point the message calls; NULL: none */
+};
+
+/*
+ * Every member may be NULL. Hooks run on the service's threads (a channel's or a connection's)
+ * with no service lock held, and may call magma_system_device_kill_client; they must not block.
+ *
+ * connection_opened - on the connection's thread, before its first message is handled.
+ * connection_closed - on the connection's thread, after every object was released and the MSD
+ *   connection closed (@site->msd is then only a name).
+ * call - a valid message is about to be dispatched (the service's debug queries excepted):
+ *   MAGMA_STATUS_OK to go on, or a status the service then treats as what @site->call returned,
+ *   without calling it (for a message that calls several, the first).
+ * submission - command buffers or a batch of inline commands are about to reach the driver
+ *   (after call let them through).
+ * alloc - the service is about to allocate at one of its failure points (connection creation,
+ *   importing a buffer or a semaphore, creating a context, a submission's arrays):
+ *   MAGMA_STATUS_OK to go on, or the status the failed allocation ends the request with
+ *   (MAGMA_STATUS_MEMORY_ERROR is what running out of memory there gives).
+ * faults_fired - the answer to MAGMA_SYSTEM_QUERY_FAULTS_FIRED.
+ */
+struct magma_system_hooks {
+	void *ctx;
+	void (*connection_opened)(void *ctx, const struct magma_system_site *site);
+	void (*connection_closed)(void *ctx, const struct magma_system_site *site);
+	magma_status_t (*call)(void *ctx, const struct magma_system_site *site);
+	void (*submission)(void *ctx, const struct magma_system_site *site);
+	magma_status_t (*alloc)(void *ctx, const struct magma_system_site *site);
+	uint64_t (*faults_fired)(void *ctx);
+};
+
+/*
+ * Installs @hooks (copied; NULL removes them). Only before the device serves its first channel:
+ * the service's threads read them without a lock.
+ */
+void magma_system_device_set_hooks(struct magma_system_device *dev,
+				   const struct magma_system_hooks *hooks);
+
+/*
+ * Kills with SIGKILL the client process of connection @connection (its channel's SO_PEERCRED
+ * pid), or with @connection 0 the client process @pid, which must hold a channel or a
+ * connection of @dev (a site of a device channel names no connection). A connection whose
+ * process the service cannot kill without killing itself (its own: the embedded device) or whose
+ * pid is unknown is shut down instead (the client sees MAGMA_STATUS_CONNECTION_LOST). Returns 0
+ * when killed, 1 when shut down instead, -ESRCH when no live connection or client matches,
+ * -EPERM when @pid is this process, or -errno from kill(). Any thread, a hook included.
+ */
+int magma_system_device_kill_client(struct magma_system_device *dev, uint64_t connection,
+				    pid_t pid);
+
+/*
+ * The MSD driver and device @dev created and owns, for a device layer that also knows the MSD
+ * (to install the driver's own vendor hooks before serving). NULL for a bad @dev.
+ */
+struct msd_driver_t *magma_system_device_msd_driver(struct magma_system_device *dev);
+struct msd_device_t *magma_system_device_msd_device(struct magma_system_device *dev);
 
 /* Connections currently open (their threads not finished). Any thread. */
 uint32_t magma_system_device_connection_count(struct magma_system_device *dev);
