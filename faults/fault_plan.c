@@ -407,7 +407,9 @@ static bool check_kind_args(struct checker *c, const cJSON *obj, struct fault *f
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
 	bool present;
 
-	f->status = MAGMA_STATUS_INTERNAL_ERROR;
+	/* A failed allocation is memory running out, unless the plan says otherwise. */
+	f->status = f->kind == FAULT_FAIL_ALLOC ? MAGMA_STATUS_MEMORY_ERROR
+						: MAGMA_STATUS_INTERNAL_ERROR;
 	if (f->kind == FAULT_IRQ_DELAY) {
 		f->arg = 0;
 		if (!get_uint(c, obj, "cycles", 1, (uint64_t)FAULT_JSON_INT_MAX, &f->arg))

@@ -82,7 +82,7 @@ static void test_good_plan(void)
 	f = &p->faults[3];
 	CHECK_EQ(f->kind, FAULT_FAIL_ALLOC);
 	CHECK(strcmp(f->point, "service") == 0);
-	CHECK_EQ(f->status, MAGMA_STATUS_INTERNAL_ERROR);
+	CHECK_EQ(f->status, MAGMA_STATUS_MEMORY_ERROR); /* a failed allocation's by default */
 	CHECK_EQ(f->trigger.type, FAULT_TRIGGER_PROBABILITY);
 	CHECK_EQ(f->trigger.event, FAULT_EVENT_ALLOC);
 	CHECK(f->trigger.probability == 0.5);
@@ -351,7 +351,10 @@ static void test_load(void)
 	fault_plan_destroy(NULL);
 }
 
-/* Every example plan in faults/plans/ loads (the documentation's plans work as written). */
+/*
+ * Every example plan in faults/plans/ loads, and a device can apply it (the documentation's
+ * plans work as written, with MAGMA_SIM_FAULTS, magma-simd and magma-sim-run).
+ */
 static void test_example_plans(void)
 {
 	DIR *dir = opendir(FAULT_PLANS_DIR);
@@ -367,7 +370,7 @@ static void test_example_plans(void)
 		if (n < 5 || strcmp(d->d_name + n - 5, ".json"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", FAULT_PLANS_DIR, d->d_name);
-		p = fault_plan_load(path, error);
+		p = fault_plan_load_for_device(path, error);
 		if (!p)
 			fprintf(stderr, "  %s\n", error);
 		CHECK(p != NULL);
@@ -376,6 +379,48 @@ static void test_example_plans(void)
 	}
 	closedir(dir);
 	CHECK(plans >= 5);
+}
+
+/* What a device cannot apply is refused at load, with file, line and field. */
+static void test_device_checks(void)
+{
+	static const char *const good[] = {
+		/* a kill at a cycle with someone to kill */
+		"{\"faults\": [{\"kind\": \"kill_client\", \"trigger\": {\"cycle\": 9},"
+		" \"target\": {\"process\": \"vkcube\"}}]}",
+		"{\"faults\": [{\"kind\": \"kill_client\", \"trigger\": {\"cycle\": 9},"
+		" \"target\": {\"connection\": 2}}]}",
+		/* any status for the service's allocations; MEMORY_ERROR (the default) for the
+		   driver's */
+		"{\"faults\": [{\"kind\": \"fail_alloc\", \"in\": \"service\","
+		" \"status\": \"BAD_STATE\", \"trigger\": {\"nth\": 1}}]}",
+		"{\"faults\": [{\"kind\": \"fail_alloc\", \"status\": \"MEMORY_ERROR\","
+		" \"trigger\": {\"nth\": 1}}]}",
+	};
+	char error[FAULT_ERROR_MAX];
+	struct fault_plan *p;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		p = parse(good[i], error);
+		REQUIRE(p);
+		CHECK(fault_plan_check_device(p, "plan.json", error));
+		CHECK_EQ(error[0], 0);
+		fault_plan_destroy(p);
+	}
+	p = parse("{\"faults\": [\n {\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1}},\n"
+		  " {\"kind\": \"kill_client\", \"trigger\": {\"cycle\": 9}}]}",
+		  error);
+	REQUIRE(p);
+	CHECK(!fault_plan_check_device(p, "plan.json", error));
+	CHECK(strstr(error, "plan.json:3: faults[1].target: a kill_client at a cycle") == error);
+	fault_plan_destroy(p);
+	p = parse("{\"faults\": [{\"kind\": \"fail_alloc\", \"in\": \"driver\",\n"
+		  " \"status\": \"INVALID_ARGS\", \"trigger\": {\"nth\": 1}}]}",
+		  error);
+	REQUIRE(p);
+	CHECK(!fault_plan_check_device(p, "plan.json", error));
+	CHECK(strstr(error, "plan.json:1: faults[0].status: ") == error);
+	fault_plan_destroy(p);
 }
 
 static void test_names(void)
@@ -406,6 +451,7 @@ int main(void)
 	SIM_TEST_RUN(test_lines);
 	SIM_TEST_RUN(test_load);
 	SIM_TEST_RUN(test_example_plans);
+	SIM_TEST_RUN(test_device_checks);
 	SIM_TEST_RUN(test_names);
 	return SIM_TEST_DONE();
 }

@@ -10,15 +10,19 @@
  * (the inherited copy is abandoned, never destroyed, because its threads do not exist there).
  * Every sim created here is reported to the trace recorder (traces/trace.h), which records its
  * device events into the process-wide trace when MAGMA_TRACE is set and tells magma-replay about
- * it. Threading: create/destroy from any thread but not concurrently on one object; connect from
- * any thread.
+ * it. When MAGMA_SIM_FAULTS names a fault plan, every embedded device created applies it
+ * (faults/fault_device.h; docs/fault-injection.md); a plan that cannot be read or applied is
+ * reported on stderr and no device is created. Threading: create/destroy from any thread but not
+ * concurrently on one object; connect from any thread.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "faults/fault_device.h"
 #include "magma_system/embedded.h"
 #include "magma_system_internal.h"
 #include "sim/sim.h"
@@ -30,7 +34,29 @@ struct magma_system_embedded {
 	uint32_t magic;
 	struct sim_device *sim;
 	struct magma_system_device *dev;
+	struct fault_plan *plan;     /* MAGMA_SIM_FAULTS, or NULL */
+	struct fault_device *faults; /* @plan applied to this device */
 };
+
+/*
+ * The plan MAGMA_SIM_FAULTS names into *@plan_out (NULL when unset or empty). -1 when it cannot
+ * be read or applied, after saying why on stderr.
+ */
+static int embedded_load_plan(struct fault_plan **plan_out)
+{
+	const char *path = getenv("MAGMA_SIM_FAULTS");
+	char error[FAULT_ERROR_MAX];
+
+	*plan_out = NULL;
+	if (!path || !*path)
+		return 0;
+	*plan_out = fault_plan_load_for_device(path, error);
+	if (*plan_out)
+		return 0;
+	/* Not through magma_system_log: a refused plan is never quiet. */
+	fprintf(stderr, "magma_system: MAGMA_SIM_FAULTS: %s\n", error);
+	return -1;
+}
 
 /* magma_system_embedded_create_limited - see embedded.h. */
 struct magma_system_embedded *
@@ -42,19 +68,31 @@ magma_system_embedded_create_limited(const struct sim_config *cfg,
 	if (!emb)
 		return NULL;
 	emb->magic = MAGMA_SYSTEM_EMBEDDED_MAGIC;
+	if (embedded_load_plan(&emb->plan))
+		goto err_free;
 	emb->sim = sim_create(cfg);
 	if (!emb->sim)
-		goto err_free;
+		goto err_plan;
 	/* Before the driver's first register access, so the trace sees it. */
 	trace_device_created(emb->sim);
 	emb->dev = magma_system_device_create_limited(emb->sim, limits, 0);
 	if (!emb->dev)
 		goto err_sim;
+	if (emb->plan) {
+		/* Before the first channel: the service reads its hooks without a lock. */
+		emb->faults = fault_device_create(emb->plan, "embedded", emb->sim, emb->dev);
+		if (!emb->faults)
+			goto err_dev;
+	}
 	return emb;
 
+err_dev:
+	magma_system_device_destroy(emb->dev);
 err_sim:
 	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
+err_plan:
+	fault_plan_destroy(emb->plan);
 err_free:
 	free(emb);
 	return NULL;
@@ -104,7 +142,10 @@ void magma_system_embedded_destroy(struct magma_system_embedded *emb)
 {
 	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
 		return;
+	fault_device_stop(emb->faults); /* it may still call the service until stopped */
 	magma_system_device_destroy(emb->dev);
+	fault_device_destroy(emb->faults); /* the driver's hooks ran until the device went */
+	fault_plan_destroy(emb->plan);
 	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
 	emb->magic = 0;

@@ -127,6 +127,23 @@ struct fault_plan *fault_plan_load(const char *path, char error[FAULT_ERROR_MAX]
 /* fault_plan_destroy - free @plan (NULL is a no-op). */
 void fault_plan_destroy(struct fault_plan *plan);
 
+/*
+ * fault_plan_check_device - whether a device (faults/fault_device.h) can apply every fault of
+ * @plan, read from @file; false with "FILE:LINE: FIELD: what is not supported" in @error. A
+ * device refuses what it cannot apply rather than ignore it: a kill_client at a cycle with no
+ * connection or process to kill, a driver fail_alloc with a status other than MEMORY_ERROR (a
+ * failed driver allocation is memory running out; the driver picks what it returns).
+ */
+bool fault_plan_check_device(const struct fault_plan *plan, const char *file,
+			     char error[FAULT_ERROR_MAX]);
+
+/*
+ * fault_plan_load_for_device - fault_plan_load and fault_plan_check_device of @path: a plan a
+ * device can apply, or NULL with the first problem in @error. What MAGMA_SIM_FAULTS, magma-simd
+ * --faults and magma-sim-run --faults read.
+ */
+struct fault_plan *fault_plan_load_for_device(const char *path, char error[FAULT_ERROR_MAX]);
+
 /* fault_kind_name - "mmu_fault" etc., the spelling of the plan; NULL for an unknown kind. */
 const char *fault_kind_name(enum fault_kind kind);
 /* fault_kind_from_name - the kind spelled @name; false if none. */

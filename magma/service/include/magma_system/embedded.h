@@ -27,6 +27,8 @@ struct magma_system_limits;
 
 /*
  * Creates an embedded device from @cfg (copied; NULL = the sim's defaults). NULL on failure.
+ * When MAGMA_SIM_FAULTS names a fault plan (docs/fault-injection.md) the device applies it; a plan
+ * that cannot be read or applied is reported on stderr (file, line, field) and gives NULL.
  * The caller owns it (magma_system_embedded_destroy). The service's limits are the defaults
  * (magma_system.h); every client of an embedded device is this one process. Imported buffers
  * are mapped into the process at import and hold no fd in the service: client and service share
