@@ -2,7 +2,7 @@
 /*
  * magma_sim_run.c - magma-sim-run: run an unmodified Magma client against simulated devices.
  *
- *   magma-sim-run [--devices N] -- COMMAND [ARGS...]
+ *   magma-sim-run [--devices N] [--faults PLAN] -- COMMAND [ARGS...]
  *
  * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
  * --devices N --foreground --quiet` from the directory this executable lives in, waits until every
@@ -11,7 +11,9 @@
  * prepended to LD_PRELOAD, so open("/dev/magma0") in COMMAND returns a connected device channel.
  * When COMMAND exits the daemon gets SIGTERM (SIGKILL after 5 s), the directory is removed, and
  * magma-sim-run exits with COMMAND's status (128 + signal number if it was killed). SIGINT and
- * SIGTERM received meanwhile are forwarded to COMMAND. Single-threaded.
+ * SIGTERM received meanwhile are forwarded to COMMAND. --faults PLAN is read first (a plan with an
+ * error is reported with its file, line and field, and nothing starts: exit 2) and handed to
+ * magma-simd, which applies it to every device. Single-threaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faults/fault_plan.h"
+
 static volatile sig_atomic_t run_child_pid;
 
 static void forward_signal(int sig)
@@ -33,9 +37,19 @@ static void forward_signal(int sig)
 		kill((pid_t)run_child_pid, sig);
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: magma-sim-run [--devices N] -- COMMAND [ARGS...]\n");
+	fprintf(out,
+		"usage: magma-sim-run [--devices N] [--faults PLAN] -- COMMAND [ARGS...]\n"
+		"\n"
+		"Runs COMMAND against a private magma-simd: open(\"/dev/magma0\") and\n"
+		"open(\"/dev/dri/renderD128\") in it return device channels (docs/devices.md).\n"
+		"  --devices N    number of devices (default 1)\n"
+		"  --faults PLAN  apply the fault plan PLAN (JSON) to every device\n"
+		"                 (docs/fault-injection.md); a plan with an error: exit 2 naming\n"
+		"                 file, line and field, before anything starts\n"
+		"  --help         this text\n"
+		"Exits with COMMAND's status (128 + signal number if it was killed).\n");
 }
 
 static void sleep_ms(long ms)
@@ -62,9 +76,13 @@ static int self_dir(char *out, size_t size)
 	return 0;
 }
 
-/* Waits until DIR/magma0..n-1 exist or the daemon @pid dies; 10 s at most. 0 or -1. */
-static int wait_ready(const char *dir, int n, pid_t pid)
+/*
+ * Waits until DIR/magma0..n-1 exist or the daemon @pid dies; 10 s at most. 0, or -1 (the
+ * daemon's exit status in *@status_out when it died, else -1).
+ */
+static int wait_ready(const char *dir, int n, pid_t pid, int *status_out)
 {
+	*status_out = -1;
 	for (int tries = 0; tries < 1000; tries++) {
 		int ready = 0, status;
 
@@ -77,8 +95,10 @@ static int wait_ready(const char *dir, int n, pid_t pid)
 		}
 		if (ready == n)
 			return 0;
-		if (waitpid(pid, &status, WNOHANG) == pid)
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			*status_out = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 			return -1;
+		}
 		sleep_ms(10);
 	}
 	return -1;
@@ -125,7 +145,8 @@ int main(int argc, char **argv)
 	const char *tmp = getenv("TMPDIR");
 	const char *old_preload = getenv("LD_PRELOAD");
 	char devices[16] = "1";
-	int cmd = -1, status = 0, ret = 1;
+	const char *faults = NULL;
+	int cmd = -1, status = 0, ret = 1, daemon_status;
 	pid_t daemon_pid, child;
 	struct sigaction sa;
 
@@ -135,14 +156,30 @@ int main(int argc, char **argv)
 			break;
 		} else if (!strcmp(argv[i], "--devices") && i + 1 < argc) {
 			snprintf(devices, sizeof(devices), "%s", argv[++i]);
+		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
+			faults = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (cmd < 0 || cmd >= argc || atoi(devices) < 1) {
-		usage();
+		usage(stderr);
 		return 2;
+	}
+	if (faults) {
+		/* Read here too, so that a bad plan stops everything before it starts. */
+		char error[FAULT_ERROR_MAX];
+		struct fault_plan *plan = fault_plan_load_for_device(faults, error);
+
+		if (!plan) {
+			fprintf(stderr, "magma-sim-run: --faults: %s\n", error);
+			return 2;
+		}
+		fault_plan_destroy(plan);
 	}
 	if (self_dir(exe_dir, sizeof(exe_dir))) {
 		fprintf(stderr, "magma-sim-run: cannot find my own directory\n");
@@ -163,13 +200,21 @@ int main(int argc, char **argv)
 	if (daemon_pid < 0)
 		goto out_dir;
 	if (daemon_pid == 0) {
-		execl(simd, "magma-simd", "--dir", dir, "--devices", devices, "--foreground",
-		      "--quiet", (char *)NULL);
+		if (faults)
+			execl(simd, "magma-simd", "--dir", dir, "--devices", devices,
+			      "--foreground", "--quiet", "--faults", faults, (char *)NULL);
+		else
+			execl(simd, "magma-simd", "--dir", dir, "--devices", devices,
+			      "--foreground", "--quiet", (char *)NULL);
 		perror("magma-sim-run: exec magma-simd");
 		_exit(127);
 	}
-	if (wait_ready(dir, atoi(devices), daemon_pid)) {
+	if (wait_ready(dir, atoi(devices), daemon_pid, &daemon_status)) {
 		fprintf(stderr, "magma-sim-run: magma-simd did not come up\n");
+		if (daemon_status >= 0) { /* it exited (2: it refused its arguments) */
+			ret = daemon_status == 2 ? 2 : 1;
+			goto out_dir;
+		}
 		goto out_daemon;
 	}
 	if (old_preload && *old_preload)

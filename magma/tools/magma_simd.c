@@ -3,7 +3,7 @@
  * magma_simd.c - magma-simd, the daemon that serves simulated Magma devices as Unix sockets.
  *
  *   magma-simd --dir DIR [--devices N] [--foreground] [--quiet] [--limit SCOPE.NAME=N]...
- *              [--handshake-timeout-ms MS]
+ *              [--handshake-timeout-ms MS] [--faults PLAN]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -31,6 +31,11 @@
  * of its mappings. --limit sets any
  * limit after that (SCOPE is "process" or "device", NAME one of magma_system_resource_name's),
  * --handshake-timeout-ms how long a new channel may stay silent.
+ *
+ * --faults PLAN applies a fault plan (docs/fault-injection.md) to every device, each with its own
+ * counts (connection numbers, submissions, cycles are per device). The plan is read before
+ * anything starts: one that cannot be read or applied is reported with its file, line and field,
+ * and the daemon exits 2 without creating a socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +52,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "faults/fault_device.h"
+#include "faults/fault_plan.h"
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
 
@@ -60,6 +67,7 @@
 struct simd_device {
 	struct sim_device *sim;
 	struct magma_system_device *dev;
+	struct fault_device *faults; /* the --faults plan applied to this device, or NULL */
 	int listen_fd;
 	char path[PATH_MAX];
 	char token_path[PATH_MAX + 16]; /* path + ".perf-token"; "" until published */
@@ -70,6 +78,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
+		"                  [--faults PLAN]\n"
 		"\n"
 		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
 		"  --dir DIR                 directory of the device sockets\n"
@@ -92,11 +101,16 @@ static void usage(FILE *out)
 		}
 		col += fprintf(out, "%s", name);
 	}
-	fprintf(out, "\n"
-		     "                            (may be repeated; docs/devices.md, \"Limits\")\n"
-		     "  --handshake-timeout-ms MS close a new channel that has not completed its\n"
-		     "                            handshake within MS (default 2000)\n"
-		     "  --help                    this text\n");
+	fprintf(out,
+		"\n"
+		"                            (may be repeated; docs/devices.md, \"Limits\")\n"
+		"  --handshake-timeout-ms MS close a new channel that has not completed its\n"
+		"                            handshake within MS (default 2000)\n"
+		"  --faults PLAN             apply the fault plan PLAN (JSON) to every device,\n"
+		"                            each counting its own events; every firing is\n"
+		"                            logged to stderr (docs/fault-injection.md). A plan\n"
+		"                            with an error: exit 2 naming file, line and field\n"
+		"  --help                    this text\n");
 }
 
 /* Parses "SCOPE.NAME=N" into @limits. 0, or -1 when it names no limit or N is not a number. */
@@ -243,14 +257,16 @@ static void device_fini(struct simd_device *d)
 	}
 	if (d->token_path[0])
 		unlink(d->token_path);
+	fault_device_stop(d->faults); /* it may call the service until stopped */
 	magma_system_device_destroy(d->dev);
+	fault_device_destroy(d->faults);
 	sim_destroy(d->sim);
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
 }
 
 static int device_init(struct simd_device *d, const char *dir, int index,
-		       const struct magma_system_limits *limits)
+		       const struct magma_system_limits *limits, const struct fault_plan *plan)
 {
 	int ret;
 
@@ -269,6 +285,19 @@ static int device_init(struct simd_device *d, const char *dir, int index,
 		fprintf(stderr, "magma-simd: cannot start the driver of device %d\n", index);
 		device_fini(d);
 		return -1;
+	}
+	if (plan) {
+		char label[16];
+
+		/* Before the socket exists: the service reads its hooks without a lock. */
+		snprintf(label, sizeof(label), "magma%d", index);
+		d->faults = fault_device_create(plan, label, d->sim, d->dev);
+		if (!d->faults) {
+			fprintf(stderr, "magma-simd: cannot apply the fault plan to device %d\n",
+				index);
+			device_fini(d);
+			return -1;
+		}
 	}
 	snprintf(d->token_path, sizeof(d->token_path), "%s.perf-token", d->path);
 	ret = magma_system_device_publish_perf_token(d->dev, d->token_path);
@@ -341,7 +370,9 @@ int main(int argc, char **argv)
 {
 	struct simd_device devs[MAGMA_SIMD_MAX_DEVICES];
 	struct magma_system_limits limits;
-	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT];
+	struct fault_plan *plan = NULL;
+	char plan_error[FAULT_ERROR_MAX];
+	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT], *faults_path = NULL;
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
 	int nlimits = 0;
 	long timeout_ms = -1;
@@ -365,6 +396,8 @@ int main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
+			faults_path = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -388,15 +421,22 @@ int main(int argc, char **argv)
 	}
 	if (timeout_ms > 0)
 		limits.handshake_timeout_ms = (uint32_t)timeout_ms;
+	if (faults_path) {
+		plan = fault_plan_load_for_device(faults_path, plan_error);
+		if (!plan) {
+			fprintf(stderr, "magma-simd: --faults: %s\n", plan_error);
+			return 2;
+		}
+	}
 	if (!foreground) {
 		pid_t pid;
 		char c;
 
 		if (pipe2(ready, O_CLOEXEC))
-			return 1;
+			goto out_plan;
 		pid = fork();
 		if (pid < 0)
-			return 1;
+			goto out_plan;
 		if (pid > 0) {
 			close(ready[1]);
 			/* The child writes one byte once every socket listens. */
@@ -413,9 +453,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sig_fd < 0)
-		return 1;
+		goto out_plan;
 	for (made = 0; made < n; made++) {
-		if (device_init(&devs[made], dir, made, &limits))
+		if (device_init(&devs[made], dir, made, &limits, plan))
 			goto out_fini;
 	}
 	if (foreground && !quiet) {
@@ -442,5 +482,7 @@ out_fini:
 	while (made-- > 0)
 		device_fini(&devs[made]);
 	close(sig_fd);
+out_plan:
+	fault_plan_destroy(plan);
 	return ret;
 }
