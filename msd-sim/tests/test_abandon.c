@@ -349,48 +349,47 @@ static uint64_t armed_timer_compare(struct mt *t)
 }
 
 /*
- * With the device thread and a GPU clock the test steps (the sim's own thread stopped once the
- * job runs): connection a's WAIT that nothing satisfies polls for most of a watchdog period,
- * its busy cycles counting and its WAITING state excusing it; then a is closed and queue 0 is
- * reset. Connection b's WRITE32 + END is written to that queue, and the watchdog's TIMER fires
- * while it is in its first unit (the ring fetch). The cycles a's WAIT spent polling before the
- * reset must not count against b: no hang, no reset, b is told nothing and its job completes.
- * (Found by fuzz_cmdstream: before, b was blamed, its context killed.)
+ * With the device thread, a frozen policy clock and the sim's clock stopped once it runs: @a's
+ * WAIT that nothing satisfies polls on queue 0 until @before cycles ahead of the watchdog's next
+ * TIMER, whose compare is returned (0 with a failure).
  */
-static void test_abandoned_wait_not_blamed_on_next_job(void)
+static uint64_t wait_polls_until_near_tick(struct mt *t, struct mt_client *a, uint64_t before)
 {
-	struct mt *t = mt_create(true);
-	struct msd_sim_device *dev;
-	struct mt_client a, b;
-	uint64_t compare, end, deadline;
-	uint32_t n, hangs = 0, nnotes;
+	uint64_t compare, deadline;
+	uint32_t n;
 
-	REQUIRE(t);
-	dev = (struct msd_sim_device *)t->dev;
-	msd_sim_device_set_clock(dev, frozen_clock_ns, NULL);
-	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
-	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
-	n = sim_cmd_emit_wait(mt_client_words(&a, 0), VA + MARK_OFF, 1, SIM_CMD_WAIT_EQ);
-	n += sim_cmd_emit_end(mt_client_words(&a, n * 4));
-	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, n * 4, NULL), MAGMA_STATUS_OK);
+	n = sim_cmd_emit_wait(mt_client_words(a, 0), VA + MARK_OFF, 1, SIM_CMD_WAIT_EQ);
+	n += sim_cmd_emit_end(mt_client_words(a, n * 4));
+	CHECK_EQ(mt_client_exec(a, a->ctx, 0, n * 4, NULL), MAGMA_STATUS_OK);
 	deadline = now_ms() + 10000;
 	while (queue_state(t, 0) != SIM_Q_STATE_WAITING && now_ms() < deadline)
 		usleep(1000);
-	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_WAITING);
+	if (queue_state(t, 0) != SIM_Q_STATE_WAITING)
+		return 0;
 	sim_stop(t->sim);
 	compare = armed_timer_compare(t);
-	REQUIRE(compare);
-	/* The WAIT polls until 50 cycles before the next tick. */
+	if (!compare || sim_clock_step(t->sim, compare - before - sim_clock_now(t->sim)))
+		return 0;
+	return compare;
+}
+
+/*
+ * @b's WRITE32 + END on queue 0, the TIMER (@compare) firing 50 cycles into it (its ring fetch
+ * takes 64): no hang may be found, and the job completes with its word written.
+ */
+static void next_job_not_blamed(struct mt *t, struct mt_client *b, uint64_t compare)
+{
+	struct msd_sim_device *dev = (struct msd_sim_device *)t->dev;
+	uint64_t end, deadline;
+	uint32_t hangs = 0;
+
 	REQUIRE(sim_clock_step(t->sim, compare - 50 - sim_clock_now(t->sim)) == 0);
-	close_connection(&a);
-	CHECK_EQ(abandon_count(t, true), 1);
-	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
-	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
+	end = mt_client_put_write(b, 0, VA + MARK_OFF, 0x5afe);
+	CHECK_EQ(mt_client_exec(b, b->ctx, 0, end, &b->done), MAGMA_STATUS_OK);
 	deadline = now_ms() + 10000;
 	while (queue_state(t, 0) != SIM_Q_STATE_RUNNING && now_ms() < deadline)
 		usleep(1000);
 	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_RUNNING);
-	/* The TIMER fires 50 cycles into b's job, whose ring fetch takes 64. */
 	REQUIRE(sim_clock_step(t->sim, 60) == 0);
 	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 0);
 	deadline = now_ms() + 10000;
@@ -405,8 +404,35 @@ static void test_abandoned_wait_not_blamed_on_next_job(void)
 	CHECK(sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare);
 	CHECK_EQ(hangs, 0);
 	REQUIRE(sim_start(t->sim) == 0);
-	CHECK(mt_fd_readable(b.done.fd, 10000));
-	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	CHECK(mt_fd_readable(b->done.fd, 10000));
+	CHECK_EQ(*mt_client_words(b, MARK_OFF), 0x5afe);
+}
+
+/*
+ * With the device thread and a GPU clock the test steps (the sim's own thread stopped once the
+ * job runs): connection a's WAIT that nothing satisfies polls for most of a watchdog period,
+ * its busy cycles counting and its WAITING state excusing it; then a is closed and queue 0 is
+ * reset. Connection b's WRITE32 + END is written to that queue, and the watchdog's TIMER fires
+ * while it is in its first unit (the ring fetch). The cycles a's WAIT spent polling before the
+ * reset must not count against b: no hang, no reset, b is told nothing and its job completes.
+ * (Found by fuzz_cmdstream: before, b was blamed, its context killed.)
+ */
+static void test_abandoned_wait_not_blamed_on_next_job(void)
+{
+	struct mt *t = mt_create(true);
+	struct mt_client a, b;
+	uint64_t compare;
+	uint32_t nnotes;
+
+	REQUIRE(t);
+	msd_sim_device_set_clock((struct msd_sim_device *)t->dev, frozen_clock_ns, NULL);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
+	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	compare = wait_polls_until_near_tick(t, &a, 50);
+	REQUIRE(compare);
+	close_connection(&a);
+	CHECK_EQ(abandon_count(t, true), 1);
+	next_job_not_blamed(t, &b, compare);
 	pthread_mutex_lock(&t->lock);
 	nnotes = t->nnotes;
 	pthread_mutex_unlock(&t->lock);
@@ -429,26 +455,17 @@ static void test_faulted_wait_not_blamed_on_next_job(void)
 	struct msd_sim_device *dev;
 	struct mt_client a, b;
 	struct sim_inject fault = {.kind = SIM_INJECT_MMU_FAULT, .arg = SIM_FAULT_MMU_TRANSLATION};
-	uint64_t compare, end, deadline;
-	uint32_t n, hangs = 0, faulted = 0;
+	uint64_t compare, deadline;
+	uint32_t faulted = 0;
 
 	REQUIRE(t);
 	dev = (struct msd_sim_device *)t->dev;
 	msd_sim_device_set_clock(dev, frozen_clock_ns, NULL);
 	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, false) == 0);
 	REQUIRE(mt_client_init(t, &b, 2, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
-	n = sim_cmd_emit_wait(mt_client_words(&a, 0), VA + MARK_OFF, 1, SIM_CMD_WAIT_EQ);
-	n += sim_cmd_emit_end(mt_client_words(&a, n * 4));
-	CHECK_EQ(mt_client_exec(&a, a.ctx, 0, n * 4, NULL), MAGMA_STATUS_OK);
-	deadline = now_ms() + 10000;
-	while (queue_state(t, 0) != SIM_Q_STATE_WAITING && now_ms() < deadline)
-		usleep(1000);
-	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_WAITING);
-	sim_stop(t->sim);
-	compare = armed_timer_compare(t);
-	REQUIRE(compare);
 	/* The WAIT polls until 200 cycles before the next tick, then its next poll faults. */
-	REQUIRE(sim_clock_step(t->sim, compare - 200 - sim_clock_now(t->sim)) == 0);
+	compare = wait_polls_until_near_tick(t, &a, 200);
+	REQUIRE(compare);
 	msd_sim_mutex_lock(&dev->lock);
 	fault.target = (uint32_t)((struct msd_sim_connection *)a.conn)->as.slot;
 	msd_sim_mutex_unlock(&dev->lock);
@@ -465,30 +482,7 @@ static void test_faulted_wait_not_blamed_on_next_job(void)
 	}
 	REQUIRE_EQ(faulted, 1);
 	REQUIRE(sim_clock_now(t->sim) < compare - 50);
-	REQUIRE(sim_clock_step(t->sim, compare - 50 - sim_clock_now(t->sim)) == 0);
-	end = mt_client_put_write(&b, 0, VA + MARK_OFF, 0x5afe);
-	CHECK_EQ(mt_client_exec(&b, b.ctx, 0, end, &b.done), MAGMA_STATUS_OK);
-	deadline = now_ms() + 10000;
-	while (queue_state(t, 0) != SIM_Q_STATE_RUNNING && now_ms() < deadline)
-		usleep(1000);
-	REQUIRE(queue_state(t, 0) == SIM_Q_STATE_RUNNING);
-	/* The TIMER fires 50 cycles into b's job, whose ring fetch takes 64. */
-	REQUIRE(sim_clock_step(t->sim, 60) == 0);
-	CHECK_EQ(sim_mmio_read64(t->sim, SIM_Q_SEQNO_LO(0)), 0);
-	deadline = now_ms() + 10000;
-	while (now_ms() < deadline) {
-		msd_sim_mutex_lock(&dev->lock);
-		hangs = dev->hangs;
-		msd_sim_mutex_unlock(&dev->lock);
-		if (hangs || sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare)
-			break;
-		usleep(1000);
-	}
-	CHECK(sim_mmio_read64(t->sim, SIM_GPU_TIMER_COMPARE_LO) != compare);
-	CHECK_EQ(hangs, 0);
-	REQUIRE(sim_start(t->sim) == 0);
-	CHECK(mt_fd_readable(b.done.fd, 10000));
-	CHECK_EQ(*mt_client_words(&b, MARK_OFF), 0x5afe);
+	next_job_not_blamed(t, &b, compare);
 	mt_client_fini(&a);
 	mt_client_fini(&b);
 	mt_destroy(t);
