@@ -6,7 +6,7 @@
 # Runs under memcheck, MAGMA_JOBS at a time: the conformance suite (magma-conformance-tests on
 # the embedded device, without the *LongDeadline* tests whose multi-second waits add nothing
 # under valgrind), the unit tests of sim/, msd-sim/, magma/wire, magma/client and traces/, the service
-# tests that run in one process, and sim-demo. Fails on any memory error or definite leak (a
+# tests that run in one process, the in-process fault-plan tests, and sim-demo. Fails on any memory error or definite leak (a
 # test that fails on its own fails the gate too). Logs go to BUILD_DIR/valgrind/<name>.log.
 # BUILD_DIR (default build; relative to the repository root unless absolute) must already be
 # built; scripts/test does that. The daemon, shim and fork-heavy service tests are left to the
@@ -41,6 +41,9 @@ done < <(
 	for t in magma_system_validate_test magma_system_validate_sim_test magma_system_service_test \
 		magma_system_sim_test; do
 		[[ -x $dir/magma/service/tests/$t ]] && echo "$dir/magma/service/tests/$t"
+	done
+	for t in fault_test_plan fault_test_engine fault_test_device_gpu fault_test_device_calls; do
+		[[ -x $dir/faults/$t ]] && echo "$dir/faults/$t"
 	done
 	[[ -x $dir/sim/demo/sim-demo ]] && echo "$dir/sim/demo/sim-demo"
 )
