@@ -10,7 +10,9 @@
  * powers down, the DVFS utilization window, how long a WAIT may stand still before it is a hang,
  * when a starved queue is aged. It is the host clock unless a test installed its own with
  * msd_sim_device_set_clock (as msd-arm-mali's scheduler takes a clock for its tests), so tests of
- * those policies step time instead of sleeping and bounding elapsed time.
+ * those policies step time instead of sleeping and bounding elapsed time, or the driver was
+ * configured with MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME (trace replay: a slow host must not add
+ * power-downs and so GPU cycles).
  *
  * Threading: the clock is read under the device lock; set it before work is queued or under the
  * lock (msd_sim_device_set_clock takes it).
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "msd_sim_internal.h"
+#include "msd_sim_io.h"
 
 /* msd_sim_now_ms - CLOCK_MONOTONIC in milliseconds (waits on hardware only). */
 uint64_t msd_sim_now_ms(void)
@@ -34,11 +37,20 @@ uint64_t msd_sim_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* msd_sim_clock_ns - the policy clock now, in ns. Caller holds the device lock. */
+/*
+ * msd_sim_clock_ns - the policy clock now, in ns: a test's clock, else with
+ * MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME the GPU's cycle counter at the full clock, else the host
+ * clock. Caller holds the device lock.
+ */
 uint64_t msd_sim_clock_ns(struct msd_sim_device *dev)
 {
 	msd_sim_mutex_assert_held(&dev->lock);
-	return dev->clock_fn ? dev->clock_fn(dev->clock_ctx) : msd_sim_now_ns();
+	if (dev->clock_fn)
+		return dev->clock_fn(dev->clock_ctx);
+	if (dev->drv->flags & MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME)
+		return msd_sim_cycles_to_ns(msd_sim_read64(dev, SIM_GPU_CYCLE_COUNT_LO), 1,
+					    dev->clock_khz);
+	return msd_sim_now_ns();
 }
 
 /* msd_sim_clock_ms - the policy clock now, in ms. Caller holds the device lock. */

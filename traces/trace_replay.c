@@ -37,6 +37,7 @@
 #include <lib/magma/magma.h>
 
 #include "magma_system/embedded.h"
+#include "magma_system/magma_system.h"
 #include "sim/sim.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
@@ -634,7 +635,9 @@ static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args
 	int fd;
 
 	if (!r->emb) {
-		r->emb = magma_system_embedded_create(NULL);
+		/* GPU-time policies: a slow host must not add power-downs, so GPU cycles. */
+		r->emb = magma_system_embedded_create_flags(NULL, NULL,
+							    MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME);
 		if (!r->emb)
 			return fail(r, TRACE_REPLAY_ENV_ERROR, "cannot create the embedded device");
 	}

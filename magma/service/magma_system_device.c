@@ -489,8 +489,12 @@ magma_system_device_create_limited(void *platform_device, const struct magma_sys
 	if (!dev->drv)
 		goto err_free;
 	msd_driver_set_log_callback(dev->drv, device_msd_log, NULL);
-	if (flags & MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE)
-		msd_driver_configure(dev->drv, MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE);
+	msd_driver_configure(dev->drv, (flags & MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE
+						? MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE
+						: 0) |
+					       (flags & MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME
+							? MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME
+							: 0));
 	dev->msd = msd_driver_create_device(dev->drv, platform_device);
 	if (!dev->msd)
 		goto err_driver;

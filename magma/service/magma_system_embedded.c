@@ -63,6 +63,14 @@ struct magma_system_embedded *
 magma_system_embedded_create_limited(const struct sim_config *cfg,
 				     const struct magma_system_limits *limits)
 {
+	return magma_system_embedded_create_flags(cfg, limits, 0);
+}
+
+/* magma_system_embedded_create_flags - see embedded.h. */
+struct magma_system_embedded *
+magma_system_embedded_create_flags(const struct sim_config *cfg,
+				   const struct magma_system_limits *limits, uint32_t flags)
+{
 	struct magma_system_embedded *emb = calloc(1, sizeof(*emb));
 
 	if (!emb)
@@ -75,7 +83,9 @@ magma_system_embedded_create_limited(const struct sim_config *cfg,
 		goto err_plan;
 	/* Before the driver's first register access, so the trace sees it. */
 	trace_device_created(emb->sim);
-	emb->dev = magma_system_device_create_limited(emb->sim, limits, 0);
+	/* The embedded device maps buffers at import: client and service share one fd table. */
+	emb->dev = magma_system_device_create_limited(
+		emb->sim, limits, flags & ~MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
 	if (!emb->dev)
 		goto err_sim;
 	if (emb->plan) {

@@ -128,6 +128,13 @@ typedef void (*msd_log_callback_t)(void *ctx, int32_t level, const char *file, i
  * client (the embedded device).
  */
 #define MSD_DRIVER_CONFIG_MAP_BUFFERS_ON_USE	2u
+/*
+ * Time the driver's own policies (idle power-down, clock scaling, how long a WAIT may stand
+ * still, aging) by the GPU's cycle counter instead of host time, so the same calls give the same
+ * decisions - and the same GPU cycles - however slow the host is (trace replay). An idle GPU's
+ * counter stands still, so such a device never powers down while idle.
+ */
+#define MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME	4u
 
 /* Creates a driver instance (touches no hardware). NULL on allocation failure. */
 struct msd_driver_t *msd_driver_create(void);

@@ -17,6 +17,8 @@
 #ifndef MAGMA_SYSTEM_EMBEDDED_H
 #define MAGMA_SYSTEM_EMBEDDED_H
 
+#include <stdint.h>
+
 #if defined(__cplusplus)
 extern "C" {
 #endif
@@ -40,6 +42,15 @@ struct magma_system_embedded *magma_system_embedded_create(const struct sim_conf
 struct magma_system_embedded *
 magma_system_embedded_create_limited(const struct sim_config *cfg,
 				     const struct magma_system_limits *limits);
+
+/*
+ * magma_system_embedded_create_limited with MAGMA_SYSTEM_DEVICE_* @flags (magma_system.h);
+ * MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME is the one that applies (trace replay uses it so that a
+ * slow host adds no power-downs and so no GPU cycles). MAP_BUFFERS_ON_USE is ignored here.
+ */
+struct magma_system_embedded *
+magma_system_embedded_create_flags(const struct sim_config *cfg,
+				   const struct magma_system_limits *limits, uint32_t flags);
 
 /*
  * Returns a new connected device-channel fd (close-on-exec; the caller owns it, typically handing

@@ -79,6 +79,12 @@ const char *magma_system_resource_name(enum magma_system_resource res);
  * many client processes (magma-simd), where a buffer nobody maps should cost no host mapping.
  */
 #define MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE 1u
+/*
+ * POLICY_ON_GPU_TIME: the driver times its policies (power-down, clock scaling, aging) by GPU
+ * cycles, not host time (MSD_DRIVER_CONFIG_POLICY_ON_GPU_TIME): the same calls give the same GPU
+ * cycles however slow the host is. For trace replay.
+ */
+#define MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME 2u
 
 struct magma_system_device;
 
