@@ -144,32 +144,6 @@ static void fault_log(const struct fault_device *fdev, const char *fmt, ...)
 	fprintf(stderr, "faults[%s]: %s\n", fdev->label, line);
 }
 
-static const char *status_name(magma_status_t s)
-{
-	switch (s) {
-	case MAGMA_STATUS_INTERNAL_ERROR:
-		return "INTERNAL_ERROR";
-	case MAGMA_STATUS_INVALID_ARGS:
-		return "INVALID_ARGS";
-	case MAGMA_STATUS_ACCESS_DENIED:
-		return "ACCESS_DENIED";
-	case MAGMA_STATUS_MEMORY_ERROR:
-		return "MEMORY_ERROR";
-	case MAGMA_STATUS_CONTEXT_KILLED:
-		return "CONTEXT_KILLED";
-	case MAGMA_STATUS_CONNECTION_LOST:
-		return "CONNECTION_LOST";
-	case MAGMA_STATUS_TIMED_OUT:
-		return "TIMED_OUT";
-	case MAGMA_STATUS_UNIMPLEMENTED:
-		return "UNIMPLEMENTED";
-	case MAGMA_STATUS_BAD_STATE:
-		return "BAD_STATE";
-	default:
-		return "?";
-	}
-}
-
 /* "connection 2 (pid 41 "vkcube", context 1)"; "pid 41 "vkcube"" for a channel; "" for nobody. */
 static void describe_who(const struct fault_who *who, char *out, size_t size)
 {
@@ -501,7 +475,7 @@ static magma_status_t observe(struct fault_device *fdev, const struct fault_even
 				  fault_kind_name(f->kind), cause,
 				  f->kind == FAULT_FAIL_CALL ? "the call fails with"
 							     : "the allocation fails, giving",
-				  first ? status_name(f->status)
+				  first ? fault_status_name(f->status)
 					: "(already failed by an earlier fault)");
 			continue;
 		}

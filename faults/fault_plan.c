@@ -86,6 +86,16 @@ const char *fault_kind_name(enum fault_kind kind)
 	return (unsigned)kind < FAULT_KIND_COUNT ? kind_names[kind] : NULL;
 }
 
+/* fault_status_name - see fault_plan.h. */
+const char *fault_status_name(int32_t status)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
+		if (status_names[i].status == status)
+			return status_names[i].name;
+	}
+	return "?";
+}
+
 /* fault_kind_from_name - see fault_plan.h. */
 bool fault_kind_from_name(const char *name, enum fault_kind *out)
 {

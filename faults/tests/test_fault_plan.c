@@ -437,6 +437,9 @@ static void test_names(void)
 	for (int i = 0; i < FAULT_EVENT_TYPE_COUNT; i++)
 		CHECK(fault_event_name((enum fault_event_type)i) != NULL);
 	CHECK(fault_event_name(FAULT_EVENT_TYPE_COUNT) == NULL);
+	CHECK(strcmp(fault_status_name(MAGMA_STATUS_INVALID_ARGS), "INVALID_ARGS") == 0);
+	CHECK(strcmp(fault_status_name(MAGMA_STATUS_BAD_STATE), "BAD_STATE") == 0);
+	CHECK(strcmp(fault_status_name(MAGMA_STATUS_OK), "?") == 0);
 }
 
 int main(void)

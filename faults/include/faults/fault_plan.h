@@ -146,6 +146,10 @@ struct fault_plan *fault_plan_load_for_device(const char *path, char error[FAULT
 
 /* fault_kind_name - "mmu_fault" etc., the spelling of the plan; NULL for an unknown kind. */
 const char *fault_kind_name(enum fault_kind kind);
+
+/* fault_status_name - "INVALID_ARGS" etc., the spelling of a plan's "status"; "?" for a status
+ * a plan cannot name. Thread-safe (constant table). */
+const char *fault_status_name(int32_t status);
 /* fault_kind_from_name - the kind spelled @name; false if none. */
 bool fault_kind_from_name(const char *name, enum fault_kind *out);
 /* fault_event_name - "submission" etc.; NULL for an unknown type. */
