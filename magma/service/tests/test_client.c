@@ -5,10 +5,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,4 +285,34 @@ int tc_import_semaphore(struct tc_conn *c, uint64_t id)
 	ret = tc_send(c->primary, &m, sizeof(m), WIRE_IMPORT_SEMAPHORE, &fd, 1);
 	close(fd);
 	return ret;
+}
+
+/* tc_start_daemon - see test_client.h. */
+pid_t tc_start_daemon(const char *simd_path, char *dir_template, int devices)
+{
+	char path[300], count[16];
+	struct stat st;
+	pid_t pid;
+
+	if (!mkdtemp(dir_template))
+		return -1;
+	snprintf(count, sizeof(count), "%d", devices);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+		execl(simd_path, "magma-simd", "--dir", dir_template, "--devices", count,
+		      "--foreground", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "%s/magma%d", dir_template, devices - 1);
+	for (int i = 0; i < 1000; i++) {
+		if (stat(path, &st) == 0)
+			return pid;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
 }

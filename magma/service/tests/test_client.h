@@ -7,6 +7,7 @@
 #define MAGMA_SYSTEM_TEST_CLIENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "magma_system/magma_system.h"
 #include "wire.h"
@@ -48,5 +49,13 @@ int tc_eventfd(void);
 int tc_create_context(struct tc_conn *c, uint32_t id);
 int tc_import_buffer(struct tc_conn *c, uint64_t id, uint64_t size);
 int tc_import_semaphore(struct tc_conn *c, uint64_t id);
+
+/*
+ * Makes a fresh directory from @dir_template (mkdtemp; rewritten in place), starts @simd_path
+ * there in the foreground with @devices devices (MAGMA_SYSTEM_QUIET set) and waits up to 10 s
+ * for its last device socket. Returns the daemon's pid, or -1 when it did not come up (the
+ * daemon, if any, killed and reaped; the directory left for the caller to remove).
+ */
+pid_t tc_start_daemon(const char *simd_path, char *dir_template, int devices);
 
 #endif /* MAGMA_SYSTEM_TEST_CLIENT_H */

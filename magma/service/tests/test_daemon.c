@@ -644,28 +644,10 @@ static void test_sigterm_cleans_up(void)
 
 int main(void)
 {
-	char path[300];
-	struct stat st;
-	int up = 0;
-
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(g_dir, sizeof(g_dir), "/tmp/magma-simd-test-XXXXXX");
-	if (!mkdtemp(g_dir))
-		return 1;
-	g_daemon = fork();
-	if (g_daemon == 0) {
-		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-		execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", g_dir, "--devices", "2",
-		      "--foreground", (char *)NULL);
-		_exit(127);
-	}
-	snprintf(path, sizeof(path), "%s/magma1", g_dir);
-	for (int i = 0; i < 1000 && !up; i++) {
-		up = stat(path, &st) == 0;
-		if (!up)
-			sleep_ms(10);
-	}
-	if (up) {
+	g_daemon = tc_start_daemon(MAGMA_SIMD_PATH, g_dir, 2);
+	if (g_daemon > 0) {
 		SIM_TEST_RUN(test_two_clients_at_once);
 		SIM_TEST_RUN(test_killed_client_leaves_nothing);
 		SIM_TEST_RUN(test_unsealable_memfd_cannot_crash_the_daemon);

@@ -243,28 +243,12 @@ static void test_killed_client_work_stops(void)
 
 int main(void)
 {
-	char path[300];
-	struct stat st;
-	int up = 0, status;
+	int status;
 
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(g_dir, sizeof(g_dir), "/tmp/magma-simd-killed-XXXXXX");
-	if (!mkdtemp(g_dir))
-		return 1;
-	g_daemon = fork();
-	if (g_daemon == 0) {
-		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-		execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", g_dir, "--devices", "1",
-		      "--foreground", (char *)NULL);
-		_exit(127);
-	}
-	snprintf(path, sizeof(path), "%s/magma0", g_dir);
-	for (int i = 0; i < 1000 && !up; i++) {
-		up = stat(path, &st) == 0;
-		if (!up)
-			sleep_ms(10);
-	}
-	if (up) {
+	g_daemon = tc_start_daemon(MAGMA_SIMD_PATH, g_dir, 1);
+	if (g_daemon > 0) {
 		SIM_TEST_RUN(test_killed_client_work_stops);
 	} else {
 		fprintf(stderr, "magma-simd did not come up\n");
