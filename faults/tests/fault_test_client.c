@@ -3,10 +3,12 @@
  * fault_test_client.c - the fault-device tests' device and client helpers (fault_test_client.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,4 +261,20 @@ uint64_t ftc_faults_fired(magma_device_t dev)
 	if (magma_device_query(dev, MAGMA_SYSTEM_QUERY_FAULTS_FIRED, NULL, &v) != MAGMA_STATUS_OK)
 		return ~0ull;
 	return v;
+}
+
+/* ftc_wait_child - see fault_test_client.h. */
+int ftc_wait_child(pid_t pid)
+{
+	uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
+	int status;
+
+	while (ftc_now_ns() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(5000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
 }

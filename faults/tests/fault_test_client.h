@@ -11,6 +11,7 @@
 #define FAULT_TEST_CLIENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lib/magma/magma.h>
 
@@ -94,5 +95,9 @@ uint64_t ftc_faults_fired(magma_device_t dev);
 
 /* ftc_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t ftc_now_ns(void);
+
+/* ftc_wait_child - waits for child @pid up to FTC_DEADLINE_NS: its wait status, or -1 (then it
+ * is killed and reaped). */
+int ftc_wait_child(pid_t pid);
 
 #endif /* FAULT_TEST_CLIENT_H */

@@ -265,22 +265,6 @@ static pid_t spawn_victim(int *sock_out)
 	return pid;
 }
 
-/* Waits for @pid up to FTC_DEADLINE_NS; its wait status, or -1 (then it is killed). */
-static int wait_child(pid_t pid)
-{
-	uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
-	int status;
-
-	while (ftc_now_ns() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(5000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
 /*
  * kill_client by process name at the victim's @nth call: the victim dies by SIGKILL, its
  * connection goes away and the device serves this process afterwards. Its first call is on its
@@ -306,7 +290,7 @@ static void kill_client_process(uint32_t nth)
 	CHECK(fd >= 0);
 	if (fd >= 0)
 		CHECK_EQ(magma_system_device_serve(magma_system_embedded_device(r.emb), fd), 0);
-	status = wait_child(pid);
+	status = ftc_wait_child(pid);
 	CHECK(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	CHECK_EQ(ftc_faults_fired(r.dev), 1);
 	for (int i = 0; i < 2000 && count != 0; i++) { /* the service sees the hang-up */

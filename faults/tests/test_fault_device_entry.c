@@ -232,21 +232,6 @@ static int victim_main(const char *path)
 	return 0;
 }
 
-static int wait_status(pid_t pid)
-{
-	uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
-	int status;
-
-	while (ftc_now_ns() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(5000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
 static uint64_t query(magma_device_t dev, uint64_t id)
 {
 	uint64_t v = ~0ull;
@@ -321,7 +306,7 @@ static void test_simd_applies_plan(void)
 			execl(g_self, g_self, "--victim-at", sock, (char *)NULL);
 			_exit(127);
 		}
-		status = wait_status(victim);
+		status = ftc_wait_child(victim);
 		CHECK(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CHECK_EQ(query(dev, MAGMA_SYSTEM_QUERY_FAULTS_FIRED), 3);
 		CHECK_EQ(ftc_open(dev, &c4), MAGMA_STATUS_OK);
@@ -332,7 +317,7 @@ static void test_simd_applies_plan(void)
 		magma_device_release(dev);
 	}
 	kill(daemon, SIGTERM);
-	status = wait_status(daemon);
+	status = ftc_wait_child(daemon);
 	CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	read_file(log_path, log, sizeof(log));
 	CHECK(strstr(log, "faults[magma0]: plan \"daemon\": 3 fault(s) armed") != NULL);
