@@ -87,13 +87,12 @@ static void usage(FILE *out)
 		"  --quiet                   no start-up line\n"
 		"  --limit SCOPE.NAME=N      a ceiling of every device: SCOPE is process (each\n"
 		"                            client process) or device (all clients); NAME is\n"
-		"                            one of\n"
-		"                            ",
+		"                            one of: ",
 		MAGMA_SIMD_MAX_DEVICES);
-	for (int r = 0, col = 28; r < MAGMA_SYSTEM_RES_COUNT; r++) {
+	for (int r = 0, col = 36; r < MAGMA_SYSTEM_RES_COUNT; r++) {
 		const char *name = magma_system_resource_name(r);
 
-		if (r && col + (int)strlen(name) + 2 > 90) {
+		if (r && col + (int)strlen(name) + 2 > 80) {
 			fprintf(out, ",\n                            ");
 			col = 28;
 		} else if (r) {
