@@ -2,7 +2,7 @@
 /*
  * magma_replay.c - magma-replay: replay a magma-sim trace on a fresh simulated device.
  *
- * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet]
+ * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet] | --help
  * Exit status (enum trace_replay_exit, docs/trace-format.md "Replay"): 0 replayed without
  * divergence, 1 divergence (the first is reported), 2 bad input (unreadable, truncated, corrupt,
  * oversized or future-version trace, bad options), 3 host error (no device, out of memory, the
@@ -23,8 +23,27 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: magma-replay FILE [--from N] [--to N] [--stop-at N] "
-			"[--timeline OUT.json] [--quiet]\n");
+			"[--timeline OUT.json] [--quiet]\n"
+			"(magma-replay --help for more)\n");
 	return TRACE_REPLAY_BAD_INPUT;
+}
+
+static void help(void)
+{
+	printf("usage: magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json]\n"
+	       "                    [--quiet]\n"
+	       "\n"
+	       "Replays the magma-sim trace FILE on a fresh embedded device and checks every\n"
+	       "recorded completion against the replay (docs/trace-format.md, \"Replay\").\n"
+	       "  --from N            replay events before N without checking them; check from N\n"
+	       "  --to N              end after event N\n"
+	       "  --stop-at N         stop before event N and say where\n"
+	       "  --timeline OUT.json write the replay device's timeline (Chrome Trace Event JSON)\n"
+	       "  --quiet             no progress bar (drawn only when stdout is a terminal)\n"
+	       "  --help              this text\n"
+	       "Exit status: 0 replayed without divergence, 1 divergence (the first is reported),\n"
+	       "2 bad input (unreadable, truncated, corrupt, oversized or future-version trace,\n"
+	       "bad options), 3 host error (no device, out of memory, timeline not written).\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -51,7 +70,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "--quiet")) {
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			help();
+			return 0;
+		} else if (!strcmp(a, "--quiet")) {
 			quiet = true;
 		} else if (!strcmp(a, "--from") && i + 1 < argc) {
 			if (!parse_u64(argv[++i], &opts.from))
