@@ -49,6 +49,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -81,7 +82,8 @@ static void usage(FILE *out)
 		"                  [--faults PLAN]\n"
 		"\n"
 		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
-		"  --dir DIR                 directory of the device sockets\n"
+		"  --dir DIR                 directory of the device sockets (made, mode 0700,\n"
+		"                            when missing; its parent must exist)\n"
 		"  --devices N               number of devices, 1 to %d (default 1)\n"
 		"  --foreground              do not fork; log to stderr\n"
 		"  --quiet                   no start-up line\n"
@@ -113,6 +115,22 @@ static void usage(FILE *out)
 }
 
 /* Parses "SCOPE.NAME=N" into @limits. 0, or -1 when it names no limit or N is not a number. */
+/* Makes @dir (0700: its permissions are the devices' access control) unless it is a directory
+ * already; 0, or -1 with the reason printed. */
+static int make_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (errno == EEXIST)
+		errno = ENOTDIR;
+	fprintf(stderr, "magma-simd: --dir %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
 static int parse_limit(struct magma_system_limits *limits, const char *spec)
 {
 	const char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
@@ -418,6 +436,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (make_dir(dir))
+		return 2;
 	if (timeout_ms > 0)
 		limits.handshake_timeout_ms = (uint32_t)timeout_ms;
 	if (faults_path) {

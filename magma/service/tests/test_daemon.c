@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -642,6 +643,52 @@ static void test_sigterm_cleans_up(void)
 	close(fd);
 }
 
+/* --dir is made when missing (0700), refused (exit 2) when it is a file or its parent is gone. */
+static void test_dir_is_made_or_refused(void)
+{
+	char dir[128], sock[160], file[128];
+	struct stat st;
+	int status = -1, up = 0, fd;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/made", g_dir);
+	snprintf(sock, sizeof(sock), "%s/magma0", dir);
+	pid = fork();
+	if (pid == 0) {
+		execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", dir, "--foreground", "--quiet",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && !up; i++) {
+		up = stat(sock, &st) == 0;
+		if (!up)
+			sleep_ms(10);
+	}
+	CHECK(up);
+	CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(dir);
+
+	snprintf(file, sizeof(file), "%s/file", g_dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	snprintf(dir, sizeof(dir), "%s/gone/sub", g_dir);
+	for (int k = 0; k < 2; k++) {
+		pid = fork();
+		if (pid == 0) {
+			execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", k ? dir : file,
+			      "--foreground", "--quiet", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	}
+	unlink(file);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -655,6 +702,7 @@ int main(void)
 		SIM_TEST_RUN(test_idle_sockets_lock_nobody_out);
 		SIM_TEST_RUN(test_hog_at_its_limits_leaves_others_room);
 		SIM_TEST_RUN(test_second_device);
+		SIM_TEST_RUN(test_dir_is_made_or_refused);
 		SIM_TEST_RUN(test_sigterm_cleans_up);
 	} else {
 		fprintf(stderr, "magma-simd did not come up\n");
