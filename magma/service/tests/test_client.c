@@ -316,3 +316,14 @@ pid_t tc_start_daemon(const char *simd_path, char *dir_template, int devices)
 	waitpid(pid, NULL, 0);
 	return -1;
 }
+
+/* tc_wait_byte - see test_client.h. */
+int tc_wait_byte(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char b;
+
+	if (poll(&pfd, 1, 30000) != 1)
+		return -1;
+	return read(fd, &b, 1) == 1 ? 0 : -1;
+}

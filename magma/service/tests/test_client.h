@@ -50,6 +50,9 @@ int tc_create_context(struct tc_conn *c, uint32_t id);
 int tc_import_buffer(struct tc_conn *c, uint64_t id, uint64_t size);
 int tc_import_semaphore(struct tc_conn *c, uint64_t id);
 
+/* Reads one byte from @fd (a child's "ready" pipe), waiting up to 30 s: 0, or -1. */
+int tc_wait_byte(int fd);
+
 /*
  * Makes a fresh directory from @dir_template (mkdtemp; rewritten in place), starts @simd_path
  * there in the foreground with @devices devices (MAGMA_SYSTEM_QUIET set) and waits up to 10 s

@@ -106,19 +106,6 @@ static void client_process(int ready_fd, int go_fd)
 	_exit(0);
 }
 
-static int wait_byte(int fd)
-{
-	struct timeval tv = {.tv_sec = 10};
-	fd_set set;
-	char b;
-
-	FD_ZERO(&set);
-	FD_SET(fd, &set);
-	if (select(fd + 1, &set, NULL, NULL, &tv) != 1)
-		return -1;
-	return read(fd, &b, 1) == 1 ? 0 : -1;
-}
-
 static void test_two_clients_at_once(void)
 {
 	int ready[2], go[2], fd = connect_device(0), status;
@@ -132,8 +119,8 @@ static void test_two_clients_at_once(void)
 		if (kids[i] == 0)
 			client_process(ready[1], go[0]);
 	}
-	CHECK_EQ(wait_byte(ready[0]), 0);
-	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(tc_wait_byte(ready[0]), 0);
+	CHECK_EQ(tc_wait_byte(ready[0]), 0);
 	CHECK_EQ(connection_count(fd), 2);
 	CHECK_EQ(write(go[1], "gg", 2), 2);
 	for (int i = 0; i < 2; i++) {
@@ -159,7 +146,7 @@ static void test_killed_client_leaves_nothing(void)
 	REQUIRE(kid >= 0);
 	if (kid == 0)
 		client_process(ready[1], -1);
-	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(tc_wait_byte(ready[0]), 0);
 	CHECK_EQ(connection_count(fd), 1);
 	kill(kid, SIGKILL);
 	CHECK_EQ(waitpid(kid, &status, 0), kid);
@@ -439,7 +426,7 @@ static void test_idle_sockets_lock_nobody_out(void)
 	REQUIRE(kid >= 0);
 	if (kid == 0)
 		idle_socket_process(ready[1], 1100);
-	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(tc_wait_byte(ready[0]), 0);
 	fd = connect_device_patiently();
 	CHECK(fd >= 0);
 	CHECK_EQ(healthy_gpu_write(), 0);
@@ -597,7 +584,7 @@ static void test_hog_at_its_limits_leaves_others_room(void)
 	REQUIRE(kid >= 0);
 	if (kid == 0)
 		hog_process(ready[1], go[0]);
-	CHECK_EQ(wait_byte(ready[0]), 0);
+	CHECK_EQ(tc_wait_byte(ready[0]), 0);
 	CHECK_EQ(healthy_gpu_write(), 0);
 	CHECK_EQ(write(go[1], "g", 1), 1);
 	CHECK_EQ(waitpid(kid, &status, 0), kid);

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -185,19 +184,6 @@ static void busy_client(int ready_fd)
 		pause();
 }
 
-static int wait_byte(int fd)
-{
-	struct timeval tv = {.tv_sec = 30};
-	fd_set set;
-	char b;
-
-	FD_ZERO(&set);
-	FD_SET(fd, &set);
-	if (select(fd + 1, &set, NULL, NULL, &tv) != 1)
-		return -1;
-	return read(fd, &b, 1) == 1 ? 0 : -1;
-}
-
 static void test_killed_client_work_stops(void)
 {
 	int ready[2], status, fd = connect_socket();
@@ -214,7 +200,7 @@ static void test_killed_client_work_stops(void)
 		close(fd);
 		busy_client(ready[1]);
 	}
-	REQUIRE(wait_byte(ready[0]) == 0);
+	REQUIRE(tc_wait_byte(ready[0]) == 0);
 	CHECK_EQ(query(fd, MAGMA_SYSTEM_QUERY_CONNECTION_COUNT), 1);
 	CHECK(cores_ready(fd) != 0);
 	busy = daemon_cpu_percent(500);
