@@ -101,6 +101,8 @@ static bool event_matches(const struct fault *f, const struct fault_event *ev)
 {
 	if (ev->type != f->trigger.event || !target_matches(f, ev))
 		return false;
+	if (f->trigger.call[0] && (!ev->point || strcmp(ev->point, f->trigger.call) != 0))
+		return false;
 	if (f->kind == FAULT_FAIL_CALL || f->kind == FAULT_FAIL_ALLOC)
 		return ev->point && strcmp(ev->point, f->point) == 0;
 	return true;

@@ -65,6 +65,31 @@ static const char *const failable_calls[] = {
 	NULL,
 };
 
+/* Every msd.h entry point a client's call reaches (a trigger's "call" filter). */
+static const char *const entry_points[] = {
+	"msd_device_open",
+	"msd_device_query",
+	"msd_driver_import_buffer",
+	"msd_buffer_release",
+	"msd_driver_import_semaphore",
+	"msd_semaphore_release",
+	"msd_connection_create_context",
+	"msd_context_destroy",
+	"msd_connection_map_buffer",
+	"msd_connection_unmap_buffer",
+	"msd_connection_buffer_range_op",
+	"msd_context_execute_command_buffers",
+	"msd_context_execute_inline_commands",
+	"msd_connection_enable_performance_counters",
+	"msd_connection_clear_performance_counters",
+	"msd_connection_create_performance_counter_buffer_pool",
+	"msd_connection_release_performance_counter_buffer_pool",
+	"msd_connection_add_performance_counter_buffer_offset_to_pool",
+	"msd_connection_remove_performance_counter_buffer_from_pool",
+	"msd_connection_dump_performance_counters",
+	NULL,
+};
+
 static const struct {
 	const char *name;
 	int32_t status;
@@ -254,14 +279,43 @@ static bool event_fits_kind(enum fault_kind kind, enum fault_event_type event)
 	case FAULT_FAIL_CALL:
 		return event == FAULT_EVENT_CALL;
 	default:
-		return event == FAULT_EVENT_SUBMISSION || event == FAULT_EVENT_CALL;
+		return event == FAULT_EVENT_SUBMISSION || event == FAULT_EVENT_CALL ||
+		       event == FAULT_EVENT_ACCESS;
 	}
+}
+
+/*
+ * A trigger's "call": count only calls of that msd.h entry point. For the kinds that fail calls
+ * or allocations the kind's own members say which (fail_call's "call", fail_alloc's "in").
+ */
+static bool check_trigger_call(struct checker *c, const cJSON *t, struct fault *f)
+{
+	bool present;
+
+	if (!get_name(c, t, "call", f->trigger.call, &present))
+		return false;
+	if (!present)
+		return true;
+	push_key(c, "call");
+	if (f->kind == FAULT_FAIL_CALL || f->kind == FAULT_FAIL_ALLOC)
+		return fail(c, "a %s fault says what it fails with its own %s", kind_names[f->kind],
+			    f->kind == FAULT_FAIL_CALL ? "\"call\"" : "\"in\"");
+	if (f->trigger.event != FAULT_EVENT_CALL)
+		return fail(c,
+			    "only a trigger that counts calls (\"of\": \"call\") takes \"call\"");
+	for (const char *const *n = entry_points; *n; n++) {
+		if (strcmp(*n, f->trigger.call) == 0) {
+			pop(c);
+			return true;
+		}
+	}
+	return fail(c, "\"%s\" is not an msd.h entry point a client call reaches", f->trigger.call);
 }
 
 static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, uint64_t seed)
 {
-	static const char *const known[] = {"nth", "every", "probability", "cycle",
-					    "va",  "of",    "seed",	   NULL};
+	static const char *const known[] = {"nth", "every", "probability", "cycle", "va",
+					    "of",  "call",  "seed",	   NULL};
 	static const char *const shapes[] = {"nth", "every", "probability", "cycle", "va"};
 	const cJSON *of, *shape = NULL;
 	const char *shape_name = NULL;
@@ -300,9 +354,10 @@ static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, ui
 			if (strcmp(of->valuestring, event_names[e]) == 0)
 				break;
 		}
-		if (e == FAULT_EVENT_TYPE_COUNT || e == FAULT_EVENT_CYCLE ||
-		    e == FAULT_EVENT_ACCESS)
-			return fail(c, "\"%s\" is not a counted event (submission, call, alloc)",
+		if (e == FAULT_EVENT_TYPE_COUNT || e == FAULT_EVENT_CYCLE)
+			return fail(c,
+				    "\"%s\" is not a counted event (submission, call, alloc, "
+				    "access)",
 				    of->valuestring);
 		if (!event_fits_kind(f->kind, (enum fault_event_type)e))
 			return fail(c, "a %s fault cannot count \"%s\" events", kind_names[f->kind],
@@ -310,6 +365,8 @@ static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, ui
 		f->trigger.event = (enum fault_event_type)e;
 		pop(c);
 	}
+	if (!check_trigger_call(c, t, f))
+		return false;
 	if (!get_uint(c, t, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.seed))
 		return false;
 	if (strcmp(shape_name, "nth") == 0) {

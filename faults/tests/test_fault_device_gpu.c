@@ -296,6 +296,50 @@ static void test_mmu_fault_by_process_name(void)
 	rig_close(&r);
 }
 
+/*
+ * mmu_fault at connection 1's third GPU access ("of": "access": a TLB miss, the first touch of
+ * a page since the slot was bound or flushed; the first job here makes two): connection 2's
+ * work does not count; the job that fired it (the second) completes, the next one dies.
+ */
+static void test_mmu_fault_at_nth_access(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, "{\"faults\": [{\"kind\": \"mmu_fault\", \"trigger\": {\"nth\": 3,"
+			     " \"of\": \"access\"}, \"target\": {\"connection\": 1}}]}"));
+	CHECK_EQ(write_and_wait(&r.c2, 0, 0x61u), MAGMA_STATUS_OK); /* connection 2's */
+	CHECK_EQ(write_and_wait(&r.c1, 0, 0x62u), MAGMA_STATUS_OK);
+	CHECK_EQ(ftc_faults_fired(r.dev), 0);
+	CHECK_EQ(write_and_wait(&r.c1, 0x3000, 0x63u), MAGMA_STATUS_OK); /* fires */
+	CHECK_EQ(r.c1.cpu[0x3000], 0x63u);
+	CHECK_EQ(ftc_faults_fired(r.dev), 1);
+	CHECK_EQ(write_and_wait(&r.c1, 2, 0x64u), MAGMA_STATUS_CONTEXT_KILLED);
+	CHECK_EQ(ftc_fault_code(&r.c1), SIM_FAULT_MMU_TRANSLATION);
+	check_still_works(&r.c2);
+	rig_close(&r);
+}
+
+/*
+ * cp_hang at the second call of one entry point ("of": "call", "call": ...): other calls do not
+ * count, the second inline submission of connection 1 hangs and recovery kills its context.
+ */
+static void test_cp_hang_at_nth_call_of_an_entry_point(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r,
+			 "{\"faults\": [{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 2,"
+			 " \"of\": \"call\", \"call\": \"msd_context_execute_inline_commands\"},"
+			 " \"target\": {\"connection\": 1}}]}"));
+	CHECK_EQ(write_and_wait(&r.c1, 0, 0x71u), MAGMA_STATUS_OK);
+	CHECK_EQ(ftc_faults_fired(r.dev), 0); /* map, import and create calls did not count */
+	CHECK_EQ(write_and_wait(&r.c1, 1, 0x72u), MAGMA_STATUS_CONTEXT_KILLED);
+	CHECK_EQ(ftc_fault_code(&r.c1), MAGMA_SIM_FAULT_HANG);
+	CHECK_EQ(ftc_faults_fired(r.dev), 1);
+	check_still_works(&r.c2);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	if (!getenv("FAULT_TEST_VERBOSE"))
@@ -311,5 +355,7 @@ int main(void)
 	SIM_TEST_RUN(test_permission_fault_at_cycle);
 	SIM_TEST_RUN(test_permission_fault_on_va_range);
 	SIM_TEST_RUN(test_mmu_fault_by_process_name);
+	SIM_TEST_RUN(test_mmu_fault_at_nth_access);
+	SIM_TEST_RUN(test_cp_hang_at_nth_call_of_an_entry_point);
 	return SIM_TEST_DONE();
 }

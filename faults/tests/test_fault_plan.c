@@ -236,6 +236,41 @@ static void test_bad_triggers(void)
 			 "faults[0].trigger.va[1]", "whole number");
 	expect_bad_fault("{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1, \"seed\": -4}}",
 			 "faults[0].trigger.seed", "whole number");
+	expect_bad_fault(
+		"{\"kind\": \"fail_alloc\", \"trigger\": {\"nth\": 1, \"of\": \"access\"}}",
+		"faults[0].trigger.of", "cannot count \"access\"");
+	expect_bad_fault("{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1, \"call\": "
+			 "\"msd_connection_map_buffer\"}}",
+			 "faults[0].trigger.call", "counts calls");
+	expect_bad_fault("{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1, \"of\": \"call\", "
+			 "\"call\": \"msd_frobnicate\"}}",
+			 "faults[0].trigger.call", "not an msd.h entry point");
+	expect_bad_fault("{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1, \"of\": \"call\", "
+			 "\"call\": 7}}",
+			 "faults[0].trigger.call", "string");
+	expect_bad_fault("{\"kind\": \"fail_call\", \"call\": \"msd_device_query\", "
+			 "\"trigger\": {\"nth\": 1, \"call\": \"msd_device_open\"}}",
+			 "faults[0].trigger.call", "its own \"call\"");
+}
+
+/* The trigger forms that count GPU accesses and the calls of one entry point. */
+static void test_access_and_call_triggers(void)
+{
+	char error[FAULT_ERROR_MAX] = "";
+	struct fault_plan *plan = parse(
+		"{\"faults\": [{\"kind\": \"mmu_fault\", \"trigger\": {\"every\": 5, \"of\": "
+		"\"access\"}}, {\"kind\": \"kill_client\", \"trigger\": {\"nth\": 2, \"of\": "
+		"\"call\", \"call\": \"msd_connection_map_buffer\"}, \"target\": {\"connection\": "
+		"1}}]}",
+		error);
+
+	REQUIRE(plan);
+	CHECK_EQ(plan->faults[0].trigger.event, FAULT_EVENT_ACCESS);
+	CHECK_EQ(plan->faults[0].trigger.type, FAULT_TRIGGER_EVERY);
+	CHECK_EQ(plan->faults[0].trigger.call[0], '\0');
+	CHECK_EQ(plan->faults[1].trigger.event, FAULT_EVENT_CALL);
+	CHECK(!strcmp(plan->faults[1].trigger.call, "msd_connection_map_buffer"));
+	fault_plan_destroy(plan);
 }
 
 static void test_bad_targets(void)
@@ -449,6 +484,7 @@ int main(void)
 	SIM_TEST_RUN(test_too_many_faults);
 	SIM_TEST_RUN(test_bad_faults);
 	SIM_TEST_RUN(test_bad_triggers);
+	SIM_TEST_RUN(test_access_and_call_triggers);
 	SIM_TEST_RUN(test_bad_targets);
 	SIM_TEST_RUN(test_bad_kind_arguments);
 	SIM_TEST_RUN(test_lines);

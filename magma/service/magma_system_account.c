@@ -21,6 +21,7 @@
  * the counts and the client list; it nests inside dev->lock and no other lock is taken under it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "magma_system_internal.h"
 
@@ -194,5 +195,14 @@ void magma_system_account_uncharge(struct magma_system_account *acct,
 	pthread_mutex_lock(&acct->lock);
 	client->used[res] -= amount;
 	acct->used[res] -= amount;
+	pthread_mutex_unlock(&acct->lock);
+}
+
+/* magma_system_account_usage - the device-wide counts into @used. */
+void magma_system_account_usage(struct magma_system_account *acct,
+				uint64_t used[MAGMA_SYSTEM_RES_COUNT])
+{
+	pthread_mutex_lock(&acct->lock);
+	memcpy(used, acct->used, sizeof(acct->used));
 	pthread_mutex_unlock(&acct->lock);
 }

@@ -897,6 +897,8 @@ static void *connection_thread(void *arg)
 	if (hooks->connection_opened)
 		hooks->connection_opened(hooks->ctx, &site);
 	s = connection_loop(conn);
+	if (hooks->connection_ended)
+		hooks->connection_ended(hooks->ctx, &site, s);
 	/*
 	 * Deliver what the driver said before the end (a fault report before CONTEXT_KILLED), then
 	 * hang up the notification channel before the error goes out: a client that has seen the

@@ -697,6 +697,18 @@ int magma_system_device_kill_client(struct magma_system_device *dev, uint64_t co
 }
 
 /* magma_system_device_connection_count - see magma_system.h. */
+/* magma_system_device_usage - see magma_system.h. */
+void magma_system_device_usage(struct magma_system_device *dev,
+			       uint64_t used[MAGMA_SYSTEM_RES_COUNT])
+{
+	dev = device_of(dev);
+	if (!dev) {
+		memset(used, 0, sizeof(uint64_t) * MAGMA_SYSTEM_RES_COUNT);
+		return;
+	}
+	magma_system_account_usage(&dev->acct, used);
+}
+
 uint32_t magma_system_device_connection_count(struct magma_system_device *dev)
 {
 	uint32_t n = 0;

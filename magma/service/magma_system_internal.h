@@ -168,6 +168,8 @@ magma_status_t magma_system_account_charge(struct magma_system_account *acct,
 void magma_system_account_uncharge(struct magma_system_account *acct,
 				   struct magma_system_client *client,
 				   enum magma_system_resource res, uint64_t amount);
+void magma_system_account_usage(struct magma_system_account *acct,
+				uint64_t used[MAGMA_SYSTEM_RES_COUNT]);
 
 /* ---- Notifications (magma_system_notify.c) ---- */
 

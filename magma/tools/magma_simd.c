@@ -3,7 +3,7 @@
  * magma_simd.c - magma-simd, the daemon that serves simulated Magma devices as Unix sockets.
  *
  *   magma-simd --dir DIR [--devices N] [--foreground] [--quiet] [--limit SCOPE.NAME=N]...
- *              [--handshake-timeout-ms MS] [--faults PLAN]
+ *              [--handshake-timeout-ms MS] [--faults PLAN] [--control PATH]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -36,6 +36,10 @@
  * counts (connection numbers, submissions, cycles are per device). The plan is read before
  * anything starts: one that cannot be read or applied is reported with its file, line and field,
  * and the daemon exits 2 without creating a socket.
+ *
+ * --control PATH also serves a control socket at PATH (faults/fault_control.h; magma-ctl is its
+ * client): status and dump of every device, and fault plans armed or cleared while clients run.
+ * Every device then has a fault device, with or without --faults.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +57,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "faults/fault_control.h"
 #include "faults/fault_device.h"
 #include "faults/fault_plan.h"
 #include "magma_system/magma_system.h"
@@ -79,7 +84,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
-		"                  [--faults PLAN]\n"
+		"                  [--faults PLAN] [--control PATH]\n"
 		"\n"
 		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
 		"  --dir DIR                 directory of the device sockets (made, mode 0700,\n"
@@ -111,6 +116,10 @@ static void usage(FILE *out)
 		"                            each counting its own events; every firing is\n"
 		"                            logged to stderr (docs/fault-injection.md). A plan\n"
 		"                            with an error: exit 2 naming file, line and field\n"
+		"  --control PATH            also serve a control socket at PATH (mode 0600)\n"
+		"                            for magma-ctl: status, dump, and fault plans\n"
+		"                            armed or cleared while clients run\n"
+		"                            (docs/fault-injection.md, \"Live sessions\")\n"
 		"  --help                    this text\n");
 }
 
@@ -283,7 +292,8 @@ static void device_fini(struct simd_device *d)
 }
 
 static int device_init(struct simd_device *d, const char *dir, int index,
-		       const struct magma_system_limits *limits, const struct fault_plan *plan)
+		       const struct magma_system_limits *limits, const struct fault_plan *plan,
+		       bool control)
 {
 	int ret;
 
@@ -303,7 +313,7 @@ static int device_init(struct simd_device *d, const char *dir, int index,
 		device_fini(d);
 		return -1;
 	}
-	if (plan) {
+	if (plan || control) {
 		char label[16];
 
 		/* Before the socket exists: the service reads its hooks without a lock. */
@@ -390,6 +400,8 @@ int main(int argc, char **argv)
 	struct fault_plan *plan = NULL;
 	char plan_error[FAULT_ERROR_MAX];
 	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT], *faults_path = NULL;
+	const char *control_path = NULL;
+	struct fault_control *control = NULL;
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
 	int nlimits = 0;
 	long timeout_ms = -1;
@@ -415,6 +427,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
 			faults_path = argv[++i];
+		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+			control_path = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -474,8 +488,21 @@ int main(int argc, char **argv)
 	if (sig_fd < 0)
 		goto out_plan;
 	for (made = 0; made < n; made++) {
-		if (device_init(&devs[made], dir, made, &limits, plan))
+		if (device_init(&devs[made], dir, made, &limits, plan, control_path != NULL))
 			goto out_fini;
+	}
+	if (control_path) {
+		struct fault_device *fdevs[MAGMA_SIMD_MAX_DEVICES];
+		char error[256];
+
+		for (int i = 0; i < n; i++)
+			fdevs[i] = devs[i].faults;
+		control =
+			fault_control_start(control_path, fdevs, (uint32_t)n, error, sizeof(error));
+		if (!control) {
+			fprintf(stderr, "magma-simd: --control: %s\n", error);
+			goto out_fini;
+		}
 	}
 	if (foreground && !quiet) {
 		fprintf(stderr,
@@ -498,6 +525,7 @@ int main(int argc, char **argv)
 	}
 	ret = serve_until_signal(devs, n, sig_fd) ? 1 : 0;
 out_fini:
+	fault_control_stop(control);
 	while (made-- > 0)
 		device_fini(&devs[made]);
 	close(sig_fd);

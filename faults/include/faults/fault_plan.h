@@ -58,7 +58,7 @@ enum fault_event_type {
 	FAULT_EVENT_CALL,	/* a message from the client reaches the service (any call) */
 	FAULT_EVENT_ALLOC,	/* an allocation at a failure point of the driver or service */
 	FAULT_EVENT_CYCLE,	/* the simulated clock advanced (value = the cycle now) */
-	FAULT_EVENT_ACCESS,	/* the GPU accessed a VA of a connection (value = the VA) */
+	FAULT_EVENT_ACCESS,	/* the GPU first touched a page of a connection (value = the VA) */
 	FAULT_EVENT_TYPE_COUNT
 };
 
@@ -78,6 +78,7 @@ struct fault_trigger {
 	uint64_t seed;
 	uint64_t va_start;
 	uint64_t va_end;
+	char call[FAULT_NAME_MAX]; /* CALL events: only those of this msd.h entry point; "": all */
 };
 
 enum fault_target_type {

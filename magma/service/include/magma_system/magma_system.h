@@ -155,6 +155,9 @@ struct magma_system_site {
  * with no service lock held, and may call magma_system_device_kill_client; they must not block.
  *
  * connection_opened - on the connection's thread, before its first message is handled.
+ * connection_ended - on the connection's thread, as soon as it ends, before anything is
+ *   released: @status is what it ends with (MAGMA_STATUS_OK: its client closed it or hung up;
+ *   else the first error, e.g. MAGMA_STATUS_CONTEXT_KILLED from the driver).
  * connection_closed - on the connection's thread, after every object was released and the MSD
  *   connection closed (@site->msd is then only a name).
  * call - a valid message is about to be dispatched (the service's debug queries excepted):
@@ -171,6 +174,8 @@ struct magma_system_site {
 struct magma_system_hooks {
 	void *ctx;
 	void (*connection_opened)(void *ctx, const struct magma_system_site *site);
+	void (*connection_ended)(void *ctx, const struct magma_system_site *site,
+				 magma_status_t status);
 	void (*connection_closed)(void *ctx, const struct magma_system_site *site);
 	magma_status_t (*call)(void *ctx, const struct magma_system_site *site);
 	void (*submission)(void *ctx, const struct magma_system_site *site);
@@ -203,6 +208,14 @@ int magma_system_device_kill_client(struct magma_system_device *dev, uint64_t co
  */
 struct msd_driver_t *magma_system_device_msd_driver(struct magma_system_device *dev);
 struct msd_device_t *magma_system_device_msd_device(struct magma_system_device *dev);
+
+/*
+ * What the device's clients hold right now, for all of them together: @used[r] for each struct
+ * magma_system_resource r (what limits are checked against; all 0 once every client is gone).
+ * Any thread.
+ */
+void magma_system_device_usage(struct magma_system_device *dev,
+			       uint64_t used[MAGMA_SYSTEM_RES_COUNT]);
 
 /* Connections currently open (their threads not finished). Any thread. */
 uint32_t magma_system_device_connection_count(struct magma_system_device *dev);
