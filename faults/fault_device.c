@@ -134,17 +134,20 @@ static uint64_t next_cycle_trigger(struct fault_device *fdev)
 void fault_update_triggers(struct fault_device *fdev)
 {
 	uint32_t arms = atomic_load(&fdev->arm_count);
-	bool va = false;
+	bool va = false, reset = false;
 
 	for (uint32_t a = 0; a < arms; a++) {
 		const struct fault_arm *arm = &fdev->arms[a];
 
 		if (atomic_load(&arm->cleared))
 			continue;
-		for (uint32_t i = 0; i < arm->plan->fault_count; i++)
+		for (uint32_t i = 0; i < arm->plan->fault_count; i++) {
 			va |= arm->plan->faults[i].trigger.event == FAULT_EVENT_ACCESS;
+			reset |= arm->plan->faults[i].trigger.event == FAULT_EVENT_RESET;
+		}
 	}
 	atomic_store(&fdev->has_va, va);
+	atomic_store(&fdev->has_reset, reset);
 	atomic_store(&fdev->next_cycle, next_cycle_trigger(fdev));
 }
 
@@ -455,6 +458,12 @@ static void on_sim_event(void *ctx, const struct sim_event *sev)
 			observe(fdev, &ev, &who, FAULT_IN_SIM);
 		}
 	}
+	if (atomic_load(&fdev->has_reset) && sev->type == SIM_EV_RESET && sev->value == 0) {
+		struct fault_who nobody = {0};
+
+		ev = (struct fault_event){.type = FAULT_EVENT_RESET, .value = sev->cycle};
+		observe(fdev, &ev, &nobody, FAULT_IN_SIM);
+	}
 	if (sev->cycle >= atomic_load(&fdev->next_cycle)) {
 		struct fault_who nobody = {0};
 
@@ -615,6 +624,7 @@ struct fault_device *fault_device_create(const struct fault_plan *plan, const ch
 	fdev->records_tail = &fdev->records;
 	atomic_init(&fdev->arm_count, 0);
 	atomic_init(&fdev->has_va, false);
+	atomic_init(&fdev->has_reset, false);
 	atomic_init(&fdev->fired, 0);
 	atomic_init(&fdev->last_cycle, 0);
 	atomic_init(&fdev->awaiting_detection, 0);

@@ -60,6 +60,10 @@ void fault_describe_cause(const struct fault_event *ev, const struct fault_who *
 	case FAULT_EVENT_CYCLE:
 		snprintf(out, FAULT_CAUSE_SIZE, "at GPU cycle %" PRIu64, ev->value);
 		break;
+	case FAULT_EVENT_RESET:
+		snprintf(out, FAULT_CAUSE_SIZE, "at GPU reset #%" PRIu64 " (cycle %" PRIu64 ")",
+			 count, ev->value);
+		break;
 	case FAULT_EVENT_ACCESS:
 		snprintf(out, FAULT_CAUSE_SIZE,
 			 "at its GPU access #%" PRIu64 " (first touch of page 0x%" PRIx64

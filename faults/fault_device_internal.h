@@ -133,6 +133,7 @@ struct fault_device {
 	struct fault_arm arms[FAULT_DEVICE_MAX_ARMS];
 	atomic_uint arm_count;			 /* arms[0..arm_count) are set up */
 	atomic_bool has_va;			 /* some armed fault counts GPU accesses */
+	atomic_bool has_reset;			 /* some armed fault counts GPU resets */
 	atomic_uint_fast64_t next_cycle;	 /* earliest cycle trigger not fired; UINT64_MAX */
 	atomic_uint_fast64_t fired;		 /* firings, all plans */
 	atomic_uint_fast64_t last_cycle;	 /* cycle stamp of the sim's latest event */

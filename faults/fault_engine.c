@@ -81,8 +81,8 @@ static bool target_matches(const struct fault *f, const struct fault_event *ev)
 {
 	const struct fault_target *t = &f->target;
 
-	if (ev->type == FAULT_EVENT_CYCLE)
-		return true;
+	if (ev->type == FAULT_EVENT_CYCLE || ev->type == FAULT_EVENT_RESET)
+		return true; /* the device's own events: the target says who is hit */
 	if (t->context && ev->context != t->context)
 		return false;
 	switch (t->type) {

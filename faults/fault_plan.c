@@ -45,7 +45,7 @@ static const char *const kind_names[FAULT_KIND_COUNT] = {
 static const char *const event_names[FAULT_EVENT_TYPE_COUNT] = {
 	[FAULT_EVENT_SUBMISSION] = "submission", [FAULT_EVENT_CALL] = "call",
 	[FAULT_EVENT_ALLOC] = "alloc",		 [FAULT_EVENT_CYCLE] = "cycle",
-	[FAULT_EVENT_ACCESS] = "access",
+	[FAULT_EVENT_ACCESS] = "access",	 [FAULT_EVENT_RESET] = "reset",
 };
 
 /* msd.h entry points a fail_call fault may make fail (those that can fail at all). */
@@ -280,7 +280,7 @@ static bool event_fits_kind(enum fault_kind kind, enum fault_event_type event)
 		return event == FAULT_EVENT_CALL;
 	default:
 		return event == FAULT_EVENT_SUBMISSION || event == FAULT_EVENT_CALL ||
-		       event == FAULT_EVENT_ACCESS;
+		       event == FAULT_EVENT_ACCESS || event == FAULT_EVENT_RESET;
 	}
 }
 
@@ -357,7 +357,7 @@ static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, ui
 		if (e == FAULT_EVENT_TYPE_COUNT || e == FAULT_EVENT_CYCLE)
 			return fail(c,
 				    "\"%s\" is not a counted event (submission, call, alloc, "
-				    "access)",
+				    "access, reset)",
 				    of->valuestring);
 		if (!event_fits_kind(f->kind, (enum fault_event_type)e))
 			return fail(c, "a %s fault cannot count \"%s\" events", kind_names[f->kind],

@@ -30,11 +30,12 @@ bool fault_plan_check_device(const struct fault_plan *plan, const char *file,
 	for (uint32_t i = 0; i < plan->fault_count; i++) {
 		const struct fault *f = &plan->faults[i];
 
-		if (f->kind == FAULT_KILL_CLIENT && f->trigger.type == FAULT_TRIGGER_CYCLE &&
-		    f->target.type == FAULT_TARGET_ANY)
+		if (f->kind == FAULT_KILL_CLIENT && f->target.type == FAULT_TARGET_ANY &&
+		    (f->trigger.type == FAULT_TRIGGER_CYCLE ||
+		     f->trigger.event == FAULT_EVENT_RESET))
 			return refuse(error, file, plan, f, "target",
-				      "a kill_client at a cycle needs a connection or a process "
-				      "to kill (the clock belongs to no client)");
+				      "a kill_client at a cycle or a reset needs a connection or a "
+				      "process to kill (the clock and resets belong to no client)");
 		if (f->kind == FAULT_FAIL_ALLOC && strcmp(f->point, "driver") == 0 &&
 		    f->status != MAGMA_STATUS_MEMORY_ERROR)
 			return refuse(error, file, plan, f, "status",

@@ -340,6 +340,27 @@ static void test_cp_hang_at_nth_call_of_an_entry_point(void)
 	rig_close(&r);
 }
 
+/*
+ * mmu_fault at the first GPU reset ("of": "reset", during recovery): connection 1 hangs its queue
+ * (cp_hang), recovery resets the GPU, which fires the MMU fault at connection 2's next job.
+ */
+static void test_mmu_fault_during_a_reset(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, "{\"faults\": [{\"kind\": \"cp_hang\", \"trigger\": {\"nth\": 1},"
+			     " \"target\": {\"connection\": 1}}, {\"kind\": \"mmu_fault\","
+			     " \"trigger\": {\"nth\": 1, \"of\": \"reset\"},"
+			     " \"target\": {\"connection\": 2}}]}"));
+	CHECK_EQ(write_and_wait(&r.c2, 0, 0x81u), MAGMA_STATUS_OK); /* no reset yet */
+	CHECK_EQ(write_and_wait(&r.c1, 0, 0x82u), MAGMA_STATUS_CONTEXT_KILLED);
+	CHECK_EQ(ftc_fault_code(&r.c1), MAGMA_SIM_FAULT_HANG);
+	CHECK_EQ(ftc_faults_fired(r.dev), 2); /* the hang, then the reset's */
+	CHECK_EQ(write_and_wait(&r.c2, 1, 0x83u), MAGMA_STATUS_CONTEXT_KILLED);
+	CHECK_EQ(ftc_fault_code(&r.c2), SIM_FAULT_MMU_TRANSLATION);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	if (!getenv("FAULT_TEST_VERBOSE"))
@@ -357,5 +378,6 @@ int main(void)
 	SIM_TEST_RUN(test_mmu_fault_by_process_name);
 	SIM_TEST_RUN(test_mmu_fault_at_nth_access);
 	SIM_TEST_RUN(test_cp_hang_at_nth_call_of_an_entry_point);
+	SIM_TEST_RUN(test_mmu_fault_during_a_reset);
 	return SIM_TEST_DONE();
 }

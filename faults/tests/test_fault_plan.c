@@ -271,6 +271,22 @@ static void test_access_and_call_triggers(void)
 	CHECK_EQ(plan->faults[1].trigger.event, FAULT_EVENT_CALL);
 	CHECK(!strcmp(plan->faults[1].trigger.call, "msd_connection_map_buffer"));
 	fault_plan_destroy(plan);
+	plan = parse("{\"faults\": [{\"kind\": \"irq_loss\", \"trigger\": {\"nth\": 2, \"of\": "
+		     "\"reset\"}}]}",
+		     error);
+	REQUIRE(plan);
+	CHECK_EQ(plan->faults[0].trigger.event, FAULT_EVENT_RESET);
+	CHECK(fault_plan_check_device(plan, "plan.json", error));
+	fault_plan_destroy(plan);
+	/* Resets belong to no client: a kill_client there needs someone to kill. */
+	plan = parse("{\"faults\": [{\"kind\": \"kill_client\", \"trigger\": {\"nth\": 1, "
+		     "\"of\": \"reset\"}}]}",
+		     error);
+	REQUIRE(plan);
+	CHECK(!fault_plan_check_device(plan, "plan.json", error));
+	CHECK(strstr(error, "plan.json:1: faults[0].target: a kill_client at a cycle or a reset") !=
+	      NULL);
+	fault_plan_destroy(plan);
 }
 
 static void test_bad_targets(void)

@@ -59,6 +59,7 @@ enum fault_event_type {
 	FAULT_EVENT_ALLOC,	/* an allocation at a failure point of the driver or service */
 	FAULT_EVENT_CYCLE,	/* the simulated clock advanced (value = the cycle now) */
 	FAULT_EVENT_ACCESS,	/* the GPU first touched a page of a connection (value = the VA) */
+	FAULT_EVENT_RESET,	/* a GPU reset began (the device's; no connection) */
 	FAULT_EVENT_TYPE_COUNT
 };
 
