@@ -75,9 +75,9 @@ uint64_t fault_now_ns(void)
 /* fault_cycle_now - see fault_device_internal.h. */
 uint64_t fault_cycle_now(struct fault_device *fdev, enum fault_where where)
 {
-	if (where == FAULT_IN_SIM)
+	if (where != FAULT_IN_SERVICE)
 		return atomic_load(&fdev->last_cycle);
-	return sim_clock_now(fdev->sim);
+	return sim_clock_now(fdev->sim) + atomic_load(&fdev->epoch);
 }
 
 static struct fault_conn *find_conn_locked(struct fault_device *fdev,
@@ -436,8 +436,12 @@ static void on_sim_event(void *ctx, const struct sim_event *sev)
 	struct fault_device *fdev = ctx;
 	struct fault_event ev;
 
-	atomic_store(&fdev->last_cycle, sev->cycle);
-	fault_record_sim_event(fdev, sev);
+	uint64_t cycle = sev->cycle + atomic_load(&fdev->epoch);
+
+	atomic_store(&fdev->last_cycle, cycle);
+	fault_record_sim_event(fdev, sev, cycle);
+	if (sev->type == SIM_EV_RESET && sev->code == SIM_GPU_COMMAND_HARD_RESET && sev->value == 0)
+		atomic_fetch_add(&fdev->epoch, sev->cycle); /* the counter restarts at 0 */
 	if (atomic_load(&fdev->has_va) && sev->type == SIM_EV_TLB_MISS && sev->unit < SIM_AS_MAX) {
 		struct fault_who who = {0};
 		bool known = false;
@@ -627,6 +631,7 @@ struct fault_device *fault_device_create(const struct fault_plan *plan, const ch
 	atomic_init(&fdev->has_reset, false);
 	atomic_init(&fdev->fired, 0);
 	atomic_init(&fdev->last_cycle, 0);
+	atomic_init(&fdev->epoch, 0);
 	atomic_init(&fdev->awaiting_detection, 0);
 	atomic_init(&fdev->awaiting_recovery, 0);
 	atomic_init(&fdev->next_cycle, UINT64_MAX);

@@ -136,7 +136,8 @@ struct fault_device {
 	atomic_bool has_reset;			 /* some armed fault counts GPU resets */
 	atomic_uint_fast64_t next_cycle;	 /* earliest cycle trigger not fired; UINT64_MAX */
 	atomic_uint_fast64_t fired;		 /* firings, all plans */
-	atomic_uint_fast64_t last_cycle;	 /* cycle stamp of the sim's latest event */
+	atomic_uint_fast64_t last_cycle;	 /* device cycle of the sim's latest event */
+	atomic_uint_fast64_t epoch;		 /* GPU cycles before the last hard reset(s) */
 	atomic_uint_fast64_t awaiting_detection; /* records applied, not detected yet */
 	atomic_uint_fast64_t awaiting_recovery;	 /* records detected, not recovered yet */
 	pthread_t worker;
@@ -160,7 +161,11 @@ struct fault_device {
 void fault_log(const struct fault_device *fdev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 uint64_t fault_now_ns(void);
-/* The GPU's cycle now: asked of the sim from the service, the sim's last event elsewhere. */
+/*
+ * The device's cycle now: the GPU's counter (asked of the sim from the service, the sim's last
+ * event elsewhere) plus the cycles counted before each hard reset, which restarts the counter, so
+ * that the moments of a record never go back.
+ */
 uint64_t fault_cycle_now(struct fault_device *fdev, enum fault_where where);
 void fault_who_of_conn(const struct fault_conn *c, uint32_t context, struct fault_who *out);
 void fault_update_triggers(struct fault_device *fdev);
@@ -198,8 +203,9 @@ void fault_record_conn_ended(struct fault_device *fdev, uint64_t number, magma_s
 void fault_record_conn_closed(struct fault_device *fdev, uint64_t number);
 /* The process of connection @number (0: every open connection of @pid) was killed. */
 void fault_record_killed(struct fault_device *fdev, uint64_t number, pid_t pid);
-/* A sim event (the sim's lock held): resets detect device-wide faults, good job ends recover. */
-void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *sev);
+/* A sim event at device cycle @cycle (the sim's lock held): resets detect, good job ends
+ * recover. */
+void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *sev, uint64_t cycle);
 void fault_record_free_all(struct fault_device *fdev);
 
 #endif /* FAULT_DEVICE_INTERNAL_H */

@@ -8,15 +8,17 @@
  *   fired      the trigger fired;
  *   applied    the fault took effect (a model fault when it is armed at its job's start, the
  *              others at once);
- *   detected   the stack noticed: a GPU reset begins or the hit connection's service latches an
- *              error (a killed context, a failed call), whichever is first; for kill_client, the
- *              service sees the connection end; for a fail_call or fail_alloc of a device
- *              channel (no connection), the failed answer itself;
+ *   detected   the stack noticed: the hit connection's service latches an error (a killed
+ *              context, a failed call; any connection's for a device-wide fault), or - for a
+ *              fault aimed at a job or a reset failure - a GPU reset begins, whichever is
+ *              first; for kill_client, the service sees the connection end; for a fail_call or
+ *              fail_alloc of a device channel (no connection), the failed answer itself;
  *   recovered  the first GPU job after detection that completes without a fault, whoever's.
  *
- * Device-wide faults the driver absorbs (a late interrupt, a lost one it polls past) have no
- * detection unless a reset or an error follows. Cycles read in the sim's callbacks or the
- * driver's hooks are the stamp of the sim's latest event (its lock may be held there).
+ * Faults the driver absorbs (a late interrupt, a lost one it polls past) have no detection
+ * unless a connection's error follows. Cycles are device cycles (fault_cycle_now): read in the
+ * sim's callbacks or the driver's hooks, the stamp of the sim's latest event (its lock may be
+ * held there).
  * Both lists keep at most FAULT_DEVICE_MAX_LOG entries; later ones are counted, not kept.
  */
 #include <inttypes.h>
@@ -86,12 +88,16 @@ void fault_record_applied(struct fault_device *fdev, struct fault_record *rec,
 	rec->state = FAULT_REC_APPLIED;
 	if (hit)
 		rec->hit = *hit;
+	/* The sim's latest event can be older than the clock the firing read: never go back. */
+	if (cycle < rec->cycle[FAULT_FIRED])
+		cycle = rec->cycle[FAULT_FIRED];
 	rec->cycle[FAULT_APPLIED] = cycle;
 	rec->ns[FAULT_APPLIED] = ns;
 	if (is_call_kind(rec->fault->kind) && !rec->hit.connection) {
 		/* A device channel's call: the failed answer is all there is to notice. */
 		rec->cycle[FAULT_DETECTED] = cycle;
 		rec->ns[FAULT_DETECTED] = ns;
+		atomic_fetch_add(&fdev->awaiting_recovery, 1);
 	} else {
 		atomic_fetch_add(&fdev->awaiting_detection, 1);
 	}
@@ -108,6 +114,17 @@ void fault_record_never(struct fault_device *fdev, struct fault_record *rec)
 	pthread_mutex_unlock(&fdev->lock);
 }
 
+/*
+ * Whether a GPU reset is how the stack notices a fault of @kind: a fault aimed at a job (a hang
+ * is found by the watchdog, which resets) and a failing reset. Not the faults the driver absorbs
+ * (late or lost interrupts) or that show as a connection's error (a failed model allocation, a
+ * failed call, a killed client): a reset then is someone else's.
+ */
+static bool reset_detects(enum fault_kind kind)
+{
+	return fault_is_job_kind(kind) || kind == FAULT_RESET_FAILURE;
+}
+
 static bool awaits_detection(const struct fault_record *rec)
 {
 	return rec->state == FAULT_REC_APPLIED && rec->cycle[FAULT_DETECTED] == FAULT_NO_TIME;
@@ -116,7 +133,8 @@ static bool awaits_detection(const struct fault_record *rec)
 /* Marks @rec detected at @cycle (the lock held). */
 static void detected_locked(struct fault_device *fdev, struct fault_record *rec, uint64_t cycle)
 {
-	rec->cycle[FAULT_DETECTED] = cycle;
+	rec->cycle[FAULT_DETECTED] =
+		cycle > rec->cycle[FAULT_APPLIED] ? cycle : rec->cycle[FAULT_APPLIED];
 	rec->ns[FAULT_DETECTED] = fault_now_ns();
 	atomic_fetch_sub(&fdev->awaiting_detection, 1);
 	atomic_fetch_add(&fdev->awaiting_recovery, 1);
@@ -201,7 +219,7 @@ void fault_record_killed(struct fault_device *fdev, uint64_t number, pid_t pid)
 }
 
 /* fault_record_sim_event - see fault_device_internal.h. */
-void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *sev)
+void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *sev, uint64_t cycle)
 {
 	bool reset = sev->type == SIM_EV_RESET && sev->value == 0;
 	bool good_end = sev->type == SIM_EV_JOB_END && sev->code == 0;
@@ -209,9 +227,8 @@ void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *s
 	if (reset && atomic_load(&fdev->awaiting_detection)) {
 		pthread_mutex_lock(&fdev->lock);
 		for (struct fault_record *rec = fdev->records; rec; rec = rec->next) {
-			if (awaits_detection(rec) && !is_call_kind(rec->fault->kind) &&
-			    rec->fault->kind != FAULT_KILL_CLIENT)
-				detected_locked(fdev, rec, sev->cycle);
+			if (awaits_detection(rec) && reset_detects(rec->fault->kind))
+				detected_locked(fdev, rec, cycle);
 		}
 		pthread_mutex_unlock(&fdev->lock);
 	}
@@ -223,7 +240,7 @@ void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *s
 			if (detected == FAULT_NO_TIME ||
 			    rec->cycle[FAULT_RECOVERED] != FAULT_NO_TIME)
 				continue;
-			rec->cycle[FAULT_RECOVERED] = sev->cycle > detected ? sev->cycle : detected;
+			rec->cycle[FAULT_RECOVERED] = cycle > detected ? cycle : detected;
 			rec->ns[FAULT_RECOVERED] = fault_now_ns();
 			atomic_fetch_sub(&fdev->awaiting_recovery, 1);
 		}
@@ -340,7 +357,7 @@ bool fault_device_describe(struct fault_device *fdev, struct cJSON *out, bool du
 		return false;
 	magma_system_device_usage(fdev->dev, used);
 	cJSON_AddStringToObject(out, "label", fdev->label);
-	cJSON_AddNumberToObject(out, "cycle", (double)sim_clock_now(fdev->sim));
+	cJSON_AddNumberToObject(out, "cycle", (double)fault_cycle_now(fdev, FAULT_IN_SERVICE));
 	cJSON_AddNumberToObject(out, "bus_frames", (double)sim_bus_frames_mapped(fdev->sim));
 	conns = cJSON_AddObjectToObject(out, "connections");
 	faults = cJSON_AddObjectToObject(out, "faults");
