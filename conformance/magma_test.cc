@@ -30,7 +30,21 @@ std::mutex g_path_lock;
 std::string g_device_path;  // from --device; guarded by g_path_lock
 bool g_device_path_set = false;
 
+uint64_t DefaultTimeoutFromEnv() {
+  const char* env = getenv("MAGMA_CONFORMANCE_TIMEOUT_MS");
+  char* end = nullptr;
+  long ms = env ? strtol(env, &end, 10) : 0;
+  if (!env || !*env || *end || ms < 100 || ms > 600000) {
+    if (env && *env)
+      fprintf(stderr, "MAGMA_CONFORMANCE_TIMEOUT_MS=%s ignored (100 to 600000): 10000 ms\n", env);
+    return 10000 * kMsToNs;
+  }
+  return static_cast<uint64_t>(ms) * kMsToNs;
+}
+
 }  // namespace
+
+const uint64_t kDefaultTimeoutNs = DefaultTimeoutFromEnv();
 
 const char* TestDevicePath() {
   std::lock_guard<std::mutex> lock(g_path_lock);
