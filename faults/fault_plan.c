@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@
 #include "fault_internal.h"
 
 /* The largest integer a JSON number holds exactly (cJSON keeps doubles). */
-#define FAULT_JSON_INT_MAX  9007199254740992.0
 #define FAULT_PLAN_MAX_FILE (1u << 20)
 
 static const char *const kind_names[FAULT_KIND_COUNT] = {
@@ -48,47 +46,45 @@ static const char *const event_names[FAULT_EVENT_TYPE_COUNT] = {
 	[FAULT_EVENT_ACCESS] = "access",	 [FAULT_EVENT_RESET] = "reset",
 };
 
-/* msd.h entry points a fail_call fault may make fail (those that can fail at all). */
-static const char *const failable_calls[] = {
-	"msd_device_open",
-	"msd_device_query",
-	"msd_driver_import_buffer",
-	"msd_driver_import_semaphore",
-	"msd_connection_create_context",
-	"msd_connection_map_buffer",
-	"msd_connection_unmap_buffer",
-	"msd_connection_buffer_range_op",
-	"msd_context_execute_command_buffers",
-	"msd_context_execute_inline_commands",
-	"msd_connection_enable_performance_counters",
-	"msd_connection_create_performance_counter_buffer_pool",
-	NULL,
+/*
+ * Every msd.h entry point a client's call reaches (a trigger's "call" filter), and whether a
+ * fail_call fault may make it fail (those that can fail at all; releases cannot).
+ */
+static const struct {
+	const char *name;
+	bool failable;
+} entry_points[] = {
+	{"msd_device_open", true},
+	{"msd_device_query", true},
+	{"msd_driver_import_buffer", true},
+	{"msd_buffer_release", false},
+	{"msd_driver_import_semaphore", true},
+	{"msd_semaphore_release", false},
+	{"msd_connection_create_context", true},
+	{"msd_context_destroy", false},
+	{"msd_connection_map_buffer", true},
+	{"msd_connection_unmap_buffer", true},
+	{"msd_connection_buffer_range_op", true},
+	{"msd_context_execute_command_buffers", true},
+	{"msd_context_execute_inline_commands", true},
+	{"msd_connection_enable_performance_counters", true},
+	{"msd_connection_clear_performance_counters", false},
+	{"msd_connection_create_performance_counter_buffer_pool", true},
+	{"msd_connection_release_performance_counter_buffer_pool", false},
+	{"msd_connection_add_performance_counter_buffer_offset_to_pool", false},
+	{"msd_connection_remove_performance_counter_buffer_from_pool", false},
+	{"msd_connection_dump_performance_counters", false},
 };
 
-/* Every msd.h entry point a client's call reaches (a trigger's "call" filter). */
-static const char *const entry_points[] = {
-	"msd_device_open",
-	"msd_device_query",
-	"msd_driver_import_buffer",
-	"msd_buffer_release",
-	"msd_driver_import_semaphore",
-	"msd_semaphore_release",
-	"msd_connection_create_context",
-	"msd_context_destroy",
-	"msd_connection_map_buffer",
-	"msd_connection_unmap_buffer",
-	"msd_connection_buffer_range_op",
-	"msd_context_execute_command_buffers",
-	"msd_context_execute_inline_commands",
-	"msd_connection_enable_performance_counters",
-	"msd_connection_clear_performance_counters",
-	"msd_connection_create_performance_counter_buffer_pool",
-	"msd_connection_release_performance_counter_buffer_pool",
-	"msd_connection_add_performance_counter_buffer_offset_to_pool",
-	"msd_connection_remove_performance_counter_buffer_from_pool",
-	"msd_connection_dump_performance_counters",
-	NULL,
-};
+/* Whether @name is an entry point a call reaches (and, with @failable, one that can fail). */
+static bool is_entry_point(const char *name, bool failable)
+{
+	for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]); i++) {
+		if (strcmp(entry_points[i].name, name) == 0)
+			return !failable || entry_points[i].failable;
+	}
+	return false;
+}
 
 static const struct {
 	const char *name;
@@ -139,106 +135,9 @@ const char *fault_event_name(enum fault_event_type type)
 	return (unsigned)type < FAULT_EVENT_TYPE_COUNT ? event_names[type] : NULL;
 }
 
-/* The validation walk: where it is, and where to report the first problem. */
-struct checker {
-	const char *text;
-	size_t len;
-	const char *file;
-	struct fault_path path;
-	char *error; /* FAULT_ERROR_MAX bytes */
-};
-
-static void push_key(struct checker *c, const char *key)
-{
-	c->path.segs[c->path.depth++] = (struct fault_path_seg){.key = key};
-}
-
-static void push_index(struct checker *c, uint32_t index)
-{
-	c->path.segs[c->path.depth++] = (struct fault_path_seg){.index = index};
-}
-
-static void pop(struct checker *c)
-{
-	c->path.depth--;
-}
-
-/* Formats "FILE:LINE: PATH: message" into c->error; always returns false. */
-static bool fail(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct checker *c, const char *fmt, ...)
-{
-	char field[160] = "";
-	size_t n = 0;
-	va_list ap;
-	int len;
-
-	for (uint32_t i = 0; i < c->path.depth && n < sizeof(field); i++) {
-		const struct fault_path_seg *s = &c->path.segs[i];
-
-		if (s->key)
-			n += (size_t)snprintf(field + n, sizeof(field) - n, "%s%s", i ? "." : "",
-					      s->key);
-		else
-			n += (size_t)snprintf(field + n, sizeof(field) - n, "[%u]", s->index);
-	}
-	len = snprintf(c->error, FAULT_ERROR_MAX, "%s:%u: %s: ", c->file,
-		       fault_json_locate(c->text, c->len, &c->path), n ? field : "plan");
-	if (len < 0 || len >= FAULT_ERROR_MAX)
-		return false;
-	va_start(ap, fmt);
-	vsnprintf(c->error + len, FAULT_ERROR_MAX - (size_t)len, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-/* Fails on the first member of @obj not in the NULL-terminated @known. */
-static bool only_known_members(struct checker *c, const cJSON *obj, const char *const *known)
-{
-	const cJSON *m;
-
-	cJSON_ArrayForEach(m, obj)
-	{
-		bool ok = false;
-
-		for (const char *const *k = known; *k && !ok; k++)
-			ok = strcmp(m->string, *k) == 0;
-		if (!ok) {
-			push_key(c, m->string);
-			return fail(c, "unknown member (a typo? see docs/fault-injection.md)");
-		}
-	}
-	return true;
-}
-
-/*
- * Reads optional member @key of @obj as an integer in [@min, @max] into *@out; absent leaves
- * *@out as it is. The path includes @key while it checks.
- */
-static bool get_uint(struct checker *c, const cJSON *obj, const char *key, uint64_t min,
-		     uint64_t max, uint64_t *out)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-	double d;
-
-	if (!m)
-		return true;
-	push_key(c, key);
-	if (!cJSON_IsNumber(m))
-		return fail(c, "must be a number");
-	d = m->valuedouble;
-	if (!isfinite(d) || d != floor(d) || d < 0 || d > FAULT_JSON_INT_MAX)
-		return fail(c, "must be a whole number from %" PRIu64 " to %" PRIu64, min, max);
-	if ((uint64_t)d < min || (uint64_t)d > max)
-		return fail(c, "%.0f is out of range (%" PRIu64 " to %" PRIu64 ")", d, min, max);
-	*out = (uint64_t)d;
-	pop(c);
-	return true;
-}
-
 /* Reads optional string member @key (at most FAULT_NAME_MAX - 1 bytes) into @out. */
-static bool get_name(struct checker *c, const cJSON *obj, const char *key, char out[FAULT_NAME_MAX],
-		     bool *present)
+static bool get_name(struct fault_checker *c, const cJSON *obj, const char *key,
+		     char out[FAULT_NAME_MAX], bool *present)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -246,13 +145,13 @@ static bool get_name(struct checker *c, const cJSON *obj, const char *key, char 
 		*present = m != NULL;
 	if (!m)
 		return true;
-	push_key(c, key);
+	fault_check_push_key(c, key);
 	if (!cJSON_IsString(m))
-		return fail(c, "must be a string");
+		return fault_check_fail(c, "must be a string");
 	if (strlen(m->valuestring) == 0 || strlen(m->valuestring) >= FAULT_NAME_MAX)
-		return fail(c, "must be 1 to %d characters", FAULT_NAME_MAX - 1);
+		return fault_check_fail(c, "must be 1 to %d characters", FAULT_NAME_MAX - 1);
 	snprintf(out, FAULT_NAME_MAX, "%s", m->valuestring);
-	pop(c);
+	fault_check_pop(c);
 	return true;
 }
 
@@ -288,7 +187,7 @@ static bool event_fits_kind(enum fault_kind kind, enum fault_event_type event)
  * A trigger's "call": count only calls of that msd.h entry point. For the kinds that fail calls
  * or allocations the kind's own members say which (fail_call's "call", fail_alloc's "in").
  */
-static bool check_trigger_call(struct checker *c, const cJSON *t, struct fault *f)
+static bool check_trigger_call(struct fault_checker *c, const cJSON *t, struct fault *f)
 {
 	bool present;
 
@@ -296,23 +195,23 @@ static bool check_trigger_call(struct checker *c, const cJSON *t, struct fault *
 		return false;
 	if (!present)
 		return true;
-	push_key(c, "call");
+	fault_check_push_key(c, "call");
 	if (f->kind == FAULT_FAIL_CALL || f->kind == FAULT_FAIL_ALLOC)
-		return fail(c, "a %s fault says what it fails with its own %s", kind_names[f->kind],
-			    f->kind == FAULT_FAIL_CALL ? "\"call\"" : "\"in\"");
+		return fault_check_fail(c, "a %s fault says what it fails with its own %s",
+					kind_names[f->kind],
+					f->kind == FAULT_FAIL_CALL ? "\"call\"" : "\"in\"");
 	if (f->trigger.event != FAULT_EVENT_CALL)
-		return fail(c,
-			    "only a trigger that counts calls (\"of\": \"call\") takes \"call\"");
-	for (const char *const *n = entry_points; *n; n++) {
-		if (strcmp(*n, f->trigger.call) == 0) {
-			pop(c);
-			return true;
-		}
-	}
-	return fail(c, "\"%s\" is not an msd.h entry point a client call reaches", f->trigger.call);
+		return fault_check_fail(
+			c, "only a trigger that counts calls (\"of\": \"call\") takes \"call\"");
+	if (!is_entry_point(f->trigger.call, false))
+		return fault_check_fail(c,
+					"\"%s\" is not an msd.h entry point a client call reaches",
+					f->trigger.call);
+	fault_check_pop(c);
+	return true;
 }
 
-static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, uint64_t seed)
+static bool check_trigger(struct fault_checker *c, const cJSON *t, struct fault *f, uint64_t seed)
 {
 	static const char *const known[] = {"nth", "every", "probability", "cycle", "va",
 					    "of",  "call",  "seed",	   NULL};
@@ -321,8 +220,8 @@ static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, ui
 	const char *shape_name = NULL;
 
 	if (!cJSON_IsObject(t))
-		return fail(c, "must be an object such as {\"nth\": 3}");
-	if (!only_known_members(c, t, known))
+		return fault_check_fail(c, "must be an object such as {\"nth\": 3}");
+	if (!fault_check_only_known(c, t, known))
 		return false;
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(t, shapes[i]);
@@ -330,102 +229,108 @@ static bool check_trigger(struct checker *c, const cJSON *t, struct fault *f, ui
 		if (!m)
 			continue;
 		if (shape) {
-			push_key(c, shapes[i]);
-			return fail(c,
-				    "a trigger has one of nth, every, probability, cycle, va; "
-				    "this one also has %s",
-				    shape_name);
+			fault_check_push_key(c, shapes[i]);
+			return fault_check_fail(
+				c,
+				"a trigger has one of nth, every, probability, cycle, va; "
+				"this one also has %s",
+				shape_name);
 		}
 		shape = m;
 		shape_name = shapes[i];
 	}
 	if (!shape)
-		return fail(c, "needs one of nth, every, probability, cycle, va");
+		return fault_check_fail(c, "needs one of nth, every, probability, cycle, va");
 	f->trigger.event = default_event(f->kind);
 	f->trigger.seed = seed;
 	of = cJSON_GetObjectItemCaseSensitive(t, "of");
 	if (of) {
 		int e;
 
-		push_key(c, "of");
+		fault_check_push_key(c, "of");
 		if (!cJSON_IsString(of))
-			return fail(c, "must be a string");
+			return fault_check_fail(c, "must be a string");
 		for (e = 0; e < FAULT_EVENT_TYPE_COUNT; e++) {
 			if (strcmp(of->valuestring, event_names[e]) == 0)
 				break;
 		}
 		if (e == FAULT_EVENT_TYPE_COUNT || e == FAULT_EVENT_CYCLE)
-			return fail(c,
-				    "\"%s\" is not a counted event (submission, call, alloc, "
-				    "access, reset)",
-				    of->valuestring);
+			return fault_check_fail(
+				c,
+				"\"%s\" is not a counted event (submission, call, alloc, "
+				"access, reset)",
+				of->valuestring);
 		if (!event_fits_kind(f->kind, (enum fault_event_type)e))
-			return fail(c, "a %s fault cannot count \"%s\" events", kind_names[f->kind],
-				    of->valuestring);
+			return fault_check_fail(c, "a %s fault cannot count \"%s\" events",
+						kind_names[f->kind], of->valuestring);
 		f->trigger.event = (enum fault_event_type)e;
-		pop(c);
+		fault_check_pop(c);
 	}
 	if (!check_trigger_call(c, t, f))
 		return false;
-	if (!get_uint(c, t, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.seed))
+	if (!fault_check_uint(c, t, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.seed))
 		return false;
 	if (strcmp(shape_name, "nth") == 0) {
 		f->trigger.type = FAULT_TRIGGER_NTH;
-		return get_uint(c, t, "nth", 1, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.n);
+		return fault_check_uint(c, t, "nth", 1, (uint64_t)FAULT_JSON_INT_MAX,
+					&f->trigger.n);
 	}
 	if (strcmp(shape_name, "every") == 0) {
 		f->trigger.type = FAULT_TRIGGER_EVERY;
-		return get_uint(c, t, "every", 1, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.n);
+		return fault_check_uint(c, t, "every", 1, (uint64_t)FAULT_JSON_INT_MAX,
+					&f->trigger.n);
 	}
 	if (strcmp(shape_name, "probability") == 0) {
 		f->trigger.type = FAULT_TRIGGER_PROBABILITY;
-		push_key(c, "probability");
+		fault_check_push_key(c, "probability");
 		if (!cJSON_IsNumber(shape) || !(shape->valuedouble > 0) ||
 		    !(shape->valuedouble <= 1))
-			return fail(c, "must be a number in (0, 1]");
+			return fault_check_fail(c, "must be a number in (0, 1]");
 		f->trigger.probability = shape->valuedouble;
-		pop(c);
+		fault_check_pop(c);
 		return true;
 	}
 	if (of) {
-		push_key(c, "of");
-		return fail(c, "a %s trigger counts no events", shape_name);
+		fault_check_push_key(c, "of");
+		return fault_check_fail(c, "a %s trigger counts no events", shape_name);
 	}
 	if (f->kind == FAULT_FAIL_ALLOC || f->kind == FAULT_FAIL_CALL) {
-		push_key(c, shape_name);
-		return fail(c, "a %s fault is triggered by its nth, every or probability",
-			    kind_names[f->kind]);
+		fault_check_push_key(c, shape_name);
+		return fault_check_fail(c,
+					"a %s fault is triggered by its nth, every or probability",
+					kind_names[f->kind]);
 	}
 	if (strcmp(shape_name, "cycle") == 0) {
 		f->trigger.type = FAULT_TRIGGER_CYCLE;
 		f->trigger.event = FAULT_EVENT_CYCLE;
-		return get_uint(c, t, "cycle", 0, (uint64_t)FAULT_JSON_INT_MAX, &f->trigger.n);
+		return fault_check_uint(c, t, "cycle", 0, (uint64_t)FAULT_JSON_INT_MAX,
+					&f->trigger.n);
 	}
 	f->trigger.type = FAULT_TRIGGER_VA_RANGE;
 	f->trigger.event = FAULT_EVENT_ACCESS;
-	push_key(c, "va");
+	fault_check_push_key(c, "va");
 	if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != 2)
-		return fail(c, "must be [start, end], GPU virtual addresses");
+		return fault_check_fail(c, "must be [start, end], GPU virtual addresses");
 	for (uint32_t i = 0; i < 2; i++) {
 		const cJSON *v = cJSON_GetArrayItem(shape, (int)i);
 
-		push_index(c, i);
+		fault_check_push_index(c, i);
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
 		    v->valuedouble < 0 || v->valuedouble > FAULT_JSON_INT_MAX)
-			return fail(c, "must be a whole number (a GPU VA)");
+			return fault_check_fail(c, "must be a whole number (a GPU VA)");
 		if (i == 0)
 			f->trigger.va_start = (uint64_t)v->valuedouble;
 		else
 			f->trigger.va_end = (uint64_t)v->valuedouble;
-		pop(c);
+		fault_check_pop(c);
 	}
 	if (f->trigger.va_end <= f->trigger.va_start)
-		return fail(c, "the range [start, end) is empty");
-	pop(c);
+		return fault_check_fail(c, "the range [start, end) is empty");
+	fault_check_pop(c);
 	return true;
 }
 
-static bool check_target(struct checker *c, const cJSON *t, struct fault *f)
+static bool check_target(struct fault_checker *c, const cJSON *t, struct fault *f)
 {
 	static const char *const known[] = {"connection", "process", "context", NULL};
 	const cJSON *conn;
@@ -435,17 +340,17 @@ static bool check_target(struct checker *c, const cJSON *t, struct fault *f)
 	f->target.type = FAULT_TARGET_ANY;
 	if (!t)
 		return true;
-	push_key(c, "target");
+	fault_check_push_key(c, "target");
 	if (!cJSON_IsObject(t))
-		return fail(c, "must be an object such as {\"connection\": 2}");
-	if (!only_known_members(c, t, known))
+		return fault_check_fail(c, "must be an object such as {\"connection\": 2}");
+	if (!fault_check_only_known(c, t, known))
 		return false;
 	if (!get_name(c, t, "process", f->target.process, &has_process))
 		return false;
 	conn = cJSON_GetObjectItemCaseSensitive(t, "connection");
 	if (conn && has_process) {
-		push_key(c, "process");
-		return fail(c, "a target names a connection or a process, not both");
+		fault_check_push_key(c, "process");
+		return fault_check_fail(c, "a target names a connection or a process, not both");
 	}
 	if (has_process) {
 		f->target.type = FAULT_TARGET_PROCESS;
@@ -454,22 +359,22 @@ static bool check_target(struct checker *c, const cJSON *t, struct fault *f)
 	} else if (conn) {
 		f->target.type = FAULT_TARGET_CONNECTION;
 		if (!cJSON_IsNumber(conn)) {
-			push_key(c, "connection");
-			return fail(c,
-				    "must be \"any\" or the connection's number (1 is the first)");
+			fault_check_push_key(c, "connection");
+			return fault_check_fail(
+				c, "must be \"any\" or the connection's number (1 is the first)");
 		}
-		if (!get_uint(c, t, "connection", 1, UINT32_MAX, &f->target.connection))
+		if (!fault_check_uint(c, t, "connection", 1, UINT32_MAX, &f->target.connection))
 			return false;
 	}
-	if (!get_uint(c, t, "context", 1, UINT32_MAX, &context))
+	if (!fault_check_uint(c, t, "context", 1, UINT32_MAX, &context))
 		return false;
 	f->target.context = (uint32_t)context;
-	pop(c);
+	fault_check_pop(c);
 	return true;
 }
 
 /* The kind's own members: "cycles" (irq_delay), "call" and "status" (fail_call), "in". */
-static bool check_kind_args(struct checker *c, const cJSON *obj, struct fault *f)
+static bool check_kind_args(struct fault_checker *c, const cJSON *obj, struct fault *f)
 {
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
 	bool present;
@@ -479,61 +384,62 @@ static bool check_kind_args(struct checker *c, const cJSON *obj, struct fault *f
 						: MAGMA_STATUS_INTERNAL_ERROR;
 	if (f->kind == FAULT_IRQ_DELAY) {
 		f->arg = 0;
-		if (!get_uint(c, obj, "cycles", 1, (uint64_t)FAULT_JSON_INT_MAX, &f->arg))
+		if (!fault_check_uint(c, obj, "cycles", 1, (uint64_t)FAULT_JSON_INT_MAX, &f->arg))
 			return false;
 		if (!f->arg)
-			return fail(c, "an irq_delay fault needs \"cycles\", the delay");
+			return fault_check_fail(c,
+						"an irq_delay fault needs \"cycles\", the delay");
 	} else if (cJSON_GetObjectItemCaseSensitive(obj, "cycles")) {
-		push_key(c, "cycles");
-		return fail(c, "only an irq_delay fault takes \"cycles\"");
+		fault_check_push_key(c, "cycles");
+		return fault_check_fail(c, "only an irq_delay fault takes \"cycles\"");
 	}
 	if (f->kind == FAULT_FAIL_CALL) {
 		if (!get_name(c, obj, "call", f->point, &present))
 			return false;
 		if (!present)
-			return fail(c, "a fail_call fault needs \"call\", an msd.h entry point");
-		for (const char *const *n = failable_calls; *n; n++) {
-			if (strcmp(*n, f->point) == 0)
-				goto call_ok;
+			return fault_check_fail(
+				c, "a fail_call fault needs \"call\", an msd.h entry point");
+		if (!is_entry_point(f->point, true)) {
+			fault_check_push_key(c, "call");
+			return fault_check_fail(
+				c, "\"%s\" is not an msd.h entry point that can fail", f->point);
 		}
-		push_key(c, "call");
-		return fail(c, "\"%s\" is not an msd.h entry point that can fail", f->point);
 	} else if (cJSON_GetObjectItemCaseSensitive(obj, "call")) {
-		push_key(c, "call");
-		return fail(c, "only a fail_call fault takes \"call\"");
+		fault_check_push_key(c, "call");
+		return fault_check_fail(c, "only a fail_call fault takes \"call\"");
 	}
-call_ok:
 	if (f->kind == FAULT_FAIL_ALLOC) {
 		snprintf(f->point, sizeof(f->point), "driver");
 		if (!get_name(c, obj, "in", f->point, NULL))
 			return false;
 		if (strcmp(f->point, "driver") && strcmp(f->point, "service")) {
-			push_key(c, "in");
-			return fail(c, "must be \"driver\" or \"service\"");
+			fault_check_push_key(c, "in");
+			return fault_check_fail(c, "must be \"driver\" or \"service\"");
 		}
 	} else if (cJSON_GetObjectItemCaseSensitive(obj, "in")) {
-		push_key(c, "in");
-		return fail(c, "only a fail_alloc fault takes \"in\"");
+		fault_check_push_key(c, "in");
+		return fault_check_fail(c, "only a fail_alloc fault takes \"in\"");
 	}
 	if (!status)
 		return true;
-	push_key(c, "status");
+	fault_check_push_key(c, "status");
 	if (f->kind != FAULT_FAIL_CALL && f->kind != FAULT_FAIL_ALLOC)
-		return fail(c, "only fail_call and fail_alloc faults take \"status\"");
+		return fault_check_fail(c, "only fail_call and fail_alloc faults take \"status\"");
 	if (!cJSON_IsString(status))
-		return fail(c, "must be a status name such as \"MEMORY_ERROR\"");
+		return fault_check_fail(c, "must be a status name such as \"MEMORY_ERROR\"");
 	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
 		if (strcmp(status->valuestring, status_names[i].name) == 0) {
 			f->status = status_names[i].status;
-			pop(c);
+			fault_check_pop(c);
 			return true;
 		}
 	}
-	return fail(c, "\"%s\" is not a magma status name (INTERNAL_ERROR, MEMORY_ERROR, ...)",
-		    status->valuestring);
+	return fault_check_fail(
+		c, "\"%s\" is not a magma status name (INTERNAL_ERROR, MEMORY_ERROR, ...)",
+		status->valuestring);
 }
 
-static bool check_fault(struct checker *c, const cJSON *obj, uint32_t index, uint64_t seed,
+static bool check_fault(struct fault_checker *c, const cJSON *obj, uint32_t index, uint64_t seed,
 			struct fault *f)
 {
 	static const char *const known[] = {"name",   "kind", "trigger", "target", "times",
@@ -542,32 +448,33 @@ static bool check_fault(struct checker *c, const cJSON *obj, uint32_t index, uin
 	uint64_t times = 1;
 
 	if (!cJSON_IsObject(obj))
-		return fail(c, "must be an object with \"kind\" and \"trigger\"");
-	if (!only_known_members(c, obj, known))
+		return fault_check_fail(c, "must be an object with \"kind\" and \"trigger\"");
+	if (!fault_check_only_known(c, obj, known))
 		return false;
 	snprintf(f->name, sizeof(f->name), "fault%u", index);
 	if (!get_name(c, obj, "name", f->name, NULL))
 		return false;
 	kind = cJSON_GetObjectItemCaseSensitive(obj, "kind");
 	if (!kind)
-		return fail(c, "needs \"kind\"");
-	push_key(c, "kind");
+		return fault_check_fail(c, "needs \"kind\"");
+	fault_check_push_key(c, "kind");
 	if (!cJSON_IsString(kind))
-		return fail(c, "must be a string");
+		return fault_check_fail(c, "must be a string");
 	if (!fault_kind_from_name(kind->valuestring, &f->kind))
-		return fail(c, "\"%s\" is not a fault kind (see docs/fault-injection.md)",
-			    kind->valuestring);
-	pop(c);
+		return fault_check_fail(c,
+					"\"%s\" is not a fault kind (see docs/fault-injection.md)",
+					kind->valuestring);
+	fault_check_pop(c);
 	trigger = cJSON_GetObjectItemCaseSensitive(obj, "trigger");
 	if (!trigger)
-		return fail(c, "needs \"trigger\"");
-	push_key(c, "trigger");
+		return fault_check_fail(c, "needs \"trigger\"");
+	fault_check_push_key(c, "trigger");
 	if (!check_trigger(c, trigger, f, seed))
 		return false;
-	pop(c);
+	fault_check_pop(c);
 	if (!check_target(c, cJSON_GetObjectItemCaseSensitive(obj, "target"), f))
 		return false;
-	if (!get_uint(c, obj, "times", 0, UINT32_MAX, &times))
+	if (!fault_check_uint(c, obj, "times", 0, UINT32_MAX, &times))
 		return false;
 	f->times = (uint32_t)times;
 	if (!check_kind_args(c, obj, f))
@@ -576,7 +483,7 @@ static bool check_fault(struct checker *c, const cJSON *obj, uint32_t index, uin
 	return true;
 }
 
-static bool check_plan(struct checker *c, const cJSON *root, struct fault_plan *plan)
+static bool check_plan(struct fault_checker *c, const cJSON *root, struct fault_plan *plan)
 {
 	static const char *const known[] = {"version", "name", "seed", "faults", NULL};
 	const cJSON *faults, *f;
@@ -584,37 +491,37 @@ static bool check_plan(struct checker *c, const cJSON *root, struct fault_plan *
 	uint32_t i = 0;
 
 	if (!cJSON_IsObject(root))
-		return fail(c, "a plan is a JSON object with \"faults\"");
-	if (!only_known_members(c, root, known))
+		return fault_check_fail(c, "a plan is a JSON object with \"faults\"");
+	if (!fault_check_only_known(c, root, known))
 		return false;
-	if (!get_uint(c, root, "version", 0, UINT32_MAX, &version))
+	if (!fault_check_uint(c, root, "version", 0, UINT32_MAX, &version))
 		return false;
 	if (version != FAULT_PLAN_VERSION) {
-		push_key(c, "version");
-		return fail(c, "version %" PRIu64 " is not supported (this reads %d)", version,
-			    FAULT_PLAN_VERSION);
+		fault_check_push_key(c, "version");
+		return fault_check_fail(c, "version %" PRIu64 " is not supported (this reads %d)",
+					version, FAULT_PLAN_VERSION);
 	}
 	if (!get_name(c, root, "name", plan->name, NULL) ||
-	    !get_uint(c, root, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &plan->seed))
+	    !fault_check_uint(c, root, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &plan->seed))
 		return false;
 	faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
 	if (!faults)
-		return fail(c, "needs \"faults\", a list of faults");
-	push_key(c, "faults");
+		return fault_check_fail(c, "needs \"faults\", a list of faults");
+	fault_check_push_key(c, "faults");
 	if (!cJSON_IsArray(faults))
-		return fail(c, "must be a list");
+		return fault_check_fail(c, "must be a list");
 	if (cJSON_GetArraySize(faults) == 0 || cJSON_GetArraySize(faults) > FAULT_PLAN_MAX_FAULTS)
-		return fail(c, "must list 1 to %d faults", FAULT_PLAN_MAX_FAULTS);
+		return fault_check_fail(c, "must list 1 to %d faults", FAULT_PLAN_MAX_FAULTS);
 	plan->fault_count = (uint32_t)cJSON_GetArraySize(faults);
 	plan->faults = calloc(plan->fault_count, sizeof(*plan->faults));
 	if (!plan->faults)
-		return fail(c, "out of memory");
+		return fault_check_fail(c, "out of memory");
 	cJSON_ArrayForEach(f, faults)
 	{
-		push_index(c, i);
+		fault_check_push_index(c, i);
 		if (!check_fault(c, f, i, plan->seed, &plan->faults[i]))
 			return false;
-		pop(c);
+		fault_check_pop(c);
 		i++;
 	}
 	return true;
@@ -634,7 +541,13 @@ static uint32_t line_of(const char *text, size_t off)
 struct fault_plan *fault_plan_parse(const char *text, size_t len, const char *file,
 				    char error[FAULT_ERROR_MAX])
 {
-	struct checker c = {.text = text, .len = len, .file = file, .error = error};
+	struct fault_checker c = {.text = text,
+				  .len = len,
+				  .file = file,
+				  .error = error,
+				  .error_size = FAULT_ERROR_MAX,
+				  .root_name = "plan",
+				  .doc = "docs/fault-injection.md"};
 	const char *end = NULL;
 	struct fault_plan *plan;
 	cJSON *root;

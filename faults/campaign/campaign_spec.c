@@ -15,8 +15,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +24,6 @@
 #include "campaign_spec.h"
 #include "fault_internal.h"
 
-#define CAMPAIGN_JSON_INT_MAX  9007199254740992.0
 #define CAMPAIGN_MAX_FILE      (1u << 20)
 #define CAMPAIGN_PLAN_TEXT_MAX 4096
 
@@ -40,111 +37,8 @@ static const char *const stage_names[CAMPAIGN_STAGE_COUNT] = {
 /* The members of a sweep that are the kind's own, passed through to the plan as they are. */
 static const char *const kind_arg_names[] = {"cycles", "call", "status", "in", NULL};
 
-struct checker {
-	const char *text;
-	size_t len;
-	const char *file;
-	struct fault_path path;
-	char *error; /* CAMPAIGN_ERROR_MAX bytes */
-};
-
-static void push_key(struct checker *c, const char *key)
-{
-	if (c->path.depth < FAULT_PATH_MAX)
-		c->path.segs[c->path.depth++] = (struct fault_path_seg){.key = key};
-}
-
-static void push_index(struct checker *c, uint32_t index)
-{
-	if (c->path.depth < FAULT_PATH_MAX)
-		c->path.segs[c->path.depth++] = (struct fault_path_seg){.index = index};
-}
-
-static void pop(struct checker *c)
-{
-	c->path.depth--;
-}
-
-/* The dotted field name of the path ("sweeps[2].stage"), into @out. */
-static void path_name(const struct fault_path *path, char *out, size_t size)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (uint32_t i = 0; i < path->depth && n < size; i++) {
-		const struct fault_path_seg *s = &path->segs[i];
-
-		if (s->key)
-			n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "." : "", s->key);
-		else
-			n += (size_t)snprintf(out + n, size - n, "[%u]", s->index);
-	}
-	if (!out[0])
-		snprintf(out, size, "campaign");
-}
-
-/* Formats "FILE:LINE: FIELD: message" into c->error; always returns false. */
-static bool fail(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct checker *c, const char *fmt, ...)
-{
-	char field[160];
-	va_list ap;
-	int len;
-
-	path_name(&c->path, field, sizeof(field));
-	len = snprintf(c->error, CAMPAIGN_ERROR_MAX, "%s:%u: %s: ", c->file,
-		       fault_json_locate(c->text, c->len, &c->path), field);
-	if (len < 0 || len >= CAMPAIGN_ERROR_MAX)
-		return false;
-	va_start(ap, fmt);
-	vsnprintf(c->error + len, CAMPAIGN_ERROR_MAX - (size_t)len, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-static bool only_known_members(struct checker *c, const cJSON *obj, const char *const *known)
-{
-	const cJSON *m;
-
-	cJSON_ArrayForEach(m, obj)
-	{
-		bool ok = false;
-
-		for (const char *const *k = known; *k && !ok; k++)
-			ok = strcmp(m->string, *k) == 0;
-		if (!ok) {
-			push_key(c, m->string);
-			return fail(c, "unknown member (a typo? see docs/fault-campaigns.md)");
-		}
-	}
-	return true;
-}
-
-/* Optional whole number @key of @obj in [@min, @max] into *@out (absent: left as it is). */
-static bool get_uint(struct checker *c, const cJSON *obj, const char *key, uint64_t min,
-		     uint64_t max, uint64_t *out)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-	double d;
-
-	if (!m)
-		return true;
-	push_key(c, key);
-	if (!cJSON_IsNumber(m))
-		return fail(c, "must be a number");
-	d = m->valuedouble;
-	if (!isfinite(d) || d != floor(d) || d < 0 || d > CAMPAIGN_JSON_INT_MAX)
-		return fail(c, "must be a whole number from %" PRIu64 " to %" PRIu64, min, max);
-	if ((uint64_t)d < min || (uint64_t)d > max)
-		return fail(c, "%.0f is out of range (%" PRIu64 " to %" PRIu64 ")", d, min, max);
-	*out = (uint64_t)d;
-	pop(c);
-	return true;
-}
-
 /* Required or optional string member @key of @obj; *@out points into the tree. */
-static bool get_string(struct checker *c, const cJSON *obj, const char *key, bool required,
+static bool get_string(struct fault_checker *c, const cJSON *obj, const char *key, bool required,
 		       const char **out)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -153,18 +47,18 @@ static bool get_string(struct checker *c, const cJSON *obj, const char *key, boo
 	if (!m) {
 		if (!required)
 			return true;
-		push_key(c, key);
-		return fail(c, "is required");
+		fault_check_push_key(c, key);
+		return fault_check_fail(c, "is required");
 	}
-	push_key(c, key);
+	fault_check_push_key(c, key);
 	if (!cJSON_IsString(m))
-		return fail(c, "must be a string");
+		return fault_check_fail(c, "must be a string");
 	*out = m->valuestring;
-	pop(c);
+	fault_check_pop(c);
 	return true;
 }
 
-static bool check_head(struct checker *c, const cJSON *root, struct campaign *campaign)
+static bool check_head(struct fault_checker *c, const cJSON *root, struct campaign *campaign)
 {
 	static const char *const known[] = {"version", "name",	 "seed", "target",
 					    "witness", "sweeps", NULL};
@@ -173,36 +67,37 @@ static bool check_head(struct checker *c, const cJSON *root, struct campaign *ca
 	const char *name;
 
 	if (!cJSON_IsObject(root))
-		return fail(c, "must be an object with \"sweeps\"");
-	if (!only_known_members(c, root, known))
+		return fault_check_fail(c, "must be an object with \"sweeps\"");
+	if (!fault_check_only_known(c, root, known))
 		return false;
-	if (!get_uint(c, root, "version", 1, 1, &version))
+	if (!fault_check_uint(c, root, "version", 1, 1, &version))
 		return false;
 	if (!get_string(c, root, "name", false, &name))
 		return false;
 	if (name) {
-		push_key(c, "name");
+		fault_check_push_key(c, "name");
 		if (!name[0] || strlen(name) >= FAULT_NAME_MAX)
-			return fail(c, "must be 1 to %d characters", FAULT_NAME_MAX - 1);
-		pop(c);
+			return fault_check_fail(c, "must be 1 to %d characters",
+						FAULT_NAME_MAX - 1);
+		fault_check_pop(c);
 		snprintf(campaign->name, sizeof(campaign->name), "%s", name);
 	}
-	if (!get_uint(c, root, "seed", 0, (uint64_t)CAMPAIGN_JSON_INT_MAX, &campaign->seed))
+	if (!fault_check_uint(c, root, "seed", 0, (uint64_t)FAULT_JSON_INT_MAX, &campaign->seed))
 		return false;
 	witness = cJSON_GetObjectItemCaseSensitive(root, "witness");
 	campaign->witness = true;
 	if (witness) {
-		push_key(c, "witness");
+		fault_check_push_key(c, "witness");
 		if (!cJSON_IsBool(witness))
-			return fail(c, "must be true or false");
+			return fault_check_fail(c, "must be true or false");
 		campaign->witness = cJSON_IsTrue(witness);
-		pop(c);
+		fault_check_pop(c);
 	}
 	return true;
 }
 
 /* The target of every point: the file's (an object, checked by the plan reader) or the comm. */
-static bool check_target(struct checker *c, const cJSON *root, const char *default_comm,
+static bool check_target(struct fault_checker *c, const cJSON *root, const char *default_comm,
 			 struct campaign *campaign)
 {
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(root, "target");
@@ -213,29 +108,32 @@ static bool check_target(struct checker *c, const cJSON *root, const char *defau
 		made = cJSON_CreateObject();
 		if (!made || !cJSON_AddStringToObject(made, "process", default_comm)) {
 			cJSON_Delete(made);
-			return fail(c, "out of memory");
+			return fault_check_fail(c, "out of memory");
 		}
 		campaign->target_json = cJSON_PrintUnformatted(made);
 		cJSON_Delete(made);
-		return campaign->target_json ? true : fail(c, "out of memory");
+		return campaign->target_json ? true : fault_check_fail(c, "out of memory");
 	}
-	push_key(c, "target");
+	fault_check_push_key(c, "target");
 	if (!cJSON_IsObject(target))
-		return fail(c, "must be a fault-plan target such as {\"process\": \"vkcube\"}");
+		return fault_check_fail(
+			c, "must be a fault-plan target such as {\"process\": \"vkcube\"}");
 	process = cJSON_GetObjectItemCaseSensitive(target, "process");
 	if (cJSON_IsString(process) && strcmp(process->valuestring, CAMPAIGN_WITNESS_COMM) == 0) {
-		push_key(c, "process");
-		return fail(c, "the witness (\"%s\") is never the target", CAMPAIGN_WITNESS_COMM);
+		fault_check_push_key(c, "process");
+		return fault_check_fail(c, "the witness (\"%s\") is never the target",
+					CAMPAIGN_WITNESS_COMM);
 	}
 	campaign->target_json = cJSON_PrintUnformatted(target);
 	if (!campaign->target_json)
-		return fail(c, "out of memory");
-	pop(c);
+		return fault_check_fail(c, "out of memory");
+	fault_check_pop(c);
 	return true;
 }
 
 /* Appends "MEMBER":VALUE for each kind argument present in @sweep_obj to s->kind_args. */
-static bool copy_kind_args(struct checker *c, const cJSON *sweep_obj, struct campaign_sweep *s)
+static bool copy_kind_args(struct fault_checker *c, const cJSON *sweep_obj,
+			   struct campaign_sweep *s)
 {
 	size_t n = 0, size = 1;
 	char *args;
@@ -248,13 +146,13 @@ static bool copy_kind_args(struct checker *c, const cJSON *sweep_obj, struct cam
 			continue;
 		value = cJSON_PrintUnformatted(m);
 		if (!value)
-			return fail(c, "out of memory");
+			return fault_check_fail(c, "out of memory");
 		size += strlen(*k) + strlen(value) + 4;
 		free(value);
 	}
 	args = malloc(size);
 	if (!args)
-		return fail(c, "out of memory");
+		return fault_check_fail(c, "out of memory");
 	args[0] = '\0';
 	for (const char *const *k = kind_arg_names; *k; k++) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sweep_obj, *k);
@@ -265,7 +163,7 @@ static bool copy_kind_args(struct checker *c, const cJSON *sweep_obj, struct cam
 		value = cJSON_PrintUnformatted(m);
 		if (!value) {
 			free(args);
-			return fail(c, "out of memory");
+			return fault_check_fail(c, "out of memory");
 		}
 		n += (size_t)snprintf(args + n, size - n, ",\"%s\":%s", *k, value);
 		free(value);
@@ -274,7 +172,7 @@ static bool copy_kind_args(struct checker *c, const cJSON *sweep_obj, struct cam
 	return true;
 }
 
-static bool check_sweep(struct checker *c, const cJSON *obj, struct campaign_sweep *s)
+static bool check_sweep(struct fault_checker *c, const cJSON *obj, struct campaign_sweep *s)
 {
 	static const char *const known[] = {"kind",   "stage", "points", "first", "from", "step",
 					    "cycles", "call",  "status", "in",	  NULL};
@@ -283,15 +181,17 @@ static bool check_sweep(struct checker *c, const cJSON *obj, struct campaign_swe
 	int i;
 
 	if (!cJSON_IsObject(obj))
-		return fail(c, "must be an object such as {\"kind\": \"mmu_fault\", \"stage\": "
-			       "\"submission\", \"points\": 4}");
-	if (!only_known_members(c, obj, known))
+		return fault_check_fail(
+			c, "must be an object such as {\"kind\": \"mmu_fault\", \"stage\": "
+			   "\"submission\", \"points\": 4}");
+	if (!fault_check_only_known(c, obj, known))
 		return false;
 	if (!get_string(c, obj, "kind", true, &kind))
 		return false;
 	if (!fault_kind_from_name(kind, &s->kind)) {
-		push_key(c, "kind");
-		return fail(c, "\"%s\" is not a fault kind (see docs/fault-injection.md)", kind);
+		fault_check_push_key(c, "kind");
+		return fault_check_fail(
+			c, "\"%s\" is not a fault kind (see docs/fault-injection.md)", kind);
 	}
 	if (!get_string(c, obj, "stage", true, &stage))
 		return false;
@@ -300,75 +200,77 @@ static bool check_sweep(struct checker *c, const cJSON *obj, struct campaign_swe
 			break;
 	}
 	if (i == CAMPAIGN_STAGE_COUNT) {
-		push_key(c, "stage");
-		return fail(c,
-			    "\"%s\" is not a stage (submission, access, mapping, call, alloc, "
-			    "cycle, reset)",
-			    stage);
+		fault_check_push_key(c, "stage");
+		return fault_check_fail(
+			c,
+			"\"%s\" is not a stage (submission, access, mapping, call, alloc, "
+			"cycle, reset)",
+			stage);
 	}
 	s->stage = (enum campaign_stage)i;
 	if (!cJSON_GetObjectItemCaseSensitive(obj, "points")) {
-		push_key(c, "points");
-		return fail(c, "is required (1 to %d)", CAMPAIGN_MAX_SWEEP_POINTS);
+		fault_check_push_key(c, "points");
+		return fault_check_fail(c, "is required (1 to %d)", CAMPAIGN_MAX_SWEEP_POINTS);
 	}
-	if (!get_uint(c, obj, "points", 1, CAMPAIGN_MAX_SWEEP_POINTS, &points))
+	if (!fault_check_uint(c, obj, "points", 1, CAMPAIGN_MAX_SWEEP_POINTS, &points))
 		return false;
 	s->points = (uint32_t)points;
 	s->from = 0;
 	s->step = 10000;
 	for (const char *const *k = (const char *const[]){"from", "step", NULL}; *k; k++) {
 		if (s->stage != CAMPAIGN_STAGE_CYCLE && cJSON_GetObjectItemCaseSensitive(obj, *k)) {
-			push_key(c, *k);
-			return fail(c, "only a \"cycle\" stage takes \"%s\"", *k);
+			fault_check_push_key(c, *k);
+			return fault_check_fail(c, "only a \"cycle\" stage takes \"%s\"", *k);
 		}
 	}
 	s->first = 1;
 	if (s->stage == CAMPAIGN_STAGE_CYCLE && cJSON_GetObjectItemCaseSensitive(obj, "first")) {
-		push_key(c, "first");
-		return fail(c, "a \"cycle\" stage starts at \"from\", not \"first\"");
+		fault_check_push_key(c, "first");
+		return fault_check_fail(c, "a \"cycle\" stage starts at \"from\", not \"first\"");
 	}
-	if (!get_uint(c, obj, "first", 1, (uint64_t)CAMPAIGN_JSON_INT_MAX / 2, &s->first))
+	if (!fault_check_uint(c, obj, "first", 1, (uint64_t)FAULT_JSON_INT_MAX / 2, &s->first))
 		return false;
-	if (!get_uint(c, obj, "from", 0, (uint64_t)CAMPAIGN_JSON_INT_MAX, &s->from) ||
-	    !get_uint(c, obj, "step", 1, (uint64_t)CAMPAIGN_JSON_INT_MAX, &s->step))
+	if (!fault_check_uint(c, obj, "from", 0, (uint64_t)FAULT_JSON_INT_MAX, &s->from) ||
+	    !fault_check_uint(c, obj, "step", 1, (uint64_t)FAULT_JSON_INT_MAX, &s->step))
 		return false;
-	if (s->from + (uint64_t)(s->points - 1) * s->step > (uint64_t)CAMPAIGN_JSON_INT_MAX) {
-		push_key(c, "step");
-		return fail(c, "the last point's cycle is past 2^53");
+	if (s->from + (uint64_t)(s->points - 1) * s->step > (uint64_t)FAULT_JSON_INT_MAX) {
+		fault_check_push_key(c, "step");
+		return fault_check_fail(c, "the last point's cycle is past 2^53");
 	}
 	return copy_kind_args(c, obj, s);
 }
 
-static bool check_sweeps(struct checker *c, const cJSON *root, struct campaign *campaign)
+static bool check_sweeps(struct fault_checker *c, const cJSON *root, struct campaign *campaign)
 {
 	const cJSON *sweeps = cJSON_GetObjectItemCaseSensitive(root, "sweeps");
 	uint32_t count, id = 1;
 
-	push_key(c, "sweeps");
+	fault_check_push_key(c, "sweeps");
 	if (!sweeps)
-		return fail(c, "is required: 1 to %d sweeps", CAMPAIGN_MAX_SWEEPS);
+		return fault_check_fail(c, "is required: 1 to %d sweeps", CAMPAIGN_MAX_SWEEPS);
 	if (!cJSON_IsArray(sweeps))
-		return fail(c, "must be an array of sweeps");
+		return fault_check_fail(c, "must be an array of sweeps");
 	count = (uint32_t)cJSON_GetArraySize(sweeps);
 	if (count < 1 || count > CAMPAIGN_MAX_SWEEPS)
-		return fail(c, "must hold 1 to %d sweeps, not %u", CAMPAIGN_MAX_SWEEPS, count);
+		return fault_check_fail(c, "must hold 1 to %d sweeps, not %u", CAMPAIGN_MAX_SWEEPS,
+					count);
 	campaign->sweeps = calloc(count, sizeof(*campaign->sweeps));
 	if (!campaign->sweeps)
-		return fail(c, "out of memory");
+		return fault_check_fail(c, "out of memory");
 	for (uint32_t i = 0; i < count; i++) {
 		struct campaign_sweep *s = &campaign->sweeps[i];
 
-		push_index(c, i);
+		fault_check_push_index(c, i);
 		s->line = fault_json_locate(c->text, c->len, &c->path);
 		campaign->sweep_count = i + 1;
 		if (!check_sweep(c, cJSON_GetArrayItem(sweeps, (int)i), s))
 			return false;
 		s->first_point = id;
 		id += s->points;
-		pop(c);
+		fault_check_pop(c);
 	}
 	campaign->point_count = id - 1;
-	pop(c);
+	fault_check_pop(c);
 	return true;
 }
 
@@ -377,7 +279,7 @@ static bool check_sweeps(struct checker *c, const cJSON *root, struct campaign *
  * campaign member that produced FIELD: the sweep's stage for the trigger, its kind, its kind
  * arguments, or the campaign's target or seed.
  */
-static bool fail_plan(struct checker *c, uint32_t sweep, uint32_t id, const char *plan_error)
+static bool fail_plan(struct fault_checker *c, uint32_t sweep, uint32_t id, const char *plan_error)
 {
 	const char *field = strchr(plan_error, ':'), *message;
 	char name[64] = "";
@@ -392,10 +294,10 @@ static bool fail_plan(struct checker *c, uint32_t sweep, uint32_t id, const char
 	if (strncmp(name, "faults[0].", 10) == 0)
 		memmove(name, name + 10, strlen(name + 10) + 1);
 	if (strncmp(name, "target", 6) == 0 || strcmp(name, "seed") == 0) {
-		push_key(c, name[0] == 't' ? "target" : "seed");
+		fault_check_push_key(c, name[0] == 't' ? "target" : "seed");
 	} else if (strcmp(name, "faults[0]") == 0 || !name[0]) {
-		push_key(c, "sweeps"); /* the fault as a whole: the sweep */
-		push_index(c, sweep);
+		fault_check_push_key(c, "sweeps"); /* the fault as a whole: the sweep */
+		fault_check_push_index(c, sweep);
 	} else {
 		const char *member = "stage";
 
@@ -405,15 +307,16 @@ static bool fail_plan(struct checker *c, uint32_t sweep, uint32_t id, const char
 			if (strcmp(name, *k) == 0)
 				member = *k;
 		}
-		push_key(c, "sweeps");
-		push_index(c, sweep);
-		push_key(c, member);
+		fault_check_push_key(c, "sweeps");
+		fault_check_push_index(c, sweep);
+		fault_check_push_key(c, member);
 	}
-	return fail(c, "%s (the plan of point %u, field %s)", message, id, name[0] ? name : "plan");
+	return fault_check_fail(c, "%s (the plan of point %u, field %s)", message, id,
+				name[0] ? name : "plan");
 }
 
 /* Generates and checks the plan of every point, as a device would load it. */
-static bool check_points(struct checker *c, const struct campaign *campaign)
+static bool check_points(struct fault_checker *c, const struct campaign *campaign)
 {
 	for (uint32_t s = 0; s < campaign->sweep_count; s++) {
 		const struct campaign_sweep *sweep = &campaign->sweeps[s];
@@ -426,7 +329,7 @@ static bool check_points(struct checker *c, const struct campaign *campaign)
 			bool ok;
 
 			if (!text)
-				return fail(c, "out of memory");
+				return fault_check_fail(c, "out of memory");
 			plan = fault_plan_parse(text, strlen(text), "plan", plan_error);
 			free(text);
 			ok = plan && fault_plan_check_device(plan, "plan", plan_error);
@@ -441,7 +344,13 @@ static bool check_points(struct checker *c, const struct campaign *campaign)
 struct campaign *campaign_parse(const char *text, size_t len, const char *file,
 				const char *default_comm, char error[CAMPAIGN_ERROR_MAX])
 {
-	struct checker c = {.text = text, .len = len, .file = file, .error = error};
+	struct fault_checker c = {.text = text,
+				  .len = len,
+				  .file = file,
+				  .error = error,
+				  .error_size = CAMPAIGN_ERROR_MAX,
+				  .root_name = "campaign",
+				  .doc = "docs/fault-campaigns.md"};
 	struct campaign *campaign;
 	cJSON *root;
 

@@ -93,6 +93,10 @@ uint32_t ftc_fault_code(struct ftc_client *c);
 /* ftc_faults_fired - MAGMA_SYSTEM_QUERY_FAULTS_FIRED of @dev (~0 on failure). */
 uint64_t ftc_faults_fired(magma_device_t dev);
 
+/* ftc_connect - a Unix stream socket connected to @path (a daemon's device or control socket),
+ * or -1. */
+int ftc_connect(const char *path);
+
 /* ftc_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t ftc_now_ns(void);
 

@@ -33,25 +33,12 @@ static const char bad_plan[] = "{\"faults\": [\n"
 			       "  {\"kind\": \"mmu_fault\",\n"
 			       "   \"trigger\": {\"nht\": 2}}]}\n";
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Sends @line (with its newline) to the control socket @path; the parsed answer or NULL. */
 static cJSON *ask_raw(const char *path, const char *line)
 {
 	static char buf[1 << 20];
 	size_t n = 0;
-	int fd = connect_to(path);
+	int fd = ftc_connect(path);
 
 	if (fd < 0)
 		return NULL;
@@ -255,7 +242,7 @@ static void test_status_and_bad_requests(void)
 
 	/* A client that connects and says nothing delays the next request, never stops it. */
 	{
-		int silent = connect_to(s.ctl);
+		int silent = ftc_connect(s.ctl);
 
 		CHECK(silent >= 0);
 		a = ask(s.ctl, cmd("status"));
@@ -276,7 +263,7 @@ static void test_inject_dump_clear(void)
 	cJSON *a;
 
 	REQUIRE(session_start(&s));
-	REQUIRE(magma_device_import((magma_handle_t)connect_to(s.sock), &dev) == MAGMA_STATUS_OK);
+	REQUIRE(magma_device_import((magma_handle_t)ftc_connect(s.sock), &dev) == MAGMA_STATUS_OK);
 	REQUIRE(ftc_open(dev, &c1) == MAGMA_STATUS_OK); /* connection 1 */
 	CHECK_EQ(ftc_write(&c1, 0, 1u), MAGMA_STATUS_OK);
 	CHECK_EQ(ftc_wait(&c1), MAGMA_STATUS_OK);

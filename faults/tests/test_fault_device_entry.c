@@ -200,20 +200,6 @@ static void test_sim_run_bad_plan(void)
 	rmdir(dir);
 }
 
-/* A connected device channel to @path, or -1. */
-static int connect_to(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The victim (--victim-at SOCKET): connects by itself as VICTIM_NAME and works until killed. */
 static int victim_main(const char *path)
 {
@@ -221,7 +207,7 @@ static int victim_main(const char *path)
 	magma_device_t dev;
 
 	prctl(PR_SET_NAME, VICTIM_NAME);
-	if (magma_device_import((magma_handle_t)connect_to(path), &dev) != MAGMA_STATUS_OK)
+	if (magma_device_import((magma_handle_t)ftc_connect(path), &dev) != MAGMA_STATUS_OK)
 		return 10;
 	if (ftc_open(dev, &c) != MAGMA_STATUS_OK)
 		return 11;
@@ -292,7 +278,7 @@ static void test_simd_applies_plan(void)
 	for (uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
 	     stat(sock, &st) && ftc_now_ns() < deadline;)
 		usleep(5000);
-	CHECK(magma_device_import((magma_handle_t)connect_to(sock), &dev) == MAGMA_STATUS_OK);
+	CHECK(magma_device_import((magma_handle_t)ftc_connect(sock), &dev) == MAGMA_STATUS_OK);
 	if (dev) {
 		CHECK_EQ(ftc_open(dev, &c1), MAGMA_STATUS_MEMORY_ERROR); /* connection 1 */
 		CHECK_EQ(ftc_open(dev, &c2), MAGMA_STATUS_OK);		 /* connection 2 */
