@@ -113,6 +113,11 @@ void fault_shoot_job(struct fault_device *fdev, struct fault_shot *shot,
 		break;
 	}
 	inj.target = unit;
+	if (unit == job->queue) {
+		/* Only this job's commands: never whoever's runs next on the queue. */
+		inj.seqno_first = job->first_seqno;
+		inj.seqno_last = job->last_seqno;
+	}
 	ret = sim_inject_fault(fdev->sim, &inj);
 	if (c)
 		fault_who_of_conn(c, job->context_id, &hit);

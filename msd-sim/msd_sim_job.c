@@ -237,6 +237,7 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	struct msd_sim_queue *q;
 	struct msd_sim_as *as = &job->ctx->conn->as;
 	uint16_t flags = SIM_RING_FLAG_IRQ | SIM_RING_FLAG_FENCE;
+	uint64_t first_seqno;
 
 	msd_sim_mutex_assert_held(&dev->lock);
 	if (qi < 0)
@@ -252,6 +253,7 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	job->state = MSD_SIM_JOB_RUNNING;
 	q->jobs++;
 	job->entries_left = job->entry_count - job->first_entry;
+	first_seqno = q->last_seqno + 1;
 	for (uint32_t i = job->first_entry; i < job->entry_count; i++) {
 		uint64_t seqno = ++q->last_seqno;
 
@@ -271,6 +273,8 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 			.queue = job->queue,
 			.as_slot = (uint32_t)as->slot,
 			.resubmitted = job->started,
+			.first_seqno = first_seqno,
+			.last_seqno = q->last_seqno,
 		};
 
 		dev->job_start_hook(dev->job_start_ctx, &start);

@@ -166,8 +166,7 @@ uint32_t sim_copy_step_locked(struct sim_device *dev, uint32_t qi, uint64_t *cyc
 	uint32_t code;
 
 	sim_mutex_assert_held(&dev->lock);
-	if (!op->done && q->inject_dma) {
-		q->inject_dma--;
+	if (!op->done && sim_cp_inject_take_locked(q, &q->inject_dma, &q->scoped_dma)) {
 		sim_log_locked(dev, SIM_LOG_INFO, "injected: DMA error on queue %u", qi);
 		sim_cp_fault_locked(dev, qi, SIM_FAULT_DMA_ERROR, op->dst);
 		return SIM_FAULT_DMA_ERROR;

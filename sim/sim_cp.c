@@ -398,6 +398,8 @@ void sim_cp_reset_locked(struct sim_device *dev, bool hard)
 		q->ready_at = 0;
 		q->inject_hang = 0;
 		q->inject_dma = 0;
+		q->scoped_hang.count = 0;
+		q->scoped_dma.count = 0;
 	}
 }
 
@@ -467,9 +469,33 @@ void sim_cp_fault_locked(struct sim_device *dev, uint32_t qi, uint32_t code, uin
 				 code == SIM_FAULT_BAD_RING_ENTRY ? q->ring_as : q->job_as,
 				 sim_fault_name(code));
 	sim_cp_set_state_locked(dev, qi, SIM_Q_STATE_FAULTED);
+	sim_cp_inject_job_end_locked(q);
 	if (sim_event_wanted(dev, SIM_EV_JOB_END))
 		sim_event_locked(dev, SIM_EV_JOB_END, qi, code, q->job_cmd_va, q->job_seqno, NULL);
 	sim_irq_raise_locked(dev, SIM_IRQ_JOB_FAULT(qi));
+}
+
+/* sim_cp_inject_take_locked - see sim_internal.h. */
+bool sim_cp_inject_take_locked(struct sim_queue *q, uint32_t *global, struct sim_job_inject *scoped)
+{
+	if (*global) {
+		(*global)--;
+		return true;
+	}
+	if (scoped->count && q->job_seqno >= scoped->first && q->job_seqno <= scoped->last) {
+		scoped->count--;
+		return true;
+	}
+	return false;
+}
+
+/* sim_cp_inject_job_end_locked - see sim_internal.h. */
+void sim_cp_inject_job_end_locked(struct sim_queue *q)
+{
+	if (q->job_seqno >= q->scoped_hang.last)
+		q->scoped_hang.count = 0;
+	if (q->job_seqno >= q->scoped_dma.last)
+		q->scoped_dma.count = 0;
 }
 
 /* Retire the job: fence, SEQNO, JOB_DONE, HEAD++. Returns the cost (job_end + fence TLB). */
@@ -494,6 +520,7 @@ static uint64_t sim_cp_complete_job_locked(struct sim_device *dev, uint32_t qi)
 	}
 	q->seqno = q->job_seqno;
 	q->job_active = false;
+	sim_cp_inject_job_end_locked(q);
 	dev->stats.jobs_completed++;
 	sim_perf_add(dev, SIM_PERF_JOBS, 1);
 	if (sim_event_wanted(dev, SIM_EV_JOB_END))
@@ -883,8 +910,8 @@ uint64_t sim_cp_run_unit_locked(struct sim_device *dev, uint32_t qi)
 			cost = sim_cp_fetch_job_locked(dev, qi);
 	} else if (sim_as_is_locked(dev, q->job_as)) {
 		cost = tm->wait_poll;
-	} else if (q->cmd_remain && q->inject_hang) {
-		q->inject_hang--;
+	} else if (q->cmd_remain &&
+		   sim_cp_inject_take_locked(q, &q->inject_hang, &q->scoped_hang)) {
 		q->hung = true;
 		sim_log_locked(dev, SIM_LOG_INFO, "injected: queue %u hangs", qi);
 		cost = tm->wait_poll;

@@ -140,6 +140,8 @@ static void sim_reset_state_locked(struct sim_device *dev) SIM_REQUIRES(dev->loc
 		dev->q[i].ready_at = 0;
 		dev->q[i].inject_hang = 0;
 		dev->q[i].inject_dma = 0;
+		dev->q[i].scoped_hang.count = 0;
+		dev->q[i].scoped_dma.count = 0;
 		dev->q[i].hung = false;
 	}
 	sim_irq_update_locked(dev, false);
@@ -178,6 +180,7 @@ void sim_soft_reset_locked(struct sim_device *dev)
 		dev->q[i].ready_at = dev->now; /* the unit in flight is abandoned too */
 		dev->q[i].hung = false;	       /* CP_HANG, hit or still armed, ends here */
 		dev->q[i].inject_hang = 0;
+		dev->q[i].scoped_hang.count = 0;
 	}
 	dev->irq_rawstat = 0;
 	sim_pending_drop_locked(dev, SIM_PENDING_IRQ);
@@ -312,6 +315,7 @@ static uint32_t sim_sat_add32(uint32_t a, uint32_t b)
  */
 int sim_inject_fault(struct sim_device *dev, const struct sim_inject *inj)
 {
+	struct sim_queue *q;
 	uint32_t count;
 	uint8_t *byte;
 	int ret = 0;
@@ -339,20 +343,20 @@ int sim_inject_fault(struct sim_device *dev, const struct sim_inject *inj)
 		dev->inject_delay_cycles = inj->arg;
 		break;
 	case SIM_INJECT_CP_HANG:
-		if (inj->target >= dev->cfg.queues) {
-			ret = -EINVAL;
-			break;
-		}
-		dev->q[inj->target].inject_hang =
-			sim_sat_add32(dev->q[inj->target].inject_hang, count);
-		break;
 	case SIM_INJECT_DMA_ERROR:
-		if (inj->target >= dev->cfg.queues) {
+		if (inj->target >= dev->cfg.queues ||
+		    (inj->seqno_last && inj->seqno_first > inj->seqno_last)) {
 			ret = -EINVAL;
 			break;
 		}
-		dev->q[inj->target].inject_dma =
-			sim_sat_add32(dev->q[inj->target].inject_dma, count);
+		q = &dev->q[inj->target];
+		if (inj->seqno_last)
+			*(inj->kind == SIM_INJECT_CP_HANG ? &q->scoped_hang : &q->scoped_dma) =
+				(struct sim_job_inject){count, inj->seqno_first, inj->seqno_last};
+		else if (inj->kind == SIM_INJECT_CP_HANG)
+			q->inject_hang = sim_sat_add32(q->inject_hang, count);
+		else
+			q->inject_dma = sim_sat_add32(q->inject_dma, count);
 		break;
 	case SIM_INJECT_BIT_FLIP:
 		byte = sim_bus_host_locked(dev, inj->arg >> 3);
@@ -390,6 +394,8 @@ void sim_inject_clear(struct sim_device *dev)
 	for (uint32_t i = 0; i < SIM_QUEUE_MAX; i++) {
 		dev->q[i].inject_hang = 0;
 		dev->q[i].inject_dma = 0;
+		dev->q[i].scoped_hang.count = 0;
+		dev->q[i].scoped_dma.count = 0;
 	}
 	dev->inject_drop_irq = 0;
 	dev->inject_delay_irq = 0;

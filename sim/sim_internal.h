@@ -138,6 +138,12 @@ struct sim_op {
 	uint64_t cmd_va;     /* VA of the command, for fault reports */
 };
 
+/* An injection scoped to the jobs of one queue with ring SEQNO in [first, last]. */
+struct sim_job_inject {
+	uint32_t count; /* 0: none armed */
+	uint64_t first, last;
+};
+
 struct sim_queue {
 	/* registers */
 	uint64_t ring_base;
@@ -171,6 +177,7 @@ struct sim_queue {
 	bool hung;	     /* SIM_INJECT_CP_HANG armed/hit */
 	uint32_t inject_hang;
 	uint32_t inject_dma;
+	struct sim_job_inject scoped_hang, scoped_dma; /* sim_inject.seqno_first/last */
 };
 
 /* ---- Timed device events (sim_clock.c) ---- */
@@ -386,6 +393,15 @@ void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t q, uint32_t reg, 
 void sim_cp_reset_locked(struct sim_device *dev, bool hard) SIM_REQUIRES(dev->lock);
 /* True when queue @q has something to execute now (job or ring entries, enabled, not halted). */
 bool sim_cp_is_runnable_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);
+/*
+ * sim_cp_inject_take_locked - whether the job running on @q is hit by an injection: one of
+ * @global (the queue's next, whoever's) or of @scoped when the job's SEQNO is in its range;
+ * consumes it. sim_cp_inject_job_end_locked - the job ended: a scoped injection whose last job
+ * this was lapses.
+ */
+bool sim_cp_inject_take_locked(struct sim_queue *q, uint32_t *global,
+			       struct sim_job_inject *scoped);
+void sim_cp_inject_job_end_locked(struct sim_queue *q);
 /* True when @q is runnable but can make no progress without an outside change (WAIT whose
  * word is unchanged since the last check, injected hang): the scheduler may fast-forward. */
 bool sim_cp_is_blocked_locked(struct sim_device *dev, uint32_t q) SIM_REQUIRES(dev->lock);

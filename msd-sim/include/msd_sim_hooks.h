@@ -33,6 +33,8 @@ struct msd_sim_job_start {
 	uint32_t queue;	     /* hardware queue the job's ring entries are on */
 	uint32_t as_slot;    /* address-space slot the job runs in */
 	bool resubmitted;    /* again after a GPU reset (it started before) */
+	/* The ring SEQNOs of the job's entries on @queue (struct sim_inject.seqno_first/last). */
+	uint64_t first_seqno, last_seqno;
 };
 
 /*

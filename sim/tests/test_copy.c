@@ -300,6 +300,50 @@ static void test_dma_error_injection(void)
 	fix_fini(&f);
 }
 
+/*
+ * A DMA error scoped to the jobs with SEQNO 2..3 of queue 1: job 1's FILL is not hit, job 2 has
+ * no COPY or FILL, job 3's FILL is hit; scoped again to job 4 only, which does no transfer, it
+ * lapses at that job's end and job 5's FILL is not hit.
+ */
+static void test_dma_error_injection_scoped_to_jobs(void)
+{
+	struct fix f;
+	struct sim_inject inj = {
+		.kind = SIM_INJECT_DMA_ERROR, .target = 1, .seqno_first = 2, .seqno_last = 3};
+	uint32_t fill, write;
+
+	REQUIRE(!fix_init(&f));
+	memset(f.d, 0xee, BIG);
+	REQUIRE(!sim_inject_fault(f.dev, &inj));
+	fill = sim_cmd_emit_fill(cmdp(&f, 0x100), DST_VA + 0x2000, 64, 7);
+	write = sim_cmd_emit_write32(cmdp(&f, 0x200), DST_VA + 0x1000, 5);
+	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x100, fill * 4, 1, 0));
+	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x200, write * 4, 2, 0));
+	CHECK_EQ(simt_run(f.t, MAX_RUN), 0);
+	CHECK_EQ(qstate(&f, 1), SIM_Q_STATE_IDLE);
+	CHECK_EQ(f.d[0x2000], 7);
+	CHECK_EQ(f.d[0x1000], 5);
+	memset(f.d, 0xee, BIG);
+	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x100, fill * 4, 3, 0));
+	CHECK_EQ(simt_run(f.t, MAX_RUN), 0);
+	CHECK_EQ(qstate(&f, 1), SIM_Q_STATE_FAULTED);
+	CHECK_EQ(simt_read32(f.t, SIM_Q_FAULT_CODE(1)), SIM_FAULT_DMA_ERROR);
+	CHECK_EQ(f.d[0x2000], 0xee);
+	simt_write32(f.t, SIM_Q_COMMAND(1), SIM_Q_COMMAND_RESUME);
+	inj.seqno_first = inj.seqno_last = 4;
+	REQUIRE(!sim_inject_fault(f.dev, &inj));
+	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x200, write * 4, 4, 0));
+	REQUIRE(!simt_submit(f.t, 1, 0, CMD_VA + 0x100, fill * 4, 5, 0));
+	CHECK_EQ(simt_run(f.t, MAX_RUN), 0);
+	CHECK_EQ(qstate(&f, 1), SIM_Q_STATE_IDLE);
+	CHECK_EQ(f.d[0x2000], 7);
+	/* A range that ends before it starts is refused. */
+	inj.seqno_first = 9;
+	inj.seqno_last = 8;
+	CHECK_EQ(sim_inject_fault(f.dev, &inj), -EINVAL);
+	fix_fini(&f);
+}
+
 static void test_perf_bytes(void)
 {
 	struct fix f;
@@ -335,6 +379,7 @@ int main(void)
 	SIM_TEST_RUN(test_copy_overlap_is_memmove_per_chunk);
 	SIM_TEST_RUN(test_write_fault_mid_copy);
 	SIM_TEST_RUN(test_dma_error_injection);
+	SIM_TEST_RUN(test_dma_error_injection_scoped_to_jobs);
 	SIM_TEST_RUN(test_perf_bytes);
 	return SIM_TEST_DONE();
 }

@@ -260,6 +260,14 @@ struct sim_inject {
 	uint32_t target; /* queue or AS slot */
 	uint32_t count;	 /* how many times (0 means 1) */
 	uint64_t arg;
+	/*
+	 * CP_HANG, DMA_ERROR: with @seqno_last non-zero, only the jobs whose ring entry SEQNO is in
+	 * [@seqno_first, @seqno_last] are hit, and what is left lapses when such a job with SEQNO
+	 * @seqno_last ends: work of the queue before or after those jobs is never hit. Zero: the
+	 * queue's next command / COPY or FILL, whoever's. One scoped injection per queue and kind
+	 * (a new one replaces it).
+	 */
+	uint64_t seqno_first, seqno_last;
 };
 
 /*
