@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "fault_device_internal.h"
+#include "magma_sim_defs.h"
 #include "magma_system/magma_system.h"
 
 /* Sim events whose cycle stamps feed cycle triggers and the records (register accesses and logs
@@ -352,6 +353,19 @@ static uint64_t on_faults_fired(void *ctx)
 	return fault_device_fired(ctx);
 }
 
+/* The driver's report of a fault to a connection (a driver thread): for the connection log. */
+static void on_notification(void *ctx, const struct magma_system_site *site, const void *data,
+			    uint32_t size)
+{
+	struct magma_sim_notification note;
+
+	if (size < sizeof(note))
+		return;
+	memcpy(&note, data, sizeof(note));
+	if (note.type == MAGMA_SIM_NOTIFY_FAULT)
+		fault_record_conn_fault(ctx, site->connection, note.fault_code);
+}
+
 /* ---- msd-sim's hooks ---- */
 
 static bool on_driver_alloc(void *ctx)
@@ -656,6 +670,7 @@ struct fault_device *fault_device_create(const struct fault_plan *plan, const ch
 		.submission = on_submission,
 		.alloc = on_service_alloc,
 		.faults_fired = on_faults_fired,
+		.notification = on_notification,
 	};
 	magma_system_device_set_hooks(dev, &hooks);
 	return fdev;

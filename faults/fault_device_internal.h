@@ -58,6 +58,7 @@ struct fault_conn_log {
 	bool open;
 	bool killed;	       /* a kill_client fault killed its process */
 	magma_status_t status; /* the first error the service latched; OK: none */
+	uint32_t fault_code;   /* the first fault the driver reported to it; 0: none */
 };
 
 /* Who is hit by a firing, and who caused it (for the log). */
@@ -201,6 +202,8 @@ void fault_record_conn_opened(struct fault_device *fdev, const struct fault_conn
 /* Connection @number ended with @status (OK: closed by its client). Service thread. */
 void fault_record_conn_ended(struct fault_device *fdev, uint64_t number, magma_status_t status);
 void fault_record_conn_closed(struct fault_device *fdev, uint64_t number);
+/* The driver reported fault @code (MAGMA_SIM_NOTIFY_FAULT) to connection @number. */
+void fault_record_conn_fault(struct fault_device *fdev, uint64_t number, uint32_t code);
 /* The process of connection @number (0: every open connection of @pid) was killed. */
 void fault_record_killed(struct fault_device *fdev, uint64_t number, pid_t pid);
 /* A sim event at device cycle @cycle (the sim's lock held): resets detect, good job ends

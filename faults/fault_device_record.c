@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "fault_device_internal.h"
+#include "magma_sim_defs.h"
 #include "magma_system/magma_system.h"
 
 /* fault_record_fired - see fault_device_internal.h. */
@@ -207,6 +208,18 @@ void fault_record_conn_closed(struct fault_device *fdev, uint64_t number)
 	pthread_mutex_unlock(&fdev->lock);
 }
 
+/* fault_record_conn_fault - see fault_device_internal.h. */
+void fault_record_conn_fault(struct fault_device *fdev, uint64_t number, uint32_t code)
+{
+	struct fault_conn_log *log;
+
+	pthread_mutex_lock(&fdev->lock);
+	log = find_log_locked(fdev, number);
+	if (log && !log->fault_code)
+		log->fault_code = code;
+	pthread_mutex_unlock(&fdev->lock);
+}
+
 /* fault_record_killed - see fault_device_internal.h. */
 void fault_record_killed(struct fault_device *fdev, uint64_t number, pid_t pid)
 {
@@ -318,6 +331,13 @@ static cJSON *conn_json(const struct fault_conn_log *log)
 				log->status == MAGMA_STATUS_OK ? "OK"
 							       : fault_status_name(log->status));
 	cJSON_AddBoolToObject(c, "killed", log->killed);
+	if (!log->fault_code)
+		cJSON_AddNullToObject(c, "fault");
+	else
+		cJSON_AddStringToObject(c, "fault",
+					log->fault_code == MAGMA_SIM_FAULT_HANG
+						? "HANG"
+						: sim_fault_name(log->fault_code));
 	return c;
 }
 

@@ -182,6 +182,26 @@ static const char *promised_status(const struct campaign_observation *obs)
 	}
 }
 
+/*
+ * The fault report the driver sends a connection before killing it for a fault of @kind (the
+ * connection log's "fault"); NULL when the kind promises none.
+ */
+static const char *promised_fault(enum fault_kind kind)
+{
+	switch (kind) {
+	case FAULT_MMU_FAULT:
+		return "MMU_TRANSLATION";
+	case FAULT_PERMISSION_FAULT:
+		return "MMU_PERMISSION";
+	case FAULT_CP_HANG:
+		return "HANG";
+	case FAULT_DMA_ERROR:
+		return "DMA_ERROR";
+	default:
+		return NULL;
+	}
+}
+
 static void decide_status(const struct campaign_observation *obs, const cJSON *device,
 			  const cJSON *firing, struct campaign_verdict *v)
 {
@@ -222,6 +242,15 @@ static void decide_status(const struct campaign_observation *obs, const cJSON *d
 		set(v, CAMPAIGN_CHECK_STATUS, CAMPAIGN_FAIL,
 		    "connection %" PRId64 " ended %s, not %s", hit, string_of(found, "status"),
 		    expect);
+	} else if (promised_fault(obs->kind) && cJSON_GetObjectItemCaseSensitive(found, "fault") &&
+		   strcmp(string_of(found, "fault"), promised_fault(obs->kind)) != 0) {
+		/* A daemon that does not report notifications has no "fault": not checked. */
+		set(v, CAMPAIGN_CHECK_STATUS, CAMPAIGN_FAIL,
+		    "connection %" PRId64 " was told of fault %s, not %s", hit,
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(found, "fault"))
+			    ? string_of(found, "fault")
+			    : "none",
+		    promised_fault(obs->kind));
 	} else {
 		set(v, CAMPAIGN_CHECK_STATUS, CAMPAIGN_PASS, "%s", "");
 	}

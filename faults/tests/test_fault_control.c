@@ -303,6 +303,9 @@ static void test_inject_dump_clear(void)
 	CHECK(!strcmp(cJSON_GetStringValue(at(cJSON_GetArrayItem(log, 0), "status")),
 		      "CONTEXT_KILLED"));
 	CHECK(!strcmp(cJSON_GetStringValue(at(cJSON_GetArrayItem(log, 1), "status")), "OK"));
+	CHECK(!strcmp(cJSON_GetStringValue(at(cJSON_GetArrayItem(log, 0), "fault")),
+		      "MMU_TRANSLATION")); /* the driver's report before the kill */
+	CHECK(cJSON_IsNull(at(cJSON_GetArrayItem(log, 1), "fault")));
 	CHECK(cJSON_IsTrue(at(cJSON_GetArrayItem(log, 1), "open")));
 	cJSON_Delete(a);
 

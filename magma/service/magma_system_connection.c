@@ -923,6 +923,26 @@ static void *connection_thread(void *arg)
 }
 
 /*
+ * The MSD's notification callback of a connection (a driver thread): the hooks see the driver's
+ * own payloads, then the notification path queues it for the client.
+ */
+static void connection_notification(void *token, struct msd_notification_t *notification)
+{
+	struct magma_system_connection *conn = token;
+	const struct magma_system_hooks *hooks = &conn->dev->hooks;
+
+	if (hooks->notification && notification->type == MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND) {
+		struct magma_system_site site = connection_site(conn, 0, NULL);
+		uint32_t size = notification->u.channel_send.size;
+
+		hooks->notification(hooks->ctx, &site, notification->u.channel_send.data,
+				    size < MSD_CHANNEL_SEND_MAX_SIZE ? size
+								     : MSD_CHANNEL_SEND_MAX_SIZE);
+	}
+	magma_system_notify_callback(&conn->notify, notification);
+}
+
+/*
  * magma_system_connection_create - a connection over @msd (ownership passes, also on failure)
  * with channels @primary_fd and @notif_fd (ownership passes, also on failure), for the process
  * @client named @comm (for hooks; copied) (a reference, and its MAGMA_SYSTEM_RES_CONNECTIONS
@@ -952,7 +972,7 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	magma_system_handles_init(&conn->handles);
 	if (magma_system_notify_init(&conn->notify, notif_fd))
 		goto err_free;
-	msd_connection_set_notification_callback(msd, magma_system_notify_callback, &conn->notify);
+	msd_connection_set_notification_callback(msd, connection_notification, conn);
 	return conn;
 
 err_free:

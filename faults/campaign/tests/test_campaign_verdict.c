@@ -230,6 +230,20 @@ static void test_status_is_what_the_kind_promises(void)
 	set_string(conn(&f, 1), "status", "OK");
 	expect_fail(&f, CAMPAIGN_CHECK_STATUS, "connection 2 ended OK, not CONTEXT_KILLED");
 
+	/* The driver's report before the kill: the kind's fault, or the check fails. */
+	setup(&f, FAULT_MMU_FAULT);
+	cJSON_AddStringToObject(conn(&f, 1), "fault", "MMU_PERMISSION");
+	expect_fail(&f, CAMPAIGN_CHECK_STATUS,
+		    "was told of fault MMU_PERMISSION, not MMU_TRANSLATION");
+	setup(&f, FAULT_CP_HANG);
+	cJSON_AddNullToObject(conn(&f, 1), "fault");
+	expect_fail(&f, CAMPAIGN_CHECK_STATUS, "was told of fault none, not HANG");
+	setup(&f, FAULT_MMU_FAULT);
+	cJSON_AddStringToObject(conn(&f, 1), "fault", "MMU_TRANSLATION");
+	decide(&f);
+	CHECK_EQ(f.v.checks[CAMPAIGN_CHECK_STATUS].result, CAMPAIGN_PASS);
+	cJSON_Delete(f.dump);
+
 	setup(&f, FAULT_FAIL_CALL);
 	f.obs.expect_status = "MEMORY_ERROR";
 	expect_fail(&f, CAMPAIGN_CHECK_STATUS, "ended CONTEXT_KILLED, not MEMORY_ERROR");

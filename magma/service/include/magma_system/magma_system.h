@@ -170,6 +170,9 @@ struct magma_system_site {
  *   MAGMA_STATUS_OK to go on, or the status the failed allocation ends the request with
  *   (MAGMA_STATUS_MEMORY_ERROR is what running out of memory there gives).
  * faults_fired - the answer to MAGMA_SYSTEM_QUERY_FAULTS_FIRED.
+ * notification - on a driver thread (driver locks may be held; must not block or call the
+ *   driver or the service): the driver's own notification payload (a CHANNEL_SEND, @size bytes)
+ *   is about to be queued for the client of @site's connection.
  */
 struct magma_system_hooks {
 	void *ctx;
@@ -181,6 +184,8 @@ struct magma_system_hooks {
 	void (*submission)(void *ctx, const struct magma_system_site *site);
 	magma_status_t (*alloc)(void *ctx, const struct magma_system_site *site);
 	uint64_t (*faults_fired)(void *ctx);
+	void (*notification)(void *ctx, const struct magma_system_site *site, const void *data,
+			     uint32_t size);
 };
 
 /*
