@@ -42,8 +42,12 @@ done < <(
 		magma_system_sim_test; do
 		[[ -x $dir/magma/service/tests/$t ]] && echo "$dir/magma/service/tests/$t"
 	done
-	for t in fault_test_plan fault_test_engine fault_test_device_gpu fault_test_device_calls; do
+	for t in fault_test_plan fault_test_engine fault_test_device_gpu fault_test_device_calls \
+		fault_test_control; do
 		[[ -x $dir/faults/$t ]] && echo "$dir/faults/$t"
+	done
+	for t in fault_campaign_spec fault_campaign_verdict fault_campaign_report; do
+		[[ -x $dir/faults/campaign/$t ]] && echo "$dir/faults/campaign/$t"
 	done
 	[[ -x $dir/sim/demo/sim-demo ]] && echo "$dir/sim/demo/sim-demo"
 )
