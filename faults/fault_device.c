@@ -648,6 +648,7 @@ struct fault_device *fault_device_create(const struct fault_plan *plan, const ch
 	atomic_init(&fdev->epoch, 0);
 	atomic_init(&fdev->awaiting_detection, 0);
 	atomic_init(&fdev->awaiting_recovery, 0);
+	atomic_init(&fdev->awaiting_lapse, 0);
 	atomic_init(&fdev->next_cycle, UINT64_MAX);
 	pthread_mutex_init(&fdev->lock, NULL);
 	pthread_cond_init(&fdev->work_cond, NULL);

@@ -121,10 +121,15 @@ void fault_shoot_job(struct fault_device *fdev, struct fault_shot *shot,
 	ret = sim_inject_fault(fdev->sim, &inj);
 	if (c)
 		fault_who_of_conn(c, job->context_id, &hit);
-	if (ret)
+	if (ret) {
 		fault_record_never(fdev, shot->record);
-	else
+	} else {
 		fault_record_applied(fdev, shot->record, &hit, FAULT_IN_DRIVER);
+		/* A job with no COPY or FILL ends unhit: the DMA error lapses with it. */
+		if (inj.kind == SIM_INJECT_DMA_ERROR)
+			fault_record_may_lapse(fdev, shot->record, unit, job->first_seqno,
+					       job->last_seqno);
+	}
 	fault_log(fdev,
 		  "\"%s\" (%s) fired %s: %s %s %u, for submission %" PRIu64
 		  " of connection %" PRIu64 " (context %u)%s",

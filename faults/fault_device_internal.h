@@ -93,6 +93,9 @@ struct fault_record {
 	uint64_t count;	     /* the trigger's event count when it fired */
 	struct fault_who hit;
 	enum fault_record_state state;
+	bool lapsed;	      /* a dma_error whose job ended with no COPY or FILL (state NEVER) */
+	uint32_t lapse_queue; /* with lapse_last: the job that may end without being hit */
+	uint64_t lapse_first, lapse_last;   /* its ring SEQNOs; lapse_last 0: cannot lapse */
 	uint64_t cycle[FAULT_MOMENT_COUNT]; /* FAULT_NO_TIME: not (yet) */
 	uint64_t ns[FAULT_MOMENT_COUNT];    /* CLOCK_MONOTONIC */
 };
@@ -141,6 +144,7 @@ struct fault_device {
 	atomic_uint_fast64_t epoch;		 /* GPU cycles before the last hard reset(s) */
 	atomic_uint_fast64_t awaiting_detection; /* records applied, not detected yet */
 	atomic_uint_fast64_t awaiting_recovery;	 /* records detected, not recovered yet */
+	atomic_uint_fast64_t awaiting_lapse;	 /* records that may still lapse */
 	pthread_t worker;
 	bool worker_running;
 	pthread_mutex_t lock;
@@ -196,6 +200,9 @@ struct fault_record *fault_record_fired(struct fault_device *fdev,
 /* @rec took effect, hitting @hit (NULL: keep). Takes the lock. */
 void fault_record_applied(struct fault_device *fdev, struct fault_record *rec,
 			  const struct fault_who *hit, enum fault_where where);
+/* @rec (applied) lapses if the job of SEQNOs [@first, @last] on @queue ends unhit. */
+void fault_record_may_lapse(struct fault_device *fdev, struct fault_record *rec, uint32_t queue,
+			    uint64_t first, uint64_t last);
 /* @rec never will. Takes the lock. */
 void fault_record_never(struct fault_device *fdev, struct fault_record *rec);
 void fault_record_conn_opened(struct fault_device *fdev, const struct fault_conn *c);

@@ -105,6 +105,32 @@ void fault_record_applied(struct fault_device *fdev, struct fault_record *rec,
 	pthread_mutex_unlock(&fdev->lock);
 }
 
+/* fault_record_may_lapse - see fault_device_internal.h. */
+void fault_record_may_lapse(struct fault_device *fdev, struct fault_record *rec, uint32_t queue,
+			    uint64_t first, uint64_t last)
+{
+	if (!rec || !last)
+		return;
+	pthread_mutex_lock(&fdev->lock);
+	rec->lapse_queue = queue;
+	rec->lapse_first = first;
+	rec->lapse_last = last;
+	atomic_fetch_add(&fdev->awaiting_lapse, 1);
+	pthread_mutex_unlock(&fdev->lock);
+}
+
+/* The job of @rec that could lapse ended (@hit: faulted): it lapsed unless hit (the lock held). */
+static void lapse_end_locked(struct fault_device *fdev, struct fault_record *rec, bool hit)
+{
+	rec->lapse_last = 0;
+	atomic_fetch_sub(&fdev->awaiting_lapse, 1);
+	if (hit || rec->state != FAULT_REC_APPLIED || rec->cycle[FAULT_DETECTED] != FAULT_NO_TIME)
+		return;
+	rec->state = FAULT_REC_NEVER;
+	rec->lapsed = true;
+	atomic_fetch_sub(&fdev->awaiting_detection, 1);
+}
+
 /* fault_record_never - see fault_device_internal.h. */
 void fault_record_never(struct fault_device *fdev, struct fault_record *rec)
 {
@@ -237,6 +263,18 @@ void fault_record_sim_event(struct fault_device *fdev, const struct sim_event *s
 	bool reset = sev->type == SIM_EV_RESET && sev->value == 0;
 	bool good_end = sev->type == SIM_EV_JOB_END && sev->code == 0;
 
+	if (sev->type == SIM_EV_JOB_END && atomic_load(&fdev->awaiting_lapse)) {
+		pthread_mutex_lock(&fdev->lock);
+		for (struct fault_record *rec = fdev->records; rec; rec = rec->next) {
+			/* The job ends faulted at any of its entries, or done at its last. */
+			if (rec->lapse_last && rec->lapse_queue == sev->unit &&
+			    sev->value2 >= rec->lapse_first && sev->value2 <= rec->lapse_last &&
+			    (sev->code || sev->value2 == rec->lapse_last))
+				lapse_end_locked(fdev, rec, sev->code != 0);
+		}
+		pthread_mutex_unlock(&fdev->lock);
+	}
+
 	if (reset && atomic_load(&fdev->awaiting_detection)) {
 		pthread_mutex_lock(&fdev->lock);
 		for (struct fault_record *rec = fdev->records; rec; rec = rec->next) {
@@ -308,6 +346,7 @@ static cJSON *record_json(const struct fault_device *fdev, const struct fault_re
 	cJSON_AddStringToObject(r, "comm", rec->hit.comm);
 	cJSON_AddBoolToObject(r, "applied", rec->state == FAULT_REC_APPLIED);
 	cJSON_AddBoolToObject(r, "pending", rec->state == FAULT_REC_PENDING);
+	cJSON_AddBoolToObject(r, "lapsed", rec->lapsed);
 	cycles = cJSON_AddObjectToObject(r, "cycles");
 	ns = cJSON_AddObjectToObject(r, "ns");
 	for (int m = 0; m < FAULT_MOMENT_COUNT && cycles && ns; m++) {

@@ -343,8 +343,10 @@ void campaign_verdict_decide(const struct campaign_observation *obs, struct camp
 	if (!firing) {
 		set(out, CAMPAIGN_CHECK_FIRED, CAMPAIGN_SKIP, "the fault never fired");
 	} else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(firing, "applied"))) {
-		set(out, CAMPAIGN_CHECK_FIRED, CAMPAIGN_SKIP,
-		    "fired but never applied (its target ran no more work)");
+		set(out, CAMPAIGN_CHECK_FIRED, CAMPAIGN_SKIP, "fired but never took effect (%s)",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(firing, "lapsed"))
+			    ? "its job had no COPY or FILL"
+			    : "its target ran no more work");
 	} else {
 		set(out, CAMPAIGN_CHECK_FIRED, CAMPAIGN_PASS, "%s", "");
 		reached = true;

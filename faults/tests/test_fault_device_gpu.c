@@ -119,6 +119,26 @@ static void test_dma_error_on_fill(void)
 }
 
 /*
+ * dma_error aimed at a job with no COPY or FILL lapses with it: neither the same connection's
+ * next FILL nor another connection's FILL on the queue is hit.
+ */
+static void test_dma_error_lapses_with_its_job(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_open(&r, "{\"faults\": [{\"kind\": \"dma_error\", \"trigger\": {\"nth\": 1},"
+			     " \"target\": {\"connection\": 1}}]}"));
+	CHECK_EQ(write_and_wait(&r.c1, 0, 0x91u), MAGMA_STATUS_OK); /* fires; no transfer */
+	CHECK_EQ(ftc_faults_fired(r.dev), 1);
+	CHECK_EQ(ftc_fill(&r.c2, 0, 64, 0x92929292u), MAGMA_STATUS_OK);
+	CHECK_EQ(ftc_wait(&r.c2), MAGMA_STATUS_OK);
+	CHECK_EQ(ftc_fill(&r.c1, 8, 64, 0x93939393u), MAGMA_STATUS_OK);
+	CHECK_EQ(ftc_wait(&r.c1), MAGMA_STATUS_OK);
+	CHECK_EQ(r.c1.cpu[8], 0x93939393u);
+	rig_close(&r);
+}
+
+/*
  * A hang whose soft reset never completes (reset_failure): the driver escalates to a hard reset,
  * the hung context is killed and the other connection's work runs afterwards.
  */
@@ -368,6 +388,7 @@ int main(void)
 	SIM_TEST_RUN(test_mmu_fault_second_submission);
 	SIM_TEST_RUN(test_cp_hang_every_second_submission);
 	SIM_TEST_RUN(test_dma_error_on_fill);
+	SIM_TEST_RUN(test_dma_error_lapses_with_its_job);
 	SIM_TEST_RUN(test_reset_failure_escalates);
 	SIM_TEST_RUN(test_irq_delay_work_completes);
 	SIM_TEST_RUN(test_irq_loss_work_completes);

@@ -132,7 +132,17 @@ static void test_unfired_or_unapplied_is_not_reached(void)
 	cJSON_ReplaceItemInObject(firing(&f), "applied", cJSON_CreateFalse());
 	decide(&f);
 	CHECK_EQ(f.v.outcome, CAMPAIGN_OUTCOME_NOT_REACHED);
-	CHECK(strstr(f.v.checks[CAMPAIGN_CHECK_FIRED].reason, "never applied"));
+	CHECK(strstr(f.v.checks[CAMPAIGN_CHECK_FIRED].reason, "ran no more work"));
+	cJSON_Delete(f.dump);
+
+	/* A dma_error whose job had no COPY or FILL lapsed: not reached either. */
+	setup(&f, FAULT_DMA_ERROR);
+	cJSON_ReplaceItemInObject(firing(&f), "applied", cJSON_CreateFalse());
+	cJSON_AddTrueToObject(firing(&f), "lapsed");
+	set_string(conn(&f, 1), "status", "OK");
+	decide(&f);
+	CHECK_EQ(f.v.outcome, CAMPAIGN_OUTCOME_NOT_REACHED);
+	CHECK(strstr(f.v.checks[CAMPAIGN_CHECK_FIRED].reason, "no COPY or FILL"));
 	cJSON_Delete(f.dump);
 
 	/* Not reached, but a leak is still a failure. */
