@@ -45,6 +45,23 @@ struct session {
 	double seconds;
 };
 
+/* What the verdict reads of a finished session (the kind, status and witness log are the
+ * caller's). */
+static void observe_session(const struct session *s, const struct campaign_runner *runner,
+			    struct campaign_observation *obs)
+{
+	obs->dump = s->dump;
+	obs->dump_error = s->error;
+	obs->fds_before = s->fds_before;
+	obs->hung = s->hung;
+	obs->timeout_s = runner->timeout_s;
+	obs->daemon_alive = s->daemon_alive;
+	obs->daemon_status = s->daemon_status;
+	obs->witness = runner->witness;
+	obs->witness_status = s->witness_status;
+	obs->witness_pid = s->witness_pid;
+}
+
 static void path_in(const struct session *s, const char *name, char out[PATH_MAX])
 {
 	snprintf(out, PATH_MAX, "%s/%s", s->dir, name);
@@ -333,16 +350,7 @@ int campaign_baseline_run(const struct campaign_runner *runner, struct campaign_
 	out->command_status = s.command_status;
 	out->seconds = s.seconds;
 	/* The point checks, with nothing allowed to go wrong. */
-	obs.dump = s.dump;
-	obs.dump_error = s.error;
-	obs.fds_before = s.fds_before;
-	obs.hung = s.hung;
-	obs.timeout_s = runner->timeout_s;
-	obs.daemon_alive = s.daemon_alive;
-	obs.daemon_status = s.daemon_status;
-	obs.witness = runner->witness;
-	obs.witness_status = s.witness_status;
-	obs.witness_pid = s.witness_pid;
+	observe_session(&s, runner, &obs);
 	obs.witness_log = log;
 	campaign_verdict_decide(&obs, &verdict);
 	for (int c = 0; c < CAMPAIGN_CHECK_COUNT; c++) {
@@ -436,16 +444,7 @@ int campaign_point_run(const struct campaign_runner *runner, const struct campai
 	} else {
 		obs.kind = campaign->sweeps[sweep].kind;
 		obs.expect_status = expect;
-		obs.dump = s.dump;
-		obs.dump_error = s.error;
-		obs.fds_before = s.fds_before;
-		obs.hung = s.hung;
-		obs.timeout_s = runner->timeout_s;
-		obs.daemon_alive = s.daemon_alive;
-		obs.daemon_status = s.daemon_status;
-		obs.witness = runner->witness;
-		obs.witness_status = s.witness_status;
-		obs.witness_pid = s.witness_pid;
+		observe_session(&s, runner, &obs);
 		campaign_witness_parse(s.witness_out, baseline->digest, &obs.witness_log);
 		campaign_verdict_decide(&obs, &out->verdict);
 		out->command_status = s.command_status;
