@@ -1238,11 +1238,19 @@ TEST_F(MagmaExecution, ManyHeldInlineSubmissionsDrainQuickly) {
   auto counter = CreateMappedBuffer(kPageSize);
   ASSERT_TRUE(counter);
   ASSERT_NE(context(), 0u);
-  double small = DrainHeldInline(connection(), context(), *counter, 5000);
-  double large = DrainHeldInline(connection(), context(), *counter, 50000);
-  ASSERT_GE(small, 0);
-  ASSERT_GE(large, 0);
-  EXPECT_LT(large, std::max(20 * small, 1.0)) << "draining is not linear";
+  // Linear draining takes ~10x as long for 10x the work, quadratic ~100x. Host time on a shared
+  // machine is noisy: a pass in any of three attempts is linear; a quadratic drain fails all three.
+  bool linear = false;
+  double small = 0, large = 0;
+  for (int attempt = 0; attempt < 3 && !linear; attempt++) {
+    small = DrainHeldInline(connection(), context(), *counter, 5000);
+    large = DrainHeldInline(connection(), context(), *counter, 50000);
+    ASSERT_GE(small, 0);
+    ASSERT_GE(large, 0);
+    linear = large < std::max(20 * small, 1.0);
+  }
+  EXPECT_TRUE(linear) << "draining is not linear: " << small << " s for 5000, " << large
+                      << " s for 50000";
   EXPECT_EQ(Flush(), MAGMA_STATUS_OK);
 }
 
