@@ -8,6 +8,9 @@
  * the other connection keeps working; floods the service through libmagma's flow control; and
  * shares a buffer and a semaphore with a forked process that has a device of its own.
  */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -331,9 +334,17 @@ static void test_share_with_another_process(void)
 	CHECK_EQ(wait_semaphore(sem), MAGMA_STATUS_OK); /* signaled by the other process's GPU */
 	CHECK_EQ(cpu[2], 0x0b0e0001u);
 	{
+		/* The child's answer, or - should it hang (a lock another thread of ours held at
+		 * fork time) - a failure after 60 s instead of blocking the test forever. */
+		struct pollfd p = {.fd = sv[0], .events = POLLIN};
 		char result = -1;
 
-		CHECK_EQ(read(sv[0], &result, 1), 1);
+		if (poll(&p, 1, 60000) == 1) {
+			CHECK_EQ(read(sv[0], &result, 1), 1);
+		} else {
+			fprintf(stderr, "the child process gave no answer in 60 s: killed\n");
+			kill(pid, SIGKILL);
+		}
 		CHECK_EQ(result, 0);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
