@@ -15,7 +15,7 @@ MAGMA_JOBS=${MAGMA_JOBS:-$(nproc 2>/dev/null || echo 2)}
 # machine with only one of them gets the other; clang, clang-format and the libFuzzer runtime
 # for the thread-safety, format and fuzz gates).
 MAGMA_PACKAGES=(cmake g++ pkg-config libgtest-dev libcjson-dev libsdl2-dev valgrind lcov clang
-	clang-format libclang-rt-14-dev)
+	clang-format libclang-rt-14-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core xvfb)
 
 magma_log() {
 	printf '==> %s\n' "$*"

@@ -49,6 +49,10 @@ done < <(
 	for t in fault_campaign_spec fault_campaign_verdict fault_campaign_report; do
 		[[ -x $dir/faults/campaign/$t ]] && echo "$dir/faults/campaign/$t"
 	done
+	for t in viewer_test_model viewer_test_scene_timeline viewer_test_scene_memory \
+		viewer_test_scene_chain; do
+		[[ -x $dir/viewer/$t ]] && echo "$dir/viewer/$t"
+	done
 	[[ -x $dir/sim/demo/sim-demo ]] && echo "$dir/sim/demo/sim-demo"
 )
 mkdir -p "$logdir"

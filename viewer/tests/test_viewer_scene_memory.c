@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_viewer_scene_memory.c - the memory map drawn headless: the faulting page's cell is red,
+ * its neighbours show whether the faulting connection had them mapped.
+ */
+#include <stdio.h>
+
+#include "sim_test.h"
+#include "viewer_scene_util.h"
+
+static SDL_Color cell_center(SDL_Surface *s, const SDL_Rect *r, int offset)
+{
+	return scene_pixel(s, r->x + offset * r->w + r->w / 2, r->y + r->h / 2);
+}
+
+/*
+ * fault-two-connections: the fault is at 0x10404000, A's command buffer is mapped RWX at
+ * [0x10401000, 0x10403000) and nothing at 0x10403000.
+ */
+static void test_translation_fault_page(void)
+{
+	struct viewer_model *m = scene_load(VIEWER_DATA_DIR, "fault-two-connections.json");
+	struct viewer_render vr;
+	struct viewer_state st;
+	SDL_Surface *s;
+	SDL_Rect cell;
+
+	REQUIRE(m);
+	viewer_state_init(&st, m);
+	st.view = VIEWER_VIEW_MEMORY;
+	REQUIRE(scene_render_for(&vr) == 0);
+	REQUIRE(viewer_memory_fault_cell(&vr, m, &st, &cell) == 0);
+	scene_render_done(&vr);
+	s = scene_render(m, &st);
+	REQUIRE(s);
+	CHECK(scene_same(cell_center(s, &cell, 0), viewer_color_fault));
+	CHECK(scene_same(cell_center(s, &cell, -1), (SDL_Color){44, 47, 55, 255})); /* unmapped */
+	CHECK(scene_same(cell_center(s, &cell, -2), viewer_flags_color(7)));	    /* RWX */
+	CHECK(scene_same(cell_center(s, &cell, -3), viewer_flags_color(7)));
+	CHECK(scene_same(cell_center(s, &cell, 1), (SDL_Color){44, 47, 55, 255}));
+	/* the yellow frame around the faulting cell */
+	CHECK(scene_same(scene_pixel(s, cell.x - 1, cell.y + cell.h / 2), viewer_color_cursor));
+	SDL_FreeSurface(s);
+	viewer_model_destroy(m);
+}
+
+/* A permission fault: the page is mapped (read-only) but the cell is still the red one. */
+static void test_permission_fault_page(void)
+{
+	struct viewer_model *m = scene_load(VIEWER_DATA_DIR, "permission-fault.json");
+	struct viewer_render vr;
+	struct viewer_state st;
+	SDL_Surface *s;
+	SDL_Rect cell;
+
+	REQUIRE(m);
+	viewer_state_init(&st, m);
+	st.view = VIEWER_VIEW_MEMORY;
+	REQUIRE(scene_render_for(&vr) == 0);
+	REQUIRE(viewer_memory_fault_cell(&vr, m, &st, &cell) == 0);
+	scene_render_done(&vr);
+	s = scene_render(m, &st);
+	REQUIRE(s);
+	CHECK(scene_same(cell_center(s, &cell, 0), viewer_color_fault));
+	/* 0x10001000 is not mapped, 0x10002000 holds the commands (RWX) */
+	CHECK(scene_same(cell_center(s, &cell, 1), (SDL_Color){44, 47, 55, 255}));
+	CHECK(scene_same(cell_center(s, &cell, 2), viewer_flags_color(7)));
+	SDL_FreeSurface(s);
+	viewer_model_destroy(m);
+}
+
+/* No fault: no page strip; the mapping table's first row chip shows the flags colour. */
+static void test_no_fault(void)
+{
+	struct viewer_model *m = scene_load(VIEWER_SAMPLES_DIR, "write.json");
+	struct viewer_render vr;
+	struct viewer_state st;
+	SDL_Rect cell;
+	SDL_Surface *s;
+
+	REQUIRE(m);
+	viewer_state_init(&st, m);
+	st.view = VIEWER_VIEW_MEMORY;
+	REQUIRE(scene_render_for(&vr) == 0);
+	CHECK(viewer_memory_fault_cell(&vr, m, &st, &cell) == -1);
+	scene_render_done(&vr);
+	s = scene_render(m, &st);
+	REQUIRE(s);
+	SDL_FreeSurface(s);
+	viewer_model_destroy(m);
+}
+
+int main(void)
+{
+	SIM_TEST_RUN(test_translation_fault_page);
+	SIM_TEST_RUN(test_permission_fault_page);
+	SIM_TEST_RUN(test_no_fault);
+	if (TTF_WasInit())
+		TTF_Quit();
+	SDL_Quit();
+	return SIM_TEST_DONE();
+}
