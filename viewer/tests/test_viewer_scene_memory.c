@@ -14,24 +14,38 @@ static SDL_Color cell_center(SDL_Surface *s, const SDL_Rect *r, int offset)
 }
 
 /*
+ * The memory view of the trace @name of viewer/tests/data at its first fault: the frame (NULL on
+ * failure, message on stderr), the model in *@m (the caller destroys both) and the faulting
+ * page's cell in *@cell.
+ */
+static SDL_Surface *memory_frame(const char *name, struct viewer_model **m, SDL_Rect *cell)
+{
+	struct viewer_render vr;
+	struct viewer_state st;
+	int ret;
+
+	*m = scene_load(VIEWER_DATA_DIR, name);
+	if (!*m)
+		return NULL;
+	viewer_state_init(&st, *m);
+	st.view = VIEWER_VIEW_MEMORY;
+	if (scene_render_for(&vr) != 0)
+		return NULL;
+	ret = viewer_memory_fault_cell(&vr, *m, &st, cell);
+	scene_render_done(&vr);
+	return ret == 0 ? scene_render(*m, &st) : NULL;
+}
+
+/*
  * fault-two-connections: the fault is at 0x10404000, A's command buffer is mapped RWX at
  * [0x10401000, 0x10403000) and nothing at 0x10403000.
  */
 static void test_translation_fault_page(void)
 {
-	struct viewer_model *m = scene_load(VIEWER_DATA_DIR, "fault-two-connections.json");
-	struct viewer_render vr;
-	struct viewer_state st;
-	SDL_Surface *s;
+	struct viewer_model *m;
 	SDL_Rect cell;
+	SDL_Surface *s = memory_frame("fault-two-connections.json", &m, &cell);
 
-	REQUIRE(m);
-	viewer_state_init(&st, m);
-	st.view = VIEWER_VIEW_MEMORY;
-	REQUIRE(scene_render_for(&vr) == 0);
-	REQUIRE(viewer_memory_fault_cell(&vr, m, &st, &cell) == 0);
-	scene_render_done(&vr);
-	s = scene_render(m, &st);
 	REQUIRE(s);
 	CHECK(scene_same(cell_center(s, &cell, 0), viewer_color_fault));
 	CHECK(scene_same(cell_center(s, &cell, -1), (SDL_Color){44, 47, 55, 255})); /* unmapped */
@@ -47,19 +61,10 @@ static void test_translation_fault_page(void)
 /* A permission fault: the page is mapped (read-only) but the cell is still the red one. */
 static void test_permission_fault_page(void)
 {
-	struct viewer_model *m = scene_load(VIEWER_DATA_DIR, "permission-fault.json");
-	struct viewer_render vr;
-	struct viewer_state st;
-	SDL_Surface *s;
+	struct viewer_model *m;
 	SDL_Rect cell;
+	SDL_Surface *s = memory_frame("permission-fault.json", &m, &cell);
 
-	REQUIRE(m);
-	viewer_state_init(&st, m);
-	st.view = VIEWER_VIEW_MEMORY;
-	REQUIRE(scene_render_for(&vr) == 0);
-	REQUIRE(viewer_memory_fault_cell(&vr, m, &st, &cell) == 0);
-	scene_render_done(&vr);
-	s = scene_render(m, &st);
 	REQUIRE(s);
 	CHECK(scene_same(cell_center(s, &cell, 0), viewer_color_fault));
 	/* 0x10001000 is not mapped, 0x10002000 holds the commands (RWX) */
