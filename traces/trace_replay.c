@@ -125,6 +125,11 @@ struct replay {
 	bool checking;
 };
 
+/* Handed to on_stop; lives on walk's stack for the call. */
+struct trace_replay_access {
+	const struct replay *r;
+};
+
 /* ---- small containers ---- */
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -2162,6 +2167,11 @@ static int walk(struct replay *r, const struct replay_file *f, bool replay)
 		if (replay && r->opts->stop_at != UINT64_MAX && r->index >= r->opts->stop_at) {
 			r->res->stopped_at = r->index;
 			cJSON_Delete(ev);
+			if (r->opts->on_stop) {
+				struct trace_replay_access access = {r};
+
+				r->opts->on_stop(r->opts->stop_ctx, &access);
+			}
 			return 0;
 		}
 		if (replay && r->index > r->opts->to) {
@@ -2202,6 +2212,71 @@ static int walk(struct replay *r, const struct replay_file *f, bool replay)
 	}
 	if (replay && r->opts->progress)
 		progress(r->index, r->res->events, true);
+	return 0;
+}
+
+/* ---- looking inside a stopped replay (on_stop) ---- */
+
+/*
+ * The live replay buffer of recorded (@conn, @id): by key, or with TRACE_REPLAY_ANY_CONNECTION
+ * the one created first. A released buffer has no fd left (do_release_buffer), so it is gone.
+ */
+static const struct replay_buffer *stopped_buffer(const struct replay *r, uint64_t conn,
+						  uint64_t id)
+{
+	const struct replay_buffer *b;
+	uint64_t best = UINT64_MAX, i;
+
+	if (conn != TRACE_REPLAY_ANY_CONNECTION) {
+		b = lookup(&r->buf_ids, conn, id, &i) ? vec_at(&r->buffers, i) : NULL;
+		return b && b->fd >= 0 ? b : NULL;
+	}
+	for (size_t k = 0; k < r->buf_ids.cap; k++) {
+		const struct replay_ent *e = &r->buf_ids.e[k];
+
+		b = e->used && e->k2 == id && e->v < best ? vec_at(&r->buffers, e->v) : NULL;
+		if (b && b->fd >= 0)
+			best = e->v;
+	}
+	return best == UINT64_MAX ? NULL : vec_at(&r->buffers, best);
+}
+
+/* trace_replay_buffer_size - see trace_replay.h. */
+int trace_replay_buffer_size(const struct trace_replay_access *access, uint64_t connection,
+			     uint64_t buffer_id, uint64_t *size_out)
+{
+	const struct replay_buffer *b;
+
+	if (!access || !size_out)
+		return -EINVAL;
+	b = stopped_buffer(access->r, connection, buffer_id);
+	if (!b)
+		return -ENOENT;
+	*size_out = b->size;
+	return 0;
+}
+
+/* trace_replay_read_buffer - see trace_replay.h. Reads through the fd restore_range writes. */
+int trace_replay_read_buffer(const struct trace_replay_access *access, uint64_t connection,
+			     uint64_t buffer_id, uint64_t offset, uint64_t length, void *out)
+{
+	const struct replay_buffer *b;
+	uint8_t *dst = out;
+
+	if (!access || (!out && length))
+		return -EINVAL;
+	b = stopped_buffer(access->r, connection, buffer_id);
+	if (!b)
+		return -ENOENT;
+	if (!range_ok(b, offset, length))
+		return -EINVAL;
+	for (uint64_t done = 0; done < length;) {
+		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
+
+		if (pread(b->fd, dst + done, n, (off_t)(offset + done)) != (ssize_t)n)
+			return -EIO;
+		done += n;
+	}
 	return 0;
 }
 

@@ -7,6 +7,10 @@
  * made again on a new embedded device with ids and handles mapped to the new ones, recorded
  * resource contents are written before each submission, and statuses and completion digests are
  * compared. Single-threaded: one replay per process at a time (it installs the device observer).
+ *
+ * With stop_at and on_stop, a caller looks inside the replay where it stops (magma-view's buffer
+ * view): on_stop runs on the caller's thread before the device is released, and may read any
+ * live buffer of the replay by its *recorded* connection and buffer id.
  */
 #ifndef TRACES_TRACE_REPLAY_H
 #define TRACES_TRACE_REPLAY_H
@@ -22,6 +26,15 @@ enum trace_replay_exit {
 	TRACE_REPLAY_ENV_ERROR = 3, /* the host failed: no device, out of memory, cannot write */
 };
 
+/*
+ * What on_stop may look at: the replay stopped before event stop_at. Opaque; valid only during
+ * the on_stop call.
+ */
+struct trace_replay_access;
+
+/* Matches a buffer id in any recorded connection (the first buffer the trace created wins). */
+#define TRACE_REPLAY_ANY_CONNECTION UINT64_MAX
+
 struct trace_replay_options {
 	uint64_t from;	      /* events before this are replayed but not checked */
 	uint64_t to;	      /* events after this are not replayed (UINT64_MAX: to the end) */
@@ -30,6 +43,14 @@ struct trace_replay_options {
 	bool progress;	      /* draw a progress bar on stdout (caller checks isatty) */
 	uint64_t max_size;    /* largest buffer, range or blob accepted (0: TRACE_MAX_SIZE) */
 	uint64_t wait_ns;     /* how long to wait for what the recording saw happen (0: 10 s) */
+	/*
+	 * Called once when the replay reaches stop_at (never when the trace ends first, nor on an
+	 * error before), with @stop_ctx. Every event before stop_at has been replayed, including
+	 * the waits of the completion events among them, so work the recording saw complete is in
+	 * the buffers; work submitted whose completion comes later may still be running.
+	 */
+	void (*on_stop)(void *stop_ctx, const struct trace_replay_access *access);
+	void *stop_ctx;
 };
 
 struct trace_replay_result {
@@ -56,5 +77,23 @@ void trace_replay_default_options(struct trace_replay_options *opts);
  */
 int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 		     struct trace_replay_result *result);
+
+/*
+ * trace_replay_buffer_size - the size of the replay's buffer that the trace created as id
+ * @buffer_id of recorded connection @connection (or TRACE_REPLAY_ANY_CONNECTION) into
+ * *@size_out. Returns 0, -EINVAL for NULL arguments, -ENOENT when the trace made no such buffer
+ * or already released it. Only inside on_stop.
+ */
+int trace_replay_buffer_size(const struct trace_replay_access *access, uint64_t connection,
+			     uint64_t buffer_id, uint64_t *size_out);
+
+/*
+ * trace_replay_read_buffer - copy @length bytes at @offset of that buffer into @out, read from
+ * the replay's buffer through its magma handle. Returns 0, -EINVAL for NULL arguments or a range
+ * not inside the buffer, -ENOENT as trace_replay_buffer_size, -EIO when the read fails. Never
+ * crashes on any id or range. Only inside on_stop.
+ */
+int trace_replay_read_buffer(const struct trace_replay_access *access, uint64_t connection,
+			     uint64_t buffer_id, uint64_t offset, uint64_t length, void *out);
 
 #endif /* TRACES_TRACE_REPLAY_H */
