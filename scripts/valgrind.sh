@@ -35,7 +35,7 @@ done < <(
 		-maxdepth 1 -type f -executable \
 		\( -name 'sim_test_*' -o -name 'msd_sim_test_*' -o -name 'magma_wire_test' \
 		-o -name 'magma_client_test_*' \) 2>/dev/null | sort
-	for t in trace_test_blob trace_test_bad_input trace_test_replay; do
+	for t in trace_test_blob trace_test_bad_input trace_test_replay trace_test_replay_stop; do
 		[[ -x $dir/traces/$t ]] && echo "$dir/traces/$t"
 	done
 	for t in magma_system_validate_test magma_system_validate_sim_test magma_system_service_test \
@@ -50,7 +50,7 @@ done < <(
 		[[ -x $dir/faults/campaign/$t ]] && echo "$dir/faults/campaign/$t"
 	done
 	for t in viewer_test_model viewer_test_scene_timeline viewer_test_scene_memory \
-		viewer_test_scene_chain; do
+		viewer_test_scene_chain viewer_test_scene_buffer; do
 		[[ -x $dir/viewer/$t ]] && echo "$dir/viewer/$t"
 	done
 	[[ -x $dir/sim/demo/sim-demo ]] && echo "$dir/sim/demo/sim-demo"

@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "viewer_app.h"
+#include "viewer_buffer.h"
 #include "viewer_model.h"
+#include "viewer_page.h"
+#include "viewer_report.h"
 #include "viewer_view.h"
 
 #define VIEW_VERSION "0.1.0"
@@ -32,11 +35,15 @@ struct view_options {
 	long fault; /* 1-based; 0: none asked */
 	int width, height;
 	bool test_input;
+	const char *attach;		  /* --attach: a control socket instead of a file */
+	uint64_t buffer_id;		  /* --view buffer:ID */
+	struct viewer_buffer_view buffer; /* --format, --width, --stride */
 };
 
 static void usage(FILE *f)
 {
-	fputs("Usage: magma-view [OPTIONS] TRACE.json\n"
+	fputs("Usage: magma-view [OPTIONS] TRACE.json | REPORT.json\n"
+	      "       magma-view [OPTIONS] --attach CONTROL-SOCKET\n"
 	      "\n"
 	      "Shows what the simulated GPU did in a magma-sim trace (docs/trace-format.md) and "
 	      "why:\n"
@@ -48,12 +55,21 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "  --screenshot OUT.png  render one frame without a window or display (software\n"
 	      "                        renderer) and write it to OUT.png, then exit\n"
-	      "  --view VIEW           the view to show: timeline (default), memory or chain\n"
+	      "  --view VIEW           the view to show: timeline (default), memory, chain, or\n"
+	      "                        buffer:ID (the buffer with that id after the event, read\n"
+	      "                        from a replay of the trace up to it)\n"
+	      "  --format F            buffer view: RGBA8 (default), BGRA8, R8, R32F, or hex\n"
+	      "  --width N             buffer view: pixels per row (default 64)\n"
+	      "  --stride N            buffer view: bytes per row (default: width x pixel size)\n"
+	      "  --offset N            buffer view: first byte shown (default 0)\n"
 	      "  --at EVENT            select event index EVENT (the trace's \"seq\"); default: the\n"
 	      "                        first fault, else the last job start\n"
 	      "  --fault N             select the N-th fault (1 is the first) and its event\n"
 	      "  --size WxH            window or screenshot size in pixels (default 1600x900;\n"
 	      "                        320x240 to 8192x8192)\n"
+	      "  --attach PATH         a live device: the control socket of magma-simd --control\n"
+	      "                        PATH, polled every 250 ms (a campaign report, the JSON of\n"
+	      "                        magma-campaign --json, is recognised by its content)\n"
 	      "  --test-input          drive the window with synthetic key and mouse events "
 	      "through\n"
 	      "                        every view, print one ok/not ok line per step and quit\n"
@@ -108,9 +124,34 @@ static bool parse_size(const char *s, int *w, int *h)
 	return true;
 }
 
+/* One of the buffer view's options into @bv; returns -1 to go on, else the exit status. */
+static int parse_buffer_option(const char *a, const char *v, struct viewer_buffer_view *bv)
+{
+	uint64_t n;
+
+	if (!strcmp(a, "--format")) {
+		bv->hex = !strcmp(v, "hex");
+		if (!bv->hex && viewer_buffer_format_parse(v, &bv->format))
+			return bad_usage("--format '%s': use RGBA8, BGRA8, R8, R32F or hex", v);
+	} else if (!strcmp(a, "--width")) {
+		if (!parse_u64(v, &n) || !n || n > VIEWER_BUF_MAX_WIDTH)
+			return bad_usage("--width '%s': 1 to 8192 pixels", v);
+		bv->width = (uint32_t)n;
+	} else if (!parse_u64(v, &n) || n > VIEWER_BUF_MAX_BYTES) {
+		return bad_usage("%s: a byte count up to 64 MiB", a);
+	} else if (!strcmp(a, "--stride")) {
+		bv->stride = n;
+	} else {
+		bv->offset = n;
+	}
+	return -1;
+}
+
 /* Parses argv; returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct view_options *o)
 {
+	int ret;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -126,14 +167,18 @@ static int parse_args(int argc, char **argv, struct view_options *o)
 			o->test_input = true;
 			continue;
 		} else if (a[0] == '-' && a[1]) {
-			if (strcmp(a, "--screenshot") && strcmp(a, "--view") && strcmp(a, "--at") &&
-			    strcmp(a, "--fault") && strcmp(a, "--size"))
+			if (strcmp(a, "--screenshot") && strcmp(a, "--attach") &&
+			    strcmp(a, "--view") && strcmp(a, "--at") && strcmp(a, "--fault") &&
+			    strcmp(a, "--size") && strcmp(a, "--format") && strcmp(a, "--width") &&
+			    strcmp(a, "--stride") && strcmp(a, "--offset"))
 				return bad_usage("unknown option '%s'", a);
 			if (!v)
 				return bad_usage("%s needs a value", a);
 			i++;
 			if (!strcmp(a, "--screenshot")) {
 				o->screenshot = v;
+			} else if (!strcmp(a, "--attach")) {
+				o->attach = v;
 			} else if (!strcmp(a, "--view")) {
 				if (!strcmp(v, "timeline"))
 					o->view = VIEWER_VIEW_TIMELINE;
@@ -141,9 +186,19 @@ static int parse_args(int argc, char **argv, struct view_options *o)
 					o->view = VIEWER_VIEW_MEMORY;
 				else if (!strcmp(v, "chain"))
 					o->view = VIEWER_VIEW_CHAIN;
+				else if (!strncmp(v, "buffer:", 7) &&
+					 parse_u64(v + 7, &o->buffer_id))
+					o->view = VIEWER_VIEW_BUFFER;
 				else
 					return bad_usage(
-						"--view '%s': use timeline, memory or chain", v);
+						"--view '%s': use timeline, memory, chain or "
+						"buffer:ID",
+						v);
+			} else if (!strcmp(a, "--format") || !strcmp(a, "--width") ||
+				   !strcmp(a, "--stride") || !strcmp(a, "--offset")) {
+				ret = parse_buffer_option(a, v, &o->buffer);
+				if (ret >= 0)
+					return ret;
 			} else if (!strcmp(a, "--at")) {
 				if (!parse_u64(v, &o->at))
 					return bad_usage("--at '%s': not an event index", v);
@@ -161,7 +216,9 @@ static int parse_args(int argc, char **argv, struct view_options *o)
 			o->trace = a;
 		}
 	}
-	if (!o->trace)
+	if (o->trace && o->attach)
+		return bad_usage("--attach '%s' shows a live device, not a file too", o->attach);
+	if (!o->trace && !o->attach)
 		return bad_usage("%s", "no trace given");
 	return -1;
 }
@@ -181,6 +238,16 @@ static int apply_options(const struct view_options *o, const struct viewer_model
 			return EXIT_BAD_INPUT;
 		}
 		viewer_state_set_cursor(st, m, o->at);
+	}
+	if (o->view == VIEWER_VIEW_BUFFER) {
+		st->bufview->buffer = viewer_buffer_find(m, o->buffer_id, st->cursor);
+		if (st->bufview->buffer < 0) {
+			fprintf(stderr,
+				"magma-view: --view buffer:%" PRIu64
+				": %s has no buffer with id %" PRIu64 "\n",
+				o->buffer_id, o->trace, o->buffer_id);
+			return EXIT_BAD_INPUT;
+		}
 	}
 	if (o->fault) {
 		if ((size_t)o->fault > m->fault_count) {
@@ -202,18 +269,32 @@ int main(int argc, char **argv)
 	struct viewer_model *m;
 	struct viewer_state st;
 	char err[1024], msg[1024];
-	int ret = parse_args(argc, argv, &o);
+	int ret;
+
+	viewer_buffer_view_init(&o.buffer);
+	ret = parse_args(argc, argv, &o);
 
 	if (ret >= 0)
 		return ret;
+	if (o.attach || viewer_report_is_report(o.trace)) { /* the pages: viewer_page.h */
+		ret = o.attach ? viewer_live_main(o.attach, o.screenshot, o.width, o.height)
+			       : viewer_report_main(o.trace, o.screenshot, o.width, o.height);
+		viewer_buffer_view_fini(&o.buffer);
+		if (TTF_WasInit())
+			TTF_Quit();
+		SDL_Quit();
+		return ret;
+	}
 	m = viewer_model_load(o.trace, msg, sizeof(msg));
 	if (!m)
 		fprintf(stderr, "magma-view: %s: %s\n", o.trace, msg);
 	viewer_state_init(&st, m);
+	st.bufview = &o.buffer;
 	if (m) {
 		ret = apply_options(&o, m, &st);
 		if (ret) {
 			viewer_model_destroy(m);
+			viewer_buffer_view_fini(&o.buffer);
 			return ret;
 		}
 	}
@@ -234,6 +315,7 @@ int main(int argc, char **argv)
 			ret = EXIT_BAD_INPUT;
 	}
 	viewer_model_destroy(m);
+	viewer_buffer_view_fini(&o.buffer);
 	if (TTF_WasInit())
 		TTF_Quit();
 	SDL_Quit();

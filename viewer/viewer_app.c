@@ -31,47 +31,26 @@ int viewer_app_run(const struct viewer_model *m, const char *error, struct viewe
 {
 	struct viewer_input in = {0};
 	struct viewer_script *script = NULL;
-	struct viewer_render vr = {0};
-	SDL_Renderer *renderer = NULL;
+	struct viewer_window w;
+	SDL_Renderer *renderer;
 	SDL_Window *win;
-	int ret = 0;
+	int ret;
 
-	if (SDL_InitSubSystem(SDL_INIT_VIDEO)) {
-		snprintf(err, err_size,
-			 "cannot open a window: %s (no display? --screenshot "
-			 "renders without one)",
-			 SDL_GetError());
-		return 3;
-	}
-	win = SDL_CreateWindow("magma-view", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-			       width, height, SDL_WINDOW_RESIZABLE);
-	if (!win) {
-		snprintf(err, err_size, "cannot open a window: %s", SDL_GetError());
-		ret = 3;
-		goto err_video;
-	}
-	renderer = SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC);
-	if (!renderer)
-		renderer = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
-	if (!renderer) {
-		snprintf(err, err_size, "no renderer for the window: %s", SDL_GetError());
-		ret = 3;
-		goto err_window;
-	}
-	if (viewer_render_init(&vr, renderer, width, height, err, err_size)) {
-		ret = 3;
-		goto err_renderer;
-	}
+	ret = viewer_window_open(&w, "magma-view", width, height, err, err_size);
+	if (ret)
+		return ret;
+	win = w.win;
+	renderer = w.renderer;
 	if (scripted) {
 		script = viewer_script_create(win, m, st, &in);
 		if (!script) {
 			snprintf(err, err_size, "out of memory");
 			ret = 3;
-			goto err_render;
+			goto out;
 		}
 	}
 	SDL_StartTextInput();
-	sync_size(renderer, &vr, &in);
+	sync_size(renderer, &w.vr, &in);
 	while (!in.quit) {
 		SDL_Event ev;
 
@@ -80,8 +59,8 @@ int viewer_app_run(const struct viewer_model *m, const char *error, struct viewe
 			while (SDL_PollEvent(&ev))
 				viewer_input_handle(&in, m, st, &ev);
 		}
-		sync_size(renderer, &vr, &in);
-		viewer_frame_draw(&vr, m, error, st);
+		sync_size(renderer, &w.vr, &in);
+		viewer_frame_draw(&w.vr, m, error, st);
 		SDL_RenderPresent(renderer);
 		if (script && viewer_script_tick(script)) {
 			ret = viewer_script_failed(script) ? 1 : 0;
@@ -90,13 +69,54 @@ int viewer_app_run(const struct viewer_model *m, const char *error, struct viewe
 	}
 	SDL_StopTextInput();
 	viewer_script_destroy(script);
-err_render:
-	viewer_render_fini(&vr);
+out:
+	viewer_window_close(&w);
+	return ret;
+}
+
+/* viewer_window_open - see viewer_app.h. */
+int viewer_window_open(struct viewer_window *w, const char *title, int width, int height, char *err,
+		       size_t err_size)
+{
+	*w = (struct viewer_window){0};
+	if (SDL_InitSubSystem(SDL_INIT_VIDEO)) {
+		snprintf(err, err_size,
+			 "cannot open a window: %s (no display? --screenshot renders without one)",
+			 SDL_GetError());
+		return 3;
+	}
+	w->win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, width,
+				  height, SDL_WINDOW_RESIZABLE);
+	if (!w->win) {
+		snprintf(err, err_size, "cannot open a window: %s", SDL_GetError());
+		goto err_video;
+	}
+	w->renderer = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_PRESENTVSYNC);
+	if (!w->renderer)
+		w->renderer = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
+	if (!w->renderer) {
+		snprintf(err, err_size, "no renderer for the window: %s", SDL_GetError());
+		goto err_window;
+	}
+	if (viewer_render_init(&w->vr, w->renderer, width, height, err, err_size))
+		goto err_renderer;
+	return 0;
+
 err_renderer:
-	SDL_DestroyRenderer(renderer);
+	SDL_DestroyRenderer(w->renderer);
 err_window:
-	SDL_DestroyWindow(win);
+	SDL_DestroyWindow(w->win);
 err_video:
 	SDL_QuitSubSystem(SDL_INIT_VIDEO);
-	return ret;
+	*w = (struct viewer_window){0};
+	return 3;
+}
+
+/* viewer_window_close - see viewer_app.h. */
+void viewer_window_close(struct viewer_window *w)
+{
+	viewer_render_fini(&w->vr);
+	SDL_DestroyRenderer(w->renderer);
+	SDL_DestroyWindow(w->win);
+	SDL_QuitSubSystem(SDL_INIT_VIDEO);
 }

@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "viewer_buffer.h"
 #include "viewer_view.h"
 
 /* The keys, as the help overlay lists them (also in docs/viewer.md). */
 static const char *const help_lines[][2] = {
-	{"1  2  3  /  Tab", "timeline, memory map, cause -> effect (Tab: next view)"},
+	{"1  2  3  4  /  Tab", "timeline, memory map, cause -> effect, buffer (Tab: next view)"},
 	{"click", "timeline: select the job or the event at that cycle; chain: jump there"},
 	{"mouse wheel  /  +  -", "zoom the timeline around the pointer / the cursor"},
 	{"drag  /  Left  Right", "pan the timeline"},
@@ -21,7 +22,9 @@ static const char *const help_lines[][2] = {
 	{"n  p", "next / previous fault (selects it for the memory and chain views)"},
 	{"c", "centre the timeline on the cursor"},
 	{"0  /  Home", "show the whole trace"},
-	{"Up  Down / wheel", "memory map: scroll"},
+	{"Up  Down / wheel", "memory map, hex dump: scroll"},
+	{"Enter", "memory map: open the top mapping's buffer in the buffer view"},
+	{"f  x  w W  h H  s S  o O", "buffer: format, hex, width -1 +1 /2 x2, stride, offset"},
 	{"?  /  F1", "show or hide this help"},
 	{"Esc  /  q", "close the help; quit"},
 };
@@ -105,7 +108,8 @@ void viewer_state_center(struct viewer_state *st, const struct viewer_model *m)
 	st->t1 = c + span / 2;
 }
 
-static const char *const tab_names[] = {"1 Timeline", "2 Memory map", "3 Cause -> effect"};
+static const char *const tab_names[] = {"1 Timeline", "2 Memory map", "3 Cause -> effect",
+					"4 Buffer"};
 
 /* viewer_frame_tab_x - see viewer_view.h. */
 void viewer_frame_tab_x(struct viewer_render *vr, int out[VIEWER_VIEW_COUNT + 1])
@@ -226,6 +230,9 @@ void viewer_frame_draw(struct viewer_render *vr, const struct viewer_model *m, c
 		break;
 	case VIEWER_VIEW_MEMORY:
 		viewer_memory_draw(vr, m, st);
+		break;
+	case VIEWER_VIEW_BUFFER:
+		viewer_buffer_draw(vr, m, st);
 		break;
 	case VIEWER_VIEW_CHAIN:
 	case VIEWER_VIEW_COUNT:

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "viewer_app.h"
+#include "viewer_buffer.h"
 #include "viewer_input.h"
 
 #define ZOOM_STEP 0.8 /* one wheel notch or key press */
@@ -72,6 +73,8 @@ static void on_text(struct viewer_input *in, const struct viewer_model *m, struc
 {
 	double c = (double)viewer_model_cycle_at(m, st->cursor);
 
+	if (st->view == VIEWER_VIEW_BUFFER && st->bufview && viewer_buffer_key(st->bufview, ch))
+		return;
 	switch (ch) {
 	case '?':
 		st->help = !st->help;
@@ -79,6 +82,7 @@ static void on_text(struct viewer_input *in, const struct viewer_model *m, struc
 	case '1':
 	case '2':
 	case '3':
+	case '4':
 		st->view = (enum viewer_view_kind)(ch - '1');
 		break;
 	case '+':
@@ -153,9 +157,16 @@ static void on_key(struct viewer_input *in, const struct viewer_model *m, struct
 	case SDLK_RIGHT:
 		viewer_state_pan(st, m, PAN_STEP);
 		break;
+	case SDLK_RETURN:
+	case SDLK_KP_ENTER:
+		if (st->view == VIEWER_VIEW_MEMORY)
+			viewer_buffer_open_mapping(st, m);
+		break;
 	case SDLK_UP:
 	case SDLK_PAGEUP:
-		if (st->view == VIEWER_VIEW_MEMORY)
+		if (st->view == VIEWER_VIEW_BUFFER && st->bufview)
+			st->bufview->hex_scroll -= st->bufview->hex_scroll > 0;
+		else if (st->view == VIEWER_VIEW_MEMORY)
 			st->memory_scroll = st->memory_scroll > 0 ? st->memory_scroll - 1 : 0;
 		else
 			viewer_state_zoom(st, m, ZOOM_STEP,
@@ -163,7 +174,9 @@ static void on_key(struct viewer_input *in, const struct viewer_model *m, struct
 		break;
 	case SDLK_DOWN:
 	case SDLK_PAGEDOWN:
-		if (st->view == VIEWER_VIEW_MEMORY)
+		if (st->view == VIEWER_VIEW_BUFFER && st->bufview)
+			st->bufview->hex_scroll++;
+		else if (st->view == VIEWER_VIEW_MEMORY)
 			st->memory_scroll++;
 		else
 			viewer_state_zoom(st, m, 1 / ZOOM_STEP,

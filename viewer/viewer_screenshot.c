@@ -9,10 +9,22 @@
 
 #include "viewer_app.h"
 
-/* viewer_scene_render - see viewer_app.h. */
-SDL_Surface *viewer_scene_render(const struct viewer_model *m, const char *error,
-				 const struct viewer_state *st, int width, int height, char *err,
-				 size_t err_size)
+struct frame_args {
+	const struct viewer_model *m;
+	const char *error;
+	const struct viewer_state *st;
+};
+
+static void draw_frame(struct viewer_render *vr, void *ctx)
+{
+	const struct frame_args *a = ctx;
+
+	viewer_frame_draw(vr, a->m, a->error, a->st);
+}
+
+/* viewer_surface_render - see viewer_app.h. */
+SDL_Surface *viewer_surface_render(void (*draw)(struct viewer_render *vr, void *ctx), void *ctx,
+				   int width, int height, char *err, size_t err_size)
 {
 	struct viewer_render vr;
 	SDL_Renderer *renderer;
@@ -36,7 +48,7 @@ SDL_Surface *viewer_scene_render(const struct viewer_model *m, const char *error
 	}
 	if (viewer_render_init(&vr, renderer, width, height, err, err_size))
 		goto err_renderer;
-	viewer_frame_draw(&vr, m, error, st);
+	draw(&vr, ctx);
 	SDL_RenderPresent(renderer);
 	viewer_render_fini(&vr);
 	SDL_DestroyRenderer(renderer);
@@ -50,20 +62,37 @@ err_surface:
 	return NULL;
 }
 
+/* viewer_surface_save_png - see viewer_app.h. */
+int viewer_surface_save_png(SDL_Surface *s, const char *path, char *err, size_t err_size)
+{
+	if (IMG_SavePNG(s, path)) {
+		snprintf(err, err_size, "cannot write %s: %s", path, IMG_GetError());
+		return -1;
+	}
+	return 0;
+}
+
+/* viewer_scene_render - see viewer_app.h. */
+SDL_Surface *viewer_scene_render(const struct viewer_model *m, const char *error,
+				 const struct viewer_state *st, int width, int height, char *err,
+				 size_t err_size)
+{
+	struct frame_args a = {m, error, st};
+
+	return viewer_surface_render(draw_frame, &a, width, height, err, err_size);
+}
+
 /* viewer_screenshot_write - see viewer_app.h. */
 int viewer_screenshot_write(const struct viewer_model *m, const char *error,
 			    const struct viewer_state *st, int width, int height, const char *path,
 			    char *err, size_t err_size)
 {
 	SDL_Surface *s = viewer_scene_render(m, error, st, width, height, err, err_size);
-	int ret = 0;
+	int ret;
 
 	if (!s)
 		return -1;
-	if (IMG_SavePNG(s, path)) {
-		snprintf(err, err_size, "cannot write %s: %s", path, IMG_GetError());
-		ret = -1;
-	}
+	ret = viewer_surface_save_png(s, path, err, err_size);
 	SDL_FreeSurface(s);
 	return ret;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * viewer_view.h - what the user is looking at (struct viewer_state) and the three views that
- * draw it: timeline, memory map, cause -> effect chain, inside a frame (title bar with the view
- * tabs, status line at the bottom, help overlay). Each view also exposes its layout, so the
- * window can hit-test clicks and the scene tests can find what they check without guessing.
- * The thread that owns the renderer.
+ * viewer_view.h - what the user is looking at (struct viewer_state) and the views that draw
+ * it: timeline, memory map, cause -> effect chain (the buffer view: viewer_buffer.h), inside a
+ * frame (title bar with the view tabs, status line at the bottom, help overlay). Each view also
+ * exposes its layout, so the window can hit-test clicks and the scene tests can find what they
+ * check without guessing. The thread that owns the renderer.
  */
 #ifndef VIEWER_VIEW_H
 #define VIEWER_VIEW_H
@@ -20,8 +20,11 @@ enum viewer_view_kind {
 	VIEWER_VIEW_TIMELINE,
 	VIEWER_VIEW_MEMORY,
 	VIEWER_VIEW_CHAIN,
+	VIEWER_VIEW_BUFFER, /* viewer_buffer.h */
 	VIEWER_VIEW_COUNT
 };
+
+struct viewer_buffer_view;
 
 struct viewer_state {
 	enum viewer_view_kind view;
@@ -32,6 +35,8 @@ struct viewer_state {
 	bool mouse_in;	   /* the pointer is over the window */
 	bool help;	   /* the key overlay is shown */
 	int memory_scroll; /* rows scrolled off the top of the memory view */
+	/* the buffer view's settings and cache, not owned; NULL: the buffer view shows nothing */
+	struct viewer_buffer_view *bufview;
 };
 
 #define VIEWER_HEADER_H 36 /* title bar with the view tabs */

@@ -195,14 +195,16 @@ static int start_witness(const struct campaign_runner *runner, struct session *s
 
 static void run_command(const struct campaign_runner *runner, struct session *s)
 {
-	char log[PATH_MAX];
+	char log[PATH_MAX], trace[PATH_MAX];
 
 	path_in(s, "command.log", log);
+	path_in(s, "trace.json", trace); /* a kept failing point opens in magma-view */
 	s->command = campaign_spawn(&(struct campaign_spawn){.argv = runner->argv,
 							     .stdin_fd = -1,
 							     .out_path = log,
 							     .device_dir = s->dir,
 							     .shim = runner->tools->shim,
+							     .trace_path = trace,
 							     .own_group = true});
 	if (s->command < 0) {
 		snprintf(s->error, sizeof(s->error), "cannot start the command: %s",

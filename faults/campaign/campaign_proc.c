@@ -102,6 +102,8 @@ static void child_exec(const struct campaign_spawn *how)
 		setenv("MAGMA_SIM_DEVICE_DIR", how->device_dir, 1);
 		setenv("LD_PRELOAD", preload, 1);
 	}
+	if (how->trace_path)
+		setenv("MAGMA_TRACE", how->trace_path, 1);
 	signal(SIGPIPE, SIG_DFL);
 	execvp(how->argv[0], how->argv);
 	fprintf(stderr, "magma-campaign: %s: %s\n", how->argv[0], strerror(errno));

@@ -38,6 +38,7 @@ struct campaign_spawn {
 	const char *err_path;	/* its stderr; NULL: the same file as stdout */
 	const char *device_dir; /* non-NULL: MAGMA_SIM_DEVICE_DIR and the shim in LD_PRELOAD */
 	const char *shim;	/* with @device_dir */
+	const char *trace_path; /* non-NULL: MAGMA_TRACE (the client records a trace there) */
 	bool own_group;		/* in a process group of its own (killed whole on a hang) */
 	const int *close_fds;	/* descriptors the child must not keep, -1 terminated, or NULL */
 };

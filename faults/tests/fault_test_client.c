@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -293,4 +294,37 @@ int ftc_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+/* ftc_daemon_start - see fault_test_client.h. */
+bool ftc_daemon_start(struct ftc_daemon *d, const char *simd_path, const char *prefix)
+{
+	struct stat st;
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/%.16s-XXXXXX", prefix);
+	if (!mkdtemp(d->dir))
+		return false;
+	snprintf(d->sock, sizeof(d->sock), "%s/magma0", d->dir);
+	snprintf(d->ctl, sizeof(d->ctl), "%s/control", d->dir);
+	d->pid = fork();
+	if (d->pid == 0) {
+		execl(simd_path, simd_path, "--dir", d->dir, "--foreground", "--quiet", "--control",
+		      d->ctl, (char *)NULL);
+		_exit(127);
+	}
+	for (uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
+	     (stat(d->ctl, &st) || stat(d->sock, &st)) && ftc_now_ns() < deadline;)
+		usleep(5000);
+	return d->pid > 0 && stat(d->ctl, &st) == 0;
+}
+
+/* ftc_daemon_stop - see fault_test_client.h. */
+int ftc_daemon_stop(struct ftc_daemon *d)
+{
+	int status;
+
+	kill(d->pid, SIGTERM);
+	status = ftc_wait_child(d->pid);
+	rmdir(d->dir);
+	return status;
 }

@@ -10,6 +10,7 @@
 #ifndef FAULT_TEST_CLIENT_H
 #define FAULT_TEST_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -96,6 +97,22 @@ uint64_t ftc_faults_fired(magma_device_t dev);
 /* ftc_connect - a Unix stream socket connected to @path (a daemon's device or control socket),
  * or -1. */
 int ftc_connect(const char *path);
+
+/* A magma-simd of a test's own, with a control socket: DIR/magma0 and DIR/control. */
+struct ftc_daemon {
+	char dir[32], sock[64], ctl[64];
+	pid_t pid;
+};
+
+/*
+ * ftc_daemon_start - start @simd_path --dir DIR --foreground --quiet --control DIR/control in a
+ * new directory under /tmp named after @prefix, and wait (FTC_DEADLINE_NS at most) until both
+ * sockets exist. False when it did not come up.
+ */
+bool ftc_daemon_start(struct ftc_daemon *d, const char *simd_path, const char *prefix);
+
+/* ftc_daemon_stop - SIGTERM, then its wait status (-1: it had to be killed); removes DIR. */
+int ftc_daemon_stop(struct ftc_daemon *d);
 
 /* ftc_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t ftc_now_ns(void);

@@ -160,48 +160,27 @@ static int run(char *const argv[], char *out, size_t size)
 	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-struct session {
-	char dir[32], sock[64], ctl[64];
-	pid_t daemon;
-};
-
-static bool session_start(struct session *s)
+static bool session_start(struct ftc_daemon *d)
 {
-	struct stat st;
-
-	snprintf(s->dir, sizeof(s->dir), "/tmp/fault-ctl-XXXXXX");
-	if (!mkdtemp(s->dir))
-		return false;
-	snprintf(s->sock, sizeof(s->sock), "%s/magma0", s->dir);
-	snprintf(s->ctl, sizeof(s->ctl), "%s/control", s->dir);
-	s->daemon = fork();
-	if (s->daemon == 0) {
-		execl(MAGMA_SIMD_PATH, MAGMA_SIMD_PATH, "--dir", s->dir, "--foreground", "--quiet",
-		      "--control", s->ctl, (char *)NULL);
-		_exit(127);
-	}
-	for (uint64_t deadline = ftc_now_ns() + FTC_DEADLINE_NS;
-	     (stat(s->ctl, &st) || stat(s->sock, &st)) && ftc_now_ns() < deadline;)
-		usleep(5000);
-	return stat(s->ctl, &st) == 0;
+	return ftc_daemon_start(d, MAGMA_SIMD_PATH, "fault-ctl");
 }
 
-static void session_stop(struct session *s)
+static void session_stop(struct ftc_daemon *d)
 {
 	struct stat st;
+	char ctl[sizeof(d->ctl)];
 	int status;
 
-	kill(s->daemon, SIGTERM);
-	status = ftc_wait_child(s->daemon);
+	snprintf(ctl, sizeof(ctl), "%s", d->ctl);
+	status = ftc_daemon_stop(d);
 	CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(stat(s->ctl, &st) != 0); /* removed at shutdown */
-	rmdir(s->dir);
+	CHECK(stat(ctl, &st) != 0); /* removed at shutdown */
 }
 
 /* A quiet device, and requests it refuses without arming anything. */
 static void test_status_and_bad_requests(void)
 {
-	struct session s;
+	struct ftc_daemon s;
 	cJSON *a;
 
 	REQUIRE(session_start(&s));
@@ -259,7 +238,7 @@ static void test_inject_dump_clear(void)
 	struct ftc_client c1, c2;
 	magma_device_t dev = 0;
 	const cJSON *f, *log;
-	struct session s;
+	struct ftc_daemon s;
 	cJSON *a;
 
 	REQUIRE(session_start(&s));
@@ -347,7 +326,7 @@ static void test_inject_dump_clear(void)
 static void test_magma_ctl(void)
 {
 	char out[8192], plan[] = "/tmp/fault-ctl-plan-XXXXXX";
-	struct session s;
+	struct ftc_daemon s;
 	int fd;
 
 	REQUIRE(session_start(&s));
