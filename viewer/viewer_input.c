@@ -56,16 +56,14 @@ static void step_fault(struct viewer_state *st, const struct viewer_model *m, in
 	st->fault = f;
 }
 
+/* 0: the whole trace in view; nothing else of the state changes (the buffer view's included). */
 static void show_all(struct viewer_state *st, const struct viewer_model *m)
 {
-	uint64_t cursor = st->cursor;
-	int fault = st->fault;
-	enum viewer_view_kind view = st->view;
+	struct viewer_state all;
 
-	viewer_state_init(st, m);
-	st->cursor = cursor;
-	st->fault = fault;
-	st->view = view;
+	viewer_state_init(&all, m);
+	st->t0 = all.t0;
+	st->t1 = all.t1;
 }
 
 static void on_text(struct viewer_input *in, const struct viewer_model *m, struct viewer_state *st,

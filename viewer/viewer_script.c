@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viewer_buffer.h"
 #include "viewer_script.h"
 
 #define SCRIPT_MAX_FRAMES 500
@@ -319,6 +320,48 @@ static bool check_quit(struct viewer_script *s)
 	return s->in->quit;
 }
 
+static bool act_buffer(struct viewer_script *s)
+{
+	(void)s;
+	push_text("4");
+	return true;
+}
+
+static bool check_buffer(struct viewer_script *s)
+{
+	return s->st->view == VIEWER_VIEW_BUFFER;
+}
+
+/* x: the buffer view's hex dump (skipped when the window has no buffer view state). */
+static bool act_hex(struct viewer_script *s)
+{
+	if (!s->st->bufview)
+		return false;
+	s->expect = !s->st->bufview->hex;
+	push_text("x");
+	return true;
+}
+
+static bool check_hex(struct viewer_script *s)
+{
+	return s->st->bufview->hex == (bool)s->expect;
+}
+
+/* f: the next pixel format. */
+static bool act_format(struct viewer_script *s)
+{
+	if (!s->st->bufview)
+		return false;
+	s->expect = (uint64_t)s->st->bufview->format;
+	push_text("f");
+	return true;
+}
+
+static bool check_format(struct viewer_script *s)
+{
+	return (uint64_t)s->st->bufview->format != s->expect;
+}
+
 static const struct script_step steps[] = {
 	{"? shows the help overlay", act_help, check_help},
 	{"Esc closes the help (and does not quit)", act_escape, check_no_help},
@@ -335,6 +378,9 @@ static const struct script_step steps[] = {
 	{". steps the cursor to the next event", act_step, check_cursor_expect},
 	{"n selects the next fault", act_next_fault, check_cursor_expect},
 	{"Tab shows the next view", act_tab, check_memory},
+	{"4 shows the buffer view", act_buffer, check_buffer},
+	{"x toggles the buffer's hex dump", act_hex, check_hex},
+	{"f changes the buffer's pixel format", act_format, check_format},
 	{"the window resizes and the frame follows", act_resize, check_resize},
 	{"q quits", act_quit, check_quit},
 };
