@@ -3,15 +3,14 @@
  * trace_device.c - the device side of recording: the embedded device reports its sims here.
  *
  * When the process-wide trace is open, each sim created by the embedded device gets an event
- * subscription that appends "dev" events (register accesses, interrupts, job start/end, faults,
- * power, reset; cycle-stamped, names decoded) to the trace; with MAGMA_TRACE_TIMELINE=1 the
- * same events also go to a Chrome Trace Event timeline written to $MAGMA_TRACE.timeline.json
- * (then FILE.timeline.1.json and so on for later devices) when the device is destroyed. An
- * optional observer (magma-replay)
- * hears about every sim created or destroyed. A daemon device lives in another process and is
- * not recorded. Callbacks run on the sim's threads with its device lock held; they only take
- * the writer's leaf lock. device_lock guards the tables below and is never held across observer
- * calls.
+ * subscription that appends "dev" events (register accesses, interrupts, job start/end, the
+ * commands each job ran, faults, power, reset; cycle-stamped, names decoded) to the trace; with
+ * MAGMA_TRACE_TIMELINE=1 the same events also go to a Chrome Trace Event timeline written to
+ * $MAGMA_TRACE.timeline.json (then FILE.timeline.1.json and so on for later devices) when the
+ * device is destroyed. An optional observer (magma-replay) hears about every sim created or
+ * destroyed. A daemon device lives in another process and is not recorded. Callbacks run on the
+ * sim's threads with its device lock held; they only take the writer's leaf lock. device_lock
+ * guards the tables below and is never held across observer calls.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -47,7 +46,8 @@ uint32_t trace_device_event_mask(void)
 	return SIM_EV_MASK(SIM_EV_REG_READ) | SIM_EV_MASK(SIM_EV_REG_WRITE) |
 	       SIM_EV_MASK(SIM_EV_IRQ_RAISE) | SIM_EV_MASK(SIM_EV_IRQ_LINE) |
 	       SIM_EV_MASK(SIM_EV_JOB_START) | SIM_EV_MASK(SIM_EV_JOB_END) |
-	       SIM_EV_MASK(SIM_EV_FAULT) | SIM_EV_MASK(SIM_EV_POWER) | SIM_EV_MASK(SIM_EV_RESET);
+	       SIM_EV_MASK(SIM_EV_CMD) | SIM_EV_MASK(SIM_EV_FAULT) | SIM_EV_MASK(SIM_EV_POWER) |
+	       SIM_EV_MASK(SIM_EV_RESET);
 }
 
 /* Runs with the sim's device lock held; the writer lock is a leaf. */

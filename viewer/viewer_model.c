@@ -269,6 +269,7 @@ struct viewer_model *viewer_model_load(const char *path, char *err, size_t err_s
 	for (uint32_t q = 0; q < VIEWER_MAX_QUEUES; q++)
 		vm_job_close(&rd, q, VIEWER_JOB_UNFINISHED, 0);
 	vm_find_hangs(&rd);
+	vm_group_commands(rd.m);
 	if (rd.oom)
 		goto err_free;
 	rd.m->first_cycle = rd.m->event_count ? rd.m->events[0].cycle : 0;
@@ -297,6 +298,7 @@ void viewer_model_destroy(struct viewer_model *m)
 	free(m->path);
 	free(m->events);
 	free(m->jobs);
+	free(m->commands);
 	free(m->markers);
 	free(m->faults);
 	free(m->connections);

@@ -40,6 +40,19 @@ struct viewer_job {
 	int connection;	 /* index into viewer_model.connections, -1 unknown */
 	int submission;	 /* index into viewer_model.submissions, -1 unknown */
 	int resubmit_of; /* a job with the same command that a reset ended earlier, -1 none */
+	size_t first_command, command_count; /* its commands: viewer_model.commands[first...] */
+};
+
+/*
+ * A command a job ran: a CMD event on the job's queue between its JOB_START and its end. Traces
+ * recorded before CMD events were recorded have none.
+ */
+struct viewer_command {
+	uint64_t seq, cycle;
+	uint64_t va;	 /* where the command sits in GPU memory */
+	uint32_t opcode; /* SIM_CMD_* */
+	int job;	 /* index into viewer_model.jobs */
+	char name[16];	 /* the opcode's name, "" when the trace gives none */
 };
 
 enum viewer_marker_kind {
@@ -146,6 +159,8 @@ struct viewer_model {
 
 	struct viewer_job *jobs;
 	size_t job_count;
+	struct viewer_command *commands; /* grouped by job, in event order within a job */
+	size_t command_count;
 	struct viewer_marker *markers;
 	size_t marker_count;
 	struct viewer_fault *faults;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * viewer_model_device.c - the GPU's side of a trace in magma-view's model: jobs per queue from
- * JOB_START/JOB_END (matched to the submissions that carried them), faults, resets, power and
- * interrupt markers, and the hangs the watchdog's resets imply (viewer_model.c explains the
- * matching and the hang rule). Single-threaded.
+ * JOB_START/JOB_END (matched to the submissions that carried them), the commands each job ran
+ * (CMD events on its queue while it was open; a CMD with no open job on its queue is dropped),
+ * faults, resets, power and interrupt markers, and the hangs the watchdog's resets imply
+ * (viewer_model.c explains the matching and the hang rule). Single-threaded.
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -128,6 +129,51 @@ static void job_start(struct model_reader *rd, const cJSON *ev, uint32_t q)
 	}
 }
 
+/* A CMD event on queue @q: one more command of the job open there (none open: dropped). */
+static void add_command(struct model_reader *rd, const cJSON *ev, uint32_t q)
+{
+	struct viewer_command *c;
+
+	if (rd->open[q] < 0)
+		return;
+	c = GROW(rd, rd->m->commands, rd->m->command_count, CAP_CMD);
+	if (!c)
+		return;
+	c->seq = rd->seq;
+	c->cycle = rd->cycle;
+	c->va = vm_u64(ev, "value");
+	c->opcode = (uint32_t)vm_u64(ev, "code");
+	c->job = rd->open[q];
+	snprintf(c->name, sizeof(c->name), "%s", vm_str(ev, "name"));
+}
+
+static int command_order(const void *a, const void *b)
+{
+	const struct viewer_command *x = a, *y = b;
+
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * vm_group_commands - sort @m's commands by job (event order within one; seq is unique, so the
+ * order is total) and point each job at its run of them. Jobs interleave on different queues,
+ * so the commands arrive interleaved too.
+ */
+void vm_group_commands(struct viewer_model *m)
+{
+	if (m->command_count > 1)
+		qsort(m->commands, m->command_count, sizeof(*m->commands), command_order);
+	for (size_t i = 0; i < m->command_count; i++) {
+		struct viewer_job *j = &m->jobs[m->commands[i].job];
+
+		if (!j->command_count)
+			j->first_command = i;
+		j->command_count++;
+	}
+}
+
 void vm_job_close(struct model_reader *rd, uint32_t q, enum viewer_job_end end, uint32_t code)
 {
 	struct viewer_job *j;
@@ -159,6 +205,8 @@ void vm_on_dev(struct model_reader *rd, const cJSON *ev)
 		job_start(rd, ev, q);
 		if (q + 1 > m->queue_count)
 			m->queue_count = q + 1;
+	} else if (!strcmp(type, "CMD")) {
+		add_command(rd, ev, q);
 	} else if (!strcmp(type, "JOB_END")) {
 		uint32_t code = (uint32_t)vm_u64(ev, "code");
 

@@ -3,7 +3,8 @@
  * viewer_model_internal.h - what the files that build the model from a trace share: the second
  * pass's reader state, growing the model's arrays, reading members of an event, and the event
  * handlers of each side (viewer_model.c: loading and queries; viewer_model_device.c: the GPU's
- * events, jobs and hangs; viewer_model_client.c: the client's calls). Single-threaded.
+ * events, jobs, their commands and hangs; viewer_model_client.c: the client's calls).
+ * Single-threaded.
  */
 #ifndef VIEWER_MODEL_INTERNAL_H
 #define VIEWER_MODEL_INTERNAL_H
@@ -53,7 +54,8 @@ enum {
 	CAP_CALL,
 	CAP_NOTE,
 	CAP_PENDING,
-	CAP_BLOB
+	CAP_BLOB,
+	CAP_CMD
 };
 
 void *vm_grow(struct model_reader *rd, void **arr, size_t *count, int cap_index, size_t size);
@@ -71,6 +73,7 @@ void vm_on_device(struct model_reader *rd, const cJSON *ev);
 void vm_on_blob(struct model_reader *rd, const cJSON *ev);
 void vm_on_call(struct model_reader *rd, const cJSON *ev);
 void vm_find_hangs(struct model_reader *rd);
+void vm_group_commands(struct viewer_model *m);
 void vm_job_close(struct model_reader *rd, uint32_t q, enum viewer_job_end end, uint32_t code);
 
 /* GROW(rd, array, count, cap_index): vm_grow() for one of the model's arrays. */

@@ -23,6 +23,7 @@ const SDL_Color viewer_color_reset      = {255, 140, 66, 255};
 const SDL_Color viewer_color_power      = {129, 199, 132, 255};
 const SDL_Color viewer_color_irq        = {120, 144, 156, 255};
 const SDL_Color viewer_color_highlight  = {90, 30, 36, 255};
+const SDL_Color viewer_color_command    = {14, 15, 18, 255};  /* dark: shows on every bar */
 /* clang-format on */
 
 /* viewer_queue_color - see viewer_render.h. */

@@ -27,7 +27,8 @@ struct viewer_render {
 /* The palette (viewer_render.c). */
 extern const SDL_Color viewer_color_background, viewer_color_panel, viewer_color_text,
 	viewer_color_text_dim, viewer_color_grid, viewer_color_fault, viewer_color_cursor,
-	viewer_color_reset, viewer_color_power, viewer_color_irq, viewer_color_highlight;
+	viewer_color_reset, viewer_color_power, viewer_color_irq, viewer_color_highlight,
+	viewer_color_command;
 
 /* viewer_queue_color - the bar colour of hardware queue @queue. Pure. */
 SDL_Color viewer_queue_color(unsigned queue);

@@ -6,25 +6,31 @@
  * Jobs are bars in their queue's colour (red when they faulted, hatched orange when a reset cut
  * them off, faded when the trace ends first) on their queue's track and again on their
  * context's track; faults are red lines with a triangle on their queue; resets are orange bands
- * from begin to done; power changes green ticks; interrupts grey ticks. The yellow cursor marks
- * the selected event; hovering a job or marker shows its details. The trace records no CMD
- * events, so a job's commands cannot be drawn inside its bar. The thread that owns the renderer.
+ * from begin to done; power changes green ticks; interrupts grey ticks. A bar wide enough (more
+ * than TL_CMD_MIN_PX, and TL_CMD_PX per command) shows the commands its job ran: a dark tick at
+ * each command's cycle, named when the space up to the next tick holds the name. The yellow
+ * cursor marks the selected event; hovering a job, command tick or marker shows its details.
+ * Traces recorded before CMD events were recorded have no commands: their bars stay plain. The
+ * thread that owns the renderer.
  */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "viewer_view.h"
 
-#define TL_LABEL_W   170 /* the track-name column */
-#define TL_MARGIN_R  16
-#define TL_AXIS_H    24
-#define TL_QUEUE_H   40
-#define TL_DEVICE_H  30
-#define TL_CONTEXT_H 30
-#define TL_GAP	     6
-#define TL_BAR_PAD   6 /* a bar is its track minus this above and below */
-#define TL_HOVER_PX  4 /* markers are found this close to the pointer */
+#define TL_LABEL_W    170 /* the track-name column */
+#define TL_MARGIN_R   16
+#define TL_AXIS_H     24
+#define TL_QUEUE_H    40
+#define TL_DEVICE_H   30
+#define TL_CONTEXT_H  30
+#define TL_GAP	      6
+#define TL_BAR_PAD    6	 /* a bar is its track minus this above and below */
+#define TL_HOVER_PX   4	 /* markers are found this close to the pointer */
+#define TL_CMD_MIN_PX 40 /* a bar shows its commands when wider than this */
+#define TL_CMD_PX     3	 /* ... and has at least this many pixels per command */
 
 /* viewer_timeline_layout - see viewer_view.h. */
 void viewer_timeline_layout(const struct viewer_model *m, int width, int height,
@@ -106,6 +112,31 @@ static bool job_span(const struct viewer_timeline_layout *lay, const struct view
 	return true;
 }
 
+/*
+ * Whether job @j's bar, spanning [@x0, @x1), shows its commands (see the file head). Ticks
+ * then lie at command_x().
+ */
+static bool shows_commands(const struct viewer_job *j, int x0, int x1)
+{
+	return j->command_count && x1 - x0 > TL_CMD_MIN_PX &&
+	       (size_t)(x1 - x0) >= TL_CMD_PX * j->command_count;
+}
+
+/*
+ * The tick column of command @c in a bar spanning [@x0, @x1): its cycle's pixel, kept inside the
+ * bar (an END runs in the job's last cycle, which is the bar's right edge). -1 when its cycle is
+ * scrolled off the plot.
+ */
+static int command_x(const struct viewer_timeline_layout *lay, const struct viewer_state *st,
+		     const struct viewer_command *c, int x0, int x1)
+{
+	double x = viewer_timeline_x(lay, st, (double)c->cycle);
+
+	if (x < lay->plot_x0 || x > lay->plot_x1)
+		return -1;
+	return x < x0 ? x0 : (int)lround(x) >= x1 ? x1 - 1 : (int)lround(x);
+}
+
 static bool job_on_track(const struct viewer_model *m, const struct viewer_job *j,
 			 const struct viewer_track *t)
 {
@@ -114,6 +145,30 @@ static bool job_on_track(const struct viewer_model *m, const struct viewer_job *
 	if (t->kind == VIEWER_TRACK_CONTEXT)
 		return job_context(m, j) == t->index;
 	return false;
+}
+
+/* viewer_timeline_command_at - see viewer_view.h. */
+int viewer_timeline_command_at(const struct viewer_model *m, const struct viewer_state *st,
+			       const struct viewer_timeline_layout *lay, int x, int y)
+{
+	int job = viewer_timeline_job_at(m, st, lay, x, y), best = -1, best_d = TL_HOVER_PX + 1;
+	const struct viewer_job *j;
+	int x0, x1;
+
+	if (job < 0)
+		return -1;
+	j = &m->jobs[job];
+	if (!job_span(lay, st, j, &x0, &x1) || !shows_commands(j, x0, x1))
+		return -1;
+	for (size_t i = j->first_command; i < j->first_command + j->command_count; i++) {
+		int cx = command_x(lay, st, &m->commands[i], x0, x1);
+
+		if (cx >= 0 && abs(cx - x) < best_d) {
+			best_d = abs(cx - x);
+			best = (int)i;
+		}
+	}
+	return best;
 }
 
 /* viewer_timeline_job_at - see viewer_view.h. */
@@ -136,12 +191,53 @@ int viewer_timeline_job_at(const struct viewer_model *m, const struct viewer_sta
 	return -1;
 }
 
-static void draw_job(struct viewer_render *vr, const struct viewer_timeline_layout *lay,
-		     const struct viewer_state *st, const struct viewer_job *j, int y, int h,
-		     bool selected)
+/*
+ * The ticks of job @j's commands in its bar [@x0, @x1) x [@y, @y + @h), each named when the room
+ * up to the next tick holds the name. Returns the first tick's column (@x1 when none is drawn),
+ * where the job's own label has to stop.
+ */
+static int draw_commands(struct viewer_render *vr, const struct viewer_model *m,
+			 const struct viewer_timeline_layout *lay, const struct viewer_state *st,
+			 const struct viewer_job *j, int x0, int x1, int y, int h)
+{
+	const struct viewer_command *cmds = &m->commands[j->first_command];
+	int first = x1, last = -1;
+
+	for (size_t i = 0; i < j->command_count; i++) {
+		int cx = command_x(lay, st, &cmds[i], x0, x1), next = x1;
+		char op[24];
+
+		if (cx < 0 || cx == last)
+			continue; /* off the plot, or on the previous tick's column */
+		viewer_line(vr, cx, y, cx, y + h - 1, viewer_color_command);
+		last = cx;
+		if (first == x1)
+			first = cx;
+		for (size_t k = i + 1; k < j->command_count && next == x1; k++) {
+			int nx = command_x(lay, st, &cmds[k], x0, x1);
+
+			if (nx < 0)
+				break; /* past the plot's right edge, and so are the rest */
+			if (nx > cx)
+				next = nx;
+		}
+		if (cmds[i].name[0])
+			snprintf(op, sizeof(op), "%s", cmds[i].name);
+		else
+			snprintf(op, sizeof(op), "op %" PRIu32, cmds[i].opcode);
+		if (viewer_text_width(vr, false, op) + 6 <= next - cx)
+			viewer_text(vr, cx + 3, y + (h - vr->line_height) / 2, viewer_color_text,
+				    false, 0, op);
+	}
+	return first;
+}
+
+static void draw_job(struct viewer_render *vr, const struct viewer_model *m,
+		     const struct viewer_timeline_layout *lay, const struct viewer_state *st,
+		     const struct viewer_job *j, int y, int h, bool selected)
 {
 	SDL_Color c = viewer_queue_color(j->queue);
-	int x0, x1;
+	int x0, x1, label_end;
 
 	if (!job_span(lay, st, j, &x0, &x1))
 		return;
@@ -156,14 +252,15 @@ static void draw_job(struct viewer_render *vr, const struct viewer_timeline_layo
 				    y + h - (h < x1 - x ? h : x1 - x), viewer_color_reset);
 		viewer_outline(vr, x0, y, x1 - x0, h, viewer_color_reset);
 	}
+	label_end = shows_commands(j, x0, x1) ? draw_commands(vr, m, lay, st, j, x0, x1, y, h) : x1;
 	if (selected)
 		viewer_outline(vr, x0 - 1, y - 1, x1 - x0 + 2, h + 2, viewer_color_cursor);
-	if (x1 - x0 > 60) {
+	if (label_end - x0 > 60) {
 		char label[48];
 
 		snprintf(label, sizeof(label), "job %" PRIu64, j->seqno);
 		viewer_text(vr, x0 + 4, y + (h - vr->line_height) / 2, viewer_color_text, false,
-			    x1 - x0 - 8, label);
+			    label_end - x0 - 8, label);
 	}
 }
 
@@ -297,7 +394,20 @@ static bool hover_text(const struct viewer_model *m, const struct viewer_state *
 		       const struct viewer_timeline_layout *lay, char *out, size_t size)
 {
 	int job = viewer_timeline_job_at(m, st, lay, st->mouse_x, st->mouse_y);
+	int cmd = viewer_timeline_command_at(m, st, lay, st->mouse_x, st->mouse_y);
 
+	if (cmd >= 0) {
+		const struct viewer_command *c = &m->commands[cmd];
+		const struct viewer_job *j = &m->jobs[c->job];
+
+		snprintf(out, size,
+			 "command %s (opcode %" PRIu32 ") at VA %#" PRIx64 " | job %" PRIu64
+			 " queue %" PRIu32 " (command %zu of %zu) | cycle %" PRIu64
+			 " | event %" PRIu64,
+			 c->name[0] ? c->name : "?", c->opcode, c->va, j->seqno, j->queue,
+			 (size_t)cmd - j->first_command + 1, j->command_count, c->cycle, c->seq);
+		return true;
+	}
 	if (job >= 0) {
 		const struct viewer_job *j = &m->jobs[job];
 		static const char *const ends[] = {"completed", "faulted", "ended by a reset",
@@ -396,7 +506,7 @@ void viewer_timeline_draw(struct viewer_render *vr, const struct viewer_model *m
 
 		for (size_t i = 0; i < m->job_count; i++)
 			if (job_on_track(m, &m->jobs[i], tr))
-				draw_job(vr, &lay, st, &m->jobs[i], tr->y + TL_BAR_PAD,
+				draw_job(vr, m, &lay, st, &m->jobs[i], tr->y + TL_BAR_PAD,
 					 tr->h - 2 * TL_BAR_PAD, (int)i == selected);
 	}
 	draw_markers(vr, m, &lay, st);
@@ -433,6 +543,7 @@ void viewer_timeline_draw(struct viewer_render *vr, const struct viewer_model *m
 		/* the legend under the tracks */
 		int y = bottom + 28, x = 10;
 		static const char *const names[] = {"job (queue colour)",
+						    "command (zoomed in)",
 						    "faulted job",
 						    "cut off by a reset",
 						    "fault",
@@ -440,9 +551,10 @@ void viewer_timeline_draw(struct viewer_render *vr, const struct viewer_model *m
 						    "power",
 						    "interrupt",
 						    "cursor"};
-		SDL_Color colors[] = {viewer_queue_color(0), viewer_color_fault, viewer_color_reset,
-				      viewer_color_fault,    viewer_color_reset, viewer_color_power,
-				      viewer_color_irq,	     viewer_color_cursor};
+		SDL_Color colors[] = {
+			viewer_queue_color(0), viewer_color_command, viewer_color_fault,
+			viewer_color_reset,    viewer_color_fault,   viewer_color_reset,
+			viewer_color_power,    viewer_color_irq,     viewer_color_cursor};
 
 		if (y + vr->line_height > vr->height - VIEWER_FOOTER_H)
 			return;

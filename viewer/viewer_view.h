@@ -109,6 +109,13 @@ double viewer_timeline_cycle(const struct viewer_timeline_layout *lay,
 int viewer_timeline_job_at(const struct viewer_model *m, const struct viewer_state *st,
 			   const struct viewer_timeline_layout *lay, int x, int y);
 
+/*
+ * viewer_timeline_command_at - the command (index into @m's commands) whose tick is drawn
+ * nearest to (@x, @y), at most a few pixels away, inside a bar that shows its commands; -1 none.
+ */
+int viewer_timeline_command_at(const struct viewer_model *m, const struct viewer_state *st,
+			       const struct viewer_timeline_layout *lay, int x, int y);
+
 /* viewer_timeline_draw - the timeline view. */
 void viewer_timeline_draw(struct viewer_render *vr, const struct viewer_model *m,
 			  const struct viewer_state *st);

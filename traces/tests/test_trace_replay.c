@@ -2,9 +2,9 @@
 /*
  * test_trace_replay.c - replay of the sample traces (golden completion digests inside them),
  * determinism (two replays give the same digests and GPU cycles), a record -> replay round trip
- * of a fresh in-process run (client and device events recorded into one trace, every magma.h
- * call including the performance counters; a changed perf completion is a divergence), and the
- * timeline of a replay, with one track per client context.
+ * of a fresh in-process run (client and device events, job commands among them, in one trace; every
+ * magma.h call including the performance counters; a changed perf completion is a divergence), and
+ * the timeline of a replay, with one track per client context.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -265,6 +265,9 @@ static void record_then_replay(void)
 	fclose(f);
 	CHECK(text && strstr(text, "\"ev\":\"JOB_START\"") != NULL);
 	CHECK(text && strstr(text, "\"ev\":\"REG_WRITE\"") != NULL);
+	/* the commands each job ran (replay ignores dev events, so they need no replaying) */
+	CHECK(text && strstr(text, "\"ev\":\"CMD\"") != NULL);
+	CHECK(text && strstr(text, "\"name\":\"END\"") != NULL);
 	CHECK(text && strstr(text, "\"type\":\"completion\"") != NULL);
 	CHECK(text && strstr(text, "\"call\":\"import_buffer\"") != NULL);
 	CHECK(text && strstr(text, "\"call\":\"buffer_get_handle\"") != NULL);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_viewer_scene_timeline.c - the timeline view drawn headless: bars of the right colour
- * over the right x range, fault marker, cursor, zoom, the error screen. Pixels are read at
+ * over the right x range, fault marker, cursor, zoom, command ticks inside a zoomed bar, the
+ * error screen. Pixels are read at
  * places computed from the trace's cycles through the view's own layout, never compared as a
  * whole image.
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sim_test.h"
 #include "viewer_scene_util.h"
@@ -178,6 +180,79 @@ static void test_hang_reset(void)
 	viewer_model_destroy(m);
 }
 
+/*
+ * commands.json (recorded with CMD events): one job of six commands. Zoomed onto the job, each
+ * command's cycle is a tick of the command colour across the bar, the bar's colour shows between
+ * ticks, the pointer on a tick finds that command, and zoomed out to a narrow bar no tick is
+ * drawn. Old traces (write.json) have no commands.
+ */
+static void test_command_ticks(void)
+{
+	struct viewer_model *m = scene_load(VIEWER_DATA_DIR, "commands.json");
+	struct viewer_model *old = scene_load(VIEWER_SAMPLES_DIR, "write.json");
+	struct viewer_timeline_layout lay;
+	struct viewer_state st;
+	const struct viewer_track *q0;
+	const struct viewer_job *j;
+	const struct viewer_command *fill = NULL, *c;
+	SDL_Surface *s;
+	int x, mid;
+
+	REQUIRE(m && old);
+	CHECK_EQ(old->command_count, 0);
+	REQUIRE(m->job_count == 1);
+	j = &m->jobs[0];
+	REQUIRE(j->command_count == 6);
+	CHECK_EQ(m->command_count, 6);
+	for (size_t i = 0; i < j->command_count; i++) {
+		c = &m->commands[j->first_command + i];
+		CHECK_EQ(c->job, 0);
+		CHECK(c->cycle >= j->start_cycle && c->cycle <= j->end_cycle);
+		CHECK(i == 0 || c->seq > c[-1].seq);
+		if (!strcmp(c->name, "FILL"))
+			fill = c;
+	}
+	REQUIRE(fill);
+	CHECK(!strcmp(m->commands[j->first_command].name, "WRITE32"));
+	CHECK(!strcmp(m->commands[j->first_command + j->command_count - 1].name, "END"));
+	CHECK(fill->opcode == 4 && fill->va != 0);
+
+	viewer_state_init(&st, m);
+	st.t0 = (double)j->start_cycle - 10; /* the whole job over the plot */
+	st.t1 = (double)j->end_cycle + 10;
+	viewer_timeline_layout(m, SCENE_W, SCENE_H, &lay);
+	q0 = track(&lay, VIEWER_TRACK_QUEUE, 0);
+	REQUIRE(q0);
+	s = scene_render(m, &st);
+	REQUIRE(s);
+	x = (int)lround(viewer_timeline_x(&lay, &st, (double)fill->cycle));
+	CHECK(scene_same(scene_pixel(s, x, bar_row(q0)), viewer_color_command));
+	CHECK(scene_same(scene_pixel(s, x, q0->y + q0->h - 6 - 1), viewer_color_command));
+	/* between the job's start and its first command (160 cycles) the bar itself */
+	mid = (int)lround(viewer_timeline_x(
+		&lay, &st, (double)(j->start_cycle + m->commands[j->first_command].cycle) / 2));
+	CHECK(scene_same(scene_pixel(s, mid, bar_row(q0)), viewer_queue_color(0)));
+	CHECK_EQ(viewer_timeline_command_at(m, &st, &lay, x + 1, bar_row(q0)),
+		 (int)(fill - m->commands));
+	CHECK_EQ(viewer_timeline_command_at(m, &st, &lay, mid, bar_row(q0)), -1);
+	SDL_FreeSurface(s);
+
+	/* zoomed out: the bar is narrower than the threshold and plain */
+	st.t0 = 0;
+	st.t1 = (double)j->end_cycle * 4;
+	CHECK(viewer_timeline_x(&lay, &st, (double)j->end_cycle) -
+		      viewer_timeline_x(&lay, &st, (double)j->start_cycle) <
+	      40);
+	s = scene_render(m, &st);
+	REQUIRE(s);
+	x = (int)lround(viewer_timeline_x(&lay, &st, (double)fill->cycle));
+	CHECK(scene_same(scene_pixel(s, x, bar_row(q0)), viewer_queue_color(0)));
+	CHECK_EQ(viewer_timeline_command_at(m, &st, &lay, x, bar_row(q0)), -1);
+	SDL_FreeSurface(s);
+	viewer_model_destroy(old);
+	viewer_model_destroy(m);
+}
+
 /* A model that could not be loaded: the error screen, with its red-edged box. */
 static void test_error_screen(void)
 {
@@ -198,6 +273,7 @@ int main(void)
 	SIM_TEST_RUN(test_zoom);
 	SIM_TEST_RUN(test_fault_and_cursor);
 	SIM_TEST_RUN(test_hang_reset);
+	SIM_TEST_RUN(test_command_ticks);
 	SIM_TEST_RUN(test_error_screen);
 	if (TTF_WasInit())
 		TTF_Quit();

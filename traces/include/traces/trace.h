@@ -158,7 +158,7 @@ void trace_device_destroying(struct sim_device *sim);
 typedef void (*trace_device_observer_fn)(void *ctx, struct sim_device *sim, bool created);
 void trace_device_set_observer(trace_device_observer_fn fn, void *ctx);
 
-/* The sim event types recorded as "dev" events and shown in timelines. */
+/* The sim event types recorded as "dev" events; timelines draw a subset of them (no CMD). */
 uint32_t trace_device_event_mask(void);
 
 #ifdef __cplusplus
