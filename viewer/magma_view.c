@@ -72,8 +72,9 @@ static void usage(FILE *f)
 	      "                        magma-campaign --json, is recognised by its content)\n"
 	      "  --test-input          drive the window with synthetic key and mouse events "
 	      "through\n"
-	      "                        every view, print one ok/not ok line per step and quit\n"
-	      "                        (the Xvfb test; needs a display)\n"
+	      "                        every view (or the report or --attach page), print one\n"
+	      "                        ok/not ok line per step and quit (the Xvfb tests; needs a\n"
+	      "                        display)\n"
 	      "  --help                this text\n"
 	      "  --version             the version\n"
 	      "\n"
@@ -277,8 +278,10 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (o.attach || viewer_report_is_report(o.trace)) { /* the pages: viewer_page.h */
-		ret = o.attach ? viewer_live_main(o.attach, o.screenshot, o.width, o.height)
-			       : viewer_report_main(o.trace, o.screenshot, o.width, o.height);
+		ret = o.attach ? viewer_live_main(o.attach, o.screenshot, o.width, o.height,
+						  o.test_input)
+			       : viewer_report_main(o.trace, o.screenshot, o.width, o.height,
+						    o.test_input);
 		viewer_buffer_view_fini(&o.buffer);
 		if (TTF_WasInit())
 			TTF_Quit();

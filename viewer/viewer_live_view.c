@@ -20,6 +20,7 @@
 
 #include "viewer_live.h"
 #include "viewer_page.h"
+#include "viewer_page_script.h"
 #include "viewer_view.h"
 
 #define LIVE_BANNER_H 28
@@ -373,13 +374,6 @@ void viewer_live_draw(struct viewer_render *vr, const struct viewer_live *live)
 		"pending, blue band: changed");
 }
 
-/* The window's page: the session and when to poll next. */
-struct live_page {
-	struct viewer_live live;
-	int64_t next_poll_ms;
-	char reported[sizeof(((struct viewer_live *)0)->error)]; /* the error last on stderr */
-};
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -390,7 +384,7 @@ static int64_t mono_ms(void)
 
 static void page_draw(struct viewer_render *vr, void *ctx)
 {
-	const struct live_page *p = ctx;
+	const struct viewer_live_page *p = ctx;
 
 	viewer_live_draw(vr, &p->live);
 }
@@ -398,7 +392,7 @@ static void page_draw(struct viewer_render *vr, void *ctx)
 /* Polls when it is time; a new error goes to stderr once (the window shows it meanwhile). */
 static int page_tick(void *ctx)
 {
-	struct live_page *p = ctx;
+	struct viewer_live_page *p = ctx;
 	int64_t now = mono_ms();
 
 	if (now >= p->next_poll_ms) {
@@ -414,10 +408,11 @@ static int page_tick(void *ctx)
 }
 
 /* viewer_live_main - see viewer_page.h. */
-int viewer_live_main(const char *path, const char *screenshot, int width, int height)
+int viewer_live_main(const char *path, const char *screenshot, int width, int height, bool scripted)
 {
-	struct live_page p = {0};
-	struct viewer_page page = {.ctx = &p, .draw = page_draw, .tick = page_tick};
+	struct viewer_live_page p = {0};
+	struct viewer_page page = {
+		.ctx = &p, .draw = page_draw, .tick = page_tick, .walk = &viewer_page_walk_live};
 	char err[1024], title[300];
 	int ret = 0;
 
@@ -434,8 +429,8 @@ int viewer_live_main(const char *path, const char *screenshot, int width, int he
 		}
 	} else {
 		snprintf(title, sizeof(title), "magma-view: %s", path);
-		ret = viewer_page_run(&page, title, width, height, err, sizeof(err));
-		if (ret)
+		ret = viewer_page_run(&page, title, width, height, scripted, err, sizeof(err));
+		if (ret == 3)
 			fprintf(stderr, "magma-view: %s\n", err);
 	}
 	viewer_live_fini(&p.live);

@@ -5,14 +5,18 @@
  *
  * The loop waits for input at most as long as the page's tick asks (a live device polls every
  * 250 ms), so a page that changes on its own is redrawn without input. It does not handle the
- * trace views' keys: a page has its own few. The main thread, as SDL wants for windows.
+ * trace views' keys: a page has its own few. With --test-input the same loop runs the page's
+ * scripted walk (viewer_page_script.c), checked after each frame is drawn and before it is
+ * presented. The main thread, as SDL wants for windows.
  */
 #include <stdio.h>
 
 #include "viewer_app.h"
 #include "viewer_page.h"
+#include "viewer_page_script.h"
 
-#define PAGE_WAIT_MS 500 /* a page without a tick changes only on input */
+#define PAGE_WAIT_MS	    500 /* a page without a tick changes only on input */
+#define PAGE_SCRIPT_WAIT_MS 20
 
 static void draw_page(struct viewer_render *vr, void *ctx)
 {
@@ -71,20 +75,35 @@ static bool handle_event(const struct viewer_page *page, SDL_Window *win, struct
 
 /* viewer_page_run - see viewer_page.h. */
 int viewer_page_run(const struct viewer_page *page, const char *title, int width, int height,
-		    char *err, size_t err_size)
+		    bool scripted, char *err, size_t err_size)
 {
+	struct viewer_page_script *script = NULL;
 	struct viewer_window w;
 	bool quit = false;
 	int ret;
 
+	if (scripted && !page->walk) {
+		snprintf(err, err_size, "--test-input: this page has no scripted walk");
+		return 3;
+	}
 	ret = viewer_window_open(&w, title, width, height, err, err_size);
 	if (ret)
 		return ret;
-	while (!quit) {
+	if (scripted) {
+		script = viewer_page_script_create(page, w.win);
+		if (!script) {
+			snprintf(err, err_size, "out of memory");
+			ret = 3;
+			goto out;
+		}
+	}
+	for (;;) {
 		int wait = page->tick ? page->tick(page->ctx) : PAGE_WAIT_MS;
 		int ww = 0, hh = 0;
 		SDL_Event ev;
 
+		if (script && wait > PAGE_SCRIPT_WAIT_MS)
+			wait = PAGE_SCRIPT_WAIT_MS;
 		if (SDL_WaitEventTimeout(&ev, wait > 0 ? wait : 1)) {
 			quit = handle_event(page, w.win, &w.vr, &ev);
 			while (!quit && SDL_PollEvent(&ev))
@@ -95,8 +114,16 @@ int viewer_page_run(const struct viewer_page *page, const char *title, int width
 			w.vr.height = hh;
 		}
 		page->draw(&w.vr, page->ctx);
+		if (script && viewer_page_script_tick(script, &w.vr, quit)) {
+			ret = viewer_page_script_failed(script) ? 1 : 0;
+			break;
+		}
+		if (quit)
+			break;
 		SDL_RenderPresent(w.renderer);
 	}
+	viewer_page_script_destroy(script);
+out:
 	viewer_window_close(&w);
 	return ret;
 }

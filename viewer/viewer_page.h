@@ -14,6 +14,8 @@
 
 #include "viewer_render.h"
 
+struct viewer_page_walk; /* the steps of a page's --test-input walk (viewer_page_script.h) */
+
 struct viewer_page {
 	void *ctx;
 	/* draw the whole frame into @vr */
@@ -25,6 +27,8 @@ struct viewer_page {
 	void (*click)(void *ctx, SDL_Window *win, int width, int height, int x, int y);
 	/* a key (optional); the wheel arrives as SDLK_UP / SDLK_DOWN. Esc and q quit. */
 	void (*key)(void *ctx, SDL_Keycode key);
+	/* the scripted walk of this page's window (NULL: it has none) */
+	const struct viewer_page_walk *walk;
 };
 
 /*
@@ -40,12 +44,13 @@ int viewer_page_screenshot(const struct viewer_page *page, int width, int height
 
 /*
  * viewer_page_run - show @page in a resizable window titled @title until the user closes it
- * (Esc, q, the close button). Returns 0, or 3 with @err when no window could be opened.
+ * (Esc, q, the close button). With @scripted, the page's walk (page->walk) drives the window
+ * with synthetic events, prints one ok/not ok line per step and quits (the Xvfb tests).
+ * Returns 0, 1 when a scripted step failed, or 3 with @err when no window could be opened
+ * (or @scripted for a page without a walk).
  */
 int viewer_page_run(const struct viewer_page *page, const char *title, int width, int height,
-		    char *err, size_t err_size);
-
-#endif /* VIEWER_PAGE_H */
+		    bool scripted, char *err, size_t err_size);
 
 /* The live device page (viewer_live_view.c): magma-view --attach. */
 struct viewer_live;
@@ -74,11 +79,13 @@ int viewer_live_marker_rect(int width, int height, int device_count, int device,
 
 /*
  * viewer_live_main - magma-view --attach @path: the window (polling every VIEWER_LIVE_POLL_MS,
- * retrying every VIEWER_LIVE_RETRY_MS), or with @screenshot one frame of one dump as a PNG.
- * A socket that does not answer gives a message on stderr and in the frame. Returns the exit
- * status: 0, or 3 (no answer with @screenshot, no window, no font, PNG not written).
+ * retrying every VIEWER_LIVE_RETRY_MS; with @scripted, driven by its --test-input walk), or with
+ * @screenshot one frame of one dump as a PNG. A socket that does not answer gives a message on
+ * stderr and in the frame. Returns the exit status: 0; 1 a scripted step failed; 3 (no answer
+ * with @screenshot, no window, no font, PNG not written).
  */
-int viewer_live_main(const char *path, const char *screenshot, int width, int height);
+int viewer_live_main(const char *path, const char *screenshot, int width, int height,
+		     bool scripted);
 
 /* The campaign report page (viewer_report_view.c): magma-view REPORT.json. */
 struct viewer_report;
@@ -104,8 +111,12 @@ int viewer_report_failure_rect(const struct viewer_report *r, int width, int hei
 
 /*
  * viewer_report_main - magma-view REPORT.json: the window (a click on a failing point opens its
- * kept trace in the trace views, else shows how to reproduce it), or with @screenshot one frame
- * as a PNG. Returns the exit status: 0; 2 a bad report (message on stderr and in the frame);
- * 3 no window, no font, PNG not written.
+ * kept trace in the trace views, else shows how to reproduce it; with @scripted, driven by its
+ * --test-input walk, and so is a trace window opened from it), or with @screenshot one frame as
+ * a PNG. Returns the exit status: 0; 1 a scripted step failed; 2 a bad report (message on stderr
+ * and in the frame); 3 no window, no font, PNG not written.
  */
-int viewer_report_main(const char *path, const char *screenshot, int width, int height);
+int viewer_report_main(const char *path, const char *screenshot, int width, int height,
+		       bool scripted);
+
+#endif /* VIEWER_PAGE_H */

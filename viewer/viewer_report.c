@@ -193,6 +193,38 @@ static int load_failures(struct viewer_report *r, const cJSON *points)
 	return 0;
 }
 
+/*
+ * A relative kept directory is relative to where magma-campaign ran (--keep DIR as given). When
+ * it is not there from here, try it next to the report (a report moved with its kept
+ * directories, or opened from another directory): the first that exists is kept.
+ */
+static int resolve_kept(struct viewer_report *r, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	for (int i = 0; slash && i < r->failure_count; i++) {
+		struct viewer_report_point *p = &r->failures[i];
+		size_t size;
+		char *joined;
+
+		if (!p->kept || !*p->kept || p->kept[0] == '/' || !stat(p->kept, &st))
+			continue;
+		size = (size_t)(slash - path) + 1 + strlen(p->kept) + 1;
+		joined = malloc(size);
+		if (!joined)
+			return -1;
+		snprintf(joined, size, "%.*s/%s", (int)(slash - path), path, p->kept);
+		if (stat(joined, &st)) {
+			free(joined);
+			continue;
+		}
+		free(p->kept);
+		p->kept = joined;
+	}
+	return 0;
+}
+
 /* viewer_report_load - see viewer_report.h. */
 struct viewer_report *viewer_report_load(const char *path, char *err, size_t err_size)
 {
@@ -229,7 +261,8 @@ struct viewer_report *viewer_report_load(const char *path, char *err, size_t err
 	str_of(campaign, "file", r->file, sizeof(r->file));
 	if (cJSON_IsNumber(member(root, "elapsed_s")))
 		r->elapsed_s = member(root, "elapsed_s")->valuedouble;
-	if (load_rows(r, matrix) || load_failures(r, member(root, "points")))
+	if (load_rows(r, matrix) || load_failures(r, member(root, "points")) ||
+	    resolve_kept(r, path))
 		goto err_oom;
 	cJSON_Delete(root);
 	return r;

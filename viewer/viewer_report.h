@@ -41,7 +41,8 @@ struct viewer_report_point {
 	struct viewer_report_check failed[VIEWER_REPORT_CHECKS];
 	int failed_count;
 	char *repro; /* owned; "" when the report has none */
-	char *kept;  /* owned; NULL when the directory was not kept */
+	char *kept;  /* owned; NULL when the directory was not kept. A relative one is taken from
+		      * the current directory, else from the report's (viewer_report_load) */
 };
 
 struct viewer_report {

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "viewer_app.h"
+#include "viewer_buffer.h"
 #include "viewer_page.h"
+#include "viewer_page_script.h"
 #include "viewer_report.h"
 #include "viewer_view.h"
 
@@ -255,24 +257,16 @@ void viewer_report_draw(struct viewer_render *vr, const struct viewer_report *r,
 					  "points    click a failing point: its trace");
 }
 
-/* The window's page. */
-struct report_page {
-	struct viewer_report *report;
-	const char *error;
-	int scroll;
-	char message[1024];
-};
-
 static void page_draw(struct viewer_render *vr, void *ctx)
 {
-	const struct report_page *p = ctx;
+	const struct viewer_report_page *p = ctx;
 
 	viewer_report_draw(vr, p->report, p->error, p->scroll, p->message);
 }
 
 static void page_key(void *ctx, SDL_Keycode key)
 {
-	struct report_page *p = ctx;
+	struct viewer_report_page *p = ctx;
 
 	if (!p->report)
 		return;
@@ -283,9 +277,10 @@ static void page_key(void *ctx, SDL_Keycode key)
 }
 
 /* Opens the kept trace of failing point @pt in the trace views, hiding @win meanwhile. */
-static void open_trace(struct report_page *p, const struct viewer_report_point *pt,
+static void open_trace(struct viewer_report_page *p, const struct viewer_report_point *pt,
 		       const char *trace, SDL_Window *win, int width, int height)
 {
+	struct viewer_buffer_view bufview;
 	struct viewer_state st;
 	struct viewer_model *m;
 	char msg[512], err[512];
@@ -299,18 +294,23 @@ static void open_trace(struct report_page *p, const struct viewer_report_point *
 		return;
 	}
 	viewer_state_init(&st, m);
+	viewer_buffer_view_init(&bufview); /* the buffer view's keys need its state */
+	st.bufview = &bufview;
 	SDL_HideWindow(win);
-	if (viewer_app_run(m, NULL, &st, width, height, false, err, sizeof(err)))
+	p->opened++;
+	p->nested_ret = viewer_app_run(m, NULL, &st, width, height, p->scripted, err, sizeof(err));
+	if (p->nested_ret == 3)
 		snprintf(p->message, sizeof(p->message), "point %ld: %s", pt->id, err);
 	else
 		snprintf(p->message, sizeof(p->message), "point %ld: closed %.900s", pt->id, trace);
 	SDL_ShowWindow(win);
+	viewer_buffer_view_fini(&bufview);
 	viewer_model_destroy(m);
 }
 
 static void page_click(void *ctx, SDL_Window *win, int width, int height, int x, int y)
 {
-	struct report_page *p = ctx;
+	struct viewer_report_page *p = ctx;
 	char trace[4096];
 
 	for (int i = p->scroll; p->report && i < p->report->failure_count; i++) {
@@ -332,11 +332,15 @@ static void page_click(void *ctx, SDL_Window *win, int width, int height, int x,
 }
 
 /* viewer_report_main - see viewer_page.h. */
-int viewer_report_main(const char *path, const char *screenshot, int width, int height)
+int viewer_report_main(const char *path, const char *screenshot, int width, int height,
+		       bool scripted)
 {
-	struct report_page p = {0};
-	struct viewer_page page = {
-		.ctx = &p, .draw = page_draw, .click = page_click, .key = page_key};
+	struct viewer_report_page p = {.scripted = scripted};
+	struct viewer_page page = {.ctx = &p,
+				   .draw = page_draw,
+				   .click = page_click,
+				   .key = page_key,
+				   .walk = &viewer_page_walk_report};
 	char err[1024], msg[1024], title[300];
 	int ret;
 
@@ -349,10 +353,13 @@ int viewer_report_main(const char *path, const char *screenshot, int width, int 
 	if (screenshot)
 		ret = viewer_page_screenshot(&page, width, height, screenshot, err, sizeof(err));
 	else
-		ret = viewer_page_run(&page, title, width, height, err, sizeof(err));
-	if (ret)
+		ret = viewer_page_run(&page, title, width, height, scripted, err, sizeof(err));
+	if (ret == 3 || (ret && screenshot))
 		fprintf(stderr, "magma-view: %s\n", err);
-	ret = ret ? 3 : p.report ? 0 : 2;
+	if (screenshot && ret)
+		ret = 3;
+	else if (!ret && !p.report)
+		ret = 2;
 	viewer_report_destroy(p.report);
 	return ret;
 }
