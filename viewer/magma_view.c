@@ -32,7 +32,8 @@ struct view_options {
 	enum viewer_view_kind view;
 	uint64_t at;
 	bool has_at;
-	long fault; /* 1-based; 0: none asked */
+	long fault;		 /* 1-based; 0: none asked */
+	uint64_t cycle0, cycle1; /* --cycles: the timeline's visible range; cycle1 0: all */
 	int width, height;
 	bool test_input;
 	const char *attach;		  /* --attach: a control socket instead of a file */
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 	      "  --at EVENT            select event index EVENT (the trace's \"seq\"); default: the\n"
 	      "                        first fault, else the last job start\n"
 	      "  --fault N             select the N-th fault (1 is the first) and its event\n"
+	      "  --cycles START:END    timeline: show cycles START to END (zoomed in far enough,\n"
+	      "                        job bars show their commands); default: the whole trace\n"
 	      "  --size WxH            window or screenshot size in pixels (default 1600x900;\n"
 	      "                        320x240 to 8192x8192)\n"
 	      "  --attach PATH         a live device: the control socket of magma-simd --control\n"
@@ -171,7 +174,7 @@ static int parse_args(int argc, char **argv, struct view_options *o)
 			if (strcmp(a, "--screenshot") && strcmp(a, "--attach") &&
 			    strcmp(a, "--view") && strcmp(a, "--at") && strcmp(a, "--fault") &&
 			    strcmp(a, "--size") && strcmp(a, "--format") && strcmp(a, "--width") &&
-			    strcmp(a, "--stride") && strcmp(a, "--offset"))
+			    strcmp(a, "--stride") && strcmp(a, "--offset") && strcmp(a, "--cycles"))
 				return bad_usage("unknown option '%s'", a);
 			if (!v)
 				return bad_usage("%s needs a value", a);
@@ -200,6 +203,14 @@ static int parse_args(int argc, char **argv, struct view_options *o)
 				ret = parse_buffer_option(a, v, &o->buffer);
 				if (ret >= 0)
 					return ret;
+			} else if (!strcmp(a, "--cycles")) {
+				char *colon = strchr(v, ':');
+
+				if (!colon || (*colon = '\0', !parse_u64(v, &o->cycle0)) ||
+				    !parse_u64(colon + 1, &o->cycle1) || o->cycle1 <= o->cycle0)
+					return bad_usage(
+						"--cycles '%s': use START:END with START < END",
+						colon ? (*colon = ':', v) : v);
 			} else if (!strcmp(a, "--at")) {
 				if (!parse_u64(v, &o->at))
 					return bad_usage("--at '%s': not an event index", v);
@@ -260,6 +271,10 @@ static int apply_options(const struct view_options *o, const struct viewer_model
 		if (!o->has_at)
 			viewer_state_set_cursor(st, m, m->faults[st->fault].seq);
 		st->fault = (int)o->fault - 1;
+	}
+	if (o->cycle1) {
+		st->t0 = (double)o->cycle0;
+		st->t1 = (double)o->cycle1;
 	}
 	return 0;
 }

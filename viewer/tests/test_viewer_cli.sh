@@ -26,7 +26,7 @@ expect() {
 
 expect 0 "--help exits 0" "$view" --help
 grep -q -- "--screenshot OUT.png" "$out/stdout" || fail "--help lists --screenshot"
-for opt in --view --at --fault --size --test-input --version "Exit status"; do
+for opt in --view --at --fault --cycles --size --test-input --version "Exit status"; do
 	grep -q -- "$opt" "$out/stdout" || fail "--help explains $opt"
 done
 expect 0 "--version exits 0" "$view" --version
@@ -36,6 +36,8 @@ grep -q "Try 'magma-view --help'" "$out/stderr" || fail "the message points to -
 expect 2 "no trace is exit 2" "$view"
 expect 2 "a bad --view is exit 2" "$view" --view sideways "$samples/write.json"
 expect 2 "a bad --size is exit 2" "$view" --size 10x10 --screenshot "$out/x.png" "$samples/write.json"
+expect 2 "--cycles with END before START is exit 2" "$view" --cycles 9:3 --screenshot "$out/x.png" "$samples/write.json"
+expect 0 "--cycles zooms the timeline" "$view" --cycles 0:1000 --screenshot "$out/cycles.png" "$samples/write.json"
 expect 2 "--at past the end is exit 2" "$view" --at 99999 --screenshot "$out/x.png" "$samples/write.json"
 grep -q "has 202 events" "$out/stderr" || fail "--at says how many events there are"
 expect 2 "--fault past the last is exit 2" "$view" --fault 1 --screenshot "$out/x.png" "$samples/write.json"
