@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "viewer_events.h"
 #include "viewer_page_script.h"
 #include "viewer_view.h"
 
@@ -60,54 +61,6 @@ struct viewer_page_script {
 
 /* Events */
 
-static void push_key(SDL_Keycode key)
-{
-	SDL_Event ev = {.type = SDL_KEYDOWN};
-
-	ev.key.state = SDL_PRESSED;
-	ev.key.keysym.sym = key;
-	SDL_PushEvent(&ev);
-	ev.type = SDL_KEYUP;
-	ev.key.state = SDL_RELEASED;
-	SDL_PushEvent(&ev);
-}
-
-static void push_motion(struct viewer_page_script *s, int x, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEMOTION};
-
-	ev.motion.windowID = SDL_GetWindowID(s->win);
-	ev.motion.x = x;
-	ev.motion.y = y;
-	SDL_PushEvent(&ev);
-}
-
-static void push_click(struct viewer_page_script *s, int x, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEBUTTONDOWN};
-
-	push_motion(s, x, y);
-	ev.button.windowID = SDL_GetWindowID(s->win);
-	ev.button.button = SDL_BUTTON_LEFT;
-	ev.button.state = SDL_PRESSED;
-	ev.button.clicks = 1;
-	ev.button.x = x;
-	ev.button.y = y;
-	SDL_PushEvent(&ev);
-	ev.type = SDL_MOUSEBUTTONUP;
-	ev.button.state = SDL_RELEASED;
-	SDL_PushEvent(&ev);
-}
-
-static void push_wheel(struct viewer_page_script *s, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEWHEEL};
-
-	ev.wheel.windowID = SDL_GetWindowID(s->win);
-	ev.wheel.y = y;
-	SDL_PushEvent(&ev);
-}
-
 /* Counts the page window's hide and show events (SDL_HideWindow sends them synchronously). */
 static int watch_window(void *ctx, SDL_Event *ev)
 {
@@ -136,7 +89,7 @@ static bool pixel_is(struct viewer_page_script *s, int x, int y, SDL_Color c)
 static bool act_quit(struct viewer_page_script *s)
 {
 	(void)s;
-	push_key(SDLK_q);
+	viewer_push_key(SDLK_q);
 	return true;
 }
 
@@ -179,22 +132,22 @@ static bool check_listed(struct viewer_page_script *s)
 static bool act_wheel_down(struct viewer_page_script *s)
 {
 	s->expect = report_of(s)->scroll + 1;
-	push_motion(s, s->vr->width / 2, s->vr->height / 2);
-	push_wheel(s, -1);
+	viewer_push_motion(s->win, s->vr->width / 2, s->vr->height / 2);
+	viewer_push_wheel(s->win, -1);
 	return true;
 }
 
 static bool act_up(struct viewer_page_script *s)
 {
 	s->expect = report_of(s)->scroll - 1;
-	push_key(SDLK_UP);
+	viewer_push_key(SDLK_UP);
 	return true;
 }
 
 static bool act_down(struct viewer_page_script *s)
 {
 	s->expect = report_of(s)->scroll + 1;
-	push_key(SDLK_DOWN);
+	viewer_push_key(SDLK_DOWN);
 	return true;
 }
 
@@ -218,7 +171,7 @@ static bool click_point(struct viewer_page_script *s, bool want)
 			continue;
 		s->expect = p->opened;
 		p->message[0] = '\0';
-		push_click(s, box.x + box.w / 2, box.y + box.h / 2);
+		viewer_push_click(s->win, box.x + box.w / 2, box.y + box.h / 2);
 		return true;
 	}
 	return false;
@@ -409,7 +362,7 @@ static bool act_escape_if_dead(struct viewer_page_script *s)
 {
 	if (live_of(s)->polls)
 		return false;
-	push_key(SDLK_ESCAPE);
+	viewer_push_key(SDLK_ESCAPE);
 	return true;
 }
 

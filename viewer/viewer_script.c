@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "viewer_buffer.h"
+#include "viewer_events.h"
 #include "viewer_script.h"
 
 #define SCRIPT_MAX_FRAMES 500
@@ -41,62 +42,6 @@ struct script_step {
 	bool (*check)(struct viewer_script *s);
 };
 
-static void push_text(const char *text)
-{
-	SDL_Event ev = {.type = SDL_TEXTINPUT};
-
-	snprintf(ev.text.text, sizeof(ev.text.text), "%s", text);
-	SDL_PushEvent(&ev);
-}
-
-static void push_key(SDL_Keycode key)
-{
-	SDL_Event ev = {.type = SDL_KEYDOWN};
-
-	ev.key.state = SDL_PRESSED;
-	ev.key.keysym.sym = key;
-	SDL_PushEvent(&ev);
-	ev.type = SDL_KEYUP;
-	ev.key.state = SDL_RELEASED;
-	SDL_PushEvent(&ev);
-}
-
-static void push_motion(struct viewer_script *s, int x, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEMOTION};
-
-	ev.motion.windowID = SDL_GetWindowID(s->win);
-	ev.motion.x = x;
-	ev.motion.y = y;
-	SDL_PushEvent(&ev);
-}
-
-static void push_click(struct viewer_script *s, int x, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEBUTTONDOWN};
-
-	push_motion(s, x, y);
-	ev.button.windowID = SDL_GetWindowID(s->win);
-	ev.button.button = SDL_BUTTON_LEFT;
-	ev.button.state = SDL_PRESSED;
-	ev.button.clicks = 1;
-	ev.button.x = x;
-	ev.button.y = y;
-	SDL_PushEvent(&ev);
-	ev.type = SDL_MOUSEBUTTONUP;
-	ev.button.state = SDL_RELEASED;
-	SDL_PushEvent(&ev);
-}
-
-static void push_wheel(struct viewer_script *s, int y)
-{
-	SDL_Event ev = {.type = SDL_MOUSEWHEEL};
-
-	ev.wheel.windowID = SDL_GetWindowID(s->win);
-	ev.wheel.y = y;
-	SDL_PushEvent(&ev);
-}
-
 static void save(struct viewer_script *s)
 {
 	s->span = s->st->t1 - s->st->t0;
@@ -107,7 +52,7 @@ static void save(struct viewer_script *s)
 static bool act_help(struct viewer_script *s)
 {
 	(void)s;
-	push_text("?");
+	viewer_push_text("?");
 	return true;
 }
 
@@ -119,7 +64,7 @@ static bool check_help(struct viewer_script *s)
 static bool act_escape(struct viewer_script *s)
 {
 	(void)s;
-	push_key(SDLK_ESCAPE);
+	viewer_push_key(SDLK_ESCAPE);
 	return true;
 }
 
@@ -131,7 +76,7 @@ static bool check_no_help(struct viewer_script *s)
 static bool act_memory(struct viewer_script *s)
 {
 	(void)s;
-	push_text("2");
+	viewer_push_text("2");
 	return true;
 }
 
@@ -142,8 +87,8 @@ static bool check_memory(struct viewer_script *s)
 
 static bool act_scroll(struct viewer_script *s)
 {
-	push_motion(s, s->in->width / 2, s->in->height / 2);
-	push_wheel(s, -1);
+	viewer_push_motion(s->win, s->in->width / 2, s->in->height / 2);
+	viewer_push_wheel(s->win, -1);
 	return true;
 }
 
@@ -155,7 +100,7 @@ static bool check_scroll(struct viewer_script *s)
 static bool act_chain(struct viewer_script *s)
 {
 	(void)s;
-	push_text("3");
+	viewer_push_text("3");
 	return true;
 }
 
@@ -177,7 +122,7 @@ static bool act_chain_click(struct viewer_script *s)
 		if (links[i].kind != VIEWER_LINK_FAULT)
 			continue;
 		s->expect = links[i].seq;
-		push_click(s, r.x + r.w / 2, r.y + r.h / 2);
+		viewer_push_click(s->win, r.x + r.w / 2, r.y + r.h / 2);
 		return true;
 	}
 	return false;
@@ -191,7 +136,7 @@ static bool check_chain_click(struct viewer_script *s)
 static bool act_timeline(struct viewer_script *s)
 {
 	(void)s;
-	push_text("1");
+	viewer_push_text("1");
 	return true;
 }
 
@@ -206,8 +151,8 @@ static bool act_zoom(struct viewer_script *s)
 
 	viewer_timeline_layout(s->m, s->in->width, s->in->height, &lay);
 	save(s);
-	push_motion(s, (lay.plot_x0 + lay.plot_x1) / 2, lay.axis_y + 40);
-	push_wheel(s, 2);
+	viewer_push_motion(s->win, (lay.plot_x0 + lay.plot_x1) / 2, lay.axis_y + 40);
+	viewer_push_wheel(s->win, 2);
 	return true;
 }
 
@@ -219,7 +164,7 @@ static bool check_zoom(struct viewer_script *s)
 static bool act_pan(struct viewer_script *s)
 {
 	save(s);
-	push_key(SDLK_LEFT);
+	viewer_push_key(SDLK_LEFT);
 	return true;
 }
 
@@ -231,7 +176,7 @@ static bool check_pan(struct viewer_script *s)
 static bool act_all(struct viewer_script *s)
 {
 	(void)s;
-	push_text("0");
+	viewer_push_text("0");
 	return true;
 }
 
@@ -255,11 +200,12 @@ static bool act_job_click(struct viewer_script *s)
 		    lay.tracks[t].index != (int)j->queue)
 			continue;
 		s->expect = j->start_seq;
-		push_click(s,
-			   (int)lround((viewer_timeline_x(&lay, s->st, (double)j->start_cycle) +
-					viewer_timeline_x(&lay, s->st, (double)j->end_cycle)) /
-				       2),
-			   lay.tracks[t].y + lay.tracks[t].h / 2);
+		viewer_push_click(
+			s->win,
+			(int)lround((viewer_timeline_x(&lay, s->st, (double)j->start_cycle) +
+				     viewer_timeline_x(&lay, s->st, (double)j->end_cycle)) /
+				    2),
+			lay.tracks[t].y + lay.tracks[t].h / 2);
 		return true;
 	}
 	return false;
@@ -274,7 +220,7 @@ static bool act_step(struct viewer_script *s)
 {
 	save(s);
 	s->expect = s->cursor + 1 < s->m->event_count ? s->cursor + 1 : s->cursor;
-	push_text(".");
+	viewer_push_text(".");
 	return true;
 }
 
@@ -286,14 +232,14 @@ static bool act_next_fault(struct viewer_script *s)
 					 ? s->st->fault + 1
 					 : (s->st->fault >= 0 ? s->st->fault : 0)]
 			    .seq;
-	push_text("n");
+	viewer_push_text("n");
 	return true;
 }
 
 static bool act_tab(struct viewer_script *s)
 {
 	(void)s;
-	push_key(SDLK_TAB);
+	viewer_push_key(SDLK_TAB);
 	return true;
 }
 
@@ -311,7 +257,7 @@ static bool check_resize(struct viewer_script *s)
 static bool act_quit(struct viewer_script *s)
 {
 	(void)s;
-	push_text("q");
+	viewer_push_text("q");
 	return true;
 }
 
@@ -323,7 +269,7 @@ static bool check_quit(struct viewer_script *s)
 static bool act_buffer(struct viewer_script *s)
 {
 	(void)s;
-	push_text("4");
+	viewer_push_text("4");
 	return true;
 }
 
@@ -338,7 +284,7 @@ static bool act_hex(struct viewer_script *s)
 	if (!s->st->bufview)
 		return false;
 	s->expect = !s->st->bufview->hex;
-	push_text("x");
+	viewer_push_text("x");
 	return true;
 }
 
@@ -353,7 +299,7 @@ static bool act_format(struct viewer_script *s)
 	if (!s->st->bufview)
 		return false;
 	s->expect = (uint64_t)s->st->bufview->format;
-	push_text("f");
+	viewer_push_text("f");
 	return true;
 }
 
@@ -420,7 +366,7 @@ bool viewer_script_tick(struct viewer_script *s)
 	if (!s->m) { /* the error screen: only quitting can be tried */
 		if (s->step < 0) {
 			s->step = 0;
-			push_key(SDLK_ESCAPE);
+			viewer_push_key(SDLK_ESCAPE);
 			return false;
 		}
 		printf("%s - Esc quits the error screen\n", s->in->quit ? "ok" : "not ok");

@@ -328,3 +328,28 @@ int ftc_daemon_stop(struct ftc_daemon *d)
 	rmdir(d->dir);
 	return status;
 }
+
+/* ftc_run - see fault_test_client.h. */
+int ftc_run(char *const argv[], char *out, size_t size)
+{
+	char path[] = "/tmp/ftc-run-XXXXXX";
+	int fd = mkstemp(path), status;
+	ssize_t n;
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	status = ftc_wait_child(pid);
+	n = pread(fd, out, size - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

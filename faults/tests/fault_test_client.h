@@ -114,6 +114,12 @@ bool ftc_daemon_start(struct ftc_daemon *d, const char *simd_path, const char *p
 /* ftc_daemon_stop - SIGTERM, then its wait status (-1: it had to be killed); removes DIR. */
 int ftc_daemon_stop(struct ftc_daemon *d);
 
+/*
+ * ftc_run - runs @argv (argv[0] a path) with stdout and stderr into @out (NUL-terminated, at most
+ * @size - 1 bytes); its exit status, or -1 when it did not exit (killed after FTC_DEADLINE_NS).
+ */
+int ftc_run(char *const argv[], char *out, size_t size);
+
 /* ftc_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t ftc_now_ns(void);
 

@@ -135,31 +135,6 @@ static bool holds_nothing(const cJSON *a)
 	return zero;
 }
 
-/* Runs @argv with stdout+stderr into @out; its exit status, or -1. */
-static int run(char *const argv[], char *out, size_t size)
-{
-	char path[] = "/tmp/fault-ctl-out-XXXXXX";
-	int fd = mkstemp(path), status;
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	pid = fork();
-	if (pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	status = ftc_wait_child(pid);
-	n = pread(fd, out, size - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static bool session_start(struct ftc_daemon *d)
 {
 	return ftc_daemon_start(d, MAGMA_SIMD_PATH, "fault-ctl");
@@ -333,7 +308,7 @@ static void test_magma_ctl(void)
 	{
 		char *argv[] = {MAGMA_CTL_PATH, "--control", s.ctl, "status", NULL};
 
-		CHECK_EQ(run(argv, out, sizeof(out)), 0);
+		CHECK_EQ(ftc_run(argv, out, sizeof(out)), 0);
 		CHECK(strstr(out, "device 0 (magma0): GPU cycle") != NULL);
 		CHECK(strstr(out, "faults: 0 armed, 0 fired") != NULL);
 	}
@@ -344,7 +319,7 @@ static void test_magma_ctl(void)
 	{
 		char *argv[] = {MAGMA_CTL_PATH, "--control", s.ctl, "inject", plan, NULL};
 
-		CHECK_EQ(run(argv, out, sizeof(out)), 1);
+		CHECK_EQ(ftc_run(argv, out, sizeof(out)), 1);
 		CHECK(strstr(out, ":3: faults[0].trigger.nht: unknown member") != NULL);
 		CHECK(strstr(out, plan) != NULL);
 	}
@@ -361,11 +336,11 @@ static void test_magma_ctl(void)
 
 		CHECK_EQ(write(fd, good, strlen(good)), (ssize_t)strlen(good));
 		close(fd);
-		CHECK_EQ(run(inj, out, sizeof(out)), 0);
+		CHECK_EQ(ftc_run(inj, out, sizeof(out)), 0);
 		CHECK(!strcmp(out, "armed 2 fault(s)\n"));
-		CHECK_EQ(run(dump, out, sizeof(out)), 0);
+		CHECK_EQ(ftc_run(dump, out, sizeof(out)), 0);
 		CHECK(strstr(out, "\"connection_log\"") != NULL);
-		CHECK_EQ(run(clr, out, sizeof(out)), 0);
+		CHECK_EQ(ftc_run(clr, out, sizeof(out)), 0);
 		CHECK(!strcmp(out, "cleared 2 fault(s)\n"));
 	}
 	{
@@ -374,12 +349,12 @@ static void test_magma_ctl(void)
 		char *nocmd[] = {MAGMA_CTL_PATH, "--control", s.ctl, NULL};
 		char *help[] = {MAGMA_CTL_PATH, "--help", NULL};
 
-		CHECK_EQ(run(nowhere, out, sizeof(out)), 3);
+		CHECK_EQ(ftc_run(nowhere, out, sizeof(out)), 3);
 		CHECK(strstr(out, "cannot reach /nonexistent/ctl") != NULL);
-		CHECK_EQ(run(unknown, out, sizeof(out)), 2);
+		CHECK_EQ(ftc_run(unknown, out, sizeof(out)), 2);
 		CHECK(strstr(out, "--help") != NULL);
-		CHECK_EQ(run(nocmd, out, sizeof(out)), 2);
-		CHECK_EQ(run(help, out, sizeof(out)), 0);
+		CHECK_EQ(ftc_run(nocmd, out, sizeof(out)), 2);
+		CHECK_EQ(ftc_run(help, out, sizeof(out)), 0);
 		CHECK(strstr(out, "inject PLAN [--device N]") != NULL);
 	}
 	unlink(plan);

@@ -38,6 +38,16 @@ static void session_stop(struct ftc_daemon *d)
 	CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Runs magma-view (headless) with up to four arguments; its exit status, output in @out. */
+static int run_view(const char *a1, const char *a2, const char *a3, const char *a4, char *out,
+		    size_t size)
+{
+	char *argv[] = {MAGMA_VIEW_PATH, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+
+	setenv("SDL_VIDEODRIVER", "dummy", 1);
+	return ftc_run(argv, out, size);
+}
+
 /* Sends one raw request line; true when the answer says "ok":true. */
 static bool request_ok(const char *path, const char *line)
 {
@@ -62,33 +72,6 @@ static bool request_ok(const char *path, const char *line)
 	close(fd);
 	buf[n] = '\0';
 	return strstr(buf, "\"ok\":true") != NULL;
-}
-
-/* Runs magma-view with @args (NULL-terminated after them); its exit status, output in @out. */
-static int run_view(const char *a1, const char *a2, const char *a3, const char *a4, char *out,
-		    size_t size)
-{
-	char path[] = "/tmp/viewer-live-out-XXXXXX";
-	int fd = mkstemp(path), status;
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	pid = fork();
-	if (pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		setenv("SDL_VIDEODRIVER", "dummy", 1);
-		execl(MAGMA_VIEW_PATH, MAGMA_VIEW_PATH, a1, a2, a3, a4, (char *)NULL);
-		_exit(127);
-	}
-	status = ftc_wait_child(pid);
-	n = pread(fd, out, size - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static SDL_Surface *load_png(const char *path)
