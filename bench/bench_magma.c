@@ -59,6 +59,10 @@
 #define BENCH_WINDOW_SEMS	    8	 /* pipelined: window semaphores, so <= 8192 in flight */
 #define BENCH_MAX_RUNS		    9
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 struct bench_params {
 	unsigned int pingpong_n;  /* ping-pong round trips */
 	unsigned int roundtrip_n; /* command-buffer round trips per device */
@@ -554,9 +558,22 @@ static void bench_row_latency(const char *what, const struct bench_series *s, un
 	printf("\n");
 }
 
-static void usage(const char *argv0)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: %s [--short] [--simd PATH] [--no-daemon] [--cpu N]\n", argv0);
+	fprintf(out,
+		"usage: bench-magma [--short] [--simd PATH] [--no-daemon] [--cpu N]\n"
+		"       bench-magma --help | --version\n"
+		"What the Magma stack costs per empty command buffer: round trips on the\n"
+		"embedded device and through a magma-simd child, against a socketpair\n"
+		"ping-pong, then pipelined throughput; medians against targets (PASS or BELOW).\n"
+		"  --short      fewer iterations (what scripts/test runs)\n"
+		"  --simd PATH  the magma-simd to start (default: the one built with this)\n"
+		"  --no-daemon  skip the magma-simd round trips\n"
+		"  --cpu N      pin every thread, the daemon's included, to CPU N\n"
+		"  --help       this text\n"
+		"  --version    print \"bench-magma VERSION\"\n"
+		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
+		"2 usage.\n");
 }
 
 /*
@@ -595,8 +612,18 @@ int main(int argc, char **argv)
 			daemon = 0;
 		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
 			cpu = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-magma %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			usage(argv[0]);
+			fprintf(stderr, "bench-magma: %s '%s' (see bench-magma --help)\n",
+				argv[i][0] == '-' && i + 1 == argc
+					? "unknown option or missing value for"
+					: "unknown option",
+				argv[i]);
 			return 2;
 		}
 	}

@@ -11,7 +11,8 @@
  * magma.h); the same host time, which is hang detection plus recovery (the watchdog tick, the soft
  * reset, the kill), and the simulated GPU cycles it took (MAGMA_SIM_QUERY_TIMESTAMP before the
  * submission and after the notice). Not a ctest test: timing is machine-dependent. "--short" runs
- * fewer iterations. A failing call exits 1. Single-threaded (the device's threads aside).
+ * fewer iterations. A failing call exits 1, bad usage 2. Single-threaded (the device's threads
+ * aside).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +36,10 @@
 #define BENCH_BAD_VA   0x7000000ull
 #define BENCH_WAIT_NS  (5 * 1000000000ull)
 #define BENCH_MAX_RUNS 64
+
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 
 struct bench_run {
 	uint64_t host_ns;
@@ -165,12 +170,41 @@ out_dev:
 	return ret;
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bench-recovery [--short]\n"
+		"       bench-recovery --help | --version\n"
+		"How fast a client learns that the GPU gave up on its work, through magma.h on\n"
+		"the embedded device: a GPU fault and a hang (detection plus recovery), medians.\n"
+		"  --short    5 runs instead of 21\n"
+		"  --help     this text\n"
+		"  --version  print \"bench-recovery VERSION\"\n"
+		"Exit: 0 every call worked, 1 a call failed, 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-	unsigned int runs = argc > 1 && !strcmp(argv[1], "--short") ? 5 : 21;
+	unsigned int runs = 21;
 	uint64_t host[BENCH_MAX_RUNS], cycles[BENCH_MAX_RUNS];
 	struct bench_run r;
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--short")) {
+			runs = 5;
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-recovery %s\n", MAGMA_SIM_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr,
+				"bench-recovery: unknown option '%s' (see bench-recovery --help)\n",
+				argv[i]);
+			return 2;
+		}
+	}
 	printf("bench-recovery: medians of %u runs, host time by CLOCK_MONOTONIC\n", runs);
 	for (unsigned int i = 0; i < runs; i++) {
 		if (bench_one(0, &r))

@@ -18,7 +18,8 @@
  * idle GPU the clock stands still). The dispatch's own closing TIMESTAMP gives how long it still
  * ran after the job: what the job would have waited without preemption inside the dispatch.
  * Medians over repeated runs; every dispatch is checked to finish with all results. Not a ctest
- * test: timing is machine-dependent. "--short" runs fewer iterations. A failing call exits 1.
+ * test: timing is machine-dependent. "--short" runs fewer iterations. A failing call exits 1,
+ * bad usage 2.
  * Single-threaded (the device's threads aside).
  */
 #include <inttypes.h>
@@ -47,6 +48,10 @@
 #define BENCH_SIZE     0x4000ull
 #define BENCH_WAIT_NS  (5 * 1000000000ull)
 #define BENCH_MAX_RUNS 64
+
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 
 /* Each group loops, then stores its id + 1 at args + 4 * id. */
 static const char bench_kernel[] = "mov r4, 400\n"
@@ -279,13 +284,42 @@ static void bench_case_print(const char *what, const struct bench_case *c,
 	       ((double)c->host - (double)idle->host) / 1e3, c->rest);
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bench-sched [--short]\n"
+		     "       bench-sched --help | --version\n"
+		     "The cost of a context switch on the shared engine, through magma.h on the\n"
+		     "embedded device: a REALTIME job over a LOW dispatch and a MEDIUM job over a\n"
+		     "MEDIUM dispatch, against the same job on an idle GPU, medians.\n"
+		     "  --short    5 runs instead of 31\n"
+		     "  --help     this text\n"
+		     "  --version  print \"bench-sched VERSION\"\n"
+		     "Exit: 0 every call worked, 1 a call failed, 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-	unsigned int runs = argc > 1 && !strcmp(argv[1], "--short") ? 5 : 31;
+	unsigned int runs = 31;
 	struct bench_case idle, prio, equal;
 	struct bench b;
 	int ret = 1;
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--short")) {
+			runs = 5;
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-sched %s\n", MAGMA_SIM_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr,
+				"bench-sched: unknown option '%s' (see bench-sched --help)\n",
+				argv[i]);
+			return 2;
+		}
+	}
 	memset(&b, 0, sizeof(b));
 	if (bench_init(&b))
 		goto out;

@@ -37,6 +37,10 @@
 #define BENCH_ARGS_VA 0x30100000ull
 #define BENCH_OUT_VA  0x30200000ull
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 /* Loop of 8 instructions per iteration; r2 = global invocation x, r0/r1 = args VA. */
 static const char bench_kernel_fmt[] = "        mov   r4, 0\n"
 				       "        mov   r5, r2\n"
@@ -288,6 +292,20 @@ out:
 	return status;
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bench-sim [--short]\n"
+		"       bench-sim --help | --version\n"
+		"How fast the GPU model runs on this host: a copy stream against host memcpy and\n"
+		"a compute kernel, medians of several runs against targets (PASS or BELOW).\n"
+		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
+		"  --help     this text\n"
+		"  --version  print \"bench-sim VERSION\"\n"
+		"Exit: 0 every result right (a figure BELOW does not fail), 1 a wrong result,\n"
+		"2 usage.\n");
+}
+
 /* bench-sim entry point: [--short]; exit status 1 only when a result is wrong, 2 on bad usage. */
 int main(int argc, char **argv)
 {
@@ -298,8 +316,15 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--short")) {
 			p = (struct bench_params){
 				.runs = 3, .copies = 128, .groups = 64, .iterations = 500};
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-sim %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			fprintf(stderr, "usage: %s [--short]\n", argv[0]);
+			fprintf(stderr, "bench-sim: unknown option '%s' (see bench-sim --help)\n",
+				argv[i]);
 			return 2;
 		}
 	}

@@ -37,6 +37,10 @@
 #define BENCH_WAIT_NS	    (10ull * 1000 * 1000 * 1000)
 #define BENCH_MAX_RUNS	    9
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -165,6 +169,21 @@ out_writer:
 	return ret;
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bench-trace [--short]\n"
+		"       bench-trace --help | --version\n"
+		"What recording a trace costs (the same loop unrecorded and recorded) and how\n"
+		"fast a trace replays (command buffers per second against >= 50,000).\n"
+		"Scratch files go to $TMPDIR (default /tmp) and are removed.\n"
+		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
+		"  --help     this text\n"
+		"  --version  print \"bench-trace VERSION\"\n"
+		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
+		"2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
 	bool short_run = argc > 1 && !strcmp(argv[1], "--short");
@@ -178,8 +197,17 @@ int main(int argc, char **argv)
 	uint64_t ns;
 	double p, r, cmd;
 
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("bench-trace %s\n", MAGMA_SIM_VERSION);
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && !short_run)) {
-		fprintf(stderr, "usage: bench-trace [--short]\n");
+		fprintf(stderr, "bench-trace: unknown option '%s' (see bench-trace --help)\n",
+			argv[argc - 1]);
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/bench-trace-%d.json", tmp, (int)getpid());

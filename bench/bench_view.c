@@ -12,6 +12,7 @@
  * Figures, not a test: timing depends on the host (printed with them). Single-threaded.
  *
  *   bench-view [--events N] [--short] [--keep PATH]
+ *   bench-view --help | --version
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,6 +30,10 @@
 #define BENCH_H	     1080
 #define BENCH_FRAMES 200
 #define BENCH_OPENS  3
+
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 
 static uint64_t now_ns(void)
 {
@@ -148,6 +153,22 @@ static uint64_t frame(const struct viewer_model *m, const struct viewer_state *s
 	return t ? t : 1;
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bench-view [--events N] [--short] [--keep PATH]\n"
+		"       bench-view --help | --version\n"
+		"How magma-view copes with a big synthetic trace, headless at 1920x1080: open,\n"
+		"first frame, frame time while panning, peak memory. Figures, not a test.\n"
+		"  --events N   device events in the trace, at least 100 (default 1,000,000)\n"
+		"  --short      100,000 events\n"
+		"  --keep PATH  write the trace to PATH and keep it (default: a removed file in\n"
+		"               $TMPDIR)\n"
+		"  --help       this text\n"
+		"  --version    print \"bench-view VERSION\"\n"
+		"Exit: 0 measured, 1 an error, 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t events = 1000000, open_ns[BENCH_OPENS], pan_ns[BENCH_FRAMES], first_ns;
@@ -165,9 +186,19 @@ int main(int argc, char **argv)
 			events = 100000;
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
 			keep = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-view %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			fprintf(stderr, "usage: bench-view [--events N] [--short] [--keep PATH]\n");
-			return !!strcmp(argv[i], "--help") * 2;
+			fprintf(stderr, "bench-view: %s '%s' (see bench-view --help)\n",
+				argv[i][0] == '-' && i + 1 == argc
+					? "unknown option or missing value for"
+					: "unknown option",
+				argv[i]);
+			return 2;
 		}
 	}
 	if (events < 100) {

@@ -25,6 +25,10 @@
 
 #include "faults/fault_control.h"
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -216,7 +220,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("magma-ctl 1\n");
+			printf("magma-ctl %s\n", MAGMA_SIM_VERSION);
 			return 0;
 		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
 			path = argv[++i];

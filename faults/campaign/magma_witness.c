@@ -32,12 +32,14 @@
 #include "witness_work.h"
 
 /* clang-format off */
-#define WITNESS_VERSION         "1"
 #define WITNESS_DEFAULT_ROUNDS  3u
 #define WITNESS_MAX_ROUNDS      1000000000u
 /* after a failed reconnect, so that a dead device is no busy loop */
 #define WITNESS_REOPEN_PAUSE_NS 100000000L
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 #define WITNESS_EOF_INTERVAL_MS 5 /* default pause between rounds with --until-eof */
 #define WITNESS_EXIT_OK         0
 #define WITNESS_EXIT_MISMATCH   1
@@ -149,7 +151,7 @@ static int parse_args(int argc, char **argv, struct witness_options *opt, char *
 			usage(stdout);
 			return WITNESS_EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("magma-witness " WITNESS_VERSION "\n");
+			printf("magma-witness " MAGMA_SIM_VERSION "\n");
 			return WITNESS_EXIT_OK;
 		} else {
 			fprintf(stderr, "magma-witness: %s: %s (see magma-witness --help)\n",

@@ -6,6 +6,7 @@
 add_executable(magma-witness magma_witness.c witness_client.c witness_work.c)
 target_include_directories(magma-witness PRIVATE ${PROJECT_SOURCE_DIR}/msd-sim/include)
 target_link_libraries(magma-witness PRIVATE magma sim_asm)
+target_compile_definitions(magma-witness PRIVATE MAGMA_SIM_VERSION="${PROJECT_VERSION}")
 
 # fault_witness_test MODE (witness_test.c): one ctest per mode, each with its own daemon. It
 # links witness_work.c to compute the digest every ok round must print.

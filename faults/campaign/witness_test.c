@@ -374,7 +374,7 @@ static void test_usage(void)
 	run_witness(no_device, NULL, 2, &run);
 	CHECK(strstr(run.err, "MAGMA_SIM_DEVICE_DIR") != NULL);
 	run_witness(version, NULL, 0, &run);
-	CHECK(!strcmp(run.out, "magma-witness 1\n"));
+	CHECK(!strncmp(run.out, "magma-witness ", 14) && strchr(run.out, '\n'));
 }
 
 /* --help: exit 0, every option and the exit statuses on stdout. */

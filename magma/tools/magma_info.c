@@ -12,7 +12,7 @@
  * decoded), the vendor queries of magma_sim_defs.h (features, configuration, clock, timestamp
  * buffer decoded, GPU VA limit) and the service's live connection count are printed, one per
  * line, like Fuchsia's magma-info-test. Exit status 0 when the device answered the vendor-id
- * query, 1 otherwise. Single-threaded.
+ * query, 1 otherwise (with the status name and a hint), 2 on bad usage. Single-threaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,50 @@
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 #define NO_HANDLE ((magma_handle_t)-1)
+
+static const char *const status_names[] = {
+	"OK",
+	"INTERNAL_ERROR",
+	"INVALID_ARGS",
+	"ACCESS_DENIED",
+	"MEMORY_ERROR",
+	"CONTEXT_KILLED",
+	"CONNECTION_LOST",
+	"TIMED_OUT",
+	"UNIMPLEMENTED",
+	"BAD_STATE",
+};
+
+/* "CONNECTION_LOST" etc. for a magma_status_t, "UNKNOWN" otherwise. Pure. */
+static const char *status_name(magma_status_t s)
+{
+	size_t index = (size_t) - (int64_t)s;
+
+	if (s > 0 || index >= sizeof(status_names) / sizeof(status_names[0]))
+		return "UNKNOWN";
+	return status_names[index];
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: magma-info [--device PATH]\n"
+		"       magma-info --help | --version\n"
+		"Print the answer to every Magma query of one device, one per line.\n"
+		"  --device PATH  the device to ask: a magma-simd socket (connected), or a path\n"
+		"                 open()ed as is, e.g. /dev/magma0 under magma-sim-run (through\n"
+		"                 its preload shim). Without it: the embedded device, the whole\n"
+		"                 stack in this process.\n"
+		"  --help         this text.\n"
+		"  --version      print \"magma-info VERSION\".\n"
+		"Exit: 0 the device answered the vendor-id query, 1 it did not or could not be\n"
+		"opened, 2 usage.\n");
+}
 
 static int open_device(const char *path)
 {
@@ -125,8 +168,17 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--device") && i + 1 < argc) {
 			path = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("magma-info %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			fprintf(stderr, "usage: magma-info [--device PATH]\n");
+			fprintf(stderr, "magma-info: %s '%s' (see magma-info --help)\n",
+				!strcmp(argv[i], "--device") ? "missing value for"
+							     : "unknown option",
+				argv[i]);
 			return 2;
 		}
 	}
@@ -134,11 +186,21 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		fprintf(stderr, "magma-info: cannot open %s: %s\n", path ? path : "embedded device",
 			strerror(-fd));
+		if (path && fd == -ENOENT && !strncmp(path, "/dev/", 5))
+			fprintf(stderr,
+				"magma-info: hint: /dev/magma0 and /dev/dri/renderD128.. "
+				"exist only under magma-sim-run: run "
+				"'magma-sim-run -- magma-info --device %s'\n",
+				path);
 		return 1;
 	}
 	s = magma_device_import((magma_handle_t)fd, &dev);
 	if (s) {
-		fprintf(stderr, "magma-info: magma_device_import: %d\n", s);
+		fprintf(stderr,
+			"magma-info: %s is not a Magma device: magma_device_import: %s (%d)\n",
+			path ? path : "embedded device", status_name(s), s);
+		fprintf(stderr, "magma-info: hint: is magma-simd serving it? run clients under "
+				"magma-sim-run for /dev/magma0\n");
 		return 1;
 	}
 	printf("%-38s %s\n", "device", path ? path : "(embedded)");

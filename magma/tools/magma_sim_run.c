@@ -29,6 +29,10 @@
 
 #include "faults/fault_plan.h"
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 static volatile sig_atomic_t run_child_pid;
 
 static void forward_signal(int sig)
@@ -49,6 +53,7 @@ static void usage(FILE *out)
 		"                 (docs/fault-injection.md); a plan with an error: exit 2 naming\n"
 		"                 file, line and field, before anything starts\n"
 		"  --help         this text\n"
+		"  --version      print \"magma-sim-run VERSION\"\n"
 		"Exits with COMMAND's status (128 + signal number if it was killed).\n");
 }
 
@@ -161,8 +166,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("magma-sim-run %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			usage(stderr);
+			fprintf(stderr, "magma-sim-run: %s '%s' (see magma-sim-run --help)\n",
+				argv[i][0] != '-' ? "unexpected argument"
+				: i + 1 == argc	  ? "unknown option or missing value for"
+						  : "unknown option",
+				argv[i]);
 			return 2;
 		}
 	}

@@ -63,6 +63,10 @@
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 #define MAGMA_SIMD_MAX_DEVICES	   16
 /* What the process needs besides the devices' clients: fds, and mappings (libraries, heaps). */
 #define MAGMA_SIMD_RESERVED_FDS	   256
@@ -120,7 +124,10 @@ static void usage(FILE *out)
 		"                            for magma-ctl: status, dump, and fault plans\n"
 		"                            armed or cleared while clients run\n"
 		"                            (docs/fault-injection.md, \"Live sessions\")\n"
-		"  --help                    this text\n");
+		"  --help                    this text\n"
+		"  --version                 print \"magma-simd VERSION\"\n"
+		"Exit: 0 sockets ready (without --foreground) or a clean stop on SIGINT or\n"
+		"SIGTERM, 1 an error, 2 usage, an unusable DIR or a bad fault plan.\n");
 }
 
 /* Parses "SCOPE.NAME=N" into @limits. 0, or -1 when it names no limit or N is not a number. */
@@ -432,8 +439,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("magma-simd %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else {
-			usage(stderr);
+			fprintf(stderr, "magma-simd: %s '%s' (see magma-simd --help)\n",
+				argv[i][0] != '-' ? "unexpected argument"
+				: i + 1 == argc	  ? "unknown option or missing value for"
+						  : "unknown option",
+				argv[i]);
 			return 2;
 		}
 	}

@@ -12,6 +12,10 @@
 
 #include "sim/sim_isa.h"
 
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sim-asm [-d] [-o OUT] [IN]\n"
@@ -19,7 +23,8 @@ static void usage(FILE *f)
 		   "  64-bit instruction words written to OUT (default stdout).\n"
 		   "  -d      disassemble: read binary words, write assembly text\n"
 		   "  -o OUT  output file\n"
-		   "  --help  show this text\n"
+		   "  --help     show this text\n"
+		   "  --version  print \"sim-asm VERSION\"\n"
 		   "Errors are printed as \"line N: message\"; the exit status is then 1.\n");
 }
 
@@ -133,13 +138,20 @@ int main(int argc, char **argv)
 			dis = true;
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out_path = argv[++i];
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("sim-asm %s\n", MAGMA_SIM_VERSION);
+			return 0;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			usage(stderr);
+			fprintf(stderr, "sim-asm: %s '%s' (see sim-asm --help)\n",
+				i + 1 == argc && !strcmp(argv[i], "-o") ? "missing value for"
+									: "unknown option",
+				argv[i]);
 			return 1;
 		} else if (!in_path) {
 			in_path = argv[i];
 		} else {
-			usage(stderr);
+			fprintf(stderr, "sim-asm: unexpected argument '%s' (see sim-asm --help)\n",
+				argv[i]);
 			return 1;
 		}
 	}

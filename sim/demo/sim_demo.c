@@ -10,7 +10,8 @@
  * the phases; then runs the virtual clock until the GPU is idle and checks every element on the
  * CPU. The event stream (JOB_START, CMD, JOB_END) gives the cycles each command took; the totals
  * come from sim_get_stats and the clock. Edge cases live in sim/tests, not here. Single-threaded.
- * Exits 0 when every check passed, 1 otherwise.
+ * Exits 0 when every check passed, 1 otherwise, 2 on bad usage (it takes no arguments but
+ * --help and --version).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +25,10 @@
 #include "sim/sim_cmd.h"
 #include "sim/sim_isa.h"
 #include "sim_test_util.h"
+
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 
 #define DEMO_N		4096u /* elements */
 #define DEMO_LANES	32u   /* workgroup width */
@@ -246,7 +251,33 @@ static int demo_verify(const float *x, const float *out, const uint64_t *ts)
 }
 
 /* sim-demo entry point: no arguments; exit status 0 when the workload verified, 1 otherwise. */
-int main(void)
+/* Handles --help and --version; -1 to run the demo, else the exit status. */
+static int parse_args(int argc, char **argv)
+{
+	if (argc == 1)
+		return -1;
+	if (!strcmp(argv[1], "--help")) {
+		printf("usage: sim-demo\n"
+		       "       sim-demo --help | --version\n"
+		       "Runs y = a * x + b over %u elements on a simulated SIM-1 GPU (no system\n"
+		       "driver, no Magma: the sim's host API directly), checks every element and\n"
+		       "prints the cycles each command took. Takes no options but:\n"
+		       "  --help     this text\n"
+		       "  --version  print \"sim-demo VERSION\"\n"
+		       "Exit: 0 every check passed, 1 one failed, 2 usage.\n",
+		       DEMO_N);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("sim-demo %s\n", MAGMA_SIM_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "sim-demo: %s '%s' (see sim-demo --help)\n",
+		argv[1][0] == '-' ? "unknown option" : "unexpected argument", argv[1]);
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	struct sim_config cfg;
 	struct sim_stats st;
@@ -259,6 +290,9 @@ int main(void)
 	float *x;
 	int ret, status = 1;
 
+	ret = parse_args(argc, argv);
+	if (ret >= 0)
+		return ret;
 	memset(&d, 0, sizeof(d));
 	sim_config_default(&cfg);
 	printf("sim-demo: y = a*x + b over %u floats on the simulated GPU SIM-1\n", DEMO_N);

@@ -2,7 +2,8 @@
 /*
  * magma_replay.c - magma-replay: replay a magma-sim trace on a fresh simulated device.
  *
- * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet] | --help
+ * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet]
+ * magma-replay --help | --version
  * Exit status (enum trace_replay_exit, docs/trace-format.md "Replay"): 0 replayed without
  * divergence, 1 divergence (the first is reported), 2 bad input (unreadable, truncated, corrupt,
  * oversized or future-version trace, bad options), 3 host error (no device, out of memory, the
@@ -19,6 +20,10 @@
 
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
+
+#ifndef MAGMA_SIM_VERSION
+#define MAGMA_SIM_VERSION "0"
+#endif
 
 static int usage(void)
 {
@@ -41,6 +46,7 @@ static void help(void)
 	       "  --timeline OUT.json write the replay device's timeline (Chrome Trace Event JSON)\n"
 	       "  --quiet             no progress bar (drawn only when stdout is a terminal)\n"
 	       "  --help              this text\n"
+	       "  --version           print \"magma-replay VERSION (trace format N)\"\n"
 	       "Exit status: 0 replayed without divergence, 1 divergence (the first is reported),\n"
 	       "2 bad input (unreadable, truncated, corrupt, oversized or future-version trace,\n"
 	       "bad options), 3 host error (no device, out of memory, timeline not written).\n");
@@ -73,6 +79,10 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			help();
 			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("magma-replay %s (trace format %d)\n", MAGMA_SIM_VERSION,
+			       TRACE_FORMAT_VERSION);
+			return 0;
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = true;
 		} else if (!strcmp(a, "--from") && i + 1 < argc) {
@@ -87,6 +97,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--timeline") && i + 1 < argc) {
 			opts.timeline = argv[++i];
 		} else if (a[0] == '-' || path) {
+			fprintf(stderr, "magma-replay: %s '%s'\n",
+				a[0] != '-'	? "unexpected argument"
+				: i + 1 == argc ? "unknown option or missing value for"
+						: "unknown option",
+				a);
 			return usage();
 		} else {
 			path = a;
