@@ -37,6 +37,10 @@
  * anything starts: one that cannot be read or applied is reported with its file, line and field,
  * and the daemon exits 2 without creating a socket.
  *
+ * One daemon per directory: DIR/.magma-simd.lock is held (flock) for the daemon's life and holds
+ * its pid, so a second magma-simd on the same DIR exits 2 naming the first instead of taking its
+ * sockets over. --pidfile PATH writes the pid there once every socket listens (removed at exit).
+ *
  * --control PATH also serves a control socket at PATH (faults/fault_control.h; magma-ctl is its
  * client): status and dump of every device, and fault plans armed or cleared while clients run.
  * Every device then has a fault device, with or without --faults.
@@ -50,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -88,7 +93,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
-		"                  [--faults PLAN] [--control PATH]\n"
+		"                  [--faults PLAN] [--control PATH] [--pidfile PATH]\n"
 		"\n"
 		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
 		"  --dir DIR                 directory of the device sockets (made, mode 0700,\n"
@@ -120,6 +125,8 @@ static void usage(FILE *out)
 		"                            each counting its own events; every firing is\n"
 		"                            logged to stderr (docs/fault-injection.md). A plan\n"
 		"                            with an error: exit 2 naming file, line and field\n"
+		"  --pidfile PATH            write the daemon's pid to PATH once the sockets\n"
+		"                            listen (removed at exit)\n"
 		"  --control PATH            also serve a control socket at PATH (mode 0600)\n"
 		"                            for magma-ctl: status, dump, and fault plans\n"
 		"                            armed or cleared while clients run\n"
@@ -128,6 +135,54 @@ static void usage(FILE *out)
 		"  --version                 print \"magma-simd VERSION\"\n"
 		"Exit: 0 sockets ready (without --foreground) or a clean stop on SIGINT or\n"
 		"SIGTERM, 1 an error, 2 usage, an unusable DIR or a bad fault plan.\n");
+}
+
+/*
+ * Holds DIR/.magma-simd.lock for this daemon's life (the fd stays open, across the fork); -1 with
+ * the reason printed when another magma-simd holds it or it cannot be made.
+ */
+static int lock_dir(const char *dir, char *path, size_t size)
+{
+	char pid[32] = "?";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, size, "%s/.magma-simd.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "magma-simd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	n = pread(fd, pid, sizeof(pid) - 1, 0);
+	pid[n > 0 ? n : 1] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	fprintf(stderr,
+		"magma-simd: %s is already served by magma-simd pid %s (%s): stop it, or use "
+		"another --dir\n",
+		dir, pid[0] ? pid : "?", path);
+	close(fd);
+	return -1;
+}
+
+/* Writes this process's pid into @fd (the lock file) or the file at @path; 0 or -1. */
+static int write_pid(int fd, const char *path)
+{
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid()), ret;
+
+	if (fd < 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -1;
+		ret = write(fd, pid, (size_t)len) == len ? 0 : -1;
+		close(fd);
+		return ret;
+	}
+	if (ftruncate(fd, 0))
+		return -1;
+	return pwrite(fd, pid, (size_t)len, 0) == len ? 0 : -1;
 }
 
 /* Parses "SCOPE.NAME=N" into @limits. 0, or -1 when it names no limit or N is not a number. */
@@ -407,7 +462,9 @@ int main(int argc, char **argv)
 	struct fault_plan *plan = NULL;
 	char plan_error[FAULT_ERROR_MAX];
 	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT], *faults_path = NULL;
-	const char *control_path = NULL;
+	const char *control_path = NULL, *pidfile = NULL;
+	char lock_path[PATH_MAX];
+	int lock_fd = -1;
 	struct fault_control *control = NULL;
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
 	int nlimits = 0;
@@ -436,6 +493,8 @@ int main(int argc, char **argv)
 			faults_path = argv[++i];
 		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
 			control_path = argv[++i];
+		} else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc) {
+			pidfile = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -466,6 +525,9 @@ int main(int argc, char **argv)
 	}
 	if (make_dir(dir))
 		return 2;
+	lock_fd = lock_dir(dir, lock_path, sizeof(lock_path));
+	if (lock_fd < 0)
+		return 2;
 	if (timeout_ms > 0)
 		limits.handshake_timeout_ms = (uint32_t)timeout_ms;
 	if (faults_path) {
@@ -492,6 +554,9 @@ int main(int argc, char **argv)
 		close(ready[0]);
 		setsid();
 	}
+	/* The process that serves (the child when forking) names itself in the lock. */
+	if (write_pid(lock_fd, NULL))
+		fprintf(stderr, "magma-simd: %s: %s\n", lock_path, strerror(errno));
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -529,6 +594,11 @@ int main(int argc, char **argv)
 				(unsigned long long)limits.device[r]);
 		fprintf(stderr, "\n");
 	}
+	if (pidfile && write_pid(-1, pidfile)) {
+		fprintf(stderr, "magma-simd: --pidfile %s: %s\n", pidfile, strerror(errno));
+		pidfile = NULL;
+		goto out_fini;
+	}
 	if (ready[1] >= 0) {
 		if (write(ready[1], "r", 1) != 1)
 			goto out_fini;
@@ -545,5 +615,9 @@ out_fini:
 	close(sig_fd);
 out_plan:
 	fault_plan_destroy(plan);
+	if (pidfile)
+		unlink(pidfile);
+	unlink(lock_path); /* still held: nobody else has it open locked */
+	close(lock_fd);
 	return ret;
 }
