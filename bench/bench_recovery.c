@@ -189,21 +189,15 @@ int main(int argc, char **argv)
 	uint64_t host[BENCH_MAX_RUNS], cycles[BENCH_MAX_RUNS];
 	struct bench_run r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--short")) {
+	{
+		bool is_short;
+		int status = bench_args(argc, argv, "bench-recovery", MAGMA_SIM_VERSION, usage,
+					&is_short);
+
+		if (status >= 0)
+			return status;
+		if (is_short)
 			runs = 5;
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("bench-recovery %s\n", MAGMA_SIM_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr,
-				"bench-recovery: unknown option '%s' (see bench-recovery --help)\n",
-				argv[i]);
-			return 2;
-		}
 	}
 	printf("bench-recovery: medians of %u runs, host time by CLOCK_MONOTONIC\n", runs);
 	for (unsigned int i = 0; i < runs; i++) {

@@ -304,21 +304,15 @@ int main(int argc, char **argv)
 	struct bench b;
 	int ret = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--short")) {
+	{
+		bool is_short;
+		int status =
+			bench_args(argc, argv, "bench-sched", MAGMA_SIM_VERSION, usage, &is_short);
+
+		if (status >= 0)
+			return status;
+		if (is_short)
 			runs = 5;
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("bench-sched %s\n", MAGMA_SIM_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr,
-				"bench-sched: unknown option '%s' (see bench-sched --help)\n",
-				argv[i]);
-			return 2;
-		}
 	}
 	memset(&b, 0, sizeof(b));
 	if (bench_init(&b))

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,4 +60,27 @@ int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out)
 	close((int)fd);
 	*cycles_out = ts.gpu_cycles;
 	return 0;
+}
+
+/* bench_args - see bench_util.h. */
+int bench_args(int argc, char **argv, const char *name, const char *version,
+	       void (*usage)(FILE *out), bool *short_out)
+{
+	*short_out = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--short")) {
+			*short_out = true;
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("%s %s\n", name, version);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown option '%s' (see %s --help)\n", name, argv[i],
+				name);
+			return 2;
+		}
+	}
+	return -1;
 }

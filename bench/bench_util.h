@@ -7,7 +7,9 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <lib/magma/magma.h>
 
@@ -22,5 +24,13 @@ uint64_t bench_median(uint64_t *v, unsigned int n);
 
 /* bench_gpu_cycles - SIM_GPU_CYCLE_COUNT of @dev via MAGMA_SIM_QUERY_TIMESTAMP; 0 or 1. */
 int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out);
+
+/*
+ * bench_args - the options of a benchmark that takes only --short: sets *@short_out for --short;
+ * --help prints @usage on stdout, --version "@name @version". Returns -1 to go on, else the exit
+ * status (0 after --help/--version, 2 for an unknown option, reported with a pointer to --help).
+ */
+int bench_args(int argc, char **argv, const char *name, const char *version,
+	       void (*usage)(FILE *out), bool *short_out);
 
 #endif /* BENCH_UTIL_H */
