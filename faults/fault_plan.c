@@ -22,6 +22,7 @@
 #include <lib/magma/magma_common_defs.h>
 
 #include "fault_internal.h"
+#include "magma_sim/status_name.h"
 
 /* The largest integer a JSON number holds exactly (cJSON keeps doubles). */
 #define FAULT_PLAN_MAX_FILE (1u << 20)
@@ -86,20 +87,11 @@ static bool is_entry_point(const char *name, bool failable)
 	return false;
 }
 
-static const struct {
-	const char *name;
-	int32_t status;
-} status_names[] = {
-	{"INTERNAL_ERROR", MAGMA_STATUS_INTERNAL_ERROR},
-	{"INVALID_ARGS", MAGMA_STATUS_INVALID_ARGS},
-	{"ACCESS_DENIED", MAGMA_STATUS_ACCESS_DENIED},
-	{"MEMORY_ERROR", MAGMA_STATUS_MEMORY_ERROR},
-	{"CONTEXT_KILLED", MAGMA_STATUS_CONTEXT_KILLED},
-	{"CONNECTION_LOST", MAGMA_STATUS_CONNECTION_LOST},
-	{"TIMED_OUT", MAGMA_STATUS_TIMED_OUT},
-	{"UNIMPLEMENTED", MAGMA_STATUS_UNIMPLEMENTED},
-	{"BAD_STATE", MAGMA_STATUS_BAD_STATE},
-};
+/* The statuses a plan may name: INTERNAL_ERROR (-1) to BAD_STATE (-9). */
+static bool plan_status(int32_t status)
+{
+	return status <= MAGMA_STATUS_INTERNAL_ERROR && status >= MAGMA_STATUS_BAD_STATE;
+}
 
 /* fault_kind_name - see fault_plan.h. */
 const char *fault_kind_name(enum fault_kind kind)
@@ -110,11 +102,7 @@ const char *fault_kind_name(enum fault_kind kind)
 /* fault_status_name - see fault_plan.h. */
 const char *fault_status_name(int32_t status)
 {
-	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
-		if (status_names[i].status == status)
-			return status_names[i].name;
-	}
-	return "?";
+	return plan_status(status) ? magma_status_name(status) : "?";
 }
 
 /* fault_kind_from_name - see fault_plan.h. */
@@ -427,9 +415,9 @@ static bool check_kind_args(struct fault_checker *c, const cJSON *obj, struct fa
 		return fault_check_fail(c, "only fail_call and fail_alloc faults take \"status\"");
 	if (!cJSON_IsString(status))
 		return fault_check_fail(c, "must be a status name such as \"MEMORY_ERROR\"");
-	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
-		if (strcmp(status->valuestring, status_names[i].name) == 0) {
-			f->status = status_names[i].status;
+	for (int32_t st = MAGMA_STATUS_INTERNAL_ERROR; plan_status(st); st--) {
+		if (strcmp(status->valuestring, magma_status_name(st)) == 0) {
+			f->status = st;
 			fault_check_pop(c);
 			return true;
 		}

@@ -36,6 +36,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "magma_sim/status_name.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
@@ -572,8 +573,9 @@ static int check_status(struct replay *r, const char *call, const cJSON *ev, con
 	if (!r->checking || want == got)
 		return 0;
 	text = cJSON_PrintUnformatted(args);
-	ret = fail(r, TRACE_REPLAY_DIVERGED, "%s(%.300s): recorded status %d, replay returned %d",
-		   call, text ? text : "?", want, got);
+	ret = fail(r, TRACE_REPLAY_DIVERGED,
+		   "%s(%.300s): recorded status %s (%d), replay returned %s (%d)", call,
+		   text ? text : "?", magma_status_name(want), want, magma_status_name(got), got);
 	free(text);
 	return ret;
 }

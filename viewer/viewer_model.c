@@ -374,24 +374,3 @@ const char *viewer_fault_name_of(uint32_t code)
 		return "HANG";
 	return sim_fault_name(code);
 }
-
-/* viewer_status_name - see viewer_model.h. */
-const char *viewer_status_name(int32_t status)
-{
-	static const char *const names[] = {
-		"OK",
-		"INTERNAL_ERROR",
-		"INVALID_ARGS",
-		"ACCESS_DENIED",
-		"MEMORY_ERROR",
-		"CONTEXT_KILLED",
-		"CONNECTION_LOST",
-		"TIMED_OUT",
-		"UNIMPLEMENTED",
-		"BAD_STATE",
-	};
-
-	if (status <= 0 && -status < (int32_t)(sizeof(names) / sizeof(names[0])))
-		return names[-status];
-	return "UNKNOWN_STATUS";
-}

@@ -217,7 +217,4 @@ uint64_t viewer_model_default_event(const struct viewer_model *m);
 /* viewer_fault_name_of - "MMU_TRANSLATION", "HANG" ... for a fault code. Pure. */
 const char *viewer_fault_name_of(uint32_t code);
 
-/* viewer_status_name - "CONTEXT_KILLED" ... for a magma_status_t value. Pure. */
-const char *viewer_status_name(int32_t status);
-
 #endif /* VIEWER_MODEL_H */

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "magma_sim/status_name.h"
 #include "witness_client.h"
 #include "witness_work.h"
 
@@ -240,7 +241,7 @@ static void run_round(uint32_t k, struct witness_device *wd, struct witness_sess
 	if (status != MAGMA_STATUS_OK) {
 		tally->lost++;
 		snprintf(line, sizeof(line), "round %" PRIu32 " lost %s\n", k,
-			 witness_status_name(status));
+			 magma_status_name(status));
 		emit(line);
 		if (!opt->quiet && fault.code)
 			fprintf(stderr,
@@ -272,10 +273,10 @@ static void report_no_device(const char *path, magma_status_t status, int connec
 {
 	if (connect_errno)
 		fprintf(stderr, "magma-witness: cannot open device %s: %s (%s)\n", path,
-			witness_status_name(status), strerror(connect_errno));
+			magma_status_name(status), strerror(connect_errno));
 	else
 		fprintf(stderr, "magma-witness: cannot open device %s: %s\n", path,
-			witness_status_name(status));
+			magma_status_name(status));
 	fprintf(stderr, "magma-witness: is a magma-simd serving it? (magma-simd --dir DIR makes "
 			"DIR/magma0; see magma-witness --help)\n");
 }

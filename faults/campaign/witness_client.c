@@ -27,32 +27,6 @@
 #define WITNESS_MAX_LANES    32u
 #define WITNESS_FLUSH_GAP_NS 1000000L /* between two flushes while a dying connection closes */
 
-static const char *const status_names[] = {
-	[0] = "OK",
-	[-MAGMA_STATUS_INTERNAL_ERROR] = "INTERNAL_ERROR",
-	[-MAGMA_STATUS_INVALID_ARGS] = "INVALID_ARGS",
-	[-MAGMA_STATUS_ACCESS_DENIED] = "ACCESS_DENIED",
-	[-MAGMA_STATUS_MEMORY_ERROR] = "MEMORY_ERROR",
-	[-MAGMA_STATUS_CONTEXT_KILLED] = "CONTEXT_KILLED",
-	[-MAGMA_STATUS_CONNECTION_LOST] = "CONNECTION_LOST",
-	[-MAGMA_STATUS_TIMED_OUT] = "TIMED_OUT",
-	[-MAGMA_STATUS_UNIMPLEMENTED] = "UNIMPLEMENTED",
-	[-MAGMA_STATUS_BAD_STATE] = "BAD_STATE",
-	[-MAGMA_STATUS_CONSTRAINTS_INTERSECTION_EMPTY] = "CONSTRAINTS_INTERSECTION_EMPTY",
-	[-MAGMA_STATUS_TOO_MANY_GROUP_CHILD_COMBINATIONS] = "TOO_MANY_GROUP_CHILD_COMBINATIONS",
-};
-
-/* witness_status_name - see witness_client.h. */
-const char *witness_status_name(magma_status_t status)
-{
-	size_t index = (size_t) - (int64_t)status;
-
-	if (status > 0 || index >= sizeof(status_names) / sizeof(status_names[0]) ||
-	    !status_names[index])
-		return "UNKNOWN";
-	return status_names[index];
-}
-
 /* witness_fault_name - see witness_client.h. */
 const char *witness_fault_name(uint32_t code)
 {

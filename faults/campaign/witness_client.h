@@ -44,9 +44,6 @@ struct witness_fault {
 	uint64_t address; /* GPU VA */
 };
 
-/* witness_status_name - "CONTEXT_KILLED" etc. for a magma_status_t, "UNKNOWN" otherwise. Pure. */
-const char *witness_status_name(magma_status_t status);
-
 /* witness_fault_name - "MMU_TRANSLATION", "HANG" etc. for a fault notification's code. Pure. */
 const char *witness_fault_name(uint32_t code);
 

@@ -46,6 +46,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "magma_sim/status_name.h"
 #include "magma_system_internal.h"
 
 /* A handler's extra result: close in order after this message. */
@@ -910,8 +911,8 @@ static void *connection_thread(void *arg)
 	shutdown(conn->notif_fd, SHUT_RDWR);
 	connection_teardown(conn);
 	if (s != MAGMA_STATUS_OK && s != MAGMA_STATUS_CONNECTION_LOST) {
-		magma_system_log("closing connection of client %llu: status %d",
-				 (unsigned long long)conn->client_id, s);
+		magma_system_log("closing connection of client %llu: %s (%d)",
+				 (unsigned long long)conn->client_id, magma_status_name(s), s);
 		send_error_event(conn, s);
 	}
 	shutdown(conn->primary_fd, SHUT_RDWR);

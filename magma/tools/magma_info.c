@@ -26,6 +26,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "magma_sim/status_name.h"
 #include "magma_sim_defs.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
@@ -35,29 +36,6 @@
 #endif
 
 #define NO_HANDLE ((magma_handle_t)-1)
-
-static const char *const status_names[] = {
-	"OK",
-	"INTERNAL_ERROR",
-	"INVALID_ARGS",
-	"ACCESS_DENIED",
-	"MEMORY_ERROR",
-	"CONTEXT_KILLED",
-	"CONNECTION_LOST",
-	"TIMED_OUT",
-	"UNIMPLEMENTED",
-	"BAD_STATE",
-};
-
-/* "CONNECTION_LOST" etc. for a magma_status_t, "UNKNOWN" otherwise. Pure. */
-static const char *status_name(magma_status_t s)
-{
-	size_t index = (size_t) - (int64_t)s;
-
-	if (s > 0 || index >= sizeof(status_names) / sizeof(status_names[0]))
-		return "UNKNOWN";
-	return status_names[index];
-}
 
 static void usage(FILE *out)
 {
@@ -198,7 +176,7 @@ int main(int argc, char **argv)
 	if (s) {
 		fprintf(stderr,
 			"magma-info: %s is not a Magma device: magma_device_import: %s (%d)\n",
-			path ? path : "embedded device", status_name(s), s);
+			path ? path : "embedded device", magma_status_name(s), s);
 		fprintf(stderr, "magma-info: hint: is magma-simd serving it? run clients under "
 				"magma-sim-run for /dev/magma0\n");
 		return 1;
