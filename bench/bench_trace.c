@@ -26,6 +26,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "bench_util.h"
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
 #include "traces/trace.h"
@@ -40,14 +41,6 @@
 #ifndef MAGMA_SIM_VERSION
 #define MAGMA_SIM_VERSION "0"
 #endif
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -122,7 +115,7 @@ static int run_loop(uint32_t count, const char *trace_path, bool with_device, ui
 	n += sim_cmd_emit_nop(cpu + n, 0);
 	n += sim_cmd_emit_end(cpu + n);
 	munmap(cpu, (size_t)size);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < count; i++) {
 		bool signal = (i + 1) % BENCH_WINDOW == 0 || i + 1 == count;
 		magma_exec_resource_t res = {buf_id, 0, n * 4};
@@ -155,7 +148,7 @@ static int run_loop(uint32_t count, const char *trace_path, bool with_device, ui
 		fail("flush", MAGMA_STATUS_INTERNAL_ERROR);
 		goto out_device;
 	}
-	*ns_out = now_ns() - t0;
+	*ns_out = bench_now_ns() - t0;
 	ret = 0;
 out_device:
 	if (conn)
@@ -233,7 +226,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < runs; i++) {
 		struct trace_replay_options o;
 		struct trace_replay_result res;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int ret;
 
 		trace_replay_default_options(&o);
@@ -245,7 +238,7 @@ int main(int argc, char **argv)
 		}
 		calls_s[i] = (double)res.calls / (double)res.host_ns * 1e9;
 		cmd_s[i] = (double)res.submissions / (double)res.host_ns * 1e9;
-		total_s[i] = (double)res.submissions / (double)(now_ns() - t0) * 1e9;
+		total_s[i] = (double)res.submissions / (double)(bench_now_ns() - t0) * 1e9;
 	}
 	unlink(path);
 	cmd = median(cmd_s, runs);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "viewer_app.h"
 #include "viewer_view.h"
 
@@ -34,21 +35,6 @@
 #ifndef MAGMA_SIM_VERSION
 #define MAGMA_SIM_VERSION "0"
 #endif
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Peak resident set size of this process in MiB. */
 static double peak_rss_mib(void)
@@ -128,10 +114,10 @@ static int write_trace(const char *path, uint64_t events)
 static struct viewer_model *load(const char *path, uint64_t *ns)
 {
 	char err[1024];
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	struct viewer_model *m = viewer_model_load(path, err, sizeof(err));
 
-	*ns = now_ns() - t0;
+	*ns = bench_now_ns() - t0;
 	if (!m)
 		fprintf(stderr, "bench-view: %s: %s\n", path, err);
 	return m;
@@ -141,9 +127,9 @@ static struct viewer_model *load(const char *path, uint64_t *ns)
 static uint64_t frame(const struct viewer_model *m, const struct viewer_state *st)
 {
 	char err[512];
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	SDL_Surface *s = viewer_scene_render(m, NULL, st, BENCH_W, BENCH_H, err, sizeof(err));
-	uint64_t t = now_ns() - t0;
+	uint64_t t = bench_now_ns() - t0;
 
 	if (!s) {
 		fprintf(stderr, "bench-view: render: %s\n", err);
@@ -235,8 +221,8 @@ int main(int argc, char **argv)
 		if (!pan_ns[i])
 			goto out;
 	}
-	qsort(open_ns, BENCH_OPENS, sizeof(open_ns[0]), cmp_u64);
-	qsort(pan_ns, BENCH_FRAMES, sizeof(pan_ns[0]), cmp_u64);
+	bench_median(open_ns, BENCH_OPENS); /* sorts: the median and p99 are read by index */
+	bench_median(pan_ns, BENCH_FRAMES);
 	printf("  open (load + validate)   median %8.1f ms  (%.2f M events/s)\n",
 	       open_ns[BENCH_OPENS / 2] / 1e6, events / (open_ns[BENCH_OPENS / 2] / 1e9) / 1e6);
 	printf("  first frame (all)               %8.1f ms\n", first_ns / 1e6);
