@@ -131,44 +131,35 @@ static bool check_target(struct fault_checker *c, const cJSON *root, const char 
 	return true;
 }
 
-/* Appends "MEMBER":VALUE for each kind argument present in @sweep_obj to s->kind_args. */
+/*
+ * The kind's own members of @sweep_obj as JSON members text, each with a leading comma
+ * (",\"cycles\":5000"), into s->kind_args ("" when there are none): printed once from a copy.
+ */
 static bool copy_kind_args(struct fault_checker *c, const cJSON *sweep_obj,
 			   struct campaign_sweep *s)
 {
-	size_t n = 0, size = 1;
-	char *args;
+	cJSON *args = cJSON_CreateObject();
+	char *text;
+	size_t len;
 
-	for (const char *const *k = kind_arg_names; *k; k++) {
+	for (const char *const *k = kind_arg_names; args && *k; k++) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sweep_obj, *k);
-		char *value;
 
-		if (!m)
-			continue;
-		value = cJSON_PrintUnformatted(m);
-		if (!value)
-			return fault_check_fail(c, "out of memory");
-		size += strlen(*k) + strlen(value) + 4;
-		free(value);
-	}
-	args = malloc(size);
-	if (!args)
-		return fault_check_fail(c, "out of memory");
-	args[0] = '\0';
-	for (const char *const *k = kind_arg_names; *k; k++) {
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sweep_obj, *k);
-		char *value;
-
-		if (!m)
-			continue;
-		value = cJSON_PrintUnformatted(m);
-		if (!value) {
-			free(args);
-			return fault_check_fail(c, "out of memory");
+		if (m && !cJSON_AddItemToObject(args, *k, cJSON_Duplicate(m, true))) {
+			cJSON_Delete(args);
+			args = NULL;
 		}
-		n += (size_t)snprintf(args + n, size - n, ",\"%s\":%s", *k, value);
-		free(value);
 	}
-	s->kind_args = args;
+	text = args ? cJSON_PrintUnformatted(args) : NULL;
+	cJSON_Delete(args);
+	if (!text)
+		return fault_check_fail(c, "out of memory");
+	/* "{...}" -> ",..." ("{}" -> "") */
+	len = strlen(text);
+	text[len > 2 ? len - 1 : 0] = '\0';
+	if (len > 2)
+		text[0] = ',';
+	s->kind_args = text;
 	return true;
 }
 
