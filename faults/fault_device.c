@@ -279,6 +279,8 @@ static void on_connection_closed(void *ctx, const struct magma_system_site *site
 		if ((*pp)->number == site->connection) {
 			struct fault_conn *c = *pp;
 
+			if (c->log)
+				c->log->open = false;
 			*pp = c->next;
 			free(c);
 			break;
@@ -301,7 +303,6 @@ static void on_connection_closed(void *ctx, const struct magma_system_site *site
 		tail = &shot->next;
 	}
 	pthread_mutex_unlock(&fdev->lock);
-	fault_record_conn_closed(fdev, site->connection);
 	snprintf(why, sizeof(why), "connection %" PRIu64 " closed before it ran another job",
 		 site->connection);
 	while (orphans) {

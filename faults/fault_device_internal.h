@@ -47,6 +47,7 @@ struct fault_conn {
 	pid_t pid;
 	char comm[FAULT_COMM_SIZE];
 	struct msd_connection_t *msd;
+	struct fault_conn_log *log; /* its entry in the connection log, NULL past the limit */
 };
 
 /* Every connection the device opened, for the dump. Guarded by fdev->lock. */
@@ -205,10 +206,10 @@ void fault_record_may_lapse(struct fault_device *fdev, struct fault_record *rec,
 			    uint64_t first, uint64_t last);
 /* @rec never will. Takes the lock. */
 void fault_record_never(struct fault_device *fdev, struct fault_record *rec);
-void fault_record_conn_opened(struct fault_device *fdev, const struct fault_conn *c);
+/* A log entry for new connection @c (not yet in fdev->conns), linked as c->log. */
+void fault_record_conn_opened(struct fault_device *fdev, struct fault_conn *c);
 /* Connection @number ended with @status (OK: closed by its client). Service thread. */
 void fault_record_conn_ended(struct fault_device *fdev, uint64_t number, magma_status_t status);
-void fault_record_conn_closed(struct fault_device *fdev, uint64_t number);
 /* The driver reported fault @code (MAGMA_SIM_NOTIFY_FAULT) to connection @number. */
 void fault_record_conn_fault(struct fault_device *fdev, uint64_t number, uint32_t code);
 /* The process of connection @number (0: every open connection of @pid) was killed. */

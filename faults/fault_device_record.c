@@ -168,7 +168,7 @@ static void detected_locked(struct fault_device *fdev, struct fault_record *rec,
 }
 
 /* fault_record_conn_opened - see fault_device_internal.h. */
-void fault_record_conn_opened(struct fault_device *fdev, const struct fault_conn *c)
+void fault_record_conn_opened(struct fault_device *fdev, struct fault_conn *c)
 {
 	struct fault_conn_log *log = calloc(1, sizeof(*log));
 
@@ -182,17 +182,19 @@ void fault_record_conn_opened(struct fault_device *fdev, const struct fault_conn
 		fdev->conn_log_count++;
 		*fdev->conn_log_tail = log;
 		fdev->conn_log_tail = &log->next;
+		c->log = log;
 		log = NULL;
 	}
 	pthread_mutex_unlock(&fdev->lock);
 	free(log);
 }
 
+/* The log entry of live connection @number (the live list is short; the log is not). */
 static struct fault_conn_log *find_log_locked(struct fault_device *fdev, uint64_t number)
 {
-	for (struct fault_conn_log *log = fdev->conn_log; log; log = log->next) {
-		if (log->number == number)
-			return log;
+	for (struct fault_conn *c = fdev->conns; c; c = c->next) {
+		if (c->number == number)
+			return c->log;
 	}
 	return NULL;
 }
@@ -222,18 +224,6 @@ void fault_record_conn_ended(struct fault_device *fdev, uint64_t number, magma_s
 	pthread_mutex_unlock(&fdev->lock);
 }
 
-/* fault_record_conn_closed - see fault_device_internal.h. */
-void fault_record_conn_closed(struct fault_device *fdev, uint64_t number)
-{
-	struct fault_conn_log *log;
-
-	pthread_mutex_lock(&fdev->lock);
-	log = find_log_locked(fdev, number);
-	if (log)
-		log->open = false;
-	pthread_mutex_unlock(&fdev->lock);
-}
-
 /* fault_record_conn_fault - see fault_device_internal.h. */
 void fault_record_conn_fault(struct fault_device *fdev, uint64_t number, uint32_t code)
 {
@@ -249,10 +239,20 @@ void fault_record_conn_fault(struct fault_device *fdev, uint64_t number, uint32_
 /* fault_record_killed - see fault_device_internal.h. */
 void fault_record_killed(struct fault_device *fdev, uint64_t number, pid_t pid)
 {
+	bool found = false;
+
 	pthread_mutex_lock(&fdev->lock);
-	for (struct fault_conn_log *log = fdev->conn_log; log; log = log->next) {
-		if (number ? log->number == number : (log->pid == pid && log->open))
-			log->killed = true;
+	for (struct fault_conn *c = fdev->conns; c; c = c->next) {
+		if (c->log && (number ? c->number == number : c->pid == pid)) {
+			c->log->killed = true;
+			found = true;
+		}
+	}
+	/* The kill is quick: its connection may already have closed. Rare, so the long log. */
+	for (struct fault_conn_log *log = fdev->conn_log; number && !found && log;
+	     log = log->next) {
+		if (log->number == number)
+			log->killed = found = true;
 	}
 	pthread_mutex_unlock(&fdev->lock);
 }
