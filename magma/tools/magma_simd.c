@@ -134,7 +134,8 @@ static void usage(FILE *out)
 		"  --help                    this text\n"
 		"  --version                 print \"magma-simd VERSION\"\n"
 		"Exit: 0 sockets ready (without --foreground) or a clean stop on SIGINT or\n"
-		"SIGTERM, 1 an error, 2 usage, an unusable DIR or a bad fault plan.\n");
+		"SIGTERM, 1 an error, 2 usage, an unusable DIR, a DIR another magma-simd serves,\n"
+		"or a bad fault plan.\n");
 }
 
 /*
