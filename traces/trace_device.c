@@ -20,6 +20,7 @@
 
 #include "sim/sim.h"
 #include "traces/trace.h"
+#include "traces/trace_device.h"
 #include "traces/trace_timeline.h"
 
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;

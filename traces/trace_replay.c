@@ -41,6 +41,7 @@
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
 #include "traces/trace.h"
+#include "traces/trace_device.h"
 #include "traces/trace_replay.h"
 #include "traces/trace_timeline.h"
 

@@ -10,22 +10,15 @@ target_include_directories(magma_campaign_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR
                            PRIVATE ${PROJECT_SOURCE_DIR}/faults)
 target_link_libraries(magma_campaign_core PUBLIC magma_fault)
 # The tools, when they are not next to the executable (a build tree rather than an install).
-set(CAMPAIGN_WITNESS_FILE "")
-if(TARGET magma-witness)
-  set(CAMPAIGN_WITNESS_FILE "$<TARGET_FILE:magma-witness>")
-endif()
 target_compile_definitions(magma_campaign_core PRIVATE
                            CAMPAIGN_SIMD_PATH="$<TARGET_FILE:magma-simd>"
                            CAMPAIGN_SHIM_PATH="$<TARGET_FILE:magma_sim_shim>"
-                           CAMPAIGN_WITNESS_PATH="${CAMPAIGN_WITNESS_FILE}")
+                           CAMPAIGN_WITNESS_PATH="$<TARGET_FILE:magma-witness>")
 
 add_executable(magma-campaign magma_campaign.c)
 target_link_libraries(magma-campaign PRIVATE magma_campaign_core)
 target_compile_definitions(magma-campaign PRIVATE CAMPAIGN_VERSION="${PROJECT_VERSION}")
-add_dependencies(magma-campaign magma-simd magma_sim_shim)
-if(TARGET magma-witness)
-  add_dependencies(magma-campaign magma-witness)
-endif()
+add_dependencies(magma-campaign magma-simd magma_sim_shim magma-witness)
 
 # Unit tests: the campaign file, points and shards; verdicts on canned dumps; percentiles,
 # the JSON report and merging.
@@ -49,23 +42,21 @@ set_tests_properties(fault_campaign_bad_file PROPERTIES TIMEOUT 60
   PASS_REGULAR_EXPRESSION "bad-stage.json:8: sweeps\\[1\\]\\.stage: ")
 
 # End to end: every kind, 1-2 points each, against a few fast conformance tests; it must pass.
-if(TARGET magma-conformance-tests AND TARGET magma-witness)
-  set(CAMPAIGN_CONFORMANCE_FILTER
-      "MagmaExecution.CopyBetweenBuffers:MagmaExecution.FillWritesThePattern:MagmaExecution.ComputeKernelResultsAreVisibleToCpu:MagmaIsolation.EndlessKernelIsAHangThatKillsOnlyTheOffender")
-  add_test(NAME fault_campaign_short
-           COMMAND magma-campaign --timeout 60 ${CAMPAIGN_TESTS}/short.json --
-                   $<TARGET_FILE:magma-conformance-tests> --device /dev/magma0
-                   --gtest_filter=${CAMPAIGN_CONFORMANCE_FILTER})
-  # A test whose context a fault killed waits MAGMA_CONFORMANCE_TIMEOUT_MS for a semaphore that
-  # never comes: 1 s instead of 10 s.
-  set_tests_properties(fault_campaign_short PROPERTIES TIMEOUT 600
-    ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0;MAGMA_CONFORMANCE_TIMEOUT_MS=1000")
-  # The same point twice, without the witness: the same verdict, fired and applied cycles.
-  add_test(NAME fault_campaign_determinism
-           COMMAND sh ${CAMPAIGN_TESTS}/determinism.sh $<TARGET_FILE:magma-campaign>
-                   ${CAMPAIGN_TESTS}/determinism.json
-                   $<TARGET_FILE:magma-conformance-tests> --device /dev/magma0
-                   --gtest_filter=MagmaExecution.Write32IsVisibleToCpu)
-  set_tests_properties(fault_campaign_determinism PROPERTIES TIMEOUT 600
-    ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0;MAGMA_CONFORMANCE_TIMEOUT_MS=1000")
-endif()
+set(CAMPAIGN_CONFORMANCE_FILTER
+    "MagmaExecution.CopyBetweenBuffers:MagmaExecution.FillWritesThePattern:MagmaExecution.ComputeKernelResultsAreVisibleToCpu:MagmaIsolation.EndlessKernelIsAHangThatKillsOnlyTheOffender")
+add_test(NAME fault_campaign_short
+         COMMAND magma-campaign --timeout 60 ${CAMPAIGN_TESTS}/short.json --
+                 $<TARGET_FILE:magma-conformance-tests> --device /dev/magma0
+                 --gtest_filter=${CAMPAIGN_CONFORMANCE_FILTER})
+# A test whose context a fault killed waits MAGMA_CONFORMANCE_TIMEOUT_MS for a semaphore that
+# never comes: 1 s instead of 10 s.
+set_tests_properties(fault_campaign_short PROPERTIES TIMEOUT 600
+  ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0;MAGMA_CONFORMANCE_TIMEOUT_MS=1000")
+# The same point twice, without the witness: the same verdict, fired and applied cycles.
+add_test(NAME fault_campaign_determinism
+         COMMAND sh ${CAMPAIGN_TESTS}/determinism.sh $<TARGET_FILE:magma-campaign>
+                 ${CAMPAIGN_TESTS}/determinism.json
+                 $<TARGET_FILE:magma-conformance-tests> --device /dev/magma0
+                 --gtest_filter=MagmaExecution.Write32IsVisibleToCpu)
+set_tests_properties(fault_campaign_determinism PROPERTIES TIMEOUT 600
+  ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0;MAGMA_CONFORMANCE_TIMEOUT_MS=1000")

@@ -7,7 +7,8 @@
  * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
  * --devices N --foreground --quiet` from the directory this executable lives in, waits until every
  * device socket exists (magma-simd publishes a socket only once it listens), then runs COMMAND
- * with MAGMA_SIM_DEVICE_DIR=DIR and libmagma_sim_shim.so (also found next to this executable)
+ * with MAGMA_SIM_DEVICE_DIR=DIR and libmagma_sim_shim.so (next to this executable, or in
+ * ../lib/magma-sim/ when installed)
  * prepended to LD_PRELOAD, so open("/dev/magma0") in COMMAND returns a connected device channel.
  * When COMMAND exits the daemon gets SIGTERM (SIGKILL after 5 s), the directory is removed, and
  * magma-sim-run exits with COMMAND's status (128 + signal number if it was killed). SIGINT and
@@ -198,7 +199,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(simd, sizeof(simd), "%s/magma-simd", exe_dir);
+	/* Next to this program in a build tree; in lib/magma-sim/ when installed. */
 	snprintf(shim, sizeof(shim), "%s/libmagma_sim_shim.so", exe_dir);
+	if (access(shim, R_OK))
+		snprintf(shim, sizeof(shim), "%s/../lib/magma-sim/libmagma_sim_shim.so", exe_dir);
 	if (access(simd, X_OK) || access(shim, R_OK)) {
 		fprintf(stderr, "magma-sim-run: %s or %s missing\n", simd, shim);
 		return 1;

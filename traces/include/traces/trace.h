@@ -8,7 +8,12 @@
  * set, and the embedded device appends its device-side events to the same file. It is
  * thread-safe (one mutex) and buffered; the document is closed at exit (atexit) and flushed
  * whenever a connection or device is released. This header has no dependency on cJSON so that
- * libmagma can link it; reading lives in trace_reader.h.
+ * libmagma can link it; the device-side hook is trace_device.h, reading and replay are
+ * trace_replay.h.
+ *
+ * One writer per process: the writer is part of libmagma (libmagma.a and libmagma.so, which
+ * exports these entry points), and the embedded device's hook (trace_device.h) calls into the
+ * same writer, so a process that links libmagma.so and the embedded device writes one file.
  */
 #ifndef TRACES_TRACE_H
 #define TRACES_TRACE_H
@@ -36,7 +41,6 @@ extern "C" {
 /* The FNV-1a offset basis: the digest of no bytes. */
 #define TRACE_DIGEST_INIT    0xcbf29ce484222325ull
 
-struct sim_device;
 struct trace_writer;
 
 /* trace_digest - 64-bit FNV-1a of @len bytes at @data. Pure. */
@@ -141,25 +145,6 @@ struct trace_writer *trace_global(void);
  * recorded with their old handles; install before creating anything to be recorded.
  */
 struct trace_writer *trace_global_install(struct trace_writer *w);
-
-/*
- * trace_device_created / trace_device_destroying - called by the embedded device right after
- * creating and right before destroying its sim. When the process-wide writer is active, device
- * events (register accesses, interrupts, jobs, faults, power, reset) are appended to it as "dev"
- * events; when an observer is installed (trace_device_set_observer) it is told too.
- */
-void trace_device_created(struct sim_device *sim);
-void trace_device_destroying(struct sim_device *sim);
-
-/*
- * trace_device_set_observer - install (or with NULL remove) the process-wide callback for
- * embedded devices being created (@created true) or destroyed. Used by magma-replay.
- */
-typedef void (*trace_device_observer_fn)(void *ctx, struct sim_device *sim, bool created);
-void trace_device_set_observer(trace_device_observer_fn fn, void *ctx);
-
-/* The sim event types recorded as "dev" events; timelines draw a subset of them (no CMD). */
-uint32_t trace_device_event_mask(void);
 
 #ifdef __cplusplus
 }

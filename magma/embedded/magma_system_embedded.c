@@ -8,7 +8,7 @@
  * process that created it: the atexit handler destroys it only in that process, and a forked
  * child, which inherits the memory but not the threads, gets a device of its own instead
  * (the inherited copy is abandoned, never destroyed, because its threads do not exist there).
- * Every sim created here is reported to the trace recorder (traces/trace.h), which records its
+ * Every sim created here is reported to the trace recorder (traces/trace_device.h), which records its
  * device events into the process-wide trace when MAGMA_TRACE is set and tells magma-replay about
  * it. When MAGMA_SIM_FAULTS names a fault plan, every embedded device created applies it
  * (faults/fault_device.h; docs/fault-injection.md); a plan that cannot be read or applied is
@@ -24,9 +24,9 @@
 
 #include "faults/fault_device.h"
 #include "magma_system/embedded.h"
-#include "magma_system_internal.h"
+#include "magma_system/magma_system.h"
 #include "sim/sim.h"
-#include "traces/trace.h"
+#include "traces/trace_device.h"
 
 #define MAGMA_SYSTEM_EMBEDDED_MAGIC 0x6d73656du /* "msem" */
 
