@@ -10,6 +10,9 @@
  * docs/getting-started.md has the build lines. Exit status: 0 the results were right, 1 they
  * were not or a call failed, 2 usage.
  */
+/* POSIX.1-2008: mmap, close, open with O_CLOEXEC (the examples build with -std=c11). */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
