@@ -18,9 +18,10 @@
  *   6. check on the CPU: data[i] == FILL_VALUE + i for every element, the marker past them;
  *   7. release everything, in the reverse order.
  *
- * Calls that only send a message (map, unmap, execute, the releases) return OK once sent; what
- * the service and the driver think of them arrives later and closes the connection (magma.h,
- * "Feed-forward"). So every status is checked where it is returned, and the wait in step 5
+ * Calls that only send a message (map, unmap, context creation, execute, the releases) return
+ * OK once sent; what the service and the driver think of them arrives later and closes the
+ * connection (magma.h, "Feed-forward"). So every status is checked where it is returned, a
+ * flush before the submission collects the verdict on the set-up, and the wait in step 5
  * watches the connection as well as the semaphore.
  *
  * Deliberately left out: inline commands, wait semaphores, sharing buffers between connections
@@ -170,15 +171,18 @@ static int query_device(struct first_client *fc)
 /* Step 2: a connection (its own GPU address space and objects) and a context to run work on. */
 static int open_connection(struct first_client *fc)
 {
+	magma_connection_t connection;
 	magma_status_t status;
+	uint32_t context_id;
 
-	status = magma_device_create_connection(fc->device, &fc->connection);
+	status = magma_device_create_connection(fc->device, &connection);
 	if (status != MAGMA_STATUS_OK)
 		return fail(fc, status, "magma_device_create_connection");
-	status = magma_connection_create_context2(fc->connection, MAGMA_PRIORITY_MEDIUM,
-						  &fc->context_id);
+	fc->connection = connection;
+	status = magma_connection_create_context2(connection, MAGMA_PRIORITY_MEDIUM, &context_id);
 	if (status != MAGMA_STATUS_OK)
 		return fail(fc, status, "magma_connection_create_context2");
+	fc->context_id = context_id;
 	fc->has_context = true;
 	return 0;
 }
@@ -188,15 +192,21 @@ static int buffer_create(struct first_client *fc, enum buffer_index index, uint6
 {
 	struct example_buffer *b = &fc->buffers[index];
 	const char *name = buffer_kinds[index].name;
+	magma_buffer_t buffer;
+	magma_buffer_id_t id;
 	magma_handle_t handle;
 	magma_status_t status;
+	uint64_t size;
 	void *cpu;
 	int err;
 
-	status = magma_connection_create_buffer(fc->connection, BUFFER_SIZE, &b->size, &b->buffer,
-						&b->id);
+	/* Out parameters are only meaningful on success: keep them until then. */
+	status = magma_connection_create_buffer(fc->connection, BUFFER_SIZE, &size, &buffer, &id);
 	if (status != MAGMA_STATUS_OK)
 		return fail(fc, status, "magma_connection_create_buffer(%s)", name);
+	b->buffer = buffer;
+	b->id = id;
+	b->size = size;
 	status = magma_buffer_set_name(b->buffer, name);
 	if (status != MAGMA_STATUS_OK)
 		return fail(fc, status, "magma_buffer_set_name(%s)", name);
@@ -221,7 +231,8 @@ static int buffer_create(struct first_client *fc, enum buffer_index index, uint6
 
 	/*
 	 * GPU mapping: the whole buffer at @gpu_va of this connection's address space. Sent
-	 * without waiting: a mapping the driver refuses closes the connection (step 5 sees it).
+	 * without waiting: a mapping the driver refuses closes the connection, which the flush
+	 * before the submission reports.
 	 */
 	status = magma_connection_map_buffer(fc->connection, gpu_va, b->buffer, 0, b->size,
 					     buffer_kinds[index].map_flags);
@@ -280,7 +291,8 @@ static int write_buffers(struct first_client *fc)
 	 * The command stream (sim/sim_cmd.h, docs/sim-gpu.md section 6): 32-bit words with GPU
 	 * VAs of this connection. Commands run in order, each finishing before the next starts,
 	 * so the kernel sees the FILL's values. The grid is rounded up to whole workgroups; the
-	 * kernel's bounds check keeps the extra lanes from writing.
+	 * kernel's bounds check keeps the extra lanes from writing. Three commands, 16 words:
+	 * the page has room to spare.
 	 */
 	p += sim_cmd_emit_fill(p, data->gpu_va, DATA_COUNT * sizeof(uint32_t), FILL_VALUE);
 	p += sim_cmd_emit_dispatch(p, kernel->gpu_va, sizeof(kernel_code) / 8, args->gpu_va, groups,
@@ -310,12 +322,16 @@ static int submit(struct first_client *fc)
 		.command_buffers = &command_buffer,
 		.semaphore_ids = semaphore_ids,
 	};
+	magma_semaphore_t done;
+	magma_semaphore_id_t done_id;
 	magma_status_t status;
 
-	status = magma_connection_create_semaphore(fc->connection, &fc->done, &fc->done_id);
+	status = magma_connection_create_semaphore(fc->connection, &done, &done_id);
 	if (status != MAGMA_STATUS_OK)
 		return fail(fc, status, "magma_connection_create_semaphore");
-	semaphore_ids[0] = fc->done_id; /* the wait ids come first; there are none */
+	fc->done = done;
+	fc->done_id = done_id;
+	semaphore_ids[0] = done_id; /* the wait ids come first; there are none */
 
 	/*
 	 * Resources are the buffer ranges the work touches: the driver keeps them mapped and
