@@ -69,3 +69,22 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/traces/samples/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/magma-sim/traces)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/faults/plans/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/magma-sim/plans)
+
+# The package as a driver project uses it: installed into a temporary prefix, the examples built
+# with find_package and with pkg-config, and run (tests/package_install.sh). Sanitizer and
+# coverage builds pass their flags on, so the consumers link the same runtimes.
+set(MAGMA_SIM_CONSUMER_FLAGS "")
+if(MAGMA_SIM_SANITIZE)
+  string(APPEND MAGMA_SIM_CONSUMER_FLAGS " -fsanitize=address,undefined")
+endif()
+if(MAGMA_SIM_COVERAGE)
+  string(APPEND MAGMA_SIM_CONSUMER_FLAGS " --coverage")
+endif()
+if(MAGMA_SIM_FUZZ AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
+  string(APPEND MAGMA_SIM_CONSUMER_FLAGS " -fsanitize=address,undefined")
+endif()
+add_test(NAME package_install
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/package_install.sh ${CMAKE_BINARY_DIR}
+                 ${PROJECT_SOURCE_DIR} "${MAGMA_SIM_CONSUMER_FLAGS}")
+set_tests_properties(package_install PROPERTIES TIMEOUT 300
+                     ENVIRONMENT "CC=${CMAKE_C_COMPILER}")
