@@ -277,6 +277,7 @@ struct msd_sim_mapping {
 	uint64_t length;
 	uint64_t flags;
 	uint64_t *pa;  /* pinned frames of [offset, offset + length) */
+	uint8_t *host; /* the driver's CPU view of them: the buffer's mapping at @offset */
 	uint32_t uses; /* in-flight jobs referencing it */
 	bool dying;    /* unmapped by the client; torn down when @uses reaches 0 */
 };
