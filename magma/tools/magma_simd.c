@@ -349,6 +349,8 @@ static void device_fini(struct simd_device *d)
 	fault_device_stop(d->faults); /* it may call the service until stopped */
 	magma_system_device_destroy(d->dev);
 	fault_device_destroy(d->faults);
+	if (d->sim)
+		sim_stop(d->sim); /* once the driver is gone (msd_sim_hooks.h) */
 	sim_destroy(d->sim);
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
@@ -366,6 +368,14 @@ static int device_init(struct simd_device *d, const char *dir, int index,
 	d->sim = sim_create(NULL);
 	if (!d->sim) {
 		fprintf(stderr, "magma-simd: cannot create sim device %d\n", index);
+		return -1;
+	}
+	/* The GPU's clock is ours to run, from before the driver's bring-up (msd_sim_hooks.h). */
+	ret = sim_start(d->sim);
+	if (ret) {
+		fprintf(stderr, "magma-simd: cannot start the clock of device %d: %s\n", index,
+			strerror(-ret));
+		device_fini(d);
 		return -1;
 	}
 	/* A buffer no GPU mapping uses costs the daemon an fd (accounted), not a host mapping. */

@@ -10,8 +10,9 @@
  *
  * Time is virtual: a clock of GPU cycles that advances only while the GPU has something to do
  * (idle time is skipped), either when the host steps it (tests, replay: fully deterministic) or
- * on a background thread started with sim_start() (drivers). Several devices may live in one
- * process; there is no global state.
+ * on a background thread started with sim_start() by whoever created the device, so that its
+ * driver sees hardware that runs on its own (the driver never starts or stops it). Several
+ * devices may live in one process; there is no global state.
  *
  * Threading: every function is thread-safe unless stated; calls are serialised on the device's
  * lock. Callbacks (IRQ handler, event subscribers, log sink) run with that lock held on whichever
