@@ -62,6 +62,18 @@ static int embedded_load_plan(struct fault_plan **plan_out)
 	return -1;
 }
 
+/* magma_system_sim_log_mask - see embedded.h. */
+uint32_t magma_system_sim_log_mask(void)
+{
+	int level = magma_system_log_level();
+
+	if (level >= MAGMA_LOG_DEBUG)
+		return SIM_LOG_GUEST_ERROR | SIM_LOG_UNIMP | SIM_LOG_INFO;
+	if (level >= MAGMA_LOG_WARNING)
+		return SIM_LOG_GUEST_ERROR | SIM_LOG_UNIMP;
+	return 0;
+}
+
 /* magma_system_embedded_create_limited - see embedded.h. */
 struct magma_system_embedded *
 magma_system_embedded_create_limited(const struct sim_config *cfg,
@@ -76,13 +88,19 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 				   const struct magma_system_limits *limits, uint32_t flags)
 {
 	struct magma_system_embedded *emb = calloc(1, sizeof(*emb));
+	struct sim_config config;
 
 	if (!emb)
 		return NULL;
 	emb->magic = MAGMA_SYSTEM_EMBEDDED_MAGIC;
 	if (embedded_load_plan(&emb->plan))
 		goto err_free;
-	emb->sim = sim_create(cfg);
+	if (cfg)
+		config = *cfg;
+	else
+		sim_config_default(&config);
+	config.log_mask |= magma_system_sim_log_mask();
+	emb->sim = sim_create(&config);
 	if (!emb->sim)
 		goto err_plan;
 	/* Before the driver's first register access, so the trace sees it. */
