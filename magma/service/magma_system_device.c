@@ -89,9 +89,11 @@ int magma_system_log_level_parse(const char *name, int *level_out)
 /* magma_system_set_log_level - see magma_system.h. */
 void magma_system_set_log_level(int level)
 {
-	atomic_store(&log_level_set, level < 0		       ? -1
-				     : level > MAGMA_LOG_DEBUG ? MAGMA_LOG_DEBUG
-							       : level);
+	if (level < 0)
+		level = -1;
+	else if (level > MAGMA_LOG_DEBUG)
+		level = MAGMA_LOG_DEBUG;
+	atomic_store(&log_level_set, level);
 }
 
 /* magma_system_log_level - see magma_system.h. A bad MAGMA_SIM_LOG is reported once. */
