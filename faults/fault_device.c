@@ -51,13 +51,17 @@ static _Thread_local struct {
 	struct fault_who who;
 } thread_who;
 
-/* fault_log - one line to stderr, prefixed with the device, unless MAGMA_SYSTEM_QUIET was set. */
+/*
+ * fault_log - one line to stderr, prefixed with the device. A plan's firings are what applying it
+ * asks for, so they are printed at every log level but off (MAGMA_SYSTEM_QUIET, MAGMA_SIM_LOG=off:
+ * magma_system.h).
+ */
 void fault_log(const struct fault_device *fdev, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 
-	if (fdev->quiet)
+	if (magma_system_log_level() == MAGMA_SYSTEM_LOG_OFF)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -636,7 +640,6 @@ struct fault_device *fault_device_create(const struct fault_plan *plan, const ch
 	fdev->sim = sim;
 	fdev->dev = dev;
 	fdev->sub_id = -1;
-	fdev->quiet = getenv("MAGMA_SYSTEM_QUIET") != NULL;
 	snprintf(fdev->label, sizeof(fdev->label), "%s", label ? label : "device");
 	fdev->work_tail = &fdev->work;
 	fdev->conn_log_tail = &fdev->conn_log;

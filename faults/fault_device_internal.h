@@ -133,7 +133,6 @@ struct fault_device {
 	struct sim_device *sim;
 	struct magma_system_device *dev;
 	char label[32];
-	bool quiet;
 	int sub_id; /* the sim event subscription, or -1 */
 	struct fault_arm arms[FAULT_DEVICE_MAX_ARMS];
 	atomic_uint arm_count;			 /* arms[0..arm_count) are set up */

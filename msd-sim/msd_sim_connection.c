@@ -272,6 +272,7 @@ magma_status_t msd_connection_map_buffer(struct msd_connection_t *c, struct msd_
 		goto err_unpin;
 	m->buffer = buf;
 	msd_sim_buffer_get(buf);
+	m->host = host + offset;
 	m->gpu_va = gpu_va;
 	m->offset = offset;
 	m->length = length;

@@ -5,7 +5,10 @@
  * msd_driver_create_device resets the GPU (HARD_RESET, wait for RESET_DONE), unmasks every
  * interrupt cause, powers every core (CORES_ON, wait for POWER_CHANGED), reads the configuration,
  * builds the kernel address space in slot 0 (one ring per hardware queue and a fence page), and
- * starts the sim clock thread and the device thread. The device thread owns register access: it
+ * starts the device thread. The GPU's clock is not the driver's: the host that created the sim
+ * runs it (sim_start) from before msd_driver_create_device until msd_device_destroy has returned
+ * (msd_sim_hooks.h), as a board powers and clocks a GPU before its driver probes it and after the
+ * driver is removed. The device thread owns register access: it
  * takes and handles interrupts (there is no separate interrupt thread), runs requests posted by
  * other threads (synchronous ones through msd_sim_device_call_locked), releases held jobs whose
  * wait semaphores became signaled, runs the scheduler, and delivers notifications with the lock
@@ -70,8 +73,14 @@ static magma_status_t msd_sim_device_reset_and_power(struct msd_sim_device *dev)
 
 	msd_sim_write32(dev, SIM_GPU_COMMAND, SIM_GPU_COMMAND_HARD_RESET);
 	msd_sim_write32(dev, SIM_GPU_IRQ_MASK, SIM_IRQ_RESET_DONE);
-	if (!msd_sim_device_wait_raw(dev, SIM_IRQ_RESET_DONE))
+	if (!msd_sim_device_wait_raw(dev, SIM_IRQ_RESET_DONE)) {
+		/* The one mistake a host makes here: see msd_sim_hooks.h. */
+		MSD_SIM_LOG(dev->drv, MAGMA_LOG_ERROR,
+			    "no RESET_DONE %d ms after HARD_RESET: is the GPU's clock running "
+			    "(sim_start)?",
+			    MSD_SIM_WAIT_MS);
 		return MSD_SIM_RET(MAGMA_STATUS_TIMED_OUT, "no RESET_DONE after HARD_RESET");
+	}
 	dev->gpu_id = msd_sim_read32(dev, SIM_GPU_ID);
 	dev->vendor = msd_sim_read32(dev, SIM_GPU_VENDOR);
 	dev->features = msd_sim_read32(dev, SIM_GPU_FEATURES);
@@ -530,7 +539,6 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 {
 	struct msd_sim_driver *drv = (struct msd_sim_driver *)d;
 	struct msd_sim_device *dev;
-	bool clock_started;
 
 	if (!drv || drv->base.magic_ != MSD_SIM_DRIVER_MAGIC || !platform_device) {
 		MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad driver or platform device");
@@ -556,23 +564,19 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0)
 		goto err_free;
-	/* The clock must run for the reset and power sequences; test mode stops it again. */
-	clock_started = sim_start(dev->sim) == 0;
+	/* The host runs the GPU's clock (msd_sim_hooks.h): the reset and power-up wait on it. */
 	if (msd_sim_device_reset_and_power(dev) != MAGMA_STATUS_OK)
-		goto err_stop;
+		goto err_reset;
 	if (msd_sim_device_kernel_init(dev) != MAGMA_STATUS_OK)
-		goto err_stop;
-	if (drv->flags & MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD) {
-		if (clock_started)
-			sim_stop(dev->sim);
-	} else {
+		goto err_reset;
+	if (!(drv->flags & MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD)) {
 		/* Held so the thread cannot run a request before dev->thread is written. */
 		msd_sim_mutex_lock(&dev->lock);
 		dev->threaded = true;
 		if (pthread_create(&dev->thread, NULL, msd_sim_device_thread, dev)) {
 			dev->threaded = false;
 			msd_sim_mutex_unlock(&dev->lock);
-			goto err_stop;
+			goto err_reset;
 		}
 		msd_sim_mutex_unlock(&dev->lock);
 	}
@@ -582,9 +586,7 @@ struct msd_device_t *msd_driver_create_device(struct msd_driver_t *d, void *plat
 		    dev->clock_khz);
 	return &dev->base;
 
-err_stop:
-	if (clock_started)
-		sim_stop(dev->sim);
+err_reset:
 	msd_sim_write32(dev, SIM_GPU_COMMAND, SIM_GPU_COMMAND_HARD_RESET);
 err_free:
 	msd_sim_device_free(dev);
@@ -610,7 +612,6 @@ void msd_device_destroy(struct msd_device_t *d)
 		msd_sim_mutex_unlock(&dev->lock);
 		pthread_join(dev->thread, NULL);
 		dev->threaded = false;
-		sim_stop(dev->sim);
 	}
 	msd_sim_mutex_lock(&dev->lock);
 	if (!msd_sim_device_is_idle_locked(dev))

@@ -45,14 +45,19 @@ void msd_sim_log(struct msd_sim_driver *drv, int32_t level, const char *file, in
 
 /*
  * msd_sim_ret - see msd_sim_internal.h. Debug builds (no NDEBUG) print the reason for every error
- * status on its way out, like Fuchsia's DRET_MSG; release builds only return it.
+ * status on its way out, like Fuchsia's DRET_MSG, when the stack's log level is debug
+ * (MAGMA_SIM_LOG=debug, docs/devices.md): a client's mistakes are no news otherwise. Release
+ * builds only return it.
  */
 magma_status_t msd_sim_ret(magma_status_t status, const char *file, int line, const char *fmt, ...)
 {
 #ifndef NDEBUG
+	const char *level = getenv("MAGMA_SIM_LOG");
 	char msg[256];
 	va_list ap;
 
+	if (!level || (strcmp(level, "debug") && strcmp(level, "4")))
+		return status;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -277,6 +277,7 @@ struct msd_sim_mapping {
 	uint64_t length;
 	uint64_t flags;
 	uint64_t *pa;  /* pinned frames of [offset, offset + length) */
+	uint8_t *host; /* the driver's CPU view of them: the buffer's mapping at @offset */
 	uint32_t uses; /* in-flight jobs referencing it */
 	bool dying;    /* unmapped by the client; torn down when @uses reaches 0 */
 };
@@ -385,9 +386,9 @@ struct msd_sim_sched {
 
 /*
  * A device. Identity fields are written once during create and read-only afterwards; everything
- * below @lock is guarded by it. With MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD no threads run and
- * the sim clock is not started: requests run inline and a test drives the device with
- * msd_sim_device_poll() after stepping the clock itself.
+ * below @lock is guarded by it. With MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD no driver thread
+ * runs: requests run inline and a test, which may stop the sim's clock once the device is created
+ * and step it itself, drives the device with msd_sim_device_poll().
  */
 struct msd_sim_device {
 	struct msd_device_t base;

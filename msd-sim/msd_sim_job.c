@@ -314,25 +314,71 @@ void msd_sim_job_retire_queue_locked(struct msd_sim_device *dev, uint32_t qi)
 }
 
 /*
- * Record the commands of the faulting entry around @cmd_va, decoded through the driver's own
- * page tables: up to 5 before the faulting one and 2 after.
+ * The driver's CPU view of the 4-byte word at @va in @job's address space, which the driver's
+ * page tables translate to @pa: read through the memory the driver pinned there, never through
+ * the GPU's bus. The word lies in a mapping the job holds a use of (its command buffers) or in
+ * its inline-command chunk, so the memory is alive. NULL when neither holds @va, or when @pa is
+ * not the frame the driver pinned for @va (an entry changed behind the driver's back, say by an
+ * injected bit flip in a table): then the word is unreadable, as an unmapped frame was on the
+ * bus.
  */
-static void msd_sim_job_capture_commands_locked(struct msd_sim_device *dev, struct msd_sim_as *as,
+static const uint32_t *msd_sim_job_cpu_word(const struct msd_sim_job *job, uint64_t va, uint64_t pa)
+{
+	const uint64_t page_mask = SIM_PAGE_SIZE - 1;
+	const struct msd_sim_inline_chunk *chunk = job->inline_chunk;
+
+	if (va & 3)
+		return NULL;
+	if (chunk && va >= chunk->va && va - chunk->va < chunk->pages.count * SIM_PAGE_SIZE) {
+		uint64_t off = va - chunk->va;
+
+		if (chunk->pages.pa[off / SIM_PAGE_SIZE] != (pa & ~page_mask))
+			return NULL;
+		return (const uint32_t *)((const uint8_t *)chunk->pages.host + off);
+	}
+	for (uint32_t i = 0; i < job->mapping_count; i++) {
+		const struct msd_sim_mapping *m = job->mappings[i];
+		uint64_t off = va - m->gpu_va;
+
+		if (va < m->gpu_va || off >= m->length)
+			continue;
+		if (m->pa[off / SIM_PAGE_SIZE] != (pa & ~page_mask))
+			return NULL;
+		return (const uint32_t *)(m->host + off);
+	}
+	return NULL;
+}
+
+/*
+ * Record the commands of @job's faulting entry around @cmd_va, decoded through the driver's own
+ * page tables and its CPU view of the pages behind them: up to 5 before the faulting one and 2
+ * after.
+ */
+static void msd_sim_job_capture_commands_locked(struct msd_sim_device *dev,
+						const struct msd_sim_job *job,
 						const struct msd_sim_job_entry *entry,
 						struct msd_sim_fault_record *rec)
 	MSD_SIM_REQUIRES(dev->lock)
 {
 	uint64_t va = entry->cmd_va, end = entry->cmd_va + entry->cmd_size;
+	struct msd_sim_as *as = &job->ctx->conn->as;
 	uint32_t after = 0;
 
+	msd_sim_mutex_assert_held(&dev->lock);
 	rec->ncmds = 0;
 	rec->at = MSD_SIM_FAULT_CMDS;
 	while (va < end && after < 3) {
+		const uint32_t *word;
 		uint64_t pa;
 		uint32_t hdr;
 
-		if (!msd_sim_as_translate(as, va, &pa) || sim_bus_read(dev->sim, pa, &hdr, 4))
+		if (!msd_sim_as_translate(as, va, &pa))
 			break;
+		word = msd_sim_job_cpu_word(job, va, pa);
+		if (!word)
+			break;
+		/* The GPU never writes a command buffer, but a client may, concurrently. */
+		hdr = __atomic_load_n(word, __ATOMIC_RELAXED);
 		if (rec->ncmds == MSD_SIM_FAULT_CMDS) {
 			memmove(rec->cmd_va, rec->cmd_va + 1, sizeof(rec->cmd_va) - 8);
 			memmove(rec->hdr, rec->hdr + 1, sizeof(rec->hdr) - 4);
@@ -436,7 +482,7 @@ void msd_sim_job_fault_locked(struct msd_sim_device *dev, uint32_t qi)
 	rec->context_id = ctx->id;
 	rec->sequence = job->sequence;
 	msd_sim_job_capture_commands_locked(
-		dev, &ctx->conn->as, &job->entries[job->entry_count - job->entries_left], rec);
+		dev, job, &job->entries[job->entry_count - job->entries_left], rec);
 	msd_sim_fault_record_log(dev, MAGMA_LOG_WARNING, qi, rec);
 	if (!ctx->killed) {
 		struct magma_sim_notification n = {

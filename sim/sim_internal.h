@@ -27,8 +27,8 @@
 #include "sim/sim_isa.h"
 #include "sim_mutex.h"
 
-#define SIM_MAX_CORES	32
-#define SIM_MAX_LANES	64
+#define SIM_MAX_CORES	SIM_CONFIG_CORES_MAX
+#define SIM_MAX_LANES	SIM_CONFIG_LANES_MAX
 #define SIM_MAX_PENDING 64 /* timed device events (reset, power, timer, delayed IRQs) */
 
 /* ---- Bus memory (sim_bus.c) ---- */

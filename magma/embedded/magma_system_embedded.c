@@ -8,9 +8,11 @@
  * process that created it: the atexit handler destroys it only in that process, and a forked
  * child, which inherits the memory but not the threads, gets a device of its own instead
  * (the inherited copy is abandoned, never destroyed, because its threads do not exist there).
- * Every sim created here is reported to the trace recorder (traces/trace_device.h), which records its
- * device events into the process-wide trace when MAGMA_TRACE is set and tells magma-replay about
- * it. When MAGMA_SIM_FAULTS names a fault plan, every embedded device created applies it
+ * Every sim created here has its clock run from before the driver is created until after it is
+ * destroyed (sim_start, sim_stop: the driver expects that of its host, msd_sim_hooks.h), and is
+ * reported to the trace recorder (traces/trace_device.h), which records its device events into the
+ * process-wide trace when MAGMA_TRACE is set and tells magma-replay about it. When
+ * MAGMA_SIM_FAULTS names a fault plan, every embedded device created applies it
  * (faults/fault_device.h; docs/fault-injection.md); a plan that cannot be read or applied is
  * reported on stderr and no device is created. Threading: create/destroy from any thread but not
  * concurrently on one object; connect from any thread.
@@ -28,7 +30,9 @@
 #include "sim/sim.h"
 #include "traces/trace_device.h"
 
-#define MAGMA_SYSTEM_EMBEDDED_MAGIC 0x6d73656du /* "msem" */
+#define MAGMA_SYSTEM_EMBEDDED_MAGIC	   0x6d73656du /* "msem" */
+/* GPU cycles a destroyed device may take to go idle (a hard reset takes 10000 by default). */
+#define MAGMA_SYSTEM_EMBEDDED_DRAIN_CYCLES (1ull << 24)
 
 struct magma_system_embedded {
 	uint32_t magic;
@@ -58,6 +62,18 @@ static int embedded_load_plan(struct fault_plan **plan_out)
 	return -1;
 }
 
+/* magma_system_sim_log_mask - see embedded.h. */
+uint32_t magma_system_sim_log_mask(void)
+{
+	int level = magma_system_log_level();
+
+	if (level >= MAGMA_LOG_DEBUG)
+		return SIM_LOG_GUEST_ERROR | SIM_LOG_UNIMP | SIM_LOG_INFO;
+	if (level >= MAGMA_LOG_WARNING)
+		return SIM_LOG_GUEST_ERROR | SIM_LOG_UNIMP;
+	return 0;
+}
+
 /* magma_system_embedded_create_limited - see embedded.h. */
 struct magma_system_embedded *
 magma_system_embedded_create_limited(const struct sim_config *cfg,
@@ -72,22 +88,31 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 				   const struct magma_system_limits *limits, uint32_t flags)
 {
 	struct magma_system_embedded *emb = calloc(1, sizeof(*emb));
+	struct sim_config config;
 
 	if (!emb)
 		return NULL;
 	emb->magic = MAGMA_SYSTEM_EMBEDDED_MAGIC;
 	if (embedded_load_plan(&emb->plan))
 		goto err_free;
-	emb->sim = sim_create(cfg);
+	if (cfg)
+		config = *cfg;
+	else
+		sim_config_default(&config);
+	config.log_mask |= magma_system_sim_log_mask();
+	emb->sim = sim_create(&config);
 	if (!emb->sim)
 		goto err_plan;
 	/* Before the driver's first register access, so the trace sees it. */
 	trace_device_created(emb->sim);
+	/* The GPU's clock is ours to run, from before the driver's bring-up to after it is gone. */
+	if (sim_start(emb->sim))
+		goto err_sim;
 	/* The embedded device maps buffers at import: client and service share one fd table. */
 	emb->dev = magma_system_device_create_limited(
 		emb->sim, limits, flags & ~MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
 	if (!emb->dev)
-		goto err_sim;
+		goto err_stop;
 	if (emb->plan) {
 		/* Before the first channel: the service reads its hooks without a lock. */
 		emb->faults = fault_device_create(emb->plan, "embedded", emb->sim, emb->dev);
@@ -98,6 +123,8 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 
 err_dev:
 	magma_system_device_destroy(emb->dev);
+err_stop:
+	sim_stop(emb->sim);
 err_sim:
 	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
@@ -156,6 +183,13 @@ void magma_system_embedded_destroy(struct magma_system_embedded *emb)
 	magma_system_device_destroy(emb->dev);
 	fault_device_destroy(emb->faults); /* the driver's hooks ran until the device went */
 	fault_plan_destroy(emb->plan);
+	/*
+	 * The clock stops only once the driver is gone (msd_sim_hooks.h). The hard reset the
+	 * driver left the GPU in then ends on this thread, so a recorded trace ends the same
+	 * however far the clock thread got with it.
+	 */
+	sim_stop(emb->sim);
+	sim_clock_run_until_idle(emb->sim, MAGMA_SYSTEM_EMBEDDED_DRAIN_CYCLES, NULL);
 	trace_device_destroying(emb->sim);
 	sim_destroy(emb->sim);
 	emb->magic = 0;

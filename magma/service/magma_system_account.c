@@ -180,7 +180,8 @@ magma_status_t magma_system_account_charge(struct magma_system_account *acct,
 	}
 	pthread_mutex_unlock(&acct->lock);
 	if (s && log)
-		magma_system_log("client process %d: refused: %s would pass the %s limit of %llu",
+		magma_system_log(MAGMA_LOG_WARNING,
+				 "client process %d: refused: %s would pass the %s limit of %llu",
 				 (int)client->pid, resource_names[res],
 				 over_process ? "per-process" : "device-wide",
 				 (unsigned long long)(over_process ? process_limit : device_limit));

@@ -911,7 +911,10 @@ static void *connection_thread(void *arg)
 	shutdown(conn->notif_fd, SHUT_RDWR);
 	connection_teardown(conn);
 	if (s != MAGMA_STATUS_OK && s != MAGMA_STATUS_CONNECTION_LOST) {
-		magma_system_log("closing connection of client %llu: %s (%d)",
+		/* The client's mistake (or a GPU fault of its own) unless the service failed. */
+		magma_system_log(s == MAGMA_STATUS_INTERNAL_ERROR ? MAGMA_LOG_ERROR
+								  : MAGMA_LOG_WARNING,
+				 "closing connection of client %llu: %s (%d)",
 				 (unsigned long long)conn->client_id, magma_status_name(s), s);
 		send_error_event(conn, s);
 	}

@@ -37,6 +37,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +49,84 @@
 
 #include "magma_system_internal.h"
 
-/* magma_system_log - one diagnostic line on stderr unless MAGMA_SYSTEM_QUIET is set. */
-void magma_system_log(const char *fmt, ...)
+/*
+ * The level magma_system_set_log_level chose, or -1: the environment decides. The one piece of
+ * process-wide state here, like the environment it stands in for.
+ */
+static atomic_int log_level_set = -1;
+static atomic_bool log_env_warned; /* a bad MAGMA_SIM_LOG was reported */
+
+static const char *const log_level_names[] = {"off", "error", "warn", "info", "debug"};
+
+/* magma_system_log_level_name - see magma_system.h. */
+const char *magma_system_log_level_name(int level)
+{
+	if (level < MAGMA_SYSTEM_LOG_OFF)
+		level = MAGMA_SYSTEM_LOG_OFF;
+	if (level > MAGMA_LOG_DEBUG)
+		level = MAGMA_LOG_DEBUG;
+	return log_level_names[level];
+}
+
+/* magma_system_log_level_parse - see magma_system.h. */
+int magma_system_log_level_parse(const char *name, int *level_out)
+{
+	if (!name)
+		return -1;
+	for (int l = MAGMA_SYSTEM_LOG_OFF; l <= MAGMA_LOG_DEBUG; l++) {
+		if (!strcmp(name, log_level_names[l]) || (name[0] == '0' + l && !name[1])) {
+			*level_out = l;
+			return 0;
+		}
+	}
+	if (!strcmp(name, "warning")) {
+		*level_out = MAGMA_LOG_WARNING;
+		return 0;
+	}
+	return -1;
+}
+
+/* magma_system_set_log_level - see magma_system.h. */
+void magma_system_set_log_level(int level)
+{
+	if (level < 0)
+		level = -1;
+	else if (level > MAGMA_LOG_DEBUG)
+		level = MAGMA_LOG_DEBUG;
+	atomic_store(&log_level_set, level);
+}
+
+/* magma_system_log_level - see magma_system.h. A bad MAGMA_SIM_LOG is reported once. */
+int magma_system_log_level(void)
+{
+	const char *env;
+	int level = atomic_load(&log_level_set);
+
+	if (getenv("MAGMA_SYSTEM_QUIET"))
+		return MAGMA_SYSTEM_LOG_OFF;
+	if (level >= 0)
+		return level;
+	env = getenv("MAGMA_SIM_LOG");
+	if (!env || !*env)
+		return MAGMA_LOG_ERROR;
+	if (magma_system_log_level_parse(env, &level) == 0)
+		return level;
+	/* Never quiet: the user asked for something and gets errors only. */
+	if (!atomic_exchange(&log_env_warned, true))
+		fprintf(stderr,
+			"magma_system: MAGMA_SIM_LOG=%s: want off, error, warn, info or debug; "
+			"logging errors only\n",
+			env);
+	return MAGMA_LOG_ERROR;
+}
+
+/* magma_system_log - see magma_system_internal.h. */
+void magma_system_log(int level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 
-	if (getenv("MAGMA_SYSTEM_QUIET"))
+	if (level > magma_system_log_level())
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -61,13 +134,12 @@ void magma_system_log(const char *fmt, ...)
 	fprintf(stderr, "magma_system: %s\n", line);
 }
 
-/* The MSD's log lines: errors and warnings, through magma_system_log (so MAGMA_SYSTEM_QUIET). */
+/* The MSD's log lines, at their own severities (errors only, by default). */
 static void device_msd_log(void *ctx, int32_t level, const char *file, int32_t line,
 			   const char *msg)
 {
 	(void)ctx;
-	if (level <= MAGMA_LOG_WARNING)
-		magma_system_log("msd %s:%d: %s", file, line, msg);
+	magma_system_log(level, "msd %s:%d: %s", file, line, msg);
 }
 
 static struct magma_system_device *device_of(struct magma_system_device *dev)
@@ -151,6 +223,7 @@ static bool device_expire_handshakes_locked(struct magma_system_device *dev,
 			ch->expired = true;
 			shutdown(ch->fd, SHUT_RDWR);
 			magma_system_log(
+				MAGMA_LOG_WARNING,
 				"closing device channel of process %d: no handshake in %u ms",
 				(int)ch->client->pid, dev->acct.limits.handshake_timeout_ms);
 		} else if (!waiting || timespec_before(&ch->deadline, next_out)) {
@@ -408,7 +481,8 @@ static void *channel_thread(void *arg)
 			break;
 		if (magma_system_validate_device_msg(&msg) ||
 		    (!handshake_done && msg.hdr->type != WIRE_DEVICE_IMPORT)) {
-			magma_system_log("closing device channel: bad %s message",
+			magma_system_log(MAGMA_LOG_WARNING,
+					 "closing device channel: bad %s message",
 					 wire_type_name(msg.hdr->type));
 			wire_msg_free(&msg);
 			break;

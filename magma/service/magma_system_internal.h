@@ -333,7 +333,10 @@ void magma_system_device_connection_finished(struct magma_system_device *dev,
 magma_status_t magma_system_device_alloc_fails(struct magma_system_device *dev,
 					       const struct magma_system_site *site);
 
-/* Logging: one line to stderr, prefixed "magma_system: ". */
-void magma_system_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Logging: one line to stderr, prefixed "magma_system: ", when @level (a MAGMA_LOG_* severity)
+ * is at most magma_system_log_level().
+ */
+void magma_system_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* MAGMA_SYSTEM_INTERNAL_H */

@@ -130,7 +130,8 @@ static void notify_post(struct magma_system_notify *n, int is_perf, uint64_t poo
 	if (n->queued >= MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS) {
 		/* Every later packet overflows too until the connection is gone: log once. */
 		if (!n->overflow_logged)
-			magma_system_log("client does not drain notifications: closing the "
+			magma_system_log(MAGMA_LOG_WARNING,
+					 "client does not drain notifications: closing the "
 					 "connection");
 		n->overflow_logged = true;
 		n->overflows++;
@@ -185,7 +186,7 @@ void magma_system_notify_callback(void *token, struct msd_notification_t *notifi
 		break;
 	}
 	default:
-		magma_system_log("unknown notification type %llu ignored",
+		magma_system_log(MAGMA_LOG_ERROR, "unknown notification type %llu ignored",
 				 (unsigned long long)notification->type);
 		break;
 	}

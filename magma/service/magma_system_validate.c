@@ -51,7 +51,7 @@ struct validator {
 
 static magma_status_t validate_fail(magma_status_t status, const char *fn, const char *why)
 {
-	magma_system_log("rejected message (%s): %s", fn, why);
+	magma_system_log(MAGMA_LOG_WARNING, "rejected message (%s): %s", fn, why);
 	return status;
 }
 

@@ -9,10 +9,11 @@
  * it otherwise, so `magma-sim-run -- magma-info --device /dev/magma0` goes through the preload
  * shim. The fd is imported with magma_device_import, then the generic queries (vendor and device
  * id, vendor version, total-time support, total time with its buffer decoded, in-flight limits
- * decoded), the vendor queries of magma_sim_defs.h (features, configuration, clock, timestamp
- * buffer decoded, GPU VA limit) and the service's live connection count are printed, one per
- * line, like Fuchsia's magma-info-test. Exit status 0 when the device answered the vendor-id
- * query, 1 otherwise (with the status name and a hint), 2 on bad usage. Single-threaded.
+ * decoded), the vendor queries of magma_sim_defs.h (features, configuration decoded into cores,
+ * lanes, queues, AS slots and TLB entries, clock, timestamp buffer decoded, GPU VA limit) and the
+ * service's live connection count are printed, one per line, like Fuchsia's magma-info-test. Exit
+ * status 0 when the device answered the vendor-id query, 1 otherwise (with the status name and a
+ * hint), 2 on bad usage. Single-threaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -200,7 +201,17 @@ int main(int argc, char **argv)
 	else
 		printf("%-38s error\n", "MAGMA_QUERY_MAXIMUM_INFLIGHT_PARAMS");
 	print_simple(dev, "MAGMA_SIM_QUERY_FEATURES", MAGMA_SIM_QUERY_FEATURES);
-	print_simple(dev, "MAGMA_SIM_QUERY_CONFIG", MAGMA_SIM_QUERY_CONFIG);
+	if (query(dev, MAGMA_SIM_QUERY_CONFIG, &v, &bfd) == MAGMA_STATUS_OK && bfd < 0)
+		printf("%-38s %" PRIu64 " (0x%" PRIx64 "): cores %u, lanes %u, queues %u, "
+		       "AS slots %u, TLB entries %u\n",
+		       "MAGMA_SIM_QUERY_CONFIG", v, v,
+		       (unsigned)SIM_FIELD_GET(SIM_CONFIG0_CORES, v),
+		       (unsigned)SIM_FIELD_GET(SIM_CONFIG0_LANES, v),
+		       (unsigned)SIM_FIELD_GET(SIM_CONFIG0_QUEUES, v),
+		       (unsigned)SIM_FIELD_GET(SIM_CONFIG0_AS_SLOTS, v),
+		       (unsigned)SIM_FIELD_GET(SIM_CONFIG1_TLB_ENTRIES, v >> 32));
+	else
+		print_simple(dev, "MAGMA_SIM_QUERY_CONFIG", MAGMA_SIM_QUERY_CONFIG);
 	print_simple(dev, "MAGMA_SIM_QUERY_CLOCK_HZ", MAGMA_SIM_QUERY_CLOCK_HZ);
 	if (read_buffer(dev, "MAGMA_SIM_QUERY_TIMESTAMP", MAGMA_SIM_QUERY_TIMESTAMP, &ts,
 			sizeof(ts)) == 0)

@@ -2,7 +2,8 @@
 /*
  * magma_sim_run.c - magma-sim-run: run an unmodified Magma client against simulated devices.
  *
- *   magma-sim-run [--devices N] [--faults PLAN] -- COMMAND [ARGS...]
+ *   magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
+ *                 [--verbose]... [--faults PLAN] -- COMMAND [ARGS...]
  *
  * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
  * --devices N --foreground --quiet` from the directory this executable lives in, waits until every
@@ -14,7 +15,10 @@
  * magma-sim-run exits with COMMAND's status (128 + signal number if it was killed). SIGINT and
  * SIGTERM received meanwhile are forwarded to COMMAND. --faults PLAN is read first (a plan with an
  * error is reported with its file, line and field, and nothing starts: exit 2) and handed to
- * magma-simd, which applies it to every device. Single-threaded.
+ * magma-simd, which applies it to every device. --cores, --queues, --lanes, --memory and
+ * --verbose go to magma-simd as they are: it checks them, and a value it refuses (it says why)
+ * makes magma-sim-run exit 2 before COMMAND runs. The daemon inherits the environment, so
+ * MAGMA_SIM_LOG reaches it too. Single-threaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,17 +49,26 @@ static void forward_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: magma-sim-run [--devices N] [--faults PLAN] -- COMMAND [ARGS...]\n"
+		"usage: magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N]\n"
+		"                     [--memory SIZE] [--verbose]... [--faults PLAN]\n"
+		"                     -- COMMAND [ARGS...]\n"
 		"\n"
 		"Runs COMMAND against a private magma-simd: open(\"/dev/magma0\") and\n"
 		"open(\"/dev/dri/renderD128\") in it return device channels (docs/devices.md).\n"
 		"  --devices N    number of devices (default 1)\n"
+		"  --cores N, --queues N, --lanes N, --memory SIZE\n"
+		"                 the model of every device, passed to magma-simd (see\n"
+		"                 magma-simd --help for ranges and defaults: 4 cores, 4 queues,\n"
+		"                 32 lanes, 4G); a value it refuses: exit 2\n"
+		"  --verbose      the daemon logs info on stderr (twice: debug); by default\n"
+		"                 errors only, or the level MAGMA_SIM_LOG names\n"
 		"  --faults PLAN  apply the fault plan PLAN (JSON) to every device\n"
 		"                 (docs/fault-injection.md); a plan with an error: exit 2 naming\n"
 		"                 file, line and field, before anything starts\n"
 		"  --help         this text\n"
 		"  --version      print \"magma-sim-run VERSION\"\n"
-		"Exits with COMMAND's status (128 + signal number if it was killed).\n");
+		"Exits with COMMAND's status (128 + signal number if it was killed); 2 when\n"
+		"the options are wrong or magma-simd refuses them.\n");
 }
 
 static void sleep_ms(long ms)
@@ -152,6 +165,10 @@ int main(int argc, char **argv)
 	const char *old_preload = getenv("LD_PRELOAD");
 	char devices[16] = "1";
 	const char *faults = NULL;
+	/* magma-simd's argv: 7 fixed, the model options (8), --verbose (2), --faults PLAN, NULL. */
+	const char *simd_argv[24];
+	const char *model[8];
+	int nmodel = 0, verbose = 0, nargs = 0;
 	int cmd = -1, status = 0, ret = 1, daemon_status;
 	pid_t daemon_pid, child;
 	struct sigaction sa;
@@ -162,6 +179,20 @@ int main(int argc, char **argv)
 			break;
 		} else if (!strcmp(argv[i], "--devices") && i + 1 < argc) {
 			snprintf(devices, sizeof(devices), "%s", argv[++i]);
+		} else if ((!strcmp(argv[i], "--cores") || !strcmp(argv[i], "--queues") ||
+			    !strcmp(argv[i], "--lanes") || !strcmp(argv[i], "--memory")) &&
+			   i + 1 < argc) {
+			/* The daemon checks the value; a repeated option's last value wins there.
+			 */
+			if (nmodel == (int)(sizeof(model) / sizeof(model[0]))) {
+				fprintf(stderr, "magma-sim-run: too many model options (see "
+						"magma-sim-run --help)\n");
+				return 2;
+			}
+			model[nmodel++] = argv[i];
+			model[nmodel++] = argv[++i];
+		} else if (!strcmp(argv[i], "--verbose")) {
+			verbose++;
 		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
 			faults = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
@@ -216,12 +247,23 @@ int main(int argc, char **argv)
 	if (daemon_pid < 0)
 		goto out_dir;
 	if (daemon_pid == 0) {
-		if (faults)
-			execl(simd, "magma-simd", "--dir", dir, "--devices", devices,
-			      "--foreground", "--quiet", "--faults", faults, (char *)NULL);
-		else
-			execl(simd, "magma-simd", "--dir", dir, "--devices", devices,
-			      "--foreground", "--quiet", (char *)NULL);
+		simd_argv[nargs++] = "magma-simd";
+		simd_argv[nargs++] = "--dir";
+		simd_argv[nargs++] = dir;
+		simd_argv[nargs++] = "--devices";
+		simd_argv[nargs++] = devices;
+		simd_argv[nargs++] = "--foreground";
+		simd_argv[nargs++] = "--quiet";
+		for (int i = 0; i < nmodel; i++)
+			simd_argv[nargs++] = model[i];
+		for (int i = 0; i < verbose && i < 2; i++)
+			simd_argv[nargs++] = "--verbose";
+		if (faults) {
+			simd_argv[nargs++] = "--faults";
+			simd_argv[nargs++] = faults;
+		}
+		simd_argv[nargs] = NULL;
+		execv(simd, (char *const *)simd_argv);
 		perror("magma-sim-run: exec magma-simd");
 		_exit(127);
 	}

@@ -2,8 +2,9 @@
 /*
  * magma_simd.c - magma-simd, the daemon that serves simulated Magma devices as Unix sockets.
  *
- *   magma-simd --dir DIR [--devices N] [--foreground] [--quiet] [--limit SCOPE.NAME=N]...
- *              [--handshake-timeout-ms MS] [--faults PLAN] [--control PATH]
+ *   magma-simd --dir DIR [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
+ *              [--foreground] [--quiet] [--verbose]... [--limit SCOPE.NAME=N]...
+ *              [--handshake-timeout-ms MS] [--faults PLAN] [--control PATH] [--pidfile PATH]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -19,6 +20,17 @@
  * (mode 0600, created before the socket appears, removed at shutdown): whoever can open it can
  * grant a connection counter access. Deliberately not done: access control beyond the
  * directory's and the token's permissions, device hot-plug.
+ *
+ * --cores, --queues, --lanes and --memory configure the model of every device (struct
+ * sim_config; the rest keeps its defaults). Each is checked before anything starts: a value that
+ * is malformed or out of range is an error naming the option and its range (exit 2). The daemon
+ * runs each sim's clock from before its driver is created until after the driver is gone, as the
+ * driver expects of its host (msd_sim_hooks.h).
+ *
+ * The log (magma_system.h: the service's, the driver's and the model's lines, on stderr) shows
+ * errors only, unless --verbose (info; twice: debug) or MAGMA_SIM_LOG asks for more; a
+ * MAGMA_SIM_LOG that names no level is refused (exit 2). Fault-plan firings show at every level
+ * but off.
  *
  * Many clients share this process, so what they can take of it is bounded (docs/devices.md,
  * "Limits"): the service charges every channel, connection, buffer, semaphore and mapping to the
@@ -65,6 +77,7 @@
 #include "faults/fault_control.h"
 #include "faults/fault_device.h"
 #include "faults/fault_plan.h"
+#include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
 
@@ -73,6 +86,10 @@
 #endif
 
 #define MAGMA_SIMD_MAX_DEVICES	   16
+/* --memory: at least room for the driver's rings, fence and tables and a client; at most what
+ * the model's frame table (8 bytes a frame, reserved at creation) allows sensibly. */
+#define MAGMA_SIMD_MIN_MEMORY	   (1ull << 20)
+#define MAGMA_SIMD_MAX_MEMORY	   (1ull << 40)
 /* What the process needs besides the devices' clients: fds, and mappings (libraries, heaps). */
 #define MAGMA_SIMD_RESERVED_FDS	   256
 #define MAGMA_SIMD_RESERVED_MAPS   4096
@@ -88,10 +105,32 @@ struct simd_device {
 	char token_path[PATH_MAX + 16]; /* path + ".perf-token"; "" until published */
 };
 
+/* @bytes as "4G", "16M", "12K" or "4096": the largest suffix that divides it. */
+static const char *size_name(uint64_t bytes, char *buf, size_t size)
+{
+	static const char suffix[] = "KMGT";
+	int i = -1;
+
+	while (i < 3 && bytes && !(bytes & 1023)) {
+		bytes >>= 10;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, size, "%llu", (unsigned long long)bytes);
+	else
+		snprintf(buf, size, "%llu%c", (unsigned long long)bytes, suffix[i]);
+	return buf;
+}
+
 static void usage(FILE *out)
 {
+	struct sim_config def;
+	char mem[32], min_mem[32], max_mem[32];
+
+	sim_config_default(&def);
 	fprintf(out,
-		"usage: magma-simd --dir DIR [--devices N] [--foreground] [--quiet]\n"
+		"usage: magma-simd --dir DIR [--devices N] [--cores N] [--queues N] [--lanes N]\n"
+		"                  [--memory SIZE] [--foreground] [--quiet] [--verbose]...\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
 		"                  [--faults PLAN] [--control PATH] [--pidfile PATH]\n"
 		"\n"
@@ -99,12 +138,28 @@ static void usage(FILE *out)
 		"  --dir DIR                 directory of the device sockets (made, mode 0700,\n"
 		"                            when missing; its parent must exist)\n"
 		"  --devices N               number of devices, 1 to %d (default 1)\n"
+		"The model of every device (docs/devices.md, \"The model\"):\n"
+		"  --cores N                 compute cores, 1 to %d (default %u)\n"
+		"  --queues N                hardware queues, 1 to %d (default %u)\n"
+		"  --lanes N                 lanes per core (workgroup width), 1 to %d\n"
+		"                            (default %u)\n"
+		"  --memory SIZE             bus memory the driver can pin, %s to %s in whole\n"
+		"                            4K pages: bytes, or with a K, M, G or T suffix\n"
+		"                            (powers of 1024; default %s)\n"
 		"  --foreground              do not fork; log to stderr\n"
 		"  --quiet                   no start-up line\n"
+		"  --verbose                 log more on stderr: info (the driver's and the\n"
+		"                            service's), twice: debug. By default only errors,\n"
+		"                            and fault-plan firings; MAGMA_SIM_LOG=off|error|\n"
+		"                            warn|info|debug sets the level too\n"
 		"  --limit SCOPE.NAME=N      a ceiling of every device: SCOPE is process (each\n"
 		"                            client process) or device (all clients); NAME is\n"
 		"                            one of: ",
-		MAGMA_SIMD_MAX_DEVICES);
+		MAGMA_SIMD_MAX_DEVICES, SIM_CONFIG_CORES_MAX, def.cores, SIM_QUEUE_MAX, def.queues,
+		SIM_CONFIG_LANES_MAX, def.lanes,
+		size_name(MAGMA_SIMD_MIN_MEMORY, min_mem, sizeof(min_mem)),
+		size_name(MAGMA_SIMD_MAX_MEMORY, max_mem, sizeof(max_mem)),
+		size_name(def.max_frames * SIM_PAGE_SIZE, mem, sizeof(mem)));
 	for (int r = 0, col = 36; r < MAGMA_SYSTEM_RES_COUNT; r++) {
 		const char *name = magma_system_resource_name(r);
 
@@ -134,8 +189,9 @@ static void usage(FILE *out)
 		"  --help                    this text\n"
 		"  --version                 print \"magma-simd VERSION\"\n"
 		"Exit: 0 sockets ready (without --foreground) or a clean stop on SIGINT or\n"
-		"SIGTERM, 1 an error, 2 usage, an unusable DIR, a DIR another magma-simd serves,\n"
-		"or a bad fault plan.\n");
+		"SIGTERM, 1 an error, 2 usage (an option value malformed or out of range, a\n"
+		"MAGMA_SIM_LOG naming no level), an unusable DIR, a DIR another magma-simd\n"
+		"serves, or a bad fault plan.\n");
 }
 
 /*
@@ -232,6 +288,65 @@ static int parse_limit(struct magma_system_limits *limits, const char *spec)
 		}
 	}
 	return -1;
+}
+
+/*
+ * Parses @arg, the value of @opt, as a decimal count from @min to @max into *@out. 0, or -1 after
+ * saying on stderr what is wanted (and the default, @def).
+ */
+static int parse_count(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t def,
+		       uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v < min || v > max) {
+		fprintf(stderr,
+			"magma-simd: %s '%s': want a number from %u to %u (default %u; see "
+			"magma-simd --help)\n",
+			opt, arg, min, max, def);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Parses @arg, the value of --memory, as bytes: digits, then optionally K, M, G or T (powers of
+ * 1024, either case); whole 4K pages from MAGMA_SIMD_MIN_MEMORY to MAGMA_SIMD_MAX_MEMORY. The page
+ * count goes to *@frames_out. 0, or -1 after saying on stderr what is wanted.
+ */
+static int parse_memory(const char *arg, uint64_t def_frames, uint64_t *frames_out)
+{
+	static const char suffixes[] = "kmgt";
+	char min_mem[32], max_mem[32], def_mem[32];
+	unsigned long long v;
+	const char *s;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (arg[0] >= '0' && arg[0] <= '9' && !errno && *end && !end[1] &&
+	    (s = strchr(suffixes, end[0] | 0x20)) != NULL) {
+		shift = 10 * (int)(s - suffixes + 1);
+		end++;
+	}
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v > (MAGMA_SIMD_MAX_MEMORY >> shift) ||
+	    (v << shift) < MAGMA_SIMD_MIN_MEMORY || (v << shift) % SIM_PAGE_SIZE) {
+		fprintf(stderr,
+			"magma-simd: --memory '%s': want a size from %s to %s in whole 4K pages, "
+			"as bytes or with a K, M, G or T suffix (default %s; see magma-simd "
+			"--help)\n",
+			arg, size_name(MAGMA_SIMD_MIN_MEMORY, min_mem, sizeof(min_mem)),
+			size_name(MAGMA_SIMD_MAX_MEMORY, max_mem, sizeof(max_mem)),
+			size_name(def_frames * SIM_PAGE_SIZE, def_mem, sizeof(def_mem)));
+		return -1;
+	}
+	*frames_out = (v << shift) / SIM_PAGE_SIZE;
+	return 0;
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -349,23 +464,33 @@ static void device_fini(struct simd_device *d)
 	fault_device_stop(d->faults); /* it may call the service until stopped */
 	magma_system_device_destroy(d->dev);
 	fault_device_destroy(d->faults);
+	if (d->sim)
+		sim_stop(d->sim); /* once the driver is gone (msd_sim_hooks.h) */
 	sim_destroy(d->sim);
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
 }
 
 static int device_init(struct simd_device *d, const char *dir, int index,
-		       const struct magma_system_limits *limits, const struct fault_plan *plan,
-		       bool control)
+		       const struct sim_config *cfg, const struct magma_system_limits *limits,
+		       const struct fault_plan *plan, bool control)
 {
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
 	snprintf(d->path, sizeof(d->path), "%s/magma%d", dir, index);
-	d->sim = sim_create(NULL);
+	d->sim = sim_create(cfg);
 	if (!d->sim) {
 		fprintf(stderr, "magma-simd: cannot create sim device %d\n", index);
+		return -1;
+	}
+	/* The GPU's clock is ours to run, from before the driver's bring-up (msd_sim_hooks.h). */
+	ret = sim_start(d->sim);
+	if (ret) {
+		fprintf(stderr, "magma-simd: cannot start the clock of device %d: %s\n", index,
+			strerror(-ret));
+		device_fini(d);
 		return -1;
 	}
 	/* A buffer no GPU mapping uses costs the daemon an fd (accounted), not a host mapping. */
@@ -460,6 +585,7 @@ int main(int argc, char **argv)
 {
 	struct simd_device devs[MAGMA_SIMD_MAX_DEVICES];
 	struct magma_system_limits limits;
+	struct sim_config cfg, def;
 	struct fault_plan *plan = NULL;
 	char plan_error[FAULT_ERROR_MAX];
 	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT], *faults_path = NULL;
@@ -468,46 +594,70 @@ int main(int argc, char **argv)
 	int lock_fd = -1;
 	struct fault_control *control = NULL;
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
-	int nlimits = 0;
+	const char *env_log;
+	int nlimits = 0, verbose = 0, log_level;
+	uint32_t devices = 1;
 	long timeout_ms = -1;
 	sigset_t sigs;
 
+	sim_config_default(&def);
+	cfg = def;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+		const char *opt = argv[i];
+
+		if (!strcmp(opt, "--dir") && i + 1 < argc) {
 			dir = argv[++i];
-		} else if (!strcmp(argv[i], "--devices") && i + 1 < argc) {
-			n = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--foreground")) {
+		} else if (!strcmp(opt, "--devices") && i + 1 < argc) {
+			if (parse_count(opt, argv[++i], 1, MAGMA_SIMD_MAX_DEVICES, 1, &devices))
+				return 2;
+			n = (int)devices;
+		} else if (!strcmp(opt, "--cores") && i + 1 < argc) {
+			if (parse_count(opt, argv[++i], 1, SIM_CONFIG_CORES_MAX, def.cores,
+					&cfg.cores))
+				return 2;
+		} else if (!strcmp(opt, "--queues") && i + 1 < argc) {
+			if (parse_count(opt, argv[++i], 1, SIM_QUEUE_MAX, def.queues, &cfg.queues))
+				return 2;
+		} else if (!strcmp(opt, "--lanes") && i + 1 < argc) {
+			if (parse_count(opt, argv[++i], 1, SIM_CONFIG_LANES_MAX, def.lanes,
+					&cfg.lanes))
+				return 2;
+		} else if (!strcmp(opt, "--memory") && i + 1 < argc) {
+			if (parse_memory(argv[++i], def.max_frames, &cfg.max_frames))
+				return 2;
+		} else if (!strcmp(opt, "--foreground")) {
 			foreground = 1;
-		} else if (!strcmp(argv[i], "--quiet")) {
+		} else if (!strcmp(opt, "--quiet")) {
 			quiet = 1;
-		} else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
+		} else if (!strcmp(opt, "--verbose")) {
+			verbose++;
+		} else if (!strcmp(opt, "--limit") && i + 1 < argc &&
 			   nlimits < (int)(sizeof(limit_args) / sizeof(limit_args[0]))) {
 			limit_args[nlimits++] = argv[++i];
-		} else if (!strcmp(argv[i], "--handshake-timeout-ms") && i + 1 < argc) {
+		} else if (!strcmp(opt, "--handshake-timeout-ms") && i + 1 < argc) {
 			timeout_ms = atol(argv[++i]);
 			if (timeout_ms <= 0 || timeout_ms > 3600000) {
 				usage(stderr);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
+		} else if (!strcmp(opt, "--faults") && i + 1 < argc) {
 			faults_path = argv[++i];
-		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+		} else if (!strcmp(opt, "--control") && i + 1 < argc) {
 			control_path = argv[++i];
-		} else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc) {
+		} else if (!strcmp(opt, "--pidfile") && i + 1 < argc) {
 			pidfile = argv[++i];
-		} else if (!strcmp(argv[i], "--help")) {
+		} else if (!strcmp(opt, "--help")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
+		} else if (!strcmp(opt, "--version")) {
 			printf("magma-simd %s\n", MAGMA_SIM_VERSION);
 			return 0;
 		} else {
 			fprintf(stderr, "magma-simd: %s '%s' (see magma-simd --help)\n",
-				argv[i][0] != '-' ? "unexpected argument"
-				: i + 1 == argc	  ? "unknown option or missing value for"
-						  : "unknown option",
-				argv[i]);
+				opt[0] != '-'	? "unexpected argument"
+				: i + 1 == argc ? "unknown option or missing value for"
+						: "unknown option",
+				opt);
 			return 2;
 		}
 	}
@@ -515,6 +665,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* MAGMA_SIM_LOG, raised by --verbose. A level misspelt is refused, not ignored. */
+	env_log = getenv("MAGMA_SIM_LOG");
+	if (env_log && *env_log && magma_system_log_level_parse(env_log, &log_level)) {
+		fprintf(stderr,
+			"magma-simd: MAGMA_SIM_LOG=%s: want off, error, warn, info or debug (see "
+			"magma-simd --help)\n",
+			env_log);
+		return 2;
+	}
+	log_level = verbose > 1 ? MAGMA_LOG_DEBUG : MAGMA_LOG_INFO;
+	if (verbose && magma_system_log_level() < log_level)
+		magma_system_set_log_level(log_level);
+	cfg.log_mask |= magma_system_sim_log_mask();
 	magma_system_limits_default(&limits);
 	fit_limits(&limits, n);
 	for (int i = 0; i < nlimits; i++) {
@@ -568,7 +731,7 @@ int main(int argc, char **argv)
 	if (sig_fd < 0)
 		goto out_plan;
 	for (made = 0; made < n; made++) {
-		if (device_init(&devs[made], dir, made, &limits, plan, control_path != NULL))
+		if (device_init(&devs[made], dir, made, &cfg, &limits, plan, control_path != NULL))
 			goto out_fini;
 	}
 	if (control_path) {
@@ -585,9 +748,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (foreground && !quiet) {
+		char mem[32];
+
 		fprintf(stderr,
-			"magma-simd: serving %d device(s) in %s; limits per process/device:", n,
-			dir);
+			"magma-simd: serving %d device(s) in %s: %u cores x %u lanes, %u queues, %s "
+			"of memory each; log %s; limits per process/device:",
+			n, dir, cfg.cores, cfg.lanes, cfg.queues,
+			size_name(cfg.max_frames * SIM_PAGE_SIZE, mem, sizeof(mem)),
+			magma_system_log_level_name(magma_system_log_level()));
 		for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++)
 			fprintf(stderr, "%s %s %llu/%llu", r ? "," : "",
 				magma_system_resource_name(r),

@@ -9,6 +9,22 @@
  * number a connection's next job gets, and a say in every driver allocation. That is this
  * header. The objects are msd.h's; the calls check their magic and ignore anything else.
  *
+ * What the driver expects of its host, the code that creates the sim (sim_create) and hands it
+ * to msd_driver_create_device as the platform device: the driver reaches the GPU only through
+ * MMIO, the IRQ eventfd and the bus frames it pins itself, and never starts or stops the GPU's
+ * clock. The host runs it, like a board that clocks a GPU before its driver probes it:
+ *   sim_create -> sim_start -> msd_driver_create_device ... msd_device_destroy -> sim_stop ->
+ *   sim_destroy.
+ * The clock must run during msd_driver_create_device (the reset and power-up sequences wait for
+ * RESET_DONE and POWER_CHANGED, each at most 10 s of host time, else the device is not created) and
+ * all the time the device thread does (interrupts, hang checks, recovery resets). Starting it long
+ * before costs nothing: an idle GPU's clock does not advance, so cycle counts and traces are the
+ * same. msd_device_destroy leaves the GPU in a hard reset it does not wait for; stop the clock
+ * afterwards, never before (a recovery in progress would spend 10 s waiting for a reset that cannot
+ * end). In test mode (MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD) the clock must run during
+ * msd_driver_create_device only: the test may then stop it and step it itself (sim_clock_step,
+ * msd_sim_device_poll).
+ *
  * Threading: install hooks before the device has clients (they are read without a lock on hot
  * paths); a hook runs on whichever driver thread reaches its point, possibly with driver locks
  * held, and must not call back into the driver.

@@ -60,12 +60,20 @@ struct mt *mt_create_cfg(bool threaded, const struct sim_config *cfg)
 	msd_driver_set_log_callback(t->drv, mt_log, t);
 	if (!threaded)
 		msd_driver_configure(t->drv, MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD);
+	/* The host clocks the GPU, the driver does not (msd_sim_hooks.h). */
+	if (sim_start(t->sim))
+		goto err;
 	t->dev = msd_driver_create_device(t->drv, t->sim);
 	if (!t->dev)
 		goto err;
+	/* Test mode: the test steps the clock itself from here on. */
+	if (!threaded)
+		sim_stop(t->sim);
 	return t;
 err:
 	msd_driver_destroy(t->drv);
+	if (t->sim)
+		sim_stop(t->sim);
 	sim_destroy(t->sim);
 	free(t);
 	return NULL;
@@ -80,6 +88,7 @@ void mt_destroy(struct mt *t)
 	if (t->dev)
 		msd_device_destroy(t->dev);
 	msd_driver_destroy(t->drv);
+	sim_stop(t->sim); /* after the driver is gone: see msd_sim_hooks.h */
 	sim_destroy(t->sim);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);

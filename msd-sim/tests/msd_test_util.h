@@ -65,7 +65,11 @@ struct mt_sem {
 	struct msd_semaphore_t *sem;
 };
 
-/* mt_create - sim (defaults) + driver (+ test mode without threads when !@threaded) + device. */
+/*
+ * mt_create - sim (defaults) + driver (+ test mode without threads when !@threaded) + device. As
+ * the driver's host it runs the sim's clock: threaded, until mt_destroy; in test mode only while
+ * the device is created, after which the test steps it.
+ */
 struct mt *mt_create(bool threaded);
 /* mt_create_cfg - the same with a sim configuration (NULL = defaults). */
 struct mt *mt_create_cfg(bool threaded, const struct sim_config *cfg);

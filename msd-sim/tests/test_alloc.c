@@ -31,6 +31,7 @@ static void test_create_device_alloc_failures(void)
 
 	REQUIRE(sim && drv);
 	msd_driver_configure(drv, MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD);
+	REQUIRE_EQ(sim_start(sim), 0); /* bring-up waits on the GPU's clock */
 	for (n = 1; n < 1000 && !dev; n++) {
 		msd_sim_inject_alloc_failure((struct msd_sim_driver *)drv, n);
 		dev = msd_driver_create_device(drv, sim);
@@ -44,6 +45,7 @@ static void test_create_device_alloc_failures(void)
 	msd_device_destroy(dev);
 	CHECK_EQ(sim_bus_frames_mapped(sim), 0);
 	msd_driver_destroy(drv);
+	sim_stop(sim);
 	sim_destroy(sim);
 }
 

@@ -69,7 +69,11 @@ static int fixture_init(struct fixture *f, uint32_t flags)
 	if (!f->sim || !f->drv)
 		return -1;
 	msd_driver_configure(f->drv, MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD | flags);
+	/* Test mode: the GPU's clock runs for the bring-up only (msd_sim_hooks.h). */
+	if (sim_start(f->sim))
+		return -1;
 	f->dev = msd_driver_create_device(f->drv, f->sim);
+	sim_stop(f->sim);
 	f->conn = f->dev ? msd_device_open(f->dev, 1) : NULL;
 	return f->conn ? 0 : -1;
 }

@@ -3,6 +3,7 @@
  * test_device.c - msd-sim device bring-up, teardown, queries, status dump and perf counters,
  * against the real sim.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,12 @@ static void test_bringup_sequence(void)
 	t.sub = -1;
 	mt_record_start(&t);
 	msd_driver_configure(drv, MSD_DRIVER_CONFIG_TEST_NO_DEVICE_THREAD);
+	REQUIRE_EQ(sim_start(sim), 0); /* the host clocks the GPU, not the driver */
 	dev = msd_driver_create_device(drv, sim);
 	REQUIRE(dev);
+	/* The driver left the clock alone: it still runs until the host stops it. */
+	CHECK_EQ(sim_start(sim), -EALREADY);
+	sim_stop(sim);
 	mt_record_stop(&t);
 	n = mt_writes_in(&t, 0, SIM_QUEUE_BASE, w, 64);
 	REQUIRE(n >= 6);
@@ -59,21 +64,27 @@ static void test_bringup_sequence(void)
 	sim_destroy(sim);
 }
 
-/* The threaded device comes up and goes down cleanly, several times on one sim. */
+/*
+ * The threaded device comes up and goes down cleanly, several times on one sim whose clock the
+ * host started once, long before: the driver neither starts nor stops it.
+ */
 static void test_threaded_create_destroy(void)
 {
 	struct sim_device *sim = sim_create(NULL);
 	struct msd_driver_t *drv = msd_driver_create();
 
 	REQUIRE(sim && drv);
+	REQUIRE_EQ(sim_start(sim), 0);
 	for (int i = 0; i < 3; i++) {
 		struct msd_device_t *dev = msd_driver_create_device(drv, sim);
 
 		REQUIRE(dev);
 		msd_device_destroy(dev);
 		CHECK_EQ(sim_bus_frames_mapped(sim), 0);
+		CHECK_EQ(sim_start(sim), -EALREADY); /* still running */
 	}
 	msd_driver_destroy(drv);
+	sim_stop(sim);
 	sim_destroy(sim);
 }
 

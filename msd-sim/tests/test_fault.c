@@ -256,6 +256,66 @@ static void test_close_after_fault(void)
 	mt_destroy(t);
 }
 
+/*
+ * A fault in inline commands: the driver decodes them through its own copy in the connection's
+ * inline-command chunk (its CPU view of pages it pinned), as it does a command buffer's.
+ */
+static void test_inline_fault_decodes_commands(void)
+{
+	struct mt *t = mt_create(true);
+	struct mt_client a;
+	uint32_t cmds[8], n = 0;
+
+	REQUIRE(t);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	n += sim_cmd_emit_nop(cmds + n, 0);
+	n += sim_cmd_emit_write32(cmds + n, 0x7000080, 1);
+	n += sim_cmd_emit_end(cmds + n);
+	CHECK_EQ(msd_context_execute_inline_commands(a.ctx, n * 4, cmds, 0, NULL), MAGMA_STATUS_OK);
+	REQUIRE(mt_notify_wait(t, 2, 2000));
+	CHECK(strstr(t->log, "fault MMU_TRANSLATION (0x10) at 0x7000080") != NULL);
+	CHECK(strstr(t->log, ": 00000000 NOP len 0") != NULL);
+	CHECK(strstr(t->log, "4: 00030001 WRITE32 len 3") != NULL);
+	CHECK(strstr(t->log, "  => ") != NULL);
+	CHECK(strstr(t->log, ": 0000000a END len 0") != NULL);
+	mt_client_fini(&a);
+	mt_destroy(t);
+}
+
+/*
+ * The leaf entry of the command buffer's page loses its valid bit behind the driver's back (an
+ * injected bit flip in the page table): the GPU faults fetching the first command, and the
+ * driver, whose own tables now say "unmapped" too, reports the fault with no commands decoded.
+ */
+static void test_fault_in_unreadable_commands(void)
+{
+	struct mt *t = mt_create(true);
+	struct mt_client a;
+	struct msd_sim_connection *conn;
+	struct msd_sim_pt *pt;
+	struct sim_inject flip = {.kind = SIM_INJECT_BIT_FLIP};
+	uint64_t end;
+
+	REQUIRE(t);
+	REQUIRE(mt_client_init(t, &a, 1, MAGMA_PRIORITY_MEDIUM, SIZE, true) == 0);
+	end = mt_client_put_write(&a, 0, VA + 0x1000, 1);
+	conn = msd_sim_connection_from(a.conn);
+	REQUIRE(conn);
+	pt = conn->as.root;
+	for (int level = 0; level < SIM_PT_LEVELS - 1 && pt; level++)
+		pt = pt->child[SIM_PT_INDEX(VA, level)];
+	REQUIRE(pt);
+	/* Bit 0 (VALID) of the first byte of the leaf entry. */
+	flip.arg = (pt->pa + 8ull * SIM_PT_INDEX(VA, 3)) << 3;
+	REQUIRE_EQ(sim_inject_fault(t->sim, &flip), 0);
+	CHECK_EQ(mt_exec(a.ctx, &a.b, 0, end, NULL, &a.done, 0), MAGMA_STATUS_OK);
+	REQUIRE(mt_notify_wait(t, 2, 2000));
+	CHECK(strstr(t->log, "fault MMU_TRANSLATION (0x10) at 0x200000, command 0x200000") != NULL);
+	CHECK(strstr(t->log, "0x200000: ") == NULL); /* nothing decoded */
+	mt_client_fini(&a);
+	mt_destroy(t);
+}
+
 int main(void)
 {
 	SIM_TEST_RUN(test_fault_kills_only_offender);
@@ -265,5 +325,7 @@ int main(void)
 	SIM_TEST_RUN(test_illegal_opcode_fault);
 	SIM_TEST_RUN(test_dump_status_decodes_fault);
 	SIM_TEST_RUN(test_close_after_fault);
+	SIM_TEST_RUN(test_inline_fault_decodes_commands);
+	SIM_TEST_RUN(test_fault_in_unreadable_commands);
 	return SIM_TEST_DONE();
 }

@@ -11,8 +11,8 @@
  * errors) are armed at the start of the target's next job on the queue and address-space slot
  * that job uses; the device-wide ones (reset failure, IRQ delay and loss, model allocation
  * failure) at once; fail_call and fail_alloc answer the hook they fired in; kill_client asks
- * the service to kill the client. Each firing is counted and logged to stderr in one line
- * (unless MAGMA_SYSTEM_QUIET is set).
+ * the service to kill the client. Each firing is counted and logged to stderr in one line, at
+ * every log level but off (magma_system.h: MAGMA_SYSTEM_QUIET, MAGMA_SIM_LOG=off).
  *
  * A control client (magma-simd --control, faults/fault_control.h) may arm more plans while the
  * device serves (fault_device_arm), disarm them all (fault_device_clear) and read what happened

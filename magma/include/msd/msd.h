@@ -151,7 +151,8 @@ void msd_driver_destroy(struct msd_driver_t *drv);
 
 /*
  * Creates the device for @platform_device (for msd-sim: a struct sim_device *, which the caller
- * keeps alive until msd_device_destroy). Resets and powers up the hardware. NULL on failure.
+ * keeps alive and clocked, sim_start, until msd_device_destroy: msd_sim_hooks.h). Resets and
+ * powers up the hardware. NULL on failure.
  */
 struct msd_device_t *msd_driver_create_device(struct msd_driver_t *drv, void *platform_device);
 

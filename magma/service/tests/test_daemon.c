@@ -2,8 +2,9 @@
 /*
  * test_daemon.c - magma-simd as a separate process: two client processes served at once, a
  * client killed mid-connection leaving no connection behind (seen through the service's
- * MAGMA_SYSTEM_QUERY_CONNECTION_COUNT debug query), a second device, and a clean SIGTERM
- * shutdown that removes the sockets. Every wait is bounded.
+ * MAGMA_SYSTEM_QUERY_CONNECTION_COUNT debug query), a second device, the model options
+ * (--cores, --queues, --lanes, --memory) as clients see them, and a clean SIGTERM shutdown that
+ * removes the sockets. Every wait is bounded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,12 +37,18 @@ static void sleep_ms(int ms)
 	usleep((useconds_t)ms * 1000);
 }
 
-static int connect_device(int index)
+/* A handshaken device channel to DIR/magma<index>; -1 on failure. */
+static int connect_dir_device(const char *dir, int index)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/magma%d", g_dir, index);
+	if (snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/magma%d", dir, index) >=
+	    (int)sizeof(addr.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		if (fd >= 0)
 			close(fd);
@@ -52,6 +59,11 @@ static int connect_device(int index)
 		return -1;
 	}
 	return fd;
+}
+
+static int connect_device(int index)
+{
+	return connect_dir_device(g_dir, index);
 }
 
 static uint64_t connection_count(int fd)
@@ -630,6 +642,77 @@ static void test_sigterm_cleans_up(void)
 	close(fd);
 }
 
+/*
+ * Maps @size bytes of a new buffer on a new connection over device channel @fd: the status the
+ * flush after it returns (MEMORY_ERROR when the bus has no room for them).
+ */
+static magma_status_t map_on_new_connection(int fd, uint64_t size)
+{
+	struct wire_map_buffer m = {
+		.hw_va = GPU_VA, .buffer_id = 1, .length = size, .flags = MAGMA_MAP_FLAG_READ};
+	struct tc_conn c = {.primary = -1, .notif = -1};
+	magma_status_t s = tc_create_connection(fd, &c);
+
+	if (s == MAGMA_STATUS_OK) {
+		if (tc_import_buffer(&c, 1, size) ||
+		    tc_send(c.primary, &m, sizeof(m), WIRE_MAP_BUFFER, NULL, 0))
+			s = MAGMA_STATUS_INTERNAL_ERROR;
+		else
+			s = tc_flush(&c);
+	}
+	tc_close(&c);
+	return s;
+}
+
+/*
+ * --cores, --queues, --lanes and --memory configure the model a client sees: CONFIG0 of
+ * MAGMA_SIM_QUERY_CONFIG has the counts, and 8 MiB of bus memory refuse a 16 MiB mapping (the
+ * default daemon takes it) but take 4 MiB.
+ */
+static void test_model_options_reach_clients(void)
+{
+	char dir[128], sock[160];
+	struct stat st;
+	uint64_t config = 0;
+	int status = -1, up = 0, fd, buf_fd;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/model", g_dir);
+	snprintf(sock, sizeof(sock), "%s/magma0", dir);
+	pid = fork();
+	if (pid == 0) {
+		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+		execl(MAGMA_SIMD_PATH, "magma-simd", "--dir", dir, "--foreground", "--quiet",
+		      "--cores", "3", "--queues", "2", "--lanes", "16", "--memory", "8M",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && !up; i++) {
+		up = stat(sock, &st) == 0;
+		if (!up)
+			sleep_ms(10);
+	}
+	REQUIRE(up);
+	fd = connect_dir_device(dir, 0);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(tc_query(fd, MAGMA_SIM_QUERY_CONFIG, &config, &buf_fd), MAGMA_STATUS_OK);
+	CHECK_EQ(SIM_FIELD_GET(SIM_CONFIG0_CORES, config), 3);
+	CHECK_EQ(SIM_FIELD_GET(SIM_CONFIG0_QUEUES, config), 2);
+	CHECK_EQ(SIM_FIELD_GET(SIM_CONFIG0_LANES, config), 16);
+	CHECK_EQ(map_on_new_connection(fd, 16ull << 20), MAGMA_STATUS_MEMORY_ERROR);
+	CHECK_EQ(map_on_new_connection(fd, 4ull << 20), MAGMA_STATUS_OK);
+	close(fd);
+	/* The default daemon (4 GiB of bus memory) takes the mapping the small one refused. */
+	fd = connect_device(0);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(map_on_new_connection(fd, 16ull << 20), MAGMA_STATUS_OK);
+	close(fd);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(dir);
+}
+
 /* --dir is made when missing (0700), refused (exit 2) when it is a file or its parent is gone. */
 static void test_dir_is_made_or_refused(void)
 {
@@ -689,6 +772,7 @@ int main(void)
 		SIM_TEST_RUN(test_idle_sockets_lock_nobody_out);
 		SIM_TEST_RUN(test_hog_at_its_limits_leaves_others_room);
 		SIM_TEST_RUN(test_second_device);
+		SIM_TEST_RUN(test_model_options_reach_clients);
 		SIM_TEST_RUN(test_dir_is_made_or_refused);
 		SIM_TEST_RUN(test_sigterm_cleans_up);
 	} else {

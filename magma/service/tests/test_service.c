@@ -226,8 +226,9 @@ static void test_notifications(void)
 }
 
 /*
- * An undrained notification channel: the overflow that closes the connection is logged once,
- * not once per refused packet. Drives struct magma_system_notify directly with stderr captured.
+ * An undrained notification channel: the overflow that closes the connection is logged once (a
+ * warning: MAGMA_SIM_LOG=warn shows it), not once per refused packet. Drives struct
+ * magma_system_notify directly with stderr captured.
  */
 static void test_notify_overflow_logs_once(void)
 {
@@ -245,12 +246,14 @@ static void test_notify_overflow_logs_once(void)
 	saved = dup(STDERR_FILENO);
 	dup2(capture, STDERR_FILENO);
 	unsetenv("MAGMA_SYSTEM_QUIET");
+	setenv("MAGMA_SIM_LOG", "warn", 1);
 	memset(&note, 0, sizeof(note));
 	note.type = MSD_CONNECTION_NOTIFICATION_CHANNEL_SEND;
 	note.u.channel_send.size = 4000;
 	for (int i = 0; i < (int)MAGMA_SYSTEM_MAX_QUEUED_NOTIFICATIONS + 500; i++)
 		magma_system_notify_callback(&n, &note);
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	unsetenv("MAGMA_SIM_LOG");
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -267,6 +270,53 @@ static void test_notify_overflow_logs_once(void)
 	magma_system_notify_fini(&n);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/*
+ * The log level (magma_system.h): errors by default, MAGMA_SIM_LOG names another, a level set by
+ * the program (magma-simd --verbose) wins over it, MAGMA_SYSTEM_QUIET over everything; a bad
+ * MAGMA_SIM_LOG means errors.
+ */
+static void test_log_levels(void)
+{
+	static const char *const names[] = {"off", "error", "warn", "info", "debug"};
+	int level = -1;
+
+	for (int l = 0; l < 5; l++) {
+		char digit[2] = {(char)('0' + l), 0};
+
+		CHECK_EQ(magma_system_log_level_parse(names[l], &level), 0);
+		CHECK_EQ(level, l);
+		CHECK_EQ(magma_system_log_level_parse(digit, &level), 0);
+		CHECK_EQ(level, l);
+		CHECK(!strcmp(magma_system_log_level_name(l), names[l]));
+	}
+	CHECK_EQ(magma_system_log_level_parse("warning", &level), 0);
+	CHECK_EQ(level, MAGMA_LOG_WARNING);
+	CHECK_EQ(magma_system_log_level_parse("verbose", &level), -1);
+	CHECK_EQ(magma_system_log_level_parse("5", &level), -1);
+	CHECK_EQ(magma_system_log_level_parse("", &level), -1);
+	CHECK_EQ(magma_system_log_level_parse(NULL, &level), -1);
+
+	unsetenv("MAGMA_SYSTEM_QUIET");
+	unsetenv("MAGMA_SIM_LOG");
+	CHECK_EQ(magma_system_log_level(), MAGMA_LOG_ERROR);
+	setenv("MAGMA_SIM_LOG", "debug", 1);
+	CHECK_EQ(magma_system_log_level(), MAGMA_LOG_DEBUG);
+	magma_system_set_log_level(MAGMA_LOG_INFO);
+	CHECK_EQ(magma_system_log_level(), MAGMA_LOG_INFO);
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	CHECK_EQ(magma_system_log_level(), MAGMA_SYSTEM_LOG_OFF);
+	unsetenv("MAGMA_SYSTEM_QUIET");
+	magma_system_set_log_level(-1);
+	CHECK_EQ(magma_system_log_level(), MAGMA_LOG_DEBUG);
+	magma_system_set_log_level(99);
+	CHECK_EQ(magma_system_log_level(), MAGMA_LOG_DEBUG);
+	magma_system_set_log_level(-1);
+	setenv("MAGMA_SIM_LOG", "off", 1);
+	CHECK_EQ(magma_system_log_level(), MAGMA_SYSTEM_LOG_OFF);
+	unsetenv("MAGMA_SIM_LOG");
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
 }
 
 static void test_msd_error_closes(void)
@@ -447,6 +497,7 @@ int main(void)
 	SIM_TEST_RUN(test_flow_control);
 	SIM_TEST_RUN(test_notifications);
 	SIM_TEST_RUN(test_notify_overflow_logs_once);
+	SIM_TEST_RUN(test_log_levels);
 	SIM_TEST_RUN(test_msd_error_closes);
 	SIM_TEST_RUN(test_teardown_order);
 	SIM_TEST_RUN(test_destroy_with_clients_attached);

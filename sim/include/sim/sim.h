@@ -10,8 +10,9 @@
  *
  * Time is virtual: a clock of GPU cycles that advances only while the GPU has something to do
  * (idle time is skipped), either when the host steps it (tests, replay: fully deterministic) or
- * on a background thread started with sim_start() (drivers). Several devices may live in one
- * process; there is no global state.
+ * on a background thread started with sim_start() by whoever created the device, so that its
+ * driver sees hardware that runs on its own (the driver never starts or stops it). Several
+ * devices may live in one process; there is no global state.
  *
  * Threading: every function is thread-safe unless stated; calls are serialised on the device's
  * lock. Callbacks (IRQ handler, event subscribers, log sink) run with that lock held on whichever
@@ -59,11 +60,15 @@ struct sim_timing {
 #define SIM_LOG_UNIMP	    (1u << 1) /* the driver used something the model leaves out */
 #define SIM_LOG_INFO	    (1u << 2) /* resets, power changes */
 
+/* Upper bounds of struct sim_config's counts that sim_regs.h does not name. */
+#define SIM_CONFIG_CORES_MAX 32
+#define SIM_CONFIG_LANES_MAX 64
+
 struct sim_config {
 	uint32_t as_slots;    /* 1..SIM_AS_MAX */
 	uint32_t queues;      /* 1..SIM_QUEUE_MAX */
-	uint32_t cores;	      /* 1..32 */
-	uint32_t lanes;	      /* 1..64 lanes per core (workgroup width) */
+	uint32_t cores;	      /* 1..SIM_CONFIG_CORES_MAX (32) */
+	uint32_t lanes;	      /* 1..SIM_CONFIG_LANES_MAX (64) lanes per core (workgroup width) */
 	uint64_t clock_hz;    /* base clock, before SIM_PWR_CLOCK_DIV */
 	uint32_t tlb_entries; /* 4..65535, rounded down to a multiple of 4 (4-way sets) */
 	uint64_t max_frames;  /* bus memory size in 4 KiB frames (frame 0 is never handed out) */

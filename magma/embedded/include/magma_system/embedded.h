@@ -28,7 +28,8 @@ struct magma_system_embedded;
 struct magma_system_limits;
 
 /*
- * Creates an embedded device from @cfg (copied; NULL = the sim's defaults). NULL on failure.
+ * Creates an embedded device from @cfg (copied; NULL = the sim's defaults; its log_mask gains
+ * magma_system_sim_log_mask() at the log level of the moment). NULL on failure.
  * When MAGMA_SIM_FAULTS names a fault plan (docs/fault-injection.md) the device applies it; a plan
  * that cannot be read or applied is reported on stderr (file, line, field) and gives NULL.
  * The caller owns it (magma_system_embedded_destroy). The service's limits are the defaults
@@ -51,6 +52,14 @@ magma_system_embedded_create_limited(const struct sim_config *cfg,
 struct magma_system_embedded *
 magma_system_embedded_create_flags(const struct sim_config *cfg,
 				   const struct magma_system_limits *limits, uint32_t flags);
+
+/*
+ * The SIM_LOG_* classes (sim.h) a sim built now should print at the service's log level
+ * (magma_system_log_level): none by default, guest errors and unimplemented features from warn,
+ * resets and power changes too at debug. The embedded device and magma-simd add them to the
+ * configuration of every sim they create.
+ */
+uint32_t magma_system_sim_log_mask(void);
 
 /*
  * Returns a new connected device-channel fd (close-on-exec; the caller owns it, typically handing

@@ -73,6 +73,38 @@ void magma_system_limits_default(struct magma_system_limits *limits);
 const char *magma_system_resource_name(enum magma_system_resource res);
 
 /*
+ * Logging (docs/devices.md, "Logs"). The service writes diagnostic lines to stderr, each with a
+ * MAGMA_LOG_* severity (magma_common_defs.h: ERROR 1, WARNING 2, INFO 3, DEBUG 4), and prints a
+ * line when its severity is at most the log level; MAGMA_SYSTEM_LOG_OFF prints nothing. The level
+ * is, first match wins: OFF when the environment variable MAGMA_SYSTEM_QUIET is set; the level a
+ * program chose with magma_system_set_log_level (magma-simd --verbose); MAGMA_SIM_LOG (off,
+ * error, warn, info or debug); else MAGMA_LOG_ERROR, so by default only what a user must see is
+ * printed. The driver's lines (msd.h's log callback) keep their own severities; client mistakes
+ * and GPU faults are warnings; the devices this stack builds also make the GPU model print its
+ * guest errors from warn and its resets and power changes at debug (magma_system_sim_log_mask,
+ * embedded.h). The environment is read at each line, so a change applies at once.
+ */
+#define MAGMA_SYSTEM_LOG_OFF 0
+
+/* The log level now (see above): MAGMA_SYSTEM_LOG_OFF or a MAGMA_LOG_* severity. Any thread. */
+int magma_system_log_level(void);
+
+/*
+ * Makes @level (OFF or a MAGMA_LOG_* severity; values past DEBUG are DEBUG) the level of this
+ * process, over MAGMA_SIM_LOG; a negative @level goes back to the environment. Any thread.
+ */
+void magma_system_set_log_level(int level);
+
+/*
+ * Parses a level name: "off", "error", "warn" (or "warning"), "info", "debug", or the digits 0-4.
+ * 0 with the level in *@level_out, or -1 for anything else.
+ */
+int magma_system_log_level_parse(const char *name, int *level_out);
+
+/* The name of @level ("off", "error", "warn", "info", "debug"). Pure. */
+const char *magma_system_log_level_name(int level);
+
+/*
  * Flags of magma_system_device_create_limited. MAP_BUFFERS_ON_USE asks the driver to map an
  * imported buffer into this process only when it first needs the memory (a GPU mapping), holding
  * its fd until then, instead of mapping it at import and holding no fd: for a service shared by
