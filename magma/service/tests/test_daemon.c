@@ -38,6 +38,19 @@ static void sleep_ms(int ms)
 }
 
 /* A handshaken device channel to DIR/magma<index>; -1 on failure. */
+/* Waits up to 10 s for @path to exist (a daemon publishes a socket once it listens). */
+static int wait_for_path(const char *path)
+{
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		if (stat(path, &st) == 0)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
 static int connect_dir_device(const char *dir, int index)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -672,7 +685,6 @@ static magma_status_t map_on_new_connection(int fd, uint64_t size)
 static void test_model_options_reach_clients(void)
 {
 	char dir[128], sock[160];
-	struct stat st;
 	uint64_t config = 0;
 	int status = -1, up = 0, fd, buf_fd;
 	pid_t pid;
@@ -687,11 +699,7 @@ static void test_model_options_reach_clients(void)
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 1000 && !up; i++) {
-		up = stat(sock, &st) == 0;
-		if (!up)
-			sleep_ms(10);
-	}
+	up = wait_for_path(sock);
 	REQUIRE(up);
 	fd = connect_dir_device(dir, 0);
 	REQUIRE(fd >= 0);
@@ -729,11 +737,7 @@ static void test_dir_is_made_or_refused(void)
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 1000 && !up; i++) {
-		up = stat(sock, &st) == 0;
-		if (!up)
-			sleep_ms(10);
-	}
+	up = wait_for_path(sock);
 	CHECK(up);
 	CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
 	kill(pid, SIGTERM);
