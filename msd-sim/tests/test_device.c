@@ -294,15 +294,10 @@ static void test_perf_counters(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_bringup_sequence);
-	SIM_TEST_RUN(test_threaded_create_destroy);
-	SIM_TEST_RUN(test_two_devices);
-	SIM_TEST_RUN(test_simple_queries);
-	SIM_TEST_RUN(test_buffer_queries);
-	SIM_TEST_RUN(test_total_time_counts_work);
-	SIM_TEST_RUN(test_dump_status);
-	SIM_TEST_RUN(test_perf_counters);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_bringup_sequence), SIM_TEST(test_threaded_create_destroy),
+	SIM_TEST(test_two_devices),	 SIM_TEST(test_simple_queries),
+	SIM_TEST(test_buffer_queries),	 SIM_TEST(test_total_time_counts_work),
+	SIM_TEST(test_dump_status),	 SIM_TEST(test_perf_counters),
+};
+SIM_TEST_SUITE(tests);

@@ -256,14 +256,13 @@ static void test_close_after_fault(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_fault_kills_only_offender);
-	SIM_TEST_RUN(test_fault_drops_context_work);
-	SIM_TEST_RUN(test_fault_after_context_destroyed);
-	SIM_TEST_RUN(test_permission_fault);
-	SIM_TEST_RUN(test_illegal_opcode_fault);
-	SIM_TEST_RUN(test_dump_status_decodes_fault);
-	SIM_TEST_RUN(test_close_after_fault);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_fault_kills_only_offender),
+	SIM_TEST(test_fault_drops_context_work),
+	SIM_TEST(test_fault_after_context_destroyed),
+	SIM_TEST(test_permission_fault),
+	SIM_TEST(test_illegal_opcode_fault),
+	SIM_TEST(test_dump_status_decodes_fault),
+	SIM_TEST(test_close_after_fault),
+};
+SIM_TEST_SUITE(tests);
