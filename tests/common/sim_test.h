@@ -63,9 +63,9 @@ struct sim_test_suite {
 	 * Called first in main(), with its arguments, before GoogleTest reads them and also when
 	 * the tests are only listed: process-wide settings (signals, environment, argv[0] kept to
 	 * re-execute this file), never anything slow and nothing on stdout (ctest parses the
-	 * list of tests from it). Returns SIM_TEST_CONTINUE, or the exit
-	 * status of the process when the arguments ask for a helper mode (a file that re-executes
-	 * itself as a child handles that child here).
+	 * list of tests from it). Returns SIM_TEST_CONTINUE, or the exit status of the process
+	 * when the arguments ask for a helper mode (a file that re-executes itself as a child
+	 * handles that child here).
 	 */
 	int (*process_setup)(int argc, char **argv);
 	/* Around every test: setup may CHECK or REQUIRE; any failure there skips the body. */
