@@ -467,12 +467,19 @@ static int process_setup(int argc, char **argv)
 	return SIM_TEST_CONTINUE;
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(test_rounds),	       SIM_TEST(test_until_eof_closed),
-	SIM_TEST(test_until_eof_open), SIM_TEST(test_bad_device),
-	SIM_TEST(test_usage),	       SIM_TEST(test_help),
-	SIM_TEST(test_lost),	       SIM_TEST(test_work),
+	SIM_TEST(test_rounds),
+	SIM_TEST(test_until_eof_closed),
+	SIM_TEST(test_until_eof_open),
+	SIM_TEST(test_bad_device),
+	SIM_TEST(test_usage),
+	SIM_TEST(test_help),
+	SIM_TEST(test_lost),
+	SIM_TEST(test_work),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

@@ -328,11 +328,17 @@ static int process_setup(int argc, char **argv)
 	return SIM_TEST_CONTINUE;
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(test_env_bad_plan),	     SIM_TEST(test_env_plan_a_device_cannot_apply),
-	SIM_TEST(test_env_empty_is_no_plan), SIM_TEST(test_simd_bad_plan),
-	SIM_TEST(test_sim_run_bad_plan),     SIM_TEST(test_simd_applies_plan),
+	SIM_TEST(test_env_bad_plan),
+	SIM_TEST(test_env_plan_a_device_cannot_apply),
+	SIM_TEST(test_env_empty_is_no_plan),
+	SIM_TEST(test_simd_bad_plan),
+	SIM_TEST(test_sim_run_bad_plan),
+	SIM_TEST(test_simd_applies_plan),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

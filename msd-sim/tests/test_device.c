@@ -294,10 +294,17 @@ static void test_perf_counters(void)
 	mt_destroy(t);
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(test_bringup_sequence), SIM_TEST(test_threaded_create_destroy),
-	SIM_TEST(test_two_devices),	 SIM_TEST(test_simple_queries),
-	SIM_TEST(test_buffer_queries),	 SIM_TEST(test_total_time_counts_work),
-	SIM_TEST(test_dump_status),	 SIM_TEST(test_perf_counters),
+	SIM_TEST(test_bringup_sequence),
+	SIM_TEST(test_threaded_create_destroy),
+	SIM_TEST(test_two_devices),
+	SIM_TEST(test_simple_queries),
+	SIM_TEST(test_buffer_queries),
+	SIM_TEST(test_total_time_counts_work),
+	SIM_TEST(test_dump_status),
+	SIM_TEST(test_perf_counters),
 };
+/* clang-format on */
 SIM_TEST_SUITE(tests);

@@ -12,6 +12,9 @@
  *	};
  *	SIM_TEST_SUITE(tests);
  *
+ * (clang-format packs a table of five or more short names into columns; such a table keeps one
+ * test a line between clang-format off and on comments.)
+ *
  * Every GoogleTest flag works (--gtest_filter, --gtest_output=xml:FILE, --gtest_repeat,
  * --gtest_shuffle, GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX), and ctest runs each test as its own
  * process, so a test must pass alone and in any order: state shared by several tests is made

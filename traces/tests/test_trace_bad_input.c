@@ -390,12 +390,21 @@ static void teardown(void)
 	dir[0] = '\0';
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(missing_and_empty), SIM_TEST(truncated),     SIM_TEST(header_problems),
-	SIM_TEST(event_problems),    SIM_TEST(blob_problems), SIM_TEST(size_amplification),
-	SIM_TEST(size_limit_option), SIM_TEST(host_error),    SIM_TEST(divergence),
+	SIM_TEST(missing_and_empty),
+	SIM_TEST(truncated),
+	SIM_TEST(header_problems),
+	SIM_TEST(event_problems),
+	SIM_TEST(blob_problems),
+	SIM_TEST(size_amplification),
+	SIM_TEST(size_limit_option),
+	SIM_TEST(host_error),
+	SIM_TEST(divergence),
 	SIM_TEST(window_and_stop),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

@@ -275,10 +275,17 @@ static void teardown(void)
 	SDL_Quit();
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(test_queue0_bars), SIM_TEST(test_zoom),	  SIM_TEST(test_fault_and_cursor),
-	SIM_TEST(test_hang_reset),  SIM_TEST(test_command_ticks), SIM_TEST(test_error_screen),
+	SIM_TEST(test_queue0_bars),
+	SIM_TEST(test_zoom),
+	SIM_TEST(test_fault_and_cursor),
+	SIM_TEST(test_hang_reset),
+	SIM_TEST(test_command_ticks),
+	SIM_TEST(test_error_screen),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

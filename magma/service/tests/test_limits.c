@@ -321,11 +321,16 @@ static int process_setup(int argc, char **argv)
 	return SIM_TEST_CONTINUE;
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
-	SIM_TEST(test_default_limits_leave_room), SIM_TEST(test_every_resource_is_limited),
-	SIM_TEST(test_connection_limits),	  SIM_TEST(test_channel_limits),
+	SIM_TEST(test_default_limits_leave_room),
+	SIM_TEST(test_every_resource_is_limited),
+	SIM_TEST(test_connection_limits),
+	SIM_TEST(test_channel_limits),
 	SIM_TEST(test_handshake_deadline),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,
