@@ -2,10 +2,7 @@
 /*
  * witness_test.c - magma-witness end to end: a real magma-simd in a temporary directory, the
  * witness run against it as a separate process, its stdout protocol and exit status checked.
- *
- *   witness_test rounds|until-eof|bad-device|usage|help|lost|work
- *
- * Each mode is one ctest (witness.cmake). The expected digest is computed here from
+ * Each test that needs a daemon starts its own. The expected digest is computed here from
  * witness_work.c's CPU answer, so "round K DIGEST" is checked against the value, not only
  * against itself. Deadlines (WT_DEADLINE_NS) only guard against a hang; nothing bounds real time
  * from above. Paths come from the build: MAGMA_WITNESS_PATH, MAGMA_SIMD_PATH.
@@ -196,8 +193,8 @@ static void run_witness(const char *const *args, const char *device_dir, int wan
 	read_all(out_fd, run->out, sizeof(run->out));
 	read_all(err_fd, run->err, sizeof(run->err));
 	if (run->status != want_status)
-		SIM_TEST_FAIL_("magma-witness exited %d, want %d; stdout:\n%sstderr:\n%s",
-			       run->status, want_status, run->out, run->err);
+		SIM_TEST_FAIL("magma-witness exited %d, want %d; stdout:\n%sstderr:\n%s",
+			      run->status, want_status, run->out, run->err);
 out:
 	if (out_fd >= 0)
 		close(out_fd), unlink(out_path);
@@ -223,7 +220,7 @@ static void check_ok_rounds(const char *out, uint32_t rounds)
 		 rounds, rounds);
 	strcat(want, line);
 	if (strcmp(out, want))
-		SIM_TEST_FAIL_("stdout\n%swant\n%s", out, want);
+		SIM_TEST_FAIL("stdout\n%swant\n%s", out, want);
 }
 
 /* --rounds 3 on a fresh daemon: three ok rounds with the expected digest, exit 0. */
@@ -391,7 +388,7 @@ static void test_help(void)
 	run_witness(args, NULL, 0, &run);
 	for (size_t i = 0; i < sizeof(mentions) / sizeof(mentions[0]); i++)
 		if (!strstr(run.out, mentions[i]))
-			SIM_TEST_FAIL_("--help does not mention %s", mentions[i]);
+			SIM_TEST_FAIL("--help does not mention %s", mentions[i]);
 }
 
 /*
@@ -421,7 +418,7 @@ static void test_lost(void)
 		 "round 4 %s\nrounds 4 ok 2 lost 2 mismatch 0\n",
 		 digest, digest);
 	if (strcmp(run.out, want))
-		SIM_TEST_FAIL_("stdout\n%swant\n%s", run.out, want);
+		SIM_TEST_FAIL("stdout\n%swant\n%s", run.out, want);
 	CHECK(strstr(run.err, "round 2: the driver reported fault MMU_TRANSLATION") != NULL);
 	daemon_stop(&d);
 }
@@ -461,30 +458,31 @@ static void test_work(void)
 	CHECK(!strcmp(witness_region_name(WITNESS_MARKER), "MARKER"));
 }
 
-int main(int argc, char **argv)
+/* A write to a child that is gone fails with EPIPE instead of killing the test. */
+static int process_setup(int argc, char **argv)
 {
-	const char *mode = argc > 1 ? argv[1] : "";
-
+	(void)argc;
+	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
-	if (!strcmp(mode, "rounds"))
-		SIM_TEST_RUN(test_rounds);
-	else if (!strcmp(mode, "until-eof")) {
-		SIM_TEST_RUN(test_until_eof_closed);
-		SIM_TEST_RUN(test_until_eof_open);
-	} else if (!strcmp(mode, "bad-device"))
-		SIM_TEST_RUN(test_bad_device);
-	else if (!strcmp(mode, "usage"))
-		SIM_TEST_RUN(test_usage);
-	else if (!strcmp(mode, "help"))
-		SIM_TEST_RUN(test_help);
-	else if (!strcmp(mode, "lost"))
-		SIM_TEST_RUN(test_lost);
-	else if (!strcmp(mode, "work"))
-		SIM_TEST_RUN(test_work);
-	else {
-		fprintf(stderr,
-			"usage: witness_test rounds|until-eof|bad-device|usage|help|lost|work\n");
-		return 2;
-	}
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_rounds),
+	SIM_TEST(test_until_eof_closed),
+	SIM_TEST(test_until_eof_open),
+	SIM_TEST(test_bad_device),
+	SIM_TEST(test_usage),
+	SIM_TEST(test_help),
+	SIM_TEST(test_lost),
+	SIM_TEST(test_work),
+};
+/* clang-format on */
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};

@@ -361,13 +361,25 @@ static void test_magma_ctl(void)
 	session_stop(&s);
 }
 
-int main(void)
+/* Quiet drivers unless FAULT_TEST_VERBOSE; a write to a closed socket fails with EPIPE. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	if (!getenv("FAULT_TEST_VERBOSE"))
 		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
 	signal(SIGPIPE, SIG_IGN);
-	SIM_TEST_RUN(test_status_and_bad_requests);
-	SIM_TEST_RUN(test_inject_dump_clear);
-	SIM_TEST_RUN(test_magma_ctl);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_status_and_bad_requests),
+	SIM_TEST(test_inject_dump_clear),
+	SIM_TEST(test_magma_ctl),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};

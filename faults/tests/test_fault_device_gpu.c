@@ -381,24 +381,36 @@ static void test_mmu_fault_during_a_reset(void)
 	rig_close(&r);
 }
 
-int main(void)
+/* Faults make the driver log a lot: quiet unless FAULT_TEST_VERBOSE. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	if (!getenv("FAULT_TEST_VERBOSE"))
 		setenv("MAGMA_SYSTEM_QUIET", "1", 1); /* faults make the driver log a lot */
-	SIM_TEST_RUN(test_mmu_fault_second_submission);
-	SIM_TEST_RUN(test_cp_hang_every_second_submission);
-	SIM_TEST_RUN(test_dma_error_on_fill);
-	SIM_TEST_RUN(test_dma_error_lapses_with_its_job);
-	SIM_TEST_RUN(test_reset_failure_escalates);
-	SIM_TEST_RUN(test_irq_delay_work_completes);
-	SIM_TEST_RUN(test_irq_loss_work_completes);
-	SIM_TEST_RUN(test_irq_loss_at_cycle_work_completes);
-	SIM_TEST_RUN(test_model_alloc_failure_hits_dispatch);
-	SIM_TEST_RUN(test_permission_fault_at_cycle);
-	SIM_TEST_RUN(test_permission_fault_on_va_range);
-	SIM_TEST_RUN(test_mmu_fault_by_process_name);
-	SIM_TEST_RUN(test_mmu_fault_at_nth_access);
-	SIM_TEST_RUN(test_cp_hang_at_nth_call_of_an_entry_point);
-	SIM_TEST_RUN(test_mmu_fault_during_a_reset);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_mmu_fault_second_submission),
+	SIM_TEST(test_cp_hang_every_second_submission),
+	SIM_TEST(test_dma_error_on_fill),
+	SIM_TEST(test_dma_error_lapses_with_its_job),
+	SIM_TEST(test_reset_failure_escalates),
+	SIM_TEST(test_irq_delay_work_completes),
+	SIM_TEST(test_irq_loss_work_completes),
+	SIM_TEST(test_irq_loss_at_cycle_work_completes),
+	SIM_TEST(test_model_alloc_failure_hits_dispatch),
+	SIM_TEST(test_permission_fault_at_cycle),
+	SIM_TEST(test_permission_fault_on_va_range),
+	SIM_TEST(test_mmu_fault_by_process_name),
+	SIM_TEST(test_mmu_fault_at_nth_access),
+	SIM_TEST(test_cp_hang_at_nth_call_of_an_entry_point),
+	SIM_TEST(test_mmu_fault_during_a_reset),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};

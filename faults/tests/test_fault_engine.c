@@ -260,14 +260,13 @@ static void test_failure_points(void)
 	fault_plan_destroy(p);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_nth);
-	SIM_TEST_RUN(test_every_and_times);
-	SIM_TEST_RUN(test_probability_is_seeded);
-	SIM_TEST_RUN(test_cycle);
-	SIM_TEST_RUN(test_va_range);
-	SIM_TEST_RUN(test_targets);
-	SIM_TEST_RUN(test_failure_points);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_nth),
+	SIM_TEST(test_every_and_times),
+	SIM_TEST(test_probability_is_seeded),
+	SIM_TEST(test_cycle),
+	SIM_TEST(test_va_range),
+	SIM_TEST(test_targets),
+	SIM_TEST(test_failure_points),
+};
+SIM_TEST_SUITE(tests);

@@ -493,20 +493,22 @@ static void test_names(void)
 	CHECK(strcmp(fault_status_name(MAGMA_STATUS_OK), "?") == 0);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_good_plan);
-	SIM_TEST_RUN(test_syntax_and_shape);
-	SIM_TEST_RUN(test_too_many_faults);
-	SIM_TEST_RUN(test_bad_faults);
-	SIM_TEST_RUN(test_bad_triggers);
-	SIM_TEST_RUN(test_access_and_call_triggers);
-	SIM_TEST_RUN(test_bad_targets);
-	SIM_TEST_RUN(test_bad_kind_arguments);
-	SIM_TEST_RUN(test_lines);
-	SIM_TEST_RUN(test_load);
-	SIM_TEST_RUN(test_example_plans);
-	SIM_TEST_RUN(test_device_checks);
-	SIM_TEST_RUN(test_names);
-	return SIM_TEST_DONE();
-}
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_good_plan),
+	SIM_TEST(test_syntax_and_shape),
+	SIM_TEST(test_too_many_faults),
+	SIM_TEST(test_bad_faults),
+	SIM_TEST(test_bad_triggers),
+	SIM_TEST(test_access_and_call_triggers),
+	SIM_TEST(test_bad_targets),
+	SIM_TEST(test_bad_kind_arguments),
+	SIM_TEST(test_lines),
+	SIM_TEST(test_load),
+	SIM_TEST(test_example_plans),
+	SIM_TEST(test_device_checks),
+	SIM_TEST(test_names),
+};
+/* clang-format on */
+SIM_TEST_SUITE(tests);

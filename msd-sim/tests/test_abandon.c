@@ -488,13 +488,12 @@ static void test_faulted_wait_not_blamed_on_next_job(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_close_stops_dispatch_and_runs_the_next_job);
-	SIM_TEST_RUN(test_close_behind_another_workgroup);
-	SIM_TEST_RUN(test_destroy_context_with_dispatch_running);
-	SIM_TEST_RUN(test_closed_client_gpu_goes_idle);
-	SIM_TEST_RUN(test_abandoned_wait_not_blamed_on_next_job);
-	SIM_TEST_RUN(test_faulted_wait_not_blamed_on_next_job);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_close_stops_dispatch_and_runs_the_next_job),
+	SIM_TEST(test_close_behind_another_workgroup),
+	SIM_TEST(test_destroy_context_with_dispatch_running),
+	SIM_TEST(test_closed_client_gpu_goes_idle),
+	SIM_TEST(test_abandoned_wait_not_blamed_on_next_job),
+	SIM_TEST(test_faulted_wait_not_blamed_on_next_job),
+};
+SIM_TEST_SUITE(tests);

@@ -134,9 +134,8 @@ static void test_scenario_alloc_failures(void)
 	printf("     scenario: failed each of %u allocations in turn\n", n - 2);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_create_device_alloc_failures);
-	SIM_TEST_RUN(test_scenario_alloc_failures);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_create_device_alloc_failures),
+	SIM_TEST(test_scenario_alloc_failures),
+};
+SIM_TEST_SUITE(tests);

@@ -189,9 +189,8 @@ static void test_default_maps_at_import(void)
 	fixture_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_on_use_maps_when_the_gpu_does);
-	SIM_TEST_RUN(test_default_maps_at_import);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_on_use_maps_when_the_gpu_does),
+	SIM_TEST(test_default_maps_at_import),
+};
+SIM_TEST_SUITE(tests);

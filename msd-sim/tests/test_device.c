@@ -305,15 +305,17 @@ static void test_perf_counters(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_bringup_sequence);
-	SIM_TEST_RUN(test_threaded_create_destroy);
-	SIM_TEST_RUN(test_two_devices);
-	SIM_TEST_RUN(test_simple_queries);
-	SIM_TEST_RUN(test_buffer_queries);
-	SIM_TEST_RUN(test_total_time_counts_work);
-	SIM_TEST_RUN(test_dump_status);
-	SIM_TEST_RUN(test_perf_counters);
-	return SIM_TEST_DONE();
-}
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_bringup_sequence),
+	SIM_TEST(test_threaded_create_destroy),
+	SIM_TEST(test_two_devices),
+	SIM_TEST(test_simple_queries),
+	SIM_TEST(test_buffer_queries),
+	SIM_TEST(test_total_time_counts_work),
+	SIM_TEST(test_dump_status),
+	SIM_TEST(test_perf_counters),
+};
+/* clang-format on */
+SIM_TEST_SUITE(tests);

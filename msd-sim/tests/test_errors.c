@@ -417,17 +417,16 @@ static void test_empty_buffer(void)
 	fixture_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_bad_magics);
-	SIM_TEST_RUN(test_map_bad_ranges);
-	SIM_TEST_RUN(test_unmap_errors);
-	SIM_TEST_RUN(test_range_op_errors);
-	SIM_TEST_RUN(test_execute_errors);
-	SIM_TEST_RUN(test_import_errors);
-	SIM_TEST_RUN(test_import_seals_shrink);
-	SIM_TEST_RUN(test_empty_buffer);
-	SIM_TEST_RUN(test_import_refuses_unsealable);
-	SIM_TEST_RUN(test_bus_full);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_bad_magics),
+	SIM_TEST(test_map_bad_ranges),
+	SIM_TEST(test_unmap_errors),
+	SIM_TEST(test_range_op_errors),
+	SIM_TEST(test_execute_errors),
+	SIM_TEST(test_import_errors),
+	SIM_TEST(test_import_seals_shrink),
+	SIM_TEST(test_empty_buffer),
+	SIM_TEST(test_import_refuses_unsealable),
+	SIM_TEST(test_bus_full),
+};
+SIM_TEST_SUITE(tests);

@@ -316,16 +316,15 @@ static void test_fault_in_unreadable_commands(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_fault_kills_only_offender);
-	SIM_TEST_RUN(test_fault_drops_context_work);
-	SIM_TEST_RUN(test_fault_after_context_destroyed);
-	SIM_TEST_RUN(test_permission_fault);
-	SIM_TEST_RUN(test_illegal_opcode_fault);
-	SIM_TEST_RUN(test_dump_status_decodes_fault);
-	SIM_TEST_RUN(test_close_after_fault);
-	SIM_TEST_RUN(test_inline_fault_decodes_commands);
-	SIM_TEST_RUN(test_fault_in_unreadable_commands);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_fault_kills_only_offender),
+	SIM_TEST(test_fault_drops_context_work),
+	SIM_TEST(test_fault_after_context_destroyed),
+	SIM_TEST(test_permission_fault),
+	SIM_TEST(test_illegal_opcode_fault),
+	SIM_TEST(test_dump_status_decodes_fault),
+	SIM_TEST(test_close_after_fault),
+	SIM_TEST(test_inline_fault_decodes_commands),
+	SIM_TEST(test_fault_in_unreadable_commands),
+};
+SIM_TEST_SUITE(tests);

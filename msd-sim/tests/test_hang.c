@@ -212,10 +212,9 @@ static void test_long_progressing_dispatch(void)
 	mt_sem_destroy(&a.done);
 	REQUIRE(mt_sem_create(t, 0, &a.done) == 0);
 	if (!sim_mmio_read32(t->sim, SIM_Q_PROGRESS(0))) {
-		printf("  SKIP: this sim's Q_PROGRESS reads 0; a long dispatch needs it\n");
 		mt_client_fini(&a);
 		mt_destroy(t);
-		return;
+		SIM_TEST_SKIP("this sim's Q_PROGRESS reads 0; a long dispatch needs it");
 	}
 	end = put_dispatch(t, &a, 0, src, 1600);
 	REQUIRE(end);
@@ -277,12 +276,11 @@ static void test_lost_interrupt_found_by_polling(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_cp_hang_soft_reset);
-	SIM_TEST_RUN(test_reset_fail_hard_reset);
-	SIM_TEST_RUN(test_endless_kernel);
-	SIM_TEST_RUN(test_long_progressing_dispatch);
-	SIM_TEST_RUN(test_lost_interrupt_found_by_polling);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_cp_hang_soft_reset),
+	SIM_TEST(test_reset_fail_hard_reset),
+	SIM_TEST(test_endless_kernel),
+	SIM_TEST(test_long_progressing_dispatch),
+	SIM_TEST(test_lost_interrupt_found_by_polling),
+};
+SIM_TEST_SUITE(tests);

@@ -131,9 +131,8 @@ static void test_alloc_hook(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_job_start_hook);
-	SIM_TEST_RUN(test_alloc_hook);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_job_start_hook),
+	SIM_TEST(test_alloc_hook),
+};
+SIM_TEST_SUITE(tests);

@@ -141,7 +141,7 @@ static void test_inline_range_recycled(void)
 		mt_run(f.t);
 		CHECK_EQ(*words(&f, 0x1000), i);
 		CHECK_EQ(*words(&f, 0x1004), i);
-		if (sim_test_failures_in_test)
+		if (sim_test_has_failure())
 			break;
 	}
 	CHECK_EQ(conn->jobs, 0);
@@ -359,13 +359,12 @@ static void test_client_and_device_job_limits(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_va_pool_reuses_slots);
-	SIM_TEST_RUN(test_inline_range_recycled);
-	SIM_TEST_RUN(test_small_submissions_share_a_chunk);
-	SIM_TEST_RUN(test_job_limit);
-	SIM_TEST_RUN(test_inline_bytes_limit);
-	SIM_TEST_RUN(test_client_and_device_job_limits);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_va_pool_reuses_slots),
+	SIM_TEST(test_inline_range_recycled),
+	SIM_TEST(test_small_submissions_share_a_chunk),
+	SIM_TEST(test_job_limit),
+	SIM_TEST(test_inline_bytes_limit),
+	SIM_TEST(test_client_and_device_job_limits),
+};
+SIM_TEST_SUITE(tests);

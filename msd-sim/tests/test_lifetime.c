@@ -485,17 +485,16 @@ static void test_close_with_hung_work(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_close_with_work_in_flight);
-	SIM_TEST_RUN(test_context_destroy_drops_queued);
-	SIM_TEST_RUN(test_no_callback_after_unset);
-	SIM_TEST_RUN(test_device_destroy_with_outstanding_work);
-	SIM_TEST_RUN(test_io_hook_matches_bus);
-	SIM_TEST_RUN(test_buffer_shared_by_connections);
-	SIM_TEST_RUN(test_concurrent_connections);
-	SIM_TEST_RUN(test_injected_dma_error);
-	SIM_TEST_RUN(test_unmap_with_work_in_flight);
-	SIM_TEST_RUN(test_close_with_hung_work);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_close_with_work_in_flight),
+	SIM_TEST(test_context_destroy_drops_queued),
+	SIM_TEST(test_no_callback_after_unset),
+	SIM_TEST(test_device_destroy_with_outstanding_work),
+	SIM_TEST(test_io_hook_matches_bus),
+	SIM_TEST(test_buffer_shared_by_connections),
+	SIM_TEST(test_concurrent_connections),
+	SIM_TEST(test_injected_dma_error),
+	SIM_TEST(test_unmap_with_work_in_flight),
+	SIM_TEST(test_close_with_hung_work),
+};
+SIM_TEST_SUITE(tests);

@@ -311,15 +311,14 @@ static void test_close_unbinds_and_unpins(void)
 	mt_destroy(f.t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_map_touches_no_register);
-	SIM_TEST_RUN(test_map_gpu_writes_buffer);
-	SIM_TEST_RUN(test_unmap_flushes_bound_slot);
-	SIM_TEST_RUN(test_unmap_unbound_touches_no_register);
-	SIM_TEST_RUN(test_unmap_deferred_while_in_flight);
-	SIM_TEST_RUN(test_slot_binding_lru);
-	SIM_TEST_RUN(test_slot_in_flight_not_stolen);
-	SIM_TEST_RUN(test_close_unbinds_and_unpins);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_map_touches_no_register),
+	SIM_TEST(test_map_gpu_writes_buffer),
+	SIM_TEST(test_unmap_flushes_bound_slot),
+	SIM_TEST(test_unmap_unbound_touches_no_register),
+	SIM_TEST(test_unmap_deferred_while_in_flight),
+	SIM_TEST(test_slot_binding_lru),
+	SIM_TEST(test_slot_in_flight_not_stolen),
+	SIM_TEST(test_close_unbinds_and_unpins),
+};
+SIM_TEST_SUITE(tests);

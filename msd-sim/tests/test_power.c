@@ -254,10 +254,9 @@ static void test_idle_power_down_follows_the_policy_clock(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_idle_power_down_and_wake);
-	SIM_TEST_RUN(test_busy_stream_full_clock);
-	SIM_TEST_RUN(test_idle_power_down_follows_the_policy_clock);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_idle_power_down_and_wake),
+	SIM_TEST(test_busy_stream_full_clock),
+	SIM_TEST(test_idle_power_down_follows_the_policy_clock),
+};
+SIM_TEST_SUITE(tests);

@@ -838,20 +838,19 @@ static void test_aging_follows_the_policy_clock(void)
 	mt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_levels_and_queue_priorities);
-	SIM_TEST_RUN(test_four_levels_strict);
-	SIM_TEST_RUN(test_fifo_within_context);
-	SIM_TEST_RUN(test_fairness_under_flood);
-	SIM_TEST_RUN(test_equal_priority_slices_dispatches);
-	SIM_TEST_RUN(test_lender_gets_queue_back);
-	SIM_TEST_RUN(test_lending_keeps_priorities);
-	SIM_TEST_RUN(test_hang_on_borrowed_queue);
-	SIM_TEST_RUN(test_realtime_preempts_low_dispatch);
-	SIM_TEST_RUN(test_hang_on_high_queue);
-	SIM_TEST_RUN(test_starved_queue_is_not_hung);
-	SIM_TEST_RUN(test_aging_no_starvation);
-	SIM_TEST_RUN(test_aging_follows_the_policy_clock);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_levels_and_queue_priorities),
+	SIM_TEST(test_four_levels_strict),
+	SIM_TEST(test_fifo_within_context),
+	SIM_TEST(test_fairness_under_flood),
+	SIM_TEST(test_equal_priority_slices_dispatches),
+	SIM_TEST(test_lender_gets_queue_back),
+	SIM_TEST(test_lending_keeps_priorities),
+	SIM_TEST(test_hang_on_borrowed_queue),
+	SIM_TEST(test_realtime_preempts_low_dispatch),
+	SIM_TEST(test_hang_on_high_queue),
+	SIM_TEST(test_starved_queue_is_not_hung),
+	SIM_TEST(test_aging_no_starvation),
+	SIM_TEST(test_aging_follows_the_policy_clock),
+};
+SIM_TEST_SUITE(tests);

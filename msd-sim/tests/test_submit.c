@@ -455,21 +455,20 @@ static void test_semaphore_only_submission(void)
 	fixture_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_submit_register_sequence);
-	SIM_TEST_RUN(test_write_copy_fill);
-	SIM_TEST_RUN(test_compute_dispatch);
-	SIM_TEST_RUN(test_wait_semaphore_gates);
-	SIM_TEST_RUN(test_context_order_behind_held_job);
-	SIM_TEST_RUN(test_one_shot_wait_not_reset);
-	SIM_TEST_RUN(test_wait_semaphore_test_mode);
-	SIM_TEST_RUN(test_inline_commands);
-	SIM_TEST_RUN(test_inline_commands_placement);
-	SIM_TEST_RUN(test_notify_completed);
-	SIM_TEST_RUN(test_ring_wraps);
-	SIM_TEST_RUN(test_two_command_buffers);
-	SIM_TEST_RUN(test_semaphore_only_submission);
-	SIM_TEST_RUN(test_empty_submission_is_ordered);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_submit_register_sequence),
+	SIM_TEST(test_write_copy_fill),
+	SIM_TEST(test_compute_dispatch),
+	SIM_TEST(test_wait_semaphore_gates),
+	SIM_TEST(test_context_order_behind_held_job),
+	SIM_TEST(test_one_shot_wait_not_reset),
+	SIM_TEST(test_wait_semaphore_test_mode),
+	SIM_TEST(test_inline_commands),
+	SIM_TEST(test_inline_commands_placement),
+	SIM_TEST(test_notify_completed),
+	SIM_TEST(test_ring_wraps),
+	SIM_TEST(test_two_command_buffers),
+	SIM_TEST(test_semaphore_only_submission),
+	SIM_TEST(test_empty_submission_is_ordered),
+};
+SIM_TEST_SUITE(tests);

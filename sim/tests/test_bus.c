@@ -259,15 +259,14 @@ static void test_bus_map_events(void)
 	free(host);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_map_read_write);
-	SIM_TEST_RUN(test_frames_follow_pa_not_host);
-	SIM_TEST_RUN(test_lowest_free_first_deterministic);
-	SIM_TEST_RUN(test_map_einval);
-	SIM_TEST_RUN(test_map_enomem_all_or_nothing);
-	SIM_TEST_RUN(test_unmap_einval_releases_nothing);
-	SIM_TEST_RUN(test_read_write_bounds);
-	SIM_TEST_RUN(test_bus_map_events);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_map_read_write),
+	SIM_TEST(test_frames_follow_pa_not_host),
+	SIM_TEST(test_lowest_free_first_deterministic),
+	SIM_TEST(test_map_einval),
+	SIM_TEST(test_map_enomem_all_or_nothing),
+	SIM_TEST(test_unmap_einval_releases_nothing),
+	SIM_TEST(test_read_write_bounds),
+	SIM_TEST(test_bus_map_events),
+};
+SIM_TEST_SUITE(tests);

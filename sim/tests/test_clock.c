@@ -412,19 +412,18 @@ static void test_thread_pacing(void)
 	sim_destroy(d);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_step_exact_cycles);
-	SIM_TEST_RUN(test_timestamp_ns_with_divider);
-	SIM_TEST_RUN(test_timer_compare_irq);
-	SIM_TEST_RUN(test_timer_fires_at_exact_cycle);
-	SIM_TEST_RUN(test_run_until_idle_idle_and_timer);
-	SIM_TEST_RUN(test_run_until_idle_timeout);
-	SIM_TEST_RUN(test_job_elapsed_equals_busy);
-	SIM_TEST_RUN(test_fast_forward_blocked_wait);
-	SIM_TEST_RUN(test_fast_forward_injected_hang);
-	SIM_TEST_RUN(test_thread_runs_doorbelled_job);
-	SIM_TEST_RUN(test_thread_blocked_time_follows_wall);
-	SIM_TEST_RUN(test_thread_pacing);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_step_exact_cycles),
+	SIM_TEST(test_timestamp_ns_with_divider),
+	SIM_TEST(test_timer_compare_irq),
+	SIM_TEST(test_timer_fires_at_exact_cycle),
+	SIM_TEST(test_run_until_idle_idle_and_timer),
+	SIM_TEST(test_run_until_idle_timeout),
+	SIM_TEST(test_job_elapsed_equals_busy),
+	SIM_TEST(test_fast_forward_blocked_wait),
+	SIM_TEST(test_fast_forward_injected_hang),
+	SIM_TEST(test_thread_runs_doorbelled_job),
+	SIM_TEST(test_thread_blocked_time_follows_wall),
+	SIM_TEST(test_thread_pacing),
+};
+SIM_TEST_SUITE(tests);

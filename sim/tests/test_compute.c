@@ -1236,38 +1236,37 @@ static void test_endless_kernel_is_preemptible_and_deterministic(void)
 	CHECK_EQ(lanes[0], lanes[1]);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_int_alu_per_lane);
-	SIM_TEST_RUN(test_int_alu_immediates);
-	SIM_TEST_RUN(test_float_alu_per_lane);
-	SIM_TEST_RUN(test_float_exact_values);
-	SIM_TEST_RUN(test_loop_per_lane_trip_counts);
-	SIM_TEST_RUN(test_nested_if_else);
-	SIM_TEST_RUN(test_break_inside_if);
-	SIM_TEST_RUN(test_exit_some_lanes);
-	SIM_TEST_RUN(test_brany_uniform_branch);
-	SIM_TEST_RUN(test_special_registers_2d_grid);
-	SIM_TEST_RUN(test_memory_ops_across_pages);
-	SIM_TEST_RUN(test_atomadd_lane_order);
-	SIM_TEST_RUN(test_zero_groups_do_nothing);
-	SIM_TEST_RUN(test_undefined_word_faults_only_when_executed);
-	SIM_TEST_RUN(test_fault_misaligned);
-	SIM_TEST_RUN(test_fault_div_zero);
-	SIM_TEST_RUN(test_div_zero_in_inactive_lanes_is_fine);
-	SIM_TEST_RUN(test_fault_illegal);
-	SIM_TEST_RUN(test_fault_pc_range);
-	SIM_TEST_RUN(test_fault_stack);
-	SIM_TEST_RUN(test_sixteen_levels_are_fine);
-	SIM_TEST_RUN(test_fault_bad_dispatch);
-	SIM_TEST_RUN(test_fault_no_cores);
-	SIM_TEST_RUN(test_host_alloc_failure_faults_cleanly);
-	SIM_TEST_RUN(test_fault_store_to_read_only_page);
-	SIM_TEST_RUN(test_fault_atomic_needs_write);
-	SIM_TEST_RUN(test_fault_unmapped_load);
-	SIM_TEST_RUN(test_fault_program_fetch_needs_execute);
-	SIM_TEST_RUN(test_cycle_cost_matches_timing_table);
-	SIM_TEST_RUN(test_more_cores_reduce_elapsed_cycles);
-	SIM_TEST_RUN(test_endless_kernel_is_preemptible_and_deterministic);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_int_alu_per_lane),
+	SIM_TEST(test_int_alu_immediates),
+	SIM_TEST(test_float_alu_per_lane),
+	SIM_TEST(test_float_exact_values),
+	SIM_TEST(test_loop_per_lane_trip_counts),
+	SIM_TEST(test_nested_if_else),
+	SIM_TEST(test_break_inside_if),
+	SIM_TEST(test_exit_some_lanes),
+	SIM_TEST(test_brany_uniform_branch),
+	SIM_TEST(test_special_registers_2d_grid),
+	SIM_TEST(test_memory_ops_across_pages),
+	SIM_TEST(test_atomadd_lane_order),
+	SIM_TEST(test_zero_groups_do_nothing),
+	SIM_TEST(test_undefined_word_faults_only_when_executed),
+	SIM_TEST(test_fault_misaligned),
+	SIM_TEST(test_fault_div_zero),
+	SIM_TEST(test_div_zero_in_inactive_lanes_is_fine),
+	SIM_TEST(test_fault_illegal),
+	SIM_TEST(test_fault_pc_range),
+	SIM_TEST(test_fault_stack),
+	SIM_TEST(test_sixteen_levels_are_fine),
+	SIM_TEST(test_fault_bad_dispatch),
+	SIM_TEST(test_fault_no_cores),
+	SIM_TEST(test_host_alloc_failure_faults_cleanly),
+	SIM_TEST(test_fault_store_to_read_only_page),
+	SIM_TEST(test_fault_atomic_needs_write),
+	SIM_TEST(test_fault_unmapped_load),
+	SIM_TEST(test_fault_program_fetch_needs_execute),
+	SIM_TEST(test_cycle_cost_matches_timing_table),
+	SIM_TEST(test_more_cores_reduce_elapsed_cycles),
+	SIM_TEST(test_endless_kernel_is_preemptible_and_deterministic),
+};
+SIM_TEST_SUITE(tests);

@@ -369,17 +369,16 @@ static void test_perf_bytes(void)
 	fix_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_copy_across_pages);
-	SIM_TEST_RUN(test_copy_unaligned);
-	SIM_TEST_RUN(test_size_zero);
-	SIM_TEST_RUN(test_copy_1mib_and_cost);
-	SIM_TEST_RUN(test_fill_pattern_byte_order);
-	SIM_TEST_RUN(test_copy_overlap_is_memmove_per_chunk);
-	SIM_TEST_RUN(test_write_fault_mid_copy);
-	SIM_TEST_RUN(test_dma_error_injection);
-	SIM_TEST_RUN(test_dma_error_injection_scoped_to_jobs);
-	SIM_TEST_RUN(test_perf_bytes);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_copy_across_pages),
+	SIM_TEST(test_copy_unaligned),
+	SIM_TEST(test_size_zero),
+	SIM_TEST(test_copy_1mib_and_cost),
+	SIM_TEST(test_fill_pattern_byte_order),
+	SIM_TEST(test_copy_overlap_is_memmove_per_chunk),
+	SIM_TEST(test_write_fault_mid_copy),
+	SIM_TEST(test_dma_error_injection),
+	SIM_TEST(test_dma_error_injection_scoped_to_jobs),
+	SIM_TEST(test_perf_bytes),
+};
+SIM_TEST_SUITE(tests);

@@ -843,35 +843,34 @@ static void test_events(void)
 	simt_fix_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_nop_end_seqno);
-	SIM_TEST_RUN(test_write32_write64);
-	SIM_TEST_RUN(test_timestamp_at_execution);
-	SIM_TEST_RUN(test_copy_fill_commands);
-	SIM_TEST_RUN(test_dispatch_command);
-	SIM_TEST_RUN(test_ring_wraps);
-	SIM_TEST_RUN(test_fence_and_job_done);
-	SIM_TEST_RUN(test_interrupt_payload);
-	SIM_TEST_RUN(test_jump_chain);
-	SIM_TEST_RUN(test_end_mid_buffer);
-	SIM_TEST_RUN(test_illegal_opcode);
-	SIM_TEST_RUN(test_bad_length);
-	SIM_TEST_RUN(test_truncated_command);
-	SIM_TEST_RUN(test_bad_ring_entries);
-	SIM_TEST_RUN(test_resume_after_fault_runs_next_job);
-	SIM_TEST_RUN(test_stop_resume_at_boundary);
-	SIM_TEST_RUN(test_stop_idle_and_long_copy);
-	SIM_TEST_RUN(test_queue_reset);
-	SIM_TEST_RUN(test_wait_satisfied_by_other_queue);
-	SIM_TEST_RUN(test_wait_misaligned_and_bad_op);
-	SIM_TEST_RUN(test_wait_forever_times_out_deterministically);
-	SIM_TEST_RUN(test_cp_hang_injection);
-	SIM_TEST_RUN(test_disabled_queue_latches_doorbell);
-	SIM_TEST_RUN(test_ring_registers);
-	SIM_TEST_RUN(test_ring_frozen_while_faulted);
-	SIM_TEST_RUN(test_cycle_costs);
-	SIM_TEST_RUN(test_perf_and_stats);
-	SIM_TEST_RUN(test_events);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_nop_end_seqno),
+	SIM_TEST(test_write32_write64),
+	SIM_TEST(test_timestamp_at_execution),
+	SIM_TEST(test_copy_fill_commands),
+	SIM_TEST(test_dispatch_command),
+	SIM_TEST(test_ring_wraps),
+	SIM_TEST(test_fence_and_job_done),
+	SIM_TEST(test_interrupt_payload),
+	SIM_TEST(test_jump_chain),
+	SIM_TEST(test_end_mid_buffer),
+	SIM_TEST(test_illegal_opcode),
+	SIM_TEST(test_bad_length),
+	SIM_TEST(test_truncated_command),
+	SIM_TEST(test_bad_ring_entries),
+	SIM_TEST(test_resume_after_fault_runs_next_job),
+	SIM_TEST(test_stop_resume_at_boundary),
+	SIM_TEST(test_stop_idle_and_long_copy),
+	SIM_TEST(test_queue_reset),
+	SIM_TEST(test_wait_satisfied_by_other_queue),
+	SIM_TEST(test_wait_misaligned_and_bad_op),
+	SIM_TEST(test_wait_forever_times_out_deterministically),
+	SIM_TEST(test_cp_hang_injection),
+	SIM_TEST(test_disabled_queue_latches_doorbell),
+	SIM_TEST(test_ring_registers),
+	SIM_TEST(test_ring_frozen_while_faulted),
+	SIM_TEST(test_cycle_costs),
+	SIM_TEST(test_perf_and_stats),
+	SIM_TEST(test_events),
+};
+SIM_TEST_SUITE(tests);

@@ -451,12 +451,11 @@ static void test_priorities_are_deterministic(void)
 }
 
 /* Runs every test; exit status 1 if any check failed. */
-int main(void)
-{
-	SIM_TEST_RUN(test_workload_does_its_work);
-	SIM_TEST_RUN(test_event_stream_covers_workload);
-	SIM_TEST_RUN(test_two_runs_are_identical);
-	SIM_TEST_RUN(test_interleaved_devices_share_nothing);
-	SIM_TEST_RUN(test_priorities_are_deterministic);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_workload_does_its_work),
+	SIM_TEST(test_event_stream_covers_workload),
+	SIM_TEST(test_two_runs_are_identical),
+	SIM_TEST(test_interleaved_devices_share_nothing),
+	SIM_TEST(test_priorities_are_deterministic),
+};
+SIM_TEST_SUITE(tests);

@@ -390,19 +390,18 @@ static void test_alloc_failure_in_create(void)
 	sim_destroy(d);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_subscribe_masks);
-	SIM_TEST_RUN(test_subscribe_invalid_and_full);
-	SIM_TEST_RUN(test_reg_events_carry_names);
-	SIM_TEST_RUN(test_guest_error_log_event);
-	SIM_TEST_RUN(test_soft_reset_sequence);
-	SIM_TEST_RUN(test_hard_reset_sequence);
-	SIM_TEST_RUN(test_reset_fail_injection);
-	SIM_TEST_RUN(test_hard_reset_clears_injections_but_reset_fail);
-	SIM_TEST_RUN(test_inject_clear_disarms);
-	SIM_TEST_RUN(test_inject_invalid_arguments);
-	SIM_TEST_RUN(test_bit_flip);
-	SIM_TEST_RUN(test_alloc_failure_in_create);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_subscribe_masks),
+	SIM_TEST(test_subscribe_invalid_and_full),
+	SIM_TEST(test_reg_events_carry_names),
+	SIM_TEST(test_guest_error_log_event),
+	SIM_TEST(test_soft_reset_sequence),
+	SIM_TEST(test_hard_reset_sequence),
+	SIM_TEST(test_reset_fail_injection),
+	SIM_TEST(test_hard_reset_clears_injections_but_reset_fail),
+	SIM_TEST(test_inject_clear_disarms),
+	SIM_TEST(test_inject_invalid_arguments),
+	SIM_TEST(test_bit_flip),
+	SIM_TEST(test_alloc_failure_in_create),
+};
+SIM_TEST_SUITE(tests);

@@ -12,7 +12,8 @@
  * the cap for a legitimately hung queue), a queue is IDLE or FAULTED with a documented fault
  * code, a hung queue recovers with Q_COMMAND RESET, the device still executes a good job
  * afterwards, and no host memory outside pinned frames is touched (ASan and Valgrind check that).
- * Everything is bounded, so a host hang is a bug: a watchdog alarm turns it into a failure.
+ * Everything is bounded, so a host hang is a bug: a watchdog alarm (per test) turns it into a
+ * failure.
  * SIM_FUZZ_SEED overrides the seed and SIM_FUZZ_SCALE multiplies the iteration counts, for
  * longer local runs. Single-threaded; every device is stepped by this thread only.
  */
@@ -661,27 +662,49 @@ static void test_fuzz_page_tables(void)
 }
 
 /* Runs the four generators under a watchdog; exit status 1 if any check failed. */
-int main(void)
+/* SIM_FUZZ_SEED and SIM_FUZZ_SCALE, and the watchdog's handler. */
+static int process_setup(int argc, char **argv)
 {
 	const char *s;
 	struct sigaction sa;
 
+	(void)argc;
+	(void)argv;
 	s = getenv("SIM_FUZZ_SEED");
 	if (s && *s)
 		fuzz_seed = strtoull(s, NULL, 0);
 	s = getenv("SIM_FUZZ_SCALE");
 	if (s && atoi(s) > 0)
 		fuzz_scale = (uint32_t)atoi(s);
-	printf("test_fuzz: seed %#" PRIx64 " scale %u\n", fuzz_seed, fuzz_scale);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fuzz_watchdog;
 	sigaction(SIGALRM, &sa, NULL);
-	alarm(FUZZ_WATCHDOG_S * fuzz_scale);
-
-	SIM_TEST_RUN(test_fuzz_mmio);
-	SIM_TEST_RUN(test_fuzz_command_streams);
-	SIM_TEST_RUN(test_fuzz_isa_programs);
-	SIM_TEST_RUN(test_fuzz_page_tables);
-	alarm(0);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* Each test names its seed (to reproduce it) and runs under the watchdog. */
+static void setup(void)
+{
+	printf("test_fuzz: seed %#" PRIx64 " scale %u\n", fuzz_seed, fuzz_scale);
+	alarm(FUZZ_WATCHDOG_S * fuzz_scale);
+}
+
+static void teardown(void)
+{
+	alarm(0);
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_fuzz_mmio),
+	SIM_TEST(test_fuzz_command_streams),
+	SIM_TEST(test_fuzz_isa_programs),
+	SIM_TEST(test_fuzz_page_tables),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -305,17 +305,19 @@ static void test_fd_flags_and_two_devices(void)
 	sim_destroy(b);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_rawstat_mask_status);
-	SIM_TEST_RUN(test_clear_is_w1c);
-	SIM_TEST_RUN(test_line_follows_status);
-	SIM_TEST_RUN(test_eventfd_edges_and_rearm);
-	SIM_TEST_RUN(test_handler_callback);
-	SIM_TEST_RUN(test_irq_events);
-	SIM_TEST_RUN(test_drop_irq_injection);
-	SIM_TEST_RUN(test_delay_irq_injection);
-	SIM_TEST_RUN(test_delay_irq_run_until_idle);
-	SIM_TEST_RUN(test_fd_flags_and_two_devices);
-	return SIM_TEST_DONE();
-}
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_rawstat_mask_status),
+	SIM_TEST(test_clear_is_w1c),
+	SIM_TEST(test_line_follows_status),
+	SIM_TEST(test_eventfd_edges_and_rearm),
+	SIM_TEST(test_handler_callback),
+	SIM_TEST(test_irq_events),
+	SIM_TEST(test_drop_irq_injection),
+	SIM_TEST(test_delay_irq_injection),
+	SIM_TEST(test_delay_irq_run_until_idle),
+	SIM_TEST(test_fd_flags_and_two_devices),
+};
+/* clang-format on */
+SIM_TEST_SUITE(tests);

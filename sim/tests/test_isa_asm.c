@@ -547,24 +547,23 @@ static void test_roundtrip_structured_source(void)
 	free(code);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_opinfo_table);
-	SIM_TEST_RUN(test_encode_decode_every_opcode);
-	SIM_TEST_RUN(test_encode_masks_fields);
-	SIM_TEST_RUN(test_decode_rejects);
-	SIM_TEST_RUN(test_asm_exact_words);
-	SIM_TEST_RUN(test_asm_comments_and_blank_lines);
-	SIM_TEST_RUN(test_asm_errors);
-	SIM_TEST_RUN(test_asm_error_buffer_is_optional);
-	SIM_TEST_RUN(test_asm_labels);
-	SIM_TEST_RUN(test_asm_nesting_fills_targets);
-	SIM_TEST_RUN(test_asm_break_in_then_side_targets_else);
-	SIM_TEST_RUN(test_asm_float_immediates);
-	SIM_TEST_RUN(test_disasm_text);
-	SIM_TEST_RUN(test_disasm_unused_fields_become_words);
-	SIM_TEST_RUN(test_roundtrip_every_opcode);
-	SIM_TEST_RUN(test_roundtrip_random_words);
-	SIM_TEST_RUN(test_roundtrip_structured_source);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_opinfo_table),
+	SIM_TEST(test_encode_decode_every_opcode),
+	SIM_TEST(test_encode_masks_fields),
+	SIM_TEST(test_decode_rejects),
+	SIM_TEST(test_asm_exact_words),
+	SIM_TEST(test_asm_comments_and_blank_lines),
+	SIM_TEST(test_asm_errors),
+	SIM_TEST(test_asm_error_buffer_is_optional),
+	SIM_TEST(test_asm_labels),
+	SIM_TEST(test_asm_nesting_fills_targets),
+	SIM_TEST(test_asm_break_in_then_side_targets_else),
+	SIM_TEST(test_asm_float_immediates),
+	SIM_TEST(test_disasm_text),
+	SIM_TEST(test_disasm_unused_fields_become_words),
+	SIM_TEST(test_roundtrip_every_opcode),
+	SIM_TEST(test_roundtrip_random_words),
+	SIM_TEST(test_roundtrip_structured_source),
+};
+SIM_TEST_SUITE(tests);

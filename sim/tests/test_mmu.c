@@ -522,19 +522,18 @@ static void test_as_registers(void)
 	simt_fix_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_walk_resolves_every_level);
-	SIM_TEST_RUN(test_translation_fault_each_level);
-	SIM_TEST_RUN(test_permission_faults);
-	SIM_TEST_RUN(test_bus_errors);
-	SIM_TEST_RUN(test_as_disabled_and_address_size);
-	SIM_TEST_RUN(test_tlb_stale_until_flushed);
-	SIM_TEST_RUN(test_tlb_capacity);
-	SIM_TEST_RUN(test_tlb_round_robin_eviction);
-	SIM_TEST_RUN(test_fault_latch_first_wins);
-	SIM_TEST_RUN(test_lock_stalls_unlock_resumes);
-	SIM_TEST_RUN(test_mmu_fault_injection);
-	SIM_TEST_RUN(test_as_registers);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_walk_resolves_every_level),
+	SIM_TEST(test_translation_fault_each_level),
+	SIM_TEST(test_permission_faults),
+	SIM_TEST(test_bus_errors),
+	SIM_TEST(test_as_disabled_and_address_size),
+	SIM_TEST(test_tlb_stale_until_flushed),
+	SIM_TEST(test_tlb_capacity),
+	SIM_TEST(test_tlb_round_robin_eviction),
+	SIM_TEST(test_fault_latch_first_wins),
+	SIM_TEST(test_lock_stalls_unlock_resumes),
+	SIM_TEST(test_mmu_fault_injection),
+	SIM_TEST(test_as_registers),
+};
+SIM_TEST_SUITE(tests);

@@ -276,17 +276,16 @@ static void test_power_off_deferred_behind_dispatch(void)
 	simt_destroy(t);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_power_up_sequence);
-	SIM_TEST_RUN(test_power_off_and_run_until_idle);
-	SIM_TEST_RUN(test_power_retarget_mid_transition);
-	SIM_TEST_RUN(test_power_absent_cores_and_noop);
-	SIM_TEST_RUN(test_power_off_deferred_behind_dispatch);
-	SIM_TEST_RUN(test_clock_div_validation);
-	SIM_TEST_RUN(test_perf_enable_counts_cycles);
-	SIM_TEST_RUN(test_perf_clear);
-	SIM_TEST_RUN(test_perf_sample_and_irq);
-	SIM_TEST_RUN(test_perf_bad_writes);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_power_up_sequence),
+	SIM_TEST(test_power_off_and_run_until_idle),
+	SIM_TEST(test_power_retarget_mid_transition),
+	SIM_TEST(test_power_absent_cores_and_noop),
+	SIM_TEST(test_power_off_deferred_behind_dispatch),
+	SIM_TEST(test_clock_div_validation),
+	SIM_TEST(test_perf_enable_counts_cycles),
+	SIM_TEST(test_perf_clear),
+	SIM_TEST(test_perf_sample_and_irq),
+	SIM_TEST(test_perf_bad_writes),
+};
+SIM_TEST_SUITE(tests);

@@ -324,8 +324,8 @@ static void test_reg_names_exact(void)
 
 		CHECK(n != NULL);
 		if (n && strcmp(n, cases[i].name))
-			SIM_TEST_FAIL_("sim_reg_name(%#x) = %s, want %s", cases[i].off, n,
-				       cases[i].name);
+			SIM_TEST_FAIL("sim_reg_name(%#x) = %s, want %s", cases[i].off, n,
+				      cases[i].name);
 	}
 	CHECK(sim_reg_name(SIM_GPU_ID + 2) == NULL);
 	CHECK(sim_reg_name(0x0018) == NULL);
@@ -420,7 +420,7 @@ static void test_reg_names_complete_and_unique(void)
 	CHECK_EQ(n, 29 + 4 * SIM_PERF_COUNT + 27 * SIM_QUEUE_MAX + 12 * SIM_AS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!sim_reg_name(regs[i]))
-			SIM_TEST_FAIL_("register %#x has no name", regs[i]);
+			SIM_TEST_FAIL("register %#x has no name", regs[i]);
 	}
 	for (uint32_t off = 0; off < SIM_MMIO_SIZE; off += 4) {
 		names[off / 4] = sim_reg_name(off);
@@ -429,8 +429,8 @@ static void test_reg_names_complete_and_unique(void)
 		named++;
 		for (uint32_t prev = 0; prev < off; prev += 4)
 			if (names[prev / 4] && !strcmp(names[prev / 4], names[off / 4]))
-				SIM_TEST_FAIL_("%#x and %#x share the name %s", prev, off,
-					       names[off / 4]);
+				SIM_TEST_FAIL("%#x and %#x share the name %s", prev, off,
+					      names[off / 4]);
 	}
 	CHECK_EQ(named, n);
 	for (uint32_t off = 1; off < 0x40; off++)
@@ -490,22 +490,21 @@ static void test_perf_counter_hi_latched(void)
 	sim_destroy(d);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_gpu_block_reset_values);
-	SIM_TEST_RUN(test_queue_and_as_reset_values);
-	SIM_TEST_RUN(test_config_reflected);
-	SIM_TEST_RUN(test_config_defaults);
-	SIM_TEST_RUN(test_config_invalid_rejected);
-	SIM_TEST_RUN(test_ro_writes_ignored_and_counted);
-	SIM_TEST_RUN(test_scratch_and_timer_rw);
-	SIM_TEST_RUN(test_unmapped_offsets);
-	SIM_TEST_RUN(test_units_beyond_config_unmapped);
-	SIM_TEST_RUN(test_errlog_clear_and_bad_command);
-	SIM_TEST_RUN(test_reg_names_exact);
-	SIM_TEST_RUN(test_reg_names_complete_and_unique);
-	SIM_TEST_RUN(test_fault_and_cmd_names);
-	SIM_TEST_RUN(test_cycle_count_hi_latched);
-	SIM_TEST_RUN(test_perf_counter_hi_latched);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_gpu_block_reset_values),
+	SIM_TEST(test_queue_and_as_reset_values),
+	SIM_TEST(test_config_reflected),
+	SIM_TEST(test_config_defaults),
+	SIM_TEST(test_config_invalid_rejected),
+	SIM_TEST(test_ro_writes_ignored_and_counted),
+	SIM_TEST(test_scratch_and_timer_rw),
+	SIM_TEST(test_unmapped_offsets),
+	SIM_TEST(test_units_beyond_config_unmapped),
+	SIM_TEST(test_errlog_clear_and_bad_command),
+	SIM_TEST(test_reg_names_exact),
+	SIM_TEST(test_reg_names_complete_and_unique),
+	SIM_TEST(test_fault_and_cmd_names),
+	SIM_TEST(test_cycle_count_hi_latched),
+	SIM_TEST(test_perf_counter_hi_latched),
+};
+SIM_TEST_SUITE(tests);

@@ -654,20 +654,19 @@ static void test_progress_counts_units(void)
 	simt_fix_fini(&f);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_features_and_priority_register);
-	SIM_TEST_RUN(test_equal_priority_round_robin);
-	SIM_TEST_RUN(test_higher_priority_runs_to_completion);
-	SIM_TEST_RUN(test_priority_then_round_robin_by_queue);
-	SIM_TEST_RUN(test_waiting_queue_does_not_block_engine);
-	SIM_TEST_RUN(test_wait_command_frees_engine_at_once);
-	SIM_TEST_RUN(test_hung_queue_progress_still);
-	SIM_TEST_RUN(test_preempt_dispatch_and_resume);
-	SIM_TEST_RUN(test_stop_waits_for_workgroup);
-	SIM_TEST_RUN(test_reset_drops_preempted_dispatch);
-	SIM_TEST_RUN(test_stop_copy_at_chunk);
-	SIM_TEST_RUN(test_stop_rewinds_wait);
-	SIM_TEST_RUN(test_progress_counts_units);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_features_and_priority_register),
+	SIM_TEST(test_equal_priority_round_robin),
+	SIM_TEST(test_higher_priority_runs_to_completion),
+	SIM_TEST(test_priority_then_round_robin_by_queue),
+	SIM_TEST(test_waiting_queue_does_not_block_engine),
+	SIM_TEST(test_wait_command_frees_engine_at_once),
+	SIM_TEST(test_hung_queue_progress_still),
+	SIM_TEST(test_preempt_dispatch_and_resume),
+	SIM_TEST(test_stop_waits_for_workgroup),
+	SIM_TEST(test_reset_drops_preempted_dispatch),
+	SIM_TEST(test_stop_copy_at_chunk),
+	SIM_TEST(test_stop_rewinds_wait),
+	SIM_TEST(test_progress_counts_units),
+};
+SIM_TEST_SUITE(tests);

@@ -360,32 +360,55 @@ static void window_and_stop(void)
 	CHECK(res.completions >= 1);
 }
 
-int main(void)
+/* Every test gets the sample and a fresh scratch directory... */
+static void setup(void)
 {
 	char sp[256];
 
 	snprintf(sp, sizeof(sp), "%s/write.json", TRACE_SAMPLES_DIR);
 	sample = slurp(sp);
+	REQUIRE(sample != NULL);
 	strcpy(dir, "/tmp/magma-trace-bad-XXXXXX");
-	if (!sample || !mkdtemp(dir)) {
-		fprintf(stderr, "setup failed\n");
-		return 1;
+	if (!mkdtemp(dir)) {
+		SIM_TEST_FAIL("mkdtemp(%s) failed", dir);
+		dir[0] = '\0';
 	}
-	SIM_TEST_RUN(missing_and_empty);
-	SIM_TEST_RUN(truncated);
-	SIM_TEST_RUN(header_problems);
-	SIM_TEST_RUN(event_problems);
-	SIM_TEST_RUN(blob_problems);
-	SIM_TEST_RUN(size_amplification);
-	SIM_TEST_RUN(size_limit_option);
-	SIM_TEST_RUN(host_error);
-	SIM_TEST_RUN(divergence);
-	SIM_TEST_RUN(window_and_stop);
+}
+
+/* ...which goes, with every file the test made in it. */
+static void teardown(void)
+{
 	free(sample);
+	sample = NULL;
 	for (int i = 0; i < made_count; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
 		unlink(path);
 	}
-	rmdir(dir);
-	return SIM_TEST_DONE();
+	made_count = 0;
+	if (dir[0])
+		rmdir(dir);
+	dir[0] = '\0';
 }
+
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(missing_and_empty),
+	SIM_TEST(truncated),
+	SIM_TEST(header_problems),
+	SIM_TEST(event_problems),
+	SIM_TEST(blob_problems),
+	SIM_TEST(size_amplification),
+	SIM_TEST(size_limit_option),
+	SIM_TEST(host_error),
+	SIM_TEST(divergence),
+	SIM_TEST(window_and_stop),
+};
+/* clang-format on */
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -132,12 +132,11 @@ static void blob_malformed(void)
 	free(out);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(digest_known_values);
-	SIM_TEST_RUN(blob_round_trips);
-	SIM_TEST_RUN(blob_zero_runs_are_compact);
-	SIM_TEST_RUN(blob_scan_huge_zero_runs);
-	SIM_TEST_RUN(blob_malformed);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(digest_known_values),
+	SIM_TEST(blob_round_trips),
+	SIM_TEST(blob_zero_runs_are_compact),
+	SIM_TEST(blob_scan_huge_zero_runs),
+	SIM_TEST(blob_malformed),
+};
+SIM_TEST_SUITE(tests);

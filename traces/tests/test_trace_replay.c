@@ -350,12 +350,14 @@ static void timeline_context_tracks(void)
 	unlink(p);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(samples_replay);
-	SIM_TEST_RUN(replay_twice_is_identical);
-	SIM_TEST_RUN(record_then_replay);
-	SIM_TEST_RUN(timeline_of_replay);
-	SIM_TEST_RUN(timeline_context_tracks);
-	return SIM_TEST_DONE();
-}
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(samples_replay),
+	SIM_TEST(replay_twice_is_identical),
+	SIM_TEST(record_then_replay),
+	SIM_TEST(timeline_of_replay),
+	SIM_TEST(timeline_context_tracks),
+};
+/* clang-format on */
+SIM_TEST_SUITE(tests);

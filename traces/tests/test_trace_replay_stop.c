@@ -132,11 +132,10 @@ static void stop_past_the_end(void)
 	CHECK_EQ(res.stopped_at, UINT64_MAX);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(stop_after_first_fill);
-	SIM_TEST_RUN(stop_after_last_fill);
-	SIM_TEST_RUN(stop_after_release);
-	SIM_TEST_RUN(stop_past_the_end);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(stop_after_first_fill),
+	SIM_TEST(stop_after_last_fill),
+	SIM_TEST(stop_after_release),
+	SIM_TEST(stop_past_the_end),
+};
+SIM_TEST_SUITE(tests);

@@ -165,13 +165,31 @@ static void test_attach(void)
 	CHECK(viewer_live_fetch(s.ctl, 1000, err, sizeof(err)) == NULL);
 }
 
-int main(void)
+/* Quiet drivers unless FAULT_TEST_VERBOSE; a write to a closed socket fails with EPIPE. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	if (!getenv("FAULT_TEST_VERBOSE"))
 		setenv("MAGMA_SYSTEM_QUIET", "1", 1);
 	signal(SIGPIPE, SIG_IGN);
-	SIM_TEST_RUN(test_attach);
+	return SIM_TEST_CONTINUE;
+}
+
+/* SDL_image and SDL, started by the screenshots, stopped after each test. */
+static void teardown(void)
+{
 	IMG_Quit();
 	SDL_Quit();
-	return SIM_TEST_DONE();
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_attach),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.teardown = teardown,
+};

@@ -266,15 +266,14 @@ static void test_bad_input(void)
 	unlink(path);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_sample_write);
-	SIM_TEST_RUN(test_all_samples_load);
-	SIM_TEST_RUN(test_two_connections);
-	SIM_TEST_RUN(test_notification);
-	SIM_TEST_RUN(test_permission);
-	SIM_TEST_RUN(test_after_unmap);
-	SIM_TEST_RUN(test_hang);
-	SIM_TEST_RUN(test_bad_input);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_sample_write),
+	SIM_TEST(test_all_samples_load),
+	SIM_TEST(test_two_connections),
+	SIM_TEST(test_notification),
+	SIM_TEST(test_permission),
+	SIM_TEST(test_after_unmap),
+	SIM_TEST(test_hang),
+	SIM_TEST(test_bad_input),
+};
+SIM_TEST_SUITE(tests);

@@ -152,11 +152,10 @@ static void test_released_buffer(void)
 	viewer_model_destroy(m);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_rgba8_pattern);
-	SIM_TEST_RUN(test_r8_rows);
-	SIM_TEST_RUN(test_hex_dump);
-	SIM_TEST_RUN(test_released_buffer);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_rgba8_pattern),
+	SIM_TEST(test_r8_rows),
+	SIM_TEST(test_hex_dump),
+	SIM_TEST(test_released_buffer),
+};
+SIM_TEST_SUITE(tests);

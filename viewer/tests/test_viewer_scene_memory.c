@@ -95,13 +95,22 @@ static void test_no_fault(void)
 	viewer_model_destroy(m);
 }
 
-int main(void)
+/* The renderer starts SDL_ttf (and SDL) when first needed: stopped after each test. */
+static void teardown(void)
 {
-	SIM_TEST_RUN(test_translation_fault_page);
-	SIM_TEST_RUN(test_permission_fault_page);
-	SIM_TEST_RUN(test_no_fault);
 	if (TTF_WasInit())
 		TTF_Quit();
 	SDL_Quit();
-	return SIM_TEST_DONE();
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_translation_fault_page),
+	SIM_TEST(test_permission_fault_page),
+	SIM_TEST(test_no_fault),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.teardown = teardown,
+};

@@ -157,13 +157,22 @@ static void test_point_trace(void)
 	rmdir(dir);
 }
 
-int main(void)
+/* The renderer starts SDL_ttf (and SDL) when first needed: stopped after each test. */
+static void teardown(void)
 {
-	SIM_TEST_RUN(test_matrix);
-	SIM_TEST_RUN(test_bad_reports);
-	SIM_TEST_RUN(test_point_trace);
 	if (TTF_WasInit())
 		TTF_Quit();
 	SDL_Quit();
-	return SIM_TEST_DONE();
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_matrix),
+	SIM_TEST(test_bad_reports),
+	SIM_TEST(test_point_trace),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.teardown = teardown,
+};

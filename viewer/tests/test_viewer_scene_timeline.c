@@ -267,16 +267,28 @@ static void test_error_screen(void)
 	SDL_FreeSurface(s);
 }
 
-int main(void)
+/* The renderer starts SDL_ttf (and SDL) when first needed: stopped after each test. */
+static void teardown(void)
 {
-	SIM_TEST_RUN(test_queue0_bars);
-	SIM_TEST_RUN(test_zoom);
-	SIM_TEST_RUN(test_fault_and_cursor);
-	SIM_TEST_RUN(test_hang_reset);
-	SIM_TEST_RUN(test_command_ticks);
-	SIM_TEST_RUN(test_error_screen);
 	if (TTF_WasInit())
 		TTF_Quit();
 	SDL_Quit();
-	return SIM_TEST_DONE();
 }
+
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_queue0_bars),
+	SIM_TEST(test_zoom),
+	SIM_TEST(test_fault_and_cursor),
+	SIM_TEST(test_hang_reset),
+	SIM_TEST(test_command_ticks),
+	SIM_TEST(test_error_screen),
+};
+/* clang-format on */
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.teardown = teardown,
+};

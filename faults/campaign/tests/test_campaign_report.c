@@ -76,7 +76,7 @@ static struct campaign *load(const char *text)
 	struct campaign *c = campaign_parse(text, strlen(text), "c.json", "x", error);
 
 	if (!c)
-		SIM_TEST_FAIL_("%s", error);
+		SIM_TEST_FAIL("%s", error);
 	return c;
 }
 
@@ -126,7 +126,7 @@ static void test_json_report_reads_back(void)
 	REQUIRE(campaign_report_write(r, path, error) == 0);
 	back = campaign_report_read(path, error);
 	if (!back)
-		SIM_TEST_FAIL_("%s", error);
+		SIM_TEST_FAIL("%s", error);
 	REQUIRE(back);
 	CHECK(!strcmp(back->name, "report test"));
 	CHECK_EQ(back->digest, c->digest);
@@ -235,12 +235,11 @@ static void test_reproduction_lines_are_shell_quoted(void)
 	free(line);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_percentiles_are_nearest_rank);
-	SIM_TEST_RUN(test_matrix_counts_and_spreads);
-	SIM_TEST_RUN(test_json_report_reads_back);
-	SIM_TEST_RUN(test_merge_joins_refuses_and_reports);
-	SIM_TEST_RUN(test_reproduction_lines_are_shell_quoted);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_percentiles_are_nearest_rank),
+	SIM_TEST(test_matrix_counts_and_spreads),
+	SIM_TEST(test_json_report_reads_back),
+	SIM_TEST(test_merge_joins_refuses_and_reports),
+	SIM_TEST(test_reproduction_lines_are_shell_quoted),
+};
+SIM_TEST_SUITE(tests);

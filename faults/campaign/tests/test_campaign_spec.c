@@ -25,7 +25,7 @@ static void check_refused(const char *text, const char *prefix)
 	CHECK(c == NULL);
 	campaign_destroy(c);
 	if (strncmp(error, prefix, strlen(prefix)) != 0)
-		SIM_TEST_FAIL_("want \"%s...\", got \"%s\"", prefix, error);
+		SIM_TEST_FAIL("want \"%s...\", got \"%s\"", prefix, error);
 }
 
 #define SWEEP(s) "{\"version\": 1,\n\"sweeps\": [\n" s "\n]}"
@@ -115,7 +115,7 @@ static void check_plan(const struct campaign *c, uint32_t id, const char *want)
 	char *plan = campaign_point_plan(c, id);
 
 	if (!plan || !strstr(plan, want))
-		SIM_TEST_FAIL_("point %u: want %s in %s", id, want, plan ? plan : "(null)");
+		SIM_TEST_FAIL("point %u: want %s in %s", id, want, plan ? plan : "(null)");
 	free(plan);
 }
 
@@ -198,7 +198,7 @@ static void load_dir(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		c = campaign_load(path, "vkcube", error);
 		if (!c)
-			SIM_TEST_FAIL_("%s", error);
+			SIM_TEST_FAIL("%s", error);
 		loaded += c != NULL;
 		campaign_destroy(c);
 	}
@@ -212,13 +212,12 @@ static void test_example_and_test_campaigns_load(void)
 	load_dir(CAMPAIGN_TEST_DIR);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_bad_inputs_name_file_line_field);
-	SIM_TEST_RUN(test_plan_refusals_point_at_the_sweep);
-	SIM_TEST_RUN(test_points_are_numbered_in_campaign_order);
-	SIM_TEST_RUN(test_every_point_is_in_exactly_one_shard);
-	SIM_TEST_RUN(test_comm_is_the_basename_cut_to_15);
-	SIM_TEST_RUN(test_example_and_test_campaigns_load);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_bad_inputs_name_file_line_field),
+	SIM_TEST(test_plan_refusals_point_at_the_sweep),
+	SIM_TEST(test_points_are_numbered_in_campaign_order),
+	SIM_TEST(test_every_point_is_in_exactly_one_shard),
+	SIM_TEST(test_comm_is_the_basename_cut_to_15),
+	SIM_TEST(test_example_and_test_campaigns_load),
+};
+SIM_TEST_SUITE(tests);

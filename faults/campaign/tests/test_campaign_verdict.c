@@ -92,8 +92,8 @@ static void expect_fail(struct fixture *f, enum campaign_check check, const char
 	CHECK_EQ(f->v.outcome, CAMPAIGN_OUTCOME_FAIL);
 	CHECK_EQ(f->v.checks[check].result, CAMPAIGN_FAIL);
 	if (!strstr(f->v.checks[check].reason, reason))
-		SIM_TEST_FAIL_("%s: want \"%s\" in \"%s\"", campaign_check_name(check), reason,
-			       f->v.checks[check].reason);
+		SIM_TEST_FAIL("%s: want \"%s\" in \"%s\"", campaign_check_name(check), reason,
+			      f->v.checks[check].reason);
 	cJSON_Delete(f->dump);
 }
 
@@ -358,16 +358,15 @@ static void test_witness_output_is_read(void)
 	CHECK_EQ(log.rounds, 0);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_good_point_passes_with_its_times);
-	SIM_TEST_RUN(test_unfired_or_unapplied_is_not_reached);
-	SIM_TEST_RUN(test_daemon_and_hang_fail);
-	SIM_TEST_RUN(test_isolation_fails_when_the_witness_is_hurt);
-	SIM_TEST_RUN(test_device_wide_kinds_may_cost_one_round);
-	SIM_TEST_RUN(test_status_is_what_the_kind_promises);
-	SIM_TEST_RUN(test_leaks_fail);
-	SIM_TEST_RUN(test_recovery_fails);
-	SIM_TEST_RUN(test_witness_output_is_read);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_good_point_passes_with_its_times),
+	SIM_TEST(test_unfired_or_unapplied_is_not_reached),
+	SIM_TEST(test_daemon_and_hang_fail),
+	SIM_TEST(test_isolation_fails_when_the_witness_is_hurt),
+	SIM_TEST(test_device_wide_kinds_may_cost_one_round),
+	SIM_TEST(test_status_is_what_the_kind_promises),
+	SIM_TEST(test_leaks_fail),
+	SIM_TEST(test_recovery_fails),
+	SIM_TEST(test_witness_output_is_read),
+};
+SIM_TEST_SUITE(tests);

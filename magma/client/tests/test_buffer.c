@@ -530,22 +530,31 @@ static void test_release(void)
 
 static int fds_at_start;
 
-static void test_no_fd_leaks(void)
+/* Every test closes every fd it opened: counted around each one. */
+static void setup(void)
+{
+	fds_at_start = fake_count_fds();
+}
+
+static void teardown(void)
 {
 	CHECK_EQ(fake_count_fds(), fds_at_start);
 }
 
-int main(void)
-{
-	fds_at_start = fake_count_fds();
-	SIM_TEST_RUN(test_create_sizes_and_ids);
-	SIM_TEST_RUN(test_committed_bytes);
-	SIM_TEST_RUN(test_buffer_op_misuse);
-	SIM_TEST_RUN(test_map_validation);
-	SIM_TEST_RUN(test_get_handle_and_export);
-	SIM_TEST_RUN(test_import_validation);
-	SIM_TEST_RUN(test_cache_policy_clean_and_name);
-	SIM_TEST_RUN(test_release);
-	SIM_TEST_RUN(test_no_fd_leaks);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_create_sizes_and_ids),
+	SIM_TEST(test_committed_bytes),
+	SIM_TEST(test_buffer_op_misuse),
+	SIM_TEST(test_map_validation),
+	SIM_TEST(test_get_handle_and_export),
+	SIM_TEST(test_import_validation),
+	SIM_TEST(test_cache_policy_clean_and_name),
+	SIM_TEST(test_release),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

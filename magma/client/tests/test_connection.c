@@ -692,28 +692,37 @@ static void test_release_tells_service(void)
 
 static int fds_at_start;
 
-static void test_no_fd_leaks(void)
+/* Every test closes every fd it opened: counted around each one. */
+static void setup(void)
+{
+	fds_at_start = fake_count_fds();
+}
+
+static void teardown(void)
 {
 	CHECK_EQ(fake_count_fds(), fds_at_start);
 }
 
-int main(void)
-{
-	fds_at_start = fake_count_fds();
-	SIM_TEST_RUN(test_flush_and_get_error_ok);
-	SIM_TEST_RUN(test_feed_forward_error_via_flush);
-	SIM_TEST_RUN(test_error_via_get_error_only);
-	SIM_TEST_RUN(test_notification_before_error_is_delivered);
-	SIM_TEST_RUN(test_silent_hangup);
-	SIM_TEST_RUN(test_send_after_hangup_is_connection_lost);
-	SIM_TEST_RUN(test_flow_control_messages);
-	SIM_TEST_RUN(test_flow_control_bytes);
-	SIM_TEST_RUN(test_notifications);
-	SIM_TEST_RUN(test_execute_command_layout);
-	SIM_TEST_RUN(test_execute_inline_layout);
-	SIM_TEST_RUN(test_performance_counters);
-	SIM_TEST_RUN(test_concurrent_senders);
-	SIM_TEST_RUN(test_release_tells_service);
-	SIM_TEST_RUN(test_no_fd_leaks);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_flush_and_get_error_ok),
+	SIM_TEST(test_feed_forward_error_via_flush),
+	SIM_TEST(test_error_via_get_error_only),
+	SIM_TEST(test_notification_before_error_is_delivered),
+	SIM_TEST(test_silent_hangup),
+	SIM_TEST(test_send_after_hangup_is_connection_lost),
+	SIM_TEST(test_flow_control_messages),
+	SIM_TEST(test_flow_control_bytes),
+	SIM_TEST(test_notifications),
+	SIM_TEST(test_execute_command_layout),
+	SIM_TEST(test_execute_inline_layout),
+	SIM_TEST(test_performance_counters),
+	SIM_TEST(test_concurrent_senders),
+	SIM_TEST(test_release_tells_service),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -214,19 +214,28 @@ static void test_diagnostics(void)
 
 static int fds_at_start;
 
-static void test_no_fd_leaks(void)
+/* Every test closes every fd it opened: counted around each one. */
+static void setup(void)
+{
+	fds_at_start = fake_count_fds();
+}
+
+static void teardown(void)
 {
 	CHECK_EQ(fake_count_fds(), fds_at_start);
 }
 
-int main(void)
-{
-	fds_at_start = fake_count_fds();
-	SIM_TEST_RUN(test_import);
-	SIM_TEST_RUN(test_query);
-	SIM_TEST_RUN(test_connection_outlives_device);
-	SIM_TEST_RUN(test_enumerate);
-	SIM_TEST_RUN(test_diagnostics);
-	SIM_TEST_RUN(test_no_fd_leaks);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_import),
+	SIM_TEST(test_query),
+	SIM_TEST(test_connection_outlives_device),
+	SIM_TEST(test_enumerate),
+	SIM_TEST(test_diagnostics),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

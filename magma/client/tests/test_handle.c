@@ -61,8 +61,7 @@ static void test_add_lookup_remove(void)
 	libmagma_handle_remove(&objs[0]); /* not registered: ignored */
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_add_lookup_remove);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_add_lookup_remove),
+};
+SIM_TEST_SUITE(tests);

@@ -172,28 +172,38 @@ static void test_ignored_and_bad_items(void)
 
 static int fds_at_start;
 
-static void test_no_fd_leaks(void)
-{
-	CHECK_EQ(fake_count_fds(), fds_at_start);
-}
-
-int main(void)
+/*
+ * Each test gets a fresh connection with three unsignaled semaphores, and must close every fd
+ * it opened (counted around the fixture, which closes its own).
+ */
+static void setup(void)
 {
 	magma_semaphore_id_t id;
 
 	fds_at_start = fake_count_fds();
-	if (fake_fixture_open(&fx, 0, true))
-		return 1;
-	for (int i = 0; i < 3; i++) {
-		if (magma_connection_create_semaphore(fx.conn, &sem[i], &id))
-			return 1;
-	}
-	SIM_TEST_RUN(test_any_of);
-	SIM_TEST_RUN(test_handles);
-	SIM_TEST_RUN(test_timeouts);
-	SIM_TEST_RUN(test_forever_satisfied_by_other_thread);
-	SIM_TEST_RUN(test_ignored_and_bad_items);
-	fake_fixture_close(&fx);
-	SIM_TEST_RUN(test_no_fd_leaks);
-	return SIM_TEST_DONE();
+	REQUIRE_EQ(fake_fixture_open(&fx, 0, true), MAGMA_STATUS_OK);
+	for (int i = 0; i < 3; i++)
+		REQUIRE_EQ(magma_connection_create_semaphore(fx.conn, &sem[i], &id),
+			   MAGMA_STATUS_OK);
 }
+
+static void teardown(void)
+{
+	fake_fixture_close(&fx);
+	CHECK_EQ(fake_count_fds(), fds_at_start);
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_any_of),
+	SIM_TEST(test_handles),
+	SIM_TEST(test_timeouts),
+	SIM_TEST(test_forever_satisfied_by_other_thread),
+	SIM_TEST(test_ignored_and_bad_items),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

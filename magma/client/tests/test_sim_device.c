@@ -190,7 +190,7 @@ static void test_access_denied(void)
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
 		expect_open_fails(path, MAGMA_STATUS_ACCESS_DENIED, EACCES);
-		_exit(sim_test_failures_in_test ? 1 : 0);
+		_exit(sim_test_has_failure() ? 1 : 0);
 	}
 	REQUIRE(pid > 0);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
@@ -300,23 +300,31 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-int main(void)
+/* Every test's files live in a fresh directory of its own... */
+static void setup(void)
 {
-	int ret;
-
-	/* The run's files live in one fresh directory, removed at the end whatever happened. */
 	snprintf(g_tmp, sizeof(g_tmp), "%s", "/tmp/magma-sim-device-XXXXXX");
-	if (!mkdtemp(g_tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SIM_TEST_RUN(test_bad_arguments);
-	SIM_TEST_RUN(test_paths_that_are_not_sockets);
-	SIM_TEST_RUN(test_sockets_that_are_not_devices);
-	SIM_TEST_RUN(test_access_denied);
-	SIM_TEST_RUN(test_daemon_socket_opens);
-	SIM_TEST_RUN(test_killed_daemon_leaves_a_dead_socket);
-	ret = SIM_TEST_DONE();
-	nftw(g_tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return ret;
+	REQUIRE(mkdtemp(g_tmp) != NULL);
 }
+
+/* ...removed after it, whatever happened. */
+static void teardown(void)
+{
+	nftw(g_tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_bad_arguments),
+	SIM_TEST(test_paths_that_are_not_sockets),
+	SIM_TEST(test_sockets_that_are_not_devices),
+	SIM_TEST(test_access_denied),
+	SIM_TEST(test_daemon_socket_opens),
+	SIM_TEST(test_killed_daemon_leaves_a_dead_socket),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.setup = setup,
+	.teardown = teardown,
+};

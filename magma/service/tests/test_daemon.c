@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -763,30 +764,66 @@ static void test_dir_is_made_or_refused(void)
 	unlink(file);
 }
 
-int main(void)
+/* A client killed mid-write must not kill the test with it: EPIPE instead of SIGPIPE. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	return SIM_TEST_CONTINUE;
+}
+
+/* Every test gets a fresh daemon with two devices in a directory of its own. */
+static void setup(void)
+{
 	snprintf(g_dir, sizeof(g_dir), "/tmp/magma-simd-test-XXXXXX");
 	g_daemon = tc_start_daemon(MAGMA_SIMD_PATH, g_dir, 2);
+	REQUIRE(g_daemon > 0); /* magma-simd came up */
+}
+
+/* Stops the daemon unless the test did (SIGTERM: it removes its sockets), then the directory. */
+static void teardown(void)
+{
+	char path[300];
+	bool reaped = false;
+
 	if (g_daemon > 0) {
-		SIM_TEST_RUN(test_two_clients_at_once);
-		SIM_TEST_RUN(test_killed_client_leaves_nothing);
-		SIM_TEST_RUN(test_unsealable_memfd_cannot_crash_the_daemon);
-		SIM_TEST_RUN(test_gone_client_is_reaped_at_once);
-		SIM_TEST_RUN(test_idle_sockets_lock_nobody_out);
-		SIM_TEST_RUN(test_hog_at_its_limits_leaves_others_room);
-		SIM_TEST_RUN(test_second_device);
-		SIM_TEST_RUN(test_model_options_reach_clients);
-		SIM_TEST_RUN(test_dir_is_made_or_refused);
-		SIM_TEST_RUN(test_sigterm_cleans_up);
-	} else {
-		fprintf(stderr, "magma-simd did not come up\n");
-		sim_test_failed++;
+		kill(g_daemon, SIGTERM);
+		for (int i = 0; i < 1000 && !reaped; i++) {
+			reaped = waitpid(g_daemon, NULL, WNOHANG) == g_daemon;
+			if (!reaped)
+				sleep_ms(10);
+		}
+		if (!reaped) {
+			kill(g_daemon, SIGKILL);
+			waitpid(g_daemon, NULL, 0);
+		}
+		g_daemon = -1;
 	}
-	if (g_daemon > 0) {
-		kill(g_daemon, SIGKILL);
-		waitpid(g_daemon, NULL, 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/magma%d", g_dir, i);
+		unlink(path);
 	}
 	rmdir(g_dir);
-	return SIM_TEST_DONE();
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_two_clients_at_once),
+	SIM_TEST(test_killed_client_leaves_nothing),
+	SIM_TEST(test_unsealable_memfd_cannot_crash_the_daemon),
+	SIM_TEST(test_gone_client_is_reaped_at_once),
+	SIM_TEST(test_idle_sockets_lock_nobody_out),
+	SIM_TEST(test_hog_at_its_limits_leaves_others_room),
+	SIM_TEST(test_second_device),
+	SIM_TEST(test_model_options_reach_clients),
+	SIM_TEST(test_dir_is_made_or_refused),
+	SIM_TEST(test_sigterm_cleans_up),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -227,25 +227,32 @@ static void test_killed_client_work_stops(void)
 	close(fd);
 }
 
-int main(void)
+/* A client killed mid-write must not kill the test with it: EPIPE instead of SIGPIPE. */
+static int process_setup(int argc, char **argv)
 {
-	int status;
-
+	(void)argc;
+	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	return SIM_TEST_CONTINUE;
+}
+
+/* Every test gets a fresh daemon with one device in a directory of its own. */
+static void setup(void)
+{
 	snprintf(g_dir, sizeof(g_dir), "/tmp/magma-simd-killed-XXXXXX");
 	g_daemon = tc_start_daemon(MAGMA_SIMD_PATH, g_dir, 1);
-	if (g_daemon > 0) {
-		SIM_TEST_RUN(test_killed_client_work_stops);
-	} else {
-		fprintf(stderr, "magma-simd did not come up\n");
-		sim_test_failed++;
-	}
+	REQUIRE(g_daemon > 0); /* magma-simd came up */
+}
+
+/* SIGTERM (the daemon removes its socket), SIGKILL if it does not go, then the directory. */
+static void teardown(void)
+{
 	if (g_daemon > 0) {
 		bool reaped = false;
 
 		kill(g_daemon, SIGTERM);
 		for (int i = 0; i < 1000 && !reaped; i++) {
-			reaped = waitpid(g_daemon, &status, WNOHANG) == g_daemon;
+			reaped = waitpid(g_daemon, NULL, WNOHANG) == g_daemon;
 			if (!reaped)
 				sleep_ms(10);
 		}
@@ -253,7 +260,19 @@ int main(void)
 			kill(g_daemon, SIGKILL);
 			waitpid(g_daemon, NULL, 0);
 		}
+		g_daemon = -1;
 	}
 	rmdir(g_dir);
-	return SIM_TEST_DONE();
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_killed_client_work_stops),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -365,22 +365,46 @@ static int share_child(int fd)
 	return write(fd, &result, 1) == 1 ? 0 : 1;
 }
 
-int main(int argc, char **argv)
+/*
+ * Run again with --share-child FD: be test_share_with_another_process's other process.
+ * Otherwise quiet the service, which logs every rejected request the tests provoke.
+ */
+static int process_setup(int argc, char **argv)
 {
-	int fd;
-
 	if (argc == 3 && !strcmp(argv[1], "--share-child"))
 		return share_child(atoi(argv[2]));
-
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-	fd = magma_sim_embedded_open();
-	if (fd < 0 || magma_device_import((magma_handle_t)fd, &g_dev) != MAGMA_STATUS_OK)
-		return 1;
-	SIM_TEST_RUN(test_execute_and_read_back);
-	SIM_TEST_RUN(test_shared_buffer_between_connections);
-	SIM_TEST_RUN(test_error_surfaces_and_isolates);
-	SIM_TEST_RUN(test_flood_is_throttled);
-	SIM_TEST_RUN(test_share_with_another_process);
-	magma_device_release(g_dev);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* Every test gets a device channel of its own to the process-wide embedded device. */
+static void setup(void)
+{
+	int fd = magma_sim_embedded_open();
+
+	REQUIRE(fd >= 0);
+	REQUIRE_EQ(magma_device_import((magma_handle_t)fd, &g_dev), MAGMA_STATUS_OK);
+}
+
+static void teardown(void)
+{
+	if (g_dev)
+		magma_device_release(g_dev);
+	g_dev = 0;
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_execute_and_read_back),
+	SIM_TEST(test_shared_buffer_between_connections),
+	SIM_TEST(test_error_surfaces_and_isolates),
+	SIM_TEST(test_flood_is_throttled),
+	SIM_TEST(test_share_with_another_process),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

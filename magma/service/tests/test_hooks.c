@@ -287,12 +287,24 @@ static void test_kill_client_own_process(void)
 	magma_system_device_destroy(dev);
 }
 
-int main(void)
+/* The service logs every rejected message; the tests provoke many. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-	SIM_TEST_RUN(test_sites);
-	SIM_TEST_RUN(test_call_hook_fails_call);
-	SIM_TEST_RUN(test_alloc_hook_fails_import);
-	SIM_TEST_RUN(test_kill_client_own_process);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_sites),
+	SIM_TEST(test_call_hook_fails_call),
+	SIM_TEST(test_alloc_hook_fails_import),
+	SIM_TEST(test_kill_client_own_process),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};

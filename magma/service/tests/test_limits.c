@@ -137,14 +137,14 @@ static void test_every_resource_is_limited(void)
 		tc_close(&refused);
 		CHECK_EQ(wait_connections(dev, 1), 1);
 		CHECK_EQ(take_units(other, cases[k].take, 2, &more), MAGMA_STATUS_OK);
-		if (sim_test_failures_in_test)
+		if (sim_test_has_failure())
 			fprintf(stderr, "  (resource %s)\n", name);
 		tc_close(&more);
 		tc_close(&theirs);
 		close(fd);
 		close(other);
 		magma_system_device_destroy(dev);
-		if (sim_test_failures_in_test)
+		if (sim_test_has_failure())
 			return;
 	}
 }
@@ -312,13 +312,28 @@ static void test_default_limits_leave_room(void)
 	CHECK(magma_system_resource_name(MAGMA_SYSTEM_RES_COUNT) == NULL);
 }
 
-int main(void)
+/* The service logs every rejected message; the tests provoke many. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-	SIM_TEST_RUN(test_default_limits_leave_room);
-	SIM_TEST_RUN(test_every_resource_is_limited);
-	SIM_TEST_RUN(test_connection_limits);
-	SIM_TEST_RUN(test_channel_limits);
-	SIM_TEST_RUN(test_handshake_deadline);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
+static const struct sim_test tests[] = {
+	SIM_TEST(test_default_limits_leave_room),
+	SIM_TEST(test_every_resource_is_limited),
+	SIM_TEST(test_connection_limits),
+	SIM_TEST(test_channel_limits),
+	SIM_TEST(test_handshake_deadline),
+};
+/* clang-format on */
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};

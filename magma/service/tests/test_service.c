@@ -484,26 +484,51 @@ static void test_perf_token(void)
 	close(memfd);
 }
 
-int main(void)
+/* The service logs every rejected message; the tests provoke many. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-	g_dev = magma_system_device_create(NULL);
-	if (!g_dev)
-		return 1;
-	g_devfd = tc_open_device(g_dev);
-	if (g_devfd < 0)
-		return 1;
-	SIM_TEST_RUN(test_handle_tables);
-	SIM_TEST_RUN(test_flow_control);
-	SIM_TEST_RUN(test_notifications);
-	SIM_TEST_RUN(test_notify_overflow_logs_once);
-	SIM_TEST_RUN(test_log_levels);
-	SIM_TEST_RUN(test_msd_error_closes);
-	SIM_TEST_RUN(test_teardown_order);
-	SIM_TEST_RUN(test_destroy_with_clients_attached);
-	SIM_TEST_RUN(test_perf_token);
-	close(g_devfd);
-	magma_system_device_destroy(g_dev);
-	CHECK_EQ(fake_msd_live(), 0);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* Every test gets a fresh device and a channel to it... */
+static void setup(void)
+{
+	g_dev = magma_system_device_create(NULL);
+	REQUIRE(g_dev != NULL);
+	g_devfd = tc_open_device(g_dev);
+	REQUIRE(g_devfd >= 0);
+}
+
+/* ...and, once the device is destroyed, no object of the fake MSD may be left. */
+static void teardown(void)
+{
+	if (g_devfd >= 0)
+		close(g_devfd);
+	g_devfd = -1;
+	magma_system_device_destroy(g_dev);
+	g_dev = NULL;
+	CHECK_EQ(fake_msd_live(), 0);
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_handle_tables),
+	SIM_TEST(test_flow_control),
+	SIM_TEST(test_notifications),
+	SIM_TEST(test_notify_overflow_logs_once),
+	SIM_TEST(test_log_levels),
+	SIM_TEST(test_msd_error_closes),
+	SIM_TEST(test_teardown_order),
+	SIM_TEST(test_destroy_with_clients_attached),
+	SIM_TEST(test_perf_token),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

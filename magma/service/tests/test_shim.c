@@ -49,9 +49,8 @@ static void test_other_paths_pass_through(void)
 	CHECK_EQ(fd, -1);
 }
 
-int main(void)
-{
-	SIM_TEST_RUN(test_device_nodes_open_the_daemon);
-	SIM_TEST_RUN(test_other_paths_pass_through);
-	return SIM_TEST_DONE();
-}
+static const struct sim_test tests[] = {
+	SIM_TEST(test_device_nodes_open_the_daemon),
+	SIM_TEST(test_other_paths_pass_through),
+};
+SIM_TEST_SUITE(tests);

@@ -208,16 +208,39 @@ static void test_process_wide_device(void)
 	close(b); /* the device itself goes at exit */
 }
 
-int main(void)
+/* The service logs every rejected message; the tests provoke some. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
-	g_emb = magma_system_embedded_create(NULL);
-	if (!g_emb)
-		return 1;
-	SIM_TEST_RUN(test_queries);
-	SIM_TEST_RUN(test_execute_write32);
-	SIM_TEST_RUN(test_gpu_fault_kills_only_its_connection);
-	SIM_TEST_RUN(test_process_wide_device);
-	magma_system_embedded_destroy(g_emb);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+/* Every test gets a fresh embedded device. */
+static void setup(void)
+{
+	g_emb = magma_system_embedded_create(NULL);
+	REQUIRE(g_emb != NULL);
+}
+
+static void teardown(void)
+{
+	magma_system_embedded_destroy(g_emb);
+	g_emb = NULL;
+}
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_queries),
+	SIM_TEST(test_execute_write32),
+	SIM_TEST(test_gpu_fault_kills_only_its_connection),
+	SIM_TEST(test_process_wide_device),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

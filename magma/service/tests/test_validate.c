@@ -1013,33 +1013,60 @@ static void test_device_channel(void)
 	close(sv[0]);
 }
 
-int main(void)
+/* The service logs every rejected message; the tests provoke thousands. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
+	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+	return SIM_TEST_CONTINUE;
+}
+
 #ifdef MAGMA_SYSTEM_TEST_REAL_MSD
-	struct magma_system_embedded *emb;
+static struct magma_system_embedded *g_emb;
 #endif
 
-	setenv("MAGMA_SYSTEM_QUIET", "1", 1);
+/* Every test gets a fresh device (embedded, on the real driver) and a channel to it... */
+static void setup(void)
+{
 #ifdef MAGMA_SYSTEM_TEST_REAL_MSD
-	emb = magma_system_embedded_create(NULL);
-	g_dev = magma_system_embedded_device(emb);
+	g_emb = magma_system_embedded_create(NULL);
+	REQUIRE(g_emb != NULL);
+	g_dev = magma_system_embedded_device(g_emb);
 #else
 	g_dev = magma_system_device_create(NULL);
 #endif
-	if (!g_dev)
-		return 1;
+	REQUIRE(g_dev != NULL);
 	g_devfd = tc_open_device(g_dev);
-	if (g_devfd < 0)
-		return 1;
-	SIM_TEST_RUN(test_every_message_type);
-	SIM_TEST_RUN(test_garbage);
-	SIM_TEST_RUN(test_device_channel);
-	close(g_devfd);
+	REQUIRE(g_devfd >= 0);
+}
+
+/* ...and, on the fake MSD, no object of it may be left once the device is destroyed. */
+static void teardown(void)
+{
+	if (g_devfd >= 0)
+		close(g_devfd);
+	g_devfd = -1;
 #ifdef MAGMA_SYSTEM_TEST_REAL_MSD
-	magma_system_embedded_destroy(emb);
+	magma_system_embedded_destroy(g_emb);
+	g_emb = NULL;
 #else
 	magma_system_device_destroy(g_dev);
 	CHECK_EQ(live_objects(), 0);
 #endif
-	return SIM_TEST_DONE();
+	g_dev = NULL;
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_every_message_type),
+	SIM_TEST(test_garbage),
+	SIM_TEST(test_device_channel),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+	.setup = setup,
+	.teardown = teardown,
+};

@@ -400,7 +400,7 @@ static void check_bad_frame(const struct bad_frame *f)
 	int sv[2], ret;
 
 	if (make_pair(sv)) {
-		SIM_TEST_FAIL_("socketpair (case at line %d)", line);
+		SIM_TEST_FAIL("socketpair (case at line %d)", line);
 		return;
 	}
 	for (int i = 0; i < nfds; i++)
@@ -410,12 +410,12 @@ static void check_bad_frame(const struct bad_frame *f)
 		raw_send(sv[0], body, f->body_len ? f->body_len : 8, pr + f->hdr_fds, f->body_fds);
 	ret = wire_recv(sv[1], &m);
 	if (ret != -EBADMSG)
-		SIM_TEST_FAIL_("case at line %d: wire_recv = %d, want -EBADMSG", line, ret);
+		SIM_TEST_FAIL("case at line %d: wire_recv = %d, want -EBADMSG", line, ret);
 	if (m.hdr != NULL || m.fd_count != 0)
-		SIM_TEST_FAIL_("case at line %d: message returned on error", line);
+		SIM_TEST_FAIL("case at line %d: message returned on error", line);
 	for (int i = 0; i < nfds; i++) {
 		if (!probe_all_closed(&pr[i]))
-			SIM_TEST_FAIL_("case at line %d: fd %d leaked", line, i);
+			SIM_TEST_FAIL("case at line %d: fd %d leaked", line, i);
 		probe_close(&pr[i]);
 	}
 	close(sv[0]);
@@ -545,18 +545,30 @@ static void test_eintr_is_retried(void)
 	close(sv[1]);
 }
 
-int main(void)
+/* A write to a closed socket fails with EPIPE instead of killing the test. */
+static int process_setup(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
-	SIM_TEST_RUN(test_struct_sizes);
-	SIM_TEST_RUN(test_round_trip_every_type);
-	SIM_TEST_RUN(test_fds_stay_with_their_message);
-	SIM_TEST_RUN(test_large_message_partial_io);
-	SIM_TEST_RUN(test_send_rejects_bad_args);
-	SIM_TEST_RUN(test_nonblocking_empty_is_eagain);
-	SIM_TEST_RUN(test_framing_violations);
-	SIM_TEST_RUN(test_non_rights_cmsg_is_bad);
-	SIM_TEST_RUN(test_hangup);
-	SIM_TEST_RUN(test_eintr_is_retried);
-	return SIM_TEST_DONE();
+	return SIM_TEST_CONTINUE;
 }
+
+static const struct sim_test tests[] = {
+	SIM_TEST(test_struct_sizes),
+	SIM_TEST(test_round_trip_every_type),
+	SIM_TEST(test_fds_stay_with_their_message),
+	SIM_TEST(test_large_message_partial_io),
+	SIM_TEST(test_send_rejects_bad_args),
+	SIM_TEST(test_nonblocking_empty_is_eagain),
+	SIM_TEST(test_framing_violations),
+	SIM_TEST(test_non_rights_cmsg_is_bad),
+	SIM_TEST(test_hangup),
+	SIM_TEST(test_eintr_is_retried),
+};
+
+const struct sim_test_suite sim_tests = {
+	.tests = tests,
+	.count = SIM_TEST_COUNT(tests),
+	.process_setup = process_setup,
+};
