@@ -78,7 +78,7 @@ static bool exists(const char *path)
 static int start_daemon(const struct campaign_runner *runner, struct session *s, const char *plan)
 {
 	char plan_path[PATH_MAX], log[PATH_MAX], device[PATH_MAX];
-	char *argv[12];
+	char *argv[14];
 	int argc = 0, status;
 	double deadline;
 
@@ -95,6 +95,9 @@ static int start_daemon(const struct campaign_runner *runner, struct session *s,
 	argv[argc++] = s->dir;
 	argv[argc++] = "--foreground";
 	argv[argc++] = "--quiet";
+	/* Fired and applied cycles must repeat: no idle power-down timed by the host. */
+	argv[argc++] = "--policy-clock";
+	argv[argc++] = "gpu";
 	if (plan) {
 		argv[argc++] = "--faults";
 		argv[argc++] = plan_path;

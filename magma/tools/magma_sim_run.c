@@ -3,6 +3,7 @@
  * magma_sim_run.c - magma-sim-run: run an unmodified Magma client against simulated devices.
  *
  *   magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
+ *                 [--policy-clock host|gpu]
  *                 [--verbose]... [--faults PLAN] -- COMMAND [ARGS...]
  *
  * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
@@ -50,7 +51,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N]\n"
-		"                     [--memory SIZE] [--verbose]... [--faults PLAN]\n"
+		"                     [--memory SIZE] [--policy-clock host|gpu] [--verbose]...\n"
+		"                     [--faults PLAN]\n"
 		"                     -- COMMAND [ARGS...]\n"
 		"\n"
 		"Runs COMMAND against a private magma-simd: open(\"/dev/magma0\") and\n"
@@ -60,6 +62,9 @@ static void usage(FILE *out)
 		"                 the model of every device, passed to magma-simd (see\n"
 		"                 magma-simd --help for ranges and defaults: 4 cores, 4 queues,\n"
 		"                 32 lanes, 4G); a value it refuses: exit 2\n"
+		"  --policy-clock host|gpu\n"
+		"                 passed to magma-simd: gpu times the driver's policies by GPU\n"
+		"                 cycles, so a run repeats its GPU cycles (default host)\n"
 		"  --verbose      the daemon logs info on stderr (twice: debug); by default\n"
 		"                 errors only, or the level MAGMA_SIM_LOG names\n"
 		"  --faults PLAN  apply the fault plan PLAN (JSON) to every device\n"
@@ -167,7 +172,7 @@ int main(int argc, char **argv)
 	const char *faults = NULL;
 	/* magma-simd's argv: 7 fixed, the model options (8), --verbose (2), --faults PLAN, NULL. */
 	const char *simd_argv[24];
-	const char *model[8];
+	const char *model[10];
 	int nmodel = 0, verbose = 0, nargs = 0;
 	int cmd = -1, status = 0, ret = 1, daemon_status;
 	pid_t daemon_pid, child;
@@ -180,7 +185,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--devices") && i + 1 < argc) {
 			snprintf(devices, sizeof(devices), "%s", argv[++i]);
 		} else if ((!strcmp(argv[i], "--cores") || !strcmp(argv[i], "--queues") ||
-			    !strcmp(argv[i], "--lanes") || !strcmp(argv[i], "--memory")) &&
+			    !strcmp(argv[i], "--lanes") || !strcmp(argv[i], "--memory") ||
+			    !strcmp(argv[i], "--policy-clock")) &&
 			   i + 1 < argc) {
 			/* The daemon checks the value; a repeated option's last value wins there.
 			 */

@@ -3,8 +3,9 @@
  * magma_simd.c - magma-simd, the daemon that serves simulated Magma devices as Unix sockets.
  *
  *   magma-simd --dir DIR [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
- *              [--foreground] [--quiet] [--verbose]... [--limit SCOPE.NAME=N]...
- *              [--handshake-timeout-ms MS] [--faults PLAN] [--control PATH] [--pidfile PATH]
+ *              [--policy-clock host|gpu] [--foreground] [--quiet] [--verbose]...
+ *              [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS] [--faults PLAN]
+ *              [--control PATH] [--pidfile PATH]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -130,7 +131,8 @@ static void usage(FILE *out)
 	sim_config_default(&def);
 	fprintf(out,
 		"usage: magma-simd --dir DIR [--devices N] [--cores N] [--queues N] [--lanes N]\n"
-		"                  [--memory SIZE] [--foreground] [--quiet] [--verbose]...\n"
+		"                  [--memory SIZE] [--policy-clock host|gpu] [--foreground]\n"
+		"                  [--quiet] [--verbose]...\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
 		"                  [--faults PLAN] [--control PATH] [--pidfile PATH]\n"
 		"\n"
@@ -146,6 +148,11 @@ static void usage(FILE *out)
 		"  --memory SIZE             bus memory the driver can pin, %s to %s in whole\n"
 		"                            4K pages: bytes, or with a K, M, G or T suffix\n"
 		"                            (powers of 1024; default %s)\n"
+		"  --policy-clock host|gpu   what the driver times its policies by (idle\n"
+		"                            power-down, clock scaling, aging): host time\n"
+		"                            (default), or GPU cycles, so that the same calls\n"
+		"                            give the same GPU cycles however fast the host is\n"
+		"                            (magma-campaign and magma-replay use gpu)\n"
 		"  --foreground              do not fork; log to stderr\n"
 		"  --quiet                   no start-up line\n"
 		"  --verbose                 log more on stderr: info (the driver's and the\n"
@@ -473,7 +480,7 @@ static void device_fini(struct simd_device *d)
 
 static int device_init(struct simd_device *d, const char *dir, int index,
 		       const struct sim_config *cfg, const struct magma_system_limits *limits,
-		       const struct fault_plan *plan, bool control)
+		       uint32_t flags, const struct fault_plan *plan, bool control)
 {
 	int ret;
 
@@ -495,7 +502,7 @@ static int device_init(struct simd_device *d, const char *dir, int index,
 	}
 	/* A buffer no GPU mapping uses costs the daemon an fd (accounted), not a host mapping. */
 	d->dev = magma_system_device_create_limited(d->sim, limits,
-						    MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
+						    flags | MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
 	if (!d->dev) {
 		fprintf(stderr, "magma-simd: cannot start the driver of device %d\n", index);
 		device_fini(d);
@@ -596,7 +603,7 @@ int main(int argc, char **argv)
 	int n = 1, foreground = 0, quiet = 0, sig_fd, ready[2] = {-1, -1}, ret = 1, made = 0;
 	const char *env_log;
 	int nlimits = 0, verbose = 0, log_level;
-	uint32_t devices = 1;
+	uint32_t devices = 1, device_flags = 0;
 	long timeout_ms = -1;
 	sigset_t sigs;
 
@@ -625,6 +632,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(opt, "--memory") && i + 1 < argc) {
 			if (parse_memory(argv[++i], def.max_frames, &cfg.max_frames))
 				return 2;
+		} else if (!strcmp(opt, "--policy-clock") && i + 1 < argc) {
+			const char *clock = argv[++i];
+
+			if (!strcmp(clock, "gpu")) {
+				device_flags |= MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME;
+			} else if (strcmp(clock, "host")) {
+				fprintf(stderr,
+					"magma-simd: --policy-clock '%s': want host or gpu (default "
+					"host; see magma-simd --help)\n",
+					clock);
+				return 2;
+			}
 		} else if (!strcmp(opt, "--foreground")) {
 			foreground = 1;
 		} else if (!strcmp(opt, "--quiet")) {
@@ -731,7 +750,8 @@ int main(int argc, char **argv)
 	if (sig_fd < 0)
 		goto out_plan;
 	for (made = 0; made < n; made++) {
-		if (device_init(&devs[made], dir, made, &cfg, &limits, plan, control_path != NULL))
+		if (device_init(&devs[made], dir, made, &cfg, &limits, device_flags, plan,
+				control_path != NULL))
 			goto out_fini;
 	}
 	if (control_path) {
