@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_replay_contents.c - resource contents in replay: restoring a submission's recorded
+ * contents before it is sent, and checking completions against the recorded digests.
+ *
+ * Contents are streamed through REPLAY_CHUNK buffers (r->chunk) and written only where they
+ * differ, and only the blobs a call needs in one piece (inline commands, notifications, both
+ * bounded by validation) are decoded whole, so the replay's own memory stays small whatever the
+ * trace declares. Buffers are read and written through the fd magma_buffer_get_handle gave for
+ * them, never mapped.
+ *
+ * Runs on the caller's thread.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace_replay_internal.h"
+#include "traces/trace.h"
+
+/*
+ * The bytes of @blob in a new malloc'd buffer (the caller frees it), or NULL when out of memory.
+ * Only for blobs whose size validation bounded below TRACE_INLINE_MAX.
+ */
+uint8_t *trace_replay_blob_bytes(const struct replay_blob *blob)
+{
+	uint8_t *data = NULL;
+
+	return trace_blob_decode(blob->text, (size_t)blob->size, &data, NULL) ? NULL : data;
+}
+
+/* True when [@offset, + @length) lies inside @b and @b can be read and written. */
+bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length)
+{
+	return b->fd >= 0 && offset <= b->size && length <= b->size - offset;
+}
+
+/*
+ * Makes a resource range hold its recorded contents, streamed from the blob a chunk at a time
+ * and written only where they differ. Validation made the blob exactly @length bytes.
+ */
+void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
+				uint64_t length, const char *hex)
+{
+	const struct replay_blob *blob = trace_reader_blob(r, hex);
+	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
+	struct trace_blob_reader rd;
+
+	if (!blob || blob->size != length || !trace_replay_range_ok(b, offset, length))
+		return;
+	trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < length;) {
+		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
+		off_t at = (off_t)(offset + done);
+
+		if (trace_blob_read(&rd, want, n) != n)
+			return;
+		if (pread(b->fd, cur, n, at) != (ssize_t)n)
+			return;
+		if (memcmp(cur, want, n))
+			(void)!pwrite(b->fd, want, n, at);
+		done += n;
+	}
+}
+
+/*
+ * Digest of [@offset, + @length) of @b into *@digest_out, read a chunk at a time; with @blob,
+ * also the offset of the first byte that differs from it (*@diff_out, UINT64_MAX when none
+ * within both) and the two bytes there. False when the range cannot be read.
+ */
+static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
+			 uint64_t length, const struct replay_blob *blob, uint64_t *digest_out,
+			 uint64_t *diff_out, uint8_t *want_out, uint8_t *got_out)
+{
+	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
+	uint64_t h = TRACE_DIGEST_INIT, blob_left = blob ? blob->size : 0;
+	struct trace_blob_reader rd;
+
+	*diff_out = UINT64_MAX;
+	if (!trace_replay_range_ok(b, offset, length))
+		return false;
+	if (blob)
+		trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < length;) {
+		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
+		size_t cmp = blob_left < n ? (size_t)blob_left : n;
+
+		if (pread(b->fd, cur, n, (off_t)(offset + done)) != (ssize_t)n)
+			return false;
+		h = trace_digest_more(h, cur, n);
+		if (*diff_out == UINT64_MAX && cmp) {
+			cmp = trace_blob_read(&rd, want, cmp);
+			blob_left -= cmp;
+			for (size_t i = 0; i < cmp; i++) {
+				if (cur[i] != want[i]) {
+					*diff_out = done + i;
+					*want_out = want[i];
+					*got_out = cur[i];
+					break;
+				}
+			}
+		}
+		done += n;
+	}
+	*digest_out = h;
+	return true;
+}
+
+/* Remembers submission @seq's signal semaphores and resource ranges for its completion. */
+int trace_replay_remember_submission(struct replay *r, uint64_t seq, const uint64_t *sems,
+				     uint32_t sem_count, const struct replay_range *ranges,
+				     uint32_t range_count)
+{
+	struct replay_sub *s = trace_replay_vec_push(&r->submissions, sizeof(*s));
+
+	if (!s)
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	s->sems = malloc(sizeof(uint64_t) * (sem_count ? sem_count : 1));
+	s->ranges = malloc(sizeof(*ranges) * (range_count ? range_count : 1));
+	if (!s->sems || !s->ranges ||
+	    !trace_replay_map_put(&r->subs, seq, 0, r->submissions.count - 1))
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	memcpy(s->sems, sems, sizeof(uint64_t) * sem_count);
+	if (range_count)
+		memcpy(s->ranges, ranges, sizeof(*ranges) * range_count);
+	s->sem_count = sem_count;
+	s->range_count = range_count;
+	return 0;
+}
+
+/* True when @blob holds exactly the @size bytes at @data (compared a chunk at a time). */
+bool trace_replay_blob_equals(struct replay *r, const struct replay_blob *blob, const uint8_t *data,
+			      uint64_t size)
+{
+	struct trace_blob_reader rd;
+
+	if (blob->size != size)
+		return false;
+	trace_blob_reader_init(&rd, blob->text);
+	for (uint64_t done = 0; done < size;) {
+		size_t n = size - done < REPLAY_CHUNK ? (size_t)(size - done) : REPLAY_CHUNK;
+
+		if (trace_blob_read(&rd, r->chunk, n) != n || memcmp(r->chunk, data + done, n))
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+/* trace_replay_check_completion - see trace_replay_internal.h. */
+int trace_replay_check_completion(struct replay *r, const cJSON *ev)
+{
+	static const char *const keys[] = {"connection", "submission", NULL};
+	static const char *const res_keys[] = {"index", "buffer_id", NULL};
+	const cJSON *a = member(ev, "resources"), *it;
+	uint64_t d;
+	int ret = trace_reader_check_u64s(r, ev, keys, "completion");
+
+	if (ret)
+		return ret;
+	if (!cJSON_IsArray(a))
+		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
+					 "completion: \"resources\" not an array");
+	cJSON_ArrayForEach(it, a)
+	{
+		ret = trace_reader_check_u64s(r, it, res_keys, "completion resource");
+		if (ret)
+			return ret;
+		if (trace_digest_parse(get_str(it, "digest"), &d))
+			return trace_replay_fail(
+				r, TRACE_REPLAY_BAD_INPUT,
+				"completion resource: \"digest\" is not 16 hex digits");
+	}
+	return 0;
+}
+
+/* trace_replay_completion - see trace_replay_internal.h. */
+int trace_replay_completion(struct replay *r, const cJSON *ev)
+{
+	const cJSON *it;
+	struct replay_sub *s;
+	uint64_t si;
+
+	if (!trace_replay_lookup(&r->subs, u64(ev, "submission"), 0, &si))
+		return r->checking
+			       ? trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
+						   "completion of event %" PRIu64
+						   ", which the replay did not submit successfully",
+						   u64(ev, "submission"))
+			       : 0;
+	s = trace_replay_vec_at(&r->submissions, si);
+	for (uint32_t i = 0; i < s->sem_count; i++) {
+		struct replay_sem *sem = trace_replay_vec_at(&r->semaphores, s->sems[i]);
+		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_SEMAPHORE,
+				       .condition = MAGMA_POLL_CONDITION_SIGNALED};
+
+		if (!sem)
+			continue;
+		p.semaphore = sem->h;
+		if (magma_poll(&p, 1, r->wait_ns) != MAGMA_STATUS_OK && r->checking)
+			return trace_replay_fail(
+				r, TRACE_REPLAY_DIVERGED,
+				"submission at event %" PRIu64
+				" completed in the recording but its signal semaphore %u was "
+				"not signaled within %.3f s in the replay",
+				u64(ev, "submission"), i, (double)r->wait_ns / 1e9);
+	}
+	cJSON_ArrayForEach(it, member(ev, "resources"))
+	{
+		uint64_t idx = u64(it, "index"), want, got = 0, off = UINT64_MAX;
+		const struct replay_range *rg = idx < s->range_count ? &s->ranges[idx] : NULL;
+		const struct replay_buffer *b =
+			rg ? trace_replay_vec_at(&r->buffers, rg->buf) : NULL;
+		const struct replay_blob *blob = trace_reader_blob(r, get_str(it, "digest"));
+		uint8_t want_byte = 0, got_byte = 0;
+		bool read = b && digest_range(r, b, rg->offset, rg->length, blob, &got, &off,
+					      &want_byte, &got_byte);
+		char hex[17];
+
+		trace_digest_parse(get_str(it, "digest"), &want);
+		r->res->digest =
+			trace_digest(&got, sizeof(got)) ^ (r->res->digest * 0x100000001b3ull);
+		if (!r->checking || (read && got == want))
+			continue;
+		trace_digest_hex(got, hex);
+		if (!read)
+			return trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
+						 "completion of event %" PRIu64
+						 ": resource %" PRIu64 " (buffer id %" PRIu64
+						 ") cannot be read in the replay",
+						 u64(ev, "submission"), idx, u64(it, "buffer_id"));
+		if (off < rg->length)
+			return trace_replay_fail(
+				r, TRACE_REPLAY_DIVERGED,
+				"completion of event %" PRIu64 ": resource %" PRIu64
+				" (buffer id %" PRIu64 ", offset %" PRIu64 ", length %" PRIu64
+				"): digest %s expected, replay has %s; first difference at "
+				"byte %" PRIu64 " of the range: expected 0x%02x, got 0x%02x",
+				u64(ev, "submission"), idx, u64(it, "buffer_id"), rg->offset,
+				rg->length, get_str(it, "digest"), hex, off, want_byte, got_byte);
+		return trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
+					 "completion of event %" PRIu64 ": resource %" PRIu64
+					 " (buffer id %" PRIu64
+					 "): digest %s expected, replay has %s",
+					 u64(ev, "submission"), idx, u64(it, "buffer_id"),
+					 get_str(it, "digest"), hex);
+	}
+	r->res->completions++;
+	return 0;
+}

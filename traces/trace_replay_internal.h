@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_replay_internal.h - what the files of the replayer share (not installed).
+ *
+ * trace_reader.c reads the file and keeps its blobs; trace_replay_map.c holds the small
+ * containers (maps from recorded handles and ids to the replay's objects, growable arrays);
+ * trace_replay_calls.c checks and replays each call (a table indexed by enum trace_call_id, the
+ * ids of traces/trace_calls.h); trace_replay_contents.c restores and compares resource contents
+ * and checks completions; trace_replay.c runs the two passes, reports errors and implements
+ * trace_replay.h.
+ *
+ * One struct replay per trace_replay_run, used by the caller's thread only, except where a
+ * member says otherwise.
+ */
+#ifndef TRACES_TRACE_REPLAY_INTERNAL_H
+#define TRACES_TRACE_REPLAY_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <lib/magma/magma.h>
+
+#include "traces/trace_calls.h"
+#include "traces/trace_replay.h"
+
+struct magma_system_embedded;
+struct sim_device;
+struct trace_timeline;
+
+/* How long replay waits, by default, for a semaphore the recording saw signaled. */
+#define REPLAY_WAIT_NS (10ull * 1000 * 1000 * 1000)
+/* Resource contents are restored and digested this many bytes at a time. */
+#define REPLAY_CHUNK   (64u * 1024)
+
+/* ---- small containers (trace_replay_map.c) ---- */
+
+struct replay_ent {
+	uint64_t k1, k2;
+	uint64_t v;
+	bool used;
+};
+
+/* An open-addressing map from a pair of keys to a value (UINT64_MAX: "gone"). */
+struct replay_map {
+	struct replay_ent *e;
+	size_t cap, count;
+};
+
+/* A growable array of fixed-size records. */
+struct replay_vec {
+	void *v;
+	size_t size, count, cap;
+};
+
+/* The entry of (@k1, @k2) in @m, or NULL. */
+struct replay_ent *trace_replay_map_find(const struct replay_map *m, uint64_t k1, uint64_t k2);
+/* Inserts or overwrites (@k1, @k2) -> @v; false when out of memory. */
+bool trace_replay_map_put(struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t v);
+/* Frees @m's table and empties it. */
+void trace_replay_map_fini(struct replay_map *m);
+/* The value of (@k1, @k2) into *@v; false when absent or "gone" (UINT64_MAX). */
+bool trace_replay_lookup(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v);
+/* Appends a zeroed record of @size bytes to @v; returns it or NULL when out of memory. */
+void *trace_replay_vec_push(struct replay_vec *v, size_t size);
+/* Record @i of @v, or NULL past the end. */
+void *trace_replay_vec_at(const struct replay_vec *v, uint64_t i);
+
+/* ---- the replay's objects ---- */
+
+struct replay_buffer {
+	magma_buffer_t h;
+	uint64_t id;
+	uint64_t size;
+	int fd; /* from magma_buffer_get_handle, -1 when not available */
+};
+
+struct replay_sem {
+	magma_semaphore_t h;
+	uint64_t id;
+};
+
+/* A blob of the trace: its text, decoded when used (trace_reader.c). */
+struct replay_blob {
+	char *text;
+	uint64_t size;
+	uint64_t line; /* of its blob event */
+};
+
+/* A buffer as the trace declares it (validation): its recorded size and where it was made. */
+struct replay_rec_buffer {
+	uint64_t size;
+	uint64_t line;
+};
+
+struct replay_range {
+	uint64_t buf; /* index into buffers, UINT64_MAX when unknown */
+	uint64_t offset, length;
+};
+
+/* A submission that signals semaphores, remembered for its completion event. */
+struct replay_sub {
+	uint32_t sem_count, range_count;
+	uint64_t *sems; /* indices into sems */
+	struct replay_range *ranges;
+};
+
+/* The whole file in memory (trace_reader.c). */
+struct replay_file {
+	char *text;
+	size_t size;
+};
+
+struct replay {
+	const struct trace_replay_options *opts;
+	struct trace_replay_result *res;
+	struct magma_system_embedded *emb;
+	struct sim_device *sim;
+	int sim_sub;
+	struct trace_timeline *tl;
+	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
+	struct replay_map handles;	/* exported fds (closed at the end unless imported) */
+	struct replay_map chans;	/* notification channels (owned by their connections) */
+	struct replay_map pools;	/* (recorded connection, recorded pool) -> replay pool id */
+	struct replay_map pool_handles; /* same keys -> the recorded notification handle */
+	struct replay_vec buffers, semaphores, submissions, blob_data;
+	struct replay_map rec_bufs;    /* (recorded connection, buffer id) -> rec_buffers index */
+	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
+	uint64_t max_size;	       /* opts->max_size, or TRACE_MAX_SIZE */
+	uint64_t wait_ns;	       /* opts->wait_ns, or REPLAY_WAIT_NS */
+	uint8_t *chunk;		       /* 2 * REPLAY_CHUNK bytes for streaming contents */
+	uint64_t line;		       /* of the current event */
+	uint64_t offset;	       /* of the current line */
+	uint64_t index;		       /* of the current event */
+	bool checking;
+};
+
+/* Handed to on_stop; lives on the run loop's stack for the call. */
+struct trace_replay_access {
+	const struct replay *r;
+};
+
+/* ---- reporting (trace_replay.c) ---- */
+
+/*
+ * Writes the report of an enum trace_replay_exit @code into r->res->message, prefixed by where
+ * the replay is (line, byte offset and event for bad input; event and line otherwise), and
+ * returns @code.
+ */
+int trace_replay_fail(struct replay *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- JSON values of events: validation checked them before replay uses them ---- */
+
+/* Member @k of object @o (case-sensitive), or NULL. */
+static inline const cJSON *member(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/*
+ * @n as uint64 when it is a finite, non-negative, integral number (clamped at UINT64_MAX: a
+ * double past that range must never be converted, it is undefined behaviour).
+ */
+static inline bool number_u64(const cJSON *n, uint64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(n))
+		return false;
+	d = n->valuedouble;
+	if (!isfinite(d) || d < 0 || d != floor(d))
+		return false;
+	*out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+	return true;
+}
+
+/* A non-negative integral number member as uint64 (clamped at UINT64_MAX). */
+static inline bool get_u64(const cJSON *o, const char *k, uint64_t *out)
+{
+	return number_u64(member(o, k), out);
+}
+
+/* Whether @n is an id or counter: a non-negative integral number below 2^64. */
+static inline bool is_id(const cJSON *n)
+{
+	uint64_t v;
+
+	return number_u64(n, &v) && n->valuedouble < 18446744073709551616.0; /* 2^64 */
+}
+
+/* An array item that validation checked with is_id (ids, counters). */
+static inline uint64_t item_u64(const cJSON *it)
+{
+	uint64_t v = 0;
+
+	number_u64(it, &v);
+	return v;
+}
+
+/* Like get_u64 but for members already checked by validation. */
+static inline uint64_t u64(const cJSON *o, const char *k)
+{
+	uint64_t v = 0;
+
+	get_u64(o, k, &v);
+	return v;
+}
+
+/* The recorded status ("result") into *@out when it is an integer of at most 1e9. */
+static inline bool get_status(const cJSON *o, int64_t *out)
+{
+	const cJSON *n = member(o, "result");
+
+	if (!cJSON_IsNumber(n) || n->valuedouble != floor(n->valuedouble) ||
+	    fabs(n->valuedouble) > 1e9)
+		return false;
+	*out = (int64_t)n->valuedouble;
+	return true;
+}
+
+/* The string member @k of @o, or NULL. */
+static inline const char *get_str(const cJSON *o, const char *k)
+{
+	const cJSON *s = member(o, k);
+
+	return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+/* The recorded status of an event validation checked (0 when it has none). */
+static inline magma_status_t status_of(const cJSON *ev)
+{
+	int64_t st = 0;
+
+	get_status(ev, &st);
+	return (magma_status_t)st;
+}
+
+/* ---- the file and its blobs (trace_reader.c) ---- */
+
+/*
+ * Fails (bad input, naming @what) unless each of the NULL-terminated @keys of @o is a
+ * non-negative integer.
+ */
+int trace_reader_check_u64s(struct replay *r, const cJSON *o, const char *const *keys,
+			    const char *what);
+/* The whole of @path into @f (f->text NUL-terminated, the caller frees it); bad input if not. */
+int trace_reader_read_file(struct replay *r, const char *path, struct replay_file *f);
+/* Checks the header line (@len bytes at @line): format, version. */
+int trace_reader_check_header(struct replay *r, const char *line, size_t len);
+/* Checks a blob event (size, encoding, digest, limits) and keeps its text. */
+int trace_reader_check_blob(struct replay *r, const cJSON *ev);
+/* The blob whose digest is the 16 hex digits @hex, or NULL (also for NULL or malformed @hex). */
+const struct replay_blob *trace_reader_blob(struct replay *r, const char *hex);
+
+/* ---- calls (trace_replay_calls.c) ---- */
+
+/* Validates one call event's arguments and outs beyond the numeric keys of trace_calls. */
+typedef int (*replay_check_fn)(struct replay *r, const cJSON *ev, const cJSON *args,
+			       const cJSON *out);
+/* Replays one call event. */
+typedef int (*replay_call_fn)(struct replay *r, const cJSON *ev, const cJSON *args,
+			      const cJSON *out);
+
+struct replay_handler {
+	replay_check_fn check; /* NULL: the table's numeric keys are all there is to check */
+	replay_call_fn replay;
+};
+
+/* Indexed by enum trace_call_id; every id has a replay function. */
+extern const struct replay_handler trace_replay_handlers[TRACE_CALL_COUNT];
+
+/*
+ * Validates call event @ev: a known name, args and out objects, the status, the numeric keys of
+ * trace_calls and the call's own check. The call's id into *@id_out.
+ */
+int trace_replay_check_call(struct replay *r, const cJSON *ev, enum trace_call_id *id_out);
+
+/* ---- contents and completions (trace_replay_contents.c) ---- */
+
+/* True when [@offset, + @length) lies inside @b and @b can be read and written. */
+bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length);
+/*
+ * Makes a resource range hold the contents of blob @hex ("" or unknown: left alone), streamed a
+ * chunk at a time and written only where they differ.
+ */
+void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
+				uint64_t length, const char *hex);
+/* The bytes of @blob, malloc'd (the caller frees them), or NULL when out of memory. */
+uint8_t *trace_replay_blob_bytes(const struct replay_blob *blob);
+/* True when @blob holds exactly the @size bytes at @data. */
+bool trace_replay_blob_equals(struct replay *r, const struct replay_blob *blob, const uint8_t *data,
+			      uint64_t size);
+/* Remembers submission @seq's signal semaphores and resource ranges for its completion. */
+int trace_replay_remember_submission(struct replay *r, uint64_t seq, const uint64_t *sems,
+				     uint32_t sem_count, const struct replay_range *ranges,
+				     uint32_t range_count);
+/* Validates a completion event. */
+int trace_replay_check_completion(struct replay *r, const cJSON *ev);
+/* Replays a completion event: waits for the submission's semaphores, compares its ranges. */
+int trace_replay_completion(struct replay *r, const cJSON *ev);
+
+#endif /* TRACES_TRACE_REPLAY_INTERNAL_H */
