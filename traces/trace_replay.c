@@ -147,59 +147,163 @@ static void progress(uint64_t done, uint64_t total, bool final)
 	fflush(stdout);
 }
 
-/* Walks every event line: validation (@replay false) or replay. */
-static int walk(struct replay *r, const struct replay_file *f, bool replay)
+/* The event on the current line: the line without the comma (and spaces, CR) after it. */
+static cJSON *parse_line(struct replay *r)
 {
-	const char *p = f->text, *end = f->text + f->size;
-	const char *nl = memchr(p, '\n', f->size);
-	uint64_t last_draw = 0;
+	const char *p = r->rd.text;
+	size_t len = r->rd.len;
+
+	while (len && (p[len - 1] == ',' || p[len - 1] == '\r' || p[len - 1] == ' '))
+		len--;
+	return cJSON_ParseWithLength(p, len);
+}
+
+/* Notes that the file was cut short: the replay goes as far as its last complete event. */
+static void note_truncated(struct replay *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note_truncated(struct replay *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->truncated = true;
+	r->res->truncated = true;
+	va_start(ap, fmt);
+	vsnprintf(r->res->warning, sizeof(r->res->warning), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * After the end event: only "]}" and white space may follow. A file that ends before the "]}"
+ * was cut there (a warning, as for any cut file); anything else is a bad trace.
+ */
+static int check_trailer(struct replay *r)
+{
+	bool closed = false;
+	int ret;
+
+	while ((ret = trace_reader_next(r)) > 0) {
+		const char *p = r->rd.text;
+
+		for (size_t i = 0; i < r->rd.len; i++) {
+			if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')
+				continue;
+			if (!closed && p[i] == ']' && i + 1 < r->rd.len && p[i + 1] == '}') {
+				closed = true;
+				i++;
+				continue;
+			}
+			if (!closed && p[i] == ']' && i + 1 == r->rd.len && r->rd.cut)
+				break; /* "]" and the end of the file: cut in the trailer */
+			return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT, "%s",
+						 closed ? "data after the end of the document"
+							: "the \"end\" event must be followed by "
+							  "\"]}\" and nothing else");
+		}
+	}
+	if (ret < 0)
+		return -ret;
+	if (!closed)
+		note_truncated(r,
+			       "the file ends after its \"end\" event without the closing \"]}\"");
+	return 0;
+}
+
+/*
+ * Pass 1: checks the header and every event (bad input names the line), keeps the blobs and
+ * each event line's digest, counts the events into r->res->events. A file cut short (no "end"
+ * event, or a last line without its newline) is a warning, not an error: its complete events
+ * count, the cut line does not.
+ */
+static int validate(struct replay *r)
+{
 	bool done = false;
 	int ret;
 
-	r->line = 1;
-	r->offset = 0;
 	r->index = 0;
-	if (!nl)
+	ret = trace_reader_next(r);
+	if (ret < 0)
+		return -ret;
+	if (!ret || r->rd.cut)
 		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
 					 "no header line (empty or truncated file)");
-	if (!replay) {
-		ret = trace_reader_check_header(r, p, (size_t)(nl - p));
-		if (ret)
-			return ret;
-	}
-	p = nl + 1;
-	while (!done) {
-		size_t len;
+	ret = trace_reader_check_header(r, r->rd.text, r->rd.len);
+	while (!ret && !done) {
+		uint64_t *digest;
 		cJSON *ev;
 
-		r->line++;
-		r->offset = (uint64_t)(p - f->text);
-		if (p >= end)
-			return trace_replay_fail(
-				r, TRACE_REPLAY_BAD_INPUT,
-				"file ends after %" PRIu64
-				" events without the \"end\" event: truncated (the recording "
-				"process did not exit normally?)",
+		ret = trace_reader_next(r);
+		if (ret < 0)
+			return -ret;
+		if (!ret) {
+			note_truncated(
+				r,
+				"the file ends after %" PRIu64
+				" events without the \"end\" event (the recording process did "
+				"not exit normally?); replaying those events",
 				r->index);
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return trace_replay_fail(
-				r, TRACE_REPLAY_BAD_INPUT,
-				"last line is cut short (no newline): truncated file");
-		len = (size_t)(nl - p);
-		while (len && (p[len - 1] == ',' || p[len - 1] == '\r' || p[len - 1] == ' '))
-			len--;
-		ev = cJSON_ParseWithLength(p, len);
+			break;
+		}
+		if (r->rd.cut) {
+			note_truncated(r,
+				       "line %" PRIu64
+				       " is cut short (%zu bytes, no newline) and is "
+				       "ignored; replaying the %" PRIu64 " events before it",
+				       r->line, r->rd.len, r->index);
+			ret = 0;
+			break;
+		}
+		digest = trace_replay_vec_push(&r->line_digests, sizeof(*digest));
+		if (!digest)
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		*digest = trace_digest(r->rd.text, r->rd.len);
+		ev = parse_line(r);
 		if (!ev) {
 			const char *at = cJSON_GetErrorPtr();
-			size_t col = at && at >= p && at <= p + len ? (size_t)(at - p) : 0;
+			size_t col = at && at >= r->rd.text && at <= r->rd.text + r->rd.len
+					     ? (size_t)(at - r->rd.text)
+					     : 0;
 
 			return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
 						 "invalid JSON at column %zu", col + 1);
 		}
-		if (replay && r->opts->stop_at != UINT64_MAX && r->index >= r->opts->stop_at) {
+		r->checking = true;
+		ret = handle_event(r, ev, false, &done);
+		cJSON_Delete(ev);
+		if (!ret && !done)
+			r->index++;
+	}
+	r->res->events = r->index;
+	return ret || !done ? ret : check_trailer(r);
+}
+
+/* Whether the current line is the one pass 1 checked as event r->index. */
+static bool line_unchanged(struct replay *r)
+{
+	const uint64_t *digest = trace_replay_vec_at(&r->line_digests, r->index);
+
+	return digest && !r->rd.cut && *digest == trace_digest(r->rd.text, r->rd.len);
+}
+
+/* Pass 2: replays the events pass 1 checked, up to --to or --stop-at. */
+static int replay_events(struct replay *r)
+{
+	uint64_t last_draw = 0;
+	bool done = false;
+	int ret;
+
+	r->index = 0;
+	ret = trace_reader_rewind(r);
+	if (ret)
+		return ret;
+	ret = trace_reader_next(r); /* the header */
+	if (ret < 0)
+		return -ret;
+	while (!done) {
+		cJSON *ev;
+
+		if (r->opts->stop_at != UINT64_MAX && r->index >= r->opts->stop_at) {
 			r->res->stopped_at = r->index;
-			cJSON_Delete(ev);
 			if (r->opts->on_stop) {
 				struct trace_replay_access access = {r};
 
@@ -207,18 +311,26 @@ static int walk(struct replay *r, const struct replay_file *f, bool replay)
 			}
 			return 0;
 		}
-		if (replay && r->index > r->opts->to) {
-			cJSON_Delete(ev);
-			return 0;
-		}
+		if (r->index > r->opts->to || (r->truncated && r->index == r->res->events))
+			break;
+		ret = trace_reader_next(r);
+		if (ret < 0)
+			return -ret;
+		ev = ret && line_unchanged(r) ? parse_line(r) : NULL;
+		if (!ev)
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
+						 "%s changed on disk during the replay",
+						 r->rd.path);
 		r->checking = r->index >= r->opts->from;
-		ret = handle_event(r, ev, replay, &done);
+		ret = handle_event(r, ev, true, &done);
 		cJSON_Delete(ev);
+		if (!ret)
+			ret = r->error;
 		if (ret)
 			return ret;
 		if (!done)
 			r->index++;
-		if (replay && r->opts->progress && !(r->index & 255)) {
+		if (r->opts->progress && !(r->index & 255)) {
 			uint64_t t = now_ns();
 
 			if (t - last_draw >= 100000000ull) {
@@ -226,27 +338,13 @@ static int walk(struct replay *r, const struct replay_file *f, bool replay)
 				last_draw = t;
 			}
 		}
-		p = nl + 1;
 	}
-	if (!replay) {
-		r->res->events = r->index;
-		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-			p++;
-		if (end - p < 2 || strncmp(p, "]}", 2))
-			return trace_replay_fail(
-				r, TRACE_REPLAY_BAD_INPUT,
-				"the \"end\" event must be followed by \"]}\" and nothing else");
-		p += 2;
-		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-			p++;
-		if (p != end)
-			return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
-						 "data after the end of the document");
-	}
-	if (replay && r->opts->progress)
+	if (r->opts->progress)
 		progress(r->index, r->res->events, true);
 	return 0;
 }
+
+/* ---- looking inside a stopped replay (on_stop) ---- */
 
 /*
  * The live replay buffer of recorded (@conn, @id): by key, or with TRACE_REPLAY_ANY_CONNECTION
@@ -365,6 +463,8 @@ static void replay_free(struct replay *r)
 	free(r->semaphores.v);
 	free(r->submissions.v);
 	free(r->blob_data.v);
+	free(r->line_digests.v);
+	trace_reader_close(r);
 	trace_replay_map_fini(&r->devices);
 	trace_replay_map_fini(&r->conns);
 	trace_replay_map_fini(&r->ctxs);
@@ -387,7 +487,6 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 		     struct trace_replay_result *result)
 {
 	struct replay r = {.opts = opts, .res = result, .sim_sub = -1};
-	struct replay_file f = {0};
 	uint64_t t0;
 	int ret;
 
@@ -395,13 +494,14 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 	result->stopped_at = UINT64_MAX;
 	r.max_size = opts->max_size ? opts->max_size : TRACE_MAX_SIZE;
 	r.wait_ns = opts->wait_ns ? opts->wait_ns : REPLAY_WAIT_NS;
+	r.blob_budget = opts->blob_budget ? opts->blob_budget : REPLAY_BLOB_BUDGET;
 	/* The replay itself is never recorded (MAGMA_TRACE may even name the input). */
 	trace_writer_close(trace_global_install(NULL));
 	r.chunk = malloc(2 * REPLAY_CHUNK);
-	ret = r.chunk ? trace_reader_read_file(&r, path, &f)
+	ret = r.chunk ? trace_reader_open(&r, path)
 		      : trace_replay_fail(&r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (!ret)
-		ret = walk(&r, &f, false);
+		ret = validate(&r);
 	if (ret)
 		goto out;
 	r.line = 0; /* errors from here on belong to no line until replay starts */
@@ -414,7 +514,7 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 	}
 	trace_device_set_observer(replay_observer, &r);
 	t0 = now_ns();
-	ret = walk(&r, &f, true);
+	ret = replay_events(&r);
 	if (r.sim)
 		result->gpu_cycles = sim_clock_now(r.sim);
 	result->host_ns = now_ns() - t0;
@@ -429,6 +529,5 @@ out:
 						opts->timeline, strerror(-err));
 	}
 	replay_free(&r);
-	free(f.text);
 	return ret;
 }

@@ -693,12 +693,14 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 	{
 		const struct replay_blob *b = trace_reader_blob(r, get_str(it, "data"));
 
-		c[i].data = trace_replay_blob_bytes(b);
+		c[i].data = trace_replay_blob_bytes(r, b);
 		c[i].size = b->size;
 		if (!c[i].data) {
-			ret = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
-						"out of memory (%" PRIu64 "-byte inline command)",
-						b->size);
+			ret = r->error ? r->error
+				       : trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
+							   "out of memory (%" PRIu64
+							   "-byte inline command)",
+							   b->size);
 			goto out_free;
 		}
 		c[i].semaphore_ids = ids + total;

@@ -19,15 +19,15 @@
 #include "trace_replay_internal.h"
 #include "traces/trace.h"
 
-/*
- * The bytes of @blob in a new malloc'd buffer (the caller frees it), or NULL when out of memory.
- * Only for blobs whose size validation bounded below TRACE_INLINE_MAX.
- */
-uint8_t *trace_replay_blob_bytes(const struct replay_blob *blob)
+/* trace_replay_blob_bytes - see trace_replay_internal.h. Only for blobs validation bounded. */
+uint8_t *trace_replay_blob_bytes(struct replay *r, const struct replay_blob *blob)
 {
+	const char *text = trace_reader_blob_text(r, blob);
 	uint8_t *data = NULL;
 
-	return trace_blob_decode(blob->text, (size_t)blob->size, &data, NULL) ? NULL : data;
+	if (!text || trace_blob_decode(text, (size_t)blob->size, &data, NULL))
+		return NULL;
+	return data;
 }
 
 /* True when [@offset, + @length) lies inside @b and @b can be read and written. */
@@ -46,10 +46,14 @@ void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b,
 	const struct replay_blob *blob = trace_reader_blob(r, hex);
 	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
 	struct trace_blob_reader rd;
+	const char *text;
 
 	if (!blob || blob->size != length || !trace_replay_range_ok(b, offset, length))
 		return;
-	trace_blob_reader_init(&rd, blob->text);
+	text = trace_reader_blob_text(r, blob);
+	if (!text)
+		return;
+	trace_blob_reader_init(&rd, text);
 	for (uint64_t done = 0; done < length;) {
 		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
 		off_t at = (off_t)(offset + done);
@@ -73,15 +77,16 @@ static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64
 			 uint64_t length, const struct replay_blob *blob, uint64_t *digest_out,
 			 uint64_t *diff_out, uint8_t *want_out, uint8_t *got_out)
 {
+	const char *text = blob ? trace_reader_blob_text(r, blob) : NULL;
 	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
-	uint64_t h = TRACE_DIGEST_INIT, blob_left = blob ? blob->size : 0;
+	uint64_t h = TRACE_DIGEST_INIT, blob_left = text ? blob->size : 0;
 	struct trace_blob_reader rd;
 
 	*diff_out = UINT64_MAX;
 	if (!trace_replay_range_ok(b, offset, length))
 		return false;
-	if (blob)
-		trace_blob_reader_init(&rd, blob->text);
+	if (text)
+		trace_blob_reader_init(&rd, text);
 	for (uint64_t done = 0; done < length;) {
 		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
 		size_t cmp = blob_left < n ? (size_t)blob_left : n;
@@ -133,11 +138,12 @@ int trace_replay_remember_submission(struct replay *r, uint64_t seq, const uint6
 bool trace_replay_blob_equals(struct replay *r, const struct replay_blob *blob, const uint8_t *data,
 			      uint64_t size)
 {
+	const char *text = blob->size == size ? trace_reader_blob_text(r, blob) : NULL;
 	struct trace_blob_reader rd;
 
-	if (blob->size != size)
+	if (!text)
 		return false;
-	trace_blob_reader_init(&rd, blob->text);
+	trace_blob_reader_init(&rd, text);
 	for (uint64_t done = 0; done < size;) {
 		size_t n = size - done < REPLAY_CHUNK ? (size_t)(size - done) : REPLAY_CHUNK;
 

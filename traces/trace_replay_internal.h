@@ -32,9 +32,11 @@ struct sim_device;
 struct trace_timeline;
 
 /* How long replay waits, by default, for a semaphore the recording saw signaled. */
-#define REPLAY_WAIT_NS (10ull * 1000 * 1000 * 1000)
+#define REPLAY_WAIT_NS	   (10ull * 1000 * 1000 * 1000)
 /* Resource contents are restored and digested this many bytes at a time. */
-#define REPLAY_CHUNK   (64u * 1024)
+#define REPLAY_CHUNK	   (64u * 1024)
+/* Blob text kept in memory, by default; the rest is read again from the file when used. */
+#define REPLAY_BLOB_BUDGET (64ull << 20)
 
 /* ---- small containers (trace_replay_map.c) ---- */
 
@@ -83,11 +85,17 @@ struct replay_sem {
 	uint64_t id;
 };
 
-/* A blob of the trace: its text, decoded when used (trace_reader.c). */
+/*
+ * A blob of the trace, decoded when used: its text, or where to read it again once the texts
+ * kept took r->blob_budget bytes (trace_reader_blob_text).
+ */
 struct replay_blob {
-	char *text;
-	uint64_t size;
-	uint64_t line; /* of its blob event */
+	char *text;	      /* NULL: not kept */
+	uint64_t size;	      /* decoded bytes */
+	uint64_t line;	      /* of its blob event */
+	uint64_t event;	      /* that event's index */
+	uint64_t file_offset; /* of that line */
+	size_t line_len;      /* of that line, without its newline */
 };
 
 /* A buffer as the trace declares it (validation): its recorded size and where it was made. */
@@ -108,10 +116,18 @@ struct replay_sub {
 	struct replay_range *ranges;
 };
 
-/* The whole file in memory (trace_reader.c). */
-struct replay_file {
-	char *text;
-	size_t size;
+/* The trace file, read a line at a time (trace_reader.c). */
+struct replay_reader {
+	FILE *fp;
+	const char *path;
+	char *text;	    /* the current line (getline's buffer), NUL-terminated */
+	size_t cap;	    /* of text */
+	size_t len;	    /* of the current line, without its newline */
+	bool cut;	    /* the current line ends the file without a newline */
+	uint64_t next;	    /* byte offset of the line after the current one */
+	uint64_t kept;	    /* bytes of blob text kept in memory */
+	char *scratch;	    /* a blob's line read again (trace_reader_blob_text) */
+	size_t scratch_cap; /* of scratch */
 };
 
 struct replay {
@@ -129,13 +145,19 @@ struct replay {
 	struct replay_vec buffers, semaphores, submissions, blob_data;
 	struct replay_map rec_bufs;    /* (recorded connection, buffer id) -> rec_buffers index */
 	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
-	uint64_t max_size;	       /* opts->max_size, or TRACE_MAX_SIZE */
-	uint64_t wait_ns;	       /* opts->wait_ns, or REPLAY_WAIT_NS */
-	uint8_t *chunk;		       /* 2 * REPLAY_CHUNK bytes for streaming contents */
-	uint64_t line;		       /* of the current event */
-	uint64_t offset;	       /* of the current line */
-	uint64_t index;		       /* of the current event */
+	struct replay_reader rd;
+	struct replay_vec line_digests; /* uint64_t per event line of pass 1, checked in pass 2 */
+	uint64_t blob_budget;		/* opts->blob_budget, or REPLAY_BLOB_BUDGET */
+	bool truncated;			/* pass 1 found the file cut short (res->warning) */
+	uint64_t max_size;		/* opts->max_size, or TRACE_MAX_SIZE */
+	uint64_t wait_ns;		/* opts->wait_ns, or REPLAY_WAIT_NS */
+	uint8_t *chunk;			/* 2 * REPLAY_CHUNK bytes for streaming contents */
+	uint64_t line;			/* of the current event */
+	uint64_t offset;		/* of the current line */
+	uint64_t index;			/* of the current event */
 	bool checking;
+	/* A failure reported where it could not be returned (r->res->message); ends the replay. */
+	int error;
 };
 
 /* Handed to on_stop; lives on the run loop's stack for the call. */
@@ -247,14 +269,31 @@ static inline magma_status_t status_of(const cJSON *ev)
  */
 int trace_reader_check_u64s(struct replay *r, const cJSON *o, const char *const *keys,
 			    const char *what);
-/* The whole of @path into @f (f->text NUL-terminated, the caller frees it); bad input if not. */
-int trace_reader_read_file(struct replay *r, const char *path, struct replay_file *f);
+/* Opens @path (kept, not copied) for reading; bad input when it cannot be opened. */
+int trace_reader_open(struct replay *r, const char *path);
+/* Back to the start of the file for another pass: line 0, offset 0. */
+int trace_reader_rewind(struct replay *r);
+/*
+ * Reads the next line into r->rd (text, len without the newline, cut when the file ends without
+ * one) and advances r->line and r->offset. Returns 1, 0 at the end of the file, or minus the
+ * enum trace_replay_exit of a failure it reported (bad input for NUL bytes or a read error, host
+ * error when out of memory).
+ */
+int trace_reader_next(struct replay *r);
+/* Closes the file and frees the reader's buffers (not the blobs). */
+void trace_reader_close(struct replay *r);
 /* Checks the header line (@len bytes at @line): format, version. */
 int trace_reader_check_header(struct replay *r, const char *line, size_t len);
 /* Checks a blob event (size, encoding, digest, limits) and keeps its text. */
 int trace_reader_check_blob(struct replay *r, const cJSON *ev);
 /* The blob whose digest is the 16 hex digits @hex, or NULL (also for NULL or malformed @hex). */
 const struct replay_blob *trace_reader_blob(struct replay *r, const char *hex);
+/*
+ * The text of @blob: kept, or its line read again and parsed into the reader's scratch buffer
+ * (valid until the next call). NULL after a failure, reported and left in r->error (host error:
+ * out of memory, or the file changed on disk); callers go on as if the blob were missing.
+ */
+const char *trace_reader_blob_text(struct replay *r, const struct replay_blob *blob);
 
 /* ---- calls (trace_replay_calls.c) ---- */
 
@@ -289,8 +328,11 @@ bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint6
  */
 void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
 				uint64_t length, const char *hex);
-/* The bytes of @blob, malloc'd (the caller frees them), or NULL when out of memory. */
-uint8_t *trace_replay_blob_bytes(const struct replay_blob *blob);
+/*
+ * The bytes of @blob, malloc'd (the caller frees them), or NULL when out of memory or when its
+ * text cannot be read (r->error set).
+ */
+uint8_t *trace_replay_blob_bytes(struct replay *r, const struct replay_blob *blob);
 /* True when @blob holds exactly the @size bytes at @data. */
 bool trace_replay_blob_equals(struct replay *r, const struct replay_blob *blob, const uint8_t *data,
 			      uint64_t size);

@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		return usage();
 	opts.progress = !quiet && isatty(STDOUT_FILENO);
 	ret = trace_replay_run(path, &opts, &res);
+	if (res.truncated)
+		fprintf(stderr, "magma-replay: warning: %s is truncated: %s\n", path, res.warning);
 	if (ret) {
 		fprintf(stderr, "magma-replay: %s: %s\n", path, res.message);
 		if (ret == TRACE_REPLAY_DIVERGED)

@@ -44,6 +44,11 @@ struct trace_replay_options {
 	uint64_t max_size;    /* largest buffer, range or blob accepted (0: TRACE_MAX_SIZE) */
 	uint64_t wait_ns;     /* how long to wait for what the recording saw happen (0: 10 s) */
 	/*
+	 * Bytes of blob text kept in memory between the passes (0: 64 MiB); the blobs past it are
+	 * read again from the file when a call needs them.
+	 */
+	uint64_t blob_budget;
+	/*
 	 * Called once when the replay reaches stop_at (never when the trace ends first, nor on an
 	 * error before), with @stop_ctx. Every event before stop_at has been replayed, including
 	 * the waits of the completion events among them, so work the recording saw complete is in
@@ -63,6 +68,12 @@ struct trace_replay_result {
 	uint64_t digest;      /* FNV-1a over every completion digest seen, in order */
 	uint64_t stopped_at;  /* event index where --stop-at stopped, else UINT64_MAX */
 	char message[1024];   /* the bad-input or divergence report ("" on success) */
+	/*
+	 * The file was cut short (a crashed recording): @events counts its complete events, which
+	 * were replayed, and @warning says where it ends. Not a failure by itself.
+	 */
+	bool truncated;
+	char warning[256];
 };
 
 /*
