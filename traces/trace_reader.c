@@ -120,6 +120,25 @@ int trace_reader_next(struct replay *r)
 	return 1;
 }
 
+/*
+ * trace_reader_line_digest - see trace_replay_internal.h. Eight bytes a step (the lines are
+ * hashed twice per replay; FNV-1a's byte a step showed in profiles).
+ */
+uint64_t trace_reader_line_digest(const char *text, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+
+	for (; len >= 8; text += 8, len -= 8) {
+		memcpy(&w, text, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, text, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
 /* trace_reader_close - see trace_replay_internal.h. */
 void trace_reader_close(struct replay *r)
 {
@@ -252,7 +271,7 @@ const char *trace_reader_blob_text(struct replay *r, const struct replay_blob *b
 	digest = trace_replay_vec_at(&r->line_digests, blob->event);
 	if (pread(fileno(rd->fp), rd->scratch, blob->line_len, (off_t)blob->file_offset) !=
 		    (ssize_t)blob->line_len ||
-	    !digest || *digest != trace_digest(rd->scratch, blob->line_len))
+	    !digest || *digest != trace_reader_line_digest(rd->scratch, blob->line_len))
 		goto err_changed;
 	len = blob->line_len;
 	while (len && (rd->scratch[len - 1] == ',' || rd->scratch[len - 1] == '\r' ||

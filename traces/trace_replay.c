@@ -8,8 +8,8 @@
  * calls, trace_replay_contents.c for completions); pass 2 replays, dispatching each call through
  * trace_replay_handlers. Every error names its line, byte offset and event.
  *
- * Runs on the caller's thread; the only other threads are the embedded device's, which call
- * replay_sim_event (timeline) with the device lock held.
+ * Runs on the caller's thread; the only other threads are the embedded device's, whose events
+ * reach trace_replay_device.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,30 +56,6 @@ int trace_replay_fail(struct replay *r, int code, const char *fmt, ...)
 	return code;
 }
 
-static void replay_sim_event(void *ctx, const struct sim_event *ev)
-{
-	struct replay *r = ctx;
-
-	trace_timeline_add(r->tl, ev);
-}
-
-static void replay_observer(void *ctx, struct sim_device *sim, bool created)
-{
-	struct replay *r = ctx;
-
-	if (created && !r->sim) {
-		r->sim = sim;
-		if (r->tl)
-			r->sim_sub = sim_events_subscribe(sim, trace_device_event_mask(),
-							  replay_sim_event, r);
-	} else if (!created && sim == r->sim) {
-		if (r->sim_sub >= 0)
-			sim_events_unsubscribe(sim, r->sim_sub);
-		r->sim_sub = -1;
-		r->sim = NULL;
-	}
-}
-
 /* Validates (@replay false) or replays one event. */
 static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *end)
 {
@@ -106,14 +82,20 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		return replay ? 0 : trace_reader_check_blob(r, ev);
 	if (!strcmp(type, "dev")) {
 		uint64_t cycle;
+		const char *name = get_str(ev, "ev");
 
-		return replay || get_u64(ev, "cycle", &cycle)
-			       ? 0
-			       : trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
-						   "dev: \"cycle\" missing");
+		if (replay)
+			return 0;
+		if (name && !strcmp(name, "FAULT"))
+			r->recorded_faults++;
+		return get_u64(ev, "cycle", &cycle) ? 0
+						    : trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
+									"dev: \"cycle\" missing");
 	}
-	if (!strcmp(type, "device"))
+	if (!strcmp(type, "device")) {
+		r->recorded_device = true;
 		return 0;
+	}
 	if (!strcmp(type, "completion"))
 		return replay ? trace_replay_completion(r, ev)
 			      : trace_replay_check_completion(r, ev);
@@ -121,6 +103,9 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT, "unknown event type \"%.64s\"",
 					 type);
 	ret = trace_replay_check_call(r, ev, &id);
+	r->completion_run = false;
+	if (!ret && !replay && status_of(ev) == MAGMA_STATUS_CONTEXT_KILLED)
+		r->recorded_kills++;
 	if (ret || !replay)
 		return ret;
 	r->res->calls++;
@@ -256,7 +241,7 @@ static int validate(struct replay *r)
 		digest = trace_replay_vec_push(&r->line_digests, sizeof(*digest));
 		if (!digest)
 			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
-		*digest = trace_digest(r->rd.text, r->rd.len);
+		*digest = trace_reader_line_digest(r->rd.text, r->rd.len);
 		ev = parse_line(r);
 		if (!ev) {
 			const char *at = cJSON_GetErrorPtr();
@@ -282,7 +267,7 @@ static bool line_unchanged(struct replay *r)
 {
 	const uint64_t *digest = trace_replay_vec_at(&r->line_digests, r->index);
 
-	return digest && !r->rd.cut && *digest == trace_digest(r->rd.text, r->rd.len);
+	return digest && !r->rd.cut && *digest == trace_reader_line_digest(r->rd.text, r->rd.len);
 }
 
 /* Pass 2: replays the events pass 1 checked, up to --to or --stop-at. */
@@ -322,7 +307,9 @@ static int replay_events(struct replay *r)
 						 "%s changed on disk during the replay",
 						 r->rd.path);
 		r->checking = r->index >= r->opts->from;
-		ret = handle_event(r, ev, true, &done);
+		ret = trace_replay_check_faults(r);
+		if (!ret)
+			ret = handle_event(r, ev, true, &done);
 		cJSON_Delete(ev);
 		if (!ret)
 			ret = r->error;
@@ -341,7 +328,7 @@ static int replay_events(struct replay *r)
 	}
 	if (r->opts->progress)
 		progress(r->index, r->res->events, true);
-	return 0;
+	return trace_replay_check_faults(r);
 }
 
 /* ---- looking inside a stopped replay (on_stop) ---- */
@@ -444,7 +431,7 @@ static void replay_release_device(struct replay *r)
 			close((int)r->handles.e[i].v);
 	magma_system_embedded_destroy(r->emb);
 	r->emb = NULL;
-	trace_device_set_observer(NULL, NULL);
+	trace_replay_device_unwatch(r);
 }
 
 static void replay_free(struct replay *r)
@@ -464,6 +451,9 @@ static void replay_free(struct replay *r)
 	free(r->submissions.v);
 	free(r->blob_data.v);
 	free(r->line_digests.v);
+	free(r->mappings.v);
+	free(r->completions.v);
+	free(r->cmdbufs);
 	trace_reader_close(r);
 	trace_replay_map_fini(&r->devices);
 	trace_replay_map_fini(&r->conns);
@@ -479,6 +469,8 @@ static void replay_free(struct replay *r)
 	trace_replay_map_fini(&r->chans);
 	trace_replay_map_fini(&r->pools);
 	trace_replay_map_fini(&r->pool_handles);
+	trace_replay_map_fini(&r->mapping_of);
+	trace_replay_map_fini(&r->listed);
 	trace_timeline_destroy(r->tl);
 }
 
@@ -486,7 +478,7 @@ static void replay_free(struct replay *r)
 int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 		     struct trace_replay_result *result)
 {
-	struct replay r = {.opts = opts, .res = result, .sim_sub = -1};
+	struct replay r = {.opts = opts, .res = result, .sim_sub = -1, .watch = {.sub = -1}};
 	uint64_t t0;
 	int ret;
 
@@ -512,11 +504,16 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 			goto out;
 		}
 	}
-	trace_device_set_observer(replay_observer, &r);
+	r.cmdbufs = calloc(REPLAY_CMDBUFS_KEPT, sizeof(*r.cmdbufs));
+	ret = r.cmdbufs ? trace_replay_device_watch(&r)
+			: trace_replay_fail(&r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (ret)
+		goto out;
 	t0 = now_ns();
 	ret = replay_events(&r);
 	if (r.sim)
 		result->gpu_cycles = sim_clock_now(r.sim);
+	result->device_digest = trace_replay_device_digest(&r);
 	result->host_ns = now_ns() - t0;
 out:
 	replay_release_device(&r);

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "magma_sim/status_name.h"
@@ -347,6 +348,8 @@ static int do_create_connection(struct replay *r, const cJSON *ev, const cJSON *
 	st = magma_device_create_connection(dev, &conn);
 	if (!st && !trace_replay_map_put(&r->conns, u64(out, "connection"), 0, conn))
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (!st)
+		r->live_connections++;
 	return check_status(r, "create_connection", ev, args, st);
 }
 
@@ -367,6 +370,46 @@ static magma_buffer_t buffer_arg(struct replay *r, const cJSON *args)
 	return b ? b->h : 0;
 }
 
+/*
+ * One step of polling something the device's threads will change: sleeps *@pause (from 10 us,
+ * doubling up to 1 ms) and adds it to *@waited. False once *@waited reached r->wait_ns.
+ */
+static bool backoff(struct replay *r, struct timespec *pause, uint64_t *waited)
+{
+	if (*waited >= r->wait_ns)
+		return false;
+	if (!pause->tv_nsec)
+		pause->tv_nsec = 10000;
+	nanosleep(pause, NULL);
+	*waited += (uint64_t)pause->tv_nsec;
+	if (pause->tv_nsec < 1000000)
+		pause->tv_nsec *= 2;
+	return true;
+}
+
+/*
+ * Waits until the service has torn down every connection the replay released. Releasing is
+ * feed-forward: libmagma hangs up and the connection's thread tears it down on its own time.
+ * Only then does the driver free the connection's address-space slot and page-table pages, so a
+ * connection that the replay creates next would, depending on which thread got there first, get
+ * another slot and other pages, other TLB misses and so other GPU cycles (issue 15: four cycle
+ * totals over twelve replays of one recording).
+ */
+static int settle_released_connections(struct replay *r)
+{
+	struct magma_system_device *dev = magma_system_embedded_device(r->emb);
+	struct timespec pause = {0, 0};
+	uint64_t waited = 0;
+
+	while (magma_system_device_connection_count(dev) > r->live_connections)
+		if (!backoff(r, &pause, &waited))
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
+						 "the replay device did not finish releasing a "
+						 "connection within %.3f s",
+						 (double)r->wait_ns / 1e9);
+	return 0;
+}
+
 static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON *args,
 				 const cJSON *out)
 {
@@ -378,20 +421,42 @@ static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON 
 		return 0;
 	magma_connection_release(c);
 	trace_replay_map_put(&r->conns, u64(args, "connection"), 0, UINT64_MAX);
-	return 0;
+	r->live_connections--;
+	return settle_released_connections(r);
+}
+
+/*
+ * get_error and flush that recorded an error the replay does not have yet (@got OK): errors
+ * arrive on the device's threads (a fault found, its context killed, the connection closed), so
+ * the replay waits for it up to r->wait_ns, as for a recorded poll. Returns the last status.
+ */
+static magma_status_t await_error(struct replay *r, const cJSON *ev, magma_connection_t c,
+				  magma_status_t got)
+{
+	struct timespec pause = {0, 0};
+	uint64_t waited = 0;
+
+	while (got == MAGMA_STATUS_OK && status_of(ev) != MAGMA_STATUS_OK &&
+	       backoff(r, &pause, &waited))
+		got = magma_connection_get_error(c);
+	return got;
 }
 
 static int do_get_error(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	magma_connection_t c = conn_arg(r, args);
+
 	(void)out;
 	return check_status(r, "get_error", ev, args,
-			    magma_connection_get_error(conn_arg(r, args)));
+			    await_error(r, ev, c, magma_connection_get_error(c)));
 }
 
 static int do_flush(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	magma_connection_t c = conn_arg(r, args);
+
 	(void)out;
-	return check_status(r, "flush", ev, args, magma_connection_flush(conn_arg(r, args)));
+	return check_status(r, "flush", ev, args, await_error(r, ev, c, magma_connection_flush(c)));
 }
 
 static int do_create_context(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
@@ -435,6 +500,7 @@ static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uin
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	b->h = h;
 	b->id = id;
+	b->rec_id = rec_id;
 	b->size = size;
 	b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
 	if (!trace_replay_map_put(&r->bufs, rec_h, 0, r->buffers.count - 1) ||
@@ -537,22 +603,86 @@ static int do_buffer_op(struct replay *r, const cJSON *ev, const cJSON *args, co
 	return check_status(r, "buffer_op", ev, args, st);
 }
 
+/*
+ * Notes a mapping the recording made (by its recorded values), so that a fault's address can be
+ * named (trace_replay_device.c) and a submission's command buffer found in the address space.
+ */
+static int note_mapping(struct replay *r, const cJSON *args)
+{
+	const struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	struct replay_mapping *m;
+
+	if (!b)
+		return 0;
+	m = trace_replay_vec_push(&r->mappings, sizeof(*m));
+	if (!m || !trace_replay_map_put(&r->mapping_of, u64(args, "connection"), b->rec_id,
+					r->mappings.count - 1))
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	*m = (struct replay_mapping){.conn = u64(args, "connection"),
+				     .va = u64(args, "hw_va"),
+				     .length = u64(args, "length"),
+				     .offset = u64(args, "offset"),
+				     .buffer_id = b->rec_id,
+				     .event = r->index};
+	return 0;
+}
+
 static int do_map_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	magma_status_t st;
+	int ret;
 
 	(void)out;
 	st = magma_connection_map_buffer(conn_arg(r, args), u64(args, "hw_va"), buffer_arg(r, args),
 					 u64(args, "offset"), u64(args, "length"),
 					 u64(args, "flags"));
-	return check_status(r, "map_buffer", ev, args, st);
+	ret = check_status(r, "map_buffer", ev, args, st);
+	if (!ret && status_of(ev) == MAGMA_STATUS_OK)
+		ret = note_mapping(r, args);
+	return ret;
 }
 
 static int do_unmap_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	const struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	struct replay_mapping *m = NULL;
+	uint64_t i;
+
 	(void)ev;
 	(void)out;
 	magma_connection_unmap_buffer(conn_arg(r, args), u64(args, "hw_va"), buffer_arg(r, args));
+	if (b && trace_replay_lookup(&r->mapping_of, u64(args, "connection"), b->rec_id, &i))
+		m = trace_replay_vec_at(&r->mappings, i);
+	if (m && m->va == u64(args, "hw_va"))
+		m->length = 0;
+	return 0;
+}
+
+/*
+ * Notes this submission of recorded connection @conn for tracing a fault back to it: the VA its
+ * first command buffer starts at, found through the mapping of its buffer (none: not noted).
+ * @rec_ids are the recorded buffer ids of its @nres resources @rs (offsets as recorded), which
+ * are noted as listed.
+ */
+static int note_submission(struct replay *r, uint64_t conn, const uint64_t *rec_ids,
+			   const magma_exec_resource_t *rs, uint32_t nres,
+			   const magma_exec_command_buffer_t *cb, uint32_t ncmd)
+{
+	const struct replay_mapping *m;
+	uint64_t i, at;
+
+	for (i = 0; i < nres; i++)
+		if (!trace_replay_map_put(&r->listed, conn, rec_ids[i], 1))
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	if (!ncmd || cb[0].resource_index >= nres ||
+	    !trace_replay_lookup(&r->mapping_of, conn, rec_ids[cb[0].resource_index], &i))
+		return 0;
+	m = trace_replay_vec_at(&r->mappings, i);
+	at = rs[cb[0].resource_index].offset + cb[0].start_offset;
+	if (!m->length || at < m->offset || at - m->offset >= m->length)
+		return 0;
+	r->cmdbufs[r->cmdbuf_count++ % REPLAY_CMDBUFS_KEPT] =
+		(struct replay_cmdbuf){m->va + (at - m->offset), conn, r->index, r->line};
 	return 0;
 }
 
@@ -584,6 +714,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	uint64_t *ids = calloc((size_t)nwait + nsig + 1, sizeof(uint64_t));
 	uint64_t *sig_idx = calloc(nsig + 1, sizeof(uint64_t));
 	struct replay_range *ranges = calloc(nres + 1, sizeof(*ranges));
+	uint64_t *rec_ids = calloc(nres + 1, sizeof(uint64_t));
 	magma_command_descriptor_t d = {0};
 	magma_status_t st;
 	uint32_t i = 0, n = 0;
@@ -596,7 +727,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 				   magma_connection_execute_command(conn_arg(r, args), 0, NULL));
 		goto out_free;
 	}
-	if (!rs || !cb || !ids || !sig_idx || !ranges) {
+	if (!rs || !cb || !ids || !sig_idx || !ranges || !rec_ids) {
 		ret = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -605,7 +736,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		uint64_t bi = buf_index(r, args, u64(it, "buffer_id"));
 		struct replay_buffer *b = trace_replay_vec_at(&r->buffers, bi);
 
-		rs[i].buffer_id = b ? b->id : u64(it, "buffer_id");
+		rec_ids[i] = u64(it, "buffer_id");
+		rs[i].buffer_id = b ? b->id : rec_ids[i];
 		rs[i].offset = u64(it, "offset");
 		rs[i].length = u64(it, "length");
 		ranges[i] = (struct replay_range){bi, rs[i].offset, rs[i].length};
@@ -645,6 +777,9 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	d.command_buffers = cb;
 	d.semaphore_ids = ids;
 	d.flags = u64(args, "flags");
+	ret = note_submission(r, u64(args, "connection"), rec_ids, rs, nres, cb, ncmd);
+	if (ret)
+		goto out_free;
 	tl_token = trace_timeline_submit(r->tl, u64(args, "connection"),
 					 (uint32_t)u64(args, "context"));
 	st = magma_connection_execute_command(conn_arg(r, args),
@@ -661,6 +796,7 @@ out_free:
 	free(ids);
 	free(sig_idx);
 	free(ranges);
+	free(rec_ids);
 	return ret;
 }
 
@@ -765,9 +901,13 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 		i++;
 	}
 	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
-	st = magma_poll(p, n, want == MAGMA_STATUS_OK ? r->wait_ns : 0);
-	if (want == MAGMA_STATUS_OK)
-		ret = check_status(r, "poll", ev, args, st);
+	if (want == MAGMA_STATUS_OK) {
+		st = trace_replay_wait(r, p, n, r->wait_ns, &ret);
+		if (!ret)
+			ret = check_status(r, "poll", ev, args, st);
+	} else {
+		magma_poll(p, n, 0);
+	}
 	free(p);
 	return ret;
 }
@@ -847,11 +987,15 @@ static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (!status_of(ev) && want) {
 		/* The recording found a notification: give the replay time to produce it. */
-		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_HANDLE,
-				       .condition = MAGMA_POLL_CONDITION_READABLE};
+		magma_poll_item_t p[2] = {{.type = MAGMA_POLL_TYPE_HANDLE,
+					   .condition = MAGMA_POLL_CONDITION_READABLE}};
 
-		p.handle = magma_connection_get_notification_channel_handle(c);
-		magma_poll(&p, 1, r->wait_ns);
+		p[0].handle = magma_connection_get_notification_channel_handle(c);
+		trace_replay_wait(r, p, 1, r->wait_ns, &ret);
+		if (ret) {
+			free(buf);
+			return ret;
+		}
 	}
 	st = magma_connection_read_notification_channel(c, cap ? buf : NULL, cap, &size, &more);
 	ret = check_status(r, "read_notification", ev, args, st);
@@ -1221,11 +1365,13 @@ static int do_perf_read_completion(struct replay *r, const cJSON *ev, const cJSO
 	    trace_replay_lookup(&r->pool_handles, u64(args, "connection"), u64(args, "pool"), &h) &&
 	    trace_replay_lookup(&r->chans, h, 0, &h)) {
 		/* The recording read a completion: give the replay time to produce it. */
-		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_HANDLE,
-				       .condition = MAGMA_POLL_CONDITION_READABLE,
-				       .handle = (magma_handle_t)h};
+		magma_poll_item_t p[2] = {{.type = MAGMA_POLL_TYPE_HANDLE,
+					   .condition = MAGMA_POLL_CONDITION_READABLE,
+					   .handle = (magma_handle_t)h}};
 
-		magma_poll(&p, 1, r->wait_ns);
+		trace_replay_wait(r, p, 1, r->wait_ns, &ret);
+		if (ret)
+			return ret;
 	}
 	st = magma_connection_read_performance_counter_completion(
 		conn_arg(r, args), pool_arg(r, args), &trigger, &buffer_id, &offset, &time, &flags);

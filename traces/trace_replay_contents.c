@@ -160,6 +160,7 @@ int trace_replay_check_completion(struct replay *r, const cJSON *ev)
 	static const char *const keys[] = {"connection", "submission", NULL};
 	static const char *const res_keys[] = {"index", "buffer_id", NULL};
 	const cJSON *a = member(ev, "resources"), *it;
+	struct replay_completion *c;
 	uint64_t d;
 	int ret = trace_reader_check_u64s(r, ev, keys, "completion");
 
@@ -178,7 +179,79 @@ int trace_replay_check_completion(struct replay *r, const cJSON *ev)
 				r, TRACE_REPLAY_BAD_INPUT,
 				"completion resource: \"digest\" is not 16 hex digits");
 	}
+	/* Completions with no call between them were written at one moment: one group. */
+	if (!r->completion_run) {
+		r->completion_run = true;
+		r->completion_groups++;
+	}
+	c = trace_replay_vec_push(&r->completions, sizeof(*c));
+	if (!c)
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	c->submission = u64(ev, "submission");
+	c->group = r->completion_groups;
 	return 0;
+}
+
+/*
+ * Waits for the signal semaphores of submission @seq (remembered by do_execute), reporting a
+ * timeout as a divergence while checking.
+ */
+static int wait_submission(struct replay *r, uint64_t seq)
+{
+	struct replay_sub *s;
+	uint64_t si;
+
+	if (!trace_replay_lookup(&r->subs, seq, 0, &si))
+		return 0;
+	s = trace_replay_vec_at(&r->submissions, si);
+	for (uint32_t i = 0; i < s->sem_count; i++) {
+		struct replay_sem *sem = trace_replay_vec_at(&r->semaphores, s->sems[i]);
+		magma_poll_item_t p[2] = {{.type = MAGMA_POLL_TYPE_SEMAPHORE,
+					   .condition = MAGMA_POLL_CONDITION_SIGNALED}};
+		magma_status_t st;
+		int ret;
+
+		if (!sem)
+			continue;
+		p[0].semaphore = sem->h;
+		st = trace_replay_wait(r, p, 1, r->wait_ns, &ret);
+		if (ret)
+			return ret;
+		if (st != MAGMA_STATUS_OK && r->checking)
+			return trace_replay_fail(
+				r, TRACE_REPLAY_DIVERGED,
+				"submission at event %" PRIu64
+				" completed in the recording but its signal semaphore %u was "
+				"not signaled within %.3f s in the replay",
+				seq, i, (double)r->wait_ns / 1e9);
+	}
+	return 0;
+}
+
+/*
+ * Before the first completion of a group is compared, every submission of the group has
+ * finished: the recorder saw them all finished when it took the digests, so each digest holds
+ * the work of all of them (three submissions released at once and run one after the other:
+ * waiting for the first one alone compares while the others still write).
+ */
+static int wait_group(struct replay *r)
+{
+	const struct replay_completion *c =
+		trace_replay_vec_at(&r->completions, r->completion_next);
+	int ret = 0;
+
+	r->completion_next++;
+	if (!c || c->group == r->completion_waited)
+		return 0;
+	r->completion_waited = c->group;
+	for (uint64_t i = r->completion_next - 1; !ret; i++) {
+		const struct replay_completion *g = trace_replay_vec_at(&r->completions, i);
+
+		if (!g || g->group != c->group)
+			break;
+		ret = wait_submission(r, g->submission);
+	}
+	return ret;
 }
 
 /* trace_replay_completion - see trace_replay_internal.h. */
@@ -187,7 +260,11 @@ int trace_replay_completion(struct replay *r, const cJSON *ev)
 	const cJSON *it;
 	struct replay_sub *s;
 	uint64_t si;
+	int ret;
 
+	ret = wait_group(r);
+	if (ret)
+		return ret;
 	if (!trace_replay_lookup(&r->subs, u64(ev, "submission"), 0, &si))
 		return r->checking
 			       ? trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
@@ -196,22 +273,9 @@ int trace_replay_completion(struct replay *r, const cJSON *ev)
 						   u64(ev, "submission"))
 			       : 0;
 	s = trace_replay_vec_at(&r->submissions, si);
-	for (uint32_t i = 0; i < s->sem_count; i++) {
-		struct replay_sem *sem = trace_replay_vec_at(&r->semaphores, s->sems[i]);
-		magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_SEMAPHORE,
-				       .condition = MAGMA_POLL_CONDITION_SIGNALED};
-
-		if (!sem)
-			continue;
-		p.semaphore = sem->h;
-		if (magma_poll(&p, 1, r->wait_ns) != MAGMA_STATUS_OK && r->checking)
-			return trace_replay_fail(
-				r, TRACE_REPLAY_DIVERGED,
-				"submission at event %" PRIu64
-				" completed in the recording but its signal semaphore %u was "
-				"not signaled within %.3f s in the replay",
-				u64(ev, "submission"), i, (double)r->wait_ns / 1e9);
-	}
+	ret = wait_submission(r, u64(ev, "submission"));
+	if (ret)
+		return ret;
 	cJSON_ArrayForEach(it, member(ev, "resources"))
 	{
 		uint64_t idx = u64(it, "index"), want, got = 0, off = UINT64_MAX;

@@ -17,6 +17,8 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "sim/sim_regs.h"
 #include "traces/trace_calls.h"
 #include "traces/trace_replay.h"
 
@@ -76,6 +79,7 @@ void *trace_replay_vec_at(const struct replay_vec *v, uint64_t i);
 struct replay_buffer {
 	magma_buffer_t h;
 	uint64_t id;
+	uint64_t rec_id; /* the recorded id */
 	uint64_t size;
 	int fd; /* from magma_buffer_get_handle, -1 when not available */
 };
@@ -116,6 +120,67 @@ struct replay_sub {
 	struct replay_range *ranges;
 };
 
+/* A map_buffer of the trace, by its recorded values (for naming a fault's address). */
+struct replay_mapping {
+	uint64_t conn;	    /* recorded connection */
+	uint64_t va;	    /* hw_va */
+	uint64_t length;    /* 0 once unmapped */
+	uint64_t offset;    /* into the buffer */
+	uint64_t buffer_id; /* recorded buffer id */
+	uint64_t event;	    /* of the map_buffer call */
+};
+
+/* A recent execute_command: where its first command buffer starts in the GPU's address space. */
+struct replay_cmdbuf {
+	uint64_t va;
+	uint64_t conn; /* recorded connection */
+	uint64_t event, line;
+};
+
+/* How many recent submissions a fault can be traced back to. */
+#define REPLAY_CMDBUFS_KEPT 4096
+/* Faults kept between two looks of the replay's thread (more are counted, not described). */
+#define REPLAY_FAULTS_KEPT  16
+
+/* A fault of the replay device (trace_replay_device.c). */
+struct replay_fault {
+	uint32_t code, queue, slot;
+	uint64_t va, cycle;
+	bool has_job; /* the queue's job: its command buffer VA */
+	uint64_t job_va;
+	bool has_cmd; /* the command that started last on the queue, if the job got that far */
+	uint32_t cmd_opcode;
+	uint64_t cmd_va;
+};
+
+/* Per queue: the job and command started last. */
+struct replay_watch_queue {
+	uint32_t slot, cmd_opcode;
+	uint64_t job_va, cmd_va;
+	bool has_cmd;
+};
+
+/*
+ * The replay device's job events (trace_replay_device.c). Written by the sim's event callback on
+ * the device's threads; the replay's thread reads under @lock.
+ */
+struct replay_watch {
+	pthread_mutex_t lock;	      /* a leaf, taken with the sim's device lock held */
+	bool ready;		      /* lock initialised, observer installed */
+	int sub;		      /* the sim subscription, or -1 */
+	int fault_fd;		      /* eventfd written on every fault */
+	_Atomic uint64_t digest;      /* a hash over the job events (written by the events only) */
+	_Atomic uint64_t fault_count; /* written under lock; read without it (release/acquire) */
+	struct replay_fault faults[REPLAY_FAULTS_KEPT]; /* guarded by lock: by count */
+	struct replay_watch_queue q[SIM_QUEUE_MAX];	/* written by the events only */
+};
+
+/* A completion event of the trace, as validation saw it (trace_replay_contents.c). */
+struct replay_completion {
+	uint64_t submission; /* the seq of its submission */
+	uint64_t group;	     /* completions with no call between them share a group, from 1 */
+};
+
 /* The trace file, read a line at a time (trace_reader.c). */
 struct replay_reader {
 	FILE *fp;
@@ -138,6 +203,22 @@ struct replay {
 	int sim_sub;
 	struct trace_timeline *tl;
 	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
+	uint32_t live_connections;	/* replay connections created and not released */
+	struct replay_watch watch;	/* the replay device's events */
+	uint64_t faults_seen;		/* faults of the watch looked at */
+	uint64_t recorded_faults;	/* FAULT device events of the trace */
+	uint64_t recorded_kills;	/* calls of the trace that returned CONTEXT_KILLED */
+	bool recorded_device;		/* the trace has device events (an embedded device) */
+	struct replay_vec mappings;	/* struct replay_mapping, from map_buffer calls */
+	struct replay_map mapping_of;	/* (recorded conn, buffer id) -> its latest mapping */
+	struct replay_map listed;	/* (recorded conn, buffer id) listed as a resource */
+	struct replay_cmdbuf *cmdbufs;	/* REPLAY_CMDBUFS_KEPT recent submissions, a ring */
+	uint64_t cmdbuf_count;		/* submissions put in the ring so far */
+	struct replay_vec completions;	/* struct replay_completion, in file order (pass 1) */
+	uint64_t completion_groups;	/* groups so far (pass 1) */
+	bool completion_run;		/* the last event checked was a completion (pass 1) */
+	uint64_t completion_next;	/* completions replayed so far (pass 2) */
+	uint64_t completion_waited;	/* the group whose submissions were waited for */
 	struct replay_map handles;	/* exported fds (closed at the end unless imported) */
 	struct replay_map chans;	/* notification channels (owned by their connections) */
 	struct replay_map pools;	/* (recorded connection, recorded pool) -> replay pool id */
@@ -280,6 +361,11 @@ int trace_reader_rewind(struct replay *r);
  * error when out of memory).
  */
 int trace_reader_next(struct replay *r);
+/*
+ * A 64-bit hash of the @len bytes of a line at @text: pass 2 replays a line only when it hashes
+ * as pass 1 saw it. Not a content digest of the format (those are FNV-1a); pure.
+ */
+uint64_t trace_reader_line_digest(const char *text, size_t len);
 /* Closes the file and frees the reader's buffers (not the blobs). */
 void trace_reader_close(struct replay *r);
 /* Checks the header line (@len bytes at @line): format, version. */
@@ -317,6 +403,31 @@ extern const struct replay_handler trace_replay_handlers[TRACE_CALL_COUNT];
  * trace_calls and the call's own check. The call's id into *@id_out.
  */
 int trace_replay_check_call(struct replay *r, const cJSON *ev, enum trace_call_id *id_out);
+
+/* ---- the replay device (trace_replay_device.c) ---- */
+
+/*
+ * Installs the device observer: when the replay creates its embedded device, its events feed the
+ * watch (faults, the job-event digest) and, with r->tl, the timeline. Host error when no eventfd.
+ */
+int trace_replay_device_watch(struct replay *r);
+/* Removes the observer and frees the watch (after the device is gone). */
+void trace_replay_device_unwatch(struct replay *r);
+/* A hash over the job events of the replay device so far (TRACE_DIGEST_INIT without any). */
+uint64_t trace_replay_device_digest(struct replay *r);
+/*
+ * Looks at the faults the device had since the last look: one the recording did not have, in the
+ * checked window, is reported as a divergence naming its code, address, command, submission and
+ * what the trace says about the address. Cheap when there is none (no system call).
+ */
+int trace_replay_check_faults(struct replay *r);
+/*
+ * magma_poll of @count @items (which have room for one more) for up to @timeout_ns, also woken
+ * by a fault of the replay device: *@fail_out is then the report of an unexpected fault (see
+ * trace_replay_check_faults), else the wait goes on. Returns the poll's status.
+ */
+magma_status_t trace_replay_wait(struct replay *r, magma_poll_item_t *items, uint32_t count,
+				 uint64_t timeout_ns, int *fail_out);
 
 /* ---- contents and completions (trace_replay_contents.c) ---- */
 

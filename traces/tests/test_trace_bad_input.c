@@ -8,8 +8,9 @@
  * zero run larger than the range it fills, or than any limit), contents outside their buffer's
  * recorded size and buffers over the caller's limit are bad traces too, found without the
  * replay's memory growing by more than a few MiB. Also a changed completion digest (a
- * divergence, reported with the first differing byte), a host failure (never called a
- * divergence) and the --stop-at and --from options. The damaged files are made from
+ * divergence, reported with the first differing byte), jobs that fault in the replay only
+ * (reported at once, with what the trace says about the address), a host failure (never called
+ * a divergence) and the --stop-at and --from options. The damaged files are made from
  * samples/write.json in a private directory under /tmp.
  */
 #include <stdbool.h>
@@ -404,6 +405,59 @@ static void divergence(void)
 	printf("     (%s)\n", res.message);
 }
 
+/* Replays with a long wait, so a fault that did not end the wait at once shows as a timeout. */
+static int run_long_wait(struct trace_replay_result *res)
+{
+	struct trace_replay_options o;
+
+	trace_replay_default_options(&o);
+	o.wait_ns = 60ull * 1000 * 1000 * 1000;
+	return trace_replay_run(path, &o, res);
+}
+
+/* A fault of the replayed job, reported at once with what the trace knows about its address. */
+static void expect_fault(const char *what, const char *fault, const char *hint)
+{
+	struct trace_replay_result res;
+	int ret = run_long_wait(&res);
+
+	printf("     (%s: %s)\n", what, res.message);
+	CHECK_EQ(ret, TRACE_REPLAY_DIVERGED);
+	CHECK(strstr(res.message, "a replayed job faulted where the recording did not") != NULL);
+	CHECK(strstr(res.message, fault) != NULL);
+	CHECK(strstr(res.message, "at VA 0x200000") != NULL);
+	CHECK(strstr(res.message, "in its WRITE32 command at VA 0x100000") != NULL);
+	CHECK(strstr(res.message, "execute_command at event 70 (line 72)") != NULL);
+	CHECK(strstr(res.message, hint) != NULL);
+	CHECK(strstr(res.message, "not signaled") == NULL);
+}
+
+/*
+ * The write sample's first command buffer stores to the data buffer at 0x200000. Moved
+ * elsewhere, mapped read-only, or read-only and never listed as a resource, the replay's job
+ * faults where the recording's did not.
+ */
+static void replay_faults(void)
+{
+	static const char data_map[] = "\"hw_va\":2097152,\"buffer\":94640424213488";
+	static const char data_res[] =
+		",{\"buffer_id\":2,\"offset\":0,\"length\":8192,\"contents\":\"b9d103fd6854a325\"}]";
+	const char *from[2] = {"\"length\":8192,\"flags\":3}", data_res};
+	const char *to[2] = {"\"length\":8192,\"flags\":1}", "]"};
+
+	REQUIRE(!put_replaced("fault-unmapped.json", data_map,
+			      "\"hw_va\":3145728,\"buffer\":94640424213488"));
+	expect_fault("unmapped", "MMU_TRANSLATION (0x10)",
+		     "hint: VA 0x200000 is in no range the trace mapped (map_buffer)");
+	REQUIRE(!put_edited("fault-read-only.json", 1, from, to));
+	expect_fault(
+		"read-only", "MMU_PERMISSION (0x11)",
+		"VA 0x200000 is at offset 0 of buffer id 2 (mapped at VA 0x200000 by event 64)");
+	REQUIRE(!put_edited("fault-unlisted.json", 2, from, to));
+	expect_fault("unlisted", "MMU_PERMISSION (0x11)",
+		     "which no submission listed as a resource");
+}
+
 static void window_and_stop(void)
 {
 	struct trace_replay_options o;
@@ -442,6 +496,7 @@ int main(void)
 	SIM_TEST_RUN(size_limit_option);
 	SIM_TEST_RUN(host_error);
 	SIM_TEST_RUN(divergence);
+	SIM_TEST_RUN(replay_faults);
 	SIM_TEST_RUN(window_and_stop);
 	free(sample);
 	for (int i = 0; i < made_count; i++) {

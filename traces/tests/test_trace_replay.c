@@ -50,17 +50,28 @@ static void samples_replay(void)
 	}
 }
 
+/*
+ * Two replays of one recording: same completion digests, GPU cycles and device events. waits
+ * releases a connection right before the next one's first submission (trace_replay_exact
+ * replays a longer recording of it five times).
+ */
 static void replay_twice_is_identical(void)
 {
-	struct trace_replay_result a, b;
-	char p[256];
+	static const char *const names[] = {"copy", "waits"};
 
-	snprintf(p, sizeof(p), "%s/copy.json", TRACE_SAMPLES_DIR);
-	REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
-	REQUIRE_EQ(replay(p, &b, NULL), TRACE_REPLAY_OK);
-	CHECK_EQ(a.digest, b.digest);
-	CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
-	CHECK_EQ(a.calls, b.calls);
+	for (int i = 0; i < 2; i++) {
+		struct trace_replay_result a, b;
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
+		REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
+		REQUIRE_EQ(replay(p, &b, NULL), TRACE_REPLAY_OK);
+		CHECK_EQ(a.digest, b.digest);
+		CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
+		CHECK_EQ(a.device_digest, b.device_digest);
+		CHECK(a.device_digest != TRACE_DIGEST_INIT);
+		CHECK_EQ(a.calls, b.calls);
+	}
 }
 
 /*
@@ -320,6 +331,121 @@ static void record_then_replay(void)
 	unlink(p);
 }
 
+/*
+ * A client whose job faults on purpose (a store to a read-only mapping): it waits for the fault
+ * notification, then for the error, recording into @w. Returns 0 when everything went as the
+ * client expected.
+ */
+static int faulting_client(struct magma_system_embedded *emb, struct trace_writer *w)
+{
+	magma_device_t dev;
+	magma_connection_t conn;
+	magma_buffer_t cmd, data;
+	magma_buffer_id_t cmd_id, data_id;
+	magma_semaphore_t sem;
+	magma_semaphore_id_t sem_id;
+	magma_handle_t h;
+	uint64_t size;
+	uint32_t ctx, *cpu, n = 0;
+	int fd = magma_system_embedded_connect(emb), bad;
+	magma_exec_resource_t res[2];
+	magma_exec_command_buffer_t cb = {0};
+	magma_command_descriptor_t d = {.resource_count = 2,
+					.command_buffer_count = 1,
+					.signal_semaphore_count = 1,
+					.resources = res,
+					.command_buffers = &cb};
+	magma_poll_item_t it = {.type = MAGMA_POLL_TYPE_HANDLE,
+				.condition = MAGMA_POLL_CONDITION_READABLE};
+
+	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
+	    magma_device_create_connection(dev, &conn) ||
+	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &cmd, &cmd_id) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &data, &data_id) ||
+	    magma_connection_map_buffer(conn, 0x100000, cmd, 0, 4096,
+					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
+	    magma_connection_map_buffer(conn, 0x200000, data, 0, 4096, MAGMA_MAP_FLAG_READ) ||
+	    magma_connection_create_semaphore(conn, &sem, &sem_id) ||
+	    magma_buffer_get_handle(cmd, &h))
+		return 1;
+	cpu = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
+	close((int)h);
+	if (cpu == MAP_FAILED)
+		return 1;
+	n += sim_cmd_emit_write32(cpu + n, 0x200000, 0xdead);
+	sim_cmd_emit_end(cpu + n);
+	munmap(cpu, 4096);
+	res[0] = (magma_exec_resource_t){cmd_id, 0, 4096};
+	res[1] = (magma_exec_resource_t){data_id, 0, 4096};
+	d.semaphore_ids = &sem_id;
+	it.handle = magma_connection_get_notification_channel_handle(conn);
+	bad = magma_connection_execute_command(conn, ctx, &d) != MAGMA_STATUS_OK ||
+	      magma_poll(&it, 1, 5000000000ull) != MAGMA_STATUS_OK;
+	/*
+	 * The error follows the notification on the device's threads; calls made before it came
+	 * would record OK, which a faster replay cannot repeat: wait unrecorded.
+	 */
+	trace_global_install(NULL);
+	for (int i = 0; i < 5000 && magma_connection_get_error(conn) == MAGMA_STATUS_OK; i++)
+		usleep(1000);
+	trace_global_install(w);
+	bad |= magma_connection_get_error(conn) != MAGMA_STATUS_CONTEXT_KILLED;
+	magma_connection_release(conn);
+	magma_device_release(dev);
+	return bad;
+}
+
+/*
+ * A fault the recording had too replays as a fault, not as a divergence: with the device's
+ * events in the trace (its FAULT counted), and without them (a device in another process: the
+ * recorded CONTEXT_KILLED says the recording faulted).
+ */
+static void recorded_fault_replays(void)
+{
+	for (int device_events = 0; device_events < 2; device_events++) {
+		char p[] = "/tmp/magma-trace-fault-XXXXXX";
+		struct magma_system_embedded *emb = NULL;
+		struct trace_replay_options o;
+		struct trace_replay_result res;
+		struct trace_writer *w;
+		char *text = NULL;
+		size_t cap = 0;
+		FILE *f;
+		int fd = mkstemp(p);
+
+		REQUIRE(fd >= 0);
+		close(fd);
+		/* A device created before the writer is installed records no device events. */
+		if (!device_events)
+			emb = magma_system_embedded_create(NULL);
+		w = trace_writer_open(p, "test");
+		REQUIRE(w != NULL);
+		trace_global_install(w);
+		if (device_events)
+			emb = magma_system_embedded_create(NULL);
+		REQUIRE(emb != NULL);
+		CHECK_EQ(faulting_client(emb, w), 0);
+		magma_system_embedded_destroy(emb);
+		trace_global_install(NULL);
+		trace_writer_close(w);
+		f = fopen(p, "r");
+		REQUIRE(f != NULL);
+		CHECK(getdelim(&text, &cap, '\0', f) > 0);
+		fclose(f);
+		CHECK_EQ(text && strstr(text, "\"ev\":\"FAULT\"") != NULL, device_events);
+		CHECK(text && strstr(text, "\"result\":-5") != NULL); /* CONTEXT_KILLED */
+		free(text);
+		text = NULL;
+		trace_replay_default_options(&o);
+		o.wait_ns = 60ull * 1000 * 1000 * 1000; /* a fault not noticed would show as slow */
+		CHECK_EQ(trace_replay_run(p, &o, &res), TRACE_REPLAY_OK);
+		if (res.message[0])
+			fprintf(stderr, "%s\n", res.message);
+		unlink(p);
+	}
+}
+
 static void timeline_of_replay(void)
 {
 	char out[] = "/tmp/magma-trace-tl-XXXXXX", p[256];
@@ -380,6 +506,7 @@ int main(void)
 	SIM_TEST_RUN(replay_twice_is_identical);
 	SIM_TEST_RUN(blobs_read_again_from_the_file);
 	SIM_TEST_RUN(record_then_replay);
+	SIM_TEST_RUN(recorded_fault_replays);
 	SIM_TEST_RUN(timeline_of_replay);
 	SIM_TEST_RUN(timeline_context_tracks);
 	return SIM_TEST_DONE();

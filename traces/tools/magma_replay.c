@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	struct trace_replay_options opts;
 	struct trace_replay_result res;
 	const char *path = NULL;
-	char hex[17];
+	char hex[17], device_hex[17];
 	bool quiet = false;
 	int ret;
 
@@ -128,8 +128,9 @@ int main(int argc, char **argv)
 	printf("replayed %" PRIu64 " calls (%" PRIu64 " submissions) of %" PRIu64
 	       " events: %" PRIu64 " completions checked, 0 divergences\n",
 	       res.calls, res.submissions, res.events, res.completions);
-	printf("gpu cycles %" PRIu64 ", host time %.3f ms, replay digest %s\n", res.gpu_cycles,
-	       (double)res.host_ns / 1e6, hex);
+	trace_digest_hex(res.device_digest, device_hex);
+	printf("gpu cycles %" PRIu64 ", host time %.3f ms, replay digest %s, device events %s\n",
+	       res.gpu_cycles, (double)res.host_ns / 1e6, hex, device_hex);
 	if (opts.timeline)
 		printf("timeline written to %s\n", opts.timeline);
 	return 0;

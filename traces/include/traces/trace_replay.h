@@ -66,8 +66,14 @@ struct trace_replay_result {
 	uint64_t gpu_cycles;  /* the replay device's clock when the replay ended */
 	uint64_t host_ns;     /* wall time of the replay phase (validation excluded) */
 	uint64_t digest;      /* FNV-1a over every completion digest seen, in order */
-	uint64_t stopped_at;  /* event index where --stop-at stopped, else UINT64_MAX */
-	char message[1024];   /* the bad-input or divergence report ("" on success) */
+	/*
+	 * A 64-bit hash over the replay device's job events (job start and end, command, fault,
+	 * reset, power, with their GPU cycles and AS slots): two replays with the same value ran
+	 * the same jobs the same way.
+	 */
+	uint64_t device_digest;
+	uint64_t stopped_at; /* event index where --stop-at stopped, else UINT64_MAX */
+	char message[1024];  /* the bad-input or divergence report ("" on success) */
 	/*
 	 * The file was cut short (a crashed recording): @events counts its complete events, which
 	 * were replayed, and @warning says where it ends. Not a failure by itself.
