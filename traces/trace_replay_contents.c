@@ -68,21 +68,53 @@ void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b,
 	}
 }
 
+/* How many bytes from the first difference a report shows, of both sides. */
+#define DIFF_SHOWN 16
+
+/* Where a range differs from its recorded contents. */
+struct range_diff {
+	uint64_t first, last; /* offsets into the range of the first and last differing byte */
+	uint64_t count;	      /* differing bytes */
+	uint32_t shown;	      /* bytes in want/got, from first on */
+	uint8_t want[DIFF_SHOWN], got[DIFF_SHOWN];
+};
+
+/* Notes the differences of @n bytes at range offset @at (@got against @want) into @d. */
+static void diff_chunk(struct range_diff *d, uint64_t at, const uint8_t *want, const uint8_t *got,
+		       size_t n)
+{
+	if (!memcmp(want, got, n) && (d->first == UINT64_MAX || d->shown == DIFF_SHOWN))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (want[i] != got[i]) {
+			if (d->first == UINT64_MAX)
+				d->first = at + i;
+			d->last = at + i;
+			d->count++;
+		}
+		if (d->first != UINT64_MAX && at + i - d->first < DIFF_SHOWN) {
+			d->want[at + i - d->first] = want[i];
+			d->got[at + i - d->first] = got[i];
+			d->shown = (uint32_t)(at + i - d->first + 1);
+		}
+	}
+}
+
 /*
- * Digest of [@offset, + @length) of @b into *@digest_out, read a chunk at a time; with @blob,
- * also the offset of the first byte that differs from it (*@diff_out, UINT64_MAX when none
- * within both) and the two bytes there. False when the range cannot be read.
+ * Digest of [@offset, + @length) of @b into *@digest_out, read a chunk at a time; with @blob (the
+ * range's recorded contents), also where the bytes differ from it (*@diff; first UINT64_MAX when
+ * they do not, as far as both go). False when the range cannot be read.
  */
 static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
 			 uint64_t length, const struct replay_blob *blob, uint64_t *digest_out,
-			 uint64_t *diff_out, uint8_t *want_out, uint8_t *got_out)
+			 struct range_diff *diff)
 {
 	const char *text = blob ? trace_reader_blob_text(r, blob) : NULL;
 	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
 	uint64_t h = TRACE_DIGEST_INIT, blob_left = text ? blob->size : 0;
 	struct trace_blob_reader rd;
 
-	*diff_out = UINT64_MAX;
+	*diff = (struct range_diff){.first = UINT64_MAX};
 	if (!trace_replay_range_ok(b, offset, length))
 		return false;
 	if (text)
@@ -94,22 +126,26 @@ static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64
 		if (pread(b->fd, cur, n, (off_t)(offset + done)) != (ssize_t)n)
 			return false;
 		h = trace_digest_more(h, cur, n);
-		if (*diff_out == UINT64_MAX && cmp) {
+		if (cmp) {
 			cmp = trace_blob_read(&rd, want, cmp);
 			blob_left -= cmp;
-			for (size_t i = 0; i < cmp; i++) {
-				if (cur[i] != want[i]) {
-					*diff_out = done + i;
-					*want_out = want[i];
-					*got_out = cur[i];
-					break;
-				}
-			}
+			diff_chunk(diff, done, want, cur, cmp);
 		}
 		done += n;
 	}
 	*digest_out = h;
 	return true;
+}
+
+/* @n bytes as hex pairs separated by spaces into @out (3 * DIFF_SHOWN bytes). */
+static void hex_bytes(char *out, const uint8_t *bytes, uint32_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, 3 * DIFF_SHOWN - len, "%s%02x", i ? " " : "",
+					bytes[i]);
 }
 
 /* Remembers submission @seq's signal semaphores and resource ranges for its completion. */
@@ -278,16 +314,17 @@ int trace_replay_completion(struct replay *r, const cJSON *ev)
 		return ret;
 	cJSON_ArrayForEach(it, member(ev, "resources"))
 	{
-		uint64_t idx = u64(it, "index"), want, got = 0, off = UINT64_MAX;
+		uint64_t idx = u64(it, "index"), want, got = 0;
 		const struct replay_range *rg = idx < s->range_count ? &s->ranges[idx] : NULL;
 		const struct replay_buffer *b =
 			rg ? trace_replay_vec_at(&r->buffers, rg->buf) : NULL;
 		const struct replay_blob *blob = trace_reader_blob(r, get_str(it, "digest"));
-		uint8_t want_byte = 0, got_byte = 0;
-		bool read = b && digest_range(r, b, rg->offset, rg->length, blob, &got, &off,
-					      &want_byte, &got_byte);
-		char hex[17];
+		struct range_diff d;
+		bool read = b && digest_range(r, b, rg->offset, rg->length, blob, &got, &d);
+		char hex[17], want_bytes[3 * DIFF_SHOWN], got_bytes[3 * DIFF_SHOWN];
 
+		if (r->error)
+			return r->error;
 		trace_digest_parse(get_str(it, "digest"), &want);
 		r->res->digest =
 			trace_digest(&got, sizeof(got)) ^ (r->res->digest * 0x100000001b3ull);
@@ -300,21 +337,38 @@ int trace_replay_completion(struct replay *r, const cJSON *ev)
 						 ": resource %" PRIu64 " (buffer id %" PRIu64
 						 ") cannot be read in the replay",
 						 u64(ev, "submission"), idx, u64(it, "buffer_id"));
-		if (off < rg->length)
+		if (!blob)
 			return trace_replay_fail(
 				r, TRACE_REPLAY_DIVERGED,
 				"completion of event %" PRIu64 ": resource %" PRIu64
 				" (buffer id %" PRIu64 ", offset %" PRIu64 ", length %" PRIu64
-				"): digest %s expected, replay has %s; first difference at "
-				"byte %" PRIu64 " of the range: expected 0x%02x, got 0x%02x",
+				"): digest %s expected, replay has %s (the trace holds no contents for "
+				"it: record with MAGMA_TRACE_CONTENTS=1 to see the bytes that differ)",
 				u64(ev, "submission"), idx, u64(it, "buffer_id"), rg->offset,
-				rg->length, get_str(it, "digest"), hex, off, want_byte, got_byte);
-		return trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
-					 "completion of event %" PRIu64 ": resource %" PRIu64
-					 " (buffer id %" PRIu64
-					 "): digest %s expected, replay has %s",
-					 u64(ev, "submission"), idx, u64(it, "buffer_id"),
-					 get_str(it, "digest"), hex);
+				rg->length, get_str(it, "digest"), hex);
+		if (d.first == UINT64_MAX)
+			return trace_replay_fail(
+				r, TRACE_REPLAY_DIVERGED,
+				"completion of event %" PRIu64 ": resource %" PRIu64
+				" (buffer id %" PRIu64 ", offset %" PRIu64 ", length %" PRIu64
+				"): digest %s expected, replay has %s; its recorded contents hold %" PRIu64
+				" bytes, the range %" PRIu64,
+				u64(ev, "submission"), idx, u64(it, "buffer_id"), rg->offset,
+				rg->length, get_str(it, "digest"), hex, blob->size, rg->length);
+		hex_bytes(want_bytes, d.want, d.shown);
+		hex_bytes(got_bytes, d.got, d.shown);
+		return trace_replay_fail(
+			r, TRACE_REPLAY_DIVERGED,
+			"completion of event %" PRIu64 ": resource %" PRIu64 " (buffer id %" PRIu64
+			", offset %" PRIu64 ", length %" PRIu64
+			"): first difference at byte %" PRIu64
+			" of the range (buffer offset %#" PRIx64 "); %" PRIu64 " of the %" PRIu64
+			" bytes from there to byte %" PRIu64
+			" differ; expected %s, replay has %s (%u "
+			"bytes from byte %" PRIu64 "); digest %s expected, replay has %s",
+			u64(ev, "submission"), idx, u64(it, "buffer_id"), rg->offset, rg->length,
+			d.first, rg->offset + d.first, d.count, d.last - d.first + 1, d.last,
+			want_bytes, got_bytes, d.shown, d.first, get_str(it, "digest"), hex);
 	}
 	r->res->completions++;
 	return 0;

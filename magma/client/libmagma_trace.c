@@ -5,17 +5,22 @@
  * The recorded entry points of magma.h are defined here as thin wrappers around their untraced
  * implementations (libmagma_do_*): the wrapper runs the call, then, when the process-wide writer
  * (traces/trace.h) is open, appends one "call" event with the arguments, the status and the out
- * values exactly as the client saw them (handles are the client's handle values). Submissions
- * also store the contents of every resource range as blobs at submit time, which is what makes
- * replay possible without the client. Submissions with signal semaphores are remembered; after
- * magma_poll or magma_connection_flush returns, each one whose signal semaphores are all signaled
- * gets a "completion" event with the digests of its resource ranges. Calls made by libmagma
- * itself (nested, e.g. the flow-control query of create_connection) are not recorded: a
- * thread-local depth counter marks them. Every entry point of magma.h is wrapped here (the
- * performance-counter access token, enumerated paths and channel fds are not recorded, only
- * their status; see docs/trace-format.md). Any thread; recording serialises on the writer's
- * lock and on trace_lock for the pending-submission list (taken before a connection's lock,
- * never after).
+ * values exactly as the client saw them (handles are the client's handle values). Names and
+ * numeric keys come from the table the replayer reads with (traces/trace_calls.h). Every entry
+ * point of magma.h is wrapped here (the performance-counter access token, enumerated paths and
+ * channel fds are not recorded, only their status; see docs/trace-format.md).
+ *
+ * Submissions also store the contents of every resource range as blobs at submit time, which is
+ * what makes replay possible without the client. Submissions with signal semaphores are
+ * remembered; after magma_poll or magma_connection_flush returns, each one whose signal
+ * semaphores are all signaled gets a "completion" event with the digests of its resource ranges
+ * (and, with MAGMA_TRACE_CONTENTS=1, their contents as blobs, so that replay can show the bytes
+ * that differ).
+ *
+ * Calls made by libmagma itself (nested, e.g. the flow-control query of create_connection) are
+ * not recorded: a thread-local depth counter marks them. Any thread; recording serialises on the
+ * writer's lock and on trace_lock for the pending-submission list (taken before a connection's
+ * lock, never after).
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -226,10 +231,26 @@ static void trace_pending_add(uint64_t connection, uint64_t seq, const uint64_t 
 	pthread_mutex_unlock(&trace_lock);
 }
 
-/* Records a completion for every pending submission whose signal semaphores are all signaled. */
+/*
+ * Whether completions also store their ranges' contents as blobs (MAGMA_TRACE_CONTENTS set and
+ * not "0"), so that replay can name the bytes that differ and not just the digest. Read at every
+ * check: a test may set it between recordings.
+ */
+static bool trace_completion_contents(void)
+{
+	const char *v = getenv("MAGMA_TRACE_CONTENTS");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/*
+ * Records a completion for every pending submission whose signal semaphores are all signaled,
+ * with the contents of its ranges when trace_completion_contents() says so.
+ */
 static void trace_check_completions(struct trace_writer *w)
 {
 	struct libmagma_trace_pending **pp, *p;
+	struct trace_writer *contents = trace_completion_contents() ? w : NULL;
 
 	pthread_mutex_lock(&trace_lock);
 	pp = &pending_head;
@@ -254,7 +275,7 @@ static void trace_check_completions(struct trace_writer *w)
 				char hex[17];
 
 				if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length,
-							NULL, &d))
+							contents, &d))
 					continue;
 				trace_digest_hex(d, hex);
 				len += (size_t)snprintf(list + len, cap - len,
