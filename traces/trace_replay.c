@@ -40,6 +40,8 @@ int trace_replay_fail(struct replay *r, int code, const char *fmt, ...)
 				       "bad trace: line %" PRIu64 " (byte offset %" PRIu64
 				       ", event %" PRIu64 "): ",
 				       r->line, r->offset, r->index);
+	else if (code == TRACE_REPLAY_BAD_OPTIONS)
+		len = (size_t)snprintf(r->res->message, sizeof(r->res->message), "bad options: ");
 	else if (code == TRACE_REPLAY_ENV_ERROR && !r->line)
 		len = (size_t)snprintf(r->res->message, sizeof(r->res->message), "replay error: ");
 	else if (code == TRACE_REPLAY_ENV_ERROR)
@@ -109,6 +111,7 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	if (ret || !replay)
 		return ret;
 	r->res->calls++;
+	r->res->checked_calls += r->checking;
 	return trace_replay_handlers[id].replay(r, ev, member(ev, "args"), member(ev, "out"));
 }
 
@@ -260,6 +263,42 @@ static int validate(struct replay *r)
 	}
 	r->res->events = r->index;
 	return ret || !done ? ret : check_trailer(r);
+}
+
+/*
+ * With check_window: --from, --to and --stop-at must name events of the trace (events 0 to N - 1
+ * of its N; --stop-at may be N, stopping before its end), and --from not after --to.
+ */
+static int check_window(struct replay *r)
+{
+	const struct trace_replay_options *o = r->opts;
+	uint64_t n = r->res->events;
+
+	r->line = 0;
+	if (o->from != 0 && o->from >= n)
+		return trace_replay_fail(r, TRACE_REPLAY_BAD_OPTIONS,
+					 "--from %" PRIu64
+					 " is past the trace's last event: it has %" PRIu64
+					 " events (0 to %" PRIu64 ")",
+					 o->from, n, n ? n - 1 : 0);
+	if (o->to != UINT64_MAX && o->to >= n)
+		return trace_replay_fail(r, TRACE_REPLAY_BAD_OPTIONS,
+					 "--to %" PRIu64
+					 " is past the trace's last event: it has %" PRIu64
+					 " events (0 to %" PRIu64 ")",
+					 o->to, n, n ? n - 1 : 0);
+	if (o->from > o->to)
+		return trace_replay_fail(r, TRACE_REPLAY_BAD_OPTIONS,
+					 "--from %" PRIu64 " is after --to %" PRIu64
+					 ": no event would be checked",
+					 o->from, o->to);
+	if (o->stop_at != UINT64_MAX && o->stop_at > n)
+		return trace_replay_fail(
+			r, TRACE_REPLAY_BAD_OPTIONS,
+			"--stop-at %" PRIu64 " is past the trace's end: it has %" PRIu64
+			" events, --stop-at takes 0 to %" PRIu64 " (%" PRIu64 ": before its end)",
+			o->stop_at, n, n, n);
+	return 0;
 }
 
 /* Whether the current line is the one pass 1 checked as event r->index. */
@@ -494,6 +533,8 @@ int trace_replay_run(const char *path, const struct trace_replay_options *opts,
 		      : trace_replay_fail(&r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (!ret)
 		ret = validate(&r);
+	if (!ret && opts->check_window)
+		ret = check_window(&r);
 	if (ret)
 		goto out;
 	r.line = 0; /* errors from here on belong to no line until replay starts */

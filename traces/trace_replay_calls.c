@@ -787,6 +787,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	if (st)
 		trace_timeline_cancel(r->tl, tl_token);
 	r->res->submissions++;
+	r->res->checked_submissions += r->checking;
 	ret = check_status(r, "execute_command", ev, args, st);
 	if (!ret && !st && nsig)
 		ret = trace_replay_remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
@@ -854,6 +855,7 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 	st = magma_connection_execute_inline_commands(conn_arg(r, args),
 						      ctx_of(r, args, u64(args, "context")), n, c);
 	r->res->submissions += n;
+	r->res->checked_submissions += r->checking ? n : 0;
 	ret = check_status(r, "execute_inline", ev, args, st);
 	if (!ret && !st && total)
 		ret = trace_replay_remember_submission(r, r->index, idx, total, NULL, 0);

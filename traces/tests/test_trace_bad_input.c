@@ -472,7 +472,54 @@ static void window_and_stop(void)
 	o.from = 100;
 	o.to = 140;
 	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
-	CHECK(res.completions >= 1);
+	/* Only what lies in the window counts as checked: two completions, not the first. */
+	CHECK_EQ(res.completions, 2);
+	CHECK_EQ(res.checked_submissions, 1);
+	CHECK(res.checked_calls < res.calls);
+	/* Without check_window, values past the end mean "to the end" (magma-view relies on it). */
+	o.from = 0;
+	o.to = 99999;
+	o.stop_at = 99999;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
+	CHECK_EQ(res.completions, 4);
+}
+
+/* With check_window, from, to and stop_at must fit the trace's 202 events. */
+static void window_must_fit(void)
+{
+	static const struct {
+		uint64_t from, to, stop_at;
+		const char *message;
+	} bad[] = {
+		{99999, UINT64_MAX, UINT64_MAX,
+		 "--from 99999 is past the trace's last event: it has 202 events (0 to 201)"},
+		{202, UINT64_MAX, UINT64_MAX, "--from 202 is past"},
+		{0, 202, UINT64_MAX, "--to 202 is past the trace's last event"},
+		{150, 100, UINT64_MAX, "--from 150 is after --to 100"},
+		{0, UINT64_MAX, 203, "--stop-at 203 is past the trace's end: it has 202 events"},
+	};
+	struct trace_replay_options o;
+	struct trace_replay_result res;
+
+	snprintf(path, sizeof(path), "%s/write.json", TRACE_SAMPLES_DIR);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		trace_replay_default_options(&o);
+		o.check_window = true;
+		o.from = bad[i].from;
+		o.to = bad[i].to;
+		o.stop_at = bad[i].stop_at;
+		CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_BAD_OPTIONS);
+		CHECK(strstr(res.message, "bad options: ") == res.message);
+		CHECK(strstr(res.message, bad[i].message) != NULL);
+	}
+	/* The edges: the first and last event, a stop before the end. */
+	trace_replay_default_options(&o);
+	o.check_window = true;
+	o.from = 0;
+	o.to = 201;
+	o.stop_at = 202;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
+	CHECK_EQ(res.stopped_at, 202);
 }
 
 int main(void)
@@ -498,6 +545,7 @@ int main(void)
 	SIM_TEST_RUN(divergence);
 	SIM_TEST_RUN(replay_faults);
 	SIM_TEST_RUN(window_and_stop);
+	SIM_TEST_RUN(window_must_fit);
 	free(sample);
 	for (int i = 0; i < made_count; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
