@@ -5,13 +5,16 @@
  *
  * The replay device is an embedded one, so its sim's event stream (sim.h) is at hand: the
  * observer (trace_device_set_observer) hears about the sim being created and subscribes to job
- * starts and ends, commands, faults, resets and power changes. A FAULT makes the fault eventfd
- * readable; every wait of the replay for something the recording saw happen includes that fd
- * (trace_replay_wait), so a job that faults in the replay ends the wait at once, and the fault is
- * reported with its code, address, command and submission instead of a 10 s timeout -- unless
- * the recording faulted as often, in which case the wait goes on (a recorded fault replays as a
- * fault). The job-event digest is a 64-bit hash over those events in order, cycle stamps included:
- * the same for two replays exactly when their devices ran the same jobs on the same queues and AS
+ * starts and ends, commands, faults, resets and power changes.
+ *
+ * A FAULT makes the fault eventfd readable. Every wait of the replay for something the
+ * recording saw happen polls that fd too (trace_replay_wait), and the event loop looks at the
+ * fault count between events, so a job that faults in the replay is reported at once, with its
+ * code, address, command and submission, instead of after a 10 s timeout -- unless the recording
+ * faulted as often, in which case the replay goes on (a recorded fault replays as a fault).
+ *
+ * The job-event digest is a 64-bit hash over those events in order, cycle stamps included: the
+ * same for two replays exactly when their devices ran the same jobs on the same queues and AS
  * slots at the same cycles (trace_replay_result.device_digest).
  *
  * Threads: watch_event runs on the device's threads with the sim's device lock held, so events
