@@ -6,7 +6,10 @@
  * types, call names, blob encodings and digests) and only then replays: every recorded call is
  * made again on a new embedded device with ids and handles mapped to the new ones, recorded
  * resource contents are written before each submission, and statuses and completion digests are
- * compared. Single-threaded: one replay per process at a time (it installs the device observer).
+ * compared. A file cut short replays up to its last complete event (result.truncated); a job
+ * that faults in the replay only is reported at once; a differing completion names its bytes
+ * when the trace holds them. Single-threaded: one replay per process at a time (it installs the
+ * device observer).
  *
  * With stop_at and on_stop, a caller looks inside the replay where it stops (magma-view's buffer
  * view): on_stop runs on the caller's thread before the device is released, and may read any
