@@ -5,17 +5,22 @@
  * The recorded entry points of magma.h are defined here as thin wrappers around their untraced
  * implementations (libmagma_do_*): the wrapper runs the call, then, when the process-wide writer
  * (traces/trace.h) is open, appends one "call" event with the arguments, the status and the out
- * values exactly as the client saw them (handles are the client's handle values). Submissions
- * also store the contents of every resource range as blobs at submit time, which is what makes
- * replay possible without the client. Submissions with signal semaphores are remembered; after
- * magma_poll or magma_connection_flush returns, each one whose signal semaphores are all signaled
- * gets a "completion" event with the digests of its resource ranges. Calls made by libmagma
- * itself (nested, e.g. the flow-control query of create_connection) are not recorded: a
- * thread-local depth counter marks them. Every entry point of magma.h is wrapped here (the
- * performance-counter access token, enumerated paths and channel fds are not recorded, only
- * their status; see docs/trace-format.md). Any thread; recording serialises on the writer's
- * lock and on trace_lock for the pending-submission list (taken before a connection's lock,
- * never after).
+ * values exactly as the client saw them (handles are the client's handle values). Names and
+ * numeric keys come from the table the replayer reads with (traces/trace_calls.h). Every entry
+ * point of magma.h is wrapped here (the performance-counter access token, enumerated paths and
+ * channel fds are not recorded, only their status; see docs/trace-format.md).
+ *
+ * Submissions also store the contents of every resource range as blobs at submit time, which is
+ * what makes replay possible without the client. Submissions with signal semaphores are
+ * remembered; after magma_poll or magma_connection_flush returns, each one whose signal
+ * semaphores are all signaled gets a "completion" event with the digests of its resource ranges
+ * (and, with MAGMA_TRACE_CONTENTS=1, their contents as blobs, so that replay can show the bytes
+ * that differ).
+ *
+ * Calls made by libmagma itself (nested, e.g. the flow-control query of create_connection) are
+ * not recorded: a thread-local depth counter marks them. Any thread; recording serialises on the
+ * writer's lock and on trace_lock for the pending-submission list (taken before a connection's
+ * lock, never after).
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -27,6 +32,7 @@
 
 #include "libmagma_internal.h"
 #include "traces/trace.h"
+#include "traces/trace_calls.h"
 
 /* At most this many submissions wait for their completion; older ones are dropped. */
 #define LIBMAGMA_TRACE_MAX_PENDING 4096
@@ -57,97 +63,87 @@ static void trace_leave(void)
 	trace_depth--;
 }
 
-/* The result of a call that returns no status. */
-#define TRACE_VOID INT64_MIN
+/* A call's out value: 0 when the call failed or the client passed no out pointer. */
+#define TRACE_OUT(st, ptr) ((st) || !(ptr) ? 0 : (uint64_t) * (ptr))
 
-/*
- * Records a call: @args and @out are JSON object bodies (may be ""); @result is TRACE_VOID for
- * a call without a status. Returns the event's sequence number.
- */
-static uint64_t trace_vcall(struct trace_writer *w, const char *call, int64_t result,
-			    const char *out, const char *args_fmt, va_list ap)
-{
-	char args[512], res[32] = "";
-
-	vsnprintf(args, sizeof(args), args_fmt, ap);
-	if (result != TRACE_VOID)
-		snprintf(res, sizeof(res), ",\"result\":%" PRId64, result);
-	return trace_writer_event(w,
-				  "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s}%s,\"out\":{%s}",
-				  call, args, res, out ? out : "");
-}
-
-/* trace_vcall with the arguments in place. */
-static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
-			   const char *out, const char *args_fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static uint64_t trace_call(struct trace_writer *w, const char *call, int64_t result,
-			   const char *out, const char *args_fmt, ...)
-{
-	va_list ap;
-	uint64_t seq;
-
-	va_start(ap, args_fmt);
-	seq = trace_vcall(w, call, result, out, args_fmt, ap);
-	va_end(ap);
-	return seq;
-}
-
-/*
- * Ends a wrapper's recorded section: records the call as trace_call does when @w is given (the
- * wrapper's trace_enter said to record it), then leaves the section.
- */
-static void trace_leave_call(struct trace_writer *w, const char *call, int64_t result,
-			     const char *out, const char *args_fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void trace_leave_call(struct trace_writer *w, const char *call, int64_t result,
-			     const char *out, const char *args_fmt, ...)
-{
-	va_list ap;
-
-	if (w) {
-		va_start(ap, args_fmt);
-		trace_vcall(w, call, result, out, args_fmt, ap);
-		va_end(ap);
-	}
-	trace_leave();
-}
-
-/* Formats the out body of a call into @out (@size bytes) when @w records it, else empties it. */
-static void trace_out(struct trace_writer *w, char *out, size_t size, const char *fmt, ...)
+/* Appends to @buf (@size bytes, *@len used) like snprintf, never past the end. */
+static void trace_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void trace_out(struct trace_writer *w, char *out, size_t size, const char *fmt, ...)
+static void trace_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	out[0] = '\0';
-	if (!w)
+	if (*len >= size)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(out, size, fmt, ap);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
 	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
 }
 
-/* The out body of a call that makes a buffer: its size, handle and id (0 when it failed). */
-static void trace_out_buffer(struct trace_writer *w, char *out, size_t size, magma_status_t st,
-			     const uint64_t *size_out, const magma_buffer_t *buffer_out,
-			     const magma_buffer_id_t *id_out)
+/* The numeric members @keys (NULL-terminated) with @values as a JSON object body into @buf. */
+static void trace_members(char *buf, size_t size, const char *const *keys, const uint64_t *values)
 {
-	trace_out(w, out, size, "\"size\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64,
-		  st || !size_out ? 0 : *size_out, st || !buffer_out ? 0 : *buffer_out,
-		  st || !id_out ? 0 : *id_out);
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; keys[i]; i++)
+		trace_append(buf, size, &len, "%s\"%s\":%" PRIu64, i ? "," : "", keys[i],
+			     values ? values[i] : 0);
 }
 
-/* The out body of a call that makes a semaphore: its handle and id (0 when it failed). */
-static void trace_out_semaphore(struct trace_writer *w, char *out, size_t size, magma_status_t st,
-				const magma_semaphore_t *semaphore_out,
-				const magma_semaphore_id_t *id_out)
+/*
+ * The start of call @id's event into @buf: type, the call's name and its numeric arguments
+ * @args in the order of trace_calls[id].args, up to and without the closing brace of "args".
+ * Calls with arrays finish the event themselves.
+ */
+static void trace_call_head(char *buf, size_t size, enum trace_call_id id, const uint64_t *args)
 {
-	trace_out(w, out, size, "\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64,
-		  st || !semaphore_out ? 0 : *semaphore_out, st || !id_out ? 0 : *id_out);
+	size_t len = 0;
+	char members[TRACE_CALL_MAX_ARGS * 48];
+
+	trace_members(members, sizeof(members), trace_calls[id].args, args);
+	trace_append(buf, size, &len, "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s",
+		     trace_calls[id].name, members);
+}
+
+/*
+ * Records call @id (trace_calls.h): its numeric arguments @args, then the JSON members
+ * @extra_args (may be NULL), its status @result when the call has one, its numeric out values
+ * @outs (NULL: all 0; both in the table's order), then the members @extra_out (may be NULL).
+ * Returns the event's sequence number.
+ */
+static uint64_t trace_record(struct trace_writer *w, enum trace_call_id id, const uint64_t *args,
+			     const char *extra_args, magma_status_t result, const uint64_t *outs,
+			     const char *extra_out)
+{
+	char head[TRACE_CALL_MAX_ARGS * 48 + 96], out[TRACE_CALL_MAX_OUTS * 48], res[32] = "";
+
+	trace_call_head(head, sizeof(head), id, args);
+	trace_members(out, sizeof(out), trace_calls[id].outs, outs);
+	if (trace_calls[id].has_result)
+		snprintf(res, sizeof(res), ",\"result\":%d", result);
+	extra_args = extra_args ? extra_args : "";
+	extra_out = extra_out ? extra_out : "";
+	return trace_writer_event(w, "%s%s%s}%s,\"out\":{%s%s%s}", head,
+				  trace_calls[id].args[0] && *extra_args ? "," : "", extra_args,
+				  res, out, out[0] && *extra_out ? "," : "", extra_out);
+}
+
+/*
+ * Ends a wrapper's recorded section: records the call as trace_record does when @w is given (the
+ * wrapper's trace_enter said to record it), then leaves the section.
+ */
+static void trace_leave_record(struct trace_writer *w, enum trace_call_id id, const uint64_t *args,
+			       const char *extra_args, magma_status_t result, const uint64_t *outs,
+			       const char *extra_out)
+{
+	if (w)
+		trace_record(w, id, args, extra_args, result, outs, extra_out);
+	trace_leave();
 }
 
 /*
@@ -235,10 +231,26 @@ static void trace_pending_add(uint64_t connection, uint64_t seq, const uint64_t 
 	pthread_mutex_unlock(&trace_lock);
 }
 
-/* Records a completion for every pending submission whose signal semaphores are all signaled. */
+/*
+ * Whether completions also store their ranges' contents as blobs (MAGMA_TRACE_CONTENTS set and
+ * not "0"), so that replay can name the bytes that differ and not just the digest. Read at every
+ * check: a test may set it between recordings.
+ */
+static bool trace_completion_contents(void)
+{
+	const char *v = getenv("MAGMA_TRACE_CONTENTS");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/*
+ * Records a completion for every pending submission whose signal semaphores are all signaled,
+ * with the contents of its ranges when trace_completion_contents() says so.
+ */
 static void trace_check_completions(struct trace_writer *w)
 {
 	struct libmagma_trace_pending **pp, *p;
+	struct trace_writer *contents = trace_completion_contents() ? w : NULL;
 
 	pthread_mutex_lock(&trace_lock);
 	pp = &pending_head;
@@ -263,7 +275,7 @@ static void trace_check_completions(struct trace_writer *w)
 				char hex[17];
 
 				if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length,
-							NULL, &d))
+							contents, &d))
 					continue;
 				trace_digest_hex(d, hex);
 				len += (size_t)snprintf(list + len, cap - len,
@@ -306,10 +318,9 @@ magma_status_t magma_device_import(magma_handle_t device_channel, magma_device_t
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_device_import(device_channel, device_out);
-	char out[64];
 
-	trace_out(w, out, sizeof(out), "\"device\":%" PRIu64, st ? 0 : *device_out);
-	trace_leave_call(w, "device_import", st, out, "\"channel\":%" PRIu32, device_channel);
+	trace_leave_record(w, TRACE_CALL_DEVICE_IMPORT, (uint64_t[]){device_channel}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, device_out)}, NULL);
 	return st;
 }
 
@@ -320,7 +331,8 @@ void magma_device_release(magma_device_t device)
 
 	libmagma_do_device_release(device);
 	if (w) {
-		trace_call(w, "device_release", TRACE_VOID, NULL, "\"device\":%" PRIu64, device);
+		trace_record(w, TRACE_CALL_DEVICE_RELEASE, (uint64_t[]){device}, NULL, 0, NULL,
+			     NULL);
 		trace_writer_flush(w);
 	}
 	trace_leave();
@@ -336,9 +348,9 @@ magma_status_t magma_device_query(magma_device_t device, uint64_t id,
 
 	if (w && !st && result_out)
 		snprintf(out, sizeof(out), "\"value\":%" PRIu64, *result_out);
-	trace_leave_call(w, "device_query", st, out,
-			 "\"device\":%" PRIu64 ",\"id\":%" PRIu64 ",\"buffer\":%d", device, id,
-			 result_buffer_out != NULL);
+	trace_leave_record(w, TRACE_CALL_DEVICE_QUERY,
+			   (uint64_t[]){device, id, result_buffer_out != NULL}, NULL, st, NULL,
+			   out);
 	return st;
 }
 
@@ -348,10 +360,9 @@ magma_status_t magma_device_create_connection(magma_device_t device,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_device_create_connection(device, connection_out);
-	char out[64];
 
-	trace_out(w, out, sizeof(out), "\"connection\":%" PRIu64, st ? 0 : *connection_out);
-	trace_leave_call(w, "create_connection", st, out, "\"device\":%" PRIu64, device);
+	trace_leave_record(w, TRACE_CALL_CREATE_CONNECTION, (uint64_t[]){device}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, connection_out)}, NULL);
 	return st;
 }
 
@@ -364,8 +375,8 @@ void magma_connection_release(magma_connection_t connection)
 		trace_check_completions(w);
 	libmagma_do_connection_release(connection);
 	if (w) {
-		trace_call(w, "connection_release", TRACE_VOID, NULL, "\"connection\":%" PRIu64,
-			   connection);
+		trace_record(w, TRACE_CALL_CONNECTION_RELEASE, (uint64_t[]){connection}, NULL, 0,
+			     NULL, NULL);
 		trace_check_completions(w); /* drops what was pending on it */
 		trace_writer_flush(w);
 	}
@@ -378,7 +389,7 @@ magma_status_t magma_connection_get_error(magma_connection_t connection)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_get_error(connection);
 
-	trace_leave_call(w, "get_error", st, NULL, "\"connection\":%" PRIu64, connection);
+	trace_leave_record(w, TRACE_CALL_GET_ERROR, (uint64_t[]){connection}, NULL, st, NULL, NULL);
 	return st;
 }
 
@@ -389,7 +400,7 @@ magma_status_t magma_connection_flush(magma_connection_t connection)
 	magma_status_t st = libmagma_do_connection_flush(connection);
 
 	if (w) {
-		trace_call(w, "flush", st, NULL, "\"connection\":%" PRIu64, connection);
+		trace_record(w, TRACE_CALL_FLUSH, (uint64_t[]){connection}, NULL, st, NULL, NULL);
 		trace_check_completions(w);
 	}
 	trace_leave();
@@ -403,12 +414,9 @@ magma_status_t magma_connection_create_context2(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st =
 		libmagma_do_connection_create_context2(connection, priority, context_id_out);
-	char out[64];
 
-	trace_out(w, out, sizeof(out), "\"context\":%" PRIu32, st ? 0 : *context_id_out);
-	trace_leave_call(w, "create_context", st, out,
-			 "\"connection\":%" PRIu64 ",\"priority\":%" PRIu64, connection,
-			 (uint64_t)priority);
+	trace_leave_record(w, TRACE_CALL_CREATE_CONTEXT, (uint64_t[]){connection, priority}, NULL,
+			   st, (uint64_t[]){TRACE_OUT(st, context_id_out)}, NULL);
 	return st;
 }
 
@@ -418,8 +426,8 @@ void magma_connection_release_context(magma_connection_t connection, uint32_t co
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_context(connection, context_id);
-	trace_leave_call(w, "release_context", TRACE_VOID, NULL,
-			 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32, connection, context_id);
+	trace_leave_record(w, TRACE_CALL_RELEASE_CONTEXT, (uint64_t[]){connection, context_id},
+			   NULL, 0, NULL, NULL);
 }
 
 /* magma_connection_create_buffer - see magma.h; recorded. */
@@ -430,11 +438,11 @@ magma_status_t magma_connection_create_buffer(magma_connection_t connection, uin
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_create_buffer(connection, size, size_out,
 								 buffer_out, id_out);
-	char out[128];
 
-	trace_out_buffer(w, out, sizeof(out), st, size_out, buffer_out, id_out);
-	trace_leave_call(w, "create_buffer", st, out,
-			 "\"connection\":%" PRIu64 ",\"size\":%" PRIu64, connection, size);
+	trace_leave_record(w, TRACE_CALL_CREATE_BUFFER, (uint64_t[]){connection, size}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, size_out), TRACE_OUT(st, buffer_out),
+					TRACE_OUT(st, id_out)},
+			   NULL);
 	return st;
 }
 
@@ -444,8 +452,8 @@ void magma_connection_release_buffer(magma_connection_t connection, magma_buffer
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_buffer(connection, buffer);
-	trace_leave_call(w, "release_buffer", TRACE_VOID, NULL,
-			 "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64, connection, buffer);
+	trace_leave_record(w, TRACE_CALL_RELEASE_BUFFER, (uint64_t[]){connection, buffer}, NULL, 0,
+			   NULL, NULL);
 }
 
 /* magma_connection_create_semaphore - see magma.h; recorded. */
@@ -456,10 +464,9 @@ magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st =
 		libmagma_do_connection_create_semaphore(connection, semaphore_out, id_out);
-	char out[96];
 
-	trace_out_semaphore(w, out, sizeof(out), st, semaphore_out, id_out);
-	trace_leave_call(w, "create_semaphore", st, out, "\"connection\":%" PRIu64, connection);
+	trace_leave_record(w, TRACE_CALL_CREATE_SEMAPHORE, (uint64_t[]){connection}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)}, NULL);
 	return st;
 }
 
@@ -469,9 +476,8 @@ void magma_connection_release_semaphore(magma_connection_t connection, magma_sem
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_semaphore(connection, semaphore);
-	trace_leave_call(w, "release_semaphore", TRACE_VOID, NULL,
-			 "\"connection\":%" PRIu64 ",\"semaphore\":%" PRIu64, connection,
-			 semaphore);
+	trace_leave_record(w, TRACE_CALL_RELEASE_SEMAPHORE, (uint64_t[]){connection, semaphore},
+			   NULL, 0, NULL, NULL);
 }
 
 /* magma_connection_perform_buffer_op - see magma.h; recorded. */
@@ -483,10 +489,9 @@ magma_status_t magma_connection_perform_buffer_op(magma_connection_t connection,
 	magma_status_t st = libmagma_do_connection_perform_buffer_op(connection, buffer, options,
 								     start_offset, length);
 
-	trace_leave_call(w, "buffer_op", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"options\":%" PRIu32
-			 ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64,
-			 connection, buffer, options, start_offset, length);
+	trace_leave_record(w, TRACE_CALL_BUFFER_OP,
+			   (uint64_t[]){connection, buffer, options, start_offset, length}, NULL,
+			   st, NULL, NULL);
 	return st;
 }
 
@@ -499,10 +504,9 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
 
-	trace_leave_call(w, "map_buffer", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64
-			 ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64,
-			 connection, hw_va, buffer, offset, length, map_flags);
+	trace_leave_record(w, TRACE_CALL_MAP_BUFFER,
+			   (uint64_t[]){connection, hw_va, buffer, offset, length, map_flags}, NULL,
+			   st, NULL, NULL);
 	return st;
 }
 
@@ -513,9 +517,8 @@ void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_unmap_buffer(connection, hw_va, buffer);
-	trace_leave_call(w, "unmap_buffer", TRACE_VOID, NULL,
-			 "\"connection\":%" PRIu64 ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64,
-			 connection, hw_va, buffer);
+	trace_leave_record(w, TRACE_CALL_UNMAP_BUFFER, (uint64_t[]){connection, hw_va, buffer},
+			   NULL, 0, NULL, NULL);
 }
 
 /*
@@ -529,6 +532,7 @@ static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t c
 	size_t cap = 256 + (size_t)d->resource_count * 128 + (size_t)d->command_buffer_count * 64 +
 		     ((size_t)d->wait_semaphore_count + d->signal_semaphore_count) * 24;
 	char *res = malloc(cap), *cmds = malloc(cap), *waits = malloc(cap), *sigs = malloc(cap);
+	char head[TRACE_CALL_MAX_ARGS * 48 + 96];
 	size_t rl = 0, cl = 0;
 	magma_status_t st;
 	uint64_t seq;
@@ -564,13 +568,13 @@ static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t c
 				       d->command_buffers[i].start_offset);
 	trace_ids(waits, cap, d->semaphore_ids, d->wait_semaphore_count);
 	trace_ids(sigs, cap, d->semaphore_ids + d->wait_semaphore_count, d->signal_semaphore_count);
+	trace_call_head(head, sizeof(head), TRACE_CALL_EXECUTE_COMMAND,
+			(uint64_t[]){connection, context_id});
 	seq = trace_writer_event(w,
-				 "\"type\":\"call\",\"call\":\"execute_command\",\"args\":{"
-				 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
-				 ",\"flags\":%" PRIu64
+				 "%s,\"flags\":%" PRIu64
 				 ",\"resources\":[%s],\"command_buffers\":[%s],"
 				 "\"wait\":[%s],\"signal\":[%s]},\"result\":%d,\"out\":{}",
-				 connection, context_id, d->flags, res, cmds, waits, sigs, st);
+				 head, d->flags, res, cmds, waits, sigs, st);
 	if (!st && d->signal_semaphore_count)
 		trace_pending_add(connection, seq, d->semaphore_ids + d->wait_semaphore_count,
 				  d->signal_semaphore_count, d->resources, d->resource_count);
@@ -597,10 +601,9 @@ magma_status_t magma_connection_execute_command(magma_connection_t connection, u
 	} else {
 		st = libmagma_do_connection_execute_command(connection, context_id, descriptor);
 		if (w)
-			trace_call(w, "execute_command", st, NULL,
-				   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
-				   ",\"invalid\":1",
-				   connection, context_id);
+			trace_record(w, TRACE_CALL_EXECUTE_COMMAND,
+				     (uint64_t[]){connection, context_id}, "\"invalid\":1", st,
+				     NULL, NULL);
 	}
 	trace_leave();
 	return st;
@@ -629,6 +632,8 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 	if (valid)
 		list = malloc(cap);
 	if (list) {
+		char head[TRACE_CALL_MAX_ARGS * 48 + 96];
+
 		list[0] = '\0';
 		for (uint64_t i = 0; i < command_count; i++) {
 			const magma_inline_command_buffer_t *c = &command_buffers[i];
@@ -645,20 +650,18 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 						i ? "," : "", c->size, hex, ids ? ids : "");
 			free(ids);
 		}
-		seq = trace_writer_event(w,
-					 "\"type\":\"call\",\"call\":\"execute_inline\",\"args\":{"
-					 "\"connection\":%" PRIu64 ",\"context\":%" PRIu32
-					 ",\"commands\":[%s]},\"result\":%d,\"out\":{}",
-					 connection, context_id, list, st);
+		trace_call_head(head, sizeof(head), TRACE_CALL_EXECUTE_INLINE,
+				(uint64_t[]){connection, context_id});
+		seq = trace_writer_event(w, "%s,\"commands\":[%s]},\"result\":%d,\"out\":{}", head,
+					 list, st);
 		for (uint64_t i = 0; !st && i < command_count; i++)
 			if (command_buffers[i].semaphore_count)
 				trace_pending_add(connection, seq, command_buffers[i].semaphore_ids,
 						  command_buffers[i].semaphore_count, NULL, 0);
 		free(list);
 	} else if (w) {
-		trace_call(w, "execute_inline", st, NULL,
-			   "\"connection\":%" PRIu64 ",\"context\":%" PRIu32 ",\"invalid\":1",
-			   connection, context_id);
+		trace_record(w, TRACE_CALL_EXECUTE_INLINE, (uint64_t[]){connection, context_id},
+			     "\"invalid\":1", st, NULL, NULL);
 	}
 	trace_leave();
 	return st;
@@ -673,6 +676,8 @@ magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t tim
 	char *list = w && items ? malloc(cap) : NULL, *res = list ? malloc(cap) : NULL;
 
 	if (list && res) {
+		char head[96];
+
 		list[0] = res[0] = '\0';
 		for (uint32_t i = 0; i < count; i++) {
 			const magma_poll_item_t *it = &items[i];
@@ -686,13 +691,13 @@ magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t tim
 			rlen += (size_t)snprintf(res + rlen, cap - rlen, "%s%" PRIu32, i ? "," : "",
 						 it->result);
 		}
+		trace_call_head(head, sizeof(head), TRACE_CALL_POLL, NULL);
 		trace_writer_event(w,
-				   "\"type\":\"call\",\"call\":\"poll\",\"args\":{\"items\":[%s],"
-				   "\"timeout_ns\":%" PRIu64
+				   "%s\"items\":[%s],\"timeout_ns\":%" PRIu64
 				   "},\"result\":%d,\"out\":{\"results\":[%s]}",
-				   list, timeout_ns, st, res);
+				   head, list, timeout_ns, st, res);
 	} else if (w) {
-		trace_call(w, "poll", st, NULL, "\"invalid\":1");
+		trace_record(w, TRACE_CALL_POLL, NULL, "\"invalid\":1", st, NULL, NULL);
 	}
 	free(list);
 	free(res);
@@ -708,8 +713,8 @@ void magma_semaphore_signal(magma_semaphore_t semaphore)
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_semaphore_signal(semaphore);
-	trace_leave_call(w, "semaphore_signal", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
-			 semaphore);
+	trace_leave_record(w, TRACE_CALL_SEMAPHORE_SIGNAL, (uint64_t[]){semaphore}, NULL, 0, NULL,
+			   NULL);
 }
 
 /* magma_semaphore_reset - see magma.h; recorded. */
@@ -718,8 +723,8 @@ void magma_semaphore_reset(magma_semaphore_t semaphore)
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_semaphore_reset(semaphore);
-	trace_leave_call(w, "semaphore_reset", TRACE_VOID, NULL, "\"semaphore\":%" PRIu64,
-			 semaphore);
+	trace_leave_record(w, TRACE_CALL_SEMAPHORE_RESET, (uint64_t[]){semaphore}, NULL, 0, NULL,
+			   NULL);
 }
 
 /* magma_connection_get_notification_channel_handle - see magma.h; recorded. */
@@ -727,11 +732,9 @@ magma_handle_t magma_connection_get_notification_channel_handle(magma_connection
 {
 	struct trace_writer *w = trace_enter();
 	magma_handle_t h = libmagma_do_connection_get_notification_channel_handle(connection);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32, h);
-	trace_leave_call(w, "get_notification_channel", TRACE_VOID, out, "\"connection\":%" PRIu64,
-			 connection);
+	trace_leave_record(w, TRACE_CALL_GET_NOTIFICATION_CHANNEL, (uint64_t[]){connection}, NULL,
+			   0, (uint64_t[]){h}, NULL);
 	return h;
 }
 
@@ -744,16 +747,15 @@ magma_status_t magma_connection_read_notification_channel(magma_connection_t con
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_read_notification_channel(
 		connection, buffer, buffer_size, buffer_size_out, more_data_out);
-	char out[128], hex[17] = "";
+	char data[32], hex[17] = "";
 	uint64_t size = buffer_size_out ? *buffer_size_out : 0;
 
 	if (w && !st && buffer && size && size <= buffer_size)
 		trace_digest_hex(trace_writer_blob(w, buffer, size), hex);
-	trace_out(w, out, sizeof(out), "\"size\":%" PRIu64 ",\"more\":%d,\"data\":\"%s\"", size,
-		  more_data_out ? (int)*more_data_out : 0, hex);
-	trace_leave_call(w, "read_notification", st, out,
-			 "\"connection\":%" PRIu64 ",\"buffer_size\":%" PRIu64, connection,
-			 buffer_size);
+	snprintf(data, sizeof(data), "\"data\":\"%s\"", hex);
+	trace_leave_record(w, TRACE_CALL_READ_NOTIFICATION, (uint64_t[]){connection, buffer_size},
+			   NULL, st,
+			   (uint64_t[]){size, more_data_out ? (uint64_t)*more_data_out : 0}, data);
 	return st;
 }
 
@@ -765,12 +767,12 @@ magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_import_buffer(connection, buffer_handle,
 								 size_out, buffer_out, id_out);
-	char out[128];
 
-	trace_out_buffer(w, out, sizeof(out), st, size_out, buffer_out, id_out);
-	trace_leave_call(w, "import_buffer", st, out,
-			 "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32, connection,
-			 buffer_handle);
+	trace_leave_record(w, TRACE_CALL_IMPORT_BUFFER, (uint64_t[]){connection, buffer_handle},
+			   NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, size_out), TRACE_OUT(st, buffer_out),
+					TRACE_OUT(st, id_out)},
+			   NULL);
 	return st;
 }
 
@@ -783,12 +785,10 @@ magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_import_semaphore2(connection, semaphore_handle,
 								     flags, semaphore_out, id_out);
-	char out[96];
 
-	trace_out_semaphore(w, out, sizeof(out), st, semaphore_out, id_out);
-	trace_leave_call(w, "import_semaphore", st, out,
-			 "\"connection\":%" PRIu64 ",\"handle\":%" PRIu32 ",\"flags\":%" PRIu64,
-			 connection, semaphore_handle, flags);
+	trace_leave_record(w, TRACE_CALL_IMPORT_SEMAPHORE,
+			   (uint64_t[]){connection, semaphore_handle, flags}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)}, NULL);
 	return st;
 }
 
@@ -797,11 +797,9 @@ magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_export(buffer, buffer_handle_out);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32,
-		  st || !buffer_handle_out ? 0 : *buffer_handle_out);
-	trace_leave_call(w, "buffer_export", st, out, "\"buffer\":%" PRIu64, buffer);
+	trace_leave_record(w, TRACE_CALL_BUFFER_EXPORT, (uint64_t[]){buffer}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, buffer_handle_out)}, NULL);
 	return st;
 }
 
@@ -811,11 +809,9 @@ magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_semaphore_export(semaphore, semaphore_handle_out);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32,
-		  st || !semaphore_handle_out ? 0 : *semaphore_handle_out);
-	trace_leave_call(w, "semaphore_export", st, out, "\"semaphore\":%" PRIu64, semaphore);
+	trace_leave_record(w, TRACE_CALL_SEMAPHORE_EXPORT, (uint64_t[]){semaphore}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, semaphore_handle_out)}, NULL);
 	return st;
 }
 
@@ -824,12 +820,11 @@ magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t 
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_info(buffer, info_out);
-	char out[96];
 
-	trace_out(w, out, sizeof(out), "\"size\":%" PRIu64 ",\"committed\":%" PRIu64,
-		  st || !info_out ? 0 : info_out->size,
-		  st || !info_out ? 0 : info_out->committed_byte_count);
-	trace_leave_call(w, "buffer_get_info", st, out, "\"buffer\":%" PRIu64, buffer);
+	trace_leave_record(w, TRACE_CALL_BUFFER_GET_INFO, (uint64_t[]){buffer}, NULL, st,
+			   (uint64_t[]){st || !info_out ? 0 : info_out->size,
+					st || !info_out ? 0 : info_out->committed_byte_count},
+			   NULL);
 	return st;
 }
 
@@ -839,8 +834,8 @@ magma_status_t magma_buffer_set_cache_policy(magma_buffer_t buffer, magma_cache_
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_set_cache_policy(buffer, policy);
 
-	trace_leave_call(w, "buffer_set_cache_policy", st, NULL,
-			 "\"buffer\":%" PRIu64 ",\"policy\":%" PRIu32, buffer, policy);
+	trace_leave_record(w, TRACE_CALL_BUFFER_SET_CACHE_POLICY, (uint64_t[]){buffer, policy},
+			   NULL, st, NULL, NULL);
 	return st;
 }
 
@@ -850,11 +845,9 @@ magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_cache_policy(buffer, cache_policy_out);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"policy\":%" PRIu32,
-		  st || !cache_policy_out ? 0 : *cache_policy_out);
-	trace_leave_call(w, "buffer_get_cache_policy", st, out, "\"buffer\":%" PRIu64, buffer);
+	trace_leave_record(w, TRACE_CALL_BUFFER_GET_CACHE_POLICY, (uint64_t[]){buffer}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, cache_policy_out)}, NULL);
 	return st;
 }
 
@@ -865,10 +858,8 @@ magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, 
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_clean_cache(buffer, offset, size, operation);
 
-	trace_leave_call(w, "buffer_clean_cache", st, NULL,
-			 "\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
-			 ",\"operation\":%" PRIu64,
-			 buffer, offset, size, (uint64_t)operation);
+	trace_leave_record(w, TRACE_CALL_BUFFER_CLEAN_CACHE,
+			   (uint64_t[]){buffer, offset, size, operation}, NULL, st, NULL, NULL);
 	return st;
 }
 
@@ -897,13 +888,13 @@ magma_status_t magma_buffer_set_name(magma_buffer_t buffer, const char *name)
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_set_name(buffer, name);
-	char esc[6 * LIBMAGMA_NAME_MAX + 1] = "";
+	char esc[6 * LIBMAGMA_NAME_MAX + 1] = "", member[6 * LIBMAGMA_NAME_MAX + 16];
 
 	if (w)
 		trace_escape_name(esc, sizeof(esc), name);
-	trace_leave_call(w, "buffer_set_name", st, NULL,
-			 "\"buffer\":%" PRIu64 ",\"name\":\"%s\",\"null\":%d", buffer, esc,
-			 name == NULL);
+	snprintf(member, sizeof(member), "\"name\":\"%s\"", esc);
+	trace_leave_record(w, TRACE_CALL_BUFFER_SET_NAME, (uint64_t[]){buffer, name == NULL},
+			   member, st, NULL, NULL);
 	return st;
 }
 
@@ -918,15 +909,12 @@ magma_status_t magma_enumerate_devices(const char *device_namespace,
 	magma_status_t st = libmagma_do_enumerate_devices(
 		device_namespace, device_directory_channel, device_count_inout, device_path_size,
 		device_paths_out);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"count\":%" PRIu32,
-		  st || !device_count_inout ? 0 : *device_count_inout);
-	trace_leave_call(w, "enumerate_devices", st, out,
-			 "\"channel\":%" PRIu32 ",\"count\":%" PRIu32 ",\"count_null\":%d"
-			 ",\"path_size\":%" PRIu32 ",\"paths_null\":%d",
-			 device_directory_channel, count_in, device_count_inout == NULL,
-			 device_path_size, device_paths_out == NULL);
+	trace_leave_record(w, TRACE_CALL_ENUMERATE_DEVICES,
+			   (uint64_t[]){device_directory_channel, count_in,
+					device_count_inout == NULL, device_path_size,
+					device_paths_out == NULL},
+			   NULL, st, (uint64_t[]){TRACE_OUT(st, device_count_inout)}, NULL);
 	return st;
 }
 
@@ -935,11 +923,10 @@ magma_status_t magma_buffer_get_handle(magma_buffer_t buffer, magma_handle_t *ha
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_handle(buffer, handle_out);
-	char out[48];
 
-	trace_out(w, out, sizeof(out), "\"handle\":%" PRIu32, st || !handle_out ? 0 : *handle_out);
-	trace_leave_call(w, "buffer_get_handle", st, out, "\"buffer\":%" PRIu64 ",\"null\":%d",
-			 buffer, handle_out == NULL);
+	trace_leave_record(w, TRACE_CALL_BUFFER_GET_HANDLE,
+			   (uint64_t[]){buffer, handle_out == NULL}, NULL, st,
+			   (uint64_t[]){TRACE_OUT(st, handle_out)}, NULL);
 	return st;
 }
 
@@ -949,7 +936,8 @@ magma_status_t magma_initialize_tracing(magma_handle_t channel)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_initialize_tracing(channel);
 
-	trace_leave_call(w, "initialize_tracing", st, NULL, "\"channel\":%" PRIu32, channel);
+	trace_leave_record(w, TRACE_CALL_INITIALIZE_TRACING, (uint64_t[]){channel}, NULL, st, NULL,
+			   NULL);
 	return st;
 }
 
@@ -959,7 +947,8 @@ magma_status_t magma_initialize_logging(magma_handle_t channel)
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_initialize_logging(channel);
 
-	trace_leave_call(w, "initialize_logging", st, NULL, "\"channel\":%" PRIu32, channel);
+	trace_leave_record(w, TRACE_CALL_INITIALIZE_LOGGING, (uint64_t[]){channel}, NULL, st, NULL,
+			   NULL);
 	return st;
 }
 
@@ -971,35 +960,33 @@ magma_status_t magma_connection_enable_performance_counter_access(magma_connecti
 	magma_status_t st =
 		libmagma_do_connection_enable_performance_counter_access(connection, channel);
 
-	trace_leave_call(w, "perf_enable_access", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"channel\":%" PRIu32, connection, channel);
+	trace_leave_record(w, TRACE_CALL_PERF_ENABLE_ACCESS, (uint64_t[]){connection, channel},
+			   NULL, st, NULL, NULL);
 	return st;
 }
 
 /*
- * Ends the recorded section of a counter-list call @call with @count ids (recorded as "invalid"
- * when @counters is NULL).
+ * Ends the recorded section of counter-list call @id with @count ids (recorded as "invalid" when
+ * @counters is NULL).
  */
-static void trace_leave_counters(struct trace_writer *w, const char *call, magma_status_t st,
+static void trace_leave_counters(struct trace_writer *w, enum trace_call_id id, magma_status_t st,
 				 magma_connection_t connection, const uint64_t *counters,
 				 uint64_t count)
 {
 	size_t cap = 64 + (size_t)count * 24;
 	char *ids = w && counters && count < (1u << 20) ? malloc(cap) : NULL;
+	char head[TRACE_CALL_MAX_ARGS * 48 + 96], invalid[64];
 
 	if (ids) {
 		trace_ids(ids, cap, counters, count);
-		trace_writer_event(
-			w,
-			"\"type\":\"call\",\"call\":\"%s\",\"args\":{\"connection\":%" PRIu64
-			",\"counters\":[%s]},\"result\":%d,\"out\":{}",
-			call, connection, ids, st);
+		trace_call_head(head, sizeof(head), id, (uint64_t[]){connection});
+		trace_writer_event(w, "%s,\"counters\":[%s]},\"result\":%d,\"out\":{}", head, ids,
+				   st);
 		free(ids);
 		trace_leave();
 	} else {
-		trace_leave_call(w, call, st, NULL,
-				 "\"connection\":%" PRIu64 ",\"count\":%" PRIu64 ",\"invalid\":1",
-				 connection, count);
+		snprintf(invalid, sizeof(invalid), "\"count\":%" PRIu64 ",\"invalid\":1", count);
+		trace_leave_record(w, id, (uint64_t[]){connection}, invalid, st, NULL, NULL);
 	}
 }
 
@@ -1012,7 +999,8 @@ magma_status_t magma_connection_enable_performance_counters(magma_connection_t c
 	magma_status_t st = libmagma_do_connection_enable_performance_counters(connection, counters,
 									       counters_count);
 
-	trace_leave_counters(w, "perf_enable_counters", st, connection, counters, counters_count);
+	trace_leave_counters(w, TRACE_CALL_PERF_ENABLE_COUNTERS, st, connection, counters,
+			     counters_count);
 	return st;
 }
 
@@ -1025,7 +1013,8 @@ magma_status_t magma_connection_clear_performance_counters(magma_connection_t co
 	magma_status_t st = libmagma_do_connection_clear_performance_counters(connection, counters,
 									      counters_count);
 
-	trace_leave_counters(w, "perf_clear_counters", st, connection, counters, counters_count);
+	trace_leave_counters(w, TRACE_CALL_PERF_CLEAR_COUNTERS, st, connection, counters,
+			     counters_count);
 	return st;
 }
 
@@ -1038,12 +1027,11 @@ magma_connection_create_performance_counter_buffer_pool(magma_connection_t conne
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_create_performance_counter_buffer_pool(
 		connection, pool_id_out, notification_handle_out);
-	char out[96];
 
-	trace_out(w, out, sizeof(out), "\"pool\":%" PRIu64 ",\"handle\":%" PRIu32,
-		  st || !pool_id_out ? 0 : *pool_id_out,
-		  st || !notification_handle_out ? 0 : *notification_handle_out);
-	trace_leave_call(w, "perf_create_pool", st, out, "\"connection\":%" PRIu64, connection);
+	trace_leave_record(
+		w, TRACE_CALL_PERF_CREATE_POOL, (uint64_t[]){connection}, NULL, st,
+		(uint64_t[]){TRACE_OUT(st, pool_id_out), TRACE_OUT(st, notification_handle_out)},
+		NULL);
 	return st;
 }
 
@@ -1056,8 +1044,8 @@ magma_connection_release_performance_counter_buffer_pool(magma_connection_t conn
 	magma_status_t st =
 		libmagma_do_connection_release_performance_counter_buffer_pool(connection, pool_id);
 
-	trace_leave_call(w, "perf_release_pool", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
+	trace_leave_record(w, TRACE_CALL_PERF_RELEASE_POOL, (uint64_t[]){connection, pool_id}, NULL,
+			   st, NULL, NULL);
 	return st;
 }
 
@@ -1071,12 +1059,13 @@ magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
 		connection, pool_id, offsets, offsets_count);
 	size_t cap = 64 + (size_t)offsets_count * 96, len = 0;
 	char *list = w && offsets && offsets_count < (1u << 16) ? malloc(cap) : NULL;
+	char head[TRACE_CALL_MAX_ARGS * 48 + 96], invalid[64];
 
 	if (!list) {
-		trace_leave_call(w, "perf_add_offsets", st, NULL,
-				 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
-				 ",\"count\":%" PRIu64 ",\"invalid\":1",
-				 connection, pool_id, offsets_count);
+		snprintf(invalid, sizeof(invalid), "\"count\":%" PRIu64 ",\"invalid\":1",
+			 offsets_count);
+		trace_leave_record(w, TRACE_CALL_PERF_ADD_OFFSETS,
+				   (uint64_t[]){connection, pool_id}, invalid, st, NULL, NULL);
 		return st;
 	}
 	list[0] = '\0';
@@ -1086,11 +1075,9 @@ magma_status_t magma_connection_add_performance_counter_buffer_offsets_to_pool(
 					",\"length\":%" PRIu64 "}",
 					i ? "," : "", offsets[i].buffer_id, offsets[i].offset,
 					offsets[i].length);
-	trace_writer_event(w,
-			   "\"type\":\"call\",\"call\":\"perf_add_offsets\",\"args\":{"
-			   "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64
-			   ",\"offsets\":[%s]},\"result\":%d,\"out\":{}",
-			   connection, pool_id, list, st);
+	trace_call_head(head, sizeof(head), TRACE_CALL_PERF_ADD_OFFSETS,
+			(uint64_t[]){connection, pool_id});
+	trace_writer_event(w, "%s,\"offsets\":[%s]},\"result\":%d,\"out\":{}", head, list, st);
 	free(list);
 	trace_leave();
 	return st;
@@ -1104,9 +1091,8 @@ magma_status_t magma_connection_remove_performance_counter_buffer_from_pool(
 	magma_status_t st = libmagma_do_connection_remove_performance_counter_buffer_from_pool(
 		connection, pool_id, buffer);
 
-	trace_leave_call(w, "perf_remove_buffer", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"buffer\":%" PRIu64,
-			 connection, pool_id, buffer);
+	trace_leave_record(w, TRACE_CALL_PERF_REMOVE_BUFFER,
+			   (uint64_t[]){connection, pool_id, buffer}, NULL, st, NULL, NULL);
 	return st;
 }
 
@@ -1119,9 +1105,8 @@ magma_status_t magma_connection_dump_performance_counters(magma_connection_t con
 	magma_status_t st =
 		libmagma_do_connection_dump_performance_counters(connection, pool_id, trigger_id);
 
-	trace_leave_call(w, "perf_dump", st, NULL,
-			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"trigger\":%" PRIu32,
-			 connection, pool_id, trigger_id);
+	trace_leave_record(w, TRACE_CALL_PERF_DUMP, (uint64_t[]){connection, pool_id, trigger_id},
+			   NULL, st, NULL, NULL);
 	return st;
 }
 
@@ -1137,14 +1122,12 @@ magma_status_t magma_connection_read_performance_counter_completion(
 		result_flags_out);
 	bool ok = !st && trigger_id_out && buffer_id_out && buffer_offset_out && time_out &&
 		  result_flags_out;
-	char out[160];
 
-	trace_out(w, out, sizeof(out),
-		  "\"trigger\":%" PRIu32 ",\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu32
-		  ",\"time\":%" PRIu64 ",\"flags\":%" PRIu32,
-		  ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0, ok ? *buffer_offset_out : 0,
-		  ok ? *time_out : 0, ok ? *result_flags_out : 0);
-	trace_leave_call(w, "perf_read_completion", st, out,
-			 "\"connection\":%" PRIu64 ",\"pool\":%" PRIu64, connection, pool_id);
+	trace_leave_record(w, TRACE_CALL_PERF_READ_COMPLETION, (uint64_t[]){connection, pool_id},
+			   NULL, st,
+			   (uint64_t[]){ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0,
+					ok ? *buffer_offset_out : 0, ok ? *time_out : 0,
+					ok ? *result_flags_out : 0},
+			   NULL);
 	return st;
 }

@@ -8,8 +8,9 @@
  * zero run larger than the range it fills, or than any limit), contents outside their buffer's
  * recorded size and buffers over the caller's limit are bad traces too, found without the
  * replay's memory growing by more than a few MiB. Also a changed completion digest (a
- * divergence, reported with the first differing byte), a host failure (never called a
- * divergence) and the --stop-at and --from options. The damaged files are made from
+ * divergence, reported with the first differing byte), jobs that fault in the replay only
+ * (reported at once, with what the trace says about the address), a host failure (never called
+ * a divergence) and the --stop-at and --from options. The damaged files are made from
  * samples/write.json in a private directory under /tmp.
  */
 #include <stdbool.h>
@@ -146,20 +147,81 @@ static void missing_and_empty(void)
 	expect_bad("text", "not a trace");
 }
 
+/* A cut file replays its complete events and says where it ends (a crashed recording). */
+static void expect_truncated(const char *what, uint64_t events, const char *needle)
+{
+	struct trace_replay_result res;
+	int ret = run(&res);
+
+	if (ret != TRACE_REPLAY_OK || !res.truncated || !strstr(res.warning, needle))
+		fprintf(stderr, "%s: ret %d, message: %s, warning: %s\n", what, ret, res.message,
+			res.warning);
+	CHECK_EQ(ret, TRACE_REPLAY_OK);
+	CHECK(res.truncated);
+	CHECK_EQ(res.events, events);
+	CHECK(strstr(res.warning, needle) != NULL);
+	CHECK_EQ(res.message[0], '\0');
+}
+
 static void truncated(void)
 {
 	size_t n = strlen(sample);
 	const char *end = strstr(sample, "\"type\":\"end\"");
+	const char *mid = sample + n / 2 + 7;
+	uint64_t complete = 0;
 
+	/* The events before the line cut in the middle: count the newlines before it. */
+	for (const char *p = strchr(sample, '\n') + 1; p < mid; p = strchr(p, '\n') + 1)
+		if (strchr(p, '\n') < mid)
+			complete++;
 	put("cut-mid-line.json", sample, n / 2 + 7);
-	expect_bad("cut mid-line", "truncated");
+	expect_truncated("cut mid-line", complete, "cut short");
 	REQUIRE(end != NULL);
 	while (end > sample && end[-1] != '\n')
 		end--;
 	put("cut-at-line.json", sample, (size_t)(end - sample));
-	expect_bad("cut at a line", "truncated");
+	expect_truncated("cut at a line", 202, "without the \"end\" event");
 	put("no-trailer.json", sample, n - 3);
-	expect_bad("no trailer", "]}");
+	expect_truncated("no trailer", 202, "]}");
+	put("half-trailer.json", sample, n - 2);
+	expect_truncated("half a trailer", 202, "]}");
+	/* Cut inside the header: nothing to replay, a bad trace. */
+	put("cut-header.json", sample, 20);
+	expect_bad("cut in the header", "no header line");
+}
+
+/*
+ * Every sample cut at many places (mid-line, at line ends, inside blobs) replays what is left
+ * without a divergence and with a warning; never a crash.
+ */
+static void truncated_samples(void)
+{
+	static const char *const names[] = {"write", "copy", "fill", "compute"};
+
+	for (int i = 0; i < 4; i++) {
+		char sp[256], *text;
+		size_t n, header;
+
+		snprintf(sp, sizeof(sp), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
+		text = slurp(sp);
+		REQUIRE(text != NULL);
+		n = strlen(text);
+		header = (size_t)(strchr(text, '\n') - text) + 1;
+		for (size_t cut = header; cut < n - 3; cut += (n - header) / 23 + 1) {
+			struct trace_replay_result res;
+			int ret;
+
+			put("cut-sample.json", text, cut);
+			ret = run(&res);
+			if (ret != TRACE_REPLAY_OK || !res.truncated)
+				fprintf(stderr, "%s cut at %zu of %zu: ret %d: %s\n", names[i], cut,
+					n, ret, res.message);
+			CHECK_EQ(ret, TRACE_REPLAY_OK);
+			CHECK(res.truncated);
+			CHECK(res.warning[0] != '\0');
+		}
+		free(text);
+	}
 }
 
 static void header_problems(void)
@@ -343,6 +405,59 @@ static void divergence(void)
 	printf("     (%s)\n", res.message);
 }
 
+/* Replays with a long wait, so a fault that did not end the wait at once shows as a timeout. */
+static int run_long_wait(struct trace_replay_result *res)
+{
+	struct trace_replay_options o;
+
+	trace_replay_default_options(&o);
+	o.wait_ns = 60ull * 1000 * 1000 * 1000;
+	return trace_replay_run(path, &o, res);
+}
+
+/* A fault of the replayed job, reported at once with what the trace knows about its address. */
+static void expect_fault(const char *what, const char *fault, const char *hint)
+{
+	struct trace_replay_result res;
+	int ret = run_long_wait(&res);
+
+	printf("     (%s: %s)\n", what, res.message);
+	CHECK_EQ(ret, TRACE_REPLAY_DIVERGED);
+	CHECK(strstr(res.message, "a replayed job faulted where the recording did not") != NULL);
+	CHECK(strstr(res.message, fault) != NULL);
+	CHECK(strstr(res.message, "at VA 0x200000") != NULL);
+	CHECK(strstr(res.message, "in its WRITE32 command at VA 0x100000") != NULL);
+	CHECK(strstr(res.message, "execute_command at event 70 (line 72)") != NULL);
+	CHECK(strstr(res.message, hint) != NULL);
+	CHECK(strstr(res.message, "not signaled") == NULL);
+}
+
+/*
+ * The write sample's first command buffer stores to the data buffer at 0x200000. Moved
+ * elsewhere, mapped read-only, or read-only and never listed as a resource, the replay's job
+ * faults where the recording's did not.
+ */
+static void replay_faults(void)
+{
+	static const char data_map[] = "\"hw_va\":2097152,\"buffer\":94640424213488";
+	static const char data_res[] =
+		",{\"buffer_id\":2,\"offset\":0,\"length\":8192,\"contents\":\"b9d103fd6854a325\"}]";
+	const char *from[2] = {"\"length\":8192,\"flags\":3}", data_res};
+	const char *to[2] = {"\"length\":8192,\"flags\":1}", "]"};
+
+	REQUIRE(!put_replaced("fault-unmapped.json", data_map,
+			      "\"hw_va\":3145728,\"buffer\":94640424213488"));
+	expect_fault("unmapped", "MMU_TRANSLATION (0x10)",
+		     "hint: VA 0x200000 is in no range the trace mapped (map_buffer)");
+	REQUIRE(!put_edited("fault-read-only.json", 1, from, to));
+	expect_fault(
+		"read-only", "MMU_PERMISSION (0x11)",
+		"VA 0x200000 is at offset 0 of buffer id 2 (mapped at VA 0x200000 by event 64)");
+	REQUIRE(!put_edited("fault-unlisted.json", 2, from, to));
+	expect_fault("unlisted", "MMU_PERMISSION (0x11)",
+		     "which no submission listed as a resource");
+}
+
 static void window_and_stop(void)
 {
 	struct trace_replay_options o;
@@ -357,7 +472,54 @@ static void window_and_stop(void)
 	o.from = 100;
 	o.to = 140;
 	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
-	CHECK(res.completions >= 1);
+	/* Only what lies in the window counts as checked: two completions, not the first. */
+	CHECK_EQ(res.completions, 2);
+	CHECK_EQ(res.checked_submissions, 1);
+	CHECK(res.checked_calls < res.calls);
+	/* Without check_window, values past the end mean "to the end" (magma-view relies on it). */
+	o.from = 0;
+	o.to = 99999;
+	o.stop_at = 99999;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
+	CHECK_EQ(res.completions, 4);
+}
+
+/* With check_window, from, to and stop_at must fit the trace's 202 events. */
+static void window_must_fit(void)
+{
+	static const struct {
+		uint64_t from, to, stop_at;
+		const char *message;
+	} bad[] = {
+		{99999, UINT64_MAX, UINT64_MAX,
+		 "--from 99999 is past the trace's last event: it has 202 events (0 to 201)"},
+		{202, UINT64_MAX, UINT64_MAX, "--from 202 is past"},
+		{0, 202, UINT64_MAX, "--to 202 is past the trace's last event"},
+		{150, 100, UINT64_MAX, "--from 150 is after --to 100"},
+		{0, UINT64_MAX, 203, "--stop-at 203 is past the trace's end: it has 202 events"},
+	};
+	struct trace_replay_options o;
+	struct trace_replay_result res;
+
+	snprintf(path, sizeof(path), "%s/write.json", TRACE_SAMPLES_DIR);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		trace_replay_default_options(&o);
+		o.check_window = true;
+		o.from = bad[i].from;
+		o.to = bad[i].to;
+		o.stop_at = bad[i].stop_at;
+		CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_BAD_OPTIONS);
+		CHECK(strstr(res.message, "bad options: ") == res.message);
+		CHECK(strstr(res.message, bad[i].message) != NULL);
+	}
+	/* The edges: the first and last event, a stop before the end. */
+	trace_replay_default_options(&o);
+	o.check_window = true;
+	o.from = 0;
+	o.to = 201;
+	o.stop_at = 202;
+	CHECK_EQ(trace_replay_run(path, &o, &res), TRACE_REPLAY_OK);
+	CHECK_EQ(res.stopped_at, 202);
 }
 
 /* Every test gets the sample and a fresh scratch directory... */
@@ -395,6 +557,7 @@ static void teardown(void)
 static const struct sim_test tests[] = {
 	SIM_TEST(missing_and_empty),
 	SIM_TEST(truncated),
+	SIM_TEST(truncated_samples),
 	SIM_TEST(header_problems),
 	SIM_TEST(event_problems),
 	SIM_TEST(blob_problems),
@@ -402,7 +565,9 @@ static const struct sim_test tests[] = {
 	SIM_TEST(size_limit_option),
 	SIM_TEST(host_error),
 	SIM_TEST(divergence),
+	SIM_TEST(replay_faults),
 	SIM_TEST(window_and_stop),
+	SIM_TEST(window_must_fit),
 };
 /* clang-format on */
 

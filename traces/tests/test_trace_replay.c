@@ -50,17 +50,52 @@ static void samples_replay(void)
 	}
 }
 
+/*
+ * Two replays of one recording: same completion digests, GPU cycles and device events. waits
+ * releases a connection right before the next one's first submission (trace_replay_exact
+ * replays a longer recording of it five times).
+ */
 static void replay_twice_is_identical(void)
 {
-	struct trace_replay_result a, b;
-	char p[256];
+	static const char *const names[] = {"copy", "waits"};
 
-	snprintf(p, sizeof(p), "%s/copy.json", TRACE_SAMPLES_DIR);
-	REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
-	REQUIRE_EQ(replay(p, &b, NULL), TRACE_REPLAY_OK);
-	CHECK_EQ(a.digest, b.digest);
-	CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
-	CHECK_EQ(a.calls, b.calls);
+	for (int i = 0; i < 2; i++) {
+		struct trace_replay_result a, b;
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
+		REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
+		REQUIRE_EQ(replay(p, &b, NULL), TRACE_REPLAY_OK);
+		CHECK_EQ(a.digest, b.digest);
+		CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
+		CHECK_EQ(a.device_digest, b.device_digest);
+		CHECK(a.device_digest != TRACE_DIGEST_INIT);
+		CHECK_EQ(a.calls, b.calls);
+	}
+}
+
+/*
+ * With a blob budget of one byte no blob text stays in memory between the passes: every blob a
+ * call needs is read again from the file, and the replay is the same.
+ */
+static void blobs_read_again_from_the_file(void)
+{
+	static const char *const names[] = {"write", "compute"};
+
+	for (int i = 0; i < 2; i++) {
+		struct trace_replay_options o;
+		struct trace_replay_result a, b;
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
+		REQUIRE_EQ(replay(p, &a, NULL), TRACE_REPLAY_OK);
+		trace_replay_default_options(&o);
+		o.blob_budget = 1;
+		REQUIRE_EQ(trace_replay_run(p, &o, &b), TRACE_REPLAY_OK);
+		CHECK_EQ(a.digest, b.digest);
+		CHECK_EQ(a.completions, b.completions);
+		CHECK_EQ(a.gpu_cycles, b.gpu_cycles);
+	}
 }
 
 /* Buffer and semaphore export/import, names, cache calls, info and the notification channel. */
@@ -296,6 +331,200 @@ static void record_then_replay(void)
 	unlink(p);
 }
 
+/* The digest of resource @index in the @n-th completion event (from 0) of @text, or NULL. */
+static char *completion_digest(char *text, int n, int index)
+{
+	char key[32], *at = text;
+
+	for (int i = 0; at && i <= n; i++) {
+		at = strstr(at, "\"type\":\"completion\"");
+		if (at && i < n)
+			at++;
+	}
+	snprintf(key, sizeof(key), "{\"index\":%d,", index);
+	at = at ? strstr(at, key) : NULL;
+	at = at ? strstr(at, "\"digest\":\"") : NULL;
+	return at ? at + strlen("\"digest\":\"") : NULL;
+}
+
+/* Whether @text has a blob event for the 16 hex digits at @hex. */
+static bool has_blob(const char *text, const char *hex)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "\"type\":\"blob\",\"digest\":\"%.16s\"", hex);
+	return strstr(text, key) != NULL;
+}
+
+/*
+ * With MAGMA_TRACE_CONTENTS=1 the recording stores what each completed range held, so a changed
+ * completion names the bytes: round 1's completion of the data buffer made to expect round 2's
+ * contents differs in the word round 2 stored at offset 8 (0xabc00002: three of its four bytes
+ * are not 0). Without contents, only the
+ * digests, and a word on how to get the bytes.
+ */
+static void exact_divergence(void)
+{
+	for (int contents = 0; contents < 2; contents++) {
+		char p[] = "/tmp/magma-trace-exact-XXXXXX";
+		struct trace_replay_result res;
+		char *text = NULL, *round1, *round2;
+		size_t cap = 0;
+		FILE *f;
+
+		if (contents)
+			setenv("MAGMA_TRACE_CONTENTS", "1", 1);
+		record_client(p, 1);
+		unsetenv("MAGMA_TRACE_CONTENTS");
+		f = fopen(p, "r");
+		REQUIRE(f != NULL);
+		CHECK(getdelim(&text, &cap, '\0', f) > 0);
+		fclose(f);
+		REQUIRE(text != NULL);
+		round1 = completion_digest(text, 1, 1);
+		round2 = completion_digest(text, 2, 1);
+		REQUIRE(round1 && round2);
+		/* round 2's result is in no later submission: only the completion keeps it */
+		CHECK_EQ(has_blob(text, round2), contents);
+		CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_OK);
+		memcpy(round1, round2, 16);
+		f = fopen(p, "w");
+		REQUIRE(f != NULL);
+		fputs(text, f);
+		fclose(f);
+		CHECK_EQ(replay(p, &res, NULL), TRACE_REPLAY_DIVERGED);
+		CHECK(strstr(res.message, "resource 1 (buffer id 2, offset 0, length 4096)") !=
+		      NULL);
+		if (contents) {
+			CHECK(strstr(res.message,
+				     "first difference at byte 8 of the range (buffer "
+				     "offset 0x8); 3 of the 4 bytes from there to byte "
+				     "11 differ") != NULL);
+			CHECK(strstr(res.message, "expected 02 00 c0 ab 00") != NULL);
+			CHECK(strstr(res.message, "replay has 00 00 00 00 00") != NULL);
+		} else {
+			CHECK(strstr(res.message, "record with MAGMA_TRACE_CONTENTS=1") != NULL);
+		}
+		free(text);
+		unlink(p);
+	}
+}
+
+/*
+ * A client whose job faults on purpose (a store to a read-only mapping): it waits for the fault
+ * notification, then for the error, recording into @w. Returns 0 when everything went as the
+ * client expected.
+ */
+static int faulting_client(struct magma_system_embedded *emb, struct trace_writer *w)
+{
+	magma_device_t dev;
+	magma_connection_t conn;
+	magma_buffer_t cmd, data;
+	magma_buffer_id_t cmd_id, data_id;
+	magma_semaphore_t sem;
+	magma_semaphore_id_t sem_id;
+	magma_handle_t h;
+	uint64_t size;
+	uint32_t ctx, *cpu, n = 0;
+	int fd = magma_system_embedded_connect(emb), bad;
+	magma_exec_resource_t res[2];
+	magma_exec_command_buffer_t cb = {0};
+	magma_command_descriptor_t d = {.resource_count = 2,
+					.command_buffer_count = 1,
+					.signal_semaphore_count = 1,
+					.resources = res,
+					.command_buffers = &cb};
+	magma_poll_item_t it = {.type = MAGMA_POLL_TYPE_HANDLE,
+				.condition = MAGMA_POLL_CONDITION_READABLE};
+
+	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
+	    magma_device_create_connection(dev, &conn) ||
+	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &cmd, &cmd_id) ||
+	    magma_connection_create_buffer(conn, 4096, &size, &data, &data_id) ||
+	    magma_connection_map_buffer(conn, 0x100000, cmd, 0, 4096,
+					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
+	    magma_connection_map_buffer(conn, 0x200000, data, 0, 4096, MAGMA_MAP_FLAG_READ) ||
+	    magma_connection_create_semaphore(conn, &sem, &sem_id) ||
+	    magma_buffer_get_handle(cmd, &h))
+		return 1;
+	cpu = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
+	close((int)h);
+	if (cpu == MAP_FAILED)
+		return 1;
+	n += sim_cmd_emit_write32(cpu + n, 0x200000, 0xdead);
+	sim_cmd_emit_end(cpu + n);
+	munmap(cpu, 4096);
+	res[0] = (magma_exec_resource_t){cmd_id, 0, 4096};
+	res[1] = (magma_exec_resource_t){data_id, 0, 4096};
+	d.semaphore_ids = &sem_id;
+	it.handle = magma_connection_get_notification_channel_handle(conn);
+	bad = magma_connection_execute_command(conn, ctx, &d) != MAGMA_STATUS_OK ||
+	      magma_poll(&it, 1, 5000000000ull) != MAGMA_STATUS_OK;
+	/*
+	 * The error follows the notification on the device's threads; calls made before it came
+	 * would record OK, which a faster replay cannot repeat: wait unrecorded.
+	 */
+	trace_global_install(NULL);
+	for (int i = 0; i < 5000 && magma_connection_get_error(conn) == MAGMA_STATUS_OK; i++)
+		usleep(1000);
+	trace_global_install(w);
+	bad |= magma_connection_get_error(conn) != MAGMA_STATUS_CONTEXT_KILLED;
+	magma_connection_release(conn);
+	magma_device_release(dev);
+	return bad;
+}
+
+/*
+ * A fault the recording had too replays as a fault, not as a divergence: with the device's
+ * events in the trace (its FAULT counted), and without them (a device in another process: the
+ * recorded CONTEXT_KILLED says the recording faulted).
+ */
+static void recorded_fault_replays(void)
+{
+	for (int device_events = 0; device_events < 2; device_events++) {
+		char p[] = "/tmp/magma-trace-fault-XXXXXX";
+		struct magma_system_embedded *emb = NULL;
+		struct trace_replay_options o;
+		struct trace_replay_result res;
+		struct trace_writer *w;
+		char *text = NULL;
+		size_t cap = 0;
+		FILE *f;
+		int fd = mkstemp(p);
+
+		REQUIRE(fd >= 0);
+		close(fd);
+		/* A device created before the writer is installed records no device events. */
+		if (!device_events)
+			emb = magma_system_embedded_create(NULL);
+		w = trace_writer_open(p, "test");
+		REQUIRE(w != NULL);
+		trace_global_install(w);
+		if (device_events)
+			emb = magma_system_embedded_create(NULL);
+		REQUIRE(emb != NULL);
+		CHECK_EQ(faulting_client(emb, w), 0);
+		magma_system_embedded_destroy(emb);
+		trace_global_install(NULL);
+		trace_writer_close(w);
+		f = fopen(p, "r");
+		REQUIRE(f != NULL);
+		CHECK(getdelim(&text, &cap, '\0', f) > 0);
+		fclose(f);
+		CHECK_EQ(text && strstr(text, "\"ev\":\"FAULT\"") != NULL, device_events);
+		CHECK(text && strstr(text, "\"result\":-5") != NULL); /* CONTEXT_KILLED */
+		free(text);
+		text = NULL;
+		trace_replay_default_options(&o);
+		o.wait_ns = 60ull * 1000 * 1000 * 1000; /* a fault not noticed would show as slow */
+		CHECK_EQ(trace_replay_run(p, &o, &res), TRACE_REPLAY_OK);
+		if (res.message[0])
+			fprintf(stderr, "%s\n", res.message);
+		unlink(p);
+	}
+}
+
 static void timeline_of_replay(void)
 {
 	char out[] = "/tmp/magma-trace-tl-XXXXXX", p[256];
@@ -355,7 +584,10 @@ static void timeline_context_tracks(void)
 static const struct sim_test tests[] = {
 	SIM_TEST(samples_replay),
 	SIM_TEST(replay_twice_is_identical),
+	SIM_TEST(blobs_read_again_from_the_file),
 	SIM_TEST(record_then_replay),
+	SIM_TEST(recorded_fault_replays),
+	SIM_TEST(exact_divergence),
 	SIM_TEST(timeline_of_replay),
 	SIM_TEST(timeline_context_tracks),
 };

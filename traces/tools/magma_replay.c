@@ -4,10 +4,13 @@
  *
  * magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json] [--quiet]
  * magma-replay --help | --version
- * Exit status (enum trace_replay_exit, docs/trace-format.md "Replay"): 0 replayed without
- * divergence, 1 divergence (the first is reported), 2 bad input (unreadable, truncated, corrupt,
- * oversized or future-version trace, bad options), 3 host error (no device, out of memory, the
- * timeline cannot be written).
+ *
+ * Exit status, chosen so that `git bisect run magma-replay FILE` needs no wrapper
+ * (docs/trace-format.md "Replay"): 0 replayed without divergence (good), 1 divergence (bad:
+ * the first one is reported), 125 not checked (skip: a command line this build does not take,
+ * options that do not fit the trace, a trace it cannot read, or a host failure). A trace cut
+ * short is replayed up to its last complete event, with a warning on stderr.
+ *
  * A progress bar is drawn when stdout is a terminal (at most 10 updates a second). Single
  * threaded apart from the embedded device's own threads.
  */
@@ -25,12 +28,15 @@
 #define MAGMA_SIM_VERSION "0"
 #endif
 
+/* git bisect run: this commit cannot be tested. */
+#define EXIT_NOT_CHECKED 125
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: magma-replay FILE [--from N] [--to N] [--stop-at N] "
 			"[--timeline OUT.json] [--quiet]\n"
 			"(magma-replay --help for more)\n");
-	return TRACE_REPLAY_BAD_INPUT;
+	return EXIT_NOT_CHECKED;
 }
 
 static void help(void)
@@ -43,13 +49,19 @@ static void help(void)
 	       "  --from N            replay events before N without checking them; check from N\n"
 	       "  --to N              end after event N\n"
 	       "  --stop-at N         stop before event N and say where\n"
+	       "                      (N: an event of the trace, 0 to its count - 1; --stop-at\n"
+	       "                      also takes the count itself: stop before the end)\n"
 	       "  --timeline OUT.json write the replay device's timeline (Chrome Trace Event JSON)\n"
 	       "  --quiet             no progress bar (drawn only when stdout is a terminal)\n"
 	       "  --help              this text\n"
 	       "  --version           print \"magma-replay VERSION (trace format N)\"\n"
-	       "Exit status: 0 replayed without divergence, 1 divergence (the first is reported),\n"
-	       "2 bad input (unreadable, truncated, corrupt, oversized or future-version trace,\n"
-	       "bad options), 3 host error (no device, out of memory, timeline not written).\n");
+	       "A trace cut short (a crashed recording) replays up to its last complete event,\n"
+	       "with a warning on stderr.\n"
+	       "Exit status: 0 replayed without divergence, 1 divergence (the first is reported:\n"
+	       "a status, a completion's bytes, a job that faulted), 125 not checked: a bad\n"
+	       "command line or options that do not fit the trace (\"bad options:\"), a trace\n"
+	       "this build cannot read (\"bad trace:\"), or a host failure (\"replay error:\").\n"
+	       "These are git bisect run's good, bad and skip: git bisect run magma-replay FILE\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -63,16 +75,60 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return !errno && !*end;
 }
 
+/* The value of option @name at argv[*i + 1] into *@out (a usage error unless a number). */
+static bool option_u64(int argc, char **argv, int *i, const char *name, uint64_t *out)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "magma-replay: %s needs a value (an event number)\n", name);
+		return false;
+	}
+	if (!parse_u64(argv[++*i], out)) {
+		fprintf(stderr, "magma-replay: %s '%s': not an event number\n", name, argv[*i]);
+		return false;
+	}
+	return true;
+}
+
+/* The summary of a replay that found no divergence, on stdout. */
+static void summary(const struct trace_replay_options *opts, const struct trace_replay_result *res)
+{
+	char hex[17], device_hex[17];
+	uint64_t last = res->events ? res->events - 1 : 0;
+
+	if (res->stopped_at != UINT64_MAX) {
+		printf("stopped before event %" PRIu64 " (--stop-at)\n", res->stopped_at);
+		last = res->stopped_at ? res->stopped_at - 1 : 0;
+	}
+	if (opts->to < last)
+		last = opts->to;
+	trace_digest_hex(res->digest, hex);
+	trace_digest_hex(res->device_digest, device_hex);
+	if (opts->from || last + 1 < res->events)
+		printf("replayed %" PRIu64 " calls (%" PRIu64 " submissions) of %" PRIu64
+		       " events; checked events %" PRIu64 " to %" PRIu64 ": %" PRIu64
+		       " calls, %" PRIu64 " submissions, %" PRIu64 " completions, 0 divergences\n",
+		       res->calls, res->submissions, res->events, opts->from, last,
+		       res->checked_calls, res->checked_submissions, res->completions);
+	else
+		printf("replayed %" PRIu64 " calls (%" PRIu64 " submissions) of %" PRIu64
+		       " events: %" PRIu64 " completions checked, 0 divergences\n",
+		       res->calls, res->submissions, res->events, res->completions);
+	printf("gpu cycles %" PRIu64 ", host time %.3f ms, replay digest %s, device events %s\n",
+	       res->gpu_cycles, (double)res->host_ns / 1e6, hex, device_hex);
+	if (opts->timeline)
+		printf("timeline written to %s\n", opts->timeline);
+}
+
 int main(int argc, char **argv)
 {
 	struct trace_replay_options opts;
 	struct trace_replay_result res;
 	const char *path = NULL;
-	char hex[17];
 	bool quiet = false;
 	int ret;
 
 	trace_replay_default_options(&opts);
+	opts.check_window = true;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -85,14 +141,14 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = true;
-		} else if (!strcmp(a, "--from") && i + 1 < argc) {
-			if (!parse_u64(argv[++i], &opts.from))
+		} else if (!strcmp(a, "--from")) {
+			if (!option_u64(argc, argv, &i, a, &opts.from))
 				return usage();
-		} else if (!strcmp(a, "--to") && i + 1 < argc) {
-			if (!parse_u64(argv[++i], &opts.to))
+		} else if (!strcmp(a, "--to")) {
+			if (!option_u64(argc, argv, &i, a, &opts.to))
 				return usage();
-		} else if (!strcmp(a, "--stop-at") && i + 1 < argc) {
-			if (!parse_u64(argv[++i], &opts.stop_at))
+		} else if (!strcmp(a, "--stop-at")) {
+			if (!option_u64(argc, argv, &i, a, &opts.stop_at))
 				return usage();
 		} else if (!strcmp(a, "--timeline") && i + 1 < argc) {
 			opts.timeline = argv[++i];
@@ -111,24 +167,18 @@ int main(int argc, char **argv)
 		return usage();
 	opts.progress = !quiet && isatty(STDOUT_FILENO);
 	ret = trace_replay_run(path, &opts, &res);
-	if (ret) {
-		fprintf(stderr, "magma-replay: %s: %s\n", path, res.message);
-		if (ret == TRACE_REPLAY_DIVERGED)
-			fprintf(stderr,
-				"magma-replay: %" PRIu64 " calls replayed, %" PRIu64
-				" completions matched before it\n",
-				res.calls, res.completions);
-		return ret;
+	if (res.truncated)
+		fprintf(stderr, "magma-replay: warning: %s is truncated: %s\n", path, res.warning);
+	if (ret == TRACE_REPLAY_OK) {
+		summary(&opts, &res);
+		return 0;
 	}
-	trace_digest_hex(res.digest, hex);
-	if (res.stopped_at != UINT64_MAX)
-		printf("stopped before event %" PRIu64 " (--stop-at)\n", res.stopped_at);
-	printf("replayed %" PRIu64 " calls (%" PRIu64 " submissions) of %" PRIu64
-	       " events: %" PRIu64 " completions checked, 0 divergences\n",
-	       res.calls, res.submissions, res.events, res.completions);
-	printf("gpu cycles %" PRIu64 ", host time %.3f ms, replay digest %s\n", res.gpu_cycles,
-	       (double)res.host_ns / 1e6, hex);
-	if (opts.timeline)
-		printf("timeline written to %s\n", opts.timeline);
-	return 0;
+	fprintf(stderr, "magma-replay: %s: %s\n", path, res.message);
+	if (ret != TRACE_REPLAY_DIVERGED)
+		return EXIT_NOT_CHECKED;
+	fprintf(stderr,
+		"magma-replay: %" PRIu64 " calls replayed (%" PRIu64 " checked), %" PRIu64
+		" completions matched before it\n",
+		res.calls, res.checked_calls, res.completions);
+	return 1;
 }

@@ -224,7 +224,9 @@ static void test_bad_input(void)
 	static const char *const bad[] = {
 		"",
 		"not json\n",
-		"{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n{\"seq\":0,\"type\":\"dev\"",
+		/* a broken line that is not the last one (a cut last line is a truncated trace) */
+		"{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n{\"seq\":0,\"type\":\"dev\"\n"
+		"{\"seq\":1,\"type\":\"end\",\"events\":1}\n]}\n",
 		"{\"format\":\"magma-sim-trace\",\"version\":9,\"events\":[\n{\"seq\":0,\"type\":\"end\","
 		"\"events\":0}\n]}\n",
 		"{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n{\"seq\":3,\"type\":\"end\","
@@ -249,6 +251,18 @@ static void test_bad_input(void)
 	unlink(path);
 	CHECK(viewer_model_load("/nonexistent/trace.json", err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "cannot open") != NULL);
+	/* a recording cut short (its last line, without a newline, is dropped): its events load */
+	write_file(path,
+		   "{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n{\"seq\":0,"
+		   "\"type\":\"device\",\"event\":\"created\",\"device\":0},\n{\"seq\":1,\"ty");
+	{
+		struct viewer_model *m = viewer_model_load(path, err, sizeof(err));
+
+		CHECK(m != NULL);
+		if (m)
+			CHECK_EQ(m->event_count, 1);
+		viewer_model_destroy(m);
+	}
 	/* the smallest valid trace: no events at all */
 	write_file(path, "{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n{\"seq\":0,"
 			 "\"type\":\"end\",\"events\":0}\n]}\n");

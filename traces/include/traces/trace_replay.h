@@ -6,7 +6,10 @@
  * types, call names, blob encodings and digests) and only then replays: every recorded call is
  * made again on a new embedded device with ids and handles mapped to the new ones, recorded
  * resource contents are written before each submission, and statuses and completion digests are
- * compared. Single-threaded: one replay per process at a time (it installs the device observer).
+ * compared. A file cut short replays up to its last complete event (result.truncated); a job
+ * that faults in the replay only is reported at once; a differing completion names its bytes
+ * when the trace holds them. Single-threaded: one replay per process at a time (it installs the
+ * device observer).
  *
  * With stop_at and on_stop, a caller looks inside the replay where it stops (magma-view's buffer
  * view): on_stop runs on the caller's thread before the device is released, and may read any
@@ -18,12 +21,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Also magma-replay's exit status (docs/trace-format.md "Replay"). */
+/*
+ * What trace_replay_run found. magma-replay exits 0 for OK, 1 for DIVERGED and 125 (git bisect
+ * run's "skip": this build could not check the trace) for the others (docs/trace-format.md
+ * "Replay").
+ */
 enum trace_replay_exit {
 	TRACE_REPLAY_OK = 0,	    /* replayed, no divergence */
-	TRACE_REPLAY_DIVERGED = 1,  /* a status, digest or completion differs */
-	TRACE_REPLAY_BAD_INPUT = 2, /* unreadable, truncated, corrupt, oversized or future trace */
+	TRACE_REPLAY_DIVERGED = 1,  /* a status, digest or completion differs; a job faulted */
+	TRACE_REPLAY_BAD_INPUT = 2, /* unreadable, corrupt, oversized or future trace */
 	TRACE_REPLAY_ENV_ERROR = 3, /* the host failed: no device, out of memory, cannot write */
+	TRACE_REPLAY_BAD_OPTIONS =
+		4, /* with check_window: from, to or stop_at do not fit the trace */
 };
 
 /*
@@ -36,13 +45,24 @@ struct trace_replay_access;
 #define TRACE_REPLAY_ANY_CONNECTION UINT64_MAX
 
 struct trace_replay_options {
-	uint64_t from;	      /* events before this are replayed but not checked */
-	uint64_t to;	      /* events after this are not replayed (UINT64_MAX: to the end) */
-	uint64_t stop_at;     /* stop before this event (UINT64_MAX: never) */
+	uint64_t from;	  /* events before this are replayed but not checked */
+	uint64_t to;	  /* events after this are not replayed (UINT64_MAX: to the end) */
+	uint64_t stop_at; /* stop before this event (UINT64_MAX: never) */
+	/*
+	 * from, to and stop_at must fit the trace (from and to name one of its N events, stop_at is
+	 * at most N, from is not after to), else TRACE_REPLAY_BAD_OPTIONS; without it, values past
+	 * the end mean "to the end" and a stop past it never stops (magma-view's buffer view).
+	 */
+	bool check_window;
 	const char *timeline; /* Chrome Trace Event JSON of the replay's device events, or NULL */
 	bool progress;	      /* draw a progress bar on stdout (caller checks isatty) */
 	uint64_t max_size;    /* largest buffer, range or blob accepted (0: TRACE_MAX_SIZE) */
 	uint64_t wait_ns;     /* how long to wait for what the recording saw happen (0: 10 s) */
+	/*
+	 * Bytes of blob text kept in memory between the passes (0: 64 MiB); the blobs past it are
+	 * read again from the file when a call needs them.
+	 */
+	uint64_t blob_budget;
 	/*
 	 * Called once when the replay reaches stop_at (never when the trace ends first, nor on an
 	 * error before), with @stop_ctx. Every event before stop_at has been replayed, including
@@ -54,15 +74,29 @@ struct trace_replay_options {
 };
 
 struct trace_replay_result {
-	uint64_t events;      /* events in the trace */
-	uint64_t calls;	      /* calls replayed */
-	uint64_t submissions; /* execute_command / execute_inline calls replayed */
-	uint64_t completions; /* completion events checked */
-	uint64_t gpu_cycles;  /* the replay device's clock when the replay ended */
-	uint64_t host_ns;     /* wall time of the replay phase (validation excluded) */
-	uint64_t digest;      /* FNV-1a over every completion digest seen, in order */
-	uint64_t stopped_at;  /* event index where --stop-at stopped, else UINT64_MAX */
-	char message[1024];   /* the bad-input or divergence report ("" on success) */
+	uint64_t events;	      /* events in the trace */
+	uint64_t calls;		      /* calls replayed */
+	uint64_t submissions;	      /* execute_command calls and inline commands replayed */
+	uint64_t checked_calls;	      /* ... of them in the checked window (from .. to) */
+	uint64_t checked_submissions; /* ... */
+	uint64_t completions;	      /* completion events checked (in the window) */
+	uint64_t gpu_cycles;	      /* the replay device's clock when the replay ended */
+	uint64_t host_ns;	      /* wall time of the replay phase (validation excluded) */
+	uint64_t digest;	      /* FNV-1a over every completion digest seen, in order */
+	/*
+	 * A 64-bit hash over the replay device's job events (job start and end, command, fault,
+	 * reset, power, with their GPU cycles and AS slots): two replays with the same value ran
+	 * the same jobs the same way.
+	 */
+	uint64_t device_digest;
+	uint64_t stopped_at; /* event index where --stop-at stopped, else UINT64_MAX */
+	char message[1024];  /* the bad-input or divergence report ("" on success) */
+	/*
+	 * The file was cut short (a crashed recording): @events counts its complete events, which
+	 * were replayed, and @warning says where it ends. Not a failure by itself.
+	 */
+	bool truncated;
+	char warning[256];
 };
 
 /*
