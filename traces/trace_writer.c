@@ -12,12 +12,14 @@
  * process-wide trace (pthread_atfork) and records nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "traces/trace.h"
@@ -229,6 +231,47 @@ static void global_fork_child(void)
 	pthread_mutex_unlock(&global_lock);
 }
 
+/*
+ * Whether another process is writing the trace at @path: its writer holds an exclusive flock on
+ * the file for as long as it writes (a client that starts itself again with exec inherits
+ * MAGMA_TRACE, and must not truncate its parent's trace).
+ */
+static bool trace_file_busy(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool busy;
+
+	if (fd < 0)
+		return false;
+	busy = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+/*
+ * Opens the process-wide writer at $MAGMA_TRACE, or at $MAGMA_TRACE.PID when another process
+ * writes that file, and holds the file's flock until exit.
+ */
+static struct trace_writer *global_open(const char *path)
+{
+	char own[4096];
+	struct trace_writer *w;
+
+	if (trace_file_busy(path)) {
+		snprintf(own, sizeof(own), "%s.%d", path, (int)getpid());
+		fprintf(stderr, "magma: MAGMA_TRACE=%s is another process's trace: writing %s\n",
+			path, own);
+		path = own;
+	}
+	w = trace_writer_open(path, "libmagma");
+	if (!w)
+		fprintf(stderr, "magma: MAGMA_TRACE=%s: cannot create: %s\n", path,
+			strerror(errno));
+	else
+		(void)flock(fileno(w->f), LOCK_EX | LOCK_NB);
+	return w;
+}
+
 /* trace_global - see trace.h. */
 struct trace_writer *trace_global(void)
 {
@@ -240,11 +283,8 @@ struct trace_writer *trace_global(void)
 
 		global_checked = true;
 		if (path && *path) {
-			global_writer = trace_writer_open(path, "libmagma");
-			if (!global_writer)
-				fprintf(stderr, "magma: MAGMA_TRACE=%s: cannot create: %s\n", path,
-					strerror(errno));
-			else if (!atexit(global_at_exit))
+			global_writer = global_open(path);
+			if (global_writer && !atexit(global_at_exit))
 				pthread_atfork(global_fork_prepare, global_fork_parent,
 					       global_fork_child);
 			global_pid = getpid();
