@@ -513,6 +513,8 @@ static void teardown(void)
 	CHECK_EQ(fake_msd_live(), 0);
 }
 
+/* One test a line: clang-format would pack these short names in columns. */
+/* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(test_handle_tables),
 	SIM_TEST(test_flow_control),
@@ -524,6 +526,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_destroy_with_clients_attached),
 	SIM_TEST(test_perf_token),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,
