@@ -2400,3 +2400,35 @@ out:
 	free(f.text);
 	return ret;
 }
+
+/*
+ * ---- trace_replay_semaphore_wait (added for magma-trace trim, issue 15) ----
+ *
+ * A separate addition on the on_stop access: the semaphore state at the stop, which trim
+ * synthesizes as setup calls. Uses only the maps the replay already keeps.
+ */
+
+/* trace_replay_semaphore_wait - see trace_replay.h. */
+int trace_replay_semaphore_wait(const struct trace_replay_access *access, uint64_t connection,
+				uint64_t semaphore_id, uint64_t timeout_ns)
+{
+	const struct replay *r;
+	const struct replay_sem *s;
+	magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_SEMAPHORE,
+			       .condition = MAGMA_POLL_CONDITION_SIGNALED};
+	uint64_t i;
+	bool live = false;
+
+	if (!access)
+		return -EINVAL;
+	r = access->r;
+	if (!lookup(&r->sem_ids, connection, semaphore_id, &i) || !(s = vec_at(&r->semaphores, i)))
+		return -ENOENT;
+	/* Released semaphores keep their id entry; only the handle map says which are live. */
+	for (size_t k = 0; k < r->sems.cap && !live; k++)
+		live = r->sems.e[k].used && r->sems.e[k].v == i;
+	if (!live)
+		return -ENOENT;
+	p.semaphore = s->h;
+	return magma_poll(&p, 1, timeout_ns) == MAGMA_STATUS_OK ? 0 : -ETIMEDOUT;
+}

@@ -96,4 +96,14 @@ int trace_replay_buffer_size(const struct trace_replay_access *access, uint64_t 
 int trace_replay_read_buffer(const struct trace_replay_access *access, uint64_t connection,
 			     uint64_t buffer_id, uint64_t offset, uint64_t length, void *out);
 
+/*
+ * trace_replay_semaphore_wait - wait up to @timeout_ns (0: only look) for the replay's semaphore
+ * that the trace created or imported as id @semaphore_id of recorded connection @connection to
+ * be signaled. Returns 0 when it is signaled, -ETIMEDOUT when it is not, -EINVAL for a NULL
+ * @access, -ENOENT when the trace made no such semaphore or already released it. Only inside
+ * on_stop (magma-trace trim reads the semaphore state at the stop with it).
+ */
+int trace_replay_semaphore_wait(const struct trace_replay_access *access, uint64_t connection,
+				uint64_t semaphore_id, uint64_t timeout_ns);
+
 #endif /* TRACES_TRACE_REPLAY_H */
