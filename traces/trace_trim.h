@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_trim.h - the client-side state that magma-trace trim rebuilds (internal to
+ * trace_trim_state.c and trace_trim.c): which devices, connections, contexts, buffers, mappings,
+ * semaphores, exported handles, notification channels and performance-counter pools a trace has
+ * live before a given event, as its calls say. Contents and semaphore states are not in the
+ * calls; trim reads them from a replay stopped there.
+ *
+ * Records are never removed, only marked dead, and refer to each other by index (a handle value
+ * may be reused for a later object, an index never is); an object is live while its own record
+ * is and, for what belongs to a connection, while that connection's is. Single-threaded.
+ */
+#ifndef TRACES_TRACE_TRIM_H
+#define TRACES_TRACE_TRIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace_tool.h"
+
+#define TRIM_NONE UINT64_MAX
+
+struct trim_device {
+	uint64_t handle;
+	bool live;
+};
+
+struct trim_conn {
+	uint64_t handle;
+	uint64_t device; /* index */
+	bool live;
+	bool failed; /* a flush or get_error returned an error before the cut */
+	int64_t failed_status;
+	uint64_t failed_at; /* event */
+	bool has_channel;   /* get_notification_channel was called */
+	uint64_t channel;   /* ... and returned this handle */
+	bool perf_access;   /* perf_enable_access succeeded */
+	char *counters;	    /* the last enabled counter list as JSON, or NULL */
+	uint64_t max_context;
+	uint64_t temp_context; /* trim's own context for the contents fence (set when emitting) */
+};
+
+struct trim_ctx {
+	uint64_t conn; /* index */
+	uint64_t id, priority;
+	bool live, killed;
+	uint64_t killed_at;
+};
+
+/* A buffer's memory or a semaphore's event, shared by the handles that export and import it. */
+struct trim_object {
+	uint64_t size;
+	uint64_t digest;     /* of the contents at the cut, when has_contents */
+	bool has_contents;   /* not all zero: written by the contents fence */
+	bool read;	     /* contents (or state) already read */
+	bool signaled;	     /* semaphore: signaled at the cut */
+	bool emitted;	     /* created in the setup */
+	uint64_t first;	     /* the buffer or semaphore (index) created for it in the setup */
+	uint64_t export_seq; /* trim's own handles for its re-exports */
+};
+
+struct trim_buf {
+	uint64_t conn; /* index */
+	uint64_t handle, id, size;
+	uint64_t object; /* index */
+	bool live;
+	bool has_policy;
+	uint64_t policy;
+};
+
+struct trim_sem {
+	uint64_t conn; /* index */
+	uint64_t handle, id;
+	uint64_t object; /* index */
+	uint64_t flags;	 /* of its import_semaphore */
+	bool live;
+};
+
+struct trim_mapping {
+	uint64_t conn, buf; /* indices */
+	uint64_t hw_va, offset, length, flags;
+	bool live;
+};
+
+/* A handle an export returned and no import consumed yet. */
+struct trim_export {
+	uint64_t handle;
+	uint64_t object; /* index */
+	uint64_t source; /* the buffer or semaphore (index) exported */
+	bool semaphore;
+	bool live;
+};
+
+struct trim_offset {
+	uint64_t buffer_id, offset, length;
+};
+
+struct trim_pool {
+	uint64_t conn; /* index */
+	uint64_t pool, handle;
+	bool live;
+	struct tt_vec offsets; /* struct trim_offset */
+};
+
+/* A submission with signal semaphores whose completion the trace had not recorded yet. */
+struct trim_pending {
+	uint64_t seq;
+	uint64_t conn; /* index */
+	uint32_t sem_count;
+	uint64_t *sems;	     /* recorded semaphore ids */
+	bool done;	     /* its completion event came before the cut */
+	bool completes_late; /* its completion event comes at or after the cut */
+};
+
+struct trim_state {
+	struct tt_vec devices, conns, ctxs, objects, bufs, sems, mappings, exports, pools, pending;
+	struct tt_map device_by_handle, conn_by_handle, buf_by_handle, sem_by_handle;
+	struct tt_map ctx_by_id;     /* (conn index, context id) */
+	struct tt_map mapping_by_va; /* (conn index, hw_va) */
+	struct tt_map export_by_handle;
+	struct tt_map pool_by_id;     /* (conn index, pool) */
+	struct tt_map pending_by_seq; /* submission event -> pending index */
+	char error[256];	      /* out of memory, when trim_state_apply fails */
+};
+
+/* trim_state_fini - free everything the state holds. */
+void trim_state_fini(struct trim_state *s);
+
+/*
+ * trim_state_apply - account for event @ev (event @index, type @type) that comes before the cut:
+ * calls create and release objects, completions retire pending submissions. Returns 0, or
+ * TRACE_REPLAY_ENV_ERROR when out of memory (s->error).
+ */
+int trim_state_apply(struct trim_state *s, const cJSON *ev, enum tt_type type, uint64_t index);
+
+/*
+ * trim_state_note_late_completion - completion event @ev at or after the cut: a pending
+ * submission it names was still running at the cut.
+ */
+void trim_state_note_late_completion(struct trim_state *s, const cJSON *ev);
+
+/* Whether record @i of each kind is live at the cut (its own flag and its connection's). */
+bool trim_conn_live(const struct trim_state *s, uint64_t i);
+bool trim_ctx_live(const struct trim_state *s, uint64_t i);
+bool trim_buf_live(const struct trim_state *s, uint64_t i);
+bool trim_sem_live(const struct trim_state *s, uint64_t i);
+bool trim_mapping_live(const struct trim_state *s, uint64_t i);
+bool trim_pool_live(const struct trim_state *s, uint64_t i);
+
+#endif /* TRACES_TRACE_TRIM_H */
