@@ -153,6 +153,13 @@ int tt_reader_fail(struct tt_reader *rd, const char *fmt, ...)
 void tt_reader_close(struct tt_reader *rd);
 
 /*
+ * tt_reader_line_at - the line at byte @offset of @rd's file (as a line the reader reported) in
+ * a new NUL-terminated string without its newline and trailing comma (*@line_out, freed by the
+ * caller). Does not move the reader. 0, -ENOMEM, -EIO.
+ */
+int tt_reader_line_at(const struct tt_reader *rd, uint64_t offset, char **line_out);
+
+/*
  * tt_trace_event_count - the "events" of the end event of @path, read from the file's last
  * lines without reading the rest. False when the file does not end with an end event and the
  * trailer (the replay then says what is wrong).

@@ -462,8 +462,8 @@ bool tt_blob_index_add(struct tt_map *index, const struct tt_reader *rd)
 	return tt_map_put(index, d, 0, rd->offset);
 }
 
-/* Reads the line at @offset of @rd's file into a new NUL-terminated string (*@line_out). */
-static int tt_line_at(const struct tt_reader *rd, uint64_t offset, char **line_out)
+/* tt_reader_line_at - see trace_tool.h. */
+int tt_reader_line_at(const struct tt_reader *rd, uint64_t offset, char **line_out)
 {
 	size_t cap = 4096, len = 0;
 	char *line = malloc(cap), *nl = NULL;
@@ -510,7 +510,7 @@ int tt_blob_load(const struct tt_reader *rd, const struct tt_map *index, const c
 	memset(b, 0, sizeof(*b));
 	if (!hex || trace_digest_parse(hex, &d) || !tt_map_get(index, d, 0, &offset))
 		return -ENOENT;
-	ret = tt_line_at(rd, offset, &b->line);
+	ret = tt_reader_line_at(rd, offset, &b->line);
 	if (ret)
 		return ret;
 	b->json = cJSON_Parse(b->line);

@@ -47,6 +47,10 @@
 #define TRIM_FENCE_RESOURCES 1024
 /* How long on_stop waits, in all, for work the recording saw complete after the cut. */
 #define TRIM_SETTLE_NS	     (5ull * 1000 * 1000 * 1000)
+/* How long a submission that waits for a semaphore signaled after the cut is given to finish. */
+#define TRIM_BLOCKED_NS	     (200ull * 1000 * 1000)
+/* A context id no connection has: releasing it is a remote INVALID_ARGS. */
+#define TRIM_NO_CONTEXT	     UINT64_C(0x7ffffff0)
 /* Handles trim makes up for its own exports: far above any fd a recording saw. */
 #define TRIM_HANDLE_BASE     (1ull << 40)
 
@@ -66,11 +70,12 @@ struct trim {
 	struct tt_map blob_index;
 	struct tt_map new_seq; /* input submission event -> output event */
 	struct trim_out out;
-	uint64_t setup_events, range_events, dropped_completions, carried_blobs;
+	uint64_t setup_events, range_events, dropped_completions, carried_blobs, resubmitted;
 	uint64_t warnings;
-	uint64_t next_handle; /* of trim's own exports, above TRIM_HANDLE_BASE */
-	bool created;	      /* the output file exists (removed again on failure) */
-	int stop_ret;	      /* an error inside on_stop */
+	uint64_t next_handle;	  /* of trim's own exports, above TRIM_HANDLE_BASE */
+	uint64_t settle_deadline; /* end of the time on_stop waits for work in flight */
+	bool created;		  /* the output file exists (removed again on failure) */
+	int stop_ret;		  /* an error inside on_stop */
 	char stop_error[512];
 };
 
@@ -214,13 +219,17 @@ static int pass1(struct trim *t)
 			break;
 		}
 		if (rd.index < t->from) {
-			ret = trim_state_apply(&t->s, rd.ev, rd.type, rd.index);
+			ret = trim_state_apply(&t->s, &rd);
 			if (ret) {
 				snprintf(rd.error, sizeof(rd.error), "%s", t->s.error);
 				break;
 			}
-		} else if (rd.type == TT_COMPLETION) {
-			trim_state_note_late_completion(&t->s, rd.ev);
+		} else {
+			ret = trim_state_note_after_cut(&t->s, &rd, rd.index <= t->to);
+			if (ret) {
+				snprintf(rd.error, sizeof(rd.error), "%s", t->s.error);
+				break;
+			}
 		}
 	}
 	if (ret)
@@ -245,33 +254,91 @@ static uint64_t conn_handle(const struct trim *t, uint64_t ci)
 	return ((struct trim_conn *)tt_vec_at(&t->s.conns, ci))->handle;
 }
 
-/* Waits for the submissions that the recording saw complete at or after the cut. */
+/*
+ * Waits up to @ns for every signal semaphore of @p; false when one stays unsignaled or cannot
+ * be looked at (released before the cut).
+ */
+static bool wait_signals(struct trim *t, const struct trace_replay_access *access,
+			 const struct trim_pending *p, uint64_t ns)
+{
+	uint64_t deadline = now_ns() + ns;
+
+	for (uint32_t k = 0; k < p->sem_count; k++) {
+		uint64_t now = now_ns();
+
+		if (trace_replay_semaphore_wait(access, conn_handle(t, p->conn), p->sems[k],
+						now < deadline ? deadline - now : 0))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Lets the work in flight at the cut settle, in submission order, so that the contents and
+ * semaphores read next are what the range starts from:
+ * - a submission waiting for a semaphore that only an event after the cut signals (or a
+ *   submission trim submits again) is given a moment; if its signal semaphores are still not
+ *   signaled, or it has none, it is waiting, and the setup submits it again as recorded (its
+ *   completion in the range then checks it);
+ * - a submission the recording saw complete after the cut is waited for (TRIM_SETTLE_NS in
+ *   all); one that does not finish is reported.
+ */
 static void settle(struct trim *t, const struct trace_replay_access *access)
 {
-	uint64_t deadline = now_ns() + TRIM_SETTLE_NS;
+	uint64_t deadline = t->settle_deadline = now_ns() + TRIM_SETTLE_NS;
 
 	for (size_t i = 0; i < t->s.pending.count; i++) {
 		struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+		uint64_t now = now_ns(), left = now < deadline ? deadline - now : 0;
 
-		if (p->done || !p->completes_late || !trim_conn_live(&t->s, p->conn))
+		if (p->done || !trim_conn_live(&t->s, p->conn))
 			continue;
-		for (uint32_t k = 0; k < p->sem_count; k++) {
-			uint64_t now = now_ns();
-			int err = trace_replay_semaphore_wait(access, conn_handle(t, p->conn),
-							      p->sems[k],
-							      now < deadline ? deadline - now : 0);
-
-			if (err == -ETIMEDOUT) {
+		if (trim_pending_may_be_blocked(&t->s, p)) {
+			if (p->sem_count && wait_signals(t, access, p, TRIM_BLOCKED_NS))
+				continue; /* it ran */
+			if (trim_pending_can_resubmit(&t->s, p)) {
+				p->resubmit = true;
+				t->resubmitted++;
+				trim_pending_mark_signals_later(&t->s, p);
+			} else {
 				warn(t,
 				     "submission at event %" PRIu64
-				     " was still running at event %" PRIu64
-				     " and did not finish in the replay (it waits for something "
-				     "after the cut?): its effects are not in the trimmed trace",
+				     " is still waiting at event %" PRIu64
+				     " for a semaphore signaled later, and cannot be submitted again "
+				     "(a semaphore or its context was released, or it is inline)",
 				     p->seq, t->from);
-				break;
 			}
+			continue;
+		}
+		if (p->completes_late && p->sem_count && !wait_signals(t, access, p, left))
+			warn(t,
+			     "submission at event %" PRIu64 " was still running at event %" PRIu64
+			     " and did not finish in the replay: its effects are not in the trimmed "
+			     "trace",
+			     p->seq, t->from);
+	}
+}
+
+/*
+ * Whether a submission before the cut that is neither known to be done nor waiting for the
+ * range signals semaphore object @object (by the ids it recorded, released or not).
+ */
+static bool object_in_flight(const struct trim *t, uint64_t object)
+{
+	for (size_t i = 0; i < t->s.pending.count; i++) {
+		const struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+
+		if (p->done || p->resubmit || trim_pending_may_be_blocked(&t->s, p))
+			continue;
+		for (uint32_t k = 0; k < p->sem_count; k++) {
+			uint64_t si;
+
+			if (tt_map_get(&t->s.sem_by_id, p->conn, p->sems[k], &si) &&
+			    ((struct trim_sem *)tt_vec_at(&t->s.sems, si))->object == object)
+				return true;
 		}
 	}
+	return false;
 }
 
 static bool all_zero(const uint8_t *p, uint64_t n)
@@ -330,6 +397,12 @@ static void on_stop(void *ctx, const struct trace_replay_access *access)
 	struct trim *t = ctx;
 
 	settle(t, access);
+	for (size_t i = 0; i < t->s.conns.count; i++) {
+		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
+
+		if (c->live && trace_replay_connection_error(access, c->handle, &c->error_at_cut))
+			c->error_at_cut = 0;
+	}
 	for (size_t i = 0; i < t->s.sems.count; i++) {
 		struct trim_sem *m = tt_vec_at(&t->s.sems, i);
 		struct trim_object *o = tt_vec_at(&t->s.objects, m->object);
@@ -339,6 +412,24 @@ static void on_stop(void *ctx, const struct trace_replay_access *access)
 		o->read = true;
 		o->signaled =
 			!trace_replay_semaphore_wait(access, conn_handle(t, m->conn), m->id, 0);
+	}
+	/*
+	 * Exported handles whose semaphore is gone: the handle still says whether it is signaled.
+	 * Work in flight that signals it is waited for first, as settle() does.
+	 */
+	for (size_t i = 0; i < t->s.exports.count; i++) {
+		struct trim_export *e = tt_vec_at(&t->s.exports, i);
+		uint64_t now = now_ns();
+
+		if (!e->live || ((struct trim_object *)tt_vec_at(&t->s.objects, e->object))->read)
+			continue;
+		e->orphan = true;
+		if (e->semaphore && tt_map_get(&t->s.range_handles, e->handle, 0, NULL))
+			e->readable = !trace_replay_handle_wait(
+				access, e->handle,
+				object_in_flight(t, e->object) && now < t->settle_deadline
+					? t->settle_deadline - now
+					: 0);
 	}
 	for (size_t i = 0; i < t->s.bufs.count; i++) {
 		int err = trim_buf_live(&t->s, i) ? read_contents(t, access, i) : 0;
@@ -397,13 +488,6 @@ static void setup_connections(struct trim *t)
 		     "\"call\":\"create_connection\",\"args\":{\"device\":%" PRIu64
 		     "},\"result\":0,\"out\":{\"connection\":%" PRIu64 "}",
 		     d->handle, c->handle);
-		if (c->failed)
-			warn(t,
-			     "connection %" PRIu64 " had failed before event %" PRIu64
-			     " (status %" PRId64 " at event %" PRIu64
-			     "); the trimmed trace recreates it healthy, so its calls in the range "
-			     "may diverge",
-			     c->handle, t->from, c->failed_status, c->failed_at);
 		if (c->perf_access)
 			CALL(t,
 			     "\"call\":\"perf_enable_access\",\"args\":{\"connection\":%" PRIu64
@@ -424,7 +508,7 @@ static void setup_connections(struct trim *t)
 		     "\"call\":\"create_context\",\"args\":{\"connection\":%" PRIu64
 		     ",\"priority\":%" PRIu64 "},\"result\":0,\"out\":{\"context\":%" PRIu64 "}",
 		     conn_handle(t, x->conn), x->priority, x->id);
-		if (x->killed)
+		if (x->killed && tt_map_get(&t->s.range_ctxs, conn_handle(t, x->conn), x->id, NULL))
 			warn(t,
 			     "context %" PRIu64 " of connection %" PRIu64
 			     " was killed at event %" PRIu64
@@ -531,6 +615,52 @@ static void setup_semaphores(struct trim *t)
 	}
 }
 
+/* A live connection for trim's own objects: @prefer when it is live, else the first live one. */
+static uint64_t some_live_conn(const struct trim *t, uint64_t prefer)
+{
+	if (trim_conn_live(&t->s, prefer))
+		return prefer;
+	for (size_t i = 0; i < t->s.conns.count; i++)
+		if (trim_conn_live(&t->s, i))
+			return i;
+	return TRIM_NONE;
+}
+
+/*
+ * An exported semaphore handle whose semaphore was released before the cut, used by the range:
+ * a semaphore of trim's own, exported as that handle (signaled as the handle was) and released.
+ */
+static void setup_orphan_semaphore(struct trim *t, const struct trim_export *e)
+{
+	const struct trim_sem *src = tt_vec_at(&t->s.sems, e->source);
+	uint64_t ci = some_live_conn(t, src ? src->conn : TRIM_NONE), h = new_handle(t);
+
+	if (ci == TRIM_NONE) {
+		warn(t,
+		     "handle %" PRIu64 " (an exported semaphore) is used by the range, but no "
+		     "connection is open at event %" PRIu64 " to make it again; it is not carried",
+		     e->handle, t->from);
+		return;
+	}
+	CALL(t,
+	     "\"call\":\"create_semaphore\",\"args\":{\"connection\":%" PRIu64
+	     "},\"result\":0,\"out\":{\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64 "}",
+	     conn_handle(t, ci), h, h);
+	CALL(t,
+	     "\"call\":\"semaphore_export\",\"args\":{\"semaphore\":%" PRIu64
+	     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
+	     h, e->handle);
+	if (e->readable)
+		CALL(t,
+		     "\"call\":\"semaphore_signal\",\"args\":{\"semaphore\":%" PRIu64
+		     "},\"out\":{}",
+		     h);
+	CALL(t,
+	     "\"call\":\"release_semaphore\",\"args\":{\"connection\":%" PRIu64
+	     ",\"semaphore\":%" PRIu64 "},\"out\":{}",
+	     conn_handle(t, ci), h);
+}
+
 /* Handles exported before the cut and not imported yet: export them again as recorded. */
 static void setup_exports(struct trim *t)
 {
@@ -541,10 +671,17 @@ static void setup_exports(struct trim *t)
 		if (!e->live)
 			continue;
 		if (!o->emitted) {
+			if (!tt_map_get(&t->s.range_handles, e->handle, 0, NULL))
+				continue; /* the range never uses it */
+			if (e->semaphore && e->orphan) {
+				setup_orphan_semaphore(t, e);
+				continue;
+			}
 			warn(t,
 			     "handle %" PRIu64 " was exported before event %" PRIu64
-			     " from a %s released since; it is not carried",
-			     e->handle, t->from, e->semaphore ? "semaphore" : "buffer");
+			     " from a buffer released since, and the range uses it; it is not "
+			     "carried (the buffer's contents are gone from the replay)",
+			     e->handle, t->from);
 			continue;
 		}
 		if (e->semaphore)
@@ -682,6 +819,77 @@ static void setup_contents(struct trim *t)
 	}
 }
 
+/*
+ * Connections whose error was set at the cut (reported before it, or caused by a feed-forward
+ * call before it and reported in the range): the setup ends with a call the service rejects
+ * the same way, so the range sees the connection as the recording did. Only INVALID_ARGS can
+ * be caused on purpose (releasing a context that does not exist).
+ */
+static void setup_connection_errors(struct trim *t)
+{
+	for (size_t i = 0; i < t->s.conns.count; i++) {
+		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
+
+		if (!c->live || !c->error_at_cut ||
+		    !tt_map_get(&t->s.range_conns, c->handle, 0, NULL))
+			continue;
+		if (c->error_at_cut == MAGMA_STATUS_INVALID_ARGS) {
+			CALL(t,
+			     "\"call\":\"release_context\",\"args\":{\"connection\":%" PRIu64
+			     ",\"context\":%" PRIu64 "},\"out\":{}",
+			     c->handle, TRIM_NO_CONTEXT);
+			continue;
+		}
+		warn(t,
+		     "connection %" PRIu64 " has error %" PRId32 " at event %" PRIu64
+		     " and the range uses it; only INVALID_ARGS can be caused again, so the "
+		     "trimmed trace's connection is healthy",
+		     c->handle, c->error_at_cut, t->from);
+	}
+}
+
+/*
+ * Submissions still waiting at the cut for a semaphore that the range signals: submitted again
+ * as recorded, after the contents, without contents of their own ("" : the replay leaves the
+ * ranges as the setup made them, which is what the GPU will read once the wait is over).
+ */
+static int setup_resubmissions(struct trim *t, const struct tt_reader *rd)
+{
+	for (size_t i = 0; i < t->s.pending.count; i++) {
+		struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+		const cJSON *it;
+		char *line, *text;
+		cJSON *ev;
+		int err;
+
+		if (!p->resubmit)
+			continue;
+		err = tt_reader_line_at(rd, p->offset, &line);
+		if (err)
+			return err;
+		ev = cJSON_Parse(line);
+		free(line);
+		if (!ev)
+			return -EINVAL;
+		cJSON_ArrayForEach(it, tt_member(tt_member(ev, "args"), "resources"))
+			cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)it, "contents",
+							       cJSON_CreateString(""));
+		cJSON_DeleteItemFromObjectCaseSensitive(ev, "seq");
+		cJSON_AddNumberToObject(ev, "setup", 1);
+		text = cJSON_PrintUnformatted(ev);
+		cJSON_Delete(ev);
+		if (!text || !tt_map_put(&t->new_seq, p->seq, 0, t->out.seq)) {
+			free(text);
+			return -ENOMEM;
+		}
+		text[strlen(text) - 1] = '\0';
+		out_event(&t->out, "%s", text + 1);
+		free(text);
+		t->setup_events++;
+	}
+	return 0;
+}
+
 /* ---- the range ---- */
 
 /* Makes sure the blob of digest @hex is in the output before an event that uses it. */
@@ -731,7 +939,7 @@ static int copy_completion(struct trim *t, cJSON *ev)
 	cJSON *n = cJSON_GetObjectItemCaseSensitive(ev, "submission");
 	char *text;
 
-	if (sub < t->from) {
+	if (!tt_map_get(&t->new_seq, sub, 0, &seq) && sub < t->from) {
 		t->dropped_completions++;
 		return 0;
 	}
@@ -758,8 +966,12 @@ static int copy_range(struct trim *t)
 	struct tt_reader rd;
 	int ret = tt_reader_open(&rd, t->in), err = 0;
 
-	if (!ret)
+	if (!ret) {
+		err = setup_resubmissions(t, &rd);
+		setup_connection_errors(t);
+		setup_devices(t, true);
 		ret = tt_reader_seek(&rd, t->from_offset, t->from_line, t->from);
+	}
 	while (!ret && !err && !(ret = tt_reader_next(&rd)) && rd.index <= t->to) {
 		const char *call = rd.type == TT_CALL ? tt_str(rd.ev, "call") : NULL;
 		uint64_t d = 0;
@@ -969,7 +1181,6 @@ int trace_tool_trim(int argc, char **argv)
 	setup_exports(&t);
 	setup_perf(&t);
 	setup_contents(&t);
-	setup_devices(&t, true);
 	ret = copy_range(&t);
 	if (ret)
 		goto out_remove;
@@ -982,9 +1193,10 @@ int trace_tool_trim(int argc, char **argv)
 	printf("wrote %s: events %" PRIu64 "..%" PRIu64 " of %s (%" PRIu64 " events) as %" PRIu64
 	       " events: %" PRIu64 " of setup, %" PRIu64 " from the range, %" PRIu64
 	       " blobs from before it; %" PRIu64
-	       " completions of earlier submissions dropped; %" PRIu64 " warnings\n",
+	       " completions of earlier submissions dropped; %" PRIu64
+	       " submissions still waiting at the cut submitted again; %" PRIu64 " warnings\n",
 	       t.out_path, t.from, t.to, t.in, t.events, t.out.seq, t.setup_events, t.range_events,
-	       t.carried_blobs, t.dropped_completions, t.warnings);
+	       t.carried_blobs, t.dropped_completions, t.resubmitted, t.warnings);
 	goto out;
 
 out_remove:

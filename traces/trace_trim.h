@@ -38,6 +38,7 @@ struct trim_conn {
 	char *counters;	    /* the last enabled counter list as JSON, or NULL */
 	uint64_t max_context;
 	uint64_t temp_context; /* trim's own context for the contents fence (set when emitting) */
+	int32_t error_at_cut;  /* the replay's connection error at the cut (0: none) */
 };
 
 struct trim_ctx {
@@ -55,6 +56,10 @@ struct trim_object {
 	bool read;	     /* contents (or state) already read */
 	bool signaled;	     /* semaphore: signaled at the cut */
 	bool emitted;	     /* created in the setup */
+	bool signaled_later; /* semaphore: signaled again at or after the cut (CPU or a submission)
+			      */
+	uint64_t
+		last_signal; /* semaphore: the last event before the cut that signals it, or NONE */
 	uint64_t first;	     /* the buffer or semaphore (index) created for it in the setup */
 	uint64_t export_seq; /* trim's own handles for its re-exports */
 };
@@ -89,6 +94,8 @@ struct trim_export {
 	uint64_t source; /* the buffer or semaphore (index) exported */
 	bool semaphore;
 	bool live;
+	bool orphan;   /* its buffer or semaphore was released before the cut (the handle lives) */
+	bool readable; /* orphan semaphore: signaled at the cut */
 };
 
 struct trim_offset {
@@ -102,42 +109,77 @@ struct trim_pool {
 	struct tt_vec offsets; /* struct trim_offset */
 };
 
-/* A submission with signal semaphores whose completion the trace had not recorded yet. */
+/*
+ * A submission with wait or signal semaphores whose completion the trace had not recorded yet
+ * (execute_inline: only when it has semaphores, all of which the replay waits for).
+ */
 struct trim_pending {
 	uint64_t seq;
-	uint64_t conn; /* index */
-	uint32_t sem_count;
-	uint64_t *sems;	     /* recorded semaphore ids */
+	uint64_t offset, line_no; /* of its call event in the input */
+	uint64_t conn;		  /* index */
+	uint64_t context;	  /* recorded id */
+	uint32_t sem_count, wait_count;
+	uint64_t *sems;	     /* recorded ids the replay waits for at its completion */
+	uint64_t *waits;     /* recorded wait semaphore ids (execute_command) */
+	bool is_inline;	     /* execute_inline */
 	bool done;	     /* its completion event came before the cut */
 	bool completes_late; /* its completion event comes at or after the cut */
+	bool resubmit;	     /* still waiting at the cut: the setup submits it again */
 };
 
 struct trim_state {
 	struct tt_vec devices, conns, ctxs, objects, bufs, sems, mappings, exports, pools, pending;
 	struct tt_map device_by_handle, conn_by_handle, buf_by_handle, sem_by_handle;
+	struct tt_map sem_by_id;     /* (conn index, semaphore id) */
 	struct tt_map ctx_by_id;     /* (conn index, context id) */
 	struct tt_map mapping_by_va; /* (conn index, hw_va) */
 	struct tt_map export_by_handle;
 	struct tt_map pool_by_id;     /* (conn index, pool) */
 	struct tt_map pending_by_seq; /* submission event -> pending index */
-	char error[256];	      /* out of memory, when trim_state_apply fails */
+	/* What the range (events from the cut to --to) refers to: */
+	struct tt_map range_conns;   /* connection handles its calls name */
+	struct tt_map range_ctxs;    /* (connection handle, context id) it submits to */
+	struct tt_map range_handles; /* handles it polls or imports */
+	char error[256];	     /* out of memory, when trim_state_apply fails */
 };
 
 /* trim_state_fini - free everything the state holds. */
 void trim_state_fini(struct trim_state *s);
 
 /*
- * trim_state_apply - account for event @ev (event @index, type @type) that comes before the cut:
- * calls create and release objects, completions retire pending submissions. Returns 0, or
+ * trim_state_apply - account for the reader's current event, which comes before the cut: calls
+ * create and release objects, completions retire pending submissions. Returns 0, or
  * TRACE_REPLAY_ENV_ERROR when out of memory (s->error).
  */
-int trim_state_apply(struct trim_state *s, const cJSON *ev, enum tt_type type, uint64_t index);
+int trim_state_apply(struct trim_state *s, const struct tt_reader *rd);
 
 /*
- * trim_state_note_late_completion - completion event @ev at or after the cut: a pending
- * submission it names was still running at the cut.
+ * trim_state_note_after_cut - the reader's current event comes at or after the cut: a
+ * completion says its submission was still running at the cut; a semaphore_signal, or a
+ * submission that signals, marks the live semaphores it signals as signaled later. With
+ * @in_range (up to --to), the connections, contexts and handles it names are noted too.
+ * Returns 0 or TRACE_REPLAY_ENV_ERROR (out of memory, s->error).
  */
-void trim_state_note_late_completion(struct trim_state *s, const cJSON *ev);
+int trim_state_note_after_cut(struct trim_state *s, const struct tt_reader *rd, bool in_range);
+
+/*
+ * trim_pending_may_be_blocked - whether pending submission @p waits for a semaphore that no
+ * event signals between its submission and the cut but one signals later (so it may still be
+ * waiting at the cut).
+ */
+bool trim_pending_may_be_blocked(const struct trim_state *s, const struct trim_pending *p);
+
+/*
+ * trim_pending_can_resubmit - whether every semaphore and the context @p names are live at the
+ * cut, so that the setup can submit it again as recorded.
+ */
+bool trim_pending_can_resubmit(const struct trim_state *s, const struct trim_pending *p);
+
+/*
+ * trim_pending_mark_signals_later - @p will be submitted again: the semaphores it signals are
+ * signaled after the cut from now on (a submission waiting for them may be waiting too).
+ */
+void trim_pending_mark_signals_later(struct trim_state *s, const struct trim_pending *p);
 
 /* Whether record @i of each kind is live at the cut (its own flag and its connection's). */
 bool trim_conn_live(const struct trim_state *s, uint64_t i);

@@ -27,8 +27,10 @@ void trim_state_fini(struct trim_state *s)
 		free(((struct trim_conn *)tt_vec_at(&s->conns, i))->counters);
 	for (size_t i = 0; i < s->pools.count; i++)
 		tt_vec_fini(&((struct trim_pool *)tt_vec_at(&s->pools, i))->offsets);
-	for (size_t i = 0; i < s->pending.count; i++)
+	for (size_t i = 0; i < s->pending.count; i++) {
 		free(((struct trim_pending *)tt_vec_at(&s->pending, i))->sems);
+		free(((struct trim_pending *)tt_vec_at(&s->pending, i))->waits);
+	}
 	tt_vec_fini(&s->devices);
 	tt_vec_fini(&s->conns);
 	tt_vec_fini(&s->ctxs);
@@ -43,11 +45,15 @@ void trim_state_fini(struct trim_state *s)
 	tt_map_fini(&s->conn_by_handle);
 	tt_map_fini(&s->buf_by_handle);
 	tt_map_fini(&s->sem_by_handle);
+	tt_map_fini(&s->sem_by_id);
 	tt_map_fini(&s->ctx_by_id);
 	tt_map_fini(&s->mapping_by_va);
 	tt_map_fini(&s->export_by_handle);
 	tt_map_fini(&s->pool_by_id);
 	tt_map_fini(&s->pending_by_seq);
+	tt_map_fini(&s->range_conns);
+	tt_map_fini(&s->range_ctxs);
+	tt_map_fini(&s->range_handles);
 }
 
 /* ---- liveness ---- */
@@ -104,6 +110,7 @@ bool trim_pool_live(const struct trim_state *s, uint64_t i)
 
 struct trim_call_ctx {
 	struct trim_state *s;
+	const struct tt_reader *rd;
 	const cJSON *ev, *args, *out;
 	uint64_t index;
 	bool ok; /* recorded status OK (or a call without one) */
@@ -303,11 +310,14 @@ static int add_semaphore(struct trim_call_ctx *c, uint64_t object, uint64_t flag
 		if (!o)
 			return oom(c->s);
 		o->first = TRIM_NONE;
+		o->last_signal = TRIM_NONE;
 		object = c->s->objects.count - 1;
 	}
 	m = tt_vec_push(&c->s->sems, sizeof(*m));
 	if (!m ||
-	    !tt_map_put(&c->s->sem_by_handle, tt_u64(c->out, "semaphore"), 0, c->s->sems.count - 1))
+	    !tt_map_put(&c->s->sem_by_handle, tt_u64(c->out, "semaphore"), 0,
+			c->s->sems.count - 1) ||
+	    !tt_map_put(&c->s->sem_by_id, ci, tt_u64(c->out, "id"), c->s->sems.count - 1))
 		return oom(c->s);
 	m->conn = ci;
 	m->handle = tt_u64(c->out, "semaphore");
@@ -424,14 +434,52 @@ static int on_set_cache_policy(struct trim_call_ctx *c)
 	return 0;
 }
 
-/* execute_command and execute_inline: a killed context; submissions to wait for. */
+/* An id from an array the replay has not validated yet (UINT64_MAX when it is not one). */
+static uint64_t item_id(const cJSON *n)
+{
+	uint64_t v = UINT64_MAX;
+
+	return tt_number_u64(n, &v) ? v : UINT64_MAX;
+}
+
+/* Copies the ids of array @a (at most @n) into the new array *@out. False when out of memory. */
+static bool copy_ids(const cJSON *a, uint64_t n, uint64_t **out)
+{
+	const cJSON *it;
+	uint64_t k = 0;
+
+	*out = calloc(n ? n : 1, sizeof(uint64_t));
+	if (!*out)
+		return false;
+	cJSON_ArrayForEach(it, a)
+	{
+		if (k < n)
+			tt_number_u64(it, &(*out)[k++]);
+	}
+	return true;
+}
+
+/* The object of the live semaphore of id @id on connection @ci, or NULL. */
+static struct trim_object *sem_object(const struct trim_state *s, uint64_t ci, uint64_t id)
+{
+	uint64_t si = lookup(&s->sem_by_id, ci, id);
+	const struct trim_sem *m = trim_sem_live(s, si) ? tt_vec_at(&s->sems, si) : NULL;
+
+	return m ? tt_vec_at(&s->objects, m->object) : NULL;
+}
+
+/*
+ * execute_command and execute_inline: a killed context; the last signal of each semaphore they
+ * signal; submissions whose completion or waits matter at the cut.
+ */
 static int on_execute(struct trim_call_ctx *c)
 {
-	uint64_t ci = conn_of(c), n = 0, k = 0;
+	uint64_t ci = conn_of(c), n = 0, k = 0, w;
 	struct trim_ctx *ctx =
 		tt_vec_at(&c->s->ctxs, lookup(&c->s->ctx_by_id, ci, tt_u64(c->args, "context")));
 	bool inline_cmds = !strcmp(tt_str(c->ev, "call"), "execute_inline");
-	const cJSON *it, *s;
+	const cJSON *it, *s, *waits = tt_member(c->args, "wait");
+	struct trim_object *o;
 	struct trim_pending *p;
 	int64_t st = 0;
 
@@ -443,36 +491,65 @@ static int on_execute(struct trim_call_ctx *c)
 		return 0;
 	/* The replay waits at a completion for the signal semaphores (inline: every one). */
 	if (inline_cmds) {
-		cJSON_ArrayForEach(it, tt_member(c->args, "commands")) n +=
-			(uint64_t)cJSON_GetArraySize(tt_member(it, "semaphores"));
-	} else {
-		n = (uint64_t)cJSON_GetArraySize(tt_member(c->args, "signal"));
-	}
-	if (!n || n > UINT32_MAX)
-		return 0;
-	p = tt_vec_push(&c->s->pending, sizeof(*p));
-	if (!p || !(p->sems = calloc(n, sizeof(uint64_t))) ||
-	    !tt_map_put(&c->s->pending_by_seq, c->index, 0, c->s->pending.count - 1))
-		return oom(c->s);
-	p->seq = c->index;
-	p->conn = ci;
-	p->sem_count = (uint32_t)n;
-	if (inline_cmds) {
 		cJSON_ArrayForEach(it, tt_member(c->args, "commands"))
 		{
 			cJSON_ArrayForEach(s, tt_member(it, "semaphores"))
 			{
-				if (k < n)
-					tt_number_u64(s, &p->sems[k++]);
+				if ((o = sem_object(c->s, ci, item_id(s))))
+					o->last_signal = c->index;
+				n++;
 			}
 		}
 	} else {
 		cJSON_ArrayForEach(s, tt_member(c->args, "signal"))
 		{
-			if (k < n)
-				tt_number_u64(s, &p->sems[k++]);
+			if ((o = sem_object(c->s, ci, item_id(s))))
+				o->last_signal = c->index;
+			n++;
 		}
 	}
+	w = inline_cmds ? 0 : (uint64_t)cJSON_GetArraySize(waits);
+	if ((!n && !w) || n > UINT32_MAX || w > UINT32_MAX)
+		return 0;
+	p = tt_vec_push(&c->s->pending, sizeof(*p));
+	if (!p || !tt_map_put(&c->s->pending_by_seq, c->index, 0, c->s->pending.count - 1))
+		return oom(c->s);
+	p->seq = c->index;
+	p->context = tt_u64(c->args, "context");
+	p->offset = c->rd->offset;
+	p->line_no = c->rd->line_no;
+	p->conn = ci;
+	p->sem_count = (uint32_t)n;
+	p->wait_count = (uint32_t)w;
+	p->is_inline = inline_cmds;
+	if (!inline_cmds)
+		return copy_ids(tt_member(c->args, "signal"), n, &p->sems) &&
+				       copy_ids(waits, w, &p->waits)
+			       ? 0
+			       : oom(c->s);
+	p->sems = calloc(n ? n : 1, sizeof(uint64_t));
+	if (!p->sems)
+		return oom(c->s);
+	cJSON_ArrayForEach(it, tt_member(c->args, "commands"))
+	{
+		cJSON_ArrayForEach(s, tt_member(it, "semaphores"))
+		{
+			if (k < n)
+				p->sems[k++] = item_id(s);
+		}
+	}
+	return 0;
+}
+
+/* semaphore_signal: the last signal before the cut. */
+static int on_semaphore_signal(struct trim_call_ctx *c)
+{
+	struct trim_sem *m = tt_vec_at(
+		&c->s->sems, lookup(&c->s->sem_by_handle, tt_u64(c->args, "semaphore"), 0));
+
+	if (m)
+		((struct trim_object *)tt_vec_at(&c->s->objects, m->object))->last_signal =
+			c->index;
 	return 0;
 }
 
@@ -604,6 +681,7 @@ static const struct trim_handler {
 	{"release_context", on_release_context},
 	{"release_semaphore", on_release_semaphore},
 	{"semaphore_export", on_semaphore_export},
+	{"semaphore_signal", on_semaphore_signal},
 	{"unmap_buffer", on_unmap_buffer},
 };
 
@@ -613,41 +691,142 @@ static int handler_cmp(const void *key, const void *elem)
 }
 
 /* trim_state_apply - see trace_trim.h. */
-int trim_state_apply(struct trim_state *s, const cJSON *ev, enum tt_type type, uint64_t index)
+int trim_state_apply(struct trim_state *s, const struct tt_reader *rd)
 {
-	struct trim_call_ctx c = {.s = s, .ev = ev, .index = index};
+	struct trim_call_ctx c = {.s = s, .rd = rd, .ev = rd->ev, .index = rd->index};
 	const struct trim_handler *h;
 	const char *name;
 	int64_t st = 0;
 
-	if (type == TT_COMPLETION) {
+	if (rd->type == TT_COMPLETION) {
 		struct trim_pending *p = tt_vec_at(
-			&s->pending, lookup(&s->pending_by_seq, tt_u64(ev, "submission"), 0));
+			&s->pending, lookup(&s->pending_by_seq, tt_u64(rd->ev, "submission"), 0));
 
 		if (p)
 			p->done = true;
 		return 0;
 	}
-	if (type != TT_CALL || !(name = tt_str(ev, "call")))
+	if (rd->type != TT_CALL || !(name = tt_str(rd->ev, "call")))
 		return 0;
 	h = bsearch(name, trim_handlers, sizeof(trim_handlers) / sizeof(trim_handlers[0]),
 		    sizeof(trim_handlers[0]), handler_cmp);
 	if (!h)
 		return 0;
-	c.args = tt_member(ev, "args");
-	c.out = tt_member(ev, "out");
+	c.args = tt_member(rd->ev, "args");
+	c.out = tt_member(rd->ev, "out");
 	if (!cJSON_IsObject(c.args) || !cJSON_IsObject(c.out))
 		return 0; /* the replay's validation reports it */
-	c.ok = !tt_member(ev, "result") || (tt_result(ev, &st) && st == MAGMA_STATUS_OK);
+	c.ok = !tt_member(rd->ev, "result") || (tt_result(rd->ev, &st) && st == MAGMA_STATUS_OK);
 	return h->fn(&c);
 }
 
-/* trim_state_note_late_completion - see trace_trim.h. */
-void trim_state_note_late_completion(struct trim_state *s, const cJSON *ev)
+/* Marks the object of live semaphore @si as signaled after the cut. */
+static void mark_signaled_later(struct trim_state *s, uint64_t si)
 {
-	struct trim_pending *p =
-		tt_vec_at(&s->pending, lookup(&s->pending_by_seq, tt_u64(ev, "submission"), 0));
+	struct trim_sem *m = tt_vec_at(&s->sems, si);
 
-	if (p && !p->done)
-		p->completes_late = true;
+	if (m && trim_sem_live(s, si))
+		((struct trim_object *)tt_vec_at(&s->objects, m->object))->signaled_later = true;
+}
+
+/* Notes what call @ev of the range names (trim_state_note_after_cut). */
+static int note_range_use(struct trim_state *s, const cJSON *ev, const char *name)
+{
+	const cJSON *args = tt_member(ev, "args"), *it;
+	uint64_t conn = tt_u64(args, "connection");
+	bool ok = true;
+
+	if (tt_member(args, "connection"))
+		ok = tt_map_put(&s->range_conns, conn, 0, 1);
+	if (ok && (!strcmp(name, "execute_command") || !strcmp(name, "execute_inline")))
+		ok = tt_map_put(&s->range_ctxs, conn, tt_u64(args, "context"), 1);
+	if (ok && (!strcmp(name, "import_buffer") || !strcmp(name, "import_semaphore")))
+		ok = tt_map_put(&s->range_handles, tt_u64(args, "handle"), 0, 1);
+	cJSON_ArrayForEach(it, tt_member(args, "items"))
+	{
+		if (ok && tt_u64(it, "type") == MAGMA_POLL_TYPE_HANDLE)
+			ok = tt_map_put(&s->range_handles, tt_u64(it, "object"), 0, 1);
+	}
+	return ok ? 0 : oom(s);
+}
+
+/* trim_state_note_after_cut - see trace_trim.h. */
+int trim_state_note_after_cut(struct trim_state *s, const struct tt_reader *rd, bool in_range)
+{
+	const cJSON *args = tt_member(rd->ev, "args"), *it, *sem;
+	const char *name = tt_str(rd->ev, "call");
+	uint64_t ci;
+
+	if (rd->type == TT_COMPLETION) {
+		struct trim_pending *p = tt_vec_at(
+			&s->pending, lookup(&s->pending_by_seq, tt_u64(rd->ev, "submission"), 0));
+
+		if (p && !p->done)
+			p->completes_late = true;
+		return 0;
+	}
+	if (rd->type != TT_CALL || !name)
+		return 0;
+	if (in_range && note_range_use(s, rd->ev, name))
+		return TRACE_REPLAY_ENV_ERROR;
+	if (!strcmp(name, "semaphore_signal")) {
+		mark_signaled_later(s, lookup(&s->sem_by_handle, tt_u64(args, "semaphore"), 0));
+		return 0;
+	}
+	if (strcmp(name, "execute_command") && strcmp(name, "execute_inline"))
+		return 0;
+	if (!tt_map_get(&s->conn_by_handle, tt_u64(args, "connection"), 0, &ci))
+		return 0;
+	cJSON_ArrayForEach(sem, tt_member(args, "signal"))
+		mark_signaled_later(s, lookup(&s->sem_by_id, ci, item_id(sem)));
+	cJSON_ArrayForEach(it, tt_member(args, "commands"))
+	{
+		cJSON_ArrayForEach(sem, tt_member(it, "semaphores"))
+			mark_signaled_later(s, lookup(&s->sem_by_id, ci, item_id(sem)));
+	}
+	return 0;
+}
+
+/* trim_pending_may_be_blocked - see trace_trim.h. */
+bool trim_pending_may_be_blocked(const struct trim_state *s, const struct trim_pending *p)
+{
+	for (uint32_t k = 0; k < p->wait_count; k++) {
+		const struct trim_object *o = sem_object(s, p->conn, p->waits[k]);
+
+		if (o && o->signaled_later &&
+		    (o->last_signal == TRIM_NONE || o->last_signal < p->seq))
+			return true;
+	}
+	return false;
+}
+
+/* trim_pending_can_resubmit - see trace_trim.h. */
+bool trim_pending_can_resubmit(const struct trim_state *s, const struct trim_pending *p)
+{
+	const struct trim_ctx *ctx = NULL;
+
+	for (uint32_t k = 0; k < p->wait_count; k++)
+		if (!sem_object(s, p->conn, p->waits[k]))
+			return false;
+	for (uint32_t k = 0; k < p->sem_count; k++)
+		if (!sem_object(s, p->conn, p->sems[k]))
+			return false;
+	for (size_t i = 0; i < s->ctxs.count && !ctx; i++) {
+		const struct trim_ctx *x = tt_vec_at(&s->ctxs, i);
+
+		if (x->conn == p->conn && trim_ctx_live(s, i) && x->id == p->context)
+			ctx = x;
+	}
+	return ctx && !p->is_inline;
+}
+
+/* trim_pending_mark_signals_later - see trace_trim.h. */
+void trim_pending_mark_signals_later(struct trim_state *s, const struct trim_pending *p)
+{
+	for (uint32_t k = 0; k < p->sem_count; k++) {
+		struct trim_object *o = sem_object(s, p->conn, p->sems[k]);
+
+		if (o)
+			o->signaled_later = true;
+	}
 }
