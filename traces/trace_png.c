@@ -35,7 +35,7 @@ uint32_t tt_crc32(uint32_t crc, const void *data, size_t len)
 		ready = true;
 	}
 	crc = ~crc;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++) /* len 0: p may be NULL and is not read */
 		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
@@ -61,7 +61,9 @@ static void png_chunk(struct tt_png *p, const char type[4], const uint8_t *head,
 	crc = tt_crc32(crc, head, head_len);
 	crc = tt_crc32(crc, data, len);
 	put_be32(crc_be, crc);
-	if (fwrite(hdr, 1, 8, p->f) != 8 || fwrite(head, 1, head_len, p->f) != head_len ||
+	/* head and data may be NULL when empty: fwrite must not see a NULL pointer. */
+	if (fwrite(hdr, 1, 8, p->f) != 8 ||
+	    (head_len && fwrite(head, 1, head_len, p->f) != head_len) ||
 	    (len && fwrite(data, 1, len, p->f) != len) || fwrite(crc_be, 1, 4, p->f) != 4)
 		p->failed = true;
 }
