@@ -316,6 +316,7 @@ int tt_reader_seek(struct tt_reader *rd, uint64_t offset, uint64_t line_no, uint
 	}
 	cJSON_Delete(rd->ev);
 	rd->ev = NULL;
+	rd->has_event = false;
 	rd->next_offset = offset;
 	rd->line_no = line_no - 1;
 	rd->index = index;
@@ -344,6 +345,26 @@ static int tt_check_trailer(struct tt_reader *rd)
 	return 0;
 }
 
+/*
+ * With rd->skip_dev: whether the current line is a dev event as writers write them
+ * ({"seq":N,"type":"dev",...}) with N the expected index. Such a line is not parsed.
+ */
+static bool tt_is_dev_line(struct tt_reader *rd)
+{
+	static const char type[] = ",\"type\":\"dev\",";
+	const char *p = rd->line + 7;
+	uint64_t seq = 0;
+
+	if (strncmp(rd->line, "{\"seq\":", 7) || *p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9' && seq < UINT64_MAX / 10; p++)
+		seq = seq * 10 + (uint64_t)(*p - '0');
+	if (seq != rd->index || strncmp(p, type, sizeof(type) - 1) || rd->line[rd->len - 1] != '}')
+		return false;
+	rd->type = TT_DEV;
+	return true;
+}
+
 /* tt_reader_next - see trace_tool.h. */
 int tt_reader_next(struct tt_reader *rd)
 {
@@ -351,9 +372,10 @@ int tt_reader_next(struct tt_reader *rd)
 	uint64_t seq;
 	int ret;
 
-	if (rd->ev) {
+	if (rd->has_event) {
 		cJSON_Delete(rd->ev);
 		rd->ev = NULL;
+		rd->has_event = false;
 		rd->index++;
 	}
 	if (rd->ended)
@@ -367,6 +389,9 @@ int tt_reader_next(struct tt_reader *rd)
 				      " events without the \"end\" event: truncated (the "
 				      "recording process did not exit normally?)",
 				      rd->index);
+	rd->has_event = true;
+	if (rd->skip_dev && tt_is_dev_line(rd))
+		return 0;
 	rd->ev = cJSON_ParseWithLength(rd->line, rd->len);
 	if (!rd->ev) {
 		const char *at = cJSON_GetErrorPtr();

@@ -3,30 +3,24 @@
  * trace_trim.c - magma-trace trim: a self-contained trace of events N..M of another
  * (docs/trace-tools.md, "trim").
  *
- * Pass 1 reads the input line by line: the calls before N build the live state of
- * trace_trim_state.c, blob lines are indexed by digest, and completions from N on mark the
- * submissions still running at N. Then the input is replayed up to N (trace_replay_run with
- * stop_at), and on_stop reads what the calls do not say: the submissions the recording saw
- * complete after N are waited for, every live buffer's contents are read (each memory object
- * once) and written to the output as a blob unless all zero, and every live semaphore's state is
- * read. The setup follows as ordinary call events: devices, connections, contexts, buffers
- * (shared memory through an export and an import, as the client did), semaphores (signaled ones
- * signaled), mappings, notification channels, exported handles not yet imported, counter
- * access, pools and their buffers; then per connection one fence submission (no command
- * buffers: msd-sim runs it as an empty ring entry) on a context of trim's own, whose resources
- * carry the contents, since the replay gives a submission's resources their recorded contents
- * before sending it. Last, events N..M are copied with new sequence numbers, with the blobs
- * they use that were written before N, and with each completion's "submission" renumbered;
- * completions of submissions before N are dropped (their submission is not in the output).
+ * Pass 1 reads the input a line at a time: the calls before N build the live state
+ * (trace_trim_state.c), blob lines are indexed by digest, and the events from N on say what is
+ * still running at N and what the range uses.
  *
- * The output replays with the same completion digests for the range as far as the state at N
- * is what the calls and the replay show: what it cannot carry is reported as a warning (a
- * connection that had already failed, a killed context, work still running at N that waits for
- * something after N).
+ * The input is then replayed up to N and on_stop reads what the calls do not say: in-flight
+ * work is let settle (or marked to be submitted again when it waits for the range), then each
+ * live buffer's contents go to the output as blobs, and semaphore, exported-handle and
+ * connection-error states are noted.
  *
- * The output is written by this file rather than trace_writer, which drops write errors; a
- * failed write removes the output and exits 3. Single-threaded (the replay's device has its own
- * threads).
+ * The setup follows as ordinary call events, in dependency order, the contents as submissions
+ * without command buffers on a context of trim's own (the replay writes a submission's recorded
+ * contents into its resources before sending it). Last, events N..M are copied with new
+ * sequence numbers, with the blobs they use from before N and each completion's "submission"
+ * renumbered; completions of submissions not in the output are dropped.
+ *
+ * What the output cannot carry is a warning. The output is written by this file rather than
+ * trace_writer, which drops write errors; a failed trim removes it. Single-threaded (the
+ * replay's device has its own threads).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -208,6 +202,8 @@ static int pass1(struct trim *t)
 		fprintf(stderr, "magma-trace trim: %s\n", rd.error);
 		return ret;
 	}
+	/* Device events change nothing trim rebuilds (the replay validates them). */
+	rd.skip_dev = true;
 	while (!(ret = tt_reader_next(&rd)) && rd.type != TT_END) {
 		if (rd.index == t->from) {
 			t->from_offset = rd.offset;
@@ -961,53 +957,56 @@ static int copy_completion(struct trim *t, cJSON *ev)
 	return 0;
 }
 
-static int copy_range(struct trim *t)
+/*
+ * The setup after the state (it reads resubmitted calls back from the input through @rd), then
+ * events N..M. Returns an exit status, with the message printed.
+ */
+static int finish_setup_and_copy_range(struct trim *t, struct tt_reader *rd)
 {
-	struct tt_reader rd;
-	int ret = tt_reader_open(&rd, t->in), err = 0;
+	int err = setup_resubmissions(t, rd);
+	int ret = 0;
 
-	if (!ret) {
-		err = setup_resubmissions(t, &rd);
-		setup_connection_errors(t);
-		setup_devices(t, true);
-		ret = tt_reader_seek(&rd, t->from_offset, t->from_line, t->from);
-	}
-	while (!ret && !err && !(ret = tt_reader_next(&rd)) && rd.index <= t->to) {
-		const char *call = rd.type == TT_CALL ? tt_str(rd.ev, "call") : NULL;
+	setup_connection_errors(t);
+	setup_devices(t, true);
+	if (!err)
+		ret = tt_reader_seek(rd, t->from_offset, t->from_line, t->from);
+	while (!ret && !err && !(ret = tt_reader_next(rd)) && rd->index <= t->to) {
+		const char *call = rd->type == TT_CALL ? tt_str(rd->ev, "call") : NULL;
 		uint64_t d = 0;
 
-		switch (rd.type) {
+		switch (rd->type) {
 		case TT_BLOB:
-			if (!trace_digest_parse(tt_str(rd.ev, "digest"), &d) &&
+			if (!trace_digest_parse(tt_str(rd->ev, "digest"), &d) &&
 			    tt_map_get(&t->out.blobs, d, 0, NULL))
 				continue; /* already written (contents at the cut, or carried) */
-			err = out_copy_line(&t->out, rd.line);
+			err = out_copy_line(&t->out, rd->line);
 			if (!err && !tt_map_put(&t->out.blobs, d, 0, 1))
 				err = -ENOMEM;
 			break;
 		case TT_COMPLETION:
-			err = copy_completion(t, rd.ev);
+			err = copy_completion(t, rd->ev);
 			continue;
 		case TT_CALL:
-			err = need_call_blobs(t, &rd, rd.ev);
+			err = need_call_blobs(t, rd, rd->ev);
 			if (!err && call &&
 			    (!strcmp(call, "execute_command") || !strcmp(call, "execute_inline")) &&
-			    !tt_map_put(&t->new_seq, rd.index, 0, t->out.seq))
+			    !tt_map_put(&t->new_seq, rd->index, 0, t->out.seq))
 				err = -ENOMEM;
 			if (!err)
-				err = out_copy_line(&t->out, rd.line);
+				err = out_copy_line(&t->out, rd->line);
 			break;
 		default:
-			err = out_copy_line(&t->out, rd.line);
+			err = out_copy_line(&t->out, rd->line);
 			break;
 		}
 		t->range_events += !err;
 	}
-	if (ret && ret != TRACE_REPLAY_OK)
-		fprintf(stderr, "magma-trace trim: %s\n", rd.error);
-	tt_reader_close(&rd);
+	if (ret)
+		fprintf(stderr, "magma-trace trim: %s\n", rd->error);
 	if (!ret && err) {
-		fprintf(stderr, "magma-trace trim: copying events %" PRIu64 "..%" PRIu64 ": %s\n",
+		fprintf(stderr,
+			"magma-trace trim: writing the setup and events %" PRIu64 "..%" PRIu64
+			": %s\n",
 			t->from, t->to, strerror(-err));
 		ret = err == -ENOMEM ? TRACE_REPLAY_ENV_ERROR : TRACE_REPLAY_BAD_INPUT;
 	}
@@ -1119,6 +1118,7 @@ int trace_tool_trim(int argc, char **argv)
 {
 	struct trace_replay_options opts;
 	struct trace_replay_result *res = calloc(1, sizeof(*res));
+	struct tt_reader rd;
 	struct trim t = {0};
 	bool want_help;
 	int ret, err;
@@ -1181,7 +1181,13 @@ int trace_tool_trim(int argc, char **argv)
 	setup_exports(&t);
 	setup_perf(&t);
 	setup_contents(&t);
-	ret = copy_range(&t);
+	ret = tt_reader_open(&rd, t.in);
+	if (ret) {
+		fprintf(stderr, "magma-trace trim: %s\n", rd.error);
+		goto out_remove;
+	}
+	ret = finish_setup_and_copy_range(&t, &rd);
+	tt_reader_close(&rd);
 	if (ret)
 		goto out_remove;
 	err = out_close(&t.out);
