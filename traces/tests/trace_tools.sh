@@ -126,6 +126,11 @@ samples() {
 	expect 0 "^00001000$" "$tool" dump "$t" --at 120 --buffer 1 --offset 4032
 	expect 0 "wrote $tmp/raw.bin: 4096 bytes" "$tool" dump "$t" --at 120 --buffer 1 --raw -o "$tmp/raw.bin"
 	[ "$(wc -c <"$tmp/raw.bin")" -eq 4096 ] || fail "dump --raw wrote $(wc -c <"$tmp/raw.bin") bytes, not 4096"
+	# --raw refuses a terminal (script(1) gives the command one, where it is installed)
+	if command -v script >/dev/null 2>&1; then
+		expect 2 "refusing to write raw bytes to a terminal" \
+			script -qec "'$tool' dump '$t' --at 120 --buffer 1 --raw" /dev/null
+	fi
 	expect 2 "no buffer id 9 exists after event 120" "$tool" dump "$t" --at 120 --buffer 9
 	expect 2 "no buffer id 1 exists after event 180" "$tool" dump "$t" --at 180 --buffer 1
 	expect 2 "--at 500 is beyond the trace.*0\.\.202" "$tool" dump "$t" --at 500 --buffer 1
