@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_trim.h - the client-side state that magma-trace trim rebuilds (internal to
- * trace_trim_state.c and trace_trim.c): which devices, connections, contexts, buffers, mappings,
- * semaphores, exported handles, notification channels and performance-counter pools a trace has
- * live before a given event, as its calls say. Contents and semaphore states are not in the
- * calls; trim reads them from a replay stopped there.
+ * trace_trim.h - internals of magma-trace trim, shared by trace_trim.c (the command: passes,
+ * the replay to the cut, the range), trace_trim_state.c (the state) and trace_trim_setup.c (the
+ * output and the setup calls). The state is the client-side one trim rebuilds: which devices,
+ * connections, contexts, buffers, mappings, semaphores, exported handles, notification channels and
+ * performance-counter pools a trace has live before a given event, as its calls say. Contents and
+ * semaphore states are not in the calls; trim reads them from a replay stopped there.
  *
  * Records are never removed, only marked dead, and refer to each other by index (a handle value
  * may be reused for a later object, an index never is); an object is live while its own record
@@ -15,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "trace_tool.h"
 
@@ -188,5 +190,66 @@ bool trim_buf_live(const struct trim_state *s, uint64_t i);
 bool trim_sem_live(const struct trim_state *s, uint64_t i);
 bool trim_mapping_live(const struct trim_state *s, uint64_t i);
 bool trim_pool_live(const struct trim_state *s, uint64_t i);
+
+/* The output document (trace_trim_setup.c): its own framing so that write errors are seen. */
+struct trim_out {
+	FILE *f;
+	uint64_t seq;
+	struct tt_map blobs; /* digests written */
+	bool failed;
+};
+
+/* One trim run (trace_trim.c). */
+struct trim {
+	const char *in, *out_path;
+	uint64_t from, to, events;
+	uint64_t from_offset, from_line; /* where event @from starts */
+	struct trim_state s;
+	struct tt_map blob_index;
+	struct tt_map new_seq; /* input submission event -> output event */
+	struct trim_out out;
+	uint64_t setup_events, range_events, dropped_completions, carried_blobs, resubmitted;
+	uint64_t warnings;
+	uint64_t next_handle;	  /* of trim's own exports, above TRIM_HANDLE_BASE */
+	uint64_t settle_deadline; /* end of the time on_stop waits for work in flight */
+	bool created;		  /* the output file exists (removed again on failure) */
+	int stop_ret;		  /* an error inside on_stop */
+	char stop_error[512];
+};
+
+/* trim_warn - report what the output cannot carry (stderr) and count it. */
+void trim_warn(struct trim *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* trim_conn_handle - the recorded handle of connection record @ci. */
+uint64_t trim_conn_handle(const struct trim *t, uint64_t ci);
+
+/*
+ * trim_out_open - create @path and write the header, which names the range. 0 or -errno.
+ * trim_out_event - one event: @fmt/... are its members after "seq".
+ * trim_out_copy_line - copy input event line @line (without its trailing comma) with the next
+ *   sequence number: lines that begin {"seq":N, keep their bytes, others go through cJSON.
+ *   0, -EINVAL (not JSON), -ENOMEM.
+ * trim_out_blob - @len bytes at @data as a blob event unless one of that digest was written;
+ *   its digest into *@digest_out. 0 or -ENOMEM.
+ * trim_out_close - the end event and the trailer; closes the file. 0, or -EIO/-errno when
+ *   anything failed to be written.
+ */
+int trim_out_open(struct trim_out *o, const char *path, uint64_t from, uint64_t to);
+void trim_out_event(struct trim_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int trim_out_copy_line(struct trim_out *o, const char *line);
+int trim_out_blob(struct trim_out *o, const void *data, size_t len, uint64_t *digest_out);
+int trim_out_close(struct trim_out *o);
+
+/*
+ * trim_setup_state - write the setup calls for the state at the cut (after on_stop has read
+ * contents and states): devices to counter pools, then the contents.
+ */
+void trim_setup_state(struct trim *t);
+
+/*
+ * trim_setup_finish - the rest of the setup: resubmitted calls (read back from the input
+ * through @rd), connection errors, device releases. 0, or -errno when a call cannot be read.
+ */
+int trim_setup_finish(struct trim *t, const struct tt_reader *rd);
 
 #endif /* TRACES_TRACE_TRIM_H */
