@@ -12,9 +12,11 @@
  * with trace_replay_run several times; the median of calls per second and command buffers per
  * second of the replay phase (validation pass excluded, also shown with it) is printed against
  * the target of >= 50,000 command buffers per second. A figure off target prints BELOW but does
- * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations. Not a ctest
- * test. Single threaded apart from the embedded device's threads. Scratch files go to $TMPDIR
- * (default /tmp) and are removed.
+ * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations.
+ * "--write-trace FILE" only records that 100,000-command-buffer loop into FILE (client side, or
+ * with "--with-device" the device's events too) and keeps it: the large trace magma-trace's
+ * figures are measured on (docs/trace-tools.md). Not a ctest test. Single threaded apart from the
+ * embedded device's threads. Scratch files go to $TMPDIR (default /tmp) and are removed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -166,11 +168,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bench-trace [--short]\n"
+		"       bench-trace --write-trace FILE [--with-device]\n"
 		"       bench-trace --help | --version\n"
 		"What recording a trace costs (the same loop unrecorded and recorded) and how\n"
 		"fast a trace replays (command buffers per second against >= 50,000).\n"
 		"Scratch files go to $TMPDIR (default /tmp) and are removed.\n"
 		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
+		"  --write-trace FILE  only record the replay loop (100,000 command buffers)\n"
+		"             into FILE and keep it; --with-device records device events too\n"
 		"  --help     this text\n"
 		"  --version  print \"bench-trace VERSION\"\n"
 		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
@@ -196,6 +201,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("bench-trace %s\n", MAGMA_SIM_VERSION);
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "--write-trace") &&
+	    (argc == 3 || (argc == 4 && !strcmp(argv[3], "--with-device")))) {
+		if (run_loop(100000, argv[2], argc == 4, &ns))
+			return 1;
+		printf("wrote %s: 100000 command buffers in %.1f ms\n", argv[2], (double)ns / 1e6);
 		return 0;
 	}
 	if (argc > 2 || (argc == 2 && !short_run)) {

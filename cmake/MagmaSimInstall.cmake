@@ -51,7 +51,7 @@ endforeach()
 
 # Tools. magma-sim-run finds magma-simd next to itself and the preload shim in
 # lib/magma-sim/.
-foreach(t magma-info magma-simd magma-sim-run magma-replay magma-ctl magma-campaign
+foreach(t magma-info magma-simd magma-sim-run magma-replay magma-trace magma-ctl magma-campaign
           magma-witness magma-view sim-asm sim-demo)
   if(TARGET ${t})
     install(TARGETS ${t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

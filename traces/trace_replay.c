@@ -569,3 +569,84 @@ out:
 	replay_free(&r);
 	return ret;
 }
+
+/*
+ * ---- trace_replay_semaphore_wait, _handle_wait, _connection_error (for magma-trace trim) ----
+ *
+ * A separate addition on the on_stop access (issue 15): the state of semaphores, exported
+ * handles and connections at the stop, which trim rebuilds as setup calls. Uses only the maps
+ * the replay already keeps.
+ */
+
+/* Whether replay semaphore @i is live: released ones keep their id entry, not their handle. */
+static bool semaphore_is_live(const struct replay *r, uint64_t i)
+{
+	for (size_t k = 0; k < r->sems.cap; k++)
+		if (r->sems.e[k].used && r->sems.e[k].v == i)
+			return true;
+	return false;
+}
+
+/* trace_replay_semaphore_wait - see trace_replay.h. */
+int trace_replay_semaphore_wait(const struct trace_replay_access *access, uint64_t connection,
+				uint64_t semaphore_id, uint64_t timeout_ns)
+{
+	magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_SEMAPHORE,
+			       .condition = MAGMA_POLL_CONDITION_SIGNALED};
+	const struct replay_sem *s;
+	const struct replay *r;
+	uint64_t i = UINT64_MAX;
+
+	if (!access)
+		return -EINVAL;
+	r = access->r;
+	if (connection != TRACE_REPLAY_ANY_CONNECTION) {
+		if (!trace_replay_lookup(&r->sem_ids, connection, semaphore_id, &i) ||
+		    !semaphore_is_live(r, i))
+			return -ENOENT;
+	} else {
+		/* The live semaphore of that id the trace created first. */
+		for (size_t k = 0; k < r->sem_ids.cap; k++) {
+			const struct replay_ent *e = &r->sem_ids.e[k];
+
+			if (e->used && e->k2 == semaphore_id && e->v < i &&
+			    semaphore_is_live(r, e->v))
+				i = e->v;
+		}
+	}
+	s = trace_replay_vec_at(&r->semaphores, i);
+	if (!s)
+		return -ENOENT;
+	p.semaphore = s->h;
+	return magma_poll(&p, 1, timeout_ns) == MAGMA_STATUS_OK ? 0 : -ETIMEDOUT;
+}
+
+/* trace_replay_handle_wait - see trace_replay.h. */
+int trace_replay_handle_wait(const struct trace_replay_access *access, uint64_t handle,
+			     uint64_t timeout_ns)
+{
+	magma_poll_item_t p = {.type = MAGMA_POLL_TYPE_HANDLE,
+			       .condition = MAGMA_POLL_CONDITION_READABLE};
+	uint64_t fd;
+
+	if (!access)
+		return -EINVAL;
+	if (!trace_replay_lookup(&access->r->handles, handle, 0, &fd))
+		return -ENOENT;
+	p.handle = (magma_handle_t)fd;
+	return magma_poll(&p, 1, timeout_ns) == MAGMA_STATUS_OK ? 0 : -ETIMEDOUT;
+}
+
+/* trace_replay_connection_error - see trace_replay.h. */
+int trace_replay_connection_error(const struct trace_replay_access *access, uint64_t connection,
+				  int32_t *status_out)
+{
+	uint64_t c;
+
+	if (!access || !status_out)
+		return -EINVAL;
+	if (!trace_replay_lookup(&access->r->conns, connection, 0, &c))
+		return -ENOENT;
+	*status_out = magma_connection_get_error(c);
+	return 0;
+}

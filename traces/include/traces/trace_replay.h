@@ -130,4 +130,35 @@ int trace_replay_buffer_size(const struct trace_replay_access *access, uint64_t 
 int trace_replay_read_buffer(const struct trace_replay_access *access, uint64_t connection,
 			     uint64_t buffer_id, uint64_t offset, uint64_t length, void *out);
 
+/*
+ * trace_replay_semaphore_wait - wait up to @timeout_ns (0: only look) for the replay's semaphore
+ * that the trace created or imported as id @semaphore_id of recorded connection @connection (or
+ * TRACE_REPLAY_ANY_CONNECTION: the first live one of that id) to be signaled. Returns 0 when it is
+ * signaled, -ETIMEDOUT when it is not, -EINVAL for a NULL
+ * @access, -ENOENT when the trace made no such semaphore or already released it. Only inside
+ * on_stop (magma-trace trim reads the semaphore state at the stop with it).
+ */
+int trace_replay_semaphore_wait(const struct trace_replay_access *access, uint64_t connection,
+				uint64_t semaphore_id, uint64_t timeout_ns);
+
+/*
+ * trace_replay_handle_wait - wait up to @timeout_ns (0: only look) for the replay's handle that
+ * the trace obtained as @handle from an export (buffer_export, semaphore_export) and has not
+ * imported yet to be readable (an exported semaphore: signaled). Returns 0 when it is,
+ * -ETIMEDOUT when not, -EINVAL for a NULL @access, -ENOENT for a handle the replay does not
+ * hold. Only inside on_stop.
+ */
+int trace_replay_handle_wait(const struct trace_replay_access *access, uint64_t handle,
+			     uint64_t timeout_ns);
+
+/*
+ * trace_replay_connection_error - the error state of the replay's connection for recorded
+ * connection @connection (magma_connection_get_error: MAGMA_STATUS_OK or the first remote
+ * error, which feed-forward calls before the stop may have caused without any call reporting
+ * it yet) into *@status_out. Returns 0, -EINVAL for NULL arguments, -ENOENT when the trace has
+ * no such open connection. Only inside on_stop.
+ */
+int trace_replay_connection_error(const struct trace_replay_access *access, uint64_t connection,
+				  int32_t *status_out);
+
 #endif /* TRACES_TRACE_REPLAY_H */

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_diff.c - magma-trace diff: the first event where two traces of the same program differ
+ * (docs/trace-tools.md, "diff").
+ *
+ * Both files are read line by line in step. What is compared is the client's story: call,
+ * completion, device and end events, in order. Blob events are not compared on their own (they
+ * are content-addressed; the digests that refer to them are compared, and a differing digest is
+ * explained with the first differing byte of the two blobs). Device ("dev") events are skipped,
+ * because their interleaving with the client's events depends on thread timing; --dev compares
+ * them too, as a stream of their own, after the client events.
+ *
+ * Handles and ids are compared by order of appearance, as replay maps them: a value a call
+ * returns (out) gets the next number of its kind in that file, a value a call is given (args)
+ * is looked up (a value never seen gets the next number too). Two traces agree when their
+ * numbers agree. Kinds: device, connection, context, buffer, buffer id, semaphore, semaphore
+ * id, handle (fds: exports, channels), pool; a completion's "submission" is the submission's
+ * position among the compared events. Host times are ignored (perf_read_completion's "time",
+ * and a device's "cycles" unless --dev). Single-threaded.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lib/magma/magma.h>
+
+#include "trace_tool.h"
+#include "traces/trace.h"
+#include "traces/trace_replay.h"
+
+#define DIFF_MAX_FIELDS 8 /* differing fields reported for one event */
+
+enum diff_kind {
+	DK_LITERAL,
+	DK_IGNORED,
+	DK_DEVICE,
+	DK_CONNECTION,
+	DK_CONTEXT,
+	DK_BUFFER,
+	DK_BUFFER_ID,
+	DK_SEMAPHORE,
+	DK_SEMAPHORE_ID,
+	DK_HANDLE,
+	DK_POOL,
+	DK_SUBMISSION,
+	DK_COUNT,
+};
+
+static const char *const kind_names[DK_COUNT] = {
+	[DK_DEVICE] = "device",
+	[DK_CONNECTION] = "connection",
+	[DK_CONTEXT] = "context",
+	[DK_BUFFER] = "buffer",
+	[DK_BUFFER_ID] = "buffer id",
+	[DK_SEMAPHORE] = "semaphore",
+	[DK_SEMAPHORE_ID] = "semaphore id",
+	[DK_HANDLE] = "handle",
+	[DK_POOL] = "pool",
+	[DK_SUBMISSION] = "submission",
+};
+
+struct diff_side {
+	const char *name; /* "A" or "B" */
+	struct tt_reader rd;
+	struct tt_map ord[DK_COUNT]; /* value -> number by order of appearance */
+	uint64_t next[DK_COUNT];
+	struct tt_map blobs; /* blob index */
+	uint64_t compared;   /* events compared so far */
+	uint64_t calls, completions, devs;
+};
+
+struct diff {
+	struct diff_side a, b;
+	bool dev;
+	const char *call; /* of the events being compared */
+	unsigned fields;  /* differences found in them */
+	char report[DIFF_MAX_FIELDS][600];
+	bool oom;
+};
+
+/* ---- numbering ---- */
+
+/* The number of @value of @kind in @s; outputs always take a new one. */
+static uint64_t number_of(struct diff *df, struct diff_side *s, enum diff_kind kind, uint64_t value,
+			  bool is_out)
+{
+	uint64_t n;
+
+	if (!is_out && tt_map_get(&s->ord[kind], value, 0, &n))
+		return n;
+	n = s->next[kind]++;
+	if (!tt_map_put(&s->ord[kind], value, 0, n))
+		df->oom = true;
+	return n;
+}
+
+/* The kind of member @key of a call @call's args/out (@is_out), with @item the object it is in. */
+static enum diff_kind kind_of(const char *call, const char *key, bool is_out, const cJSON *item)
+{
+	if (!strcmp(key, "device"))
+		return DK_DEVICE;
+	if (!strcmp(key, "connection"))
+		return DK_CONNECTION;
+	if (!strcmp(key, "context"))
+		return DK_CONTEXT;
+	if (!strcmp(key, "buffer"))
+		return !strcmp(call, "device_query") ? DK_LITERAL : DK_BUFFER;
+	if (!strcmp(key, "semaphore"))
+		return DK_SEMAPHORE;
+	if (!strcmp(key, "buffer_id"))
+		return DK_BUFFER_ID;
+	if (!strcmp(key, "id") && is_out)
+		return strstr(call, "semaphore") ? DK_SEMAPHORE_ID : DK_BUFFER_ID;
+	if (!strcmp(key, "wait") || !strcmp(key, "signal") || !strcmp(key, "semaphores"))
+		return DK_SEMAPHORE_ID;
+	if (!strcmp(key, "object"))
+		return tt_u64(item, "type") == MAGMA_POLL_TYPE_SEMAPHORE ? DK_SEMAPHORE : DK_HANDLE;
+	if (!strcmp(key, "handle") || !strcmp(key, "channel"))
+		return DK_HANDLE;
+	if (!strcmp(key, "pool"))
+		return DK_POOL;
+	if (!strcmp(key, "time") && !strcmp(call, "perf_read_completion"))
+		return DK_IGNORED; /* host time */
+	if (!strcmp(key, "submission"))
+		return DK_SUBMISSION;
+	return DK_LITERAL;
+}
+
+/* ---- reporting ---- */
+
+/* @v as short text into @out: a number, a string, or compact JSON (cut at 160 characters). */
+static void value_text(const cJSON *v, char *out, size_t size)
+{
+	char *text;
+
+	if (!v) {
+		snprintf(out, size, "(absent)");
+		return;
+	}
+	text = cJSON_PrintUnformatted(v);
+	snprintf(out, size, "%.160s%s", text ? text : "?", text && strlen(text) > 160 ? "..." : "");
+	free(text);
+}
+
+static void add_report(struct diff *df, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_report(struct diff *df, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (df->fields < DIFF_MAX_FIELDS) {
+		va_start(ap, fmt);
+		vsnprintf(df->report[df->fields], sizeof(df->report[0]), fmt, ap);
+		va_end(ap);
+	}
+	df->fields++;
+}
+
+/*
+ * For a digest that differs: where the two blobs first differ (both must be in their files).
+ * Appends to @out.
+ */
+static void blob_difference(struct diff *df, const char *hex_a, const char *hex_b, char *out,
+			    size_t size)
+{
+	struct tt_blob ba, bb;
+	struct trace_blob_reader ra, rb;
+	uint8_t ca[4096], cb[4096];
+	uint64_t done = 0, common;
+
+	if (tt_blob_load(&df->a.rd, &df->a.blobs, hex_a, &ba))
+		return;
+	if (tt_blob_load(&df->b.rd, &df->b.blobs, hex_b, &bb)) {
+		tt_blob_free(&ba);
+		return;
+	}
+	trace_blob_reader_init(&ra, ba.text);
+	trace_blob_reader_init(&rb, bb.text);
+	common = ba.size < bb.size ? ba.size : bb.size;
+	while (done < common) {
+		size_t n = common - done < sizeof(ca) ? (size_t)(common - done) : sizeof(ca), i;
+
+		if (trace_blob_read(&ra, ca, n) != n || trace_blob_read(&rb, cb, n) != n)
+			break;
+		for (i = 0; i < n && ca[i] == cb[i]; i++)
+			;
+		if (i < n) {
+			snprintf(out, size,
+				 " (%" PRIu64 " and %" PRIu64
+				 " bytes; first difference at byte %" PRIu64
+				 ": A 0x%02x, B 0x%02x)",
+				 ba.size, bb.size, done + i, ca[i], cb[i]);
+			break;
+		}
+		done += n;
+	}
+	if (done == common && ba.size != bb.size)
+		snprintf(out, size, " (%" PRIu64 " and %" PRIu64 " bytes; the shorter is a prefix)",
+			 ba.size, bb.size);
+	tt_blob_free(&ba);
+	tt_blob_free(&bb);
+}
+
+/* ---- comparing values ---- */
+
+static void compare_value(struct diff *df, const char *path, const cJSON *va, const cJSON *vb,
+			  enum diff_kind kind, bool is_out);
+
+static void compare_object(struct diff *df, const char *path, const cJSON *oa, const cJSON *ob,
+			   bool is_out)
+{
+	const cJSON *m;
+	char sub[256];
+
+	/* Members of A in A's order, then those only B has. */
+	cJSON_ArrayForEach(m, oa)
+	{
+		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", m->string);
+		compare_value(df, sub, m, tt_member(ob, m->string),
+			      kind_of(df->call, m->string, is_out, oa), is_out);
+	}
+	cJSON_ArrayForEach(m, ob)
+	{
+		if (tt_member(oa, m->string))
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", m->string);
+		compare_value(df, sub, NULL, m, DK_LITERAL, is_out);
+	}
+}
+
+static void compare_value(struct diff *df, const char *path, const cJSON *va, const cJSON *vb,
+			  enum diff_kind kind, bool is_out)
+{
+	char ta[200], tb[200], extra[200] = "";
+	uint64_t xa, xb;
+	const char *key = strrchr(path, '.');
+
+	key = key ? key + 1 : path;
+	if (kind == DK_IGNORED || (!va && !vb))
+		return;
+	if (va && vb && cJSON_IsObject(va) && cJSON_IsObject(vb)) {
+		compare_object(df, path, va, vb, is_out);
+		return;
+	}
+	if (va && vb && cJSON_IsArray(va) && cJSON_IsArray(vb)) {
+		int na = cJSON_GetArraySize(va), nb = cJSON_GetArraySize(vb);
+		const cJSON *ia = va->child, *ib = vb->child;
+		char sub[256];
+
+		if (na != nb) {
+			add_report(df, "%s: A has %d items, B has %d", path, na, nb);
+			return;
+		}
+		for (int i = 0; ia && ib; i++, ia = ia->next, ib = ib->next) {
+			snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+			compare_value(df, sub, ia, ib, kind, is_out);
+		}
+		return;
+	}
+	if (kind != DK_LITERAL && tt_number_u64(va, &xa) && tt_number_u64(vb, &xb)) {
+		struct diff_side *sa = &df->a, *sb = &df->b;
+		uint64_t na, nb;
+
+		if (kind == DK_SUBMISSION) {
+			/* submission: the position of the submission among the compared events */
+			na = tt_map_get(&sa->ord[kind], xa, 0, &na) ? na : UINT64_MAX;
+			nb = tt_map_get(&sb->ord[kind], xb, 0, &nb) ? nb : UINT64_MAX;
+		} else {
+			/* Outputs create objects, except the ids a counter completion names. */
+			bool defines = is_out && strcmp(df->call, "perf_read_completion");
+
+			na = number_of(df, sa, kind, xa, defines);
+			nb = number_of(df, sb, kind, xb, defines);
+		}
+		if (na != nb)
+			add_report(df,
+				   "%s: A %s #%" PRIu64 " (value %" PRIu64 "), B %s #%" PRIu64
+				   " (value %" PRIu64 ") in order of appearance",
+				   path, kind_names[kind], na, xa, kind_names[kind], nb, xb);
+		return;
+	}
+	if (va && vb && cJSON_Compare(va, vb, true))
+		return;
+	value_text(va, ta, sizeof(ta));
+	value_text(vb, tb, sizeof(tb));
+	if ((!strcmp(key, "contents") || !strcmp(key, "data") || !strcmp(key, "digest")) &&
+	    cJSON_IsString(va) && cJSON_IsString(vb))
+		blob_difference(df, va->valuestring, vb->valuestring, extra, sizeof(extra));
+	add_report(df, "%s: A %s, B %s%s", path, ta, tb, extra);
+}
+
+/* ---- events ---- */
+
+/* The next event of @s to compare (no blobs; no dev events unless @dev_only, then only those). */
+static int next_event(struct diff_side *s, bool dev_only)
+{
+	int ret;
+
+	while (!(ret = tt_reader_next(&s->rd))) {
+		if (s->rd.type == TT_BLOB) {
+			if (!tt_blob_index_add(&s->blobs, &s->rd)) {
+				snprintf(s->rd.error, sizeof(s->rd.error), "out of memory");
+				return TRACE_REPLAY_ENV_ERROR;
+			}
+			continue;
+		}
+		if (s->rd.type == TT_END || (s->rd.type == TT_DEV) == dev_only)
+			return 0;
+	}
+	return ret;
+}
+
+/* A one-line description of @s's current event. */
+static void describe(const struct diff_side *s, char *out, size_t size)
+{
+	const cJSON *ev = s->rd.ev;
+
+	switch (s->rd.type) {
+	case TT_CALL:
+		snprintf(out, size, "call %s", tt_str(ev, "call") ? tt_str(ev, "call") : "?");
+		break;
+	case TT_COMPLETION:
+		snprintf(out, size, "completion of event %" PRIu64, tt_u64(ev, "submission"));
+		break;
+	case TT_DEV:
+		snprintf(out, size, "dev %s", tt_str(ev, "ev") ? tt_str(ev, "ev") : "?");
+		break;
+	case TT_DEVICE:
+		snprintf(out, size, "device %s", tt_str(ev, "event") ? tt_str(ev, "event") : "?");
+		break;
+	case TT_END:
+		snprintf(out, size, "its end");
+		break;
+	case TT_BLOB:
+		snprintf(out, size, "blob");
+		break;
+	}
+}
+
+/* Compares the current events of both sides into df->report. */
+static void compare_events(struct diff *df)
+{
+	const cJSON *ea = df->a.rd.ev, *eb = df->b.rd.ev;
+	char da[80], db[80];
+
+	df->fields = 0;
+	df->call = "";
+	if (df->a.rd.type != df->b.rd.type) {
+		describe(&df->a, da, sizeof(da));
+		describe(&df->b, db, sizeof(db));
+		add_report(df, "type: A %s, B %s", da, db);
+		return;
+	}
+	switch (df->a.rd.type) {
+	case TT_CALL:
+		df->call = tt_str(ea, "call") ? tt_str(ea, "call") : "";
+		if (!tt_str(eb, "call") || strcmp(df->call, tt_str(eb, "call"))) {
+			add_report(df, "call: A %s, B %s", df->call,
+				   tt_str(eb, "call") ? tt_str(eb, "call") : "?");
+			return;
+		}
+		compare_value(df, "args", tt_member(ea, "args"), tt_member(eb, "args"), DK_LITERAL,
+			      false);
+		compare_value(df, "result", tt_member(ea, "result"), tt_member(eb, "result"),
+			      DK_LITERAL, false);
+		compare_value(df, "out", tt_member(ea, "out"), tt_member(eb, "out"), DK_LITERAL,
+			      true);
+		/* Completions name submissions by event: number them by their position here. */
+		if (!strcmp(df->call, "execute_command") || !strcmp(df->call, "execute_inline")) {
+			if (!tt_map_put(&df->a.ord[DK_SUBMISSION], df->a.rd.index, 0,
+					df->a.compared) ||
+			    !tt_map_put(&df->b.ord[DK_SUBMISSION], df->b.rd.index, 0,
+					df->b.compared))
+				df->oom = true;
+		}
+		break;
+	case TT_COMPLETION:
+		df->call = "completion";
+		compare_value(df, "connection", tt_member(ea, "connection"),
+			      tt_member(eb, "connection"), DK_CONNECTION, false);
+		compare_value(df, "submission", tt_member(ea, "submission"),
+			      tt_member(eb, "submission"), DK_SUBMISSION, false);
+		compare_value(df, "resources", tt_member(ea, "resources"),
+			      tt_member(eb, "resources"), DK_LITERAL, false);
+		break;
+	case TT_DEVICE:
+		df->call = "device";
+		compare_value(df, "event", tt_member(ea, "event"), tt_member(eb, "event"),
+			      DK_LITERAL, false);
+		compare_value(df, "device", tt_member(ea, "device"), tt_member(eb, "device"),
+			      DK_LITERAL, false);
+		if (df->dev)
+			compare_value(df, "cycles", tt_member(ea, "cycles"),
+				      tt_member(eb, "cycles"), DK_LITERAL, false);
+		break;
+	case TT_DEV: {
+		static const char *const keys[] = {"ev",     "unit", "code", "value",
+						   "value2", "name", "cycle"};
+
+		df->call = "dev";
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			compare_value(df, keys[i], tt_member(ea, keys[i]), tt_member(eb, keys[i]),
+				      DK_LITERAL, false);
+		break;
+	}
+	case TT_END:
+	case TT_BLOB:
+		break;
+	}
+}
+
+static void print_difference(const struct diff *df)
+{
+	char da[80];
+
+	describe(&df->a, da, sizeof(da));
+	printf("traces differ at event %" PRIu64 " (line %" PRIu64 ") of A and event %" PRIu64
+	       " (line %" PRIu64 ") of B, the %" PRIu64 "%s %s event compared: %s\n",
+	       df->a.rd.index, df->a.rd.line_no, df->b.rd.index, df->b.rd.line_no,
+	       df->a.compared + 1,
+	       (df->a.compared + 1) % 10 == 1 && (df->a.compared + 1) % 100 != 11   ? "st"
+	       : (df->a.compared + 1) % 10 == 2 && (df->a.compared + 1) % 100 != 12 ? "nd"
+	       : (df->a.compared + 1) % 10 == 3 && (df->a.compared + 1) % 100 != 13 ? "rd"
+										    : "th",
+	       df->a.rd.type == TT_DEV ? "device" : "client", da);
+	for (unsigned i = 0; i < df->fields && i < DIFF_MAX_FIELDS; i++)
+		printf("  %s\n", df->report[i]);
+	if (df->fields > DIFF_MAX_FIELDS)
+		printf("  ... and %u more\n", df->fields - DIFF_MAX_FIELDS);
+	printf("A: %s\nB: %s\n", df->a.rd.path, df->b.rd.path);
+}
+
+/* One stream (client events, or with @dev_only the dev events): 0 same, 1 differ, 2/3 errors. */
+static int compare_stream(struct diff *df, bool dev_only)
+{
+	struct diff_side *sides[2] = {&df->a, &df->b};
+	int ret;
+
+	for (;;) {
+		for (int i = 0; i < 2; i++) {
+			ret = next_event(sides[i], dev_only);
+			if (ret) {
+				fprintf(stderr, "magma-trace diff: %s (%s)\n", sides[i]->rd.error,
+					sides[i]->name);
+				return ret;
+			}
+		}
+		if (df->a.rd.type == TT_END && df->b.rd.type == TT_END)
+			return 0;
+		compare_events(df);
+		if (df->oom) {
+			fprintf(stderr, "magma-trace diff: out of memory\n");
+			return TRACE_REPLAY_ENV_ERROR;
+		}
+		if (df->fields) {
+			print_difference(df);
+			return 1;
+		}
+		for (int i = 0; i < 2; i++) {
+			sides[i]->compared++;
+			sides[i]->calls += sides[i]->rd.type == TT_CALL;
+			sides[i]->completions += sides[i]->rd.type == TT_COMPLETION;
+			sides[i]->devs += sides[i]->rd.type == TT_DEV;
+		}
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: magma-trace diff A B [--dev]\n"
+			"(magma-trace diff --help for more)\n");
+	return TRACE_REPLAY_BAD_INPUT;
+}
+
+static void help(void)
+{
+	printf("usage: magma-trace diff A B [--dev]\n"
+	       "\n"
+	       "Finds the first event where traces A and B (two recordings of the same program)\n"
+	       "differ, and says which fields differ with both values: the event index and line\n"
+	       "in each file, the call, e.g. \"args.resources[0].contents: A ..., B ...\" (for\n"
+	       "contents, the first differing byte). Calls, completions and device events are\n"
+	       "compared in order; handles and ids by order of appearance (as replay maps them),\n"
+	       "not by value; host times are ignored. Blob events are compared through the\n"
+	       "digests that name them.\n"
+	       "  --dev    also compare the GPU's \"dev\" events (cycles included), as a stream of\n"
+	       "           their own after the client events (skipped by default: how they\n"
+	       "           interleave with client events depends on thread timing)\n"
+	       "  --help   this text\n"
+	       "Exit status: 0 the same, 1 they differ (the first difference is printed), 2 bad\n"
+	       "input (unreadable or malformed trace, bad options), 3 host error.\n");
+}
+
+static void side_fini(struct diff_side *s)
+{
+	tt_reader_close(&s->rd);
+	for (int k = 0; k < DK_COUNT; k++)
+		tt_map_fini(&s->ord[k]);
+	tt_map_fini(&s->blobs);
+}
+
+/* trace_tool_diff - magma-trace diff (see the file head and help()). */
+int trace_tool_diff(int argc, char **argv)
+{
+	struct diff *df = calloc(1, sizeof(*df));
+	const char *paths[2] = {NULL, NULL};
+	uint64_t calls, completions, compared;
+	int ret = 0, n = 0;
+
+	if (!df) {
+		fprintf(stderr, "magma-trace diff: out of memory\n");
+		return TRACE_REPLAY_ENV_ERROR;
+	}
+	for (int i = 1; i < argc && !ret; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			help();
+			free(df);
+			return 0;
+		} else if (!strcmp(argv[i], "--dev")) {
+			df->dev = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "magma-trace diff: unknown option '%s'\n", argv[i]);
+			ret = usage();
+		} else if (n < 2) {
+			paths[n++] = argv[i];
+		} else {
+			fprintf(stderr, "magma-trace diff: unexpected argument '%s'\n", argv[i]);
+			ret = usage();
+		}
+	}
+	if (!ret && n != 2) {
+		fprintf(stderr, "magma-trace diff: needs two traces, A and B\n");
+		ret = usage();
+	}
+	if (ret) {
+		free(df);
+		return ret;
+	}
+	df->a.name = "A";
+	df->b.name = "B";
+	ret = tt_reader_open(&df->a.rd, paths[0]);
+	if (ret)
+		fprintf(stderr, "magma-trace diff: %s (A)\n", df->a.rd.error);
+	if (!ret) {
+		ret = tt_reader_open(&df->b.rd, paths[1]);
+		if (ret)
+			fprintf(stderr, "magma-trace diff: %s (B)\n", df->b.rd.error);
+	}
+	if (!ret)
+		ret = compare_stream(df, false);
+	calls = df->a.calls;
+	completions = df->a.completions;
+	compared = df->a.compared;
+	if (!ret && df->dev) {
+		/* The dev events: both files again from the top. */
+		side_fini(&df->a);
+		side_fini(&df->b);
+		memset(&df->a, 0, sizeof(df->a));
+		memset(&df->b, 0, sizeof(df->b));
+		df->a.name = "A";
+		df->b.name = "B";
+		ret = tt_reader_open(&df->a.rd, paths[0]);
+		if (!ret)
+			ret = tt_reader_open(&df->b.rd, paths[1]);
+		if (!ret)
+			ret = compare_stream(df, true);
+	}
+	if (!ret)
+		printf("the same: %" PRIu64 " client events compared in order (%" PRIu64
+		       " calls, %" PRIu64 " completions), %s; handles and ids by order of "
+		       "appearance\nA: %s (%" PRIu64 " events)\nB: %s (%" PRIu64 " events)\n",
+		       compared, calls, completions,
+		       df->dev ? "then the dev events" : "dev events not compared", paths[0],
+		       df->a.rd.index, paths[1], df->b.rd.index);
+	side_fini(&df->a);
+	side_fini(&df->b);
+	free(df);
+	return ret;
+}
