@@ -63,10 +63,10 @@ static const char *const kind_names[DK_COUNT] = {
 struct diff_side {
 	const char *name; /* "A" or "B" */
 	struct tt_reader rd;
-	struct tt_map ord[DK_COUNT]; /* value -> number by order of appearance */
+	struct replay_map ord[DK_COUNT]; /* value -> number by order of appearance */
 	uint64_t next[DK_COUNT];
-	struct tt_map blobs; /* blob index */
-	uint64_t compared;   /* events compared so far */
+	struct replay_map blobs; /* blob index */
+	uint64_t compared;	 /* events compared so far */
 	uint64_t calls, completions, devs;
 };
 
@@ -90,7 +90,7 @@ static uint64_t number_of(struct diff *df, struct diff_side *s, enum diff_kind k
 	if (!is_out && tt_map_get(&s->ord[kind], value, 0, &n))
 		return n;
 	n = s->next[kind]++;
-	if (!tt_map_put(&s->ord[kind], value, 0, n))
+	if (!trace_replay_map_put(&s->ord[kind], value, 0, n))
 		df->oom = true;
 	return n;
 }
@@ -368,10 +368,10 @@ static void compare_events(struct diff *df)
 			      true);
 		/* Completions name submissions by event: number them by their position here. */
 		if (!strcmp(df->call, "execute_command") || !strcmp(df->call, "execute_inline")) {
-			if (!tt_map_put(&df->a.ord[DK_SUBMISSION], df->a.rd.index, 0,
-					df->a.compared) ||
-			    !tt_map_put(&df->b.ord[DK_SUBMISSION], df->b.rd.index, 0,
-					df->b.compared))
+			if (!trace_replay_map_put(&df->a.ord[DK_SUBMISSION], df->a.rd.index, 0,
+						  df->a.compared) ||
+			    !trace_replay_map_put(&df->b.ord[DK_SUBMISSION], df->b.rd.index, 0,
+						  df->b.compared))
 				df->oom = true;
 		}
 		break;
@@ -496,8 +496,8 @@ static void side_fini(struct diff_side *s)
 {
 	tt_reader_close(&s->rd);
 	for (int k = 0; k < DK_COUNT; k++)
-		tt_map_fini(&s->ord[k]);
-	tt_map_fini(&s->blobs);
+		trace_replay_map_fini(&s->ord[k]);
+	trace_replay_map_fini(&s->blobs);
 }
 
 /* trace_tool_diff - magma-trace diff (see the file head and help()). */

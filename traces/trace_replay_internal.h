@@ -27,6 +27,7 @@
 #include <lib/magma/magma.h>
 
 #include "sim/sim_regs.h"
+#include "trace_map.h"
 #include "traces/trace_calls.h"
 #include "traces/trace_replay.h"
 
@@ -40,39 +41,6 @@ struct trace_timeline;
 #define REPLAY_CHUNK	   (64u * 1024)
 /* Blob text kept in memory, by default; the rest is read again from the file when used. */
 #define REPLAY_BLOB_BUDGET (64ull << 20)
-
-/* ---- small containers (trace_replay_map.c) ---- */
-
-struct replay_ent {
-	uint64_t k1, k2;
-	uint64_t v;
-	bool used;
-};
-
-/* An open-addressing map from a pair of keys to a value (UINT64_MAX: "gone"). */
-struct replay_map {
-	struct replay_ent *e;
-	size_t cap, count;
-};
-
-/* A growable array of fixed-size records. */
-struct replay_vec {
-	void *v;
-	size_t size, count, cap;
-};
-
-/* The entry of (@k1, @k2) in @m, or NULL. */
-struct replay_ent *trace_replay_map_find(const struct replay_map *m, uint64_t k1, uint64_t k2);
-/* Inserts or overwrites (@k1, @k2) -> @v; false when out of memory. */
-bool trace_replay_map_put(struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t v);
-/* Frees @m's table and empties it. */
-void trace_replay_map_fini(struct replay_map *m);
-/* The value of (@k1, @k2) into *@v; false when absent or "gone" (UINT64_MAX). */
-bool trace_replay_lookup(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v);
-/* Appends a zeroed record of @size bytes to @v; returns it or NULL when out of memory. */
-void *trace_replay_vec_push(struct replay_vec *v, size_t size);
-/* Record @i of @v, or NULL past the end. */
-void *trace_replay_vec_at(const struct replay_vec *v, uint64_t i);
 
 /* ---- the replay's objects ---- */
 

@@ -103,3 +103,10 @@ void *trace_replay_vec_at(const struct replay_vec *v, uint64_t i)
 {
 	return i < v->count ? (char *)v->v + i * v->size : NULL;
 }
+
+/* trace_replay_vec_fini - see trace_map.h. */
+void trace_replay_vec_fini(struct replay_vec *v)
+{
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}

@@ -78,33 +78,34 @@ struct stats {
 	const char *path;
 	struct tt_reader rd;
 	uint64_t events, by_type[TT_END + 1];
-	struct tt_vec calls; /* struct stats_call */
-	struct tt_map call_by_hash;
+	struct replay_vec calls; /* struct stats_call */
+	struct replay_map call_by_hash;
 	/* submissions */
 	uint64_t exec, exec_cmd_buffers, exec_resources, exec_signaling, inline_calls,
 		inline_commands, failed_submissions;
 	/* bytes */
 	uint64_t resource_bytes, contents_bytes, changed_bytes, inline_bytes, notification_bytes,
 		completion_ranges, blob_bytes, blob_text;
-	struct tt_map last_digest; /* (connection ^ buffer id, offset ^ length) -> digest */
-	struct tt_map sub_ranges;  /* (submission event, resource index) -> range key pair index */
-	struct tt_vec range_keys;  /* uint64_t[2] */
+	struct replay_map last_digest; /* (connection ^ buffer id, offset ^ length) -> digest */
+	struct replay_map
+		sub_ranges; /* (submission event, resource index) -> range key pair index */
+	struct replay_vec range_keys; /* uint64_t[2] */
 	/* decoded command buffers */
-	struct tt_map blob_index;
-	struct tt_map decoded_by;  /* (digest, start) -> decoded index */
-	struct tt_vec decoded;	   /* struct stats_decoded */
-	struct stats_decoded cmds; /* sums over all submissions */
-	uint64_t undecoded;	   /* command buffers without contents or not reaching END */
+	struct replay_map blob_index;
+	struct replay_map decoded_by; /* (digest, start) -> decoded index */
+	struct replay_vec decoded;    /* struct stats_decoded */
+	struct stats_decoded cmds;    /* sums over all submissions */
+	uint64_t undecoded;	      /* command buffers without contents or not reaching END */
 	/* device */
 	struct stats_queue queues[STATS_MAX_QUEUES];
 	uint64_t slot_conn[STATS_MAX_SLOTS];
-	struct tt_vec ctxs; /* struct stats_ctx */
-	struct tt_map ctx_by_id;
-	struct tt_vec pending; /* struct stats_sub */
+	struct replay_vec ctxs; /* struct stats_ctx */
+	struct replay_map ctx_by_id;
+	struct replay_vec pending; /* struct stats_sub */
 	size_t pending_head;
-	struct tt_vec mappings;		 /* struct stats_mapping */
-	struct tt_map mapping_by_buffer; /* (connection, buffer id) -> latest mapping */
-	struct tt_map buffer_id;	 /* buffer handle -> id */
+	struct replay_vec mappings;	     /* struct stats_mapping */
+	struct replay_map mapping_by_buffer; /* (connection, buffer id) -> latest mapping */
+	struct replay_map buffer_id;	     /* buffer handle -> id */
 	uint64_t devices, cycle_first, cycle_last, span, clock_khz;
 	bool device_open;
 	uint64_t unattributed_jobs, unattributed_busy;
@@ -122,9 +123,9 @@ static struct stats_call *call_entry(struct stats *st, const char *name)
 	struct stats_call *c;
 
 	if (tt_map_get(&st->call_by_hash, h, 0, &i))
-		return tt_vec_at(&st->calls, i);
-	c = tt_vec_push(&st->calls, sizeof(*c));
-	if (!c || !tt_map_put(&st->call_by_hash, h, 0, st->calls.count - 1)) {
+		return trace_replay_vec_at(&st->calls, i);
+	c = trace_replay_vec_push(&st->calls, sizeof(*c));
+	if (!c || !trace_replay_map_put(&st->call_by_hash, h, 0, st->calls.count - 1)) {
 		st->oom = true;
 		return NULL;
 	}
@@ -139,8 +140,8 @@ static uint64_t ctx_index(struct stats *st, uint64_t connection, uint64_t contex
 
 	if (tt_map_get(&st->ctx_by_id, connection, context, &i))
 		return i;
-	c = tt_vec_push(&st->ctxs, sizeof(*c));
-	if (!c || !tt_map_put(&st->ctx_by_id, connection, context, st->ctxs.count - 1)) {
+	c = trace_replay_vec_push(&st->ctxs, sizeof(*c));
+	if (!c || !trace_replay_map_put(&st->ctx_by_id, connection, context, st->ctxs.count - 1)) {
 		st->oom = true;
 		return STATS_NONE;
 	}
@@ -163,7 +164,7 @@ static bool note_contents(struct stats *st, const uint64_t k[2], uint64_t digest
 	uint64_t last;
 	bool changed = !tt_map_get(&st->last_digest, k[0], k[1], &last) || last != digest;
 
-	if (!tt_map_put(&st->last_digest, k[0], k[1], digest))
+	if (!trace_replay_map_put(&st->last_digest, k[0], k[1], digest))
 		st->oom = true;
 	return changed;
 }
@@ -248,9 +249,9 @@ static const struct stats_decoded *decoded_of(struct stats *st, const cJSON *res
 	if (!hex || trace_digest_parse(hex, &digest))
 		return NULL;
 	if (tt_map_get(&st->decoded_by, digest, start, &i))
-		return tt_vec_at(&st->decoded, i);
-	d = tt_vec_push(&st->decoded, sizeof(*d));
-	if (!d || !tt_map_put(&st->decoded_by, digest, start, st->decoded.count - 1)) {
+		return trace_replay_vec_at(&st->decoded, i);
+	d = trace_replay_vec_push(&st->decoded, sizeof(*d));
+	if (!d || !trace_replay_map_put(&st->decoded_by, digest, start, st->decoded.count - 1)) {
 		st->oom = true;
 		return NULL;
 	}
@@ -273,12 +274,12 @@ static void add_pending(struct stats *st, uint64_t conn, uint64_t context, uint6
 	if (st->pending.count - st->pending_head >= STATS_MAX_PENDING)
 		st->pending_head++;
 	if (st->pending_head >= STATS_MAX_PENDING) {
-		memmove(st->pending.v, tt_vec_at(&st->pending, st->pending_head),
+		memmove(st->pending.v, trace_replay_vec_at(&st->pending, st->pending_head),
 			(st->pending.count - st->pending_head) * sizeof(*s));
 		st->pending.count -= st->pending_head;
 		st->pending_head = 0;
 	}
-	s = tt_vec_push(&st->pending, sizeof(*s));
+	s = trace_replay_vec_push(&st->pending, sizeof(*s));
 	if (!s) {
 		st->oom = true;
 		return;
@@ -287,7 +288,7 @@ static void add_pending(struct stats *st, uint64_t conn, uint64_t context, uint6
 	s->ctx = ci;
 	s->cmd_va = cmd_va;
 	if (ci != STATS_NONE)
-		((struct stats_ctx *)tt_vec_at(&st->ctxs, ci))->submissions++;
+		((struct stats_ctx *)trace_replay_vec_at(&st->ctxs, ci))->submissions++;
 }
 
 static void on_execute(struct stats *st, const cJSON *ev, const cJSON *args, bool ok)
@@ -318,9 +319,9 @@ static void on_execute(struct stats *st, const cJSON *ev, const cJSON *args, boo
 		}
 		if (!signaling || !ok)
 			continue;
-		keys = tt_vec_push(&st->range_keys, sizeof(uint64_t[2]));
-		if (!keys ||
-		    !tt_map_put(&st->sub_ranges, st->rd.index, index, st->range_keys.count - 1)) {
+		keys = trace_replay_vec_push(&st->range_keys, sizeof(uint64_t[2]));
+		if (!keys || !trace_replay_map_put(&st->sub_ranges, st->rd.index, index,
+						   st->range_keys.count - 1)) {
 			st->oom = true;
 			return;
 		}
@@ -351,7 +352,7 @@ static void on_execute(struct stats *st, const cJSON *ev, const cJSON *args, boo
 		/* The job's command VA: where the connection mapped the first command buffer. */
 		if (first && r &&
 		    tt_map_get(&st->mapping_by_buffer, conn, tt_u64(r, "buffer_id"), &m) &&
-		    (mp = tt_vec_at(&st->mappings, m)) && start >= mp->offset &&
+		    (mp = trace_replay_vec_at(&st->mappings, m)) && start >= mp->offset &&
 		    start < mp->offset + mp->length)
 			cmd_va = mp->hw_va + (start - mp->offset);
 		first = false;
@@ -396,15 +397,16 @@ static void on_call(struct stats *st, const cJSON *ev)
 	} else if (!strcmp(name, "read_notification") && ok) {
 		st->notification_bytes += tt_u64(out, "size");
 	} else if ((!strcmp(name, "create_buffer") || !strcmp(name, "import_buffer")) && ok) {
-		if (!tt_map_put(&st->buffer_id, tt_u64(out, "buffer"), 0, tt_u64(out, "id")))
+		if (!trace_replay_map_put(&st->buffer_id, tt_u64(out, "buffer"), 0,
+					  tt_u64(out, "id")))
 			st->oom = true;
 	} else if (!strcmp(name, "map_buffer") && ok) {
-		struct stats_mapping *m = tt_vec_push(&st->mappings, sizeof(*m));
+		struct stats_mapping *m = trace_replay_vec_push(&st->mappings, sizeof(*m));
 		uint64_t id;
 
 		if (!m || !tt_map_get(&st->buffer_id, tt_u64(args, "buffer"), 0, &id) ||
-		    !tt_map_put(&st->mapping_by_buffer, tt_u64(args, "connection"), id,
-				st->mappings.count - 1)) {
+		    !trace_replay_map_put(&st->mapping_by_buffer, tt_u64(args, "connection"), id,
+					  st->mappings.count - 1)) {
 			st->oom = st->oom || !m;
 			return;
 		}
@@ -430,7 +432,7 @@ static void on_completion(struct stats *st, const cJSON *ev)
 				&i) ||
 		    trace_digest_parse(tt_str(it, "digest"), &d))
 			continue;
-		k = tt_vec_at(&st->range_keys, i);
+		k = trace_replay_vec_at(&st->range_keys, i);
 		/* What the GPU left is the range's contents now; a later change is the CPU's. */
 		note_contents(st, k, d);
 	}
@@ -445,7 +447,7 @@ static uint64_t match_pending(struct stats *st, uint32_t slot, uint64_t va)
 	uint64_t by_va = STATS_NONE, own = STATS_NONE;
 
 	for (size_t i = st->pending_head; i < st->pending.count; i++) {
-		const struct stats_sub *s = tt_vec_at(&st->pending, i);
+		const struct stats_sub *s = trace_replay_vec_at(&st->pending, i);
 
 		if (s->connection == STATS_NONE)
 			continue; /* taken */
@@ -463,7 +465,8 @@ static uint64_t match_pending(struct stats *st, uint32_t slot, uint64_t va)
 	if (own != STATS_NONE)
 		return own;
 	for (size_t i = st->pending_head; i < st->pending.count; i++)
-		if (((struct stats_sub *)tt_vec_at(&st->pending, i))->connection != STATS_NONE)
+		if (((struct stats_sub *)trace_replay_vec_at(&st->pending, i))->connection !=
+		    STATS_NONE)
 			return i;
 	return STATS_NONE;
 }
@@ -489,7 +492,7 @@ static void job_start(struct stats *st, struct stats_queue *q, const cJSON *ev, 
 		st->unattributed_jobs++;
 		return;
 	}
-	s = tt_vec_at(&st->pending, pick);
+	s = trace_replay_vec_at(&st->pending, pick);
 	q->ctx = s->ctx;
 	if (slot < STATS_MAX_SLOTS) {
 		for (int k = 0; k < STATS_MAX_SLOTS; k++)
@@ -498,11 +501,11 @@ static void job_start(struct stats *st, struct stats_queue *q, const cJSON *ev, 
 		st->slot_conn[slot] = s->connection;
 	}
 	if (q->ctx != STATS_NONE)
-		((struct stats_ctx *)tt_vec_at(&st->ctxs, q->ctx))->jobs++;
+		((struct stats_ctx *)trace_replay_vec_at(&st->ctxs, q->ctx))->jobs++;
 	s->connection = STATS_NONE;
 	while (st->pending_head < st->pending.count &&
-	       ((struct stats_sub *)tt_vec_at(&st->pending, st->pending_head))->connection ==
-		       STATS_NONE)
+	       ((struct stats_sub *)trace_replay_vec_at(&st->pending, st->pending_head))
+			       ->connection == STATS_NONE)
 		st->pending_head++;
 }
 
@@ -528,7 +531,7 @@ static void on_dev(struct stats *st, const cJSON *ev)
 		q->open = false;
 		q->busy += busy;
 		if (q->ctx != STATS_NONE)
-			((struct stats_ctx *)tt_vec_at(&st->ctxs, q->ctx))->busy += busy;
+			((struct stats_ctx *)trace_replay_vec_at(&st->ctxs, q->ctx))->busy += busy;
 		else
 			st->unattributed_busy += busy;
 		if (tt_u64(ev, "code")) {
@@ -591,7 +594,7 @@ static cJSON *to_json(struct stats *st)
 	NUM(o, "device", st->by_type[TT_DEVICE]);
 	a = cJSON_AddArrayToObject(root, "calls");
 	for (size_t i = 0; i < st->calls.count; i++) {
-		const struct stats_call *c = tt_vec_at(&st->calls, i);
+		const struct stats_call *c = trace_replay_vec_at(&st->calls, i);
 
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "call", c->name);
@@ -649,7 +652,7 @@ static cJSON *to_json(struct stats *st)
 	}
 	a = cJSON_AddArrayToObject(o, "contexts");
 	for (size_t i = 0; i < st->ctxs.count; i++) {
-		const struct stats_ctx *c = tt_vec_at(&st->ctxs, i);
+		const struct stats_ctx *c = trace_replay_vec_at(&st->ctxs, i);
 
 		e = cJSON_CreateObject();
 		NUM(e, "connection", c->connection);
@@ -696,7 +699,7 @@ static void print_text(struct stats *st)
 	printf("\ncalls                          count   failed\n");
 	qsort(st->calls.v, st->calls.count, sizeof(struct stats_call), cmp_calls);
 	for (size_t i = 0; i < st->calls.count; i++) {
-		const struct stats_call *c = tt_vec_at(&st->calls, i);
+		const struct stats_call *c = trace_replay_vec_at(&st->calls, i);
 
 		printf("  %-26s %9" PRIu64 " %8" PRIu64 "\n", c->name, c->count, c->failed);
 	}
@@ -749,7 +752,7 @@ static void print_text(struct stats *st)
 		}
 		printf("  per context (jobs matched to submissions as magma-view does):\n");
 		for (size_t i = 0; i < st->ctxs.count; i++) {
-			const struct stats_ctx *c = tt_vec_at(&st->ctxs, i);
+			const struct stats_ctx *c = trace_replay_vec_at(&st->ctxs, i);
 
 			printf("    connection %" PRIu64 " context %" PRIu64 ": %" PRIu64
 			       " submissions, %" PRIu64 " jobs, busy %" PRIu64 " cycles%s\n",
@@ -784,20 +787,20 @@ static void print_text(struct stats *st)
 static void stats_fini(struct stats *st)
 {
 	tt_reader_close(&st->rd);
-	tt_vec_fini(&st->calls);
-	tt_map_fini(&st->call_by_hash);
-	tt_map_fini(&st->last_digest);
-	tt_map_fini(&st->sub_ranges);
-	tt_vec_fini(&st->range_keys);
-	tt_map_fini(&st->blob_index);
-	tt_map_fini(&st->decoded_by);
-	tt_vec_fini(&st->decoded);
-	tt_vec_fini(&st->ctxs);
-	tt_map_fini(&st->ctx_by_id);
-	tt_vec_fini(&st->pending);
-	tt_vec_fini(&st->mappings);
-	tt_map_fini(&st->mapping_by_buffer);
-	tt_map_fini(&st->buffer_id);
+	trace_replay_vec_fini(&st->calls);
+	trace_replay_map_fini(&st->call_by_hash);
+	trace_replay_map_fini(&st->last_digest);
+	trace_replay_map_fini(&st->sub_ranges);
+	trace_replay_vec_fini(&st->range_keys);
+	trace_replay_map_fini(&st->blob_index);
+	trace_replay_map_fini(&st->decoded_by);
+	trace_replay_vec_fini(&st->decoded);
+	trace_replay_vec_fini(&st->ctxs);
+	trace_replay_map_fini(&st->ctx_by_id);
+	trace_replay_vec_fini(&st->pending);
+	trace_replay_vec_fini(&st->mappings);
+	trace_replay_map_fini(&st->mapping_by_buffer);
+	trace_replay_map_fini(&st->buffer_id);
 }
 
 static int usage(void)

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "trace_map.h"
+
 /* ---- subcommands: argv[0] is the subcommand's name; each returns the process exit status ---- */
 
 int trace_tool_stats(int argc, char **argv);
@@ -27,42 +29,10 @@ int trace_tool_diff(int argc, char **argv);
 int trace_tool_dump(int argc, char **argv);
 int trace_tool_trim(int argc, char **argv);
 
-/* ---- small containers ---- */
-
-struct tt_map_ent {
-	uint64_t k1, k2, v;
-	bool used;
-};
-
-/* An open-addressing map from a pair of u64 to a u64. Zero-initialised is empty. */
-struct tt_map {
-	struct tt_map_ent *e;
-	size_t cap, count;
-};
-
-/* tt_map_put - insert or overwrite (@k1, @k2) -> @v. False when out of memory. */
-bool tt_map_put(struct tt_map *m, uint64_t k1, uint64_t k2, uint64_t v);
+/* ---- small containers: the replayer's (trace_map.h) ---- */
 
 /* tt_map_get - the value of (@k1, @k2) into *@v (may be NULL); false when absent. */
-bool tt_map_get(const struct tt_map *m, uint64_t k1, uint64_t k2, uint64_t *v);
-
-/* tt_map_fini - free the map's memory; it is empty again. */
-void tt_map_fini(struct tt_map *m);
-
-/* A growable array of fixed-size records. Zero-initialised is empty. */
-struct tt_vec {
-	void *v;
-	size_t size, count, cap;
-};
-
-/* tt_vec_push - append a zeroed record of @size bytes; returns it, NULL when out of memory. */
-void *tt_vec_push(struct tt_vec *v, size_t size);
-
-/* tt_vec_at - record @i, or NULL past the end. */
-void *tt_vec_at(const struct tt_vec *v, size_t i);
-
-/* tt_vec_fini - free the array; it is empty again. */
-void tt_vec_fini(struct tt_vec *v);
+bool tt_map_get(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v);
 
 /* ---- JSON and command-line helpers ---- */
 
@@ -174,7 +144,7 @@ bool tt_trace_event_count(const char *path, uint64_t *events_out);
  * tt_blob_index_add - remember that blob event @ev (the reader's current event) is at the
  * reader's current line. Only the first line of a digest is kept. False when out of memory.
  */
-bool tt_blob_index_add(struct tt_map *index, const struct tt_reader *rd);
+bool tt_blob_index_add(struct replay_map *index, const struct tt_reader *rd);
 
 /* A blob read back from its line. */
 struct tt_blob {
@@ -190,7 +160,7 @@ struct tt_blob {
  * -ENOENT when no blob of that digest was indexed, -EINVAL when the line is not a well-formed
  * blob of that digest, -ENOMEM, -EIO.
  */
-int tt_blob_load(const struct tt_reader *rd, const struct tt_map *index, const char *hex,
+int tt_blob_load(const struct tt_reader *rd, const struct replay_map *index, const char *hex,
 		 struct tt_blob *b);
 
 /* tt_blob_free - free what tt_blob_load allocated. */

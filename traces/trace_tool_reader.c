@@ -22,106 +22,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "trace_replay_internal.h"
 #include "trace_tool.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
 /* ---- containers ---- */
 
-static uint64_t tt_mix(uint64_t a, uint64_t b)
+/* tt_map_get - see trace_tool.h. Unlike trace_replay_lookup, a UINT64_MAX value is a value. */
+bool tt_map_get(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v)
 {
-	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
-
-	return h ^ (h >> 29);
-}
-
-static struct tt_map_ent *tt_map_find(const struct tt_map *m, uint64_t k1, uint64_t k2)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = tt_mix(k1, k2) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->e[i].used)
-			return NULL;
-		if (m->e[i].k1 == k1 && m->e[i].k2 == k2)
-			return &m->e[i];
-	}
-}
-
-/* tt_map_put - see trace_tool.h. */
-bool tt_map_put(struct tt_map *m, uint64_t k1, uint64_t k2, uint64_t v)
-{
-	struct tt_map_ent *e = tt_map_find(m, k1, k2);
-
-	if (e) {
-		e->v = v;
-		return true;
-	}
-	if ((m->count + 1) * 2 > m->cap) {
-		struct tt_map n = {.cap = m->cap ? m->cap * 2 : 64};
-
-		n.e = calloc(n.cap, sizeof(*n.e));
-		if (!n.e)
-			return false;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->e[i].used)
-				tt_map_put(&n, m->e[i].k1, m->e[i].k2, m->e[i].v);
-		free(m->e);
-		*m = n;
-	}
-	for (size_t i = tt_mix(k1, k2) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->e[i].used) {
-			m->e[i] = (struct tt_map_ent){k1, k2, v, true};
-			m->count++;
-			return true;
-		}
-	}
-}
-
-/* tt_map_get - see trace_tool.h. */
-bool tt_map_get(const struct tt_map *m, uint64_t k1, uint64_t k2, uint64_t *v)
-{
-	const struct tt_map_ent *e = tt_map_find(m, k1, k2);
+	const struct replay_ent *e = trace_replay_map_find(m, k1, k2);
 
 	if (e && v)
 		*v = e->v;
 	return e != NULL;
-}
-
-/* tt_map_fini - see trace_tool.h. */
-void tt_map_fini(struct tt_map *m)
-{
-	free(m->e);
-	memset(m, 0, sizeof(*m));
-}
-
-/* tt_vec_push - see trace_tool.h. */
-void *tt_vec_push(struct tt_vec *v, size_t size)
-{
-	v->size = size;
-	if (v->count == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 32;
-		void *n = realloc(v->v, cap * size);
-
-		if (!n)
-			return NULL;
-		v->v = n;
-		v->cap = cap;
-	}
-	memset((char *)v->v + v->count * size, 0, size);
-	return (char *)v->v + v->count++ * size;
-}
-
-/* tt_vec_at - see trace_tool.h. */
-void *tt_vec_at(const struct tt_vec *v, size_t i)
-{
-	return i < v->count ? (char *)v->v + i * v->size : NULL;
-}
-
-/* tt_vec_fini - see trace_tool.h. */
-void tt_vec_fini(struct tt_vec *v)
-{
-	free(v->v);
-	memset(v, 0, sizeof(*v));
 }
 
 /* ---- JSON and command-line helpers ---- */
@@ -132,18 +47,10 @@ const cJSON *tt_member(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-/* tt_number_u64 - see trace_tool.h. Never converts a double outside uint64's range. */
+/* tt_number_u64 - see trace_tool.h. The replayer's rule (trace_replay_internal.h). */
 bool tt_number_u64(const cJSON *n, uint64_t *out)
 {
-	double d;
-
-	if (!cJSON_IsNumber(n))
-		return false;
-	d = n->valuedouble;
-	if (!isfinite(d) || d < 0 || d != floor(d))
-		return false;
-	*out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
-	return true;
+	return number_u64(n, out);
 }
 
 /* tt_get_u64 - see trace_tool.h. */
@@ -476,7 +383,7 @@ out_close:
 /* ---- blobs ---- */
 
 /* tt_blob_index_add - see trace_tool.h. */
-bool tt_blob_index_add(struct tt_map *index, const struct tt_reader *rd)
+bool tt_blob_index_add(struct replay_map *index, const struct tt_reader *rd)
 {
 	uint64_t d;
 
@@ -484,7 +391,7 @@ bool tt_blob_index_add(struct tt_map *index, const struct tt_reader *rd)
 		return true; /* a malformed blob: whoever needs it reports it */
 	if (tt_map_get(index, d, 0, NULL))
 		return true;
-	return tt_map_put(index, d, 0, rd->offset);
+	return trace_replay_map_put(index, d, 0, rd->offset);
 }
 
 /* tt_reader_line_at - see trace_tool.h. */
@@ -526,7 +433,7 @@ int tt_reader_line_at(const struct tt_reader *rd, uint64_t offset, char **line_o
 }
 
 /* tt_blob_load - see trace_tool.h. */
-int tt_blob_load(const struct tt_reader *rd, const struct tt_map *index, const char *hex,
+int tt_blob_load(const struct tt_reader *rd, const struct replay_map *index, const char *hex,
 		 struct tt_blob *b)
 {
 	uint64_t d, offset, got_size = 0, got_digest = 0;

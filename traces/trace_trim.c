@@ -109,7 +109,7 @@ static uint64_t now_ns(void)
 /* trim_conn_handle - see trace_trim.h. */
 uint64_t trim_conn_handle(const struct trim *t, uint64_t ci)
 {
-	return ((struct trim_conn *)tt_vec_at(&t->s.conns, ci))->handle;
+	return ((struct trim_conn *)trace_replay_vec_at(&t->s.conns, ci))->handle;
 }
 
 /*
@@ -146,7 +146,7 @@ static void settle(struct trim *t, const struct trace_replay_access *access)
 	uint64_t deadline = t->settle_deadline = now_ns() + TRIM_SETTLE_NS;
 
 	for (size_t i = 0; i < t->s.pending.count; i++) {
-		struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+		struct trim_pending *p = trace_replay_vec_at(&t->s.pending, i);
 		uint64_t now = now_ns(), left = now < deadline ? deadline - now : 0;
 
 		if (p->done || !trim_conn_live(&t->s, p->conn))
@@ -187,7 +187,7 @@ static void settle(struct trim *t, const struct trace_replay_access *access)
 static bool object_in_flight(const struct trim *t, uint64_t object)
 {
 	for (size_t i = 0; i < t->s.pending.count; i++) {
-		const struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+		const struct trim_pending *p = trace_replay_vec_at(&t->s.pending, i);
 
 		if (p->done || p->resubmit || trim_pending_may_be_blocked(&t->s, p))
 			continue;
@@ -195,7 +195,8 @@ static bool object_in_flight(const struct trim *t, uint64_t object)
 			uint64_t si;
 
 			if (tt_map_get(&t->s.sem_by_id, p->conn, p->sems[k], &si) &&
-			    ((struct trim_sem *)tt_vec_at(&t->s.sems, si))->object == object)
+			    ((struct trim_sem *)trace_replay_vec_at(&t->s.sems, si))->object ==
+				    object)
 				return true;
 		}
 	}
@@ -213,8 +214,8 @@ static bool all_zero(const uint8_t *p, uint64_t n)
 /* Reads the contents of live buffer @bi's memory (once per object) and writes its blob. */
 static int read_contents(struct trim *t, const struct trace_replay_access *access, uint64_t bi)
 {
-	struct trim_buf *b = tt_vec_at(&t->s.bufs, bi);
-	struct trim_object *o = tt_vec_at(&t->s.objects, b->object);
+	struct trim_buf *b = trace_replay_vec_at(&t->s.bufs, bi);
+	struct trim_object *o = trace_replay_vec_at(&t->s.objects, b->object);
 	uint64_t size = 0;
 	uint8_t *data;
 	int err;
@@ -259,14 +260,14 @@ static void on_stop(void *ctx, const struct trace_replay_access *access)
 
 	settle(t, access);
 	for (size_t i = 0; i < t->s.conns.count; i++) {
-		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
+		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, i);
 
 		if (c->live && trace_replay_connection_error(access, c->handle, &c->error_at_cut))
 			c->error_at_cut = 0;
 	}
 	for (size_t i = 0; i < t->s.sems.count; i++) {
-		struct trim_sem *m = tt_vec_at(&t->s.sems, i);
-		struct trim_object *o = tt_vec_at(&t->s.objects, m->object);
+		struct trim_sem *m = trace_replay_vec_at(&t->s.sems, i);
+		struct trim_object *o = trace_replay_vec_at(&t->s.objects, m->object);
 
 		if (!trim_sem_live(&t->s, i) || o->read)
 			continue;
@@ -279,10 +280,11 @@ static void on_stop(void *ctx, const struct trace_replay_access *access)
 	 * Work in flight that signals it is waited for first, as settle() does.
 	 */
 	for (size_t i = 0; i < t->s.exports.count; i++) {
-		struct trim_export *e = tt_vec_at(&t->s.exports, i);
+		struct trim_export *e = trace_replay_vec_at(&t->s.exports, i);
 		uint64_t now = now_ns();
 
-		if (!e->live || ((struct trim_object *)tt_vec_at(&t->s.objects, e->object))->read)
+		if (!e->live ||
+		    ((struct trim_object *)trace_replay_vec_at(&t->s.objects, e->object))->read)
 			continue;
 		e->orphan = true;
 		if (e->semaphore && tt_map_get(&t->s.range_handles, e->handle, 0, NULL))
@@ -321,7 +323,7 @@ static int need_blob(struct trim *t, const struct tt_reader *rd, const char *hex
 		return err;
 	err = trim_out_copy_line(&t->out, b.line);
 	tt_blob_free(&b);
-	if (!err && !tt_map_put(&t->out.blobs, d, 0, 1))
+	if (!err && !trace_replay_map_put(&t->out.blobs, d, 0, 1))
 		err = -ENOMEM;
 	t->carried_blobs += !err;
 	return err;
@@ -399,7 +401,7 @@ static int finish_setup_and_copy_range(struct trim *t, struct tt_reader *rd)
 			    tt_map_get(&t->out.blobs, d, 0, NULL))
 				continue; /* already written (contents at the cut, or carried) */
 			err = trim_out_copy_line(&t->out, rd->line);
-			if (!err && !tt_map_put(&t->out.blobs, d, 0, 1))
+			if (!err && !trace_replay_map_put(&t->out.blobs, d, 0, 1))
 				err = -ENOMEM;
 			break;
 		case TT_COMPLETION:
@@ -409,7 +411,7 @@ static int finish_setup_and_copy_range(struct trim *t, struct tt_reader *rd)
 			err = need_call_blobs(t, rd, rd->ev);
 			if (!err && call &&
 			    (!strcmp(call, "execute_command") || !strcmp(call, "execute_inline")) &&
-			    !tt_map_put(&t->new_seq, rd->index, 0, t->out.seq))
+			    !trace_replay_map_put(&t->new_seq, rd->index, 0, t->out.seq))
 				err = -ENOMEM;
 			if (!err)
 				err = trim_out_copy_line(&t->out, rd->line);
@@ -523,13 +525,13 @@ static int parse_args(struct trim *t, int argc, char **argv, bool *help_out)
 static void trim_fini(struct trim *t)
 {
 	trim_state_fini(&t->s);
-	tt_map_fini(&t->blob_index);
-	tt_map_fini(&t->new_seq);
+	trace_replay_map_fini(&t->blob_index);
+	trace_replay_map_fini(&t->new_seq);
 	if (t->out.f) {
 		fclose(t->out.f);
 		t->out.f = NULL;
 	}
-	tt_map_fini(&t->out.blobs);
+	trace_replay_map_fini(&t->out.blobs);
 }
 
 /* trace_tool_trim - magma-trace trim (see the file head and help()). */

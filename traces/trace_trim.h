@@ -108,7 +108,7 @@ struct trim_pool {
 	uint64_t conn; /* index */
 	uint64_t pool, handle;
 	bool live;
-	struct tt_vec offsets; /* struct trim_offset */
+	struct replay_vec offsets; /* struct trim_offset */
 };
 
 /*
@@ -130,19 +130,20 @@ struct trim_pending {
 };
 
 struct trim_state {
-	struct tt_vec devices, conns, ctxs, objects, bufs, sems, mappings, exports, pools, pending;
-	struct tt_map device_by_handle, conn_by_handle, buf_by_handle, sem_by_handle;
-	struct tt_map sem_by_id;     /* (conn index, semaphore id) */
-	struct tt_map ctx_by_id;     /* (conn index, context id) */
-	struct tt_map mapping_by_va; /* (conn index, hw_va) */
-	struct tt_map export_by_handle;
-	struct tt_map pool_by_id;     /* (conn index, pool) */
-	struct tt_map pending_by_seq; /* submission event -> pending index */
+	struct replay_vec devices, conns, ctxs, objects, bufs, sems, mappings, exports, pools,
+		pending;
+	struct replay_map device_by_handle, conn_by_handle, buf_by_handle, sem_by_handle;
+	struct replay_map sem_by_id;	 /* (conn index, semaphore id) */
+	struct replay_map ctx_by_id;	 /* (conn index, context id) */
+	struct replay_map mapping_by_va; /* (conn index, hw_va) */
+	struct replay_map export_by_handle;
+	struct replay_map pool_by_id;	  /* (conn index, pool) */
+	struct replay_map pending_by_seq; /* submission event -> pending index */
 	/* What the range (events from the cut to --to) refers to: */
-	struct tt_map range_conns;   /* connection handles its calls name */
-	struct tt_map range_ctxs;    /* (connection handle, context id) it submits to */
-	struct tt_map range_handles; /* handles it polls or imports */
-	char error[256];	     /* out of memory, when trim_state_apply fails */
+	struct replay_map range_conns;	 /* connection handles its calls name */
+	struct replay_map range_ctxs;	 /* (connection handle, context id) it submits to */
+	struct replay_map range_handles; /* handles it polls or imports */
+	char error[256];		 /* out of memory, when trim_state_apply fails */
 };
 
 /* trim_state_fini - free everything the state holds. */
@@ -195,7 +196,7 @@ bool trim_pool_live(const struct trim_state *s, uint64_t i);
 struct trim_out {
 	FILE *f;
 	uint64_t seq;
-	struct tt_map blobs; /* digests written */
+	struct replay_map blobs; /* digests written */
 	bool failed;
 };
 
@@ -205,8 +206,8 @@ struct trim {
 	uint64_t from, to, events;
 	uint64_t from_offset, from_line; /* where event @from starts */
 	struct trim_state s;
-	struct tt_map blob_index;
-	struct tt_map new_seq; /* input submission event -> output event */
+	struct replay_map blob_index;
+	struct replay_map new_seq; /* input submission event -> output event */
 	struct trim_out out;
 	uint64_t setup_events, range_events, dropped_completions, carried_blobs, resubmitted;
 	uint64_t warnings;

@@ -100,7 +100,7 @@ int trim_out_blob(struct trim_out *o, const void *data, size_t len, uint64_t *di
 	if (tt_map_get(&o->blobs, d, 0, NULL))
 		return 0;
 	text = trace_blob_encode(data, len);
-	if (!text || !tt_map_put(&o->blobs, d, 0, 1)) {
+	if (!text || !trace_replay_map_put(&o->blobs, d, 0, 1)) {
 		free(text);
 		return -ENOMEM;
 	}
@@ -125,7 +125,7 @@ int trim_out_close(struct trim_out *o)
 	if (fclose(o->f) && !ret)
 		ret = -errno;
 	o->f = NULL;
-	tt_map_fini(&o->blobs);
+	trace_replay_map_fini(&o->blobs);
 	return ret;
 }
 
@@ -138,12 +138,14 @@ int trim_out_close(struct trim_out *o)
 static void setup_devices(struct trim *t, bool release)
 {
 	for (size_t i = 0; i < t->s.devices.count; i++) {
-		struct trim_device *d = tt_vec_at(&t->s.devices, i);
+		struct trim_device *d = trace_replay_vec_at(&t->s.devices, i);
 		bool needed = d->live;
 
 		for (size_t k = 0; k < t->s.conns.count && !needed; k++)
-			needed = trim_conn_live(&t->s, k) &&
-				 ((struct trim_conn *)tt_vec_at(&t->s.conns, k))->device == i;
+			needed =
+				trim_conn_live(&t->s, k) &&
+				((struct trim_conn *)trace_replay_vec_at(&t->s.conns, k))->device ==
+					i;
 		if (!needed)
 			continue;
 		if (!release)
@@ -162,8 +164,8 @@ static void setup_devices(struct trim *t, bool release)
 static void setup_connections(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.conns.count; i++) {
-		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
-		struct trim_device *d = tt_vec_at(&t->s.devices, c->device);
+		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, i);
+		struct trim_device *d = trace_replay_vec_at(&t->s.devices, c->device);
 
 		if (!c->live)
 			continue;
@@ -183,7 +185,7 @@ static void setup_connections(struct trim *t)
 			     c->handle, c->channel);
 	}
 	for (size_t i = 0; i < t->s.ctxs.count; i++) {
-		struct trim_ctx *x = tt_vec_at(&t->s.ctxs, i);
+		struct trim_ctx *x = trace_replay_vec_at(&t->s.ctxs, i);
 
 		if (!trim_ctx_live(&t->s, i))
 			continue;
@@ -212,8 +214,8 @@ static uint64_t new_handle(struct trim *t)
 static void setup_buffers(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.bufs.count; i++) {
-		struct trim_buf *b = tt_vec_at(&t->s.bufs, i);
-		struct trim_object *o = tt_vec_at(&t->s.objects, b->object);
+		struct trim_buf *b = trace_replay_vec_at(&t->s.bufs, i);
+		struct trim_object *o = trace_replay_vec_at(&t->s.objects, b->object);
 
 		if (!trim_buf_live(&t->s, i))
 			continue;
@@ -227,7 +229,7 @@ static void setup_buffers(struct trim *t)
 			o->first = i;
 		} else {
 			/* Memory shared with an earlier buffer: export that one, import here. */
-			struct trim_buf *first = tt_vec_at(&t->s.bufs, o->first);
+			struct trim_buf *first = trace_replay_vec_at(&t->s.bufs, o->first);
 			uint64_t h = new_handle(t);
 
 			CALL(t,
@@ -247,7 +249,7 @@ static void setup_buffers(struct trim *t)
 			     b->handle, b->policy);
 	}
 	for (size_t i = 0; i < t->s.mappings.count; i++) {
-		struct trim_mapping *m = tt_vec_at(&t->s.mappings, i);
+		struct trim_mapping *m = trace_replay_vec_at(&t->s.mappings, i);
 
 		if (!trim_mapping_live(&t->s, i))
 			continue;
@@ -256,16 +258,16 @@ static void setup_buffers(struct trim *t)
 		     ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64
 		     ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64 "},\"result\":0,\"out\":{}",
 		     trim_conn_handle(t, m->conn), m->hw_va,
-		     ((struct trim_buf *)tt_vec_at(&t->s.bufs, m->buf))->handle, m->offset,
-		     m->length, m->flags);
+		     ((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, m->buf))->handle,
+		     m->offset, m->length, m->flags);
 	}
 }
 
 static void setup_semaphores(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.sems.count; i++) {
-		struct trim_sem *m = tt_vec_at(&t->s.sems, i);
-		struct trim_object *o = tt_vec_at(&t->s.objects, m->object);
+		struct trim_sem *m = trace_replay_vec_at(&t->s.sems, i);
+		struct trim_object *o = trace_replay_vec_at(&t->s.objects, m->object);
 
 		if (!trim_sem_live(&t->s, i))
 			continue;
@@ -283,7 +285,7 @@ static void setup_semaphores(struct trim *t)
 				     "},\"out\":{}",
 				     m->handle);
 		} else {
-			struct trim_sem *first = tt_vec_at(&t->s.sems, o->first);
+			struct trim_sem *first = trace_replay_vec_at(&t->s.sems, o->first);
 			uint64_t h = new_handle(t);
 
 			CALL(t,
@@ -317,7 +319,7 @@ static uint64_t some_live_conn(const struct trim *t, uint64_t prefer)
  */
 static void setup_orphan_semaphore(struct trim *t, const struct trim_export *e)
 {
-	const struct trim_sem *src = tt_vec_at(&t->s.sems, e->source);
+	const struct trim_sem *src = trace_replay_vec_at(&t->s.sems, e->source);
 	uint64_t ci = some_live_conn(t, src ? src->conn : TRIM_NONE), h = new_handle(t);
 
 	if (ci == TRIM_NONE) {
@@ -351,8 +353,8 @@ static void setup_orphan_semaphore(struct trim *t, const struct trim_export *e)
 static void setup_exports(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.exports.count; i++) {
-		struct trim_export *e = tt_vec_at(&t->s.exports, i);
-		struct trim_object *o = tt_vec_at(&t->s.objects, e->object);
+		struct trim_export *e = trace_replay_vec_at(&t->s.exports, i);
+		struct trim_object *o = trace_replay_vec_at(&t->s.objects, e->object);
 
 		if (!e->live)
 			continue;
@@ -374,13 +376,13 @@ static void setup_exports(struct trim *t)
 			CALL(t,
 			     "\"call\":\"semaphore_export\",\"args\":{\"semaphore\":%" PRIu64
 			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     ((struct trim_sem *)tt_vec_at(&t->s.sems, o->first))->handle,
+			     ((struct trim_sem *)trace_replay_vec_at(&t->s.sems, o->first))->handle,
 			     e->handle);
 		else
 			CALL(t,
 			     "\"call\":\"buffer_export\",\"args\":{\"buffer\":%" PRIu64
 			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     ((struct trim_buf *)tt_vec_at(&t->s.bufs, o->first))->handle,
+			     ((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, o->first))->handle,
 			     e->handle);
 	}
 }
@@ -389,7 +391,7 @@ static void setup_exports(struct trim *t)
 static bool buffer_id_live(const struct trim *t, uint64_t ci, uint64_t id)
 {
 	for (size_t i = 0; i < t->s.bufs.count; i++) {
-		const struct trim_buf *b = tt_vec_at(&t->s.bufs, i);
+		const struct trim_buf *b = trace_replay_vec_at(&t->s.bufs, i);
 
 		if (b->conn == ci && b->id == id && trim_buf_live(&t->s, i))
 			return true;
@@ -400,7 +402,7 @@ static bool buffer_id_live(const struct trim *t, uint64_t ci, uint64_t id)
 static void setup_perf(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.conns.count; i++) {
-		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
+		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, i);
 
 		if (c->live && c->counters)
 			CALL(t,
@@ -409,7 +411,7 @@ static void setup_perf(struct trim *t)
 			     c->handle, c->counters);
 	}
 	for (size_t i = 0; i < t->s.pools.count; i++) {
-		struct trim_pool *p = tt_vec_at(&t->s.pools, i);
+		struct trim_pool *p = trace_replay_vec_at(&t->s.pools, i);
 		const char *sep = "";
 
 		if (!trim_pool_live(&t->s, i))
@@ -426,7 +428,7 @@ static void setup_perf(struct trim *t)
 			"\"args\":{\"connection\":%" PRIu64 ",\"pool\":%" PRIu64 ",\"offsets\":[",
 			t->out.seq++, trim_conn_handle(t, p->conn), p->pool);
 		for (size_t k = 0; k < p->offsets.count; k++) {
-			struct trim_offset *o = tt_vec_at(&p->offsets, k);
+			struct trim_offset *o = trace_replay_vec_at(&p->offsets, k);
 
 			if (!buffer_id_live(t, p->conn, o->buffer_id))
 				continue;
@@ -451,7 +453,7 @@ static void setup_contents(struct trim *t)
 					"\"result\":0,\"out\":{}},\n";
 
 	for (size_t ci = 0; ci < t->s.conns.count; ci++) {
-		struct trim_conn *c = tt_vec_at(&t->s.conns, ci);
+		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, ci);
 		uint64_t in_batch = 0;
 		bool created = false;
 
@@ -460,8 +462,8 @@ static void setup_contents(struct trim *t)
 		/* Above every context id the connection had: the range may reuse none of it. */
 		c->temp_context = c->max_context + 1;
 		for (size_t i = 0; i < t->s.bufs.count; i++) {
-			struct trim_buf *b = tt_vec_at(&t->s.bufs, i);
-			struct trim_object *o = tt_vec_at(&t->s.objects, b->object);
+			struct trim_buf *b = trace_replay_vec_at(&t->s.bufs, i);
+			struct trim_object *o = trace_replay_vec_at(&t->s.objects, b->object);
 			char hex[17];
 
 			if (b->conn != ci || o->first != i || !o->has_contents ||
@@ -514,7 +516,7 @@ static void setup_contents(struct trim *t)
 static void setup_connection_errors(struct trim *t)
 {
 	for (size_t i = 0; i < t->s.conns.count; i++) {
-		struct trim_conn *c = tt_vec_at(&t->s.conns, i);
+		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, i);
 
 		if (!c->live || !c->error_at_cut ||
 		    !tt_map_get(&t->s.range_conns, c->handle, 0, NULL))
@@ -542,7 +544,7 @@ static void setup_connection_errors(struct trim *t)
 static int setup_resubmissions(struct trim *t, const struct tt_reader *rd)
 {
 	for (size_t i = 0; i < t->s.pending.count; i++) {
-		struct trim_pending *p = tt_vec_at(&t->s.pending, i);
+		struct trim_pending *p = trace_replay_vec_at(&t->s.pending, i);
 		const cJSON *it;
 		char *line, *text;
 		cJSON *ev;
@@ -564,7 +566,7 @@ static int setup_resubmissions(struct trim *t, const struct tt_reader *rd)
 		cJSON_AddNumberToObject(ev, "setup", 1);
 		text = cJSON_PrintUnformatted(ev);
 		cJSON_Delete(ev);
-		if (!text || !tt_map_put(&t->new_seq, p->seq, 0, t->out.seq)) {
+		if (!text || !trace_replay_map_put(&t->new_seq, p->seq, 0, t->out.seq)) {
 			free(text);
 			return -ENOMEM;
 		}

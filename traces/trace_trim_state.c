@@ -24,36 +24,37 @@
 void trim_state_fini(struct trim_state *s)
 {
 	for (size_t i = 0; i < s->conns.count; i++)
-		free(((struct trim_conn *)tt_vec_at(&s->conns, i))->counters);
+		free(((struct trim_conn *)trace_replay_vec_at(&s->conns, i))->counters);
 	for (size_t i = 0; i < s->pools.count; i++)
-		tt_vec_fini(&((struct trim_pool *)tt_vec_at(&s->pools, i))->offsets);
+		trace_replay_vec_fini(
+			&((struct trim_pool *)trace_replay_vec_at(&s->pools, i))->offsets);
 	for (size_t i = 0; i < s->pending.count; i++) {
-		free(((struct trim_pending *)tt_vec_at(&s->pending, i))->sems);
-		free(((struct trim_pending *)tt_vec_at(&s->pending, i))->waits);
+		free(((struct trim_pending *)trace_replay_vec_at(&s->pending, i))->sems);
+		free(((struct trim_pending *)trace_replay_vec_at(&s->pending, i))->waits);
 	}
-	tt_vec_fini(&s->devices);
-	tt_vec_fini(&s->conns);
-	tt_vec_fini(&s->ctxs);
-	tt_vec_fini(&s->objects);
-	tt_vec_fini(&s->bufs);
-	tt_vec_fini(&s->sems);
-	tt_vec_fini(&s->mappings);
-	tt_vec_fini(&s->exports);
-	tt_vec_fini(&s->pools);
-	tt_vec_fini(&s->pending);
-	tt_map_fini(&s->device_by_handle);
-	tt_map_fini(&s->conn_by_handle);
-	tt_map_fini(&s->buf_by_handle);
-	tt_map_fini(&s->sem_by_handle);
-	tt_map_fini(&s->sem_by_id);
-	tt_map_fini(&s->ctx_by_id);
-	tt_map_fini(&s->mapping_by_va);
-	tt_map_fini(&s->export_by_handle);
-	tt_map_fini(&s->pool_by_id);
-	tt_map_fini(&s->pending_by_seq);
-	tt_map_fini(&s->range_conns);
-	tt_map_fini(&s->range_ctxs);
-	tt_map_fini(&s->range_handles);
+	trace_replay_vec_fini(&s->devices);
+	trace_replay_vec_fini(&s->conns);
+	trace_replay_vec_fini(&s->ctxs);
+	trace_replay_vec_fini(&s->objects);
+	trace_replay_vec_fini(&s->bufs);
+	trace_replay_vec_fini(&s->sems);
+	trace_replay_vec_fini(&s->mappings);
+	trace_replay_vec_fini(&s->exports);
+	trace_replay_vec_fini(&s->pools);
+	trace_replay_vec_fini(&s->pending);
+	trace_replay_map_fini(&s->device_by_handle);
+	trace_replay_map_fini(&s->conn_by_handle);
+	trace_replay_map_fini(&s->buf_by_handle);
+	trace_replay_map_fini(&s->sem_by_handle);
+	trace_replay_map_fini(&s->sem_by_id);
+	trace_replay_map_fini(&s->ctx_by_id);
+	trace_replay_map_fini(&s->mapping_by_va);
+	trace_replay_map_fini(&s->export_by_handle);
+	trace_replay_map_fini(&s->pool_by_id);
+	trace_replay_map_fini(&s->pending_by_seq);
+	trace_replay_map_fini(&s->range_conns);
+	trace_replay_map_fini(&s->range_ctxs);
+	trace_replay_map_fini(&s->range_handles);
 }
 
 /* ---- liveness ---- */
@@ -61,7 +62,7 @@ void trim_state_fini(struct trim_state *s)
 /* trim_conn_live - see trace_trim.h. */
 bool trim_conn_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_conn *c = tt_vec_at(&s->conns, i);
+	const struct trim_conn *c = trace_replay_vec_at(&s->conns, i);
 
 	return c && c->live;
 }
@@ -69,7 +70,7 @@ bool trim_conn_live(const struct trim_state *s, uint64_t i)
 /* trim_ctx_live - see trace_trim.h. */
 bool trim_ctx_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_ctx *c = tt_vec_at(&s->ctxs, i);
+	const struct trim_ctx *c = trace_replay_vec_at(&s->ctxs, i);
 
 	return c && c->live && trim_conn_live(s, c->conn);
 }
@@ -77,7 +78,7 @@ bool trim_ctx_live(const struct trim_state *s, uint64_t i)
 /* trim_buf_live - see trace_trim.h. */
 bool trim_buf_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_buf *b = tt_vec_at(&s->bufs, i);
+	const struct trim_buf *b = trace_replay_vec_at(&s->bufs, i);
 
 	return b && b->live && trim_conn_live(s, b->conn);
 }
@@ -85,7 +86,7 @@ bool trim_buf_live(const struct trim_state *s, uint64_t i)
 /* trim_sem_live - see trace_trim.h. */
 bool trim_sem_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_sem *m = tt_vec_at(&s->sems, i);
+	const struct trim_sem *m = trace_replay_vec_at(&s->sems, i);
 
 	return m && m->live && trim_conn_live(s, m->conn);
 }
@@ -93,7 +94,7 @@ bool trim_sem_live(const struct trim_state *s, uint64_t i)
 /* trim_mapping_live - see trace_trim.h. A buffer's release ends its mappings. */
 bool trim_mapping_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_mapping *m = tt_vec_at(&s->mappings, i);
+	const struct trim_mapping *m = trace_replay_vec_at(&s->mappings, i);
 
 	return m && m->live && trim_buf_live(s, m->buf) && trim_conn_live(s, m->conn);
 }
@@ -101,7 +102,7 @@ bool trim_mapping_live(const struct trim_state *s, uint64_t i)
 /* trim_pool_live - see trace_trim.h. */
 bool trim_pool_live(const struct trim_state *s, uint64_t i)
 {
-	const struct trim_pool *p = tt_vec_at(&s->pools, i);
+	const struct trim_pool *p = trace_replay_vec_at(&s->pools, i);
 
 	return p && p->live && trim_conn_live(s, p->conn);
 }
@@ -133,7 +134,7 @@ static uint64_t conn_of(const struct trim_call_ctx *c)
 	return i;
 }
 
-static uint64_t lookup(const struct tt_map *m, uint64_t k1, uint64_t k2)
+static uint64_t lookup(const struct replay_map *m, uint64_t k1, uint64_t k2)
 {
 	uint64_t i;
 
@@ -146,9 +147,9 @@ static int on_device_import(struct trim_call_ctx *c)
 
 	if (!c->ok)
 		return 0;
-	d = tt_vec_push(&c->s->devices, sizeof(*d));
-	if (!d || !tt_map_put(&c->s->device_by_handle, tt_u64(c->out, "device"), 0,
-			      c->s->devices.count - 1))
+	d = trace_replay_vec_push(&c->s->devices, sizeof(*d));
+	if (!d || !trace_replay_map_put(&c->s->device_by_handle, tt_u64(c->out, "device"), 0,
+					c->s->devices.count - 1))
 		return oom(c->s);
 	d->handle = tt_u64(c->out, "device");
 	d->live = true;
@@ -157,7 +158,7 @@ static int on_device_import(struct trim_call_ctx *c)
 
 static int on_device_release(struct trim_call_ctx *c)
 {
-	struct trim_device *d = tt_vec_at(
+	struct trim_device *d = trace_replay_vec_at(
 		&c->s->devices, lookup(&c->s->device_by_handle, tt_u64(c->args, "device"), 0));
 
 	if (d)
@@ -172,9 +173,9 @@ static int on_create_connection(struct trim_call_ctx *c)
 
 	if (!c->ok || dev == TRIM_NONE)
 		return 0;
-	conn = tt_vec_push(&c->s->conns, sizeof(*conn));
-	if (!conn || !tt_map_put(&c->s->conn_by_handle, tt_u64(c->out, "connection"), 0,
-				 c->s->conns.count - 1))
+	conn = trace_replay_vec_push(&c->s->conns, sizeof(*conn));
+	if (!conn || !trace_replay_map_put(&c->s->conn_by_handle, tt_u64(c->out, "connection"), 0,
+					   c->s->conns.count - 1))
 		return oom(c->s);
 	conn->handle = tt_u64(c->out, "connection");
 	conn->device = dev;
@@ -184,7 +185,7 @@ static int on_create_connection(struct trim_call_ctx *c)
 
 static int on_connection_release(struct trim_call_ctx *c)
 {
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, conn_of(c));
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, conn_of(c));
 
 	if (conn)
 		conn->live = false;
@@ -194,7 +195,7 @@ static int on_connection_release(struct trim_call_ctx *c)
 /* flush and get_error: an error means the connection is closed from then on. */
 static int on_error_query(struct trim_call_ctx *c)
 {
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, conn_of(c));
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, conn_of(c));
 	int64_t st = 0;
 
 	if (conn && !conn->failed && tt_result(c->ev, &st) && st != MAGMA_STATUS_OK) {
@@ -208,13 +209,13 @@ static int on_error_query(struct trim_call_ctx *c)
 static int on_create_context(struct trim_call_ctx *c)
 {
 	uint64_t ci = conn_of(c), id = tt_u64(c->out, "context");
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, ci);
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, ci);
 	struct trim_ctx *ctx;
 
 	if (!c->ok || !conn)
 		return 0;
-	ctx = tt_vec_push(&c->s->ctxs, sizeof(*ctx));
-	if (!ctx || !tt_map_put(&c->s->ctx_by_id, ci, id, c->s->ctxs.count - 1))
+	ctx = trace_replay_vec_push(&c->s->ctxs, sizeof(*ctx));
+	if (!ctx || !trace_replay_map_put(&c->s->ctx_by_id, ci, id, c->s->ctxs.count - 1))
 		return oom(c->s);
 	ctx->conn = ci;
 	ctx->id = id;
@@ -227,7 +228,7 @@ static int on_create_context(struct trim_call_ctx *c)
 
 static int on_release_context(struct trim_call_ctx *c)
 {
-	struct trim_ctx *ctx = tt_vec_at(
+	struct trim_ctx *ctx = trace_replay_vec_at(
 		&c->s->ctxs, lookup(&c->s->ctx_by_id, conn_of(c), tt_u64(c->args, "context")));
 
 	if (ctx)
@@ -245,16 +246,16 @@ static int add_buffer(struct trim_call_ctx *c, uint64_t object)
 	if (!c->ok || ci == TRIM_NONE)
 		return 0;
 	if (object == TRIM_NONE) {
-		o = tt_vec_push(&c->s->objects, sizeof(*o));
+		o = trace_replay_vec_push(&c->s->objects, sizeof(*o));
 		if (!o)
 			return oom(c->s);
 		o->size = tt_u64(c->out, "size");
 		o->first = TRIM_NONE;
 		object = c->s->objects.count - 1;
 	}
-	b = tt_vec_push(&c->s->bufs, sizeof(*b));
-	if (!b ||
-	    !tt_map_put(&c->s->buf_by_handle, tt_u64(c->out, "buffer"), 0, c->s->bufs.count - 1))
+	b = trace_replay_vec_push(&c->s->bufs, sizeof(*b));
+	if (!b || !trace_replay_map_put(&c->s->buf_by_handle, tt_u64(c->out, "buffer"), 0,
+					c->s->bufs.count - 1))
 		return oom(c->s);
 	b->conn = ci;
 	b->handle = tt_u64(c->out, "buffer");
@@ -273,7 +274,7 @@ static int on_create_buffer(struct trim_call_ctx *c)
 /* The object behind exported handle "handle" of @args, consuming the export; TRIM_NONE if none. */
 static uint64_t take_export(struct trim_call_ctx *c, bool semaphore)
 {
-	struct trim_export *e = tt_vec_at(
+	struct trim_export *e = trace_replay_vec_at(
 		&c->s->exports, lookup(&c->s->export_by_handle, tt_u64(c->args, "handle"), 0));
 	bool match = e && e->live && e->semaphore == semaphore;
 
@@ -289,8 +290,8 @@ static int on_import_buffer(struct trim_call_ctx *c)
 
 static int on_release_buffer(struct trim_call_ctx *c)
 {
-	struct trim_buf *b =
-		tt_vec_at(&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
+	struct trim_buf *b = trace_replay_vec_at(
+		&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
 
 	if (b)
 		b->live = false;
@@ -305,7 +306,7 @@ static int add_semaphore(struct trim_call_ctx *c, uint64_t object, uint64_t flag
 	if (!c->ok || ci == TRIM_NONE)
 		return 0;
 	if (object == TRIM_NONE) {
-		struct trim_object *o = tt_vec_push(&c->s->objects, sizeof(*o));
+		struct trim_object *o = trace_replay_vec_push(&c->s->objects, sizeof(*o));
 
 		if (!o)
 			return oom(c->s);
@@ -313,11 +314,11 @@ static int add_semaphore(struct trim_call_ctx *c, uint64_t object, uint64_t flag
 		o->last_signal = TRIM_NONE;
 		object = c->s->objects.count - 1;
 	}
-	m = tt_vec_push(&c->s->sems, sizeof(*m));
+	m = trace_replay_vec_push(&c->s->sems, sizeof(*m));
 	if (!m ||
-	    !tt_map_put(&c->s->sem_by_handle, tt_u64(c->out, "semaphore"), 0,
-			c->s->sems.count - 1) ||
-	    !tt_map_put(&c->s->sem_by_id, ci, tt_u64(c->out, "id"), c->s->sems.count - 1))
+	    !trace_replay_map_put(&c->s->sem_by_handle, tt_u64(c->out, "semaphore"), 0,
+				  c->s->sems.count - 1) ||
+	    !trace_replay_map_put(&c->s->sem_by_id, ci, tt_u64(c->out, "id"), c->s->sems.count - 1))
 		return oom(c->s);
 	m->conn = ci;
 	m->handle = tt_u64(c->out, "semaphore");
@@ -340,7 +341,7 @@ static int on_import_semaphore(struct trim_call_ctx *c)
 
 static int on_release_semaphore(struct trim_call_ctx *c)
 {
-	struct trim_sem *m = tt_vec_at(
+	struct trim_sem *m = trace_replay_vec_at(
 		&c->s->sems, lookup(&c->s->sem_by_handle, tt_u64(c->args, "semaphore"), 0));
 
 	if (m)
@@ -355,9 +356,9 @@ static int on_map_buffer(struct trim_call_ctx *c)
 
 	if (!c->ok || ci == TRIM_NONE || !trim_buf_live(c->s, bi))
 		return 0;
-	m = tt_vec_push(&c->s->mappings, sizeof(*m));
-	if (!m || !tt_map_put(&c->s->mapping_by_va, ci, tt_u64(c->args, "hw_va"),
-			      c->s->mappings.count - 1))
+	m = trace_replay_vec_push(&c->s->mappings, sizeof(*m));
+	if (!m || !trace_replay_map_put(&c->s->mapping_by_va, ci, tt_u64(c->args, "hw_va"),
+					c->s->mappings.count - 1))
 		return oom(c->s);
 	m->conn = ci;
 	m->buf = bi;
@@ -371,8 +372,9 @@ static int on_map_buffer(struct trim_call_ctx *c)
 
 static int on_unmap_buffer(struct trim_call_ctx *c)
 {
-	struct trim_mapping *m = tt_vec_at(&c->s->mappings, lookup(&c->s->mapping_by_va, conn_of(c),
-								   tt_u64(c->args, "hw_va")));
+	struct trim_mapping *m =
+		trace_replay_vec_at(&c->s->mappings, lookup(&c->s->mapping_by_va, conn_of(c),
+							    tt_u64(c->args, "hw_va")));
 	uint64_t bi = lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0);
 
 	if (m && m->buf == bi)
@@ -388,14 +390,14 @@ static int add_export(struct trim_call_ctx *c, bool semaphore)
 
 	if (!c->ok || !(semaphore ? trim_sem_live(c->s, src) : trim_buf_live(c->s, src)))
 		return 0;
-	e = tt_vec_push(&c->s->exports, sizeof(*e));
-	if (!e || !tt_map_put(&c->s->export_by_handle, tt_u64(c->out, "handle"), 0,
-			      c->s->exports.count - 1))
+	e = trace_replay_vec_push(&c->s->exports, sizeof(*e));
+	if (!e || !trace_replay_map_put(&c->s->export_by_handle, tt_u64(c->out, "handle"), 0,
+					c->s->exports.count - 1))
 		return oom(c->s);
 	e->handle = tt_u64(c->out, "handle");
 	e->source = src;
-	e->object = semaphore ? ((struct trim_sem *)tt_vec_at(&c->s->sems, src))->object
-			      : ((struct trim_buf *)tt_vec_at(&c->s->bufs, src))->object;
+	e->object = semaphore ? ((struct trim_sem *)trace_replay_vec_at(&c->s->sems, src))->object
+			      : ((struct trim_buf *)trace_replay_vec_at(&c->s->bufs, src))->object;
 	e->semaphore = semaphore;
 	e->live = true;
 	return 0;
@@ -413,7 +415,7 @@ static int on_semaphore_export(struct trim_call_ctx *c)
 
 static int on_get_channel(struct trim_call_ctx *c)
 {
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, conn_of(c));
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, conn_of(c));
 
 	if (conn) {
 		conn->has_channel = true;
@@ -424,8 +426,8 @@ static int on_get_channel(struct trim_call_ctx *c)
 
 static int on_set_cache_policy(struct trim_call_ctx *c)
 {
-	struct trim_buf *b =
-		tt_vec_at(&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
+	struct trim_buf *b = trace_replay_vec_at(
+		&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
 
 	if (b && c->ok) {
 		b->has_policy = true;
@@ -463,9 +465,9 @@ static bool copy_ids(const cJSON *a, uint64_t n, uint64_t **out)
 static struct trim_object *sem_object(const struct trim_state *s, uint64_t ci, uint64_t id)
 {
 	uint64_t si = lookup(&s->sem_by_id, ci, id);
-	const struct trim_sem *m = trim_sem_live(s, si) ? tt_vec_at(&s->sems, si) : NULL;
+	const struct trim_sem *m = trim_sem_live(s, si) ? trace_replay_vec_at(&s->sems, si) : NULL;
 
-	return m ? tt_vec_at(&s->objects, m->object) : NULL;
+	return m ? trace_replay_vec_at(&s->objects, m->object) : NULL;
 }
 
 /*
@@ -475,8 +477,8 @@ static struct trim_object *sem_object(const struct trim_state *s, uint64_t ci, u
 static int on_execute(struct trim_call_ctx *c)
 {
 	uint64_t ci = conn_of(c), n = 0, k = 0, w;
-	struct trim_ctx *ctx =
-		tt_vec_at(&c->s->ctxs, lookup(&c->s->ctx_by_id, ci, tt_u64(c->args, "context")));
+	struct trim_ctx *ctx = trace_replay_vec_at(
+		&c->s->ctxs, lookup(&c->s->ctx_by_id, ci, tt_u64(c->args, "context")));
 	bool inline_cmds = !strcmp(tt_str(c->ev, "call"), "execute_inline");
 	const cJSON *it, *s, *waits = tt_member(c->args, "wait");
 	struct trim_object *o;
@@ -511,8 +513,9 @@ static int on_execute(struct trim_call_ctx *c)
 	w = inline_cmds ? 0 : (uint64_t)cJSON_GetArraySize(waits);
 	if ((!n && !w) || n > UINT32_MAX || w > UINT32_MAX)
 		return 0;
-	p = tt_vec_push(&c->s->pending, sizeof(*p));
-	if (!p || !tt_map_put(&c->s->pending_by_seq, c->index, 0, c->s->pending.count - 1))
+	p = trace_replay_vec_push(&c->s->pending, sizeof(*p));
+	if (!p ||
+	    !trace_replay_map_put(&c->s->pending_by_seq, c->index, 0, c->s->pending.count - 1))
 		return oom(c->s);
 	p->seq = c->index;
 	p->context = tt_u64(c->args, "context");
@@ -544,18 +547,18 @@ static int on_execute(struct trim_call_ctx *c)
 /* semaphore_signal: the last signal before the cut. */
 static int on_semaphore_signal(struct trim_call_ctx *c)
 {
-	struct trim_sem *m = tt_vec_at(
+	struct trim_sem *m = trace_replay_vec_at(
 		&c->s->sems, lookup(&c->s->sem_by_handle, tt_u64(c->args, "semaphore"), 0));
 
 	if (m)
-		((struct trim_object *)tt_vec_at(&c->s->objects, m->object))->last_signal =
-			c->index;
+		((struct trim_object *)trace_replay_vec_at(&c->s->objects, m->object))
+			->last_signal = c->index;
 	return 0;
 }
 
 static int on_perf_access(struct trim_call_ctx *c)
 {
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, conn_of(c));
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, conn_of(c));
 
 	if (conn && c->ok)
 		conn->perf_access = true;
@@ -564,7 +567,7 @@ static int on_perf_access(struct trim_call_ctx *c)
 
 static int on_perf_enable_counters(struct trim_call_ctx *c)
 {
-	struct trim_conn *conn = tt_vec_at(&c->s->conns, conn_of(c));
+	struct trim_conn *conn = trace_replay_vec_at(&c->s->conns, conn_of(c));
 	const cJSON *list = tt_member(c->args, "counters");
 	char *text;
 
@@ -585,8 +588,9 @@ static int on_perf_create_pool(struct trim_call_ctx *c)
 
 	if (!c->ok || ci == TRIM_NONE)
 		return 0;
-	p = tt_vec_push(&c->s->pools, sizeof(*p));
-	if (!p || !tt_map_put(&c->s->pool_by_id, ci, tt_u64(c->out, "pool"), c->s->pools.count - 1))
+	p = trace_replay_vec_push(&c->s->pools, sizeof(*p));
+	if (!p || !trace_replay_map_put(&c->s->pool_by_id, ci, tt_u64(c->out, "pool"),
+					c->s->pools.count - 1))
 		return oom(c->s);
 	p->conn = ci;
 	p->pool = tt_u64(c->out, "pool");
@@ -597,8 +601,8 @@ static int on_perf_create_pool(struct trim_call_ctx *c)
 
 static struct trim_pool *pool_of(struct trim_call_ctx *c)
 {
-	return tt_vec_at(&c->s->pools,
-			 lookup(&c->s->pool_by_id, conn_of(c), tt_u64(c->args, "pool")));
+	return trace_replay_vec_at(&c->s->pools,
+				   lookup(&c->s->pool_by_id, conn_of(c), tt_u64(c->args, "pool")));
 }
 
 static int on_perf_release_pool(struct trim_call_ctx *c)
@@ -619,7 +623,7 @@ static int on_perf_add_offsets(struct trim_call_ctx *c)
 		return 0;
 	cJSON_ArrayForEach(it, tt_member(c->args, "offsets"))
 	{
-		struct trim_offset *o = tt_vec_push(&p->offsets, sizeof(*o));
+		struct trim_offset *o = trace_replay_vec_push(&p->offsets, sizeof(*o));
 
 		if (!o)
 			return oom(c->s);
@@ -633,17 +637,17 @@ static int on_perf_add_offsets(struct trim_call_ctx *c)
 static int on_perf_remove_buffer(struct trim_call_ctx *c)
 {
 	struct trim_pool *p = pool_of(c);
-	struct trim_buf *b =
-		tt_vec_at(&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
+	struct trim_buf *b = trace_replay_vec_at(
+		&c->s->bufs, lookup(&c->s->buf_by_handle, tt_u64(c->args, "buffer"), 0));
 	size_t kept = 0;
 
 	if (!p || !b || !c->ok)
 		return 0;
 	for (size_t i = 0; i < p->offsets.count; i++) {
-		struct trim_offset *o = tt_vec_at(&p->offsets, i);
+		struct trim_offset *o = trace_replay_vec_at(&p->offsets, i);
 
 		if (o->buffer_id != b->id)
-			*(struct trim_offset *)tt_vec_at(&p->offsets, kept++) = *o;
+			*(struct trim_offset *)trace_replay_vec_at(&p->offsets, kept++) = *o;
 	}
 	p->offsets.count = kept;
 	return 0;
@@ -699,7 +703,7 @@ int trim_state_apply(struct trim_state *s, const struct tt_reader *rd)
 	int64_t st = 0;
 
 	if (rd->type == TT_COMPLETION) {
-		struct trim_pending *p = tt_vec_at(
+		struct trim_pending *p = trace_replay_vec_at(
 			&s->pending, lookup(&s->pending_by_seq, tt_u64(rd->ev, "submission"), 0));
 
 		if (p)
@@ -723,10 +727,11 @@ int trim_state_apply(struct trim_state *s, const struct tt_reader *rd)
 /* Marks the object of live semaphore @si as signaled after the cut. */
 static void mark_signaled_later(struct trim_state *s, uint64_t si)
 {
-	struct trim_sem *m = tt_vec_at(&s->sems, si);
+	struct trim_sem *m = trace_replay_vec_at(&s->sems, si);
 
 	if (m && trim_sem_live(s, si))
-		((struct trim_object *)tt_vec_at(&s->objects, m->object))->signaled_later = true;
+		((struct trim_object *)trace_replay_vec_at(&s->objects, m->object))
+			->signaled_later = true;
 }
 
 /* Notes what call @ev of the range names (trim_state_note_after_cut). */
@@ -737,15 +742,15 @@ static int note_range_use(struct trim_state *s, const cJSON *ev, const char *nam
 	bool ok = true;
 
 	if (tt_member(args, "connection"))
-		ok = tt_map_put(&s->range_conns, conn, 0, 1);
+		ok = trace_replay_map_put(&s->range_conns, conn, 0, 1);
 	if (ok && (!strcmp(name, "execute_command") || !strcmp(name, "execute_inline")))
-		ok = tt_map_put(&s->range_ctxs, conn, tt_u64(args, "context"), 1);
+		ok = trace_replay_map_put(&s->range_ctxs, conn, tt_u64(args, "context"), 1);
 	if (ok && (!strcmp(name, "import_buffer") || !strcmp(name, "import_semaphore")))
-		ok = tt_map_put(&s->range_handles, tt_u64(args, "handle"), 0, 1);
+		ok = trace_replay_map_put(&s->range_handles, tt_u64(args, "handle"), 0, 1);
 	cJSON_ArrayForEach(it, tt_member(args, "items"))
 	{
 		if (ok && tt_u64(it, "type") == MAGMA_POLL_TYPE_HANDLE)
-			ok = tt_map_put(&s->range_handles, tt_u64(it, "object"), 0, 1);
+			ok = trace_replay_map_put(&s->range_handles, tt_u64(it, "object"), 0, 1);
 	}
 	return ok ? 0 : oom(s);
 }
@@ -758,7 +763,7 @@ int trim_state_note_after_cut(struct trim_state *s, const struct tt_reader *rd, 
 	uint64_t ci;
 
 	if (rd->type == TT_COMPLETION) {
-		struct trim_pending *p = tt_vec_at(
+		struct trim_pending *p = trace_replay_vec_at(
 			&s->pending, lookup(&s->pending_by_seq, tt_u64(rd->ev, "submission"), 0));
 
 		if (p && !p->done)
@@ -812,7 +817,7 @@ bool trim_pending_can_resubmit(const struct trim_state *s, const struct trim_pen
 		if (!sem_object(s, p->conn, p->sems[k]))
 			return false;
 	for (size_t i = 0; i < s->ctxs.count && !ctx; i++) {
-		const struct trim_ctx *x = tt_vec_at(&s->ctxs, i);
+		const struct trim_ctx *x = trace_replay_vec_at(&s->ctxs, i);
 
 		if (x->conn == p->conn && trim_ctx_live(s, i) && x->id == p->context)
 			ctx = x;
