@@ -27,6 +27,7 @@
 #include "faults/fault_device.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
+#include "msd_sim_hooks.h"
 #include "sim/sim.h"
 #include "traces/trace_device.h"
 
@@ -172,6 +173,16 @@ int magma_system_embedded_perf_token(struct magma_system_embedded *emb)
 	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
 		return -EINVAL;
 	return magma_system_device_perf_token(emb->dev);
+}
+
+/* magma_system_embedded_hold - see embedded.h. */
+void magma_system_embedded_hold(struct magma_system_embedded *emb, bool hold)
+{
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return;
+	if (!hold)
+		msd_sim_device_settle(magma_system_device_msd_device(emb->dev));
+	sim_set_hold(emb->sim, hold);
 }
 
 /* magma_system_embedded_destroy - see embedded.h. */

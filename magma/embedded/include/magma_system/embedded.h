@@ -17,6 +17,7 @@
 #ifndef MAGMA_SYSTEM_EMBEDDED_H
 #define MAGMA_SYSTEM_EMBEDDED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #if defined(__cplusplus)
@@ -76,6 +77,15 @@ struct magma_system_device *magma_system_embedded_device(struct magma_system_emb
  * magma_connection_enable_performance_counter_access grants access. Returns the fd or -errno.
  */
 int magma_system_embedded_perf_token(struct magma_system_embedded *emb);
+
+/*
+ * magma_system_embedded_hold - with @hold, pause the GPU (sim_set_hold): submissions are taken
+ * and written to rings but nothing runs. Releasing first lets the driver write every job that
+ * can go (msd_sim_device_settle), then lets the GPU run, so work submitted while held starts
+ * together whatever the host threads' timing. Trace replay under --perturb holds the GPU between
+ * the calls that wait for it. Not from a service thread.
+ */
+void magma_system_embedded_hold(struct magma_system_embedded *emb, bool hold);
 
 /*
  * Shuts every channel and connection down (clients still holding fds see a hang-up), joins every
