@@ -42,6 +42,7 @@
 #include "sim/sim.h"
 #include "traces/trace.h"
 #include "traces/trace_device.h"
+#include "traces/trace_perturb.h"
 #include "traces/trace_replay.h"
 #include "traces/trace_timeline.h"
 
@@ -125,6 +126,7 @@ struct replay {
 	uint64_t offset;	       /* of the current line */
 	uint64_t index;		       /* of the current event */
 	bool checking;
+	bool held; /* opts->hold: the GPU is paused (replay_gate) */
 };
 
 /* Handed to on_stop; lives on walk's stack for the call. */
@@ -636,6 +638,25 @@ static void replay_observer(void *ctx, struct sim_device *sim, bool created)
 	}
 }
 
+/*
+ * opts->hold (trace_perturb.h): pause the GPU from a submission to the next call that waits for
+ * it. Before letting it run, every connection is flushed (the service has taken each submission)
+ * and the driver settles (each job that can go is on its ring), so work submitted in between
+ * starts together and only the GPU's arbitration orders it.
+ */
+static void replay_gate(struct replay *r, enum trace_perturb_gate gate)
+{
+	if (!r->opts->hold || !r->emb || gate == TRACE_PERTURB_KEEP ||
+	    r->held == (gate == TRACE_PERTURB_HOLD))
+		return;
+	if (gate == TRACE_PERTURB_RUN)
+		for (size_t i = 0; i < r->conns.cap; i++)
+			if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
+				magma_connection_flush(r->conns.e[i].v);
+	magma_system_embedded_hold(r->emb, gate == TRACE_PERTURB_HOLD);
+	r->held = gate == TRACE_PERTURB_HOLD;
+}
+
 static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	magma_device_t dev = 0;
@@ -644,7 +665,7 @@ static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args
 
 	if (!r->emb) {
 		/* GPU-time policies: a slow host must not add power-downs, so GPU cycles. */
-		r->emb = magma_system_embedded_create_flags(NULL, NULL,
+		r->emb = magma_system_embedded_create_flags(r->opts->sim_config, NULL,
 							    MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME);
 		if (!r->emb)
 			return fail(r, TRACE_REPLAY_ENV_ERROR, "cannot create the embedded device");
@@ -1892,6 +1913,16 @@ static int do_completion(struct replay *r, const cJSON *ev)
 				    "completion of event %" PRIu64 ": resource %" PRIu64
 				    " (buffer id %" PRIu64 ") cannot be read in the replay",
 				    u64(ev, "submission"), idx, u64(it, "buffer_id"));
+		r->res->mismatch = (struct trace_replay_mismatch){
+			.valid = true,
+			.event = r->index,
+			.submission = u64(ev, "submission"),
+			.resource = idx,
+			.buffer_id = u64(it, "buffer_id"),
+			.offset = rg->offset,
+			.length = rg->length,
+			.first_diff = off < rg->length ? off : UINT64_MAX,
+		};
 		if (off < rg->length)
 			return fail(r, TRACE_REPLAY_DIVERGED,
 				    "completion of event %" PRIu64 ": resource %" PRIu64
@@ -2089,14 +2120,18 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	}
 	if (!strcmp(type, "device"))
 		return 0;
-	if (!strcmp(type, "completion"))
+	if (!strcmp(type, "completion")) {
+		if (replay)
+			replay_gate(r, TRACE_PERTURB_RUN);
 		return replay ? do_completion(r, ev) : check_completion_event(r, ev);
+	}
 	if (strcmp(type, "call"))
 		return fail(r, TRACE_REPLAY_BAD_INPUT, "unknown event type \"%.64s\"", type);
 	ret = check_call_event(r, ev, &c);
 	if (ret || !replay)
 		return ret;
 	r->res->calls++;
+	replay_gate(r, trace_perturb_gate_for(c->name));
 	return c->fn(r, ev, member(ev, "args"), member(ev, "out"));
 }
 
@@ -2298,6 +2333,7 @@ void trace_replay_default_options(struct trace_replay_options *opts)
 /* Releases what the trace left open and destroys the device (its last events reach @r->tl). */
 static void replay_release_device(struct replay *r)
 {
+	replay_gate(r, TRACE_PERTURB_RUN);
 	for (size_t i = 0; i < r->conns.cap; i++)
 		if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
 			magma_connection_release(r->conns.e[i].v);
