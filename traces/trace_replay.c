@@ -134,6 +134,8 @@ struct trace_replay_access {
 	const struct replay *r;
 };
 
+static uint64_t now_ns(void);
+
 /* ---- small containers ---- */
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -2090,6 +2092,35 @@ static int check_call_event(struct replay *r, const cJSON *ev, const struct repl
 }
 
 /* Validates (@replay false) or replays one event. */
+/*
+ * One recorded call. Holding the GPU (opts->hold), the gate moves first, and a connection
+ * release waits (at most wait_ns) for the service to have closed it: its address space then
+ * leaves its slot before the next connection binds one, so slots, TLB walks and cycles do not
+ * depend on how fast the service thread noticed the close.
+ */
+static int replay_call(struct replay *r, const struct replay_call *c, const cJSON *ev)
+{
+	struct magma_system_device *dev = r->emb ? magma_system_embedded_device(r->emb) : NULL;
+	bool closing = r->opts->hold && dev && !strcmp(c->name, "connection_release");
+	uint32_t open = dev ? magma_system_device_connection_count(dev) : 0;
+	uint64_t deadline = now_ns() + r->wait_ns;
+	magma_connection_t conn;
+	int ret;
+
+	replay_gate(r, trace_perturb_gate_for(c->name));
+	/* A connection the service already closed (an error) has nothing left to wait for. */
+	if (closing) {
+		conn = conn_arg(r, member(ev, "args"));
+		closing = conn && magma_connection_flush(conn) == MAGMA_STATUS_OK;
+	}
+	ret = c->fn(r, ev, member(ev, "args"), member(ev, "out"));
+	if (!closing)
+		return ret;
+	while (magma_system_device_connection_count(dev) >= open && now_ns() < deadline)
+		usleep(100);
+	return ret;
+}
+
 static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *end)
 {
 	const char *type = get_str(ev, "type");
@@ -2131,8 +2162,7 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	if (ret || !replay)
 		return ret;
 	r->res->calls++;
-	replay_gate(r, trace_perturb_gate_for(c->name));
-	return c->fn(r, ev, member(ev, "args"), member(ev, "out"));
+	return replay_call(r, c, ev);
 }
 
 static uint64_t now_ns(void)
