@@ -65,7 +65,8 @@ void sim_config_perturb(struct sim_config *cfg, uint64_t seed, struct sim_pertur
 
 	p.cores = sim_perturb_range(&state, SIM_PERTURB_CORES_MIN, SIM_PERTURB_CORES_MAX);
 	for (uint32_t g = 0; g < SIM_PERTURB_GROUPS; g++)
-		p.scale8[g] = sim_perturb_range(&state, SIM_PERTURB_SCALE_MIN, SIM_PERTURB_SCALE_MAX);
+		p.scale8[g] =
+			sim_perturb_range(&state, SIM_PERTURB_SCALE_MIN, SIM_PERTURB_SCALE_MAX);
 	do
 		p.arb_seed = sim_perturb_next(&state);
 	while (!p.arb_seed);

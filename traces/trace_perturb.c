@@ -27,8 +27,9 @@ enum trace_perturb_gate trace_perturb_gate_for(const char *call)
 {
 	static const char *const hold[] = {"execute_command", "execute_inline"};
 	static const char *const run[] = {
-		"poll",		  "read_notification", "perf_read_completion", "perf_dump",
-		"release_context", "connection_release", "device_release",
+		"poll",		  "read_notification", "perf_read_completion",
+		"perf_dump",	  "release_context",   "connection_release",
+		"device_release",
 	};
 
 	if (!call)

@@ -51,7 +51,7 @@ struct race_map {
 	struct race_ent {
 		uint64_t k1, k2, v;
 		bool used;
-	} *e;
+	} * e;
 	size_t cap, count;
 };
 
@@ -65,7 +65,7 @@ struct race {
 	struct race_map pend_head; /* sem id -> first pending wait + 1 */
 	struct race_pend {
 		uint64_t sub, next; /* next: index + 1 into pends, 0 ends */
-	} *pends;
+	} * pends;
 	size_t pend_count, pend_cap;
 };
 
@@ -155,7 +155,8 @@ static int64_t race_add_sub(struct race *r, uint64_t seq, uint64_t conn, uint64_
 		r->cap = cap;
 	}
 	s = &r->subs[r->count];
-	*s = (struct race_sub){.seq = seq, .conn = conn, .ctx = ctx, .need = seq, .done = UINT64_MAX};
+	*s = (struct race_sub){
+		.seq = seq, .conn = conn, .ctx = ctx, .need = seq, .done = UINT64_MAX};
 	if (!race_map_put(&r->by_seq, seq, 0, r->count))
 		return -ENOMEM;
 	if (race_map_get(&r->last_ctx, conn, ctx, &prev) && !race_add_pred(s, prev))
@@ -228,8 +229,8 @@ static int race_execute(struct race *r, uint64_t seq, const cJSON *args)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(args, "resources"))
 	{
-		s->ranges[n++] = (struct race_range){race_u64(it, "buffer_id"),
-						     race_u64(it, "offset"), race_u64(it, "length")};
+		s->ranges[n++] = (struct race_range){
+			race_u64(it, "buffer_id"), race_u64(it, "offset"), race_u64(it, "length")};
 	}
 	s->range_count = n;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(args, "wait"))
@@ -278,9 +279,9 @@ static void race_poll(struct race *r, uint64_t seq, const cJSON *args, const cJS
 /* One event line: the calls that order work or name semaphores. */
 static int race_event(struct race *r, const char *line, size_t len, uint64_t stop, bool *end)
 {
-	static const char *const calls[] = {"execute_command",	"execute_inline",
-					    "poll",		"semaphore_signal",
-					    "create_semaphore", "import_semaphore"};
+	static const char *const calls[] = {
+		"execute_command",  "execute_inline",	"poll",
+		"semaphore_signal", "create_semaphore", "import_semaphore"};
 	const cJSON *args, *out, *result;
 	const char *name;
 	char key[48];
@@ -569,13 +570,14 @@ int trace_race_explain(const char *path, const struct trace_replay_mismatch *m,
 	out->conn = r.subs[si].conn;
 	out->context = r.subs[si].ctx;
 	if (!out->found) {
-		snprintf(out->text, sizeof(out->text),
-			 "  no other submission touches buffer %" PRIu64 " [%" PRIu64 ", +%" PRIu64
-			 ") without being ordered with event %" PRIu64 " (%" PRIu64
-			 " touch it, all ordered):\n"
-			 "  the contents depend on something else: a CPU write while the GPU used the"
-			 " range,\n  or timing itself (TIMESTAMP, counters, a WAIT on memory)",
-			 m->buffer_id, m->offset, m->length, m->submission, out->candidates);
+		snprintf(
+			out->text, sizeof(out->text),
+			"  no other submission touches buffer %" PRIu64 " [%" PRIu64 ", +%" PRIu64
+			") without being ordered with event %" PRIu64 " (%" PRIu64
+			" touch it, all ordered):\n"
+			"  the contents depend on something else: a CPU write while the GPU used the"
+			" range,\n  or timing itself (TIMESTAMP, counters, a WAIT on memory)",
+			m->buffer_id, m->offset, m->length, m->submission, out->candidates);
 		goto out_free;
 	}
 	len = snprintf(out->text, sizeof(out->text),

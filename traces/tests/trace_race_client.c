@@ -46,8 +46,7 @@ static int check(const char *what, magma_status_t st)
 }
 
 /* Context, command buffer holding "FILL the shared buffer with @byte; END", semaphore. */
-static int race_side_open(magma_connection_t conn, uint32_t i, uint8_t byte,
-			  struct race_side *side)
+static int race_side_open(magma_connection_t conn, uint32_t i, uint8_t byte, struct race_side *side)
 {
 	uint64_t size;
 	magma_handle_t h;
@@ -68,7 +67,8 @@ static int race_side_open(magma_connection_t conn, uint32_t i, uint8_t byte,
 	close((int)h);
 	if (c == MAP_FAILED)
 		return 1;
-	sim_cmd_emit_end(c + sim_cmd_emit_fill(c, RACE_DATA_VA, RACE_DATA_SIZE, 0x01010101u * byte));
+	sim_cmd_emit_end(c +
+			 sim_cmd_emit_fill(c, RACE_DATA_VA, RACE_DATA_SIZE, 0x01010101u * byte));
 	munmap(c, RACE_CMD_SIZE);
 	return 0;
 }

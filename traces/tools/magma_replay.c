@@ -215,8 +215,9 @@ int main(int argc, char **argv)
 		ret = trace_perturb_run(path, &opts, seeds, n_seeds, stdout, stderr);
 		free(seeds);
 		if (ret == TRACE_REPLAY_DIVERGED)
-			fprintf(stderr, "magma-replay: %s: completion digests changed under "
-					"perturbation (races reported above)\n",
+			fprintf(stderr,
+				"magma-replay: %s: completion digests changed under "
+				"perturbation (races reported above)\n",
 				path);
 		return ret;
 	}

@@ -106,9 +106,9 @@ enum sim_perturb_group {
 /* What sim_config_perturb chose for one seed. */
 struct sim_perturbation {
 	uint64_t seed;
-	uint32_t cores;				/* SIM_PERTURB_CORES_MIN..MAX */
+	uint32_t cores;			     /* SIM_PERTURB_CORES_MIN..MAX */
 	uint32_t scale8[SIM_PERTURB_GROUPS]; /* cost x scale8/8, SIM_PERTURB_SCALE_MIN..MAX */
-	uint64_t arb_seed;			/* nonzero: seeded tie-breaking (struct sim_config) */
+	uint64_t arb_seed;		     /* nonzero: seeded tie-breaking (struct sim_config) */
 };
 
 /*

@@ -23,11 +23,11 @@
 #include "traces/trace_replay.h"
 
 struct trace_race_report {
-	bool found;		/* an unordered submission was found */
-	uint64_t other_event;	/* its execute_command event */
-	uint64_t other_offset;	/* its range of the buffer */
+	bool found;	       /* an unordered submission was found */
+	uint64_t other_event;  /* its execute_command event */
+	uint64_t other_offset; /* its range of the buffer */
 	uint64_t other_length;
-	uint64_t other_conn;	/* its recorded connection and context */
+	uint64_t other_conn; /* its recorded connection and context */
 	uint64_t other_context;
 	uint64_t conn, context; /* of the submission whose completion changed */
 	uint64_t candidates;	/* submissions listing an overlapping range */
