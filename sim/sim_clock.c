@@ -430,6 +430,17 @@ static bool sim_clock_is_stalled_locked(struct sim_device *dev) SIM_REQUIRES(dev
 	return true;
 }
 
+/* sim_is_quiescent - see sim.h. Takes the device lock. */
+bool sim_is_quiescent(struct sim_device *dev)
+{
+	bool quiet;
+
+	sim_host_lock(dev);
+	quiet = sim_is_idle_locked(dev) || sim_clock_is_stalled_locked(dev);
+	sim_mutex_unlock(&dev->lock);
+	return quiet;
+}
+
 /* sim_is_idle - see sim.h. Takes the device lock. */
 bool sim_is_idle(struct sim_device *dev)
 {

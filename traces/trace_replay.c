@@ -644,13 +644,18 @@ static void replay_observer(void *ctx, struct sim_device *sim, bool created)
  * opts->hold (trace_perturb.h): pause the GPU from a submission to the next call that waits for
  * it. Before letting it run, every connection is flushed (the service has taken each submission)
  * and the driver settles (each job that can go is on its ring), so work submitted in between
- * starts together and only the GPU's arbitration orders it.
+ * starts together and only the GPU's arbitration orders it. Before pausing it again, and before
+ * a completion's digests, the GPU finishes whatever it can (magma_system_embedded_quiesce), so
+ * where it pauses does not depend on how fast the replay got there.
  */
 static void replay_gate(struct replay *r, enum trace_perturb_gate gate)
 {
 	if (!r->opts->hold || !r->emb || gate == TRACE_PERTURB_KEEP ||
 	    r->held == (gate == TRACE_PERTURB_HOLD))
 		return;
+	/* What ran since the last wait finishes first: the pause comes at the same point. */
+	if (gate == TRACE_PERTURB_HOLD)
+		magma_system_embedded_quiesce(r->emb, r->wait_ns);
 	if (gate == TRACE_PERTURB_RUN)
 		for (size_t i = 0; i < r->conns.cap; i++)
 			if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
@@ -2152,8 +2157,11 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	if (!strcmp(type, "device"))
 		return 0;
 	if (!strcmp(type, "completion")) {
-		if (replay)
+		/* Digests are taken once the GPU did all it could: the same point every run. */
+		if (replay && r->opts->hold && r->emb) {
 			replay_gate(r, TRACE_PERTURB_RUN);
+			magma_system_embedded_quiesce(r->emb, r->wait_ns);
+		}
 		return replay ? do_completion(r, ev) : check_completion_event(r, ev);
 	}
 	if (strcmp(type, "call"))

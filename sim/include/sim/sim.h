@@ -247,6 +247,13 @@ void sim_set_pacing(struct sim_device *dev, bool enable);
  */
 void sim_set_hold(struct sim_device *dev, bool hold);
 
+/*
+ * sim_is_quiescent - true when nothing can happen without an outside change: the device is idle
+ * (sim_is_idle), held with no timed event, or every runnable queue is blocked (a WAIT nothing on
+ * the GPU will satisfy, a LOCK stall, a hang) with no timed event and no unit still running.
+ */
+bool sim_is_quiescent(struct sim_device *dev);
+
 /* ---- Event stream ---- */
 
 enum sim_event_type {

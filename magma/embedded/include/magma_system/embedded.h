@@ -88,6 +88,16 @@ int magma_system_embedded_perf_token(struct magma_system_embedded *emb);
 void magma_system_embedded_hold(struct magma_system_embedded *emb, bool hold);
 
 /*
+ * magma_system_embedded_quiesce - wait until the device has done all it can without its clients:
+ * the driver settled (msd_sim_device_settle: interrupts handled, released jobs written), the GPU
+ * quiescent (sim_is_quiescent) and its interrupt line low, all at once. Work blocked on a
+ * semaphore or memory only a client will signal or write stays blocked. Returns 0, or
+ * -ETIMEDOUT after @timeout_ns of host time. With the GPU held it returns at once (0). Not from
+ * a service thread.
+ */
+int magma_system_embedded_quiesce(struct magma_system_embedded *emb, uint64_t timeout_ns);
+
+/*
  * Shuts every channel and connection down (clients still holding fds see a hang-up), joins every
  * service thread and frees the service, driver and sim. Does not wait for clients. NULL is a
  * no-op. Not from a service thread.
