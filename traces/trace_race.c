@@ -372,39 +372,45 @@ static void race_propagate(struct race *r)
 static int race_reach(const struct race *r, uint64_t from, bool reverse, uint8_t *mark)
 {
 	uint64_t *stack = malloc(sizeof(*stack) * (r->count + 1)), top = 0;
+	uint64_t *first = NULL, *succ = NULL, total = 0;
+	int ret = -ENOMEM;
 
 	if (!stack)
 		return -ENOMEM;
+	if (reverse) {
+		/* Successor lists (CSR): first[i] .. first[i + 1] in succ. */
+		first = calloc(r->count + 2, sizeof(*first));
+		for (size_t i = 0; first && i < r->count; i++)
+			for (uint32_t k = 0; k < r->subs[i].pred_count; k++, total++)
+				first[r->subs[i].preds[k] + 2]++;
+		succ = malloc(sizeof(*succ) * (total + 1));
+		if (!first || !succ)
+			goto out_free;
+		for (size_t i = 2; i < r->count + 2; i++)
+			first[i] += first[i - 1];
+		for (size_t i = 0; i < r->count; i++)
+			for (uint32_t k = 0; k < r->subs[i].pred_count; k++)
+				succ[first[r->subs[i].preds[k] + 1]++] = i;
+	}
 	stack[top++] = from;
 	while (top) {
 		uint64_t at = stack[--top];
+		uint64_t n = reverse ? first[at + 1] - first[at] : r->subs[at].pred_count;
+		const uint64_t *next = reverse ? succ + first[at] : r->subs[at].preds;
 
-		if (!reverse) {
-			const struct race_sub *s = &r->subs[at];
-
-			for (uint32_t k = 0; k < s->pred_count; k++) {
-				if (!mark[s->preds[k]]) {
-					mark[s->preds[k]] = 1;
-					stack[top++] = s->preds[k];
-				}
-			}
-			continue;
-		}
-		/* Descendants: a scan per node is enough for the few reports a run makes. */
-		for (size_t i = 0; i < r->count; i++) {
-			const struct race_sub *s = &r->subs[i];
-
-			for (uint32_t k = 0; k < s->pred_count; k++) {
-				if (s->preds[k] == at && !mark[i]) {
-					mark[i] = 1;
-					stack[top++] = i;
-					break;
-				}
+		for (uint64_t k = 0; k < n; k++) {
+			if (!mark[next[k]]) {
+				mark[next[k]] = 1;
+				stack[top++] = next[k];
 			}
 		}
 	}
+	ret = 0;
+out_free:
+	free(first);
+	free(succ);
 	free(stack);
-	return 0;
+	return ret;
 }
 
 static bool race_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)

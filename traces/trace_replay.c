@@ -2096,7 +2096,6 @@ static int check_call_event(struct replay *r, const cJSON *ev, const struct repl
 	return 0;
 }
 
-/* Validates (@replay false) or replays one event. */
 /*
  * One recorded call. Holding the GPU (opts->hold), the gate moves first, and a connection
  * release waits (at most wait_ns) for the service to have closed it: its address space then
@@ -2126,6 +2125,7 @@ static int replay_call(struct replay *r, const struct replay_call *c, const cJSO
 	return ret;
 }
 
+/* Validates (@replay false) or replays one event. */
 static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *end)
 {
 	const char *type = get_str(ev, "type");
