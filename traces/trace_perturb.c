@@ -16,6 +16,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <lib/magma/magma_common_defs.h>
+
 #include "sim/sim.h"
 #include "traces/trace.h"
 #include "traces/trace_perturb.h"
@@ -23,7 +25,7 @@
 
 /* trace_perturb_gate_for - see trace_perturb.h. A designated-initializer table would need call
  * numbers, which the trace names by string; the list is short. */
-enum trace_perturb_gate trace_perturb_gate_for(const char *call)
+enum trace_perturb_gate trace_perturb_gate_for(const char *call, int64_t status)
 {
 	static const char *const hold[] = {"execute_command", "execute_inline"};
 	static const char *const run[] = {
@@ -34,6 +36,8 @@ enum trace_perturb_gate trace_perturb_gate_for(const char *call)
 
 	if (!call)
 		return TRACE_PERTURB_KEEP;
+	if (status == MAGMA_STATUS_CONTEXT_KILLED || status == MAGMA_STATUS_CONNECTION_LOST)
+		return TRACE_PERTURB_SETTLE;
 	for (size_t i = 0; i < sizeof(hold) / sizeof(hold[0]); i++)
 		if (!strcmp(call, hold[i]))
 			return TRACE_PERTURB_HOLD;
@@ -124,7 +128,8 @@ int trace_perturb_run(const char *path, const struct trace_replay_options *base,
 			" completions checked), gpu cycles %" PRIu64 ", replay digest %s\n",
 			seeds[i], res.completions, res.gpu_cycles, hex);
 	}
-	fprintf(out, "perturbation: %zu seeds, %zu diverged\n", count, diverged);
+	fprintf(out, "perturbation: %zu seed%s, %zu diverged\n", count, count == 1 ? "" : "s",
+		diverged);
 	fflush(out);
 	return diverged ? TRACE_REPLAY_DIVERGED : TRACE_REPLAY_OK;
 }

@@ -126,7 +126,8 @@ struct replay {
 	uint64_t offset;	       /* of the current line */
 	uint64_t index;		       /* of the current event */
 	bool checking;
-	bool held; /* opts->hold: the GPU is paused (replay_gate) */
+	bool held;		 /* opts->hold: the GPU is paused (replay_gate) */
+	struct replay_vec burst; /* opts->hold: ranges submitted since the GPU was paused */
 };
 
 /* Handed to on_stop; lives on walk's stack for the call. */
@@ -645,17 +646,26 @@ static void replay_observer(void *ctx, struct sim_device *sim, bool created)
  * it. Before letting it run, every connection is flushed (the service has taken each submission)
  * and the driver settles (each job that can go is on its ring), so work submitted in between
  * starts together and only the GPU's arbitration orders it. Before pausing it again, and before
- * a completion's digests, the GPU finishes whatever it can (magma_system_embedded_quiesce), so
- * where it pauses does not depend on how fast the replay got there.
+ * a completion's digests or a call that saw a GPU fault's effect (SETTLE), the GPU finishes
+ * whatever it can (magma_system_embedded_quiesce), so where it pauses and what is checked do not
+ * depend on how fast the replay got there.
  */
 static void replay_gate(struct replay *r, enum trace_perturb_gate gate)
 {
-	if (!r->opts->hold || !r->emb || gate == TRACE_PERTURB_KEEP ||
-	    r->held == (gate == TRACE_PERTURB_HOLD))
+	if (!r->opts->hold || !r->emb || gate == TRACE_PERTURB_KEEP)
+		return;
+	if (gate == TRACE_PERTURB_SETTLE) {
+		replay_gate(r, TRACE_PERTURB_RUN);
+		magma_system_embedded_quiesce(r->emb, r->wait_ns);
+		return;
+	}
+	if (r->held == (gate == TRACE_PERTURB_HOLD))
 		return;
 	/* What ran since the last wait finishes first: the pause comes at the same point. */
-	if (gate == TRACE_PERTURB_HOLD)
+	if (gate == TRACE_PERTURB_HOLD) {
 		magma_system_embedded_quiesce(r->emb, r->wait_ns);
+		r->burst.count = 0;
+	}
 	if (gate == TRACE_PERTURB_RUN)
 		for (size_t i = 0; i < r->conns.cap; i++)
 			if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
@@ -1055,6 +1065,39 @@ static int remember_submission(struct replay *r, uint64_t seq, const uint64_t *s
 	return 0;
 }
 
+/*
+ * Holding the GPU, a resource range that work submitted since the pause also lists is not
+ * restored: its recorded contents were taken while that work ran in the recording (the GPU's
+ * partial results, not a CPU write), and written now they would land before that work runs
+ * here. A client that did write it meanwhile from the CPU raced with that work, and the digest
+ * that then changes is reported. Otherwise as restore_range.
+ */
+static void replay_restore(struct replay *r, const struct replay_buffer *b, uint64_t bi,
+			   uint64_t offset, uint64_t length, const char *hex)
+{
+	for (size_t i = 0; r->opts->hold && i < r->burst.count; i++) {
+		const struct replay_range *rg = vec_at(&r->burst, i);
+
+		if (rg->buf == bi && rg->offset < offset + length &&
+		    offset < rg->offset + rg->length)
+			return;
+	}
+	restore_range(r, b, offset, length, hex);
+}
+
+/* Holding the GPU: the ranges of a submission join the burst (replay_restore). */
+static int replay_burst_add(struct replay *r, const struct replay_range *ranges, uint32_t n)
+{
+	for (uint32_t i = 0; r->opts->hold && i < n; i++) {
+		struct replay_range *rg = vec_push(&r->burst, sizeof(*rg));
+
+		if (!rg)
+			return fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		*rg = ranges[i];
+	}
+	return 0;
+}
+
 static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *res = member(args, "resources"), *cmds = member(args, "command_buffers");
@@ -1094,7 +1137,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		rs[i].length = u64(it, "length");
 		ranges[i] = (struct replay_range){bi, rs[i].offset, rs[i].length};
 		if (b)
-			restore_range(r, b, rs[i].offset, rs[i].length, get_str(it, "contents"));
+			replay_restore(r, b, bi, rs[i].offset, rs[i].length,
+				       get_str(it, "contents"));
 		i++;
 	}
 	i = 0;
@@ -1135,6 +1179,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		trace_timeline_cancel(r->tl, tl_token);
 	r->res->submissions++;
 	ret = check_status(r, "execute_command", ev, args, st);
+	if (!ret && !st)
+		ret = replay_burst_add(r, ranges, nres);
 	if (!ret && !st && nsig)
 		ret = remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
 out_free:
@@ -2111,7 +2157,7 @@ static int replay_call(struct replay *r, const struct replay_call *c, const cJSO
 	magma_connection_t conn;
 	int ret;
 
-	replay_gate(r, trace_perturb_gate_for(c->name));
+	replay_gate(r, trace_perturb_gate_for(c->name, c->has_result ? status_of(ev) : 0));
 	/* A connection the service already closed (an error) has nothing left to wait for. */
 	if (closing) {
 		conn = conn_arg(r, member(ev, "args"));
@@ -2158,10 +2204,8 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		return 0;
 	if (!strcmp(type, "completion")) {
 		/* Digests are taken once the GPU did all it could: the same point every run. */
-		if (replay && r->opts->hold && r->emb) {
-			replay_gate(r, TRACE_PERTURB_RUN);
-			magma_system_embedded_quiesce(r->emb, r->wait_ns);
-		}
+		if (replay)
+			replay_gate(r, TRACE_PERTURB_SETTLE);
 		return replay ? do_completion(r, ev) : check_completion_event(r, ev);
 	}
 	if (strcmp(type, "call"))
@@ -2408,6 +2452,7 @@ static void replay_free(struct replay *r)
 	free(r->semaphores.v);
 	free(r->submissions.v);
 	free(r->blob_data.v);
+	free(r->burst.v);
 	map_fini(&r->devices);
 	map_fini(&r->conns);
 	map_fini(&r->ctxs);

@@ -40,7 +40,7 @@ static int usage(void)
 static void help(void)
 {
 	printf("usage: magma-replay FILE [--from N] [--to N] [--stop-at N] [--timeline OUT.json]\n"
-	       "                    [--quiet]\n"
+	       "                    [--quiet] [--perturb SEED]... [--perturb-runs N]\n"
 	       "\n"
 	       "Replays the magma-sim trace FILE on a fresh embedded device and checks every\n"
 	       "recorded completion against the replay (docs/trace-format.md, \"Replay\").\n"

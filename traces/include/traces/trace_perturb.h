@@ -23,18 +23,22 @@
 
 /* What a replay holding the GPU does before a call (trace_perturb_gate_for). */
 enum trace_perturb_gate {
-	TRACE_PERTURB_KEEP, /* leave the GPU paused or running */
-	TRACE_PERTURB_HOLD, /* pause it: a submission follows */
-	TRACE_PERTURB_RUN,  /* let it run: the call may wait for the GPU */
+	TRACE_PERTURB_KEEP,   /* leave the GPU paused or running */
+	TRACE_PERTURB_HOLD,   /* pause it: a submission follows */
+	TRACE_PERTURB_RUN,    /* let it run: the call may wait for the GPU */
+	TRACE_PERTURB_SETTLE, /* let it run and finish all it can first: the call saw its effects */
 };
 
 /*
- * trace_perturb_gate_for - for the recorded call @call (docs/trace-format.md names): HOLD before
- * execute_command and execute_inline; RUN before calls that wait for GPU work or release what
- * it uses (poll, read_notification, perf_read_completion, the release calls, device_release);
- * KEEP otherwise. A completion event is a RUN too (the replay waits for its semaphores). Pure.
+ * trace_perturb_gate_for - for the recorded call @call (docs/trace-format.md names) that returned
+ * @status in the recording: SETTLE when that status is CONTEXT_KILLED or CONNECTION_LOST (the
+ * client saw the effect of GPU work, a fault or a hang, which must have happened first); else
+ * HOLD before execute_command and execute_inline; RUN before calls that wait for GPU work or
+ * release what it uses (poll, read_notification, perf_read_completion, perf_dump, the release
+ * calls, device_release); KEEP otherwise. A completion event is a SETTLE (its digests are taken
+ * once the GPU did all it could). Pure.
  */
-enum trace_perturb_gate trace_perturb_gate_for(const char *call);
+enum trace_perturb_gate trace_perturb_gate_for(const char *call, int64_t status);
 
 /* Most seeds one trace_perturb_run call takes. */
 #define TRACE_PERTURB_MAX_SEEDS 65536u
