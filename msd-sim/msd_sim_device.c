@@ -500,6 +500,27 @@ bool msd_sim_device_is_idle_locked(struct msd_sim_device *dev)
 	return true;
 }
 
+/* On the device thread: release held jobs whose semaphores are signaled, fill the rings. */
+static void msd_sim_device_settle_fn(struct msd_sim_device *dev, void *arg)
+	MSD_SIM_REQUIRES(dev->lock)
+{
+	(void)arg;
+	msd_sim_job_check_waits_locked(dev);
+	msd_sim_sched_run_locked(dev);
+}
+
+/* msd_sim_device_settle - see msd_sim_hooks.h. */
+void msd_sim_device_settle(struct msd_device_t *d)
+{
+	struct msd_sim_device *dev = msd_sim_device_from(d);
+
+	if (!dev)
+		return;
+	msd_sim_mutex_lock(&dev->lock);
+	msd_sim_device_call_locked(dev, msd_sim_device_settle_fn, NULL);
+	msd_sim_mutex_unlock(&dev->lock);
+}
+
 /* msd_sim_device_set_job_start_hook - see msd_sim_hooks.h. */
 void msd_sim_device_set_job_start_hook(struct msd_device_t *d, msd_sim_job_start_fn fn, void *ctx)
 {

@@ -19,6 +19,8 @@
  * between so host calls (MMIO, bus) interleave, and optionally paces GPU time to wall time.
  * A quantum ends soon after the IRQ line rises, and the thread writes the IRQ eventfd only after
  * dropping the lock, so the driver it wakes can read IRQ_STATUS at once.
+ * With cfg.arb_seed set, ties are drawn from a seeded stream instead of round-robin (perturbed
+ * timing for race detection, sim_perturb.c); while held (sim_set_hold) no queue runs.
  * Deliberately not modelled: clock-domain crossings, overlap of copy and compute work.
  * Host-stepped calls run on the caller's thread; the clock thread is the only other runner.
  */
@@ -192,6 +194,8 @@ static uint64_t sim_clock_busy_until_locked(const struct sim_device *dev)
 {
 	uint64_t t = 0;
 
+	if (dev->hold)
+		return 0; /* a paused unit finishes after the release */
 	for (uint32_t i = 0; i < dev->cfg.queues; i++)
 		if (dev->q[i].ready_at > t)
 			t = dev->q[i].ready_at;
@@ -200,17 +204,41 @@ static uint64_t sim_clock_busy_until_locked(const struct sim_device *dev)
 
 /*
  * The queue the engine serves among the bits of @cand (runnable, needing the engine, ready):
- * the highest priority, ties round-robin starting after dev->engine_last.
+ * the highest priority, ties round-robin starting after dev->engine_last, or with cfg.arb_seed
+ * set, one of the tied queues drawn from the seeded stream (which moves only when there is a
+ * choice, so a lone queue's work costs no draws and the stream follows the contention).
  */
-static uint32_t sim_clock_arbitrate_locked(const struct sim_device *dev, uint32_t cand)
+static uint32_t sim_clock_arbitrate_locked(struct sim_device *dev, uint32_t cand)
+	SIM_REQUIRES(dev->lock)
 {
-	uint32_t n = dev->cfg.queues, best = n;
+	uint32_t n = dev->cfg.queues, best = n, tied = 0, pick;
+	uint64_t x;
 
 	for (uint32_t k = 1; k <= n; k++) {
 		uint32_t i = (dev->engine_last + k) % n;
 
 		if ((cand >> i & 1) && (best == n || dev->q[i].priority > dev->q[best].priority))
 			best = i;
+	}
+	if (!dev->cfg.arb_seed || best == n)
+		return best;
+	for (uint32_t i = 0; i < n; i++)
+		if ((cand >> i & 1) && dev->q[i].priority == dev->q[best].priority)
+			tied |= 1u << i;
+	if (!(tied & (tied - 1)))
+		return best;
+	/* xorshift64*: a zero state would stay zero, so it restarts from a fixed odd value. */
+	x = dev->arb_state ? dev->arb_state : 0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	dev->arb_state = x;
+	pick = (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32) % (uint32_t)__builtin_popcount(tied);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!(tied >> i & 1))
+			continue;
+		if (!pick--)
+			return i;
 	}
 	return best;
 }
@@ -261,7 +289,7 @@ static bool sim_clock_advance_one_locked(struct sim_device *dev, uint64_t limit)
 		}
 	}
 	for (uint32_t i = 0; i < dev->cfg.queues; i++) {
-		if (!sim_cp_is_runnable_locked(dev, i))
+		if (dev->hold || !sim_cp_is_runnable_locked(dev, i))
 			continue;
 		runnable++;
 		if (sim_cp_is_blocked_locked(dev, i))
@@ -377,6 +405,8 @@ bool sim_is_idle_locked(struct sim_device *dev)
 	sim_mutex_assert_held(&dev->lock);
 	if (dev->resetting || dev->pwr_transition || dev->pending_count)
 		return false;
+	if (dev->hold)
+		return true; /* paused queues are not work until released (sim_set_hold) */
 	for (uint32_t i = 0; i < dev->cfg.queues; i++)
 		if (dev->q[i].ready_at > dev->now || sim_cp_is_runnable_locked(dev, i))
 			return false;
@@ -398,6 +428,17 @@ static bool sim_clock_is_stalled_locked(struct sim_device *dev) SIM_REQUIRES(dev
 	    !(dev->cores_ready & ~dev->cores_target & sim_clock_cores_in_use(dev)))
 		return false;
 	return true;
+}
+
+/* sim_is_quiescent - see sim.h. Takes the device lock. */
+bool sim_is_quiescent(struct sim_device *dev)
+{
+	bool quiet;
+
+	sim_host_lock(dev);
+	quiet = sim_is_idle_locked(dev) || sim_clock_is_stalled_locked(dev);
+	sim_mutex_unlock(&dev->lock);
+	return quiet;
 }
 
 /* sim_is_idle - see sim.h. Takes the device lock. */
@@ -638,6 +679,15 @@ void sim_stop(struct sim_device *dev)
 	sim_host_lock(dev);
 	dev->thread_running = false;
 	dev->thread_stop = false;
+	sim_mutex_unlock(&dev->lock);
+}
+
+/* sim_set_hold - see sim.h. Takes the device lock; a release wakes the clock thread. */
+void sim_set_hold(struct sim_device *dev, bool hold)
+{
+	sim_host_lock(dev);
+	dev->hold = hold;
+	sim_clock_kick_locked(dev);
 	sim_mutex_unlock(&dev->lock);
 }
 

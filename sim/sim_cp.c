@@ -355,14 +355,16 @@ void sim_cp_mmio_write_locked(struct sim_device *dev, uint32_t qi, uint32_t reg,
  * sim_cp_reset_locked - soft reset (@hard false): abandon every job (IDLE, HEAD = TAIL, fault
  * registers and PROGRESS cleared) keeping ring configuration, CONTROL, PRIORITY, SEQNO and busy
  * cycles. Hard reset: every queue register to 0, injections disarmed, engine arbitration
- * restarted (queue 0 is served first).
+ * restarted (queue 0 is served first; seeded arbitration from its seed again).
  */
 void sim_cp_reset_locked(struct sim_device *dev, bool hard)
 {
 	sim_mutex_assert_held(&dev->lock);
 	dev->engine_until = hard ? 0 : dev->now;
-	if (hard)
+	if (hard) {
 		dev->engine_last = SIM_QUEUE_MAX - 1;
+		dev->arb_state = dev->cfg.arb_seed;
+	}
 	for (uint32_t qi = 0; qi < SIM_QUEUE_MAX; qi++) {
 		struct sim_queue *q = &dev->q[qi];
 

@@ -241,6 +241,8 @@ struct sim_device {
 	struct sim_queue q[SIM_QUEUE_MAX];
 	uint64_t engine_until; /* the shared engine is busy with a unit until this cycle */
 	uint32_t engine_last;  /* queue whose unit the engine ran last (round-robin start) */
+	uint64_t arb_state;    /* xorshift state of seeded arbitration (cfg.arb_seed != 0) */
+	bool hold;	       /* sim_set_hold: no queue runs */
 
 	struct sim_pending pending[SIM_MAX_PENDING];
 	uint32_t pending_count;

@@ -8,6 +8,10 @@
  * calls, trace_replay_contents.c for completions); pass 2 replays, dispatching each call through
  * trace_replay_handlers. Every error names its line, byte offset and event.
  *
+ * With trace_replay_options.hold (magma-replay --perturb, trace_perturb.h), pass 2 also pauses
+ * and releases the GPU around each call and completion (replay_gate), so that work the client
+ * submitted between two waits starts together.
+ *
  * Runs on the caller's thread; the only other threads are the embedded device's, whose events
  * reach trace_replay_device.c.
  */
@@ -25,6 +29,7 @@
 #include "trace_replay_internal.h"
 #include "traces/trace.h"
 #include "traces/trace_device.h"
+#include "traces/trace_perturb.h"
 #include "traces/trace_timeline.h"
 
 /* trace_replay_fail - see trace_replay_internal.h. */
@@ -58,7 +63,44 @@ int trace_replay_fail(struct replay *r, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Validates (@replay false) or replays one event. */
+/*
+ * opts->hold (trace_perturb.h): pause the GPU from a submission to the next call that waits for
+ * it. Before letting it run, every connection is flushed (the service has taken each submission)
+ * and the driver settles (each job that can go is on its ring), so work submitted in between
+ * starts together and only the GPU's arbitration orders it. Before pausing it again, and before
+ * a completion's digests or a call that saw a GPU fault's effect (SETTLE), the GPU finishes
+ * whatever it can (magma_system_embedded_quiesce), so where it pauses and what is checked do not
+ * depend on how fast the replay got there.
+ */
+static void replay_gate(struct replay *r, enum trace_perturb_gate gate)
+{
+	if (!r->opts->hold || !r->emb || gate == TRACE_PERTURB_KEEP)
+		return;
+	if (gate == TRACE_PERTURB_SETTLE) {
+		replay_gate(r, TRACE_PERTURB_RUN);
+		magma_system_embedded_quiesce(r->emb, r->wait_ns);
+		return;
+	}
+	if (r->held == (gate == TRACE_PERTURB_HOLD))
+		return;
+	/* What ran since the last wait finishes first: the pause comes at the same point. */
+	if (gate == TRACE_PERTURB_HOLD) {
+		magma_system_embedded_quiesce(r->emb, r->wait_ns);
+		r->burst.count = 0;
+	}
+	if (gate == TRACE_PERTURB_RUN)
+		for (size_t i = 0; i < r->conns.cap; i++)
+			if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
+				magma_connection_flush(r->conns.e[i].v);
+	magma_system_embedded_hold(r->emb, gate == TRACE_PERTURB_HOLD);
+	r->held = gate == TRACE_PERTURB_HOLD;
+}
+
+/*
+ * Validates (@replay false) or replays one event. Replaying, the GPU gate moves first
+ * (replay_gate): a completion's digests are taken once the GPU did all it could, the same point
+ * every run.
+ */
 static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *end)
 {
 	const char *type = get_str(ev, "type");
@@ -98,9 +140,12 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		r->recorded_device = true;
 		return 0;
 	}
-	if (!strcmp(type, "completion"))
-		return replay ? trace_replay_completion(r, ev)
-			      : trace_replay_check_completion(r, ev);
+	if (!strcmp(type, "completion")) {
+		if (!replay)
+			return trace_replay_check_completion(r, ev);
+		replay_gate(r, TRACE_PERTURB_SETTLE);
+		return trace_replay_completion(r, ev);
+	}
 	if (strcmp(type, "call"))
 		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT, "unknown event type \"%.64s\"",
 					 type);
@@ -112,6 +157,7 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		return ret;
 	r->res->calls++;
 	r->res->checked_calls += r->checking;
+	replay_gate(r, trace_perturb_gate_for(id, trace_calls[id].has_result ? status_of(ev) : 0));
 	return trace_replay_handlers[id].replay(r, ev, member(ev, "args"), member(ev, "out"));
 }
 
@@ -453,6 +499,7 @@ void trace_replay_default_options(struct trace_replay_options *opts)
 /* Releases what the trace left open and destroys the device (its last events reach @r->tl). */
 static void replay_release_device(struct replay *r)
 {
+	replay_gate(r, TRACE_PERTURB_RUN);
 	for (size_t i = 0; i < r->conns.cap; i++)
 		if (r->conns.e[i].used && r->conns.e[i].v != UINT64_MAX)
 			magma_connection_release(r->conns.e[i].v);
@@ -489,6 +536,7 @@ static void replay_free(struct replay *r)
 	free(r->semaphores.v);
 	free(r->submissions.v);
 	free(r->blob_data.v);
+	free(r->burst.v);
 	free(r->line_digests.v);
 	free(r->mappings.v);
 	free(r->completions.v);

@@ -291,7 +291,7 @@ static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args
 
 	if (!r->emb) {
 		/* GPU-time policies: a slow host must not add power-downs, so GPU cycles. */
-		r->emb = magma_system_embedded_create_flags(NULL, NULL,
+		r->emb = magma_system_embedded_create_flags(r->opts->sim_config, NULL,
 							    MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME);
 		if (!r->emb)
 			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
@@ -742,8 +742,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		rs[i].length = u64(it, "length");
 		ranges[i] = (struct replay_range){bi, rs[i].offset, rs[i].length};
 		if (b)
-			trace_replay_restore_range(r, b, rs[i].offset, rs[i].length,
-						   get_str(it, "contents"));
+			trace_replay_restore_resource(r, b, bi, rs[i].offset, rs[i].length,
+						      get_str(it, "contents"));
 		i++;
 	}
 	i = 0;
@@ -789,6 +789,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	r->res->submissions++;
 	r->res->checked_submissions += r->checking;
 	ret = check_status(r, "execute_command", ev, args, st);
+	if (!ret && !st)
+		ret = trace_replay_burst_add(r, ranges, nres);
 	if (!ret && !st && nsig)
 		ret = trace_replay_remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
 out_free:

@@ -68,6 +68,37 @@ void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b,
 	}
 }
 
+/*
+ * trace_replay_restore_resource - see trace_replay_internal.h. A client that did write such a
+ * range from the CPU meanwhile raced with that work, and the digest that then changes is
+ * reported.
+ */
+void trace_replay_restore_resource(struct replay *r, const struct replay_buffer *b, uint64_t bi,
+				   uint64_t offset, uint64_t length, const char *hex)
+{
+	for (uint64_t i = 0; r->opts->hold && i < r->burst.count; i++) {
+		const struct replay_range *rg = trace_replay_vec_at(&r->burst, i);
+
+		if (rg->buf == bi && rg->offset < offset + length &&
+		    offset < rg->offset + rg->length)
+			return;
+	}
+	trace_replay_restore_range(r, b, offset, length, hex);
+}
+
+/* trace_replay_burst_add - see trace_replay_internal.h. */
+int trace_replay_burst_add(struct replay *r, const struct replay_range *ranges, uint32_t count)
+{
+	for (uint32_t i = 0; r->opts->hold && i < count; i++) {
+		struct replay_range *rg = trace_replay_vec_push(&r->burst, sizeof(*rg));
+
+		if (!rg)
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		*rg = ranges[i];
+	}
+	return 0;
+}
+
 /* How many bytes from the first difference a report shows, of both sides. */
 #define DIFF_SHOWN 16
 
@@ -337,6 +368,16 @@ int trace_replay_completion(struct replay *r, const cJSON *ev)
 						 ": resource %" PRIu64 " (buffer id %" PRIu64
 						 ") cannot be read in the replay",
 						 u64(ev, "submission"), idx, u64(it, "buffer_id"));
+		r->res->mismatch = (struct trace_replay_mismatch){
+			.valid = true,
+			.event = r->index,
+			.submission = u64(ev, "submission"),
+			.resource = idx,
+			.buffer_id = u64(it, "buffer_id"),
+			.offset = rg->offset,
+			.length = rg->length,
+			.first_diff = d.first < rg->length ? d.first : UINT64_MAX,
+		};
 		if (!blob)
 			return trace_replay_fail(
 				r, TRACE_REPLAY_DIVERGED,

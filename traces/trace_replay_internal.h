@@ -205,6 +205,8 @@ struct replay {
 	uint64_t offset;		/* of the current line */
 	uint64_t index;			/* of the current event */
 	bool checking;
+	bool held;		 /* opts->hold: the GPU is paused (trace_replay.c, replay_gate) */
+	struct replay_vec burst; /* opts->hold: struct replay_range submitted since the pause */
 	/* A failure reported where it could not be returned (r->res->message); ends the replay. */
 	int error;
 };
@@ -408,6 +410,16 @@ bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint6
 void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b, uint64_t offset,
 				uint64_t length, const char *hex);
 /*
+ * Restores resource @bi's range before its submission is sent, as trace_replay_restore_range,
+ * except when the replay holds the GPU (opts->hold) and work submitted since the pause lists an
+ * overlapping range of that buffer (r->burst): those recorded contents are that work's partial
+ * results, which written now would land before it runs here.
+ */
+void trace_replay_restore_resource(struct replay *r, const struct replay_buffer *b, uint64_t bi,
+				   uint64_t offset, uint64_t length, const char *hex);
+/* Holding the GPU: the @count @ranges of a submission sent join r->burst. Host error: no memory. */
+int trace_replay_burst_add(struct replay *r, const struct replay_range *ranges, uint32_t count);
+/*
  * The bytes of @blob, malloc'd (the caller frees them), or NULL when out of memory or when its
  * text cannot be read (r->error set).
  */
@@ -421,7 +433,10 @@ int trace_replay_remember_submission(struct replay *r, uint64_t seq, const uint6
 				     uint32_t range_count);
 /* Validates a completion event. */
 int trace_replay_check_completion(struct replay *r, const cJSON *ev);
-/* Replays a completion event: waits for the submission's semaphores, compares its ranges. */
+/*
+ * Replays a completion event: waits for the submission's semaphores, compares its ranges. A
+ * range that differs is also recorded in r->res->mismatch (for trace_race_explain).
+ */
 int trace_replay_completion(struct replay *r, const cJSON *ev);
 
 #endif /* TRACES_TRACE_REPLAY_INTERNAL_H */

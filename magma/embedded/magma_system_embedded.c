@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faults/fault_device.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
+#include "msd_sim_hooks.h"
 #include "sim/sim.h"
 #include "traces/trace_device.h"
 
@@ -172,6 +174,56 @@ int magma_system_embedded_perf_token(struct magma_system_embedded *emb)
 	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
 		return -EINVAL;
 	return magma_system_device_perf_token(emb->dev);
+}
+
+/* magma_system_embedded_hold - see embedded.h. */
+void magma_system_embedded_hold(struct magma_system_embedded *emb, bool hold)
+{
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return;
+	if (!hold)
+		msd_sim_device_settle(magma_system_device_msd_device(emb->dev));
+	sim_set_hold(emb->sim, hold);
+}
+
+static uint64_t embedded_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * magma_system_embedded_quiesce - see embedded.h. The settle comes after the GPU went quiet:
+ * it lets the device thread finish an interrupt it had taken but not handled, and what that
+ * releases makes the GPU busy again, so the loop goes on until a settle changes nothing.
+ */
+int magma_system_embedded_quiesce(struct magma_system_embedded *emb, uint64_t timeout_ns)
+{
+	struct msd_device_t *msd;
+	uint64_t deadline;
+
+	if (!emb || emb->magic != MAGMA_SYSTEM_EMBEDDED_MAGIC)
+		return -EINVAL;
+	msd = magma_system_device_msd_device(emb->dev);
+	deadline = embedded_now_ns() + timeout_ns;
+	for (;;) {
+		if (sim_is_quiescent(emb->sim) && !sim_irq_is_asserted(emb->sim)) {
+			/*
+			 * Twice: the device thread signals a retired job's semaphores only after
+			 * the round that handled its interrupt, so a job held on them is released
+			 * in the next round, which the second settle waits for.
+			 */
+			msd_sim_device_settle(msd);
+			msd_sim_device_settle(msd);
+			if (sim_is_quiescent(emb->sim) && !sim_irq_is_asserted(emb->sim))
+				return 0;
+		}
+		if (embedded_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		usleep(50);
+	}
 }
 
 /* magma_system_embedded_destroy - see embedded.h. */

@@ -69,6 +69,15 @@ void msd_sim_device_set_job_start_hook(struct msd_device_t *dev, msd_sim_job_sta
 				       void *ctx);
 
 /*
+ * msd_sim_device_settle - let the device thread do now what it would do on its next wake-up:
+ * move held jobs whose wait semaphores are signaled to the scheduler and write every job that
+ * can go to its ring. Returns when that is done. For a host that paused the GPU (sim_set_hold)
+ * and wants all submitted work on the rings before it lets the GPU run, so that what runs first
+ * does not depend on host thread timing. Takes the device lock; not from a hook.
+ */
+void msd_sim_device_settle(struct msd_device_t *dev);
+
+/*
  * msd_sim_driver_set_alloc_hook - install (@fn NULL: remove) the allocation hook of @drv, which
  * every allocation of the driver and its devices consults.
  */

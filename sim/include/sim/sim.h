@@ -74,10 +74,55 @@ struct sim_config {
 	uint64_t max_frames;  /* bus memory size in 4 KiB frames (frame 0 is never handed out) */
 	uint32_t log_mask;    /* SIM_LOG_* classes printed to stderr (events see all) */
 	struct sim_timing timing;
+	/*
+	 * Engine arbitration among ready queues of equal Q_PRIORITY (docs/sim-gpu.md §3.1). 0 (the
+	 * default): round-robin after the queue served last. Any other value seeds a xorshift
+	 * stream that picks one of the tied queues at each unit boundary instead: still a valid
+	 * arbiter (priorities stay strict, every ready queue keeps a chance at every boundary),
+	 * and the same seed gives the same choices. Re-seeded at hard reset.
+	 */
+	uint64_t arb_seed;
 };
 
 /* sim_config_default - fill @cfg with the documented defaults. Pure. */
 void sim_config_default(struct sim_config *cfg);
+
+/* Groups of struct sim_timing that sim_config_perturb scales together (docs/sim-gpu.md §11.8). */
+enum sim_perturb_group {
+	SIM_PERTURB_CP,	  /* job_start, job_end, cmd_header, cmd_dword: command fetch and decode */
+	SIM_PERTURB_COPY, /* copy_bytes_per_cycle (divided): the COPY/FILL engine */
+	SIM_PERTURB_MEM,  /* mem_line, mem_op, tlb_walk_level: memory accesses and walks */
+	SIM_PERTURB_ALU,  /* alu, alu_mul, alu_div, alu_fdiv, branch, group_launch: compute */
+	SIM_PERTURB_POLL, /* wait_poll: WAIT re-check and LOCK-stall poll interval */
+	SIM_PERTURB_GROUPS
+};
+
+/* Bounds of a perturbation: cost scale in eighths (x0.5 .. x4), core count. */
+#define SIM_PERTURB_SCALE_MIN 4u
+#define SIM_PERTURB_SCALE_MAX 32u
+#define SIM_PERTURB_CORES_MIN 1u
+#define SIM_PERTURB_CORES_MAX SIM_CONFIG_CORES_MAX
+
+/* What sim_config_perturb chose for one seed. */
+struct sim_perturbation {
+	uint64_t seed;
+	uint32_t cores;			     /* SIM_PERTURB_CORES_MIN..MAX */
+	uint32_t scale8[SIM_PERTURB_GROUPS]; /* cost x scale8/8, SIM_PERTURB_SCALE_MIN..MAX */
+	uint64_t arb_seed;		     /* nonzero: seeded tie-breaking (struct sim_config) */
+};
+
+/*
+ * sim_config_perturb - turn @cfg (usually sim_config_default's) into a different but valid
+ * timing of the same GPU, derived only from @seed (any value, 0 included): a core count, one
+ * scale factor per sim_perturb_group applied to its timing fields (each stays >= 1), and a
+ * seeded engine arbitration (arb_seed). Nothing a driver or client may rely on changes: queue,
+ * lane, slot, memory and clock parameters are kept, and so are reset and power costs. The same
+ * @seed and @cfg always give the same result. The choices go to @out when it is not NULL. Pure.
+ */
+void sim_config_perturb(struct sim_config *cfg, uint64_t seed, struct sim_perturbation *out);
+
+/* sim_perturb_group_name - "cp", "copy", "mem", "alu", "poll"; NULL when out of range. Pure. */
+const char *sim_perturb_group_name(enum sim_perturb_group group);
 
 /*
  * sim_create - build a device in its hard-reset state. @cfg is copied; NULL means defaults.
@@ -192,6 +237,22 @@ void sim_stop(struct sim_device *dev);
  * at the current clock (for the viewer); by default it runs as fast as it can.
  */
 void sim_set_pacing(struct sim_device *dev, bool enable);
+
+/*
+ * sim_set_hold - with @hold, no queue runs: the engine, WAIT polls and fetches pause where they
+ * are and GPU time moves only for timed events (a reset, a power transition, a delayed IRQ);
+ * doorbells and register writes are taken as usual and wait. Without, the GPU continues from
+ * where it paused. For an embedder that wants several submissions pending before any runs (trace
+ * replay under --perturb); the default is not held. Works in both clock modes.
+ */
+void sim_set_hold(struct sim_device *dev, bool hold);
+
+/*
+ * sim_is_quiescent - true when nothing can happen without an outside change: the device is idle
+ * (sim_is_idle), held with no timed event, or every runnable queue is blocked (a WAIT nothing on
+ * the GPU will satisfy, a LOCK stall, a hang) with no timed event and no unit still running.
+ */
+bool sim_is_quiescent(struct sim_device *dev);
 
 /* ---- Event stream ---- */
 

@@ -44,6 +44,8 @@ struct trace_replay_access;
 /* Matches a buffer id in any recorded connection (the first buffer the trace created wins). */
 #define TRACE_REPLAY_ANY_CONNECTION UINT64_MAX
 
+struct sim_config;
+
 struct trace_replay_options {
 	uint64_t from;	  /* events before this are replayed but not checked */
 	uint64_t to;	  /* events after this are not replayed (UINT64_MAX: to the end) */
@@ -71,6 +73,26 @@ struct trace_replay_options {
 	 */
 	void (*on_stop)(void *stop_ctx, const struct trace_replay_access *access);
 	void *stop_ctx;
+	/* The replay device's GPU (copied at its creation; NULL: sim_config_default). */
+	const struct sim_config *sim_config;
+	/*
+	 * Pause the GPU from each submission to the next call or completion that waits for it
+	 * (trace_perturb.h), so work submitted in between starts together: what runs first is
+	 * the GPU's arbitration, never host thread timing. magma-replay --perturb sets it.
+	 */
+	bool hold;
+};
+
+/* Where a completion digest differed (trace_replay_result.mismatch). */
+struct trace_replay_mismatch {
+	bool valid;	     /* set only for a completion whose contents differ */
+	uint64_t event;	     /* the completion event */
+	uint64_t submission; /* the execute_command event it completes */
+	uint64_t resource;   /* index into that submission's resources */
+	uint64_t buffer_id;  /* recorded buffer id */
+	uint64_t offset;     /* the resource range in the buffer */
+	uint64_t length;
+	uint64_t first_diff; /* first differing byte, from offset; UINT64_MAX: unknown */
 };
 
 struct trace_replay_result {
@@ -97,6 +119,7 @@ struct trace_replay_result {
 	 */
 	bool truncated;
 	char warning[256];
+	struct trace_replay_mismatch mismatch; /* when a completion digest diverged */
 };
 
 /*

@@ -17,6 +17,7 @@
 #ifndef MAGMA_SYSTEM_EMBEDDED_H
 #define MAGMA_SYSTEM_EMBEDDED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #if defined(__cplusplus)
@@ -76,6 +77,25 @@ struct magma_system_device *magma_system_embedded_device(struct magma_system_emb
  * magma_connection_enable_performance_counter_access grants access. Returns the fd or -errno.
  */
 int magma_system_embedded_perf_token(struct magma_system_embedded *emb);
+
+/*
+ * magma_system_embedded_hold - with @hold, pause the GPU (sim_set_hold): submissions are taken
+ * and written to rings but nothing runs. Releasing first lets the driver write every job that
+ * can go (msd_sim_device_settle), then lets the GPU run, so work submitted while held starts
+ * together whatever the host threads' timing. Trace replay under --perturb holds the GPU between
+ * the calls that wait for it. Not from a service thread.
+ */
+void magma_system_embedded_hold(struct magma_system_embedded *emb, bool hold);
+
+/*
+ * magma_system_embedded_quiesce - wait until the device has done all it can without its clients:
+ * the driver settled (msd_sim_device_settle: interrupts handled, released jobs written), the GPU
+ * quiescent (sim_is_quiescent) and its interrupt line low, all at once. Work blocked on a
+ * semaphore or memory only a client will signal or write stays blocked. Returns 0, or
+ * -ETIMEDOUT after @timeout_ns of host time. With the GPU held it returns at once (0). Not from
+ * a service thread.
+ */
+int magma_system_embedded_quiesce(struct magma_system_embedded *emb, uint64_t timeout_ns);
 
 /*
  * Shuts every channel and connection down (clients still holding fds see a hang-up), joins every
