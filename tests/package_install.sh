@@ -51,13 +51,17 @@ step "pkg-config magma-embedded: libmagma.so + libmagma_embedded.a, traced"
 $cc -std=c11 $flags -I"$tmp/pc" -o "$tmp/pc/embedded" "$src/examples/embedded.c" \
 	"$src/examples/first_client.c" $(pkg-config --cflags --libs magma-embedded) \
 	-Wl,-rpath,"$prefix/lib"
-ldd "$tmp/pc/embedded" | grep -q "libmagma.so.16 => $prefix/lib/" || {
+# (ldd's output goes to a file first: with pipefail, grep -q closing the pipe early would fail
+# the pipeline by SIGPIPE.)
+ldd "$tmp/pc/embedded" >"$tmp/pc/embedded.ldd"
+grep -q "libmagma.so.16 => $prefix/lib/" "$tmp/pc/embedded.ldd" || {
 	echo "package_install.sh: the pkg-config build does not use the installed libmagma.so" >&2
 	exit 1
 }
 MAGMA_TRACE=$tmp/pc/embedded.json "$tmp/pc/embedded"
 # Two writers on one file would leave NUL bytes and an unreadable document.
-if tr -d '\n' <"$tmp/pc/embedded.json" | grep -qaP '\x00'; then
+tr -d '\n' <"$tmp/pc/embedded.json" >"$tmp/pc/embedded.flat"
+if grep -qaP '\x00' "$tmp/pc/embedded.flat"; then
 	echo "package_install.sh: the trace holds NUL bytes (two writers)" >&2
 	exit 1
 fi
@@ -83,7 +87,8 @@ step "libmagma.a on its own"
 # shellcheck disable=SC2046,SC2086
 $cc -std=c11 $flags -I"$tmp/pc" -o "$tmp/pc/daemon_static" "$src/examples/daemon.c" \
 	"$src/examples/first_client.c" $(pkg-config --cflags magma) "$prefix/lib/libmagma.a" -pthread
-if ldd "$tmp/pc/daemon_static" | grep -q libmagma; then
+ldd "$tmp/pc/daemon_static" >"$tmp/pc/daemon_static.ldd"
+if grep -q libmagma "$tmp/pc/daemon_static.ldd"; then
 	echo "package_install.sh: the static build still needs libmagma.so" >&2
 	exit 1
 fi
