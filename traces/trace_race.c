@@ -26,6 +26,7 @@
 
 #include <lib/magma/magma_common_defs.h>
 
+#include "trace_replay_internal.h"
 #include "traces/trace_race.h"
 
 #define RACE_NONE UINT64_MAX	   /* no submission */
@@ -46,86 +47,36 @@ struct race_sub {
 	uint32_t waiting; /* waits whose signaler comes after the diverged completion */
 };
 
-/* A small open-addressing map from a key pair to a value. */
-struct race_map {
-	struct race_ent {
-		uint64_t k1, k2, v;
-		bool used;
-	} * e;
-	size_t cap, count;
-};
-
 struct race {
 	struct race_sub *subs;
 	size_t count, cap;
-	struct race_map by_seq;	   /* seq -> index */
-	struct race_map last_ctx;  /* (conn, ctx) -> index */
-	struct race_map signaler;  /* sem id -> index, RACE_CPU */
-	struct race_map sem_id;	   /* sem handle -> id */
-	struct race_map pend_head; /* sem id -> first pending wait + 1 */
+	struct replay_map by_seq;    /* seq -> index */
+	struct replay_map last_ctx;  /* (conn, ctx) -> index */
+	struct replay_map signaler;  /* sem id -> index, RACE_CPU */
+	struct replay_map sem_id;    /* sem handle -> id */
+	struct replay_map pend_head; /* sem id -> first pending wait + 1 */
 	struct race_pend {
 		uint64_t sub, next; /* next: index + 1 into pends, 0 ends */
 	} * pends;
 	size_t pend_count, pend_cap;
 };
 
-static uint64_t race_hash(uint64_t a, uint64_t b)
+/* The value of (@k1, @k2) in @m into *@v; false when absent (RACE_NONE/RACE_CPU are values). */
+static bool race_map_get(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *v)
 {
-	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+	const struct replay_ent *e = trace_replay_map_find(m, k1, k2);
 
-	return h ^ (h >> 29);
-}
-
-static struct race_ent *race_map_slot(const struct race_map *m, uint64_t k1, uint64_t k2)
-{
-	size_t i = (size_t)race_hash(k1, k2) & (m->cap - 1);
-
-	while (m->e[i].used && (m->e[i].k1 != k1 || m->e[i].k2 != k2))
-		i = (i + 1) & (m->cap - 1);
-	return &m->e[i];
-}
-
-static bool race_map_get(const struct race_map *m, uint64_t k1, uint64_t k2, uint64_t *v)
-{
-	struct race_ent *e;
-
-	if (!m->cap)
-		return false;
-	e = race_map_slot(m, k1, k2);
-	if (e->used)
+	if (e)
 		*v = e->v;
-	return e->used;
+	return e != NULL;
 }
 
-static bool race_map_put(struct race_map *m, uint64_t k1, uint64_t k2, uint64_t v)
-{
-	struct race_ent *e;
-
-	if ((m->count + 1) * 2 > m->cap) {
-		struct race_map bigger = {.cap = m->cap ? m->cap * 2 : 64};
-
-		bigger.e = calloc(bigger.cap, sizeof(*bigger.e));
-		if (!bigger.e)
-			return false;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->e[i].used)
-				*race_map_slot(&bigger, m->e[i].k1, m->e[i].k2) = m->e[i];
-		bigger.count = m->count;
-		free(m->e);
-		*m = bigger;
-	}
-	e = race_map_slot(m, k1, k2);
-	if (!e->used)
-		m->count++;
-	*e = (struct race_ent){k1, k2, v, true};
-	return true;
-}
-
+/* Member @k of @o as the replay reads numbers (trace_replay_internal.h), 0 when missing. */
 static uint64_t race_u64(const cJSON *o, const char *k)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, k);
+	uint64_t v = 0;
 
-	return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (uint64_t)n->valuedouble : 0;
+	return get_u64(o, k, &v) ? v : 0;
 }
 
 static bool race_add_pred(struct race_sub *s, uint64_t pred)
@@ -157,11 +108,11 @@ static int64_t race_add_sub(struct race *r, uint64_t seq, uint64_t conn, uint64_
 	s = &r->subs[r->count];
 	*s = (struct race_sub){
 		.seq = seq, .conn = conn, .ctx = ctx, .need = seq, .done = UINT64_MAX};
-	if (!race_map_put(&r->by_seq, seq, 0, r->count))
+	if (!trace_replay_map_put(&r->by_seq, seq, 0, r->count))
 		return -ENOMEM;
 	if (race_map_get(&r->last_ctx, conn, ctx, &prev) && !race_add_pred(s, prev))
 		return -ENOMEM;
-	if (!race_map_put(&r->last_ctx, conn, ctx, r->count))
+	if (!trace_replay_map_put(&r->last_ctx, conn, ctx, r->count))
 		return -ENOMEM;
 	return (int64_t)r->count++;
 }
@@ -182,7 +133,7 @@ static int race_pend(struct race *r, uint64_t sub, uint64_t sem)
 	}
 	race_map_get(&r->pend_head, sem, 0, &head);
 	r->pends[r->pend_count] = (struct race_pend){sub, head};
-	if (!race_map_put(&r->pend_head, sem, 0, ++r->pend_count))
+	if (!trace_replay_map_put(&r->pend_head, sem, 0, ++r->pend_count))
 		return -ENOMEM;
 	r->subs[sub].waiting++;
 	return 0;
@@ -207,7 +158,8 @@ static int race_signal(struct race *r, uint64_t sem, uint64_t by, uint64_t seq)
 		}
 		at = p->next;
 	}
-	if (!race_map_put(&r->pend_head, sem, 0, 0) || !race_map_put(&r->signaler, sem, 0, by))
+	if (!trace_replay_map_put(&r->pend_head, sem, 0, 0) ||
+	    !trace_replay_map_put(&r->signaler, sem, 0, by))
 		return -ENOMEM;
 	return 0;
 }
@@ -326,7 +278,8 @@ static int race_event(struct race *r, const char *line, size_t len, uint64_t sto
 
 		if (race_map_get(&r->sem_id, race_u64(args, "semaphore"), 0, &sem))
 			ret = race_signal(r, sem, RACE_CPU, seq);
-	} else if (!race_map_put(&r->sem_id, race_u64(out, "semaphore"), 0, race_u64(out, "id"))) {
+	} else if (!trace_replay_map_put(&r->sem_id, race_u64(out, "semaphore"), 0,
+					 race_u64(out, "id"))) {
 		ret = -ENOMEM;
 	}
 out:
@@ -495,11 +448,11 @@ static void race_free(struct race *r)
 	}
 	free(r->subs);
 	free(r->pends);
-	free(r->by_seq.e);
-	free(r->last_ctx.e);
-	free(r->signaler.e);
-	free(r->sem_id.e);
-	free(r->pend_head.e);
+	trace_replay_map_fini(&r->by_seq);
+	trace_replay_map_fini(&r->last_ctx);
+	trace_replay_map_fini(&r->signaler);
+	trace_replay_map_fini(&r->sem_id);
+	trace_replay_map_fini(&r->pend_head);
 }
 
 /* The trace's text, whole, into *@text_out (the caller frees it). */
