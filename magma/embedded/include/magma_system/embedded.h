@@ -56,7 +56,8 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 
 /*
  * The SIM_LOG_* classes (sim.h) a sim built now should print at the service's log level
- * (magma_system_log_level): none by default, guest errors and unimplemented features from warn,
+ * (magma_system_log_level): none by default, guest errors and uses of what the model leaves out
+ * (SIM_LOG_UNIMP) from warn,
  * resets and power changes too at debug. The embedded device and magma-simd add them to the
  * configuration of every sim they create.
  */
