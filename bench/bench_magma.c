@@ -40,6 +40,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "bench_breakdown.h"
 #include "magma_sim_defs.h"
 #include "magma_system/embedded.h"
 
@@ -308,6 +309,21 @@ static magma_status_t bench_wait(struct bench_dev *d)
 
 /* ---- Measurements ---- */
 
+/* One submit + wait + reset round trip on the bench_dev @arg (bench_breakdown's callback). */
+static int bench_roundtrip_once(void *arg)
+{
+	struct bench_dev *d = arg;
+	magma_status_t st = bench_submit(d, 1);
+
+	if (st != MAGMA_STATUS_OK)
+		return bench_fail("magma_connection_execute_command", st);
+	st = bench_wait(d);
+	if (st != MAGMA_STATUS_OK)
+		return bench_fail("magma_poll on the signal semaphore", st);
+	magma_semaphore_reset(d->sem);
+	return 0;
+}
+
 /* @n timed submit + wait + reset round trips on @d into @samples; 1 on a failing call. */
 static int bench_roundtrip(struct bench_dev *d, unsigned int n, unsigned int warmup,
 			   uint64_t *samples)
@@ -561,7 +577,7 @@ static void bench_row_latency(const char *what, const struct bench_series *s, un
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-magma [--short] [--simd PATH] [--no-daemon] [--cpu N]\n"
+		"usage: bench-magma [--short] [--simd PATH] [--no-daemon] [--cpu N] [--breakdown]\n"
 		"       bench-magma --help | --version\n"
 		"What the Magma stack costs per empty command buffer: round trips on the\n"
 		"embedded device and through a magma-simd child, against a socketpair\n"
@@ -570,6 +586,8 @@ static void usage(FILE *out)
 		"  --simd PATH  the magma-simd to start (default: the one built with this)\n"
 		"  --no-daemon  skip the magma-simd round trips\n"
 		"  --cpu N      pin every thread, the daemon's included, to CPU N\n"
+		"  --breakdown  then time each hop of the round trips (latency probes) and\n"
+		"               count the thread wake-ups each costs\n"
 		"  --help       this text\n"
 		"  --version    print \"bench-magma VERSION\"\n"
 		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
@@ -595,7 +613,7 @@ int main(int argc, char **argv)
 	struct bench_dev ed = {0}, dd = {0};
 	struct bench_pingpong echo;
 	double tput, tput_min, tput_max;
-	int daemon = 1, status = 1, fd, have_echo = 0, cpu = -1;
+	int daemon = 1, status = 1, fd, have_echo = 0, cpu = -1, breakdown = 0;
 	unsigned int pp_n, rt_n;
 
 	for (int i = 1; i < argc; i++) {
@@ -608,6 +626,8 @@ int main(int argc, char **argv)
 						  .pipeline_runs = 3};
 		} else if (!strcmp(argv[i], "--simd") && i + 1 < argc) {
 			simd = argv[++i];
+		} else if (!strcmp(argv[i], "--breakdown")) {
+			breakdown = 1;
 		} else if (!strcmp(argv[i], "--no-daemon")) {
 			daemon = 0;
 		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
@@ -704,6 +724,15 @@ int main(int argc, char **argv)
 	       tput_max);
 	printf("  %-22s %9.0f /s   target >= %.0f /s   %s\n", "command buffers / s", tput,
 	       BENCH_THROUGHPUT_TARGET, tput >= BENCH_THROUGHPUT_TARGET ? "PASS" : "BELOW");
+	if (breakdown) {
+		printf("\n");
+		if (bench_breakdown("embedded round trip", bench_roundtrip_once, &ed, rt_n, 0,
+				    stdout))
+			goto out;
+		if (daemon && bench_breakdown("daemon round trip (its hops are not probed)",
+					      bench_roundtrip_once, &dd, rt_n, dm.pid, stdout))
+			goto out;
+	}
 	status = 0;
 out:
 	if (bench_dev_close(&dd))

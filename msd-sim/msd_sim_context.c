@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 
 static struct msd_sim_context *msd_sim_context_from(struct msd_context_t *c)
@@ -219,6 +220,7 @@ magma_status_t msd_context_execute_command_buffers(struct msd_context_t *c,
 	struct msd_sim_job *job;
 	magma_status_t status;
 
+	magma_probe_mark(MAGMA_PROBE_DRIVER_SUBMIT);
 	if (!ctx || !desc)
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad context or descriptor");
 	status = msd_sim_check_descriptor(desc);

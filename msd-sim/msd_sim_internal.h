@@ -616,6 +616,7 @@ uint32_t msd_sim_irq_take(struct msd_sim_device *dev);
 uint32_t msd_sim_irq_poll_missed(struct msd_sim_device *dev);
 void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_irq_inline_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_connection.c, msd_sim_context.c */
 struct msd_sim_connection *msd_sim_connection_from(struct msd_connection_t *c);

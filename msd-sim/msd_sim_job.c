@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
 
@@ -120,9 +121,16 @@ void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *jo
 	} else {
 		bool alone = msd_sim_sched_add_locked(dev, job);
 
-		if (alone && dev->threaded && !msd_sim_context_is_abandoned(job->ctx) &&
-		    msd_sim_job_submit_locked(dev, job))
-			return;
+		if (alone && dev->threaded && !msd_sim_context_is_abandoned(job->ctx)) {
+			/* An idle GPU runs the job on this thread (msd_sim_irq_inline_locked). */
+			bool armed = sim_inline_begin(dev->sim);
+			bool submitted = msd_sim_job_submit_locked(dev, job);
+
+			if (armed)
+				msd_sim_irq_inline_locked(dev);
+			if (submitted)
+				return;
+		}
 	}
 	msd_sim_device_kick_locked(dev);
 }
@@ -281,6 +289,7 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	}
 	job->started = true;
 	msd_sim_write32(dev, SIM_Q_TAIL(job->queue), q->tail);
+	magma_probe_mark(MAGMA_PROBE_DOORBELL);
 	msd_sim_write32(dev, SIM_Q_DOORBELL(job->queue), 1);
 	msd_sim_watchdog_arm_locked(dev);
 	return true;

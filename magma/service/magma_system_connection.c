@@ -46,6 +46,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "magma_probe/probe.h"
 #include "magma_sim/status_name.h"
 #include "magma_system_internal.h"
 
@@ -872,6 +873,7 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 		if (ret)
 			return status_of_recv_error(ret);
 		burst++;
+		magma_probe_mark(MAGMA_PROBE_SERVICE_RECV);
 		s = connection_process(conn, &msg, &action);
 		if (s == MAGMA_STATUS_OK)
 			magma_system_flow_note(&conn->flow, &msg);
