@@ -130,6 +130,8 @@ void msd_sim_irq_inline_locked(struct msd_sim_device *dev)
 	msd_sim_mutex_assert_held(&dev->lock);
 	if (!sim_inline_end(dev->sim))
 		return;
+	/* The device thread did not see this job: restart its idle time (power-down) here. */
+	dev->idle_since_ms = 0;
 	status = msd_sim_irq_read_and_clear(dev);
 	if (status)
 		msd_sim_irq_handle_locked(dev, status);

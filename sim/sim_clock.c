@@ -598,7 +598,8 @@ static void *sim_clock_thread(void *arg)
 
 	sim_mutex_lock(&dev->lock);
 	while (!dev->thread_stop) {
-		if (sim_is_idle_locked(dev)) {
+		/* Armed for a host thread (sim_inline_begin): that thread runs what comes. */
+		if (sim_is_idle_locked(dev) || dev->inline_armed) {
 			paced = false; /* idle time is skipped: pace from the next busy period */
 			sim_clock_wait_locked(dev, 0);
 			continue;
@@ -700,8 +701,10 @@ bool sim_inline_begin(struct sim_device *dev)
 	sim_host_lock(dev);
 	armed = dev->thread_running && !dev->thread_stop && !dev->pacing && !dev->hold &&
 		!dev->inline_armed && sim_is_idle_locked(dev);
-	dev->inline_armed = armed;
-	dev->kick_owed = false;
+	if (armed) {
+		dev->inline_armed = true;
+		dev->kick_owed = false;
+	}
 	sim_mutex_unlock(&dev->lock);
 	return armed;
 }
