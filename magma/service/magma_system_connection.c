@@ -5,9 +5,10 @@
  * Each connection runs on a thread of its own that polls the primary channel (requests), an
  * eventfd the notification path uses to wake it (pending errors, queued notifications) and,
  * when something waits to be sent, the socket it waits on; right after a request the next one is
- * taken from the (non-blocking) primary channel without polling, up to CONN_RECV_BURST in a row,
- * which halves the system calls of a client streaming commands. A request is received whole
- * (wire_recv), validated completely (magma_system_validate.c) and dispatched through a table to
+ * taken without polling, up to CONN_RECV_BURST in a row. Requests are read ahead (wire_reader: one
+ * recvmsg takes every byte the socket holds, whole messages are cut from them), so a client
+ * streaming commands costs the service a fraction of a system call per request. A request is
+ * received whole, validated completely (magma_system_validate.c) and dispatched through a table to
  * its handler, which calls msd.h with ids already resolved to MSD objects. Requests marked
  * "reply" in wire.h (FLUSH, ENABLE_PERF_ACCESS) are answered in order on the primary channel.
  *
@@ -814,7 +815,8 @@ static magma_status_t connection_wait(struct magma_system_connection *conn, bool
 		ret = poll(pfd, 3, timeout);
 		if (ret < 0 && errno != EINTR)
 			return MAGMA_STATUS_INTERNAL_ERROR;
-		if (ret > 0 || timeout < 0)
+		/* A whole message read ahead is input too: never wait while one is there. */
+		if (ret > 0 || timeout < 0 || wire_reader_has_message(&conn->reader))
 			break;
 		if (connection_idle_flow(conn, &pfd[0]))
 			return MAGMA_STATUS_CONNECTION_LOST;
@@ -833,16 +835,19 @@ static magma_status_t connection_wait(struct magma_system_connection *conn, bool
 }
 
 /*
- * Runs until the connection ends; returns the status it ended with (OK when orderly). The
- * primary channel is made non-blocking so that, right after a message, the next one is taken
- * without a poll() first; after CONN_RECV_BURST such messages (or when none is queued) the
- * loop waits in poll() on all its fds again.
+ * Runs until the connection ends; returns the status it ended with (OK when orderly). Right after
+ * a message the next one is taken (from the read-ahead, else one non-blocking read) without a
+ * poll() first; after CONN_RECV_BURST such messages (or when none is queued) the loop polls all
+ * its fds again (without waiting while a whole message is read ahead).
  */
 static magma_status_t connection_loop(struct magma_system_connection *conn)
 {
 	int fl = fcntl(conn->primary_fd, F_GETFL);
-	bool direct = fl >= 0 && fcntl(conn->primary_fd, F_SETFL, fl | O_NONBLOCK) == 0;
 	uint32_t burst = 0;
+
+	/* Flow events go out with a non-blocking send (magma_system_flow_try_send). */
+	if (fl >= 0)
+		fcntl(conn->primary_fd, F_SETFL, fl | O_NONBLOCK);
 
 	for (;;) {
 		bool input_idle = false, readable = true;
@@ -853,8 +858,8 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 		s = magma_system_notify_take_error(&conn->notify);
 		if (s)
 			return s;
-		if (direct && burst && burst < CONN_RECV_BURST) {
-			ret = wire_recv(conn->primary_fd, &msg);
+		if (burst && burst < CONN_RECV_BURST) {
+			ret = wire_reader_recv(&conn->reader, conn->primary_fd, &msg);
 			input_idle = ret == -EAGAIN;
 		}
 		if (ret == -EAGAIN) {
@@ -862,9 +867,10 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 			s = connection_wait(conn, input_idle, &readable);
 			if (s)
 				return s;
-			if (!readable)
+			/* Messages read ahead are not in the socket: poll() cannot show them. */
+			if (!readable && !wire_reader_has_message(&conn->reader))
 				continue;
-			ret = wire_recv(conn->primary_fd, &msg);
+			ret = wire_reader_recv(&conn->reader, conn->primary_fd, &msg);
 			if (ret == -EAGAIN)
 				continue;
 		}
@@ -975,6 +981,7 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	snprintf(conn->comm, sizeof(conn->comm), "%s", comm);
 	conn->primary_fd = primary_fd;
 	conn->notif_fd = notif_fd;
+	wire_reader_init(&conn->reader);
 	magma_system_handles_init(&conn->handles);
 	if (magma_system_notify_init(&conn->notify, notif_fd))
 		goto err_free;
@@ -1019,6 +1026,7 @@ void magma_system_connection_free(struct magma_system_connection *conn)
 		connection_teardown(conn);
 		magma_system_notify_fini(&conn->notify);
 	}
+	wire_reader_fini(&conn->reader);
 	close(conn->primary_fd);
 	close(conn->notif_fd);
 	magma_system_account_uncharge(&conn->dev->acct, conn->client, MAGMA_SYSTEM_RES_CONNECTIONS,

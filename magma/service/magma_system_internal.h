@@ -240,6 +240,7 @@ struct magma_system_connection {
 	struct msd_connection_t *msd_name;  /* @msd as hooks know it, also after it was closed */
 	int primary_fd;			    /* closed by the reaper after join */
 	int notif_fd;			    /* closed by the reaper after join */
+	struct wire_reader reader;	    /* of @primary_fd: the connection thread's */
 	pthread_t thread;
 	bool perf_access;
 	struct magma_system_handles handles;
