@@ -1,41 +1,53 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_timeline.c - Chrome Trace Event JSON from sim device events (see trace_timeline.h).
+ * trace_timeline.c - collecting a timeline and turning it into items (see trace_timeline.h);
+ * trace_timeline_json.c nests, orders and writes them.
  *
- * Events are kept in a growing array of compact records and turned into JSON at write time: a
- * JOB_START opens a job on its queue's track and the matching JOB_END (same queue) closes it as
- * one "X" event; a job still open at the end is written with the last cycle seen.
+ * Collecting: device events are kept in a growing array of compact records, and so are the
+ * client's submissions, noted by the replay just before it sends each one (recorded connection
+ * handle and context id, VA of the first command buffer). Submissions and device events are
+ * therefore in the order they happened. Any thread: a mutex serialises all calls (device events
+ * arrive on the device thread, submissions on the replay thread).
  *
- * Context tracks: the replay also adds one "submit" record per client submission (recorded
- * connection handle and context id) before sending it, in the same array, so submissions and
- * device events are in the order they happened. At write time each job (a JOB_START with a new
- * AS slot and sequence number on its queue; further entries of the same job share both) is
- * given the oldest unmatched submission of the connection last seen on that AS slot, or, when
- * that connection has none pending, the oldest unmatched submission of any connection, whose
- * connection is then bound to the slot (an AS slot is one connection's address space while it is
- * bound). The job is then also drawn on its context's track (tid 2000 + n, named
- * "context C (connection H)"). This assumes msd-sim's one job per submission; jobs without a
- * pending submission (none recorded: the recording-side timeline) appear on queue tracks only.
- * Any thread: a mutex serialises all calls (device events arrive on the device thread,
- * submissions on the replay thread).
+ * Building, at write time, in record order. Time is the record's GPU cycle plus the cycles
+ * before the last hard reset (which restarts the sim's clock at 0), never going backwards. A
+ * JOB_START opens a ring entry on its queue's track; the CMD events that follow on that queue
+ * are its commands, each lasting until the next one starts, the last one until the entry ends.
+ * The JOB_END closes it one cycle after its stamp: events are stamped when the unit that makes
+ * them starts, and the unit that ends a job (its END, or the command that faulted) costs at
+ * least one cycle (sim timing fields are >= 1), so the entry then ends after its last command
+ * began. A reset, or the next JOB_START on the queue (the driver reset the queue), cuts an entry
+ * without a JOB_END; so does the end of the records.
+ *
+ * Context tracks: each job (a JOB_START with a new AS slot and sequence number on its queue;
+ * further entries of the same job share both) takes one pending submission, as magma-view does
+ * (docs/viewer.md): the oldest whose first command buffer is at the job's command VA, preferring
+ * the connection bound to the job's AS slot, then one bound to no other slot; without a VA match,
+ * the oldest of the connection bound to the slot, else the oldest of all. Its connection is then
+ * bound to that slot (an AS slot is one connection's address space while it is bound). This
+ * assumes msd-sim's one job per submission; jobs without a pending submission (the
+ * recording-side timeline notes none) have no context. A matched submission is drawn at its
+ * job's start: when the client sent it, in GPU cycles, depends on host thread timing, and the
+ * same trace must give the same timeline.
+ *
+ * Flows: the submission, each entry of its job and the job's completion (a 0-long "done" slice
+ * where the last entry ends, on the context track, else on the queue track) are one chain of
+ * flow steps with one id. A job's last entry is the one whose JOB_END is not followed on its
+ * queue by another entry of the same job. An entry cut by a reset ends the chain unless the job
+ * runs again (same slot and seqno): the chain then goes on through the rerun.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/sim.h"
+#include "trace_timeline_internal.h"
 #include "traces/trace_timeline.h"
 
-#define TIMELINE_MAX_QUEUES   64
-#define TIMELINE_MAX_SLOTS    64
-#define TIMELINE_MAX_CONTEXTS 256
-#define TIMELINE_CTX_TID      2000
-#define TIMELINE_SUBMIT	      0xffffffffu /* record type: value = connection, code = context */
-#define TIMELINE_CANCELLED    0xfffffffeu /* a submit record whose submission failed */
+#define TIMELINE_REC_SUBMIT    0xffffffffu /* value = connection, value2 = cmd VA, code = context */
+#define TIMELINE_REC_CANCELLED 0xfffffffeu /* a submit record whose submission failed */
 
 struct timeline_rec {
 	uint64_t cycle;
@@ -99,6 +111,7 @@ void trace_timeline_add(struct trace_timeline *tl, const struct sim_event *ev)
 	switch (ev->type) {
 	case SIM_EV_JOB_START:
 	case SIM_EV_JOB_END:
+	case SIM_EV_CMD:
 	case SIM_EV_IRQ_RAISE:
 	case SIM_EV_FAULT:
 	case SIM_EV_POWER:
@@ -113,9 +126,13 @@ void trace_timeline_add(struct trace_timeline *tl, const struct sim_event *ev)
 }
 
 /* trace_timeline_submit - see trace_timeline.h. */
-size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context)
+size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context,
+			     uint64_t cmd_va)
 {
-	struct timeline_rec rec = {.type = TIMELINE_SUBMIT, .value = connection, .code = context};
+	struct timeline_rec rec = {.type = TIMELINE_REC_SUBMIT,
+				   .value = connection,
+				   .value2 = cmd_va,
+				   .code = context};
 	size_t token;
 
 	if (!tl)
@@ -132,197 +149,472 @@ void trace_timeline_cancel(struct trace_timeline *tl, size_t token)
 	if (!tl || !token)
 		return;
 	pthread_mutex_lock(&tl->lock);
-	if (token <= tl->count && tl->recs[token - 1].type == TIMELINE_SUBMIT)
-		tl->recs[token - 1].type = TIMELINE_CANCELLED;
+	if (token <= tl->count && tl->recs[token - 1].type == TIMELINE_REC_SUBMIT)
+		tl->recs[token - 1].type = TIMELINE_REC_CANCELLED;
 	pthread_mutex_unlock(&tl->lock);
 }
 
-/* Context matching state of one write pass (see the file comment). */
-struct timeline_ctx_state {
-	struct {
-		uint64_t connection;
-		uint32_t context;
-	} ctxs[TIMELINE_MAX_CONTEXTS];
-	uint32_t ctx_count;
-	size_t *pending; /* indices of unmatched submit records, oldest first */
-	size_t pending_count;
-	uint64_t slot_conn[TIMELINE_MAX_SLOTS];
-	bool slot_bound[TIMELINE_MAX_SLOTS];
-	/* per queue: the current job's AS slot, sequence number and context (-1: none) */
-	uint32_t job_slot[TIMELINE_MAX_QUEUES];
-	uint64_t job_seq[TIMELINE_MAX_QUEUES];
-	int job_ctx[TIMELINE_MAX_QUEUES];
-	bool job_known[TIMELINE_MAX_QUEUES];
+/* One queue while the records are walked: its open ring entry and the job it belongs to. */
+struct timeline_queue {
+	bool open;
+	size_t job_item;   /* the entry's JOB item */
+	size_t copy_item;  /* its JOB_COPY item, or TIMELINE_NONE */
+	size_t cmd_item;   /* its last CMD item, or TIMELINE_NONE */
+	uint64_t last_cmd; /* time the last command or fault of the entry began */
+	bool has_child;
+	uint32_t cmds;
+	/* the job: entries sharing AS slot and sequence number */
+	bool job_known;
+	uint32_t slot;
+	uint64_t seq;
+	int ctx; /* -1: none */
+	uint32_t entries;
+	size_t chain_last; /* the last item of the job's flow chain, or TIMELINE_NONE */
+	uint32_t flow;	   /* the chain's id, 0 until it has two items */
 };
 
-/* The context index of submit record @rec, added when new; -1 when the table is full. */
-static int timeline_ctx_index(struct timeline_ctx_state *cs, const struct timeline_rec *rec)
+/* A submission not matched to a job yet. */
+struct timeline_pending {
+	size_t rec;
+	int ctx; /* -1: the context table was full */
+};
+
+/* State of one build (see the file comment). */
+struct timeline_walk {
+	const struct trace_timeline *tl;
+	struct timeline_build *b;
+	struct timeline_queue q[SIM_QUEUE_MAX];
+	struct timeline_pending *pending; /* oldest first */
+	size_t pending_count;
+	uint64_t slot_conn[SIM_AS_MAX];
+	bool slot_bound[SIM_AS_MAX];
+	uint64_t now;  /* time of the current record */
+	uint64_t base; /* added to record cycles (hard resets restart the clock) */
+	size_t reset_item;
+	size_t rec; /* index of the current record */
+	bool out_of_memory;
+};
+
+/* A new item of @kind on @track at @ts placed by the current record; TIMELINE_NONE when OOM. */
+static size_t timeline_item_new(struct timeline_walk *w, uint8_t kind, uint32_t track, uint64_t ts)
 {
-	for (uint32_t i = 0; i < cs->ctx_count; i++)
-		if (cs->ctxs[i].connection == rec->value && cs->ctxs[i].context == rec->code)
-			return (int)i;
-	if (cs->ctx_count == TIMELINE_MAX_CONTEXTS)
-		return -1;
-	cs->ctxs[cs->ctx_count].connection = rec->value;
-	cs->ctxs[cs->ctx_count].context = rec->code;
-	return (int)cs->ctx_count++;
+	struct timeline_build *b = w->b;
+	struct timeline_item *it;
+
+	if (b->count == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct timeline_item *items = realloc(b->items, cap * sizeof(*items));
+
+		if (!items) {
+			w->out_of_memory = true;
+			return TIMELINE_NONE;
+		}
+		b->items = items;
+		b->cap = cap;
+	}
+	it = &b->items[b->count];
+	*it = (struct timeline_item){.ts = ts,
+				     .end = ts,
+				     .order = w->rec,
+				     .made = b->count,
+				     .kind = kind,
+				     .track = track};
+	b->track_used[track] = true;
+	return b->count++;
 }
 
-/* The context of the job that JOB_START @r starts on queue @q (-1: unknown). */
-static int timeline_job_ctx(const struct trace_timeline *tl, struct timeline_ctx_state *cs,
-			    uint32_t q, const struct timeline_rec *r)
+/* Adds @item (TIMELINE_NONE: nothing) to the flow chain of queue @qs. */
+static void timeline_chain(struct timeline_walk *w, struct timeline_queue *qs, size_t item)
 {
-	uint32_t slot = r->code < TIMELINE_MAX_SLOTS ? r->code : 0;
-	size_t pick = cs->pending_count;
+	struct timeline_item *items = w->b->items;
+
+	if (item == TIMELINE_NONE)
+		return;
+	if (qs->chain_last != TIMELINE_NONE) {
+		if (!qs->flow)
+			qs->flow = ++w->b->flows;
+		items[qs->chain_last].flow = qs->flow;
+		items[qs->chain_last].flow_out = true;
+		items[item].flow = qs->flow;
+		items[item].flow_in = true;
+	}
+	qs->chain_last = item;
+}
+
+/* The index of the context of submit record @rec, added when new; -1 when the table is full. */
+static int timeline_ctx_index(struct timeline_build *b, const struct timeline_rec *rec)
+{
+	for (uint32_t i = 0; i < b->ctx_count; i++)
+		if (b->ctxs[i].connection == rec->value && b->ctxs[i].context == rec->code)
+			return (int)i;
+	if (b->ctx_count == TIMELINE_MAX_CONTEXTS)
+		return -1;
+	b->ctxs[b->ctx_count].connection = rec->value;
+	b->ctxs[b->ctx_count].context = rec->code;
+	return (int)b->ctx_count++;
+}
+
+/* A counter sample of busy queues changing by @delta at @ts. */
+static void timeline_busy(struct timeline_walk *w, uint64_t ts, int32_t delta)
+{
+	size_t i = timeline_item_new(w, TIMELINE_BUSY, TIMELINE_TRACK_DEVICE, ts);
+
+	if (i != TIMELINE_NONE)
+		w->b->items[i].delta = delta;
+}
+
+/* The AS slot connection @conn is bound to, or -1. */
+static int timeline_slot_of(const struct timeline_walk *w, uint64_t conn)
+{
+	for (int s = 0; s < SIM_AS_MAX; s++)
+		if (w->slot_bound[s] && w->slot_conn[s] == conn)
+			return s;
+	return -1;
+}
+
+/* The pending submission a new job on AS slot @slot at command VA @va takes, or TIMELINE_NONE. */
+static size_t timeline_pick(const struct timeline_walk *w, uint32_t slot, uint64_t va)
+{
+	bool bound = slot < SIM_AS_MAX && w->slot_bound[slot];
+	size_t free_conn = TIMELINE_NONE, any_va = TIMELINE_NONE, own = TIMELINE_NONE;
+
+	for (size_t i = 0; i < w->pending_count; i++) {
+		const struct timeline_rec *sub = &w->tl->recs[w->pending[i].rec];
+		bool mine = bound && sub->value == w->slot_conn[slot];
+		int elsewhere = timeline_slot_of(w, sub->value);
+
+		if (sub->value2 && sub->value2 == va) {
+			if (mine)
+				return i;
+			if (free_conn == TIMELINE_NONE &&
+			    (elsewhere < 0 || (uint32_t)elsewhere == slot))
+				free_conn = i;
+			if (any_va == TIMELINE_NONE)
+				any_va = i;
+		}
+		if (own == TIMELINE_NONE && mine)
+			own = i;
+	}
+	if (free_conn != TIMELINE_NONE)
+		return free_conn;
+	if (any_va != TIMELINE_NONE)
+		return any_va;
+	if (own != TIMELINE_NONE)
+		return own;
+	return w->pending_count ? 0 : TIMELINE_NONE;
+}
+
+/* Gives the new job on @qs (JOB_START @r) its submission, see the file head; binds the slot. */
+static void timeline_match(struct timeline_walk *w, struct timeline_queue *qs,
+			   const struct timeline_rec *r)
+{
+	size_t pick = timeline_pick(w, r->code, r->value), item;
 	const struct timeline_rec *sub;
 
-	if (cs->job_known[q] && cs->job_slot[q] == r->code && cs->job_seq[q] == r->value2)
-		return cs->job_ctx[q]; /* a further entry of the same job */
-	cs->job_known[q] = true;
-	cs->job_slot[q] = r->code;
-	cs->job_seq[q] = r->value2;
-	cs->job_ctx[q] = -1;
-	for (size_t i = 0; cs->slot_bound[slot] && i < cs->pending_count; i++) {
-		if (tl->recs[cs->pending[i]].value == cs->slot_conn[slot]) {
-			pick = i;
-			break;
-		}
+	if (pick == TIMELINE_NONE)
+		return;
+	sub = &w->tl->recs[w->pending[pick].rec];
+	if (r->code < SIM_AS_MAX) {
+		for (int s = 0; s < SIM_AS_MAX; s++)
+			if (w->slot_conn[s] == sub->value)
+				w->slot_bound[s] = false;
+		w->slot_conn[r->code] = sub->value;
+		w->slot_bound[r->code] = true;
 	}
-	if (pick == cs->pending_count && cs->pending_count)
-		pick = 0;
-	if (pick == cs->pending_count)
-		return -1;
-	sub = &tl->recs[cs->pending[pick]];
-	cs->slot_conn[slot] = sub->value;
-	cs->slot_bound[slot] = true;
-	cs->job_ctx[q] = timeline_ctx_index(cs, sub);
-	memmove(&cs->pending[pick], &cs->pending[pick + 1],
-		(cs->pending_count - pick - 1) * sizeof(*cs->pending));
-	cs->pending_count--;
-	return cs->job_ctx[q];
+	qs->ctx = w->pending[pick].ctx;
+	memmove(&w->pending[pick], &w->pending[pick + 1],
+		(w->pending_count - pick - 1) * sizeof(*w->pending));
+	w->pending_count--;
+	if (qs->ctx < 0)
+		return;
+	item = timeline_item_new(w, TIMELINE_SUBMIT, TIMELINE_TRACK_CONTEXT(qs->ctx), w->now);
+	if (item == TIMELINE_NONE)
+		return;
+	w->b->items[item].value = sub->value;
+	w->b->items[item].value2 = sub->value2;
+	w->b->items[item].code = sub->code;
+	qs->chain_last = item;
 }
 
-static double ts(uint64_t cycle)
+/* True when no further entry of @q's job follows the JOB_END at the current record. */
+static bool timeline_is_last_entry(const struct timeline_walk *w, uint32_t q)
 {
-	return (double)cycle / 1000.0;
+	for (size_t i = w->rec + 1; i < w->tl->count; i++) {
+		const struct timeline_rec *r = &w->tl->recs[i];
+
+		if (r->type == SIM_EV_JOB_START && r->unit == q)
+			return r->code != w->q[q].slot || r->value2 != w->q[q].seq;
+	}
+	return true;
+}
+
+/* Closes queue @q's open entry at @cut (extended past its last command), as @how. */
+static void timeline_close(struct timeline_walk *w, uint32_t q, uint8_t how, uint64_t cut,
+			   uint32_t code)
+{
+	struct timeline_queue *qs = &w->q[q];
+	struct timeline_item *items = w->b->items;
+	uint64_t end = cut;
+	size_t done;
+
+	if (!qs->open)
+		return;
+	qs->open = false;
+	if (qs->has_child && qs->last_cmd + 1 > end)
+		end = qs->last_cmd + 1;
+	if (end < items[qs->job_item].ts)
+		end = items[qs->job_item].ts;
+	items[qs->job_item].end = end;
+	items[qs->job_item].end_kind = how;
+	items[qs->job_item].code = code;
+	if (qs->copy_item != TIMELINE_NONE) {
+		items[qs->copy_item].end = end;
+		items[qs->copy_item].end_kind = how;
+		items[qs->copy_item].code = code;
+	}
+	if (qs->cmd_item != TIMELINE_NONE)
+		items[qs->cmd_item].end = end;
+	timeline_busy(w, end, -1);
+	if (how != TIMELINE_END_DONE || !timeline_is_last_entry(w, q))
+		return;
+	done = timeline_item_new(
+		w, TIMELINE_DONE,
+		qs->ctx >= 0 ? TIMELINE_TRACK_CONTEXT(qs->ctx) : TIMELINE_TRACK_QUEUE(q), end);
+	if (done == TIMELINE_NONE)
+		return;
+	w->b->items[done].value2 = qs->seq;
+	w->b->items[done].code = code;
+	w->b->items[done].queue = q;
+	timeline_chain(w, qs, done);
+	qs->chain_last = TIMELINE_NONE; /* the job is complete: its chain ends here */
+}
+
+/* The fields of a JOB or JOB_COPY item for entry @entry of its job, started by JOB_START @r. */
+static void timeline_entry_fields(struct timeline_item *it, uint32_t q,
+				  const struct timeline_rec *r, uint32_t entry)
+{
+	it->value = r->value;
+	it->value2 = r->value2;
+	it->slot = r->code;
+	it->queue = q;
+	it->aux = entry;
+}
+
+/* JOB_START @r on queue @q: a new entry, of a new job unless its slot and seqno are the same. */
+static void timeline_job_start(struct timeline_walk *w, uint32_t q, const struct timeline_rec *r)
+{
+	struct timeline_queue *qs = &w->q[q];
+	size_t job, copy = TIMELINE_NONE;
+
+	timeline_close(w, q, TIMELINE_END_ABANDONED, w->now, 0);
+	if (!qs->job_known || qs->slot != r->code || qs->seq != r->value2) {
+		qs->job_known = true;
+		qs->slot = r->code;
+		qs->seq = r->value2;
+		qs->ctx = -1;
+		qs->entries = 0;
+		qs->chain_last = TIMELINE_NONE;
+		qs->flow = 0;
+		timeline_match(w, qs, r);
+	}
+	job = timeline_item_new(w, TIMELINE_JOB, TIMELINE_TRACK_QUEUE(q), w->now);
+	if (qs->ctx >= 0 && job != TIMELINE_NONE)
+		copy = timeline_item_new(w, TIMELINE_JOB_COPY, TIMELINE_TRACK_CONTEXT(qs->ctx),
+					 w->now);
+	if (job == TIMELINE_NONE)
+		return;
+	timeline_entry_fields(&w->b->items[job], q, r, qs->entries);
+	if (copy != TIMELINE_NONE)
+		timeline_entry_fields(&w->b->items[copy], q, r, qs->entries);
+	qs->entries++;
+	timeline_chain(w, qs, job);
+	timeline_busy(w, w->now, +1);
+	qs->open = true;
+	qs->job_item = job;
+	qs->copy_item = copy;
+	qs->cmd_item = TIMELINE_NONE;
+	qs->has_child = false;
+	qs->cmds = 0;
+}
+
+/* CMD @r on queue @q: the previous command of the entry ends where this one begins. */
+static void timeline_cmd(struct timeline_walk *w, uint32_t q, const struct timeline_rec *r)
+{
+	struct timeline_queue *qs = &w->q[q];
+	size_t cmd;
+
+	if (!qs->open)
+		return; /* a command outside a job cannot be placed (the sim emits none) */
+	if (qs->cmd_item != TIMELINE_NONE)
+		w->b->items[qs->cmd_item].end = w->now;
+	qs->last_cmd = w->now;
+	qs->has_child = true;
+	cmd = timeline_item_new(w, TIMELINE_CMD, TIMELINE_TRACK_QUEUE(q), w->now);
+	qs->cmd_item = cmd;
+	if (cmd == TIMELINE_NONE)
+		return;
+	w->b->items[cmd].code = r->code;
+	w->b->items[cmd].value = r->value;
+	w->b->items[cmd].value2 = qs->seq;
+	w->b->items[cmd].queue = q;
+	w->b->items[cmd].aux = qs->cmds++;
+}
+
+/* RESET @r: a begin cuts every open entry; a hard reset restarts the clock. */
+static void timeline_reset(struct timeline_walk *w, const struct timeline_rec *r)
+{
+	size_t i;
+
+	if (r->value) { /* done */
+		if (w->reset_item != TIMELINE_NONE)
+			w->b->items[w->reset_item].end = w->now;
+		w->reset_item = TIMELINE_NONE;
+		return;
+	}
+	for (uint32_t q = 0; q < SIM_QUEUE_MAX; q++)
+		timeline_close(w, q, TIMELINE_END_RESET, w->now, 0);
+	if (w->reset_item != TIMELINE_NONE)
+		w->b->items[w->reset_item].end = w->now;
+	w->reset_item = timeline_item_new(w, TIMELINE_RESET, TIMELINE_TRACK_DEVICE, w->now);
+	if (w->reset_item != TIMELINE_NONE)
+		w->b->items[w->reset_item].code = r->code;
+	i = timeline_item_new(w, TIMELINE_RESET_MARK, TIMELINE_TRACK_DEVICE, w->now);
+	if (i != TIMELINE_NONE)
+		w->b->items[i].code = r->code;
+	if (r->code == SIM_GPU_COMMAND_HARD_RESET)
+		w->base = w->now; /* the sim's clock restarts at 0 right after this event */
+}
+
+/* One device record @r (current time already set). */
+static void timeline_device(struct timeline_walk *w, const struct timeline_rec *r)
+{
+	uint32_t q = r->unit;
+	bool has_queue = q < SIM_QUEUE_MAX;
+	size_t i;
+
+	switch (r->type) {
+	case SIM_EV_JOB_START:
+		if (has_queue)
+			timeline_job_start(w, q, r);
+		break;
+	case SIM_EV_CMD:
+		if (has_queue)
+			timeline_cmd(w, q, r);
+		break;
+	case SIM_EV_JOB_END:
+		if (has_queue)
+			timeline_close(w, q, TIMELINE_END_DONE, w->now + 1, r->code);
+		break;
+	case SIM_EV_FAULT:
+		i = timeline_item_new(w, TIMELINE_FAULT,
+				      has_queue ? TIMELINE_TRACK_QUEUE(q) : TIMELINE_TRACK_DEVICE,
+				      w->now);
+		if (i != TIMELINE_NONE) {
+			w->b->items[i].code = r->code;
+			w->b->items[i].value = r->value;
+			w->b->items[i].value2 = r->value2;
+			w->b->items[i].queue = q;
+		}
+		if (has_queue && w->q[q].open) {
+			w->q[q].last_cmd = w->now;
+			w->q[q].has_child = true;
+		}
+		break;
+	case SIM_EV_IRQ_RAISE:
+		i = timeline_item_new(w, TIMELINE_IRQ, TIMELINE_TRACK_DEVICE, w->now);
+		if (i != TIMELINE_NONE)
+			w->b->items[i].code = r->code;
+		break;
+	case SIM_EV_POWER:
+		i = timeline_item_new(w, TIMELINE_POWER, TIMELINE_TRACK_DEVICE, w->now);
+		if (i != TIMELINE_NONE) {
+			w->b->items[i].code = (uint32_t)__builtin_popcount(r->code);
+			w->b->items[i].value = r->value;
+		}
+		break;
+	case SIM_EV_RESET:
+		timeline_reset(w, r);
+		break;
+	}
+}
+
+/* Builds @b from @tl's records (see the file comment). 0 or -ENOMEM. tl->lock held. */
+static int timeline_build_locked(const struct trace_timeline *tl, struct timeline_build *b)
+{
+	struct timeline_walk *w = calloc(1, sizeof(*w));
+	bool started = false;
+	int ret = 0;
+
+	if (!w)
+		return -ENOMEM;
+	w->tl = tl;
+	w->b = b;
+	w->reset_item = TIMELINE_NONE;
+	w->pending = malloc(sizeof(*w->pending) * (tl->count ? tl->count : 1));
+	if (!w->pending) {
+		free(w);
+		return -ENOMEM;
+	}
+	for (w->rec = 0; w->rec < tl->count; w->rec++) {
+		const struct timeline_rec *r = &tl->recs[w->rec];
+
+		if (r->type == TIMELINE_REC_SUBMIT) {
+			w->pending[w->pending_count].rec = w->rec;
+			w->pending[w->pending_count++].ctx = timeline_ctx_index(b, r);
+			continue;
+		}
+		if (r->type == TIMELINE_REC_CANCELLED)
+			continue;
+		if (w->base + r->cycle > w->now)
+			w->now = w->base + r->cycle;
+		if (!started)
+			timeline_busy(w, w->now, 0); /* the counter starts at 0 */
+		started = true;
+		timeline_device(w, r);
+	}
+	for (uint32_t q = 0; q < SIM_QUEUE_MAX; q++)
+		timeline_close(w, q, TIMELINE_END_UNFINISHED, w->now, 0);
+	if (w->reset_item != TIMELINE_NONE)
+		b->items[w->reset_item].end = w->now;
+	for (size_t i = 0; i < w->pending_count; i++) {
+		const struct timeline_rec *sub = &tl->recs[w->pending[i].rec];
+		size_t item;
+
+		if (w->pending[i].ctx < 0)
+			continue;
+		item = timeline_item_new(w, TIMELINE_SUBMIT,
+					 TIMELINE_TRACK_CONTEXT(w->pending[i].ctx), w->now);
+		if (item == TIMELINE_NONE)
+			break;
+		b->items[item].value = sub->value;
+		b->items[item].value2 = sub->value2;
+		b->items[item].code = sub->code;
+		b->items[item].aux = 1; /* no job */
+	}
+	if (w->out_of_memory)
+		ret = -ENOMEM;
+	free(w->pending);
+	free(w);
+	return ret;
 }
 
 /* trace_timeline_write - see trace_timeline.h. */
 int trace_timeline_write(struct trace_timeline *tl, const char *path)
 {
-	const struct timeline_rec *open[TIMELINE_MAX_QUEUES] = {0};
-	struct timeline_ctx_state *cs = calloc(1, sizeof(*cs));
-	int open_ctx[TIMELINE_MAX_QUEUES];
-	uint64_t last = 0;
-	FILE *f;
-	const char *sep = "";
-	int ret = 0;
+	struct timeline_build *b = calloc(1, sizeof(*b));
+	int ret;
 
-	if (!cs)
+	if (!b)
 		return -ENOMEM;
-	for (uint32_t q = 0; q < TIMELINE_MAX_QUEUES; q++)
-		open_ctx[q] = -1;
 	if (tl)
 		pthread_mutex_lock(&tl->lock);
-	cs->pending = malloc(sizeof(size_t) * (tl && tl->count ? tl->count : 1));
-	f = cs->pending ? fopen(path, "we") : NULL;
-	if (!f) {
-		ret = cs->pending ? -errno : -ENOMEM;
-		goto out_unlock;
-	}
-	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock\":\"GPU cycles / 1000\"},"
-	      "\"traceEvents\":[\n",
-	      f);
-	fprintf(f,
-		"{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"sim GPU\"}}");
-	sep = ",\n";
-	for (size_t i = 0; tl && i < tl->count; i++) {
-		const struct timeline_rec *r = &tl->recs[i];
-		uint32_t q = r->unit < TIMELINE_MAX_QUEUES ? r->unit : 0;
-
-		if (r->type == TIMELINE_SUBMIT) {
-			cs->pending[cs->pending_count++] = i;
-			continue;
-		}
-		if (r->type == TIMELINE_CANCELLED)
-			continue;
-		last = r->cycle;
-		switch (r->type) {
-		case SIM_EV_JOB_START:
-			open[q] = r;
-			open_ctx[q] = timeline_job_ctx(tl, cs, q, r);
-			break;
-		case SIM_EV_JOB_END:
-			if (!open[q])
-				break;
-			fprintf(f,
-				"%s{\"ph\":\"X\",\"pid\":1,\"tid\":%" PRIu32
-				",\"name\":\"job %" PRIu64
-				"\",\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"as\":%" PRIu32
-				",\"cmd_va\":%" PRIu64 ",\"fault\":%" PRIu32 "}}",
-				sep, q, r->value2, ts(open[q]->cycle),
-				ts(r->cycle - open[q]->cycle), open[q]->code, r->value, r->code);
-			if (open_ctx[q] >= 0)
-				fprintf(f,
-					"%s{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"name\":\"job %" PRIu64
-					"\",\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"queue\":%" PRIu32
-					",\"as\":%" PRIu32 ",\"fault\":%" PRIu32 "}}",
-					sep, TIMELINE_CTX_TID + open_ctx[q], r->value2,
-					ts(open[q]->cycle), ts(r->cycle - open[q]->cycle), q,
-					open[q]->code, r->code);
-			open[q] = NULL;
-			break;
-		case SIM_EV_IRQ_RAISE:
-			fprintf(f,
-				"%s{\"ph\":\"i\",\"s\":\"p\",\"pid\":1,\"tid\":1000,\"name\":\"irq\","
-				"\"ts\":%.3f,\"args\":{\"cause\":%" PRIu32 "}}",
-				sep, ts(r->cycle), r->code);
-			break;
-		case SIM_EV_FAULT:
-			fprintf(f,
-				"%s{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%" PRIu32
-				",\"name\":\"fault\",\"ts\":%.3f,\"args\":{\"code\":%" PRIu32
-				",\"va\":%" PRIu64 ",\"as\":%" PRIu64 "}}",
-				sep, q, ts(r->cycle), r->code, r->value, r->value2);
-			break;
-		case SIM_EV_POWER:
-			fprintf(f,
-				"%s{\"ph\":\"C\",\"pid\":1,\"name\":\"power\",\"ts\":%.3f,"
-				"\"args\":{\"cores_ready\":%" PRIu32 ",\"divider\":%" PRIu64 "}}",
-				sep, ts(r->cycle), r->code, r->value);
-			break;
-		case SIM_EV_RESET:
-			fprintf(f,
-				"%s{\"ph\":\"i\",\"s\":\"p\",\"pid\":1,\"tid\":1000,\"name\":\"reset %s\","
-				"\"ts\":%.3f}",
-				sep, r->value ? "done" : "begin", ts(r->cycle));
-			break;
-		}
-	}
-	for (uint32_t q = 0; q < TIMELINE_MAX_QUEUES; q++)
-		if (open[q])
-			fprintf(f,
-				"%s{\"ph\":\"X\",\"pid\":1,\"tid\":%" PRIu32
-				",\"name\":\"job %" PRIu64
-				" (unfinished)\",\"ts\":%.3f,\"dur\":%.3f}",
-				sep, q, open[q]->value2, ts(open[q]->cycle),
-				ts(last - open[q]->cycle));
-	for (uint32_t i = 0; i < cs->ctx_count; i++)
-		fprintf(f,
-			"%s{\"ph\":\"M\",\"pid\":1,\"tid\":%" PRIu32
-			",\"name\":\"thread_name\",\"args\":{\"name\":\"context %" PRIu32
-			" (connection %" PRIu64 ")\"}}",
-			sep, TIMELINE_CTX_TID + i, cs->ctxs[i].context, cs->ctxs[i].connection);
-	fputs("\n]}\n", f);
-	if (ferror(f))
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-out_unlock:
+	ret = tl ? timeline_build_locked(tl, b) : 0;
+	if (!ret)
+		ret = timeline_json_write(b, path);
 	if (tl)
 		pthread_mutex_unlock(&tl->lock);
-	free(cs->pending);
-	free(cs);
+	free(b->items);
+	free(b);
 	return ret;
 }
 

@@ -28,11 +28,14 @@ void trace_timeline_add(struct trace_timeline *tl, const struct sim_event *ev);
 
 /*
  * trace_timeline_submit - note that the client is about to submit one job on @context of
- * @connection (the recorded handle and id: they only name the track). Call it before sending the
- * submission, so that it precedes the job's device events. Returns a token for
- * trace_timeline_cancel, 0 when @tl is NULL or out of memory (the submission is then not noted).
+ * @connection (the recorded handle and id: they name the track) whose first command buffer is at
+ * GPU VA @cmd_va (0: unknown; it picks the job this submission becomes when several are
+ * pending). Call it before sending the submission, so that it precedes the job's device events.
+ * Returns a token for trace_timeline_cancel, 0 when @tl is NULL or out of memory (the submission
+ * is then not noted).
  */
-size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context);
+size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context,
+			     uint64_t cmd_va);
 
 /* trace_timeline_cancel - forget the submission of @token (it failed). 0 is a no-op. */
 void trace_timeline_cancel(struct trace_timeline *tl, size_t token);
