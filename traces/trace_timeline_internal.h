@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_timeline_internal.h - what trace_timeline.c (collecting records, building the items of
- * the timeline) hands to trace_timeline_json.c (nesting, ordering and writing them as Chrome
- * Trace Event JSON). Not part of the traces API.
+ * trace_timeline_internal.h - the three parts of a timeline: trace_timeline.c collects records,
+ * trace_timeline_build.c turns them into items, trace_timeline_json.c nests, orders and writes
+ * those as Chrome Trace Event JSON. Not part of the traces API.
  *
  * An item is one thing drawn: a slice ("X"), an instant ("i") or a counter sample ("C"), on one
  * track. Times are GPU cycles since the device started, continued across hard resets (which
  * restart the sim's clock at 0). Items are built in record order; the writer sorts them by
  * (ts, order, creation), makes every track's slices nest the way Perfetto requires, and writes
- * them. Both halves run under the timeline's lock, on the thread that calls
+ * them. Building and writing run under the timeline's lock, on the thread that calls
  * trace_timeline_write.
  */
 #ifndef TRACES_TRACE_TIMELINE_INTERNAL_H
@@ -88,7 +88,21 @@ struct timeline_item {
 	bool skip;    /* set by the writer: a counter sample that repeats the previous value */
 };
 
-/* What trace_timeline.c builds for one write. */
+/* Record types besides the sim's event types. */
+#define TIMELINE_REC_SUBMIT    0xffffffffu /* value = connection, value2 = cmd VA, code = context */
+#define TIMELINE_REC_CANCELLED 0xfffffffeu /* a submit record whose submission failed */
+
+/* One collected record: a device event (type = enum sim_event_type) or a submission. */
+struct timeline_rec {
+	uint64_t cycle;
+	uint64_t value;
+	uint64_t value2;
+	uint32_t type;
+	uint32_t unit;
+	uint32_t code;
+};
+
+/* What trace_timeline_build.c builds for one write. */
 struct timeline_build {
 	struct timeline_item *items;
 	size_t count;
@@ -101,6 +115,12 @@ struct timeline_build {
 	} ctxs[TIMELINE_MAX_CONTEXTS];
 	uint32_t ctx_count;
 };
+
+/*
+ * timeline_build - the items of the @count records @recs into @b (zeroed by the caller; its
+ * items array is the caller's to free). 0 or -ENOMEM.
+ */
+int timeline_build(const struct timeline_rec *recs, size_t count, struct timeline_build *b);
 
 /*
  * timeline_json_write - sort, nest and write @b's items to @path (see trace_timeline_json.c).
