@@ -2,13 +2,14 @@
 /*
  * trace_timeline.h - Chrome Trace Event JSON (Perfetto, chrome://tracing) from sim device events.
  *
- * A timeline collects the device events of one sim and writes {"traceEvents":[...]}: jobs as
- * complete ("X") events on one track per queue (tid = queue, args name the AS slot that stands
- * for the context and the fault code), interrupts, faults and resets as instant ("i") events, and
- * the power state (cores ready) as a counter ("C"). When the client's submissions are added too
- * (trace_timeline_submit, done by replay), each job is also drawn on one track per client context
- * (tid 2000 + n, named "context C (connection H)"; matching rules in trace_timeline.c).
- * Timestamps are GPU cycles / 1000 (one "microsecond" per 1000 cycles), pid 1 is the device.
+ * A timeline collects the device events of one sim and writes {"traceEvents":[...]} for
+ * ui.perfetto.dev: a GPU process (pid 1) with a device track (interrupts, resets), one track per
+ * queue (jobs as "X" slices with their commands nested inside, faults as instants) and counters
+ * (busy queues, power); when the client's submissions are added too (trace_timeline_submit, done
+ * by replay), a client process (pid 2) with one track per context, where each job appears again
+ * between its submission and its completion, joined by flow arrows submit -> job -> done.
+ * Timestamps are GPU cycles / 1000 (1 us = 1000 cycles, so Perfetto's ns are cycles). The same
+ * records always give the same bytes. docs/trace-format.md ("Timeline") has the details.
  * Thread-safe (one mutex per timeline).
  */
 #ifndef TRACES_TRACE_TIMELINE_H
