@@ -224,7 +224,7 @@ static void timeline_slice_tail(FILE *f, const struct timeline_item *it)
 			it->code);
 		break;
 	default:
-		fprintf(f, ",\"args\":{\"kind\":%" PRIu32, it->code);
+		fprintf(f, ",\"args\":{\"gpu_command\":%" PRIu32, it->code);
 		break;
 	}
 	if (it->clamped)

@@ -558,7 +558,10 @@ static void recording_side_timeline(void)
 	struct timeline_stats st;
 
 	record(p, 1, true);
+	/* FILE.timeline.N.json when N devices were recorded before in this process */
 	snprintf(out, sizeof(out), "%s.timeline.json", p);
+	for (int n = 1; n < 64 && access(out, F_OK); n++)
+		snprintf(out, sizeof(out), "%s.timeline.%d.json", p, n);
 	free(check_file(out, &st));
 	CHECK_EQ(st.jobs, 4);
 	CHECK_EQ(st.commands, 8);
