@@ -33,7 +33,10 @@ void trace_device_destroying(struct sim_device *sim);
 typedef void (*trace_device_observer_fn)(void *ctx, struct sim_device *sim, bool created);
 void trace_device_set_observer(trace_device_observer_fn fn, void *ctx);
 
-/* The sim event types recorded as "dev" events; timelines draw a subset of them (no CMD). */
+/*
+ * The sim event types recorded as "dev" events; timelines (trace_timeline.h) draw all of them
+ * but the register accesses and IRQ_LINE.
+ */
 uint32_t trace_device_event_mask(void);
 
 #ifdef __cplusplus
