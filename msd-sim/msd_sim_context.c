@@ -163,8 +163,9 @@ msd_sim_resolve_command_buffer_locked(struct msd_sim_connection *conn,
 				   i, start, end);
 	job->entries[i].cmd_va = m->gpu_va + (start - m->offset);
 	job->entries[i].cmd_size = (uint32_t)(end - start);
+	if (!msd_sim_job_add_mapping(job, m))
+		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "out of memory");
 	m->uses++;
-	job->mappings[job->mapping_count++] = m;
 	return MAGMA_STATUS_OK;
 }
 
@@ -181,17 +182,12 @@ static void msd_sim_pin_resource_locked(struct msd_sim_connection *conn,
 	job->buffers[job->buffer_count++] = buf;
 	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
 		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
-		struct msd_sim_mapping **grown;
-
 		if (m->buffer != buf || m->dying || res->offset >= m->offset + m->length ||
 		    m->offset >= res->offset + res->length)
 			continue;
-		grown = realloc(job->mappings, (job->mapping_count + 1) * sizeof(*grown));
-		if (!grown)
+		if (!msd_sim_job_add_mapping(job, m))
 			continue; /* the buffer reference still keeps the memory alive */
-		job->mappings = grown;
 		m->uses++;
-		job->mappings[job->mapping_count++] = m;
 	}
 }
 

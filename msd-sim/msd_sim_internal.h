@@ -564,6 +564,8 @@ struct msd_sim_job {
 	uint32_t first_entry;  /* first entry to write: > 0 when resubmitted after a reset */
 	struct msd_sim_job_entry *entries;
 	uint32_t wait_count, signal_count, mapping_count, buffer_count;
+	uint32_t mapping_cap; /* room in @mappings */
+	bool mappings_heap;   /* @mappings outgrew the job's block: a malloc of its own */
 	struct msd_sim_semaphore **wait_sems;	   /* references */
 	struct msd_sim_semaphore **signal_sems;	   /* references */
 	struct msd_sim_mapping **mappings;	   /* uses taken */
@@ -635,6 +637,8 @@ void msd_sim_connection_notify_locked(struct msd_sim_connection *conn, const voi
 void msd_sim_context_put_locked(struct msd_sim_context *ctx) MSD_SIM_REQUIRES(ctx->conn->dev->lock);
 
 /* msd_sim_job.c, msd_sim_sched.c */
+/* Append @m to @job's mapping uses (growing the array when needed); false when memory ran out. */
+bool msd_sim_job_add_mapping(struct msd_sim_job *job, struct msd_sim_mapping *m);
 struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entries, uint32_t waits,
 				      uint32_t signals, uint32_t resources)
 	MSD_SIM_REQUIRES(ctx->conn->dev->lock);

@@ -55,6 +55,7 @@
 #define CONN_CLOSE_ORDERLY 1
 /* Messages taken back to back without a poll() before the other fds are looked at. */
 #define CONN_RECV_BURST	   16
+#define CONN_EXEC_SMALL	   16 /* resources or semaphores of a submission kept on the stack */
 
 static magma_status_t send_status_reply(struct magma_system_connection *conn, uint32_t type,
 					magma_status_t status)
@@ -413,8 +414,9 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	const uint64_t *sems = (const void *)(cb + m->command_buffer_count);
 	struct magma_system_context *ctx;
 	struct msd_command_descriptor desc;
-	struct msd_buffer_t **buffers;
-	struct msd_semaphore_t **sem_objs;
+	/* The usual small submission needs no allocation: the arrays live on the stack. */
+	struct msd_buffer_t *buffers_small[CONN_EXEC_SMALL], **buffers = buffers_small;
+	struct msd_semaphore_t *sems_small[CONN_EXEC_SMALL], **sem_objs = sems_small;
 	uint32_t nsem = m->wait_semaphore_count + m->signal_semaphore_count;
 	magma_status_t s;
 
@@ -423,8 +425,10 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	s = alloc_fails(conn, m->context_id);
 	if (s)
 		return s;
-	buffers = calloc(m->resource_count ? m->resource_count : 1, sizeof(*buffers));
-	sem_objs = calloc(nsem ? nsem : 1, sizeof(*sem_objs));
+	if (m->resource_count > CONN_EXEC_SMALL)
+		buffers = calloc(m->resource_count, sizeof(*buffers));
+	if (nsem > CONN_EXEC_SMALL)
+		sem_objs = calloc(nsem, sizeof(*sem_objs));
 	if (!buffers || !sem_objs) {
 		s = MAGMA_STATUS_MEMORY_ERROR;
 		goto out_free;
@@ -451,8 +455,10 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	};
 	s = msd_context_execute_command_buffers(ctx->msd, &desc);
 out_free:
-	free(buffers);
-	free(sem_objs);
+	if (buffers != buffers_small)
+		free(buffers);
+	if (sem_objs != sems_small)
+		free(sem_objs);
 	return s;
 }
 

@@ -312,11 +312,16 @@ struct wire_evt_error { /* WIRE_EVT_ERROR: the service closes right after */
 
 /* ---- Transport (wire.c) ---- */
 
-/* A received message: bytes (owned, malloc'd) and the fds that came with it (owned). */
+/*
+ * A received message: bytes (owned, malloc'd; or, from a wire_reader, @borrowed: its buffer's,
+ * valid until the next wire_reader_recv or wire_reader_fini on it) and the fds that came with it
+ * (owned).
+ */
 struct wire_msg {
-	struct wire_hdr *hdr; /* hdr->size bytes */
+	struct wire_hdr *hdr; /* hdr->size bytes, 8-byte aligned */
 	int fds[WIRE_MAX_FDS];
 	uint32_t fd_count;
+	bool borrowed;
 };
 
 /*
@@ -358,6 +363,8 @@ void wire_reader_fini(struct wire_reader *r);
  * wire_reader_recv - the next whole message into @out, reading @sock without blocking
  * (MSG_DONTWAIT) only when no whole message is buffered. Returns 0 (the caller owns @out),
  * -EAGAIN when the socket holds no (rest of a) whole message now (bytes read stay buffered),
+ * The bytes of @out are borrowed from the reader (no copy, no allocation): use them before the
+ * next call.
  * -ECONNRESET on hang-up, -EBADMSG (framing rules as wire_recv's, or fds no message claims; every
  * queued fd is closed), -ENOMEM or -errno. After an error other than -EAGAIN the channel is done.
  */
