@@ -767,6 +767,14 @@ uint64_t magma_system_device_instance(struct magma_system_device *dev)
 	return dev ? dev->instance : 0;
 }
 
+/* magma_system_device_set_instance - see magma_system.h. */
+void magma_system_device_set_instance(struct magma_system_device *dev, uint64_t instance)
+{
+	dev = device_of(dev);
+	if (dev && instance)
+		dev->instance = instance;
+}
+
 /* magma_system_device_msd_driver - see magma_system.h. */
 struct msd_driver_t *magma_system_device_msd_driver(struct magma_system_device *dev)
 {

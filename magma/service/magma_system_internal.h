@@ -305,7 +305,7 @@ struct magma_system_device {
 	uint32_t connection_count; /* in the list, finished or not */
 	uint64_t connections_opened;
 	uint64_t next_object_id; /* first id of the next block handed out (wire.h, "Ids") */
-	uint64_t instance;	 /* magma_system_device_instance; immutable */
+	uint64_t instance;	 /* magma_system_device_instance; set before it serves */
 	int token_fd;		 /* the performance-counter access token (owned) */
 	dev_t token_dev;
 	ino_t token_ino;

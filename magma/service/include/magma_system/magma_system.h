@@ -280,6 +280,13 @@ uint32_t magma_system_device_connection_count(struct magma_system_device *dev);
 uint64_t magma_system_device_instance(struct magma_system_device *dev);
 
 /*
+ * Makes @instance (nonzero; 0 is ignored) the device's instance number instead of the random
+ * one, for a host that names the device before creating it (magma-simd --trace writes it into
+ * its trace's header before the device exists). Only before the device serves its first channel.
+ */
+void magma_system_device_set_instance(struct magma_system_device *dev, uint64_t instance);
+
+/*
  * Shuts down every channel and connection (their peers see a hang-up), joins every thread,
  * releases every MSD object in the documented order and destroys the MSD device and driver.
  * Must not be called from a service thread. NULL is a no-op.
