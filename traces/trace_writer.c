@@ -275,6 +275,20 @@ void trace_writer_close(struct trace_writer *w)
 	free(w);
 }
 
+/* trace_writer_forget - see trace.h. */
+void trace_writer_forget(struct trace_writer *w)
+{
+	if (!w)
+		return;
+	if (w->f) {
+		__fpurge(w->f);
+		fclose(w->f);
+	}
+	pthread_mutex_destroy(&w->lock);
+	free(w->blobs);
+	free(w);
+}
+
 /* ---- The process-wide trace ---- */
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -790,6 +790,9 @@ int main(int argc, char **argv)
 			goto out_plan;
 		if (pid > 0) {
 			close(ready[1]);
+			for (int i = 0; i < n; i++)
+				simd_trace_forget(traces[i]); /* the child writes them */
+			fault_plan_destroy(plan);	      /* the child applies it */
 			/* The child writes one byte once every socket listens. */
 			return read(ready[0], &c, 1) == 1 ? 0 : 1;
 		}

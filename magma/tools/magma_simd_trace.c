@@ -387,6 +387,16 @@ void simd_trace_attach(struct simd_trace *t, struct magma_system_device *dev)
 	msd_sim_device_set_job_start_hook(msd, on_job_start, t);
 }
 
+/* simd_trace_forget - see magma_simd_trace.h. */
+void simd_trace_forget(struct simd_trace *t)
+{
+	if (!t)
+		return;
+	trace_writer_forget(t->w);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
 /* simd_trace_close - see magma_simd_trace.h. */
 void simd_trace_close(struct simd_trace *t)
 {

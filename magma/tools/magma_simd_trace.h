@@ -55,6 +55,12 @@ int simd_trace_device_created(struct simd_trace *t, struct sim_device *sim);
 void simd_trace_attach(struct simd_trace *t, struct magma_system_device *dev);
 
 /*
+ * simd_trace_forget - free @t without writing to its file: in the parent of the fork, whose child
+ * records. NULL is a no-op.
+ */
+void simd_trace_forget(struct simd_trace *t);
+
+/*
  * simd_trace_close - stop recording (the "device" destroyed event), write the end of the trace
  * and free @t. After magma_system_device_destroy (the hooks may run until then). NULL is a no-op.
  */

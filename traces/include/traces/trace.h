@@ -162,6 +162,13 @@ void trace_writer_flush(struct trace_writer *w);
 void trace_writer_close(struct trace_writer *w);
 
 /*
+ * trace_writer_forget - close @w's file without writing anything more (what is buffered is
+ * dropped) and free @w: for the parent of a fork whose child goes on writing the file (the
+ * child's copy of the descriptor keeps the flock). NULL is a no-op.
+ */
+void trace_writer_forget(struct trace_writer *w);
+
+/*
  * trace_global - the process-wide writer: on the first call opens $MAGMA_TRACE (if set and
  * non-empty) and registers an atexit handler that closes it. NULL when tracing is off or the
  * file could not be created (a message goes to stderr once). Thread-safe, cheap after the first
