@@ -141,6 +141,18 @@ session)
 	MAGMA_TRACE=$tmp/embedded.json "$sample" waits 4 >"$tmp/run.out" 2>&1 ||
 		{ cat "$tmp/run.out"; fail "trace-sample waits on the embedded device"; }
 	expect 0 "^the same" "$tool" diff "$tmp/embedded.json" "$tmp/merged.json"
+	# The replay digest hashes every completion digest: the client's own, the merge's and the
+	# embedded recording's are one.
+	for t in client merged embedded; do
+		"$replay" "$tmp/$t.json" --quiet >"$tmp/replay.$t" 2>&1 || fail "replay $t.json"
+		sed -n 's/.*replay digest \([0-9a-f]*\).*/\1/p' "$tmp/replay.$t" >"$tmp/digest.$t"
+	done
+	[ -s "$tmp/digest.merged" ] || fail "the replay prints its digest"
+	cmp -s "$tmp/digest.client" "$tmp/digest.merged" &&
+		cmp -s "$tmp/digest.embedded" "$tmp/digest.merged" ||
+		fail "replay digests: client $(cat "$tmp/digest.client"), merged" \
+			"$(cat "$tmp/digest.merged"), embedded $(cat "$tmp/digest.embedded")"
+	ok "the merged, the client's and the embedded recording replay to one digest ($(cat "$tmp/digest.merged"))"
 	normalized_stats "$tmp/embedded.json" >"$tmp/embedded.stats"
 	normalized_stats "$tmp/merged.json" >"$tmp/merged.stats"
 	grep -q "queue" "$tmp/merged.stats" || fail "stats of the merged trace count jobs per queue"
