@@ -66,6 +66,7 @@ struct libmagma_connection {
 	int notify_fd;
 	uint64_t max_messages; /* 0: unlimited */
 	uint64_t max_bytes;    /* 0: unlimited */
+	uint64_t id_base;      /* the first id of its first block: the service knows it too */
 	pthread_mutex_t lock;
 	magma_status_t error; /* guarded by lock; sticky once nonzero */
 	uint64_t inflight_messages;

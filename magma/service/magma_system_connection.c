@@ -111,6 +111,7 @@ static struct magma_system_site connection_site(const struct magma_system_connec
 {
 	return (struct magma_system_site){
 		.connection = conn->number,
+		.id_base = conn->id_base,
 		.pid = conn->client->pid,
 		.comm = conn->comm,
 		.msd = conn->msd_name,

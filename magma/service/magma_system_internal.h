@@ -236,6 +236,7 @@ struct magma_system_connection {
 	struct magma_system_client *client; /* the process charged (a reference) */
 	uint64_t client_id;		    /* the client's own claim: for logs only */
 	uint64_t number;		    /* 1 = the first connection the device opened */
+	uint64_t id_base;		    /* its first block of object ids (site.id_base) */
 	char comm[MAGMA_SYSTEM_COMM_SIZE];  /* the client process's name, for hooks ("" unknown) */
 	struct msd_connection_t *msd_name;  /* @msd as hooks know it, also after it was closed */
 	int primary_fd;			    /* closed by the reaper after join */
@@ -305,6 +306,7 @@ struct magma_system_device {
 	uint32_t connection_count; /* in the list, finished or not */
 	uint64_t connections_opened;
 	uint64_t next_object_id; /* first id of the next block handed out (wire.h, "Ids") */
+	uint64_t instance;	 /* magma_system_device_instance; set before it serves */
 	int token_fd;		 /* the performance-counter access token (owned) */
 	dev_t token_dev;
 	ino_t token_ino;

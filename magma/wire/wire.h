@@ -82,6 +82,14 @@
 #define WIRE_EVT_MESSAGES_CONSUMED    0x4001u
 #define WIRE_EVT_ERROR                0x4002u
 
+/*
+ * A WIRE_DEVICE_QUERY id the service answers itself (a debug query of magma_system.h, never
+ * passed to the driver): a nonzero number naming the device instance, random and fixed for the
+ * device's life. libmagma's trace records it at device_import (docs/trace-format.md, "Host
+ * times"); a service without it answers the driver's status for an unknown id. Wire-compatible.
+ */
+#define WIRE_QUERY_DEVICE_INSTANCE    0x6d730005ull
+
 #define WIRE_MAX_MESSAGE              (1u << 20)  /* 1 MiB, header included */
 #define WIRE_MAX_FDS                  4
 #define WIRE_PROTOCOL_VERSION         2
