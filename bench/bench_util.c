@@ -64,12 +64,15 @@ int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out)
 
 /* bench_args - see bench_util.h. */
 int bench_args(int argc, char **argv, const char *name, const char *version,
-	       void (*usage)(FILE *out), bool *short_out)
+	       void (*usage)(FILE *out), bool *short_out, const char **json_out)
 {
 	*short_out = false;
+	*json_out = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--short")) {
 			*short_out = true;
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			*json_out = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -77,8 +80,9 @@ int bench_args(int argc, char **argv, const char *name, const char *version,
 			printf("%s %s\n", name, version);
 			return 0;
 		} else {
-			fprintf(stderr, "%s: unknown option '%s' (see %s --help)\n", name, argv[i],
-				name);
+			fprintf(stderr, "%s: %s '%s' (see %s --help)\n", name,
+				strcmp(argv[i], "--json") ? "unknown option" : "missing FILE for",
+				argv[i], name);
 			return 2;
 		}
 	}

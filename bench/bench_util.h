@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h - helpers shared by the magma-level benchmarks: host time, failure reports,
- * medians and the GPU cycle counter through the vendor TIMESTAMP query. Not thread-safe beyond
+ * medians, the GPU cycle counter through the vendor TIMESTAMP query and the common options;
+ * the JSON report of every benchmark is bench_report.h. Not thread-safe beyond
  * what each function says; benchmarks call them from their main thread.
  */
 #ifndef BENCH_UTIL_H
@@ -12,6 +13,8 @@
 #include <stdio.h>
 
 #include <lib/magma/magma.h>
+
+#include "bench_report.h"
 
 /* bench_now_ns - CLOCK_MONOTONIC in nanoseconds. Thread-safe. */
 uint64_t bench_now_ns(void);
@@ -26,11 +29,13 @@ uint64_t bench_median(uint64_t *v, unsigned int n);
 int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out);
 
 /*
- * bench_args - the options of a benchmark that takes only --short: sets *@short_out for --short;
- * --help prints @usage on stdout, --version "@name @version". Returns -1 to go on, else the exit
- * status (0 after --help/--version, 2 for an unknown option, reported with a pointer to --help).
+ * bench_args - the options of a benchmark that takes only --short and --json FILE: sets
+ * *@short_out for --short and *@json_out to FILE (else NULL); --help prints @usage on stdout,
+ * --version "@name @version". Returns -1 to go on, else the exit status (0 after
+ * --help/--version, 2 for an unknown option or --json without its FILE, reported with a pointer
+ * to --help).
  */
 int bench_args(int argc, char **argv, const char *name, const char *version,
-	       void (*usage)(FILE *out), bool *short_out);
+	       void (*usage)(FILE *out), bool *short_out, const char **json_out);
 
 #endif /* BENCH_UTIL_H */
