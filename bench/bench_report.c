@@ -51,7 +51,10 @@ long bench_host_cores(void)
 	return n > 0 ? n : 1;
 }
 
-/* The options as one string, separated by spaces. */
+/*
+ * The options as one string, separated by spaces, without "--json FILE": two runs that differ
+ * only in where they wrote their report ran the same way.
+ */
 static cJSON *bench_report_args(int argc, char **argv)
 {
 	size_t len = 1;
@@ -64,7 +67,11 @@ static cJSON *bench_report_args(int argc, char **argv)
 	if (!s)
 		return NULL;
 	for (int i = 1; i < argc; i++) {
-		if (i > 1)
+		if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		if (*s)
 			strcat(s, " ");
 		strcat(s, argv[i]);
 	}

@@ -23,8 +23,8 @@ struct bench_report;
 
 /*
  * bench_report_create - an empty report of benchmark @bench at @version, run with the options
- * argv[1..argc-1] (kept as one string, "args"), host details filled in. NULL when out of memory;
- * every other function takes NULL as "no report" and does nothing.
+ * argv[1..argc-1] (kept as one string, "args", less "--json FILE"), host details filled in. NULL
+ * when out of memory; every other function takes NULL as "no report" and does nothing.
  */
 struct bench_report *bench_report_create(const char *bench, const char *version, int argc,
 					 char **argv);
