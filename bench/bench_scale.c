@@ -2,17 +2,18 @@
 /*
  * bench_scale.c - bench-scale: whether what one call costs stays flat as a client holds more.
  *
- * Four curves, each on a fresh set of connections to one device, through magma.h only: the
- * number of open connections, of buffers in one connection, of GPU mappings in one connection
- * and of command buffers in flight on one connection. Each grows along 1, 10, 100, 1k, 10k, 100k
- * up to its limit (the device's, read with MAGMA_SYSTEM_QUERY_LIMITS, or a fixed per-connection
- * bound of the service or driver: docs/devices.md, "Limits"), which is then the last point. At
- * every point a few representative hot-path calls are timed: a batch of the same call, several
- * rounds, the median round divided by the batch in ns per call (feed-forward calls end the batch
- * with a flush, or with a wait for the last command buffer, so the time covers the service and
- * the driver too, not only the send). After the last point the growth of the resident set size
- * divided by the objects added gives the memory one of them costs (client, service and driver
- * together; with --daemon the client's and the daemon's RSS added up).
+ * Four curves, each on a device of its own, through magma.h only: the number of open
+ * connections, of buffers in one connection, of GPU mappings in one connection and of command
+ * buffers in flight on one connection. Each grows along 1, 10, 100, 1k, 10k, 100k up to its
+ * limit (the device's, read with MAGMA_SYSTEM_QUERY_LIMITS, or a fixed per-connection bound of the
+ * service or driver: docs/devices.md, "Limits"), which is then the last point. At every point a
+ * few representative hot-path calls are timed: a batch of the same call, several rounds, the
+ * median round divided by the batch in ns per call (feed-forward calls end the batch with a
+ * flush, or with a wait for the last command buffer, so the time covers the service and the
+ * driver too, not only the send). At the last point, what the objects added cost in memory: the
+ * growth of the bytes malloc handed out (mallinfo2: client, service and driver in this process;
+ * with --daemon the client only) and of the resident set (with --daemon the client's and the
+ * daemon's added up), over their number.
  *
  * What each call is, and what it exercises, is in docs/benchmarks.md. The last point of a curve
  * against its first ("growth", x) is the figure that says whether a lookup on the hot path is
@@ -27,7 +28,9 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +88,8 @@ struct scale_curve {
 	const char *call_titles[SCALE_MAX_CALLS];
 	unsigned int call_count;
 	double ns[SCALE_MAX_CALLS][SCALE_MAX_POINTS];
-	double bytes_per_object; /* RSS growth / objects at the last point; < 0: not measured */
+	/* Growth / objects at the last point (< 0: not measured): resident set, malloc'd bytes. */
+	double rss_per_object, heap_per_object;
 };
 
 /* The device under test and what the run knows about it. */
@@ -195,10 +199,35 @@ static uint64_t scale_limit(const struct scale *s, enum magma_system_resource re
 	return p < d ? p : d;
 }
 
-/* Resident set size of the client and, with --daemon, of the daemon. */
-static uint64_t scale_rss(const struct scale *s)
+/*
+ * What the process holds: the resident set of the client and, with --daemon, of the daemon; and
+ * the bytes malloc has handed out and not got back in this process (mallinfo2), which unlike the
+ * RSS does not depend on what an earlier curve left in malloc's free lists.
+ */
+struct scale_mem {
+	uint64_t rss, heap;
+};
+
+static struct scale_mem scale_mem_now(const struct scale *s)
 {
-	return bench_rss_bytes(0) + (s->daemon ? bench_rss_bytes(s->dm.pid) : 0);
+	struct mallinfo2 mi = mallinfo2();
+
+	return (struct scale_mem){
+		.rss = bench_rss_bytes(0) + (s->daemon ? bench_rss_bytes(s->dm.pid) : 0),
+		.heap = mi.uordblks + mi.hblkhd,
+	};
+}
+
+/* Sets @curve's memory per object from @base to now, over @objects. */
+static void scale_mem_per_object(const struct scale *s, struct scale_curve *curve,
+				 struct scale_mem base, uint64_t objects)
+{
+	struct scale_mem now = scale_mem_now(s);
+
+	if (!objects)
+		return;
+	curve->rss_per_object = ((double)now.rss - (double)base.rss) / (double)objects;
+	curve->heap_per_object = ((double)now.heap - (double)base.heap) / (double)objects;
 }
 
 /* Maps @c's command buffer READ|EXECUTE at @va. */
@@ -491,7 +520,8 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 {
 	static const scale_call_fn fns[] = {conns_roundtrip, conns_flush, conns_open};
 	struct scale_conns cs = {.s = s};
-	uint64_t base_rss = 0, limit = scale_limit(s, MAGMA_SYSTEM_RES_CONNECTIONS);
+	uint64_t limit = scale_limit(s, MAGMA_SYSTEM_RES_CONNECTIONS);
+	struct scale_mem base;
 	int ret = 1;
 
 	*curve = (struct scale_curve){
@@ -502,7 +532,8 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 		.call_titles = {"execute + wait (round trip)", "flush (service round trip)",
 				"open one more (+ context)"},
 		.call_count = 3,
-		.bytes_per_object = -1,
+		.rss_per_object = -1,
+		.heap_per_object = -1,
 	};
 	/* One more than the last point is opened and released by conns_open. */
 	snprintf(curve->limit, sizeof(curve->limit), "device limit of %" PRIu64 " connections",
@@ -516,7 +547,7 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 	}
 	if (scale_conn_open(s, &cs.probe, true))
 		goto out;
-	base_rss = scale_rss(s);
+	base = scale_mem_now(s);
 	for (unsigned int pt = 0; pt < curve->points; pt++) {
 		scale_progress(curve, pt);
 		while (cs.count + 1 < curve->n[pt]) {
@@ -540,8 +571,7 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 		if (scale_measure(&s->p, curve, pt, fns, &cs))
 			goto out;
 	}
-	if (cs.count)
-		curve->bytes_per_object = ((double)scale_rss(s) - (double)base_rss) / cs.count;
+	scale_mem_per_object(s, curve, base, cs.count);
 	ret = 0;
 out:
 	for (uint64_t i = 0; i < cs.count; i++)
@@ -649,7 +679,8 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 	static const scale_call_fn fns[] = {buffers_execute, buffers_get_handle,
 					    buffers_create_release, buffers_release_oldest};
 	struct scale_buffers bs = {0};
-	uint64_t base_rss, limit = SCALE_CONN_BUFFERS, handles;
+	uint64_t limit = SCALE_CONN_BUFFERS, handles;
+	struct scale_mem base;
 	const char *why = "the service's 16384 buffers per connection";
 	int ret = 1;
 
@@ -661,7 +692,8 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 		.call_titles = {"execute naming one (pipelined)", "magma_buffer_get_handle",
 				"create + release one more", "release oldest + create"},
 		.call_count = 4,
-		.bytes_per_object = -1,
+		.rss_per_object = -1,
+		.heap_per_object = -1,
 	};
 	/* Besides the curve's: the command buffer, one being created, the semaphore. */
 	handles = scale_limit(s, MAGMA_SYSTEM_RES_HANDLES);
@@ -685,7 +717,7 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 	}
 	if (scale_conn_open(s, &bs.probe, true))
 		goto out;
-	base_rss = scale_rss(s);
+	base = scale_mem_now(s);
 	for (unsigned int pt = 0; pt < curve->points; pt++) {
 		scale_progress(curve, pt);
 		while (bs.count < curve->n[pt]) {
@@ -696,7 +728,7 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 		    scale_measure(&s->p, curve, pt, fns, &bs))
 			goto out;
 	}
-	curve->bytes_per_object = ((double)scale_rss(s) - (double)base_rss) / bs.count;
+	scale_mem_per_object(s, curve, base, bs.count);
 	ret = 0;
 out:
 	free(bs.ring);
@@ -780,8 +812,9 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 	static const scale_call_fn fns[] = {mappings_execute, mappings_map_unmap,
 					    mappings_map_release};
 	struct scale_mappings ms = {0};
-	uint64_t base_rss, limit = SCALE_CONN_MAPPINGS,
-			   mappings = scale_limit(s, MAGMA_SYSTEM_RES_MAPPINGS), size;
+	uint64_t limit = SCALE_CONN_MAPPINGS, mappings = scale_limit(s, MAGMA_SYSTEM_RES_MAPPINGS),
+		 size;
+	struct scale_mem base;
 	const char *why = "the service's 65536 mappings per connection";
 	magma_status_t st;
 	int ret = 1;
@@ -794,7 +827,8 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 		.call_titles = {"execute naming a mapped page", "map + unmap one more",
 				"create + map + release a buffer"},
 		.call_count = 3,
-		.bytes_per_object = -1,
+		.rss_per_object = -1,
+		.heap_per_object = -1,
 	};
 	if (mappings < limit) {
 		limit = mappings;
@@ -813,7 +847,7 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 	}
 	if (scale_flush(&ms.probe, "creating the mapped buffer"))
 		goto out;
-	base_rss = scale_rss(s);
+	base = scale_mem_now(s);
 	for (unsigned int pt = 0; pt < curve->points; pt++) {
 		scale_progress(curve, pt);
 		while (ms.count < curve->n[pt]) {
@@ -829,7 +863,7 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 		if (scale_flush(&ms.probe, "mapping") || scale_measure(&s->p, curve, pt, fns, &ms))
 			goto out;
 	}
-	curve->bytes_per_object = ((double)scale_rss(s) - (double)base_rss) / ms.count;
+	scale_mem_per_object(s, curve, base, ms.count);
 	ret = 0;
 out:
 	if (scale_conn_close(&ms.probe))
@@ -932,7 +966,8 @@ static int scale_curve_inflight(struct scale *s, struct scale_curve *curve)
 {
 	static const scale_call_fn fns[] = {inflight_roundtrip, inflight_submit};
 	struct scale_inflight is = {0};
-	uint64_t base_rss = 0, limit = SCALE_CONN_JOBS - s->p.batch - 2, rss_full = 0;
+	uint64_t limit = SCALE_CONN_JOBS - s->p.batch - 2;
+	struct scale_mem base = {0};
 	int ret = 1;
 
 	*curve = (struct scale_curve){
@@ -944,14 +979,15 @@ static int scale_curve_inflight(struct scale *s, struct scale_curve *curve)
 				"execute one more + drain it",
 				"retire (the gate opens), per buffer"},
 		.call_count = 2, /* "drain" is measured once per point, below */
-		.bytes_per_object = -1,
+		.rss_per_object = -1,
+		.heap_per_object = -1,
 	};
 	snprintf(curve->limit, sizeof(curve->limit),
 		 "msd-sim's 65536 submissions per connection not retired");
 	scale_points(curve, s->p.max_n, limit);
 	if (inflight_open(s, &is))
 		goto out;
-	base_rss = scale_rss(s);
+	base = scale_mem_now(s);
 	for (unsigned int pt = 0; pt < curve->points; pt++) {
 		uint64_t ns;
 
@@ -970,15 +1006,13 @@ static int scale_curve_inflight(struct scale *s, struct scale_curve *curve)
 		    scale_measure(&s->p, curve, pt, fns, &is))
 			goto out;
 		if (pt + 1 == curve->points)
-			rss_full = scale_rss(s);
+			scale_mem_per_object(s, curve, base, curve->n[pt]);
 		if (inflight_drain(&is, &ns))
 			goto out;
 		is.drain_ns[pt] = (double)ns / curve->n[pt];
 	}
 	curve->call_count = 3;
 	memcpy(curve->ns[2], is.drain_ns, sizeof(is.drain_ns));
-	curve->bytes_per_object =
-		((double)rss_full - (double)base_rss) / curve->n[curve->points - 1];
 	ret = 0;
 out:
 	if (is.held) {
@@ -1008,9 +1042,11 @@ static void scale_print(const struct scale_curve *curve)
 			printf(" %9.0f", curve->ns[c][pt]);
 		printf("  %6.2fx\n", curve->ns[c][curve->points - 1] / curve->ns[c][0]);
 	}
-	if (curve->bytes_per_object >= 0)
-		printf("  memory per %s: %.0f bytes (RSS growth over %" PRIu64 ")\n", curve->object,
-		       curve->bytes_per_object, curve->n[curve->points - 1]);
+	if (curve->heap_per_object >= 0)
+		printf("  memory per %s: %.0f bytes malloc'd, %.0f bytes resident (growth over %" PRIu64
+		       ")\n",
+		       curve->object, curve->heap_per_object, curve->rss_per_object,
+		       curve->n[curve->points - 1]);
 }
 
 static void scale_report(struct bench_report *report, const struct scale_curve *curve)
@@ -1027,9 +1063,11 @@ static void scale_report(struct bench_report *report, const struct scale_curve *
 		bench_report_add(report, name, curve->ns[c][curve->points - 1] / curve->ns[c][0],
 				 "x");
 	}
-	if (curve->bytes_per_object >= 0) {
-		snprintf(name, sizeof(name), "%s.memory", curve->name);
-		bench_report_add(report, name, curve->bytes_per_object, "B");
+	if (curve->heap_per_object >= 0) {
+		snprintf(name, sizeof(name), "%s.memory.heap", curve->name);
+		bench_report_add(report, name, curve->heap_per_object, "B");
+		snprintf(name, sizeof(name), "%s.memory.rss", curve->name);
+		bench_report_add(report, name, curve->rss_per_object, "B");
 	}
 }
 
@@ -1038,7 +1076,7 @@ static void scale_report(struct bench_report *report, const struct scale_curve *
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-scale [--quick] [--daemon [--simd PATH]] [--only CURVE]\n"
+		"usage: bench-scale [--quick] [--daemon [--simd PATH]] [--only CURVE] [--cpu N]\n"
 		"                   [--json FILE]\n"
 		"       bench-scale --help | --version\n"
 		"Whether the cost of a call stays flat as a client holds more: ns per call of\n"
@@ -1049,6 +1087,8 @@ static void usage(FILE *out)
 		"                 device\n"
 		"  --simd PATH    the magma-simd to start (default: the one built with this)\n"
 		"  --only CURVE   connections, buffers, mappings or inflight\n"
+		"  --cpu N        pin every thread, the daemon's included, to CPU N (steadier\n"
+		"                 figures on a small or shared machine)\n"
 		"  --json FILE    also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --help         this text\n"
 		"  --version      print \"bench-scale VERSION\"\n"
@@ -1076,18 +1116,20 @@ int main(int argc, char **argv)
 	const char *json = NULL, *only = NULL;
 	struct bench_report *report = NULL;
 	char cpu[128];
-	int status = 1;
+	int status = 1, pin = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			s.p = (struct scale_params){
-				.rounds = 3, .batch = 32, .max_n = 1000, .max_conns = 10};
+				.rounds = 5, .batch = 64, .max_n = 1000, .max_conns = 10};
 		} else if (!strcmp(argv[i], "--daemon")) {
 			s.daemon = true;
 		} else if (!strcmp(argv[i], "--simd") && i + 1 < argc) {
 			s.simd = argv[++i];
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
+		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
+			pin = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
@@ -1118,21 +1160,36 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (pin >= 0) {
+		/* Before any thread exists: every thread and the daemon child inherit it. */
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (pin < CPU_SETSIZE)
+			CPU_SET(pin, &set);
+		if (pin >= CPU_SETSIZE || sched_setaffinity(0, sizeof(set), &set)) {
+			fprintf(stderr, "bench-scale: cannot pin to CPU %d\n", pin);
+			return 2;
+		}
+	}
 	setenv("MAGMA_SYSTEM_QUIET", "1", 0);
 	s.fd_limit = bench_raise_fd_limit();
 	report = bench_report_create("bench-scale", MAGMA_SIM_VERSION, argc, argv);
-	if (scale_device_open(&s))
-		goto out;
 	bench_host_cpu(cpu, sizeof(cpu));
 	printf("bench-scale: %s device, host %s, %ld cores; medians of %u rounds of %u calls, "
-	       "host time by CLOCK_MONOTONIC\n",
+	       "host time by CLOCK_MONOTONIC",
 	       s.daemon ? "magma-simd" : "embedded", cpu, bench_host_cores(), s.p.rounds,
 	       s.p.batch);
+	if (pin >= 0)
+		printf("; every thread on CPU %d", pin);
+	printf("\n");
 	for (size_t c = 0; c < sizeof(curves) / sizeof(curves[0]); c++) {
 		if (only && strcmp(only, curves[c].name))
 			continue;
-		if (curves[c].run(&s, &results[c]))
+		/* A fresh device each: nothing one curve left behind weighs on the next. */
+		if (scale_device_open(&s) || curves[c].run(&s, &results[c]))
 			goto out;
+		scale_device_close(&s);
 		scale_print(&results[c]);
 		fflush(stdout);
 		scale_report(report, &results[c]);
