@@ -487,6 +487,7 @@ void msd_connection_release_buffer(struct msd_connection_t *c, struct msd_buffer
 	 * Teardown may drop the lock (flush on the device thread), but only this thread makes a
 	 * mapping of this connection dying or tears down a live one, so the list stays valid.
 	 */
+	msd_sim_mutex_assert_held(&conn->dev->lock);
 	m = msd_sim_connection_overlapping_locked(conn, buf, 0, buf->size);
 	for (; m; m = next) {
 		next = m->work_next;

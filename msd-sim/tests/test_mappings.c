@@ -112,10 +112,8 @@ static void test_command_buffer_oldest_mapping(void)
 {
 	struct fixture f;
 	struct msd_sim_mapping *m;
-	struct msd_sim_device *dev;
 
 	REQUIRE(fixture_init(&f, 4) == 0);
-	dev = f.sc->dev;
 	/* Oldest first: the whole buffer high up, then pages 1-2 below it, then page 1 again. */
 	REQUIRE_EQ(msd_connection_map_buffer(f.conn, f.a.buf, VA + 0x100000, 0, 4 * 4096, R),
 		   MAGMA_STATUS_OK);
@@ -123,19 +121,19 @@ static void test_command_buffer_oldest_mapping(void)
 		   MAGMA_STATUS_OK);
 	REQUIRE_EQ(msd_connection_map_buffer(f.conn, f.a.buf, VA + 0x200000, 4096, 4096, R),
 		   MAGMA_STATUS_OK);
-	msd_sim_mutex_lock(&dev->lock);
+	msd_sim_mutex_lock(&f.sc->dev->lock);
 	m = msd_sim_connection_find_mapping_locked(f.sc, sbuf(&f.a), 4096 + 16, 64);
 	CHECK(m && m->gpu_va == VA + 0x100000);
-	msd_sim_mutex_unlock(&dev->lock);
+	msd_sim_mutex_unlock(&f.sc->dev->lock);
 	/* Without the oldest, the next oldest that covers the bytes. */
 	REQUIRE_EQ(msd_connection_unmap_buffer(f.conn, f.a.buf, VA + 0x100000), MAGMA_STATUS_OK);
-	msd_sim_mutex_lock(&dev->lock);
+	msd_sim_mutex_lock(&f.sc->dev->lock);
 	m = msd_sim_connection_find_mapping_locked(f.sc, sbuf(&f.a), 4096 + 16, 64);
 	CHECK(m && m->gpu_va == VA);
 	/* Bytes that straddle the end of every mapping are covered by none. */
 	CHECK(msd_sim_connection_find_mapping_locked(f.sc, sbuf(&f.a), 3 * 4096 - 4, 8) == NULL);
 	CHECK(msd_sim_connection_find_mapping_locked(f.sc, sbuf(&f.b), 4096, 4) == NULL);
-	msd_sim_mutex_unlock(&dev->lock);
+	msd_sim_mutex_unlock(&f.sc->dev->lock);
 	fixture_fini(&f);
 }
 
@@ -147,11 +145,9 @@ static void test_overlapping_one_buffer(void)
 {
 	struct fixture f;
 	struct msd_sim_mapping *m;
-	struct msd_sim_device *dev;
 	uint64_t last_seq = 0, count = 0;
 
 	REQUIRE(fixture_init(&f, 64) == 0);
-	dev = f.sc->dev;
 	/* Buffer a's pages mapped newest-lowest-offset first, b's pages in between. */
 	for (uint64_t i = 0; i < 64; i++) {
 		REQUIRE_EQ(msd_connection_map_buffer(f.conn, f.a.buf, VA + i * 0x10000,
@@ -164,7 +160,7 @@ static void test_overlapping_one_buffer(void)
 	/* A long mapping of a's start, made last: it overlaps every query below. */
 	REQUIRE_EQ(msd_connection_map_buffer(f.conn, f.a.buf, VA + 0x1000000, 0, 64 * 4096, R),
 		   MAGMA_STATUS_OK);
-	msd_sim_mutex_lock(&dev->lock);
+	msd_sim_mutex_lock(&f.sc->dev->lock);
 	for (m = msd_sim_connection_overlapping_locked(f.sc, sbuf(&f.a), 10 * 4096 + 100, 3 * 4096);
 	     m; m = m->work_next) {
 		CHECK(m->buffer == sbuf(&f.a));
@@ -182,11 +178,13 @@ static void test_overlapping_one_buffer(void)
 	CHECK_EQ(count, 65);
 	/* A dying mapping is not live. */
 	m = msd_sim_connection_overlapping_locked(f.sc, sbuf(&f.b), 5 * 4096, 1);
-	REQUIRE(m != NULL && m->work_next == NULL);
-	m->dying = true;
-	CHECK(msd_sim_connection_overlapping_locked(f.sc, sbuf(&f.b), 5 * 4096, 1) == NULL);
-	m->dying = false;
-	msd_sim_mutex_unlock(&dev->lock);
+	CHECK(m != NULL && m->work_next == NULL);
+	if (m) {
+		m->dying = true;
+		CHECK(msd_sim_connection_overlapping_locked(f.sc, sbuf(&f.b), 5 * 4096, 1) == NULL);
+		m->dying = false;
+	}
+	msd_sim_mutex_unlock(&f.sc->dev->lock);
 	fixture_fini(&f);
 }
 
