@@ -1076,8 +1076,8 @@ static void scale_report(struct bench_report *report, const struct scale_curve *
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-scale [--quick] [--daemon [--simd PATH]] [--only CURVE] [--cpu N]\n"
-		"                   [--json FILE]\n"
+		"usage: bench-scale [--quick] [--daemon [--simd PATH]] [--only CURVE] [--max N]\n"
+		"                   [--cpu N] [--json FILE]\n"
 		"       bench-scale --help | --version\n"
 		"Whether the cost of a call stays flat as a client holds more: ns per call of\n"
 		"hot-path calls with 1, 10, 100, ... up to the limit of connections, buffers,\n"
@@ -1087,6 +1087,7 @@ static void usage(FILE *out)
 		"                 device\n"
 		"  --simd PATH    the magma-simd to start (default: the one built with this)\n"
 		"  --only CURVE   connections, buffers, mappings or inflight\n"
+		"  --max N        stop every curve at N objects (or its limit, if lower)\n"
 		"  --cpu N        pin every thread, the daemon's included, to CPU N (steadier\n"
 		"                 figures on a small or shared machine)\n"
 		"  --json FILE    also write the figures to FILE (docs/benchmarks.md)\n"
@@ -1117,6 +1118,7 @@ int main(int argc, char **argv)
 	struct bench_report *report = NULL;
 	char cpu[128];
 	int status = 1, pin = -1;
+	uint64_t max = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
@@ -1130,6 +1132,13 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
 			pin = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+			max = strtoull(argv[++i], NULL, 0);
+			if (!max) {
+				fprintf(stderr, "bench-scale: --max wants a number of objects, at "
+						"least 1 (see bench-scale --help)\n");
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
@@ -1159,6 +1168,10 @@ int main(int argc, char **argv)
 				only);
 			return 2;
 		}
+	}
+	if (max) {
+		s.p.max_n = max;
+		s.p.max_conns = max;
 	}
 	if (pin >= 0) {
 		/* Before any thread exists: every thread and the daemon child inherit it. */
