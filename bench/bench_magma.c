@@ -18,7 +18,8 @@
  * scheduler puts the threads matters a lot on a small VM (a cross-CPU wake-up of an idle vCPU costs
  * several times a same-CPU switch), so "--cpu N" pins everything, daemon included, to one CPU. A
  * figure off target prints BELOW but does not fail the run; a failing call exits 1, bad usage 2.
- * Not a ctest test; "--short" runs fewer iterations (scripts/test). The main thread drives
+ * Not a ctest test; "--short" runs fewer iterations (scripts/test); "--json FILE" also writes the
+ * figures (bench_report.h). The main thread drives
  * everything; the ping-pong's echo thread is the only other thread of this program.
  */
 #include <errno.h>
@@ -41,6 +42,7 @@
 #include <lib/magma/magma.h>
 
 #include "bench_breakdown.h"
+#include "bench_report.h"
 #include "magma_sim_defs.h"
 #include "magma_system/embedded.h"
 
@@ -578,6 +580,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bench-magma [--short] [--simd PATH] [--no-daemon] [--cpu N] [--breakdown]\n"
+		"                   [--json FILE]\n"
 		"       bench-magma --help | --version\n"
 		"What the Magma stack costs per empty command buffer: round trips on the\n"
 		"embedded device and through a magma-simd child, against a socketpair\n"
@@ -588,6 +591,7 @@ static void usage(FILE *out)
 		"  --cpu N      pin every thread, the daemon's included, to CPU N\n"
 		"  --breakdown  then time each hop of the round trips (latency probes) and\n"
 		"               count the thread wake-ups each costs\n"
+		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --help       this text\n"
 		"  --version    print \"bench-magma VERSION\"\n"
 		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
@@ -615,6 +619,8 @@ int main(int argc, char **argv)
 	double tput, tput_min, tput_max;
 	int daemon = 1, status = 1, fd, have_echo = 0, cpu = -1, breakdown = 0;
 	unsigned int pp_n, rt_n;
+	const char *json = NULL;
+	struct bench_report *report = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--short")) {
@@ -632,6 +638,8 @@ int main(int argc, char **argv)
 			daemon = 0;
 		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
 			cpu = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			json = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -733,8 +741,22 @@ int main(int argc, char **argv)
 					      bench_roundtrip_once, &dd, rt_n, dm.pid, stdout))
 			goto out;
 	}
-	status = 0;
+	report = bench_report_create("bench-magma", MAGMA_SIM_VERSION, argc, argv);
+	bench_report_add(report, "pingpong.median", pp.median / 1e3, "us");
+	bench_report_add(report, "pingpong.p90", pp.p90 / 1e3, "us");
+	bench_report_add(report, "embedded.roundtrip.median", emb.median / 1e3, "us");
+	bench_report_add(report, "embedded.roundtrip.p90", emb.p90 / 1e3, "us");
+	bench_report_add(report, "embedded.roundtrip.ratio", (double)emb.median / pp.median, "x");
+	if (daemon) {
+		bench_report_add(report, "daemon.roundtrip.median", dmn.median / 1e3, "us");
+		bench_report_add(report, "daemon.roundtrip.p90", dmn.p90 / 1e3, "us");
+		bench_report_add(report, "daemon.roundtrip.ratio", (double)dmn.median / pp.median,
+				 "x");
+	}
+	bench_report_add(report, "embedded.pipelined", tput, "/s");
+	status = bench_report_write(report, json) ? 1 : 0;
 out:
+	bench_report_destroy(report);
 	if (bench_dev_close(&dd))
 		status = 1;
 	if (bench_dev_close(&ed))

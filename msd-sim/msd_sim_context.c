@@ -176,15 +176,12 @@ static void msd_sim_pin_resource_locked(struct msd_sim_connection *conn,
 {
 	const struct magma_exec_resource *res = &desc->exec_resources[i];
 	struct msd_sim_buffer *buf = msd_sim_buffer_from(desc->buffers[i]);
-	struct msd_sim_list *pos, *tmp;
+	struct msd_sim_mapping *m;
 
 	msd_sim_buffer_get(buf);
 	job->buffers[job->buffer_count++] = buf;
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
-		if (m->buffer != buf || m->dying || res->offset >= m->offset + m->length ||
-		    m->offset >= res->offset + res->length)
-			continue;
+	m = msd_sim_connection_overlapping_locked(conn, buf, res->offset, res->length);
+	for (; m; m = m->work_next) {
 		if (!msd_sim_job_add_mapping(job, m))
 			continue; /* the buffer reference still keeps the memory alive */
 		m->uses++;

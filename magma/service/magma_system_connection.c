@@ -727,7 +727,15 @@ static void connection_teardown(struct magma_system_connection *conn)
 {
 	struct magma_system_handles *h = &conn->handles;
 
+	uint64_t bytes;
+	uint32_t mappings;
+
 	msd_connection_set_notification_callback(conn->msd, NULL, NULL);
+	/* In ascending id order, whatever order the tables hold them in. */
+	magma_system_table_sort(&h->contexts);
+	magma_system_table_sort(&h->pools);
+	magma_system_table_sort(&h->buffers);
+	magma_system_table_sort(&h->semaphores);
 	for (uint32_t i = 0; i < h->contexts.count; i++) {
 		struct magma_system_context *c = magma_system_table_at(&h->contexts, i);
 
@@ -736,10 +744,9 @@ static void connection_teardown(struct magma_system_connection *conn)
 	for (uint32_t i = 0; i < h->pools.count; i++)
 		release_pool_object(conn, magma_system_table_at(&h->pools, i));
 	/* Every mapping goes with its buffer: forgotten at once, not looked up buffer by buffer. */
-	for (uint32_t i = 0; i < h->mapping_count; i++)
-		uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, h->mappings[i].length);
-	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, h->mapping_count);
-	h->mapping_count = 0;
+	mappings = magma_system_handles_remove_all_mappings(h, &bytes);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, bytes);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, mappings);
 	for (uint32_t i = 0; i < h->buffers.count; i++)
 		release_buffer_object(conn, magma_system_table_at(&h->buffers, i));
 	for (uint32_t i = 0; i < h->semaphores.count; i++)
