@@ -699,8 +699,10 @@ bool sim_inline_begin(struct sim_device *dev)
 	bool armed;
 
 	sim_host_lock(dev);
+	/* An interrupt fault armed is the background thread's: it exercises the eventfd path. */
 	armed = dev->thread_running && !dev->thread_stop && !dev->pacing && !dev->hold &&
-		!dev->inline_armed && sim_is_idle_locked(dev);
+		!dev->inline_armed && !dev->inject_drop_irq && !dev->inject_delay_irq &&
+		sim_is_idle_locked(dev);
 	if (armed) {
 		dev->inline_armed = true;
 		dev->kick_owed = false;

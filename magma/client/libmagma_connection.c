@@ -197,6 +197,15 @@ magma_status_t libmagma_connection_send_locked(struct libmagma_connection *conn,
 	}
 	if (conn->error)
 		return MAGMA_STATUS_CONNECTION_LOST;
+	if (conn->direct) {
+		/* Processed before this returns: nothing stays in flight. */
+		ret = conn->direct_ops->deliver(conn->direct, msg, size, fds, fd_count);
+		if (ret)
+			libmagma_connection_drain_locked(conn);
+		if (ret)
+			libmagma_connection_fail_locked(conn, MAGMA_STATUS_CONNECTION_LOST);
+		return ret ? MAGMA_STATUS_CONNECTION_LOST : MAGMA_STATUS_OK;
+	}
 	ret = wire_send(conn->primary_fd, msg, size, fds, fd_count);
 	if (ret) {
 		/* The service may have said why before it hung up. */
@@ -317,8 +326,12 @@ void libmagma_do_connection_release(magma_connection_t connection)
 		return;
 	libmagma_handle_remove(conn);
 	pthread_mutex_lock(&conn->lock);
-	if (!conn->error)
+	if (!conn->error && conn->direct)
+		conn->direct_ops->deliver(conn->direct, &req, sizeof(req), NULL, 0);
+	else if (!conn->error)
 		wire_send(conn->primary_fd, &req, sizeof(req), NULL, 0);
+	if (conn->direct)
+		conn->direct_ops->put(conn->direct);
 	while (conn->buffers) {
 		struct libmagma_buffer *buf = conn->buffers;
 

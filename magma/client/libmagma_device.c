@@ -214,6 +214,7 @@ magma_status_t libmagma_do_device_create_connection(magma_device_t device,
 	magma_status_t status;
 	int primary[2], notify[2], fds[2];
 	uint64_t params = 0, id_base;
+	struct stat st;
 
 	if (!dev || !connection_out)
 		return MAGMA_STATUS_INVALID_ARGS;
@@ -230,6 +231,9 @@ magma_status_t libmagma_do_device_create_connection(magma_device_t device,
 	}
 	fds[0] = primary[1];
 	fds[1] = notify[1];
+	/* An in-process service publishes an endpoint under its end of the primary channel. */
+	if (fstat(primary[1], &st))
+		st.st_ino = 0;
 	status = libmagma_device_round_trip(dev, &req, sizeof(req), fds, 2, WIRE_RESP(50),
 					    sizeof(struct wire_create_connection_resp), &reply);
 	close(primary[1]);
@@ -250,6 +254,9 @@ magma_status_t libmagma_do_device_create_connection(magma_device_t device,
 		status = MAGMA_STATUS_MEMORY_ERROR;
 		goto err_notify;
 	}
+	if (st.st_ino && libmagma_direct_wanted())
+		conn->direct = magma_sim_direct_take((uint64_t)st.st_dev, (uint64_t)st.st_ino,
+						     &conn->direct_ops);
 	*connection_out = (magma_connection_t)(uintptr_t)conn;
 	return MAGMA_STATUS_OK;
 

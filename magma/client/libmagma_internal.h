@@ -25,6 +25,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "magma_sim/direct.h"
 #include "wire.h"
 
 /* clang-format off */
@@ -78,6 +79,10 @@ struct libmagma_connection {
 	struct libmagma_buffer *buffers; /* objects created through this connection */
 	struct libmagma_semaphore *semaphores;
 	struct libmagma_pool *pools;
+	/* The in-process endpoint requests go to instead of the primary channel (a reference), or
+	 * NULL (magma_sim/direct.h). Immutable after creation; released with the connection. */
+	void *direct;
+	const struct magma_sim_direct_ops *direct_ops;
 };
 
 /* A buffer: a memfd of @size bytes known to the service as @id. */
@@ -313,5 +318,9 @@ magma_status_t libmagma_do_connection_read_performance_counter_completion(
 	magma_connection_t connection, magma_perf_count_pool_t pool_id, uint32_t *trigger_id_out,
 	uint64_t *buffer_id_out, uint32_t *buffer_offset_out, uint64_t *time_out,
 	uint32_t *result_flags_out);
+
+/* libmagma_direct_wanted - whether connections may take an in-process endpoint (libmagma_direct.c).
+ */
+bool libmagma_direct_wanted(void);
 
 #endif /* LIBMAGMA_INTERNAL_H */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "faults/fault_device.h"
+#include "magma_sim/direct.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
 #include "msd_sim_hooks.h"
@@ -42,6 +43,42 @@ struct magma_system_embedded {
 	struct magma_system_device *dev;
 	struct fault_plan *plan;     /* MAGMA_SIM_FAULTS, or NULL */
 	struct fault_device *faults; /* @plan applied to this device */
+};
+
+/* libmagma's view of a connection endpoint (magma_sim/direct.h). */
+static int embedded_direct_deliver(void *endpoint, const void *msg, size_t size, const int *fds,
+				   uint32_t fd_count)
+{
+	return magma_system_direct_deliver(endpoint, msg, size, fds, fd_count);
+}
+
+static void embedded_direct_put(void *endpoint)
+{
+	magma_system_direct_put(endpoint);
+}
+
+static const struct magma_sim_direct_ops embedded_direct_endpoint = {
+	.deliver = embedded_direct_deliver,
+	.put = embedded_direct_put,
+};
+
+/* The service tells of endpoints; libmagma's registry keeps them until the client takes one. */
+static void embedded_direct_publish(void *ctx, uint64_t dev, uint64_t ino,
+				    struct magma_system_direct *d)
+{
+	(void)ctx;
+	magma_sim_direct_publish(dev, ino, d, &embedded_direct_endpoint);
+}
+
+static void embedded_direct_withdraw(void *ctx, struct magma_system_direct *d)
+{
+	(void)ctx;
+	magma_sim_direct_withdraw(d);
+}
+
+static const struct magma_system_direct_ops embedded_direct = {
+	.publish = embedded_direct_publish,
+	.withdraw = embedded_direct_withdraw,
 };
 
 /*
@@ -115,6 +152,8 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 		emb->sim, limits, flags & ~MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
 	if (!emb->dev)
 		goto err_stop;
+	/* Clients in this process hand requests over on their own thread (magma_sim/direct.h). */
+	magma_system_device_set_direct(emb->dev, &embedded_direct);
 	if (emb->plan) {
 		/* Before the first channel: the service reads its hooks without a lock. */
 		emb->faults = fault_device_create(emb->plan, "embedded", emb->sim, emb->dev);

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "magma_probe/probe.h"
@@ -52,10 +53,9 @@
 #include "magma_system_internal.h"
 
 /* A handler's extra result: close in order after this message. */
-#define CONN_CLOSE_ORDERLY 1
 /* Messages taken back to back without a poll() before the other fds are looked at. */
-#define CONN_RECV_BURST	   16
-#define CONN_EXEC_SMALL	   16 /* resources or semaphores of a submission kept on the stack */
+#define CONN_RECV_BURST 16
+#define CONN_EXEC_SMALL 16 /* resources or semaphores of a submission kept on the stack */
 
 static magma_status_t send_status_reply(struct magma_system_connection *conn, uint32_t type,
 					magma_status_t status)
@@ -826,7 +826,11 @@ static magma_status_t connection_wait(struct magma_system_connection *conn, bool
 		timeout = -1;
 	}
 	for (;;) {
+		/* Asleep: a client in this process may deliver meanwhile (magma_system_direct.c).
+		 */
+		magma_system_direct_unlock(conn->direct);
 		ret = poll(pfd, 3, timeout);
+		magma_system_direct_lock(conn->direct);
 		if (ret < 0 && errno != EINTR)
 			return MAGMA_STATUS_INTERNAL_ERROR;
 		/* A whole message read ahead is input too: never wait while one is there. */
@@ -917,6 +921,7 @@ static void *connection_thread(void *arg)
 	struct magma_system_site site = connection_site(conn, 0, NULL);
 	magma_status_t s;
 
+	magma_system_direct_lock(conn->direct);
 	if (hooks->connection_opened)
 		hooks->connection_opened(hooks->ctx, &site);
 	s = connection_loop(conn);
@@ -941,6 +946,14 @@ static void *connection_thread(void *arg)
 		send_error_event(conn, s);
 	}
 	shutdown(conn->primary_fd, SHUT_RDWR);
+	if (conn->direct) {
+		const struct magma_system_direct_ops *dops = &conn->dev->direct_ops;
+
+		magma_system_direct_detach_locked(conn->direct);
+		magma_system_direct_unlock(conn->direct);
+		if (dops->withdraw)
+			dops->withdraw(dops->ctx, conn->direct);
+	}
 	magma_system_notify_fini(&conn->notify);
 	if (hooks->connection_closed)
 		hooks->connection_closed(hooks->ctx, &site);
@@ -999,6 +1012,14 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	magma_system_handles_init(&conn->handles);
 	if (magma_system_notify_init(&conn->notify, notif_fd))
 		goto err_free;
+	/* Observed connections keep the channel: hooks run on the connection thread. */
+	if (dev->has_direct && !dev->has_hooks) {
+		conn->direct = magma_system_direct_create(conn);
+		if (!conn->direct) {
+			magma_system_notify_fini(&conn->notify);
+			goto err_free;
+		}
+	}
 	msd_connection_set_notification_callback(msd, connection_notification, conn);
 	return conn;
 
@@ -1011,6 +1032,35 @@ err_close:
 	magma_system_account_uncharge(&dev->acct, client, MAGMA_SYSTEM_RES_CONNECTIONS, 1);
 	magma_system_account_client_put(&dev->acct, client);
 	return NULL;
+}
+
+/* magma_system_connection_deliver_locked - see magma_system_internal.h. Endpoint lock held. */
+void magma_system_connection_deliver_locked(struct magma_system_connection *conn,
+					    struct wire_msg *msg, magma_status_t *s, int *action)
+{
+	*action = 0;
+	*s = connection_process(conn, msg, action);
+}
+
+/* magma_system_connection_fail - see magma_system_internal.h. */
+void magma_system_connection_fail(struct magma_system_connection *conn, magma_status_t s)
+{
+	magma_system_notify_fail(&conn->notify, s);
+}
+
+/*
+ * magma_system_connection_publish - after a successful start: tells the device layer about the
+ * connection's endpoint (a reference passes), keyed by the service end of its primary channel.
+ */
+void magma_system_connection_publish(struct magma_system_connection *conn)
+{
+	const struct magma_system_direct_ops *dops = &conn->dev->direct_ops;
+	struct stat st;
+
+	if (!conn->direct || !dops->publish || fstat(conn->primary_fd, &st))
+		return;
+	magma_system_direct_get(conn->direct);
+	dops->publish(dops->ctx, (uint64_t)st.st_dev, (uint64_t)st.st_ino, conn->direct);
 }
 
 /* magma_system_connection_start - starts the thread. 0 or -errno (then the caller frees). */
@@ -1041,6 +1091,7 @@ void magma_system_connection_free(struct magma_system_connection *conn)
 		magma_system_notify_fini(&conn->notify);
 	}
 	wire_reader_fini(&conn->reader);
+	magma_system_direct_put(conn->direct);
 	close(conn->primary_fd);
 	close(conn->notif_fd);
 	magma_system_account_uncharge(&conn->dev->acct, conn->client, MAGMA_SYSTEM_RES_CONNECTIONS,

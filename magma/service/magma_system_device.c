@@ -442,6 +442,8 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 			dev->connections = conn;
 			dev->connection_count++;
 			dev->connections_opened++;
+			/* Before the reply: the client looks its endpoint up once it has it. */
+			magma_system_connection_publish(conn);
 			conn = NULL;
 		}
 	}
@@ -750,6 +752,17 @@ void magma_system_device_set_hooks(struct magma_system_device *dev,
 		return;
 	dev->hooks = hooks ? *hooks : (struct magma_system_hooks){0};
 	dev->has_hooks = hooks != NULL;
+}
+
+/* magma_system_device_set_direct - see magma_system.h. */
+void magma_system_device_set_direct(struct magma_system_device *dev,
+				    const struct magma_system_direct_ops *ops)
+{
+	dev = device_of(dev);
+	if (!dev)
+		return;
+	dev->direct_ops = ops ? *ops : (struct magma_system_direct_ops){0};
+	dev->has_direct = ops != NULL;
 }
 
 /* magma_system_device_get_hooks - see magma_system.h. */

@@ -223,6 +223,7 @@ void magma_system_notify_callback(void *token, struct msd_notification_t *notifi
 int magma_system_notify_queue_fd(struct magma_system_notify *n);
 magma_status_t magma_system_notify_drain(struct magma_system_notify *n);
 magma_status_t magma_system_notify_take_error(struct magma_system_notify *n);
+void magma_system_notify_fail(struct magma_system_notify *n, magma_status_t status);
 magma_status_t magma_system_notify_add_pool(struct magma_system_notify *n, uint64_t pool_id,
 					    int fd);
 void magma_system_notify_remove_pool(struct magma_system_notify *n, uint64_t pool_id);
@@ -256,6 +257,7 @@ struct magma_system_connection {
 	int primary_fd;			    /* closed by the reaper after join */
 	int notif_fd;			    /* closed by the reaper after join */
 	struct wire_reader reader;	    /* of @primary_fd: the connection thread's */
+	struct magma_system_direct *direct; /* a reference, or NULL: no direct delivery */
 	pthread_t thread;
 	bool perf_access;
 	struct magma_system_handles handles;
@@ -274,6 +276,22 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 int magma_system_connection_start(struct magma_system_connection *conn);
 void magma_system_connection_shutdown(struct magma_system_connection *conn);
 void magma_system_connection_free(struct magma_system_connection *conn);
+/* Process @msg as the connection thread would (validate, dispatch); *@s its status, *@action. */
+void magma_system_connection_deliver_locked(struct magma_system_connection *conn,
+					    struct wire_msg *msg, magma_status_t *s, int *action);
+/* After a successful start: publish its direct endpoint (if any) to the device layer. */
+void magma_system_connection_publish(struct magma_system_connection *conn);
+/* End the connection with @s: posted to its thread, which tears it down. Any thread. */
+void magma_system_connection_fail(struct magma_system_connection *conn, magma_status_t s);
+
+/* ---- Direct delivery (magma_system_direct.c) ---- */
+#define CONN_CLOSE_ORDERLY 1 /* a handler's *action: the client released the connection */
+struct magma_system_direct *magma_system_direct_create(struct magma_system_connection *conn);
+/* The connection thread holds the endpoint's lock except while it sleeps in poll(). */
+void magma_system_direct_lock(struct magma_system_direct *d);
+void magma_system_direct_unlock(struct magma_system_direct *d);
+/* The connection ended (lock held): later deliveries are -EPIPE. */
+void magma_system_direct_detach_locked(struct magma_system_direct *d);
 
 /* ---- Validation (magma_system_validate.c) ---- */
 
@@ -307,6 +325,8 @@ struct magma_system_device {
 	struct msd_device_t *msd;
 	struct magma_system_account acct;
 	/* magma_system_device_set_hooks; immutable once the device serves. */
+	struct magma_system_direct_ops direct_ops; /* magma_system_device_set_direct */
+	bool has_direct;
 	struct magma_system_hooks hooks;
 	bool has_hooks;
 	pthread_t reaper;	  /* joins finished threads, closes late handshakes */

@@ -234,6 +234,15 @@ magma_status_t magma_system_notify_drain(struct magma_system_notify *n)
 	return MAGMA_STATUS_OK;
 }
 
+/* magma_system_notify_fail - post @status as the pending error (the first one stays); any thread.
+ */
+void magma_system_notify_fail(struct magma_system_notify *n, magma_status_t status)
+{
+	pthread_mutex_lock(&n->lock);
+	notify_set_error_locked(n, status);
+	pthread_mutex_unlock(&n->lock);
+}
+
 /* magma_system_notify_take_error - the pending error set by the driver thread, or OK. */
 magma_status_t magma_system_notify_take_error(struct magma_system_notify *n)
 {

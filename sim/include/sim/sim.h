@@ -251,7 +251,8 @@ void sim_set_hold(struct sim_device *dev, bool hold);
  * sim_inline_begin / sim_inline_end - lend the calling thread to the GPU for the work the host
  * is about to queue, instead of waking the background thread (one thread switch less per
  * submission, and none for the interrupt). sim_inline_begin returns true, and arms the device,
- * only when the background thread runs unpaced and unheld and the GPU is idle; while armed, the
+ * only when the background thread runs unpaced and unheld, no interrupt fault (DROP_IRQ,
+ * DELAY_IRQ) is armed and the GPU is idle; while armed, the
  * host's register writes (TAIL, DOORBELL) do not wake the background thread. sim_inline_end
  * disarms: when armed and there is work, it runs one quantum of the background thread's
  * schedule on the calling thread (the same cycles, events and memory as that thread would give),

@@ -254,6 +254,50 @@ void magma_system_device_get_hooks(struct magma_system_device *dev,
 int magma_system_device_kill_client(struct magma_system_device *dev, uint64_t connection,
 				    pid_t pid);
 
+/* ---- Direct delivery (clients in the service's own process) ---- */
+
+/*
+ * An endpoint of one connection through which a client in this process hands requests to the
+ * service on its own thread (magma_system_direct.c): processed as if the connection thread had
+ * read them from the primary channel, which still carries replies, consumed-counts, the error
+ * event and the hang-up. Reference-counted; any thread.
+ */
+struct magma_system_direct;
+
+/*
+ * How a device layer that hosts clients in-process (the embedded device) hears of endpoints.
+ * @publish: connection @d started; its service-end primary socket is (@dev, @ino) (fstat); a
+ * reference passes. @withdraw: the connection ended; drop @d if it is still published (that
+ * reference). Called on service threads (@publish with the device's lock held): must not block
+ * or call into the device.
+ */
+struct magma_system_direct_ops {
+	void *ctx;
+	void (*publish)(void *ctx, uint64_t dev, uint64_t ino, struct magma_system_direct *d);
+	void (*withdraw)(void *ctx, struct magma_system_direct *d);
+};
+
+/*
+ * Installs @ops (copied; NULL removes them): connections opened afterwards get endpoints, unless
+ * the device has hooks (a fault plan, a trace recorder: they observe requests on the connection
+ * thread, so those connections keep the channel). Same rule as set_hooks: before the device
+ * serves.
+ */
+void magma_system_device_set_direct(struct magma_system_device *dev,
+				    const struct magma_system_direct_ops *ops);
+
+/*
+ * magma_system_direct_deliver - one request (@size bytes at @msg, a wire message; @fd_count fds,
+ * duplicated, the caller keeps its own) for @d's connection. Returns 0 when taken (like a channel
+ * write: a request the service refuses ends the connection, which the client learns from the
+ * primary channel: WIRE_EVT_ERROR, then the hang-up), or -EPIPE once the connection is gone.
+ * Serialised with the connection's thread; a request for a connection that failed is dropped.
+ */
+int magma_system_direct_deliver(struct magma_system_direct *d, const void *msg, size_t size,
+				const int *fds, uint32_t fd_count);
+void magma_system_direct_get(struct magma_system_direct *d);
+void magma_system_direct_put(struct magma_system_direct *d);
+
 /*
  * The MSD driver and device @dev created and owns, for a device layer that also knows the MSD
  * (to install the driver's own vendor hooks before serving). NULL for a bad @dev.
