@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -294,6 +296,8 @@ void trace_writer_forget(struct trace_writer *w)
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trace_writer *global_writer; /* guarded by global_lock */
 static bool global_checked;		   /* guarded by global_lock */
+/* Checked and no writer: the usual answer, read without the lock on every libmagma call. */
+static atomic_bool global_none;
 static pid_t global_pid;		   /* guarded by global_lock: the process that opened it */
 
 /*
@@ -387,6 +391,8 @@ struct trace_writer *trace_global(void)
 {
 	struct trace_writer *w;
 
+	if (atomic_load_explicit(&global_none, memory_order_acquire))
+		return NULL;
 	pthread_mutex_lock(&global_lock);
 	if (!global_checked) {
 		const char *path = getenv("MAGMA_TRACE");
@@ -401,7 +407,9 @@ struct trace_writer *trace_global(void)
 		}
 	}
 	/* A forked child does not write into its parent's trace. */
-	w = global_pid == getpid() ? global_writer : NULL;
+	w = global_writer && global_pid == getpid() ? global_writer : NULL;
+	if (!global_writer)
+		atomic_store_explicit(&global_none, true, memory_order_release);
 	pthread_mutex_unlock(&global_lock);
 	return w;
 }
@@ -416,6 +424,7 @@ struct trace_writer *trace_global_install(struct trace_writer *w)
 	old = global_writer;
 	global_writer = w;
 	global_pid = getpid();
+	atomic_store_explicit(&global_none, w == NULL, memory_order_release);
 	pthread_mutex_unlock(&global_lock);
 	return old;
 }
