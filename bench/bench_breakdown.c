@@ -132,10 +132,16 @@ int bench_breakdown(const char *what, bench_roundtrip_fn fn, void *arg, unsigned
 	self1 = bd_voluntary_switches(0);
 	if (peer > 0)
 		peer1 = bd_voluntary_switches(peer);
-	fprintf(out, "%s: median of %u round trips, each hop from the previous point reached\n",
-		what, n);
-	fprintf(out, "  %-34s %10s %8s\n", "hop (to the point named)", "median us", "reached");
-	for (unsigned int p = 1; p < BD_POINTS; p++) {
+	if (peer > 0)
+		fprintf(out, "%s: median of %u round trips (its hops are in another process)\n",
+			what, n);
+	else
+		fprintf(out, "%s: median of %u round trips, each hop from the previous point\n",
+			what, n);
+	if (peer <= 0)
+		fprintf(out, "  %-34s %10s %8s\n", "hop (to the point named)", "median us",
+			"reached");
+	for (unsigned int p = 1; p < BD_POINTS && peer <= 0; p++) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "%s -> %s", p == 1 ? bd_point_name(0) : "",

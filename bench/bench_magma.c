@@ -737,7 +737,7 @@ int main(int argc, char **argv)
 		if (bench_breakdown("embedded round trip", bench_roundtrip_once, &ed, rt_n, 0,
 				    stdout))
 			goto out;
-		if (daemon && bench_breakdown("daemon round trip (its hops are not probed)",
+		if (daemon && bench_breakdown("daemon round trip",
 					      bench_roundtrip_once, &dd, rt_n, dm.pid, stdout))
 			goto out;
 	}
