@@ -117,22 +117,30 @@ static uint64_t host_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Writes one event of @fmt/@ap, with "ns" when @stamp. Returns its sequence number. */
-static uint64_t writer_vevent(struct trace_writer *w, bool stamp, const char *fmt, va_list ap)
+/* writer_vevent with w->lock held. */
+static uint64_t writer_vevent_locked(struct trace_writer *w, bool stamp, const char *fmt,
+				     va_list ap)
 {
 	uint64_t seq;
 
-	pthread_mutex_lock(&w->lock);
-	if (!w->f) {
-		pthread_mutex_unlock(&w->lock);
+	if (!w->f)
 		return 0;
-	}
 	seq = w->seq++;
 	fprintf(w->f, "{\"seq\":%" PRIu64 ",", seq);
 	vfprintf(w->f, fmt, ap);
 	if (stamp)
 		fprintf(w->f, ",\"ns\":%" PRIu64, host_ns());
 	fputs("},\n", w->f);
+	return seq;
+}
+
+/* Writes one event of @fmt/@ap, with "ns" when @stamp. Returns its sequence number. */
+static uint64_t writer_vevent(struct trace_writer *w, bool stamp, const char *fmt, va_list ap)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->lock);
+	seq = writer_vevent_locked(w, stamp, fmt, ap);
 	pthread_mutex_unlock(&w->lock);
 	return seq;
 }
@@ -162,17 +170,34 @@ uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
 	return seq;
 }
 
-/* A blob event: never stamped (content, not something that happened). */
-static void writer_blob_event(struct trace_writer *w, const char *fmt, ...)
+/* A blob event, w->lock held: never stamped (content, not something that happened). */
+static void writer_blob_event_locked(struct trace_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void writer_blob_event(struct trace_writer *w, const char *fmt, ...)
+static void writer_blob_event_locked(struct trace_writer *w, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	writer_vevent(w, false, fmt, ap);
+	writer_vevent_locked(w, false, fmt, ap);
 	va_end(ap);
+}
+
+/* Whether @d is in the set. */
+static bool blob_set_has_locked(const struct trace_writer *w, uint64_t d)
+{
+	size_t mask;
+
+	if (!d)
+		return w->has_zero_blob;
+	if (!w->blob_cap)
+		return false;
+	mask = w->blob_cap - 1;
+	for (size_t j = (size_t)d & mask; w->blobs[j]; j = (j + 1) & mask) {
+		if (w->blobs[j] == d)
+			return true;
+	}
+	return false;
 }
 
 /* Adds @d to the set; true when it was new. */
@@ -224,17 +249,26 @@ uint64_t trace_writer_blob(struct trace_writer *w, const void *data, size_t len)
 	char hex[17];
 	char *text;
 
+	bool known;
+
 	pthread_mutex_lock(&w->lock);
-	if (!blob_set_add_locked(w, d)) {
-		pthread_mutex_unlock(&w->lock);
-		return d;
-	}
+	known = blob_set_has_locked(w, d);
 	pthread_mutex_unlock(&w->lock);
-	/* Encoding outside the lock; a racing duplicate is harmless (same content). */
+	if (known)
+		return d;
+	/*
+	 * Encoded outside the lock, but entered in the set only together with its line: a digest
+	 * in the set is a blob already in the file, so another thread's event naming it can never
+	 * come first. Two threads encoding the same blob at once write it once.
+	 */
 	text = trace_blob_encode(data, len);
 	trace_digest_hex(d, hex);
-	writer_blob_event(w, "\"type\":\"blob\",\"digest\":\"%s\",\"size\":%zu,\"data\":\"%s\"",
-			  hex, len, text ? text : "");
+	pthread_mutex_lock(&w->lock);
+	if (blob_set_add_locked(w, d))
+		writer_blob_event_locked(
+			w, "\"type\":\"blob\",\"digest\":\"%s\",\"size\":%zu,\"data\":\"%s\"", hex,
+			len, text ? text : "");
+	pthread_mutex_unlock(&w->lock);
 	free(text);
 	return d;
 }
@@ -298,7 +332,7 @@ static struct trace_writer *global_writer; /* guarded by global_lock */
 static bool global_checked;		   /* guarded by global_lock */
 /* Checked and no writer: the usual answer, read without the lock on every libmagma call. */
 static atomic_bool global_none;
-static pid_t global_pid;		   /* guarded by global_lock: the process that opened it */
+static pid_t global_pid; /* guarded by global_lock: the process that opened it */
 
 /*
  * Closes the document but keeps the writer: device threads that outlive the exit handlers may
