@@ -15,8 +15,10 @@
  * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations.
  * "--write-trace FILE" only records that 100,000-command-buffer loop into FILE (client side, or
  * with "--with-device" the device's events too) and keeps it: the large trace magma-trace's
- * figures are measured on (docs/trace-tools.md). Not a ctest test. Single threaded apart from the
- * embedded device's threads. Scratch files go to $TMPDIR (default /tmp) and are removed.
+ * figures are measured on (docs/trace-tools.md). "--tools [FILE]" times magma-trace dump and trim
+ * on FILE, or on that loop recorded to $TMPDIR (bench_trace_tools.c). Not a ctest test. Single
+ * threaded apart from the embedded device's threads. Scratch files go to $TMPDIR (default /tmp) and
+ * are removed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "bench_trace_tools.h"
 #include "bench_util.h"
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
@@ -169,6 +172,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bench-trace [--short]\n"
 		"       bench-trace --write-trace FILE [--with-device]\n"
+		"       bench-trace --tools [FILE]\n"
 		"       bench-trace --help | --version\n"
 		"What recording a trace costs (the same loop unrecorded and recorded) and how\n"
 		"fast a trace replays (command buffers per second against >= 50,000).\n"
@@ -176,10 +180,28 @@ static void usage(FILE *out)
 		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
 		"  --write-trace FILE  only record the replay loop (100,000 command buffers)\n"
 		"             into FILE and keep it; --with-device records device events too\n"
+		"  --tools [FILE]  time magma-trace dump and trim (median of 5) on FILE, or on\n"
+		"             that loop recorded to a scratch file\n"
 		"  --help     this text\n"
 		"  --version  print \"bench-trace VERSION\"\n"
 		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
 		"2 usage.\n");
+}
+
+/* --tools: dump and trim timed on @trace, or on the 100,000-command-buffer loop recorded now. */
+static int tools(const char *trace)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char path[512];
+	uint64_t ns;
+	int ret;
+
+	if (trace)
+		return bench_trace_tools(trace, 5);
+	snprintf(path, sizeof(path), "%s/bench-trace-tools-%d.json", tmp, (int)getpid());
+	ret = run_loop(100000, path, false, &ns) || bench_trace_tools(path, 5);
+	unlink(path);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -210,6 +232,8 @@ int main(int argc, char **argv)
 		printf("wrote %s: 100000 command buffers in %.1f ms\n", argv[2], (double)ns / 1e6);
 		return 0;
 	}
+	if (argc >= 2 && argc <= 3 && !strcmp(argv[1], "--tools"))
+		return tools(argc == 3 ? argv[2] : NULL);
 	if (argc > 2 || (argc == 2 && !short_run)) {
 		fprintf(stderr, "bench-trace: unknown option '%s' (see bench-trace --help)\n",
 			argv[argc - 1]);

@@ -84,3 +84,31 @@ int bench_args(int argc, char **argv, const char *name, const char *version,
 	}
 	return -1;
 }
+
+/* bench_host_cpu - see bench_util.h. */
+void bench_host_cpu(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(out, size, "?");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && colon) {
+			snprintf(out, size, "%s", colon + 2);
+			out[strcspn(out, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* bench_host_cores - see bench_util.h. */
+long bench_host_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}

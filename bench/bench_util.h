@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h - helpers shared by the magma-level benchmarks: host time, failure reports,
- * medians and the GPU cycle counter through the vendor TIMESTAMP query. Not thread-safe beyond
+ * medians, the GPU cycle counter through the vendor TIMESTAMP query and the host's CPU model and
+ * core count (to name the host next to a figure). Not thread-safe beyond
  * what each function says; benchmarks call them from their main thread.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,5 +34,11 @@ int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out);
  */
 int bench_args(int argc, char **argv, const char *name, const char *version,
 	       void (*usage)(FILE *out), bool *short_out);
+
+/* bench_host_cpu - the host CPU's model name from /proc/cpuinfo into @out, or "?". */
+void bench_host_cpu(char *out, size_t size);
+
+/* bench_host_cores - online CPUs (sysconf), at least 1. */
+long bench_host_cores(void);
 
 #endif /* BENCH_UTIL_H */
