@@ -181,15 +181,18 @@ static void progress(uint64_t done, uint64_t total, bool final)
 	fflush(stdout);
 }
 
-/* The event on the current line: the line without the comma (and spaces, CR) after it. */
-static cJSON *parse_line(struct replay *r)
+/*
+ * The event on the current line: the line without the comma (and spaces, CR) after it, in
+ * r->json until the next line is parsed.
+ */
+static const cJSON *parse_line(struct replay *r)
 {
 	const char *p = r->rd.text;
 	size_t len = r->rd.len;
 
 	while (len && (p[len - 1] == ',' || p[len - 1] == '\r' || p[len - 1] == ' '))
 		len--;
-	return cJSON_ParseWithLength(p, len);
+	return trace_json_parse(&r->json, p, len);
 }
 
 /* Notes that the file was cut short: the replay goes as far as its last complete event. */
@@ -264,7 +267,7 @@ static int validate(struct replay *r)
 	ret = trace_reader_check_header(r, r->rd.text, r->rd.len);
 	while (!ret && !done) {
 		uint64_t *digest;
-		cJSON *ev;
+		const cJSON *ev;
 
 		ret = trace_reader_next(r);
 		if (ret < 0)
@@ -303,7 +306,6 @@ static int validate(struct replay *r)
 		}
 		r->checking = true;
 		ret = handle_event(r, ev, false, &done);
-		cJSON_Delete(ev);
 		if (!ret && !done)
 			r->index++;
 	}
@@ -370,7 +372,7 @@ static int replay_events(struct replay *r)
 	if (ret < 0)
 		return -ret;
 	while (!done) {
-		cJSON *ev;
+		const cJSON *ev;
 
 		if (r->opts->stop_at != UINT64_MAX && r->index >= r->opts->stop_at) {
 			r->res->stopped_at = r->index;
@@ -395,7 +397,6 @@ static int replay_events(struct replay *r)
 		ret = trace_replay_check_faults(r);
 		if (!ret)
 			ret = handle_event(r, ev, true, &done);
-		cJSON_Delete(ev);
 		if (!ret)
 			ret = r->error;
 		if (ret)
@@ -542,6 +543,7 @@ static void replay_free(struct replay *r)
 	free(r->completions.v);
 	free(r->cmdbufs);
 	trace_reader_close(r);
+	trace_json_fini(&r->json);
 	trace_replay_map_fini(&r->devices);
 	trace_replay_map_fini(&r->conns);
 	trace_replay_map_fini(&r->ctxs);

@@ -27,6 +27,7 @@
 #include <lib/magma/magma.h>
 
 #include "sim/sim_regs.h"
+#include "trace_json.h"
 #include "trace_map.h"
 #include "traces/trace_calls.h"
 #include "traces/trace_replay.h"
@@ -195,6 +196,7 @@ struct replay {
 	struct replay_map rec_bufs;    /* (recorded connection, buffer id) -> rec_buffers index */
 	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
 	struct replay_reader rd;
+	struct trace_json json;		/* the tree of the current line (trace_json.h) */
 	struct replay_vec line_digests; /* uint64_t per event line of pass 1, checked in pass 2 */
 	uint64_t blob_budget;		/* opts->blob_budget, or REPLAY_BLOB_BUDGET */
 	bool truncated;			/* pass 1 found the file cut short (res->warning) */

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_json.c - event lines parsed into cJSON trees without a malloc per node (trace_json.h).
+ *
+ * Why: every line of a trace is parsed, twice when it is replayed, and cJSON allocates each node
+ * and each string on its own and reads every number with strtod. On bench-trace's 100,000-call
+ * trace that was most of what validation and replay spent outside the device.
+ *
+ * The fast path reads objects, arrays, strings without escapes or control characters, integers
+ * of up to 15 digits (exact as doubles, as strtod reads them), true, false and null, separated
+ * by spaces, tabs, CRs and LFs. Anything else - an escape, a fraction or exponent, a leading
+ * zero, deep nesting, a byte-order mark, another byte below 0x21 between tokens, anything but
+ * white space after the value - goes to cJSON_ParseWithLength itself, so that what is accepted,
+ * the tree it gives and where a refused line is wrong are always cJSON's. Nodes are filled as
+ * cJSON's parser fills them: keys in @string, valueint saturated from valuedouble, true with
+ * valueint 1, and the first child's prev pointing at the last.
+ *
+ * The arena is a list of chunks, reset for every line; after a line that needed more than one
+ * they are merged into one of the total size, so the arena follows the largest line (its
+ * strings and about 64 bytes a value).
+ *
+ * Not thread-safe: one arena belongs to one reader.
+ */
+#include "trace_json.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_CHUNK_MIN	(16u * 1024)
+/* Deeper nesting goes to cJSON, whose own limit (CJSON_NESTING_LIMIT) then applies. */
+#define JSON_MAX_DEPTH	64
+/* Integers of at most this many digits are exact as doubles (2^53 has 16). */
+#define JSON_MAX_DIGITS 15
+
+struct trace_json_chunk {
+	struct trace_json_chunk *next;
+	size_t size, used;
+	unsigned char data[]; /* 8-byte aligned: follows a pointer and two size_t */
+};
+
+struct json_parser {
+	struct trace_json *j;
+	const unsigned char *p, *end;
+	int depth;
+};
+
+/* @n bytes of the arena, 8-byte aligned; NULL when out of memory. */
+static void *json_alloc(struct trace_json *j, size_t n)
+{
+	struct trace_json_chunk *c = j->chunks;
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (!c || c->size - c->used < n) {
+		size_t size = c ? c->size * 2 : JSON_CHUNK_MIN;
+
+		if (size < n)
+			size = n;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->next = j->chunks;
+		c->size = size;
+		c->used = 0;
+		j->chunks = c;
+	}
+	p = c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+/* Forgets the last tree; several chunks become one of their total size. */
+static void json_reset(struct trace_json *j)
+{
+	struct trace_json_chunk *c = j->chunks, *next;
+	size_t total = 0;
+
+	cJSON_Delete(j->fallback);
+	j->fallback = NULL;
+	if (c && !c->next) {
+		c->used = 0;
+		return;
+	}
+	for (; c; c = next) {
+		next = c->next;
+		total += c->size;
+		free(c);
+	}
+	j->chunks = NULL;
+	c = total ? malloc(sizeof(*c) + total) : NULL;
+	if (c) {
+		c->next = NULL;
+		c->size = total;
+		c->used = 0;
+		j->chunks = c;
+	}
+}
+
+static void json_skip_space(struct json_parser *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* The string at s->p (its opening quote) copied to the arena; NULL: not one the fast path reads. */
+static char *json_string(struct json_parser *s)
+{
+	const unsigned char *start = s->p + 1, *q;
+	char *out;
+
+	if (s->p >= s->end || *s->p != '"')
+		return NULL;
+	for (q = start; q < s->end && *q != '"'; q++)
+		if (*q == '\\' || *q < 0x20)
+			return NULL;
+	if (q >= s->end)
+		return NULL;
+	out = json_alloc(s->j, (size_t)(q - start) + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, start, (size_t)(q - start));
+	out[q - start] = '\0';
+	s->p = q + 1;
+	return out;
+}
+
+/* An integer of at most JSON_MAX_DIGITS digits, without a leading zero, fraction or exponent. */
+static bool json_number(struct json_parser *s, cJSON *item)
+{
+	const unsigned char *p = s->p;
+	bool negative = p < s->end && *p == '-';
+	uint64_t v = 0;
+	int digits = 0;
+	double d;
+
+	p += negative;
+	if (p >= s->end || *p < '0' || *p > '9' ||
+	    (*p == '0' && p + 1 < s->end && p[1] >= '0' && p[1] <= '9'))
+		return false;
+	for (; p < s->end && *p >= '0' && *p <= '9'; p++) {
+		if (++digits > JSON_MAX_DIGITS)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	/* What cJSON would hand to strtod along with the digits: left to it. */
+	if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-'))
+		return false;
+	d = negative ? -(double)v : (double)v;
+	item->valuedouble = d;
+	item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+	item->type = cJSON_Number;
+	s->p = p;
+	return true;
+}
+
+static bool json_value(struct json_parser *s, cJSON *item);
+
+/* An object or array at s->p (its opening bracket) into @item. */
+static bool json_container(struct json_parser *s, cJSON *item, bool object)
+{
+	const unsigned char close = object ? '}' : ']';
+	cJSON *head = NULL, *last = NULL;
+
+	if (++s->depth > JSON_MAX_DEPTH)
+		return false;
+	s->p++;
+	json_skip_space(s);
+	while (!(s->p < s->end && *s->p == close && !head)) {
+		cJSON *child = json_alloc(s->j, sizeof(*child));
+
+		if (!child)
+			return false;
+		memset(child, 0, sizeof(*child));
+		if (object) {
+			child->string = json_string(s);
+			if (!child->string)
+				return false;
+			json_skip_space(s);
+			if (s->p >= s->end || *s->p != ':')
+				return false;
+			s->p++;
+			json_skip_space(s);
+		}
+		if (!json_value(s, child))
+			return false;
+		if (head) {
+			last->next = child;
+			child->prev = last;
+		} else {
+			head = child;
+		}
+		last = child;
+		json_skip_space(s);
+		if (s->p >= s->end || *s->p != ',')
+			break;
+		s->p++;
+		json_skip_space(s);
+	}
+	if (s->p >= s->end || *s->p != close)
+		return false;
+	s->p++;
+	s->depth--;
+	if (head)
+		head->prev = last;
+	item->type = object ? cJSON_Object : cJSON_Array;
+	item->child = head;
+	return true;
+}
+
+/* Whether the @n bytes of @word are at s->p; if so, they are consumed. */
+static bool json_word(struct json_parser *s, const char *word, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool json_value(struct json_parser *s, cJSON *item)
+{
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{':
+		return json_container(s, item, true);
+	case '[':
+		return json_container(s, item, false);
+	case '"':
+		item->valuestring = json_string(s);
+		item->type = cJSON_String;
+		return item->valuestring != NULL;
+	case 't':
+		item->type = cJSON_True;
+		item->valueint = 1;
+		return json_word(s, "true", 4);
+	case 'f':
+		item->type = cJSON_False;
+		return json_word(s, "false", 5);
+	case 'n':
+		item->type = cJSON_NULL;
+		return json_word(s, "null", 4);
+	default:
+		return json_number(s, item);
+	}
+}
+
+/* trace_json_parse - see trace_json.h. */
+const cJSON *trace_json_parse(struct trace_json *j, const char *text, size_t len)
+{
+	struct json_parser s = {j, (const unsigned char *)text,
+				(const unsigned char *)text + (text ? len : 0), 0};
+	cJSON *root;
+
+	json_reset(j);
+	json_skip_space(&s);
+	root = json_alloc(j, sizeof(*root));
+	if (root) {
+		memset(root, 0, sizeof(*root));
+		if (json_value(&s, root)) {
+			json_skip_space(&s);
+			if (s.p == s.end)
+				return root;
+		}
+	}
+	j->fallback = cJSON_ParseWithLength(text, len);
+	return j->fallback;
+}
+
+/* trace_json_fini - see trace_json.h. */
+void trace_json_fini(struct trace_json *j)
+{
+	struct trace_json_chunk *c = j->chunks, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	cJSON_Delete(j->fallback);
+	j->chunks = NULL;
+	j->fallback = NULL;
+}
