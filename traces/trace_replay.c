@@ -150,6 +150,8 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT, "unknown event type \"%.64s\"",
 					 type);
 	ret = trace_replay_check_call(r, ev, &id);
+	if (!ret && !replay && r->opts->skip_inert)
+		trace_replay_inert_note(r, ev, id);
 	r->completion_run = false;
 	if (!ret && !replay && status_of(ev) == MAGMA_STATUS_CONTEXT_KILLED)
 		r->recorded_kills++;
@@ -560,6 +562,8 @@ static void replay_free(struct replay *r)
 	trace_replay_map_fini(&r->pool_handles);
 	trace_replay_map_fini(&r->mapping_of);
 	trace_replay_map_fini(&r->listed);
+	trace_replay_map_fini(&r->ctxs_released);
+	trace_replay_map_fini(&r->cmd_class);
 	trace_timeline_destroy(r->tl);
 }
 

@@ -582,6 +582,7 @@ int trace_tool_trim(int argc, char **argv)
 	trace_replay_default_options(&opts);
 	opts.stop_at = t.from;
 	opts.on_stop = on_stop;
+	opts.skip_inert = true;
 	opts.stop_ctx = &t;
 	ret = trace_replay_run(t.in, &opts, res);
 	if (!ret && t.stop_ret) {
