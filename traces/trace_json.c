@@ -29,11 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_CHUNK_MIN	(16u * 1024)
+#define JSON_CHUNK_MIN	  (16u * 1024)
 /* Deeper nesting goes to cJSON, whose own limit (CJSON_NESTING_LIMIT) then applies. */
-#define JSON_MAX_DEPTH	64
+#define JSON_MAX_DEPTH	  64
 /* Integers of at most this many digits are exact as doubles (2^53 has 16). */
-#define JSON_MAX_DIGITS 15
+#define JSON_MAX_DIGITS	  15
+/* Strings up to this long are copied as they are scanned. */
+#define JSON_SHORT_STRING 256
 
 struct trace_json_chunk {
 	struct trace_json_chunk *next;
@@ -47,13 +49,14 @@ struct json_parser {
 	int depth;
 };
 
-/* @n bytes of the arena, 8-byte aligned; NULL when out of memory. */
-static void *json_alloc(struct trace_json *j, size_t n)
+/*
+ * At least @n free bytes at the end of the newest chunk, 8-byte aligned, not taken yet
+ * (json_take takes them); NULL when out of memory.
+ */
+static void *json_room(struct trace_json *j, size_t n)
 {
 	struct trace_json_chunk *c = j->chunks;
-	void *p;
 
-	n = (n + 7) & ~(size_t)7;
 	if (!c || c->size - c->used < n) {
 		size_t size = c ? c->size * 2 : JSON_CHUNK_MIN;
 
@@ -67,8 +70,22 @@ static void *json_alloc(struct trace_json *j, size_t n)
 		c->used = 0;
 		j->chunks = c;
 	}
-	p = c->data + c->used;
-	c->used += n;
+	return c->data + c->used;
+}
+
+/* Takes the first @n bytes of what json_room gave (rounded up to 8). */
+static void json_take(struct trace_json *j, size_t n)
+{
+	j->chunks->used += (n + 7) & ~(size_t)7;
+}
+
+/* @n bytes of the arena, 8-byte aligned; NULL when out of memory. */
+static void *json_alloc(struct trace_json *j, size_t n)
+{
+	void *p = json_room(j, (n + 7) & ~(size_t)7);
+
+	if (p)
+		json_take(j, n);
 	return p;
 }
 
@@ -105,24 +122,43 @@ static void json_skip_space(struct json_parser *s)
 		s->p++;
 }
 
-/* The string at s->p (its opening quote) copied to the arena; NULL: not one the fast path reads. */
+/*
+ * The string at s->p (its opening quote) copied to the arena; NULL: not one the fast path reads.
+ * Short strings (keys, digests, names) are copied as they are scanned; a longer one (a blob's
+ * data) is found first and copied in one piece.
+ */
 static char *json_string(struct json_parser *s)
 {
-	const unsigned char *start = s->p + 1, *q;
-	char *out;
+	const unsigned char *start = s->p + 1, *q = start, *room_end;
+	size_t left = (size_t)(s->end - start);
+	char *out, *o;
 
 	if (s->p >= s->end || *s->p != '"')
 		return NULL;
-	for (q = start; q < s->end && *q != '"'; q++)
-		if (*q == '\\' || *q < 0x20)
-			return NULL;
-	if (q >= s->end)
-		return NULL;
-	out = json_alloc(s->j, (size_t)(q - start) + 1);
+	room_end = start + (left < JSON_SHORT_STRING ? left : JSON_SHORT_STRING);
+	out = json_room(s->j, (size_t)(room_end - start) + 1);
 	if (!out)
 		return NULL;
-	memcpy(out, start, (size_t)(q - start));
-	out[q - start] = '\0';
+	for (o = out; q < room_end && *q != '"'; q++) {
+		if (*q == '\\' || *q < 0x20)
+			return NULL;
+		*o++ = (char)*q;
+	}
+	if (q < room_end) {
+		*o = '\0';
+		json_take(s->j, (size_t)(q - start) + 1);
+	} else {
+		for (; q < s->end && *q != '"'; q++)
+			if (*q == '\\' || *q < 0x20)
+				return NULL;
+		if (q >= s->end)
+			return NULL;
+		out = json_alloc(s->j, (size_t)(q - start) + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, start, (size_t)(q - start));
+		out[q - start] = '\0';
+	}
 	s->p = q + 1;
 	return out;
 }

@@ -41,10 +41,10 @@ bool tt_map_get(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *
 
 /* ---- JSON and command-line helpers ---- */
 
-/* tt_member - see trace_tool.h. */
+/* tt_member - see trace_tool.h. The replayer's lookup (trace_replay_internal.h). */
 const cJSON *tt_member(const cJSON *o, const char *k)
 {
-	return cJSON_GetObjectItemCaseSensitive(o, k);
+	return member(o, k);
 }
 
 /* tt_number_u64 - see trace_tool.h. The replayer's rule (trace_replay_internal.h). */

@@ -198,6 +198,20 @@ static void hand_written_cases(void)
 		memset(deep + depth, ']', depth);
 		CHECK(agrees(&j, deep, 2 * depth));
 	}
+	/* Strings around the length copied as it is scanned (256), closed, open, with an escape. */
+	for (size_t n = 250; n <= 262; n++) {
+		char str[300];
+
+		str[0] = '"';
+		memset(str + 1, 'x', n);
+		str[n + 1] = '"';
+		CHECK(agrees(&j, str, n + 2));
+		CHECK(agrees(&j, str, n + 1));
+		str[n] = '\\';
+		CHECK(agrees(&j, str, n + 2));
+		str[n] = '\x01';
+		CHECK(agrees(&j, str, n + 2));
+	}
 	/* Only @len bytes count: the number and the string end where the length does. */
 	CHECK(agrees(&j, "123456", 3));
 	CHECK(agrees(&j, "\"abc\"def", 5));
