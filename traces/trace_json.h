@@ -4,7 +4,8 @@
  * (trace_json.c): what the replayer and the trace tools parse every line with.
  *
  * The tree is the one cJSON_ParseWithLength would build (same types, values, keys and links),
- * so the code that reads events keeps using cJSON's accessors. It belongs to the arena and lives
+ * so the code that reads events keeps using cJSON's accessors. A line that repeats the last one
+ * but for its "seq" gets the last tree back with the new number. It belongs to the arena and lives
  * until the next parse: never cJSON_Delete it, nor add or remove items (cJSON would free arena
  * memory); cJSON_Duplicate gives a tree of one's own. Not installed. One arena per reader; not
  * thread-safe.
@@ -13,6 +14,7 @@
 #define TRACES_TRACE_JSON_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct trace_json_chunk;
@@ -21,6 +23,14 @@ struct trace_json_chunk;
 struct trace_json {
 	struct trace_json_chunk *chunks; /* newest first */
 	cJSON *fallback;		 /* the last tree cJSON itself parsed, or NULL */
+	cJSON *memo_root;		 /* the last tree, when the next line may repeat it */
+	char *memo;			 /* that line after its "seq" number */
+	size_t memo_len;
+	/*
+	 * Set by trace_json_parse: the tree it returned is the last one with another "seq" (the
+	 * line repeats the line parsed before it but for that number).
+	 */
+	bool repeat;
 };
 
 /*

@@ -203,6 +203,16 @@ bool trace_replay_inert(struct replay *r, const cJSON *ev, const cJSON *args)
 	uint64_t conn = u64(args, "connection"), v;
 	const cJSON *it;
 
+	/*
+	 * The same submission as the event before (but for its "seq"), found inert: nothing it
+	 * depends on has changed since, except that the device may have faulted.
+	 */
+	if (r->json.repeat && r->inert_last == r->index) {
+		if (atomic_load_explicit(&r->watch.fault_count, memory_order_acquire))
+			return false;
+		r->inert_last = r->index + 1;
+		return true;
+	}
 	if (!r->opts->skip_inert || r->opts->hold || r->tl || r->index < r->inert_from ||
 	    r->recorded_faults || r->recorded_kills ||
 	    atomic_load_explicit(&r->watch.fault_count, memory_order_acquire) ||
@@ -228,5 +238,6 @@ bool trace_replay_inert(struct replay *r, const cJSON *ev, const cJSON *args)
 		if (!command_buffer_inert(r, args, it))
 			return false;
 	}
+	r->inert_last = r->index + 1;
 	return true;
 }

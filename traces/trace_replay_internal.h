@@ -192,6 +192,7 @@ struct replay {
 	struct replay_map ctxs_released; /* (recorded conn, context) released (value 1) */
 	/* opts->skip_inert (trace_replay_inert.c): */
 	uint64_t inert_from;		/* submissions before this event are all sent */
+	uint64_t inert_last;		/* the last submission found inert, + 1 (0: none) */
 	struct replay_map cmd_class;	/* (contents digest, start) -> what its commands do */
 	struct replay_cmdbuf *cmdbufs;	/* REPLAY_CMDBUFS_KEPT recent submissions, a ring */
 	uint64_t cmdbuf_count;		/* submissions put in the ring so far */
@@ -209,6 +210,8 @@ struct replay {
 	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
 	struct replay_reader rd;
 	struct trace_json json;		/* the tree of the current line (trace_json.h) */
+	uint64_t checked_index;		/* validation: the last call whose check a repeat reuses */
+	enum trace_call_id checked_id;	/* ... and its id (trace_replay.c, note_checked) */
 	struct replay_vec line_digests; /* uint64_t per event line of pass 1, checked in pass 2 */
 	uint64_t blob_budget;		/* opts->blob_budget, or REPLAY_BLOB_BUDGET */
 	bool truncated;			/* pass 1 found the file cut short (res->warning) */

@@ -4,9 +4,9 @@
  * cJSON_ParseWithLength gives: the same tree (types, values bit for bit, keys, strings, order and
  * links) for every line of every sample, for hand-written cases on both sides of what its fast
  * path reads (escapes, fractions, exponents, long and signed integers, literals, white space,
- * nesting, trailing bytes) and for thousands of seeded mutations of sample lines; and the same
- * refusals, with cJSON's error position. Also: the arena is reused across lines of very
- * different sizes.
+ * nesting, trailing bytes), for lines that repeat the one before but for "seq" (the tree is
+ * reused), and for thousands of seeded mutations of sample lines; and the same refusals, with
+ * cJSON's error position. Also: the arena is reused across lines of very different sizes.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -244,6 +244,43 @@ static void arena_reuse(void)
 	trace_json_fini(&j);
 }
 
+/* Lines that repeat the one before but for "seq" reuse its tree: still what cJSON gives. */
+static void repeated_lines(void)
+{
+	static const char *const lines[] = {
+		"{\"seq\":5,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":6,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":123456789012345,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":1234567890123456,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":7,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":07,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":0,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":-1,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":8,\"type\":\"call\",\"args\":{\"a\":[1,2]},\"result\":0}",
+		"{\"seq\":9,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\": 10,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\":11,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}x",
+		"{\"seq\":12,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}x",
+		"{\"seq\":13,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\":14,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\":15,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":",
+		"{\"seq\":16,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\":\"17\",\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		"{\"seq\":18,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+	};
+	struct trace_json j = {0};
+	const cJSON *first, *again;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		CHECK(agrees_str(&j, lines[i]));
+	/* The repeat is the same tree, renumbered. */
+	first = trace_json_parse(&j, lines[0], strlen(lines[0]));
+	again = trace_json_parse(&j, lines[1], strlen(lines[1]));
+	CHECK(first == again);
+	CHECK(again->child->valuedouble == 6.0 && again->child->valueint == 6);
+	trace_json_fini(&j);
+}
+
 struct mutation {
 	struct trace_json j;
 	uint64_t rng;
@@ -293,10 +330,13 @@ static void mutated_sample_lines(void)
 	trace_json_fini(&m.j);
 }
 
+/* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(every_sample_line),
 	SIM_TEST(hand_written_cases),
 	SIM_TEST(arena_reuse),
+	SIM_TEST(repeated_lines),
 	SIM_TEST(mutated_sample_lines),
 };
+/* clang-format on */
 SIM_TEST_SUITE(tests);
