@@ -724,12 +724,19 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		 ncmd = (uint32_t)cJSON_GetArraySize(cmds);
 	uint32_t nwait = (uint32_t)cJSON_GetArraySize(wait),
 		 nsig = (uint32_t)cJSON_GetArraySize(sig);
-	magma_exec_resource_t *rs = calloc(nres + 1, sizeof(*rs));
-	magma_exec_command_buffer_t *cb = calloc(ncmd + 1, sizeof(*cb));
-	uint64_t *ids = calloc((size_t)nwait + nsig + 1, sizeof(uint64_t));
-	uint64_t *sig_idx = calloc(nsig + 1, sizeof(uint64_t));
-	struct replay_range *ranges = calloc(nres + 1, sizeof(*ranges));
-	uint64_t *rec_ids = calloc(nres + 1, sizeof(uint64_t));
+	/* The arrays below in one allocation (one submission after another); 8-byte elements. */
+	size_t n_rs = (size_t)nres + 1, n_cb = (size_t)ncmd + 1, n_ids = (size_t)nwait + nsig + 1;
+	uint8_t *arrays = calloc(1, n_rs * (sizeof(magma_exec_resource_t) +
+					    sizeof(struct replay_range) + sizeof(uint64_t)) +
+					    n_cb * sizeof(magma_exec_command_buffer_t) +
+					    (n_ids + nsig + 1) * sizeof(uint64_t));
+	magma_exec_resource_t *rs = (magma_exec_resource_t *)arrays;
+	struct replay_range *ranges = arrays ? (struct replay_range *)(rs + n_rs) : NULL;
+	magma_exec_command_buffer_t *cb =
+		arrays ? (magma_exec_command_buffer_t *)(ranges + n_rs) : NULL;
+	uint64_t *ids = arrays ? (uint64_t *)(cb + n_cb) : NULL;
+	uint64_t *sig_idx = arrays ? ids + n_ids : NULL;
+	uint64_t *rec_ids = arrays ? sig_idx + nsig + 1 : NULL;
 	magma_command_descriptor_t d = {0};
 	magma_status_t st;
 	uint32_t i = 0, n = 0;
@@ -742,7 +749,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 				   magma_connection_execute_command(conn_arg(r, args), 0, NULL));
 		goto out_free;
 	}
-	if (!rs || !cb || !ids || !sig_idx || !ranges || !rec_ids) {
+	if (!arrays) {
 		ret = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -814,12 +821,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	if (!ret && !st && nsig)
 		ret = trace_replay_remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
 out_free:
-	free(rs);
-	free(cb);
-	free(ids);
-	free(sig_idx);
-	free(ranges);
-	free(rec_ids);
+	free(arrays);
 	return ret;
 }
 

@@ -151,6 +151,15 @@ void trace_replay_inert_note(struct replay *r, const cJSON *ev, enum trace_call_
 
 	if (r->index >= r->opts->stop_at || r->inert_from == UINT64_MAX)
 		return;
+	/* The same call as the event before, but for its "seq": the same verdict. */
+	if (r->json.repeat && r->inert_noted == r->index) {
+		if (r->inert_noted_clock)
+			r->inert_from = r->index + 1;
+		r->inert_noted = r->index + 1;
+		return;
+	}
+	r->inert_noted = r->index + 1;
+	r->inert_noted_clock = false;
 	if (st == MAGMA_STATUS_CONTEXT_KILLED || st == MAGMA_STATUS_CONNECTION_LOST ||
 	    ((id == TRACE_CALL_FLUSH || id == TRACE_CALL_GET_ERROR) && st != MAGMA_STATUS_OK) ||
 	    (id >= TRACE_CALL_PERF_ENABLE_ACCESS && id <= TRACE_CALL_PERF_READ_COMPLETION)) {
@@ -158,8 +167,10 @@ void trace_replay_inert_note(struct replay *r, const cJSON *ev, enum trace_call_
 		return;
 	}
 	if ((id == TRACE_CALL_EXECUTE_COMMAND || id == TRACE_CALL_EXECUTE_INLINE) &&
-	    may_read_clock(r, ev, id))
+	    may_read_clock(r, ev, id)) {
 		r->inert_from = r->index + 1;
+		r->inert_noted_clock = true;
+	}
 }
 
 /* The live replay buffer of recorded buffer id @id of recorded connection @conn, or NULL. */

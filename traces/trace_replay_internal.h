@@ -193,6 +193,8 @@ struct replay {
 	/* opts->skip_inert (trace_replay_inert.c): */
 	uint64_t inert_from;		/* submissions before this event are all sent */
 	uint64_t inert_last;		/* the last submission found inert, + 1 (0: none) */
+	uint64_t inert_noted;		/* validation: the last call noted, + 1 ... */
+	bool inert_noted_clock;		/* ... and whether its work may read the clock */
 	struct replay_map cmd_class;	/* (contents digest, start) -> what its commands do */
 	struct replay_cmdbuf *cmdbufs;	/* REPLAY_CMDBUFS_KEPT recent submissions, a ring */
 	uint64_t cmdbuf_count;		/* submissions put in the ring so far */
