@@ -248,6 +248,13 @@ static void same_state_at_every_stop(void)
 	for (uint64_t stop = sub[0]; stop <= sub[n - 1] + 2; stop++) {
 		uint64_t left_out, want = 0;
 
+		/*
+		 * Right after the FILL or TIMESTAMP submission, before the poll that waits for it,
+		 * its job may or may not have run in either replay (work running at the stop is not
+		 * waited for): nothing to compare there.
+		 */
+		if (stop == sub[RUN] + 1 || stop == sub[3 * RUN + 1] + 1)
+			continue;
 		memset(&full, 0, sizeof(full));
 		memset(&skipped, 0, sizeof(skipped));
 		full.ids = skipped.ids = &ids;
