@@ -7,7 +7,7 @@
  * trace that was most of what validation and replay spent outside the device.
  *
  * The fast path reads objects, arrays, strings without escapes or control characters, integers
- * of up to 15 digits (exact as doubles, as strtod reads them), true, false and null, separated
+ * of up to 18 digits (rounded to double as strtod rounds them), true, false and null, separated
  * by spaces, tabs, CRs and LFs. Anything else - an escape, a fraction or exponent, a leading
  * zero, deep nesting, a byte-order mark, another byte below 0x21 between tokens, anything but
  * white space after the value - goes to cJSON_ParseWithLength itself, so that what is accepted,
@@ -19,9 +19,10 @@
  * they are merged into one of the total size, so the arena follows the largest line (its
  * strings and about 64 bytes a value).
  *
- * A line that repeats the one before except for the number after {"seq": (a client submitting
- * the same command buffer in a loop: all but 305 lines of bench-trace's trace) keeps the tree of
- * the line before, with the new number: what parsing it would give, for a memcmp of the line.
+ * A line that repeats the one before except for its "seq" number and its host time ("ns", last
+ * when the writer stamps events) - a client submitting the same command buffer in a loop, all
+ * but 305 lines of bench-trace's trace - keeps the tree of the line before with the new numbers:
+ * what parsing it would give, for a memcmp of the line.
  *
  * Not thread-safe: one arena belongs to one reader.
  */
@@ -36,8 +37,11 @@
 #define JSON_CHUNK_MIN	  (16u * 1024)
 /* Deeper nesting goes to cJSON, whose own limit (CJSON_NESTING_LIMIT) then applies. */
 #define JSON_MAX_DEPTH	  64
-/* Integers of at most this many digits are exact as doubles (2^53 has 16). */
-#define JSON_MAX_DIGITS	  15
+/*
+ * Integers of at most this many digits fit in an int64_t, and converting one to double rounds to
+ * nearest as strtod does: the value cJSON gives (host times in ns have 16 or more digits).
+ */
+#define JSON_MAX_DIGITS	  18
 /* Strings up to this long are copied as they are scanned. */
 #define JSON_SHORT_STRING 256
 /* Lines up to this long are remembered for json_repeat. */
@@ -289,64 +293,109 @@ static bool json_value(struct json_parser *s, cJSON *item)
 	}
 }
 
-/* How the writers begin an event line. */
-static const char json_seq_head[] = "{\"seq\":";
-#define JSON_SEQ_HEAD_LEN (sizeof(json_seq_head) - 1)
-
 /*
- * Where the number of a line that begins {"seq":DIGITS, ends (at the comma) into *@rest_out;
- * false for any other beginning, or digits the fast path does not read.
+ * An event line as the writers write it: {"seq":DIGITS, then what json_repeat compares, then,
+ * stamped with a host time (docs/trace-format.md), ,"ns":DIGITS} at its end.
  */
-static bool json_seq_prefix(const char *text, size_t len, size_t *rest_out)
-{
-	size_t i = JSON_SEQ_HEAD_LEN, digits;
+static const char json_seq_head[] = "{\"seq\":";
+static const char json_ns_head[] = ",\"ns\":";
+#define JSON_SEQ_HEAD_LEN (sizeof(json_seq_head) - 1)
+#define JSON_NS_HEAD_LEN  (sizeof(json_ns_head) - 1)
 
-	if (!text || len <= i || memcmp(text, json_seq_head, i))
+struct json_line {
+	size_t seq_end; /* the comma after the "seq" number */
+	size_t mid_end; /* where ,"ns": begins, or the end of the line */
+	bool has_ns;
+};
+
+/* Whether the @n bytes at @p are digits the fast path reads as a number (json_number). */
+static bool json_plain_digits(const char *p, size_t n)
+{
+	if (!n || n > JSON_MAX_DIGITS || (p[0] == '0' && n > 1))
 		return false;
-	for (digits = 0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-		digits++;
-	if (!digits || digits > JSON_MAX_DIGITS || (text[i - digits] == '0' && digits > 1) ||
-	    i >= len || text[i] != ',')
-		return false;
-	*rest_out = i;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
 	return true;
 }
 
+/* Splits @len bytes at @text as struct json_line says; false for a line of another shape. */
+static bool json_line_split(const char *text, size_t len, struct json_line *l)
+{
+	size_t i = JSON_SEQ_HEAD_LEN, k = len ? len - 1 : 0;
+
+	if (!text || len <= i || memcmp(text, json_seq_head, i))
+		return false;
+	while (i < len && text[i] >= '0' && text[i] <= '9')
+		i++;
+	if (i >= len || text[i] != ',' ||
+	    !json_plain_digits(text + JSON_SEQ_HEAD_LEN, i - JSON_SEQ_HEAD_LEN))
+		return false;
+	l->seq_end = i;
+	l->mid_end = len;
+	l->has_ns = false;
+	while (k > i && text[k - 1] >= '0' && text[k - 1] <= '9')
+		k--;
+	if (text[len - 1] == '}' && k - i > JSON_NS_HEAD_LEN &&
+	    !memcmp(text + k - JSON_NS_HEAD_LEN, json_ns_head, JSON_NS_HEAD_LEN) &&
+	    json_plain_digits(text + k, len - 1 - k)) {
+		l->mid_end = k - JSON_NS_HEAD_LEN;
+		l->has_ns = true;
+	}
+	return true;
+}
+
+/* Reads the @n digits at @p into number node @item (they are ones json_plain_digits accepts). */
+static void json_renumber(struct trace_json *j, cJSON *item, const char *p, size_t n)
+{
+	struct json_parser s = {j, (const unsigned char *)p, (const unsigned char *)p + n, 0};
+
+	json_number(&s, item);
+}
+
 /*
- * The line after the last one, when it only differs from it in its "seq" number: the last tree
- * with that number (exactly what parsing it gives), else NULL.
+ * The line after the last one, when it only differs from it in its "seq" and "ns" numbers: the
+ * last tree with those numbers (exactly what parsing it gives), else NULL.
  */
 static const cJSON *json_repeat(struct trace_json *j, const char *text, size_t len)
 {
-	size_t rest;
-	struct json_parser s;
-	cJSON *seq;
+	struct json_line l;
+	cJSON *root = j->memo_root;
 
-	if (!j->memo_root || !json_seq_prefix(text, len, &rest) || len - rest != j->memo_len ||
-	    memcmp(text + rest, j->memo, j->memo_len))
+	if (!root || !json_line_split(text, len, &l) || l.has_ns != j->memo_has_ns ||
+	    l.mid_end - l.seq_end != j->memo_len || memcmp(text + l.seq_end, j->memo, j->memo_len))
 		return NULL;
-	seq = j->memo_root->child;
-	s = (struct json_parser){j, (const unsigned char *)text + JSON_SEQ_HEAD_LEN,
-				 (const unsigned char *)text + rest, 0};
-	return json_number(&s, seq) ? j->memo_root : NULL;
+	json_renumber(j, root->child, text + JSON_SEQ_HEAD_LEN, l.seq_end - JSON_SEQ_HEAD_LEN);
+	if (l.has_ns)
+		json_renumber(j, root->child->prev, text + l.mid_end + JSON_NS_HEAD_LEN,
+			      len - 1 - (l.mid_end + JSON_NS_HEAD_LEN));
+	return root;
+}
+
+/* Whether @item is a number member named @name. */
+static bool json_is_number_member(const cJSON *item, const char *name)
+{
+	return item && item->string && !strcmp(item->string, name) && item->type == cJSON_Number;
 }
 
 /* Remembers @root, the fast path's tree of @len bytes at @text, when json_repeat can reuse it. */
 static void json_remember(struct trace_json *j, cJSON *root, const char *text, size_t len)
 {
-	size_t rest;
+	struct json_line l;
 
 	j->memo_root = NULL;
-	if (len > JSON_MEMO_MAX || !json_seq_prefix(text, len, &rest) || !root->child ||
-	    !root->child->string || strcmp(root->child->string, "seq"))
+	if (len > JSON_MEMO_MAX || !json_line_split(text, len, &l) ||
+	    !json_is_number_member(root->child, "seq") ||
+	    (l.has_ns && !json_is_number_member(root->child->prev, "ns")))
 		return;
 	if (!j->memo) {
 		j->memo = malloc(JSON_MEMO_MAX);
 		if (!j->memo)
 			return;
 	}
-	memcpy(j->memo, text + rest, len - rest);
-	j->memo_len = len - rest;
+	memcpy(j->memo, text + l.seq_end, l.mid_end - l.seq_end);
+	j->memo_len = l.mid_end - l.seq_end;
+	j->memo_has_ns = l.has_ns;
 	j->memo_root = root;
 }
 

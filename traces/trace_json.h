@@ -5,10 +5,10 @@
  *
  * The tree is the one cJSON_ParseWithLength would build (same types, values, keys and links),
  * so the code that reads events keeps using cJSON's accessors. A line that repeats the last one
- * but for its "seq" gets the last tree back with the new number. It belongs to the arena and lives
- * until the next parse: never cJSON_Delete it, nor add or remove items (cJSON would free arena
- * memory); cJSON_Duplicate gives a tree of one's own. Not installed. One arena per reader; not
- * thread-safe.
+ * but for its "seq" and host time ("ns") gets the last tree back with the new numbers. It belongs
+ * to the arena and lives until the next parse: never cJSON_Delete it, nor add or remove items
+ * (cJSON would free arena memory); cJSON_Duplicate gives a tree of one's own. Not installed. One
+ * arena per reader; not thread-safe.
  */
 #ifndef TRACES_TRACE_JSON_H
 #define TRACES_TRACE_JSON_H
@@ -24,11 +24,12 @@ struct trace_json {
 	struct trace_json_chunk *chunks; /* newest first */
 	cJSON *fallback;		 /* the last tree cJSON itself parsed, or NULL */
 	cJSON *memo_root;		 /* the last tree, when the next line may repeat it */
-	char *memo;			 /* that line after its "seq" number */
+	char *memo;			 /* that line between its "seq" and "ns" numbers */
 	size_t memo_len;
+	bool memo_has_ns; /* that line ends with ,"ns":DIGITS} */
 	/*
-	 * Set by trace_json_parse: the tree it returned is the last one with another "seq" (the
-	 * line repeats the line parsed before it but for that number).
+	 * Set by trace_json_parse: the tree it returned is the last one with another "seq" (and
+	 * "ns"): the line repeats the line parsed before it but for those numbers.
 	 */
 	bool repeat;
 };

@@ -4,9 +4,9 @@
  * cJSON_ParseWithLength gives: the same tree (types, values bit for bit, keys, strings, order and
  * links) for every line of every sample, for hand-written cases on both sides of what its fast
  * path reads (escapes, fractions, exponents, long and signed integers, literals, white space,
- * nesting, trailing bytes), for lines that repeat the one before but for "seq" (the tree is
- * reused), and for thousands of seeded mutations of sample lines; and the same refusals, with
- * cJSON's error position. Also: the arena is reused across lines of very different sizes.
+ * nesting, trailing bytes), for lines that repeat the one before but for "seq" and "ns" (the
+ * tree is reused), and for thousands of seeded mutations of sample lines; and the same refusals,
+ * with cJSON's error position. Also: the arena is reused across lines of very different sizes.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -134,8 +134,15 @@ static void hand_written_cases(void)
 		"{\"\":\"\"}",
 		"[[[[[[[[[[]]]]]]]]]]",
 		"{\"seq\":7,\"type\":\"call\",\"args\":{}}",
-		/* what it leaves to cJSON */
 		"1234567890123456",
+		"9007199254740993",
+		"18014398509481985",
+		"18014398509481986",
+		"123456789012345678",
+		"-999999999999999999",
+		"100000000000000001",
+		/* what it leaves to cJSON */
+		"1234567890123456789",
 		"18446744073709551615",
 		"18446744073709551616",
 		"1e400",
@@ -244,7 +251,10 @@ static void arena_reuse(void)
 	trace_json_fini(&j);
 }
 
-/* Lines that repeat the one before but for "seq" reuse its tree: still what cJSON gives. */
+/*
+ * Lines that repeat the one before but for "seq" (and a last "ns") reuse its tree: still what
+ * cJSON gives.
+ */
 static void repeated_lines(void)
 {
 	static const char *const lines[] = {
@@ -267,6 +277,27 @@ static void repeated_lines(void)
 		"{\"seq\":16,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
 		"{\"seq\":\"17\",\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
 		"{\"seq\":18,\"type\":\"call\",\"args\":{\"a\":[1,3]},\"result\":0}",
+		/* host times at the end: they may differ too */
+		"{\"seq\":19,\"type\":\"call\",\"args\":{},\"ns\":35386139382900}",
+		"{\"seq\":20,\"type\":\"call\",\"args\":{},\"ns\":35386139383000}",
+		"{\"seq\":21,\"type\":\"call\",\"args\":{},\"ns\":1035386139383000}",
+		"{\"seq\":22,\"type\":\"call\",\"args\":{},\"ns\":9007199254740993}",
+		"{\"seq\":23,\"type\":\"call\",\"args\":{},\"ns\":123456789012345678}",
+		"{\"seq\":24,\"type\":\"call\",\"args\":{},\"ns\":1234567890123456789}",
+		"{\"seq\":25,\"type\":\"call\",\"args\":{},\"ns\":5}",
+		"{\"seq\":26,\"type\":\"call\",\"args\":{},\"ns\":05}",
+		"{\"seq\":27,\"type\":\"call\",\"args\":{},\"ns\":6}",
+		"{\"seq\":28,\"type\":\"call\",\"args\":{},\"ns\":\"7\"}",
+		"{\"seq\":29,\"type\":\"call\",\"args\":{},\"ns\":8}",
+		"{\"seq\":30,\"type\":\"call\",\"args\":{\"ns\":9}}",
+		"{\"seq\":31,\"type\":\"call\",\"args\":{\"ns\":10}}",
+		"{\"seq\":32,\"ns\":11}",
+		"{\"seq\":33,\"ns\":12}",
+		"{\"seq\":34,\"ns\":12,\"ns\":13}",
+		"{\"seq\":35,\"ns\":12,\"ns\":14}",
+		"{\"seq\":36,\"type\":\"call\",\"args\":{},\"ns\":15}",
+		"{\"seq\":37,\"type\":\"call\",\"args\":{},\"ns\":16}x",
+		"{\"seq\":38,\"type\":\"call\",\"args\":{},\"ns\":17}",
 	};
 	struct trace_json j = {0};
 	const cJSON *first, *again;
@@ -278,6 +309,10 @@ static void repeated_lines(void)
 	again = trace_json_parse(&j, lines[1], strlen(lines[1]));
 	CHECK(first == again);
 	CHECK(again->child->valuedouble == 6.0 && again->child->valueint == 6);
+	first = trace_json_parse(&j, lines[19], strlen(lines[19]));
+	again = trace_json_parse(&j, lines[20], strlen(lines[20]));
+	CHECK(first == again);
+	CHECK(again->child->prev->valuedouble == 35386139383000.0);
 	trace_json_fini(&j);
 }
 
