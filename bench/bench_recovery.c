@@ -11,8 +11,8 @@
  * magma.h); the same host time, which is hang detection plus recovery (the watchdog tick, the soft
  * reset, the kill), and the simulated GPU cycles it took (MAGMA_SIM_QUERY_TIMESTAMP before the
  * submission and after the notice). Not a ctest test: timing is machine-dependent. "--short" runs
- * fewer iterations. A failing call exits 1, bad usage 2. Single-threaded (the device's threads
- * aside).
+ * fewer iterations; "--json FILE" also writes the figures (bench_report.h). A failing call exits 1,
+ * bad usage 2. Single-threaded (the device's threads aside).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -173,11 +173,12 @@ out_dev:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-recovery [--short]\n"
+		"usage: bench-recovery [--short] [--json FILE]\n"
 		"       bench-recovery --help | --version\n"
 		"How fast a client learns that the GPU gave up on its work, through magma.h on\n"
 		"the embedded device: a GPU fault and a hang (detection plus recovery), medians.\n"
 		"  --short    5 runs instead of 21\n"
+		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --help     this text\n"
 		"  --version  print \"bench-recovery VERSION\"\n"
 		"Exit: 0 every call worked, 1 a call failed, 2 usage.\n");
@@ -187,13 +188,18 @@ int main(int argc, char **argv)
 {
 	unsigned int runs = 21;
 	uint64_t host[BENCH_MAX_RUNS], cycles[BENCH_MAX_RUNS];
+	struct bench_report *report;
+	const char *json;
 	struct bench_run r;
+	double fault_us, hang_ms;
+	uint64_t hang_cycles;
+	int status;
 
 	{
 		bool is_short;
-		int status = bench_args(argc, argv, "bench-recovery", MAGMA_SIM_VERSION, usage,
-					&is_short);
 
+		status = bench_args(argc, argv, "bench-recovery", MAGMA_SIM_VERSION, usage,
+				    &is_short, &json);
 		if (status >= 0)
 			return status;
 		if (is_short)
@@ -205,17 +211,23 @@ int main(int argc, char **argv)
 			return 1;
 		host[i] = r.host_ns;
 	}
-	printf("fault -> killed connection told (host)      %10.1f us\n",
-	       bench_median(host, runs) / 1e3);
+	fault_us = bench_median(host, runs) / 1e3;
+	printf("fault -> killed connection told (host)      %10.1f us\n", fault_us);
 	for (unsigned int i = 0; i < runs; i++) {
 		if (bench_one(1, &r))
 			return 1;
 		host[i] = r.host_ns;
 		cycles[i] = r.gpu_cycles;
 	}
-	printf("hang detection + recovery (host)            %10.2f ms\n",
-	       bench_median(host, runs) / 1e6);
-	printf("hang detection + recovery (simulated)       %10" PRIu64 " cycles\n",
-	       bench_median(cycles, runs));
-	return 0;
+	hang_ms = bench_median(host, runs) / 1e6;
+	hang_cycles = bench_median(cycles, runs);
+	printf("hang detection + recovery (host)            %10.2f ms\n", hang_ms);
+	printf("hang detection + recovery (simulated)       %10" PRIu64 " cycles\n", hang_cycles);
+	report = bench_report_create("bench-recovery", MAGMA_SIM_VERSION, argc, argv);
+	bench_report_add(report, "fault.told", fault_us, "us");
+	bench_report_add(report, "hang.recovered", hang_ms, "ms");
+	bench_report_add(report, "hang.recovered_cycles", (double)hang_cycles, "cycles");
+	status = bench_report_write(report, json) ? 1 : 0;
+	bench_report_destroy(report);
+	return status;
 }

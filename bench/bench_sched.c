@@ -18,8 +18,8 @@
  * idle GPU the clock stands still). The dispatch's own closing TIMESTAMP gives how long it still
  * ran after the job: what the job would have waited without preemption inside the dispatch.
  * Medians over repeated runs; every dispatch is checked to finish with all results. Not a ctest
- * test: timing is machine-dependent. "--short" runs fewer iterations. A failing call exits 1,
- * bad usage 2.
+ * test: timing is machine-dependent. "--short" runs fewer iterations; "--json FILE" also writes
+ * the figures (bench_report.h). A failing call exits 1, bad usage 2.
  * Single-threaded (the device's threads aside).
  */
 #include <inttypes.h>
@@ -284,14 +284,35 @@ static void bench_case_print(const char *what, const struct bench_case *c,
 	       ((double)c->host - (double)idle->host) / 1e3, c->rest);
 }
 
+/* The figures of bench_case_print, named "@what.<figure>", into @report. */
+static void bench_case_report(struct bench_report *report, const char *what,
+			      const struct bench_case *c, const struct bench_case *idle)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s.first_command", what);
+	bench_report_add(report, name, (double)c->cycles, "cycles");
+	snprintf(name, sizeof(name), "%s.signaled", what);
+	bench_report_add(report, name, c->host / 1e3, "us");
+	if (c == idle)
+		return;
+	snprintf(name, sizeof(name), "%s.switch_cost", what);
+	bench_report_add(report, name, (double)((int64_t)(c->cycles - idle->cycles)), "cycles");
+	snprintf(name, sizeof(name), "%s.switch_cost_host", what);
+	bench_report_add(report, name, ((double)c->host - (double)idle->host) / 1e3, "us");
+	snprintf(name, sizeof(name), "%s.dispatch_rest", what);
+	bench_report_add(report, name, (double)c->rest, "cycles");
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bench-sched [--short]\n"
+	fprintf(out, "usage: bench-sched [--short] [--json FILE]\n"
 		     "       bench-sched --help | --version\n"
 		     "The cost of a context switch on the shared engine, through magma.h on the\n"
 		     "embedded device: a REALTIME job over a LOW dispatch and a MEDIUM job over a\n"
 		     "MEDIUM dispatch, against the same job on an idle GPU, medians.\n"
 		     "  --short    5 runs instead of 31\n"
+		     "  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		     "  --help     this text\n"
 		     "  --version  print \"bench-sched VERSION\"\n"
 		     "Exit: 0 every call worked, 1 a call failed, 2 usage.\n");
@@ -301,13 +322,15 @@ int main(int argc, char **argv)
 {
 	unsigned int runs = 31;
 	struct bench_case idle, prio, equal;
+	struct bench_report *report = NULL;
+	const char *json;
 	struct bench b;
 	int ret = 1;
 
 	{
 		bool is_short;
-		int status =
-			bench_args(argc, argv, "bench-sched", MAGMA_SIM_VERSION, usage, &is_short);
+		int status = bench_args(argc, argv, "bench-sched", MAGMA_SIM_VERSION, usage,
+					&is_short, &json);
 
 		if (status >= 0)
 			return status;
@@ -327,8 +350,13 @@ int main(int argc, char **argv)
 	bench_case_print("job on an idle GPU:", &idle, &idle);
 	bench_case_print("REALTIME job over a LOW dispatch:", &prio, &idle);
 	bench_case_print("MEDIUM job over a MEDIUM dispatch:", &equal, &idle);
-	ret = 0;
+	report = bench_report_create("bench-sched", MAGMA_SIM_VERSION, argc, argv);
+	bench_case_report(report, "idle", &idle, &idle);
+	bench_case_report(report, "realtime_over_low", &prio, &idle);
+	bench_case_report(report, "medium_over_medium", &equal, &idle);
+	ret = bench_report_write(report, json) ? 1 : 0;
 out:
+	bench_report_destroy(report);
 	bench_fini(&b);
 	return ret;
 }

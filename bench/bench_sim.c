@@ -11,7 +11,8 @@
  * second. Every figure is the median of several runs (CLOCK_MONOTONIC), shown with its target
  * and PASS or BELOW. Results are checked (the copy bytes and the kernel output against the CPU),
  * and a failed check exits 1; a figure below target does not (timing depends on the machine).
- * Not a ctest test. Single-threaded. "--short" runs fewer and smaller repetitions (scripts/test).
+ * Not a ctest test. Single-threaded. "--short" runs fewer and smaller repetitions (scripts/test);
+ * "--json FILE" also writes the figures (bench_report.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include "sim/sim_cmd.h"
 #include "sim/sim_isa.h"
 #include "sim_test_util.h"
+
+#include "bench_report.h"
 
 #define BENCH_MIB		(1024u * 1024u)
 #define BENCH_MAX_RUNS		15
@@ -87,8 +90,11 @@ static double bench_median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void bench_figure(const char *what, double value, const char *unit, double target)
+/* Prints one figure, with its target when it has one, and adds it to @report as @key. */
+static void bench_figure(struct bench_report *report, const char *key, const char *what,
+			 double value, const char *unit, const char *report_unit, double target)
 {
+	bench_report_add(report, key, value, report_unit);
 	if (target > 0)
 		printf("  %-30s %10.2f %-6s target >= %.0f %-5s %s\n", what, value, unit, target,
 		       unit, value >= target ? "PASS" : "BELOW");
@@ -131,7 +137,7 @@ static struct simt_buf *bench_buffer(struct simt *t, uint64_t va, uint64_t size,
 	return b;
 }
 
-static int bench_copy(const struct bench_params *p)
+static int bench_copy(const struct bench_params *p, struct bench_report *report)
 {
 	const uint64_t total = (uint64_t)p->copies * BENCH_MIB;
 	double model[BENCH_MAX_RUNS], host[BENCH_MAX_RUNS], cps[BENCH_MAX_RUNS], mg, hg;
@@ -197,10 +203,12 @@ static int bench_copy(const struct bench_params *p)
 
 	printf("copy stream: %u x COPY 1 MiB per job, TLB %u entries, %u runs\n", p->copies,
 	       cfg.tlb_entries, p->runs);
-	bench_figure("simulated cycles / host s", bench_median(cps, p->runs) / 1e6, "M", 0);
-	bench_figure("model copy throughput", mg, "GB/s", 0);
-	bench_figure("host memcpy, same sizes", hg, "GB/s", 0);
-	bench_figure("model / memcpy", 100.0 * mg / hg, "%", BENCH_COPY_RATIO_TARGET);
+	bench_figure(report, "copy.cycles_per_s", "simulated cycles / host s",
+		     bench_median(cps, p->runs) / 1e6, "M", "M/s", 0);
+	bench_figure(report, "copy.model", "model copy throughput", mg, "GB/s", "GB/s", 0);
+	bench_figure(report, "copy.memcpy", "host memcpy, same sizes", hg, "GB/s", "GB/s", 0);
+	bench_figure(report, "copy.model_vs_memcpy", "model / memcpy", 100.0 * mg / hg, "%", "%",
+		     BENCH_COPY_RATIO_TARGET);
 	status = 0;
 out:
 	simt_destroy(t);
@@ -218,7 +226,7 @@ static uint32_t bench_reference(uint32_t gid, uint32_t iterations)
 	return acc;
 }
 
-static int bench_compute(const struct bench_params *p)
+static int bench_compute(const struct bench_params *p, struct bench_report *report)
 {
 	const uint32_t lanes = 32, invocations = p->groups * lanes;
 	double lips[BENCH_MAX_RUNS], cps[BENCH_MAX_RUNS];
@@ -282,9 +290,10 @@ static int bench_compute(const struct bench_params *p)
 	       p->groups, lanes, p->iterations, count, p->runs);
 	printf("  lane-instructions per run     %10.2f M\n",
 	       (double)(st1.lane_instructions - st0.lane_instructions) / 1e6);
-	bench_figure("simulated cycles / host s", bench_median(cps, p->runs) / 1e6, "M", 0);
-	bench_figure("lane-instructions / host s", bench_median(lips, p->runs) / 1e6, "M",
-		     BENCH_LANE_IPS_TARGET / 1e6);
+	bench_figure(report, "compute.cycles_per_s", "simulated cycles / host s",
+		     bench_median(cps, p->runs) / 1e6, "M", "M/s", 0);
+	bench_figure(report, "compute.lane_instructions_per_s", "lane-instructions / host s",
+		     bench_median(lips, p->runs) / 1e6, "M", "M/s", BENCH_LANE_IPS_TARGET / 1e6);
 	status = 0;
 out:
 	free(code);
@@ -295,25 +304,33 @@ out:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-sim [--short]\n"
+		"usage: bench-sim [--short] [--json FILE]\n"
 		"       bench-sim --help | --version\n"
 		"How fast the GPU model runs on this host: a copy stream against host memcpy and\n"
 		"a compute kernel, medians of several runs against targets (PASS or BELOW).\n"
 		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
+		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --help     this text\n"
 		"  --version  print \"bench-sim VERSION\"\n"
 		"Exit: 0 every result right (a figure BELOW does not fail), 1 a wrong result,\n"
 		"2 usage.\n");
 }
 
-/* bench-sim entry point: [--short]; exit status 1 only when a result is wrong, 2 on bad usage. */
+/*
+ * bench-sim entry point: [--short] [--json FILE]; exit status 1 when a result is wrong or the
+ * report cannot be written, 2 on bad usage.
+ */
 int main(int argc, char **argv)
 {
 	struct bench_params p = {.runs = 7, .copies = 1024, .groups = 512, .iterations = 1000};
+	struct bench_report *report;
+	const char *json = NULL;
 	int status = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--short")) {
+		if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			json = argv[++i];
+		} else if (!strcmp(argv[i], "--short")) {
 			p = (struct bench_params){
 				.runs = 3, .copies = 128, .groups = 64, .iterations = 500};
 		} else if (!strcmp(argv[i], "--help")) {
@@ -323,13 +340,18 @@ int main(int argc, char **argv)
 			printf("bench-sim %s\n", MAGMA_SIM_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "bench-sim: unknown option '%s' (see bench-sim --help)\n",
+			fprintf(stderr, "bench-sim: %s '%s' (see bench-sim --help)\n",
+				strcmp(argv[i], "--json") ? "unknown option" : "missing FILE for",
 				argv[i]);
 			return 2;
 		}
 	}
+	report = bench_report_create("bench-sim", MAGMA_SIM_VERSION, argc, argv);
 	printf("bench-sim: medians of %u runs, host time by CLOCK_MONOTONIC\n", p.runs);
-	status |= bench_copy(&p);
-	status |= bench_compute(&p);
+	status |= bench_copy(&p, report);
+	status |= bench_compute(&p, report);
+	if (!status && bench_report_write(report, json))
+		status = 1;
+	bench_report_destroy(report);
 	return status;
 }

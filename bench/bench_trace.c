@@ -12,13 +12,14 @@
  * with trace_replay_run several times; the median of calls per second and command buffers per
  * second of the replay phase (validation pass excluded, also shown with it) is printed against
  * the target of >= 50,000 command buffers per second. A figure off target prints BELOW but does
- * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations.
+ * not fail; a failing call exits 1, bad usage 2. "--short" runs fewer iterations; "--json FILE"
+ * also writes the figures (bench_report.h).
  * "--write-trace FILE" only records that 100,000-command-buffer loop into FILE (client side, or
  * with "--with-device" the device's events too) and keeps it: the large trace magma-trace's
  * figures are measured on (docs/trace-tools.md). "--tools [FILE]" times magma-trace dump and trim
  * on FILE, or on that loop recorded to $TMPDIR (bench_trace_tools.c). Not a ctest test. Single
- * threaded apart from the embedded device's threads. Scratch files go to $TMPDIR (default /tmp) and
- * are removed.
+ * threaded apart from the embedded device's threads. Scratch files go to $TMPDIR (default /tmp)
+ * and are removed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -170,14 +171,15 @@ out_writer:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-trace [--short]\n"
+		"usage: bench-trace [--short] [--json FILE]\n"
 		"       bench-trace --write-trace FILE [--with-device]\n"
-		"       bench-trace --tools [FILE]\n"
+		"       bench-trace --tools [FILE] [--json FILE]\n"
 		"       bench-trace --help | --version\n"
 		"What recording a trace costs (the same loop unrecorded and recorded) and how\n"
 		"fast a trace replays (command buffers per second against >= 50,000).\n"
 		"Scratch files go to $TMPDIR (default /tmp) and are removed.\n"
 		"  --short    fewer and smaller repetitions (what scripts/test runs)\n"
+		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --write-trace FILE  only record the replay loop (100,000 command buffers)\n"
 		"             into FILE and keep it; --with-device records device events too\n"
 		"  --tools [FILE]  time magma-trace dump and trim (median of 5) on FILE, or on\n"
@@ -188,57 +190,103 @@ static void usage(FILE *out)
 		"2 usage.\n");
 }
 
-/* --tools: dump and trim timed on @trace, or on the 100,000-command-buffer loop recorded now. */
-static int tools(const char *trace)
+/*
+ * --tools: dump and trim timed on @trace, or on the 100,000-command-buffer loop recorded now; the
+ * figures also go to @json (NULL: none).
+ */
+static int tools(const char *trace, const char *json, int argc, char **argv)
 {
+	struct bench_report *report =
+		bench_report_create("bench-trace", MAGMA_SIM_VERSION, argc, argv);
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char path[512];
 	uint64_t ns;
 	int ret;
 
-	if (trace)
-		return bench_trace_tools(trace, 5);
 	snprintf(path, sizeof(path), "%s/bench-trace-tools-%d.json", tmp, (int)getpid());
-	ret = run_loop(100000, path, false, &ns) || bench_trace_tools(path, 5);
-	unlink(path);
+	if (trace)
+		ret = bench_trace_tools(trace, 5, report);
+	else
+		ret = run_loop(100000, path, false, &ns) || bench_trace_tools(path, 5, report);
+	if (!trace)
+		unlink(path);
+	if (!ret && bench_report_write(report, json))
+		ret = 1;
+	bench_report_destroy(report);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	bool short_run = argc > 1 && !strcmp(argv[1], "--short");
-	uint32_t overhead_count = short_run ? 5000 : 20000,
-		 replay_count = short_run ? 20000 : 100000;
-	int runs = short_run ? 3 : 5;
+	bool short_run = false, with_device = false, tools_mode = false;
+	const char *json = NULL, *write_path = NULL, *tools_path = NULL;
+	uint32_t overhead_count, replay_count;
+	int runs;
 	double plain[BENCH_MAX_RUNS], recorded[BENCH_MAX_RUNS], calls_s[BENCH_MAX_RUNS];
 	double cmd_s[BENCH_MAX_RUNS], total_s[BENCH_MAX_RUNS];
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	struct bench_report *report;
 	char path[512];
 	uint64_t ns;
 	double p, r, cmd;
+	int status;
 
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
-		usage(stdout);
-		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--short")) {
+			short_run = true;
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			json = argv[++i];
+		} else if (!strcmp(argv[i], "--write-trace") && i + 1 < argc) {
+			write_path = argv[++i];
+		} else if (!strcmp(argv[i], "--with-device")) {
+			with_device = true;
+		} else if (!strcmp(argv[i], "--tools")) {
+			tools_mode = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				tools_path = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("bench-trace %s\n", MAGMA_SIM_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "bench-trace: %s '%s' (see bench-trace --help)\n",
+				argv[i][0] == '-' && i + 1 == argc
+					? "unknown option or missing value for"
+					: "unknown option",
+				argv[i]);
+			return 2;
+		}
 	}
-	if (argc == 2 && !strcmp(argv[1], "--version")) {
-		printf("bench-trace %s\n", MAGMA_SIM_VERSION);
-		return 0;
-	}
-	if (argc >= 3 && !strcmp(argv[1], "--write-trace") &&
-	    (argc == 3 || (argc == 4 && !strcmp(argv[3], "--with-device")))) {
-		if (run_loop(100000, argv[2], argc == 4, &ns))
-			return 1;
-		printf("wrote %s: 100000 command buffers in %.1f ms\n", argv[2], (double)ns / 1e6);
-		return 0;
-	}
-	if (argc >= 2 && argc <= 3 && !strcmp(argv[1], "--tools"))
-		return tools(argc == 3 ? argv[2] : NULL);
-	if (argc > 2 || (argc == 2 && !short_run)) {
-		fprintf(stderr, "bench-trace: unknown option '%s' (see bench-trace --help)\n",
-			argv[argc - 1]);
+	if (with_device && !write_path) {
+		fprintf(stderr, "bench-trace: --with-device goes with --write-trace "
+				"(see bench-trace --help)\n");
 		return 2;
 	}
+	if (tools_mode) {
+		if (short_run || write_path) {
+			fprintf(stderr, "bench-trace: --tools goes with --json only "
+					"(see bench-trace --help)\n");
+			return 2;
+		}
+		return tools(tools_path, json, argc, argv);
+	}
+	if (write_path) {
+		if (short_run || json) {
+			fprintf(stderr, "bench-trace: --write-trace only records the trace "
+					"(see bench-trace --help)\n");
+			return 2;
+		}
+		if (run_loop(100000, write_path, with_device, &ns))
+			return 1;
+		printf("wrote %s: 100000 command buffers in %.1f ms\n", write_path,
+		       (double)ns / 1e6);
+		return 0;
+	}
+	overhead_count = short_run ? 5000 : 20000;
+	replay_count = short_run ? 20000 : 100000;
+	runs = short_run ? 3 : 5;
 	snprintf(path, sizeof(path), "%s/bench-trace-%d.json", tmp, (int)getpid());
 	for (int i = 0; i < runs; i++) {
 		if (run_loop(overhead_count, NULL, false, &ns))
@@ -282,5 +330,15 @@ int main(int argc, char **argv)
 	printf("  %.0f calls/s, %.0f cmd buffers/s (target >= %.0f: %s)\n", median(calls_s, runs),
 	       cmd, BENCH_REPLAY_TARGET, cmd >= BENCH_REPLAY_TARGET ? "ok" : "BELOW");
 	printf("  %.0f cmd buffers/s including the validation pass\n", median(total_s, runs));
-	return 0;
+	report = bench_report_create("bench-trace", MAGMA_SIM_VERSION, argc, argv);
+	bench_report_add(report, "record.unrecorded", p / 1e6, "ms");
+	bench_report_add(report, "record.recorded", r / 1e6, "ms");
+	bench_report_add(report, "record.ratio", r / p, "x");
+	bench_report_add(report, "replay.calls", median(calls_s, runs), "/s");
+	bench_report_add(report, "replay.command_buffers", cmd, "/s");
+	bench_report_add(report, "replay.command_buffers_with_validation", median(total_s, runs),
+			 "/s");
+	status = bench_report_write(report, json) ? 1 : 0;
+	bench_report_destroy(report);
+	return status;
 }

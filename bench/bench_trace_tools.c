@@ -10,7 +10,7 @@
  * to exit. The medians of the runs are printed with the host (CPU model, cores, load average:
  * the wall time of a shared host moves with its load, the CPU time much less). Outputs go to
  * scratch files in $TMPDIR, removed afterwards; the child's standard output goes to /dev/null,
- * its errors stay on stderr.
+ * its errors stay on stderr. With a report (--json FILE), the medians go into it too.
  *
  * Figures only, never a test: a command that exits non-zero fails the mode (exit 1); a median
  * over the target prints BELOW and does not. Runs on the caller's thread (the children replay
@@ -102,12 +102,19 @@ static int run_child(int (*run)(int argc, char **argv), int argc, char **argv,
 	return 0;
 }
 
-static void print_figure(const char *what, const struct tools_figure *f, int runs, bool target)
+/* Prints figure @f (@what) and adds it to @report as tools.@name.{wall,cpu}. */
+static void print_figure(struct bench_report *report, const char *name, const char *what,
+			 const struct tools_figure *f, int runs, bool target)
 {
-	double wall = median_of(f->wall_ms, runs);
+	double wall = median_of(f->wall_ms, runs), cpu = median_of(f->cpu_ms, runs);
+	char key[64];
 
-	printf("  %-42s wall %8.1f ms  cpu %8.1f ms  max rss %6.1f MB", what, wall,
-	       median_of(f->cpu_ms, runs), (double)f->max_rss_kib / 1024.0);
+	printf("  %-42s wall %8.1f ms  cpu %8.1f ms  max rss %6.1f MB", what, wall, cpu,
+	       (double)f->max_rss_kib / 1024.0);
+	snprintf(key, sizeof(key), "tools.%s.wall", name);
+	bench_report_add(report, key, wall, "ms");
+	snprintf(key, sizeof(key), "tools.%s.cpu", name);
+	bench_report_add(report, key, cpu, "ms");
 	if (target)
 		printf("  (target < %.0f ms: %s)", TOOLS_TARGET_MS,
 		       wall < TOOLS_TARGET_MS ? "ok" : "BELOW");
@@ -115,7 +122,7 @@ static void print_figure(const char *what, const struct tools_figure *f, int run
 }
 
 /* bench_trace_tools - see bench_trace_tools.h. */
-int bench_trace_tools(const char *trace, int runs)
+int bench_trace_tools(const char *trace, int runs, struct bench_report *report)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char at[24], from[24], to[24], dump_out[512], trim_out[512], cpu[128], what[3][96];
@@ -160,8 +167,12 @@ int bench_trace_tools(const char *trace, int runs)
 	       events, (double)st.st_size / 1e6, runs);
 	printf("host: %s, %ld cores, load average %.2f %.2f %.2f\n", cpu, bench_host_cores(),
 	       load[0], load[1], load[2]);
-	print_figure(what[0], &fig[0], runs, true);
-	print_figure(what[1], &fig[1], runs, true);
-	print_figure(what[2], &fig[2], runs, false);
+	print_figure(report, "dump_last", what[0], &fig[0], runs, true);
+	print_figure(report, "trim_last", what[1], &fig[1], runs, true);
+	print_figure(report, "trim_early", what[2], &fig[2], runs, false);
+	for (int i = 1; i < 3; i++)
+		if (fig[i].max_rss_kib > fig[0].max_rss_kib)
+			fig[0].max_rss_kib = fig[i].max_rss_kib;
+	bench_report_add(report, "tools.rss", (double)fig[0].max_rss_kib / 1024.0, "MiB");
 	return 0;
 }

@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h - helpers shared by the magma-level benchmarks: host time, failure reports,
- * medians, the GPU cycle counter through the vendor TIMESTAMP query and the host's CPU model and
- * core count (to name the host next to a figure). Not thread-safe beyond
+ * medians, the GPU cycle counter through the vendor TIMESTAMP query and the common options;
+ * the JSON report of every benchmark is bench_report.h. Not thread-safe beyond
  * what each function says; benchmarks call them from their main thread.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <lib/magma/magma.h>
+
+#include "bench_report.h"
 
 /* bench_now_ns - CLOCK_MONOTONIC in nanoseconds. Thread-safe. */
 uint64_t bench_now_ns(void);
@@ -28,17 +30,45 @@ uint64_t bench_median(uint64_t *v, unsigned int n);
 int bench_gpu_cycles(magma_device_t dev, uint64_t *cycles_out);
 
 /*
- * bench_args - the options of a benchmark that takes only --short: sets *@short_out for --short;
- * --help prints @usage on stdout, --version "@name @version". Returns -1 to go on, else the exit
- * status (0 after --help/--version, 2 for an unknown option, reported with a pointer to --help).
+ * bench_args - the options of a benchmark that takes only --short and --json FILE: sets
+ * *@short_out for --short and *@json_out to FILE (else NULL); --help prints @usage on stdout,
+ * --version "@name @version". Returns -1 to go on, else the exit status (0 after
+ * --help/--version, 2 for an unknown option or --json without its FILE, reported with a pointer
+ * to --help).
  */
 int bench_args(int argc, char **argv, const char *name, const char *version,
-	       void (*usage)(FILE *out), bool *short_out);
+	       void (*usage)(FILE *out), bool *short_out, const char **json_out);
 
-/* bench_host_cpu - the host CPU's model name from /proc/cpuinfo into @out, or "?". */
-void bench_host_cpu(char *out, size_t size);
+/*
+ * bench_rss_bytes - resident set size of process @pid (0: this one) from /proc/PID/statm, in
+ * bytes; 0 when it cannot be read.
+ */
+uint64_t bench_rss_bytes(pid_t pid);
 
-/* bench_host_cores - online CPUs (sysconf), at least 1. */
-long bench_host_cores(void);
+/* bench_raise_fd_limit - raises this process's soft RLIMIT_NOFILE to its hard limit; returns it. */
+uint64_t bench_raise_fd_limit(void);
+
+/* A magma-simd started as a child process, serving one device in a new temporary directory. */
+struct bench_daemon {
+	pid_t pid; /* -1: none */
+	char dir[64];
+	char sock[96];
+};
+
+/*
+ * bench_daemon_start - starts @simd --dir <new directory under $TMPDIR> --foreground --quiet and
+ * the NULL-terminated @extra_args, and waits up to 10 s for its device socket. 0, or 1 after
+ * saying why on stderr (*@dm is then safe to pass to bench_daemon_stop).
+ */
+int bench_daemon_start(struct bench_daemon *dm, const char *simd, const char *const *extra_args);
+
+/* bench_daemon_connect - a new socket connected to @dm's device (the caller owns it), or -1. */
+int bench_daemon_connect(const struct bench_daemon *dm);
+
+/*
+ * bench_daemon_stop - SIGTERM and reap the daemon (SIGKILL after 5 s), remove its directory.
+ * Returns 1 when it had to be killed or did not exit 0, else 0. No-op once stopped.
+ */
+int bench_daemon_stop(struct bench_daemon *dm);
 
 #endif /* BENCH_UTIL_H */

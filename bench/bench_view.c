@@ -9,9 +9,10 @@
  *   pan          frame time while panning a timeline zoomed to 1/100 of the trace, 2% of the
  *                width per frame (200 frames: median and p99; the goal is 60 fps, 16.7 ms);
  *   memory       peak resident set size after loading and after the frames.
- * Figures, not a test: timing depends on the host (printed with them). Single-threaded.
+ * Figures, not a test: timing depends on the host (printed with them); --json FILE also writes
+ * them (bench_report.h). Single-threaded.
  *
- *   bench-view [--events N] [--short] [--keep PATH]
+ *   bench-view [--events N] [--short] [--keep PATH] [--json FILE]
  *   bench-view --help | --version
  */
 #include <errno.h>
@@ -43,26 +44,6 @@ static double peak_rss_mib(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_maxrss / 1024.0;
-}
-
-/* The host's CPU model ("?" when /proc/cpuinfo does not say). */
-static void cpu_model(char *out, size_t size)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(out, size, "?");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && colon) {
-			snprintf(out, size, "%s", colon + 2);
-			out[strcspn(out, "\n")] = '\0';
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
 }
 
 static void dev_event(FILE *f, uint64_t *seq, uint64_t cycle, const char *ev, int unit,
@@ -142,7 +123,7 @@ static uint64_t frame(const struct viewer_model *m, const struct viewer_state *s
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-view [--events N] [--short] [--keep PATH]\n"
+		"usage: bench-view [--events N] [--short] [--keep PATH] [--json FILE]\n"
 		"       bench-view --help | --version\n"
 		"How magma-view copes with a big synthetic trace, headless at 1920x1080: open,\n"
 		"first frame, frame time while panning, peak memory. Figures, not a test.\n"
@@ -150,6 +131,7 @@ static void usage(FILE *out)
 		"  --short      100,000 events\n"
 		"  --keep PATH  write the trace to PATH and keep it (default: a removed file in\n"
 		"               $TMPDIR)\n"
+		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --help       this text\n"
 		"  --version    print \"bench-view VERSION\"\n"
 		"Exit: 0 measured, 1 an error, 2 usage.\n");
@@ -159,7 +141,8 @@ int main(int argc, char **argv)
 {
 	uint64_t events = 1000000, open_ns[BENCH_OPENS], pan_ns[BENCH_FRAMES], first_ns;
 	char path[256], cpu[128];
-	const char *keep = NULL, *tmp = getenv("TMPDIR");
+	const char *keep = NULL, *tmp = getenv("TMPDIR"), *json = NULL;
+	struct bench_report *report = NULL;
 	struct viewer_model *m = NULL;
 	struct viewer_state st;
 	double rss_loaded;
@@ -172,6 +155,8 @@ int main(int argc, char **argv)
 			events = 100000;
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
 			keep = argv[++i];
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			json = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -200,9 +185,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setenv("SDL_VIDEODRIVER", "dummy", 0);
-	cpu_model(cpu, sizeof(cpu));
+	bench_host_cpu(cpu, sizeof(cpu));
 	printf("bench-view: %llu events, frames %dx%d, host %s, %ld cores\n",
-	       (unsigned long long)events, BENCH_W, BENCH_H, cpu, sysconf(_SC_NPROCESSORS_ONLN));
+	       (unsigned long long)events, BENCH_W, BENCH_H, cpu, bench_host_cores());
 	for (int i = 0; i < BENCH_OPENS; i++) {
 		viewer_model_destroy(m);
 		m = load(path, &open_ns[i]);
@@ -233,8 +218,16 @@ int main(int argc, char **argv)
 	       1e9 / (double)pan_ns[BENCH_FRAMES / 2]);
 	printf("  peak RSS: %.0f MiB after loading, %.0f MiB after the frames\n", rss_loaded,
 	       peak_rss_mib());
-	ret = 0;
+	report = bench_report_create("bench-view", MAGMA_SIM_VERSION, argc, argv);
+	bench_report_add(report, "open", open_ns[BENCH_OPENS / 2] / 1e6, "ms");
+	bench_report_add(report, "first_frame", first_ns / 1e6, "ms");
+	bench_report_add(report, "pan_frame.median", pan_ns[BENCH_FRAMES / 2] / 1e6, "ms");
+	bench_report_add(report, "pan_frame.p99", pan_ns[BENCH_FRAMES * 99 / 100] / 1e6, "ms");
+	bench_report_add(report, "rss.loaded", rss_loaded, "MiB");
+	bench_report_add(report, "rss.peak", peak_rss_mib(), "MiB");
+	ret = bench_report_write(report, json) ? 1 : 0;
 out:
+	bench_report_destroy(report);
 	viewer_model_destroy(m);
 	if (!keep)
 		unlink(path);

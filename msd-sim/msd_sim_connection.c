@@ -10,10 +10,13 @@
  * the range on the bound slot, then unpins. A mapping that in-flight work references (a command
  * buffer, or a resource listed in the descriptor) stays alive until that work retires: unmap
  * returns at once, the mapping is marked dying (its VA range stays reserved, so it cannot be
- * mapped over) and is torn down by the retirement. The connection is refcounted (caller until
- * close, contexts, jobs, queued notifications) so the address space outlives close while the GPU
- * uses it; closing abandons the work of its contexts (msd_sim_abandon.c), so that is not long.
- * Entry points run on the connection's thread; state is guarded by the device lock.
+ * mapped over) and is torn down by the retirement. Mappings are indexed by GPU address and by
+ * buffer range (index_tree.h), so that mapping, unmapping and resolving a submission's buffers
+ * cost O(log n) in the connection's mappings, not a walk over all of them; where several
+ * mappings qualify, the oldest is taken first, as in creation order. The connection is refcounted
+ * (caller until close, contexts, jobs, queued notifications) so the address space outlives close
+ * while the GPU uses it; closing abandons the work of its contexts (msd_sim_abandon.c), so that is
+ * not long. Entry points run on the connection's thread; state is guarded by the device lock.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,6 +46,120 @@ uint64_t msd_sim_connection_next_sequence(struct msd_connection_t *c)
 	return seq;
 }
 
+/* conn->mappings_by_va: by gpu_va, unique since mappings (dying ones too) never overlap. */
+static int msd_sim_mapping_va_cmp(const struct index_node *a, const struct index_node *b)
+{
+	uint64_t x = index_entry(a, struct msd_sim_mapping, va_node)->gpu_va;
+	uint64_t y = index_entry(b, struct msd_sim_mapping, va_node)->gpu_va;
+
+	return (x > y) - (x < y);
+}
+
+static int msd_sim_mapping_va_key_cmp(const void *key, const struct index_node *n)
+{
+	uint64_t x = *(const uint64_t *)key;
+	uint64_t y = index_entry(n, struct msd_sim_mapping, va_node)->gpu_va;
+
+	return (x > y) - (x < y);
+}
+
+/* The order of buffers in conn->mappings_by_buffer: by address (any fixed order would do). */
+static int msd_sim_buffer_order(const struct msd_sim_buffer *a, const struct msd_sim_buffer *b)
+{
+	uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+
+	return (x > y) - (x < y);
+}
+
+/* conn->mappings_by_buffer: by buffer, then offset, then gpu_va (unique). */
+static int msd_sim_mapping_buffer_cmp(const struct index_node *a, const struct index_node *b)
+{
+	const struct msd_sim_mapping *x = index_entry(a, struct msd_sim_mapping, buffer_node);
+	const struct msd_sim_mapping *y = index_entry(b, struct msd_sim_mapping, buffer_node);
+	int c = msd_sim_buffer_order(x->buffer, y->buffer);
+
+	if (c)
+		return c;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return (x->gpu_va > y->gpu_va) - (x->gpu_va < y->gpu_va);
+}
+
+static uint64_t msd_sim_mapping_max_end(const struct index_node *n)
+{
+	return n ? index_entry(n, struct msd_sim_mapping, buffer_node)->max_end : 0;
+}
+
+/* Augmentation of conn->mappings_by_buffer: the largest offset + length in the subtree. */
+static void msd_sim_mapping_buffer_update(struct index_node *n)
+{
+	struct msd_sim_mapping *m = index_entry(n, struct msd_sim_mapping, buffer_node);
+	uint64_t end = m->offset + m->length;
+
+	if (msd_sim_mapping_max_end(n->left) > end)
+		end = msd_sim_mapping_max_end(n->left);
+	if (msd_sim_mapping_max_end(n->right) > end)
+		end = msd_sim_mapping_max_end(n->right);
+	m->max_end = end;
+}
+
+/*
+ * Calls @fn on every mapping (dying ones too) of @buf under @n whose buffer bytes overlap
+ * [@lo, @hi), in (offset, gpu_va) order; stops when @fn returns true, and returns whether it did.
+ * Subtrees are skipped when their keys cannot be @buf's below @hi, or when nothing in them ends
+ * after @lo: O(log n + k) for k overlapping mappings (an interval tree query).
+ */
+static bool msd_sim_mapping_visit(struct index_node *n, const struct msd_sim_buffer *buf,
+				  uint64_t lo, uint64_t hi,
+				  bool (*fn)(struct msd_sim_mapping *m, void *arg), void *arg)
+{
+	struct msd_sim_mapping *m;
+	int c;
+
+	if (!n || msd_sim_mapping_max_end(n) <= lo)
+		return false;
+	m = index_entry(n, struct msd_sim_mapping, buffer_node);
+	c = msd_sim_buffer_order(m->buffer, buf);
+	if (c >= 0 && msd_sim_mapping_visit(n->left, buf, lo, hi, fn, arg))
+		return true;
+	if (!c && m->offset < hi && m->offset + m->length > lo && fn(m, arg))
+		return true;
+	if (c < 0 || (!c && m->offset < hi))
+		return msd_sim_mapping_visit(n->right, buf, lo, hi, fn, arg);
+	return false;
+}
+
+/* Merges two lists linked by work_next, each in seq order, into one. */
+static struct msd_sim_mapping *msd_sim_mapping_merge(struct msd_sim_mapping *a,
+						     struct msd_sim_mapping *b)
+{
+	struct msd_sim_mapping *head = NULL, **tail = &head;
+
+	while (a && b) {
+		struct msd_sim_mapping **least = a->seq < b->seq ? &a : &b;
+
+		*tail = *least;
+		tail = &(*least)->work_next;
+		*least = (*least)->work_next;
+	}
+	*tail = a ? a : b;
+	return head;
+}
+
+/* Sorts a list linked by work_next by seq (merge sort: O(k log k), no allocation). */
+static struct msd_sim_mapping *msd_sim_mapping_sort(struct msd_sim_mapping *head)
+{
+	struct msd_sim_mapping *slow = head, *fast, *second;
+
+	if (!head || !head->work_next)
+		return head;
+	for (fast = head->work_next; fast && fast->work_next; fast = fast->work_next->work_next)
+		slow = slow->work_next;
+	second = slow->work_next;
+	slow->work_next = NULL;
+	return msd_sim_mapping_merge(msd_sim_mapping_sort(head), msd_sim_mapping_sort(second));
+}
+
 /* msd_device_open - see msd.h. */
 struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t client_id)
 {
@@ -69,6 +186,9 @@ struct msd_connection_t *msd_device_open(struct msd_device_t *d, msd_client_id_t
 	msd_sim_va_pool_init(&conn->inline_va, MAGMA_SIM_GPU_VA_LIMIT, MSD_SIM_INLINE_VA_END);
 	msd_sim_list_init(&conn->inline_cache);
 	msd_sim_list_init(&conn->mappings);
+	index_tree_init(&conn->mappings_by_va, msd_sim_mapping_va_cmp, NULL);
+	index_tree_init(&conn->mappings_by_buffer, msd_sim_mapping_buffer_cmp,
+			msd_sim_mapping_buffer_update);
 	msd_sim_list_init(&conn->pools);
 	msd_sim_sched_connection_init(conn);
 	msd_sim_mutex_init(&conn->notify_lock);
@@ -121,6 +241,8 @@ static void msd_sim_mapping_teardown_locked(struct msd_sim_device *dev,
 	struct msd_sim_flush_args a = {&conn->as, m->gpu_va, m->length / SIM_PAGE_SIZE};
 
 	msd_sim_list_del(&m->link);
+	index_tree_remove(&conn->mappings_by_va, &m->va_node);
+	index_tree_remove(&conn->mappings_by_buffer, &m->buffer_node);
 	msd_sim_as_clear_ptes(&conn->as, m->gpu_va, a.pages);
 	msd_sim_device_call_locked(dev, msd_sim_connection_flush_fn, &a);
 	if (sim_bus_unmap(dev->sim, m->pa, a.pages))
@@ -191,16 +313,27 @@ void msd_connection_close(struct msd_connection_t *c)
 	msd_sim_mutex_unlock(&dev->lock);
 }
 
-/* Any mapping (live or dying) of @conn that overlaps [@va, @va + @len). */
+/*
+ * Any mapping (live or dying) of @conn that overlaps [@va, @va + @len): the first one at or
+ * after @va, or the one before it. O(log n).
+ */
 static bool msd_sim_connection_overlaps_locked(struct msd_sim_connection *conn, uint64_t va,
 					       uint64_t len) MSD_SIM_REQUIRES(conn->dev->lock)
 {
-	struct msd_sim_list *pos, *tmp;
+	struct index_node *next =
+		index_tree_lower_bound(&conn->mappings_by_va, msd_sim_mapping_va_key_cmp, &va);
+	struct index_node *prev =
+		next ? index_tree_prev(next) : index_tree_last(&conn->mappings_by_va);
+	const struct msd_sim_mapping *m;
 
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
-
-		if (va < m->gpu_va + m->length && m->gpu_va < va + len)
+	if (next) {
+		m = index_entry(next, struct msd_sim_mapping, va_node);
+		if (m->gpu_va < va + len)
+			return true;
+	}
+	if (prev) {
+		m = index_entry(prev, struct msd_sim_mapping, va_node);
+		if (m->gpu_va + m->length > va)
 			return true;
 	}
 	return false;
@@ -277,7 +410,10 @@ magma_status_t msd_connection_map_buffer(struct msd_connection_t *c, struct msd_
 	m->offset = offset;
 	m->length = length;
 	m->flags = flags;
+	m->seq = conn->next_mapping_seq++;
 	msd_sim_list_add_tail(&conn->mappings, &m->link);
+	index_tree_insert(&conn->mappings_by_va, &m->va_node);
+	index_tree_insert(&conn->mappings_by_buffer, &m->buffer_node);
 	msd_sim_mutex_unlock(&dev->lock);
 	return MAGMA_STATUS_OK;
 
@@ -310,17 +446,19 @@ magma_status_t msd_connection_unmap_buffer(struct msd_connection_t *c, struct ms
 {
 	struct msd_sim_connection *conn = msd_sim_connection_from(c);
 	struct msd_sim_buffer *buf = msd_sim_buffer_from(b);
-	struct msd_sim_list *pos, *tmp;
 	struct msd_sim_device *dev;
+	struct index_node *n;
 
 	if (!conn || !buf)
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad connection or buffer");
 	dev = conn->dev;
 	msd_sim_mutex_lock(&dev->lock);
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
+	msd_sim_mutex_assert_held(&conn->dev->lock);
+	n = index_tree_find(&conn->mappings_by_va, msd_sim_mapping_va_key_cmp, &gpu_va);
+	if (n) {
+		struct msd_sim_mapping *m = index_entry(n, struct msd_sim_mapping, va_node);
 
-		if (m->buffer == buf && m->gpu_va == gpu_va && !m->dying) {
+		if (m->buffer == buf && !m->dying) {
 			msd_sim_mapping_remove_locked(dev, conn, m);
 			msd_sim_mutex_unlock(&dev->lock);
 			return MAGMA_STATUS_OK;
@@ -336,7 +474,7 @@ void msd_connection_release_buffer(struct msd_connection_t *c, struct msd_buffer
 {
 	struct msd_sim_connection *conn = msd_sim_connection_from(c);
 	struct msd_sim_buffer *buf = msd_sim_buffer_from(b);
-	struct msd_sim_list *pos, *tmp;
+	struct msd_sim_mapping *m, *next;
 	struct msd_sim_device *dev;
 
 	if (!conn || !buf) {
@@ -345,17 +483,25 @@ void msd_connection_release_buffer(struct msd_connection_t *c, struct msd_buffer
 	}
 	dev = conn->dev;
 	msd_sim_mutex_lock(&dev->lock);
-	/* Teardown may drop the lock (flush on the device thread): restart after each removal. */
-restart:
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
-
-		if (m->buffer == buf && !m->dying) {
-			msd_sim_mapping_remove_locked(dev, conn, m);
-			goto restart;
-		}
+	/*
+	 * Teardown may drop the lock (flush on the device thread), but only this thread makes a
+	 * mapping of this connection dying or tears down a live one, so the list stays valid.
+	 */
+	msd_sim_mutex_assert_held(&conn->dev->lock);
+	m = msd_sim_connection_overlapping_locked(conn, buf, 0, buf->size);
+	for (; m; m = next) {
+		next = m->work_next;
+		msd_sim_mapping_remove_locked(dev, conn, m);
 	}
 	msd_sim_mutex_unlock(&dev->lock);
+}
+
+/* A visit that stops at the first mapping. */
+static bool msd_sim_mapping_found(struct msd_sim_mapping *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	return true;
 }
 
 /*
@@ -372,8 +518,7 @@ magma_status_t msd_connection_buffer_range_op(struct msd_connection_t *c, struct
 {
 	struct msd_sim_connection *conn = msd_sim_connection_from(c);
 	struct msd_sim_buffer *buf = msd_sim_buffer_from(b);
-	struct msd_sim_list *pos, *tmp;
-	bool mapped = false;
+	bool mapped;
 
 	if (!conn || !buf)
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad connection or buffer");
@@ -389,14 +534,9 @@ magma_status_t msd_connection_buffer_range_op(struct msd_connection_t *c, struct
 		return MAGMA_STATUS_OK;
 	case MAGMA_BUFFER_RANGE_OP_DECOMMIT:
 		msd_sim_mutex_lock(&conn->dev->lock);
-		msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-			struct msd_sim_mapping *m =
-				msd_sim_container_of(pos, struct msd_sim_mapping, link);
-
-			if (m->buffer == buf && start_offset < m->offset + m->length &&
-			    m->offset < start_offset + length)
-				mapped = true;
-		}
+		/* Dying mappings too: their pages stay pinned until the GPU is done with them. */
+		mapped = msd_sim_mapping_visit(conn->mappings_by_buffer.root, buf, start_offset,
+					       start_offset + length, msd_sim_mapping_found, NULL);
 		msd_sim_mutex_unlock(&conn->dev->lock);
 		if (mapped)
 			return MSD_SIM_RET(MAGMA_STATUS_BAD_STATE, "decommit of a mapped range");
@@ -423,24 +563,66 @@ void msd_connection_set_notification_callback(struct msd_connection_t *c,
 	msd_sim_mutex_unlock(&conn->notify_lock);
 }
 
+/* What msd_sim_connection_find_mapping_locked looks for, and the oldest match so far. */
+struct msd_sim_cover {
+	uint64_t offset, length;
+	struct msd_sim_mapping *found;
+};
+
+static bool msd_sim_mapping_cover(struct msd_sim_mapping *m, void *arg)
+{
+	struct msd_sim_cover *cv = arg;
+
+	if (!m->dying && m->offset <= cv->offset &&
+	    cv->offset + cv->length <= m->offset + m->length &&
+	    (!cv->found || m->seq < cv->found->seq))
+		cv->found = m;
+	return false;
+}
+
 /*
- * msd_sim_connection_find_mapping_locked - the live mapping of @buf in @conn that covers buffer
- * bytes [@offset, @offset + @length), or NULL.
+ * msd_sim_connection_find_mapping_locked - the oldest live mapping of @buf in @conn that covers
+ * buffer bytes [@offset, @offset + @length), or NULL.
  */
 struct msd_sim_mapping *msd_sim_connection_find_mapping_locked(struct msd_sim_connection *conn,
 							       struct msd_sim_buffer *buf,
 							       uint64_t offset, uint64_t length)
 {
-	struct msd_sim_list *pos, *tmp;
+	struct msd_sim_cover cv = {offset, length, NULL};
 
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
+	msd_sim_mutex_assert_held(&conn->dev->lock);
+	msd_sim_mapping_visit(conn->mappings_by_buffer.root, buf, offset, offset + length,
+			      msd_sim_mapping_cover, &cv);
+	return cv.found;
+}
 
-		if (m->buffer == buf && !m->dying && m->offset <= offset &&
-		    offset + length <= m->offset + m->length)
-			return m;
+/* Pushes a live mapping onto the work list at @arg. */
+static bool msd_sim_mapping_collect(struct msd_sim_mapping *m, void *arg)
+{
+	struct msd_sim_mapping **head = arg;
+
+	if (!m->dying) {
+		m->work_next = *head;
+		*head = m;
 	}
-	return NULL;
+	return false;
+}
+
+/*
+ * msd_sim_connection_overlapping_locked - the live mappings of @buf in @conn that overlap buffer
+ * bytes [@offset, @offset + @length), oldest first, as a list linked by work_next (NULL: none).
+ * The list is valid until the device lock is dropped or another such list is made.
+ */
+struct msd_sim_mapping *msd_sim_connection_overlapping_locked(struct msd_sim_connection *conn,
+							      struct msd_sim_buffer *buf,
+							      uint64_t offset, uint64_t length)
+{
+	struct msd_sim_mapping *head = NULL;
+
+	msd_sim_mutex_assert_held(&conn->dev->lock);
+	msd_sim_mapping_visit(conn->mappings_by_buffer.root, buf, offset, offset + length,
+			      msd_sim_mapping_collect, &head);
+	return msd_sim_mapping_sort(head);
 }
 
 /* msd_sim_mapping_put_use_locked - a job is done with @m; a dying mapping goes with its last use.

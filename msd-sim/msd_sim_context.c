@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 
 static struct msd_sim_context *msd_sim_context_from(struct msd_context_t *c)
@@ -162,8 +163,9 @@ msd_sim_resolve_command_buffer_locked(struct msd_sim_connection *conn,
 				   i, start, end);
 	job->entries[i].cmd_va = m->gpu_va + (start - m->offset);
 	job->entries[i].cmd_size = (uint32_t)(end - start);
+	if (!msd_sim_job_add_mapping(job, m))
+		return MSD_SIM_RET(MAGMA_STATUS_MEMORY_ERROR, "out of memory");
 	m->uses++;
-	job->mappings[job->mapping_count++] = m;
 	return MAGMA_STATUS_OK;
 }
 
@@ -174,23 +176,15 @@ static void msd_sim_pin_resource_locked(struct msd_sim_connection *conn,
 {
 	const struct magma_exec_resource *res = &desc->exec_resources[i];
 	struct msd_sim_buffer *buf = msd_sim_buffer_from(desc->buffers[i]);
-	struct msd_sim_list *pos, *tmp;
+	struct msd_sim_mapping *m;
 
 	msd_sim_buffer_get(buf);
 	job->buffers[job->buffer_count++] = buf;
-	msd_sim_list_for_each_safe(pos, tmp, &conn->mappings) {
-		struct msd_sim_mapping *m = msd_sim_container_of(pos, struct msd_sim_mapping, link);
-		struct msd_sim_mapping **grown;
-
-		if (m->buffer != buf || m->dying || res->offset >= m->offset + m->length ||
-		    m->offset >= res->offset + res->length)
-			continue;
-		grown = realloc(job->mappings, (job->mapping_count + 1) * sizeof(*grown));
-		if (!grown)
+	m = msd_sim_connection_overlapping_locked(conn, buf, res->offset, res->length);
+	for (; m; m = m->work_next) {
+		if (!msd_sim_job_add_mapping(job, m))
 			continue; /* the buffer reference still keeps the memory alive */
-		job->mappings = grown;
 		m->uses++;
-		job->mappings[job->mapping_count++] = m;
 	}
 }
 
@@ -219,6 +213,7 @@ magma_status_t msd_context_execute_command_buffers(struct msd_context_t *c,
 	struct msd_sim_job *job;
 	magma_status_t status;
 
+	magma_probe_mark(MAGMA_PROBE_DRIVER_SUBMIT);
 	if (!ctx || !desc)
 		return MSD_SIM_RET(MAGMA_STATUS_INVALID_ARGS, "bad context or descriptor");
 	status = msd_sim_check_descriptor(desc);

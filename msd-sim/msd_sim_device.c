@@ -534,6 +534,22 @@ void msd_sim_device_set_job_start_hook(struct msd_device_t *d, msd_sim_job_start
 	msd_sim_mutex_unlock(&dev->lock);
 }
 
+/* msd_sim_device_get_job_start_hook - see msd_sim_hooks.h. */
+void msd_sim_device_get_job_start_hook(struct msd_device_t *d, msd_sim_job_start_fn *fn_out,
+				       void **ctx_out)
+{
+	struct msd_sim_device *dev = msd_sim_device_from(d);
+
+	*fn_out = NULL;
+	*ctx_out = NULL;
+	if (!dev)
+		return;
+	msd_sim_mutex_lock(&dev->lock);
+	*fn_out = dev->job_start_hook;
+	*ctx_out = dev->job_start_ctx;
+	msd_sim_mutex_unlock(&dev->lock);
+}
+
 /* msd_sim_device_set_io_hook - install (or clear) the register access hook. Call while idle. */
 void msd_sim_device_set_io_hook(struct msd_sim_device *dev, msd_sim_io_hook_fn fn, void *ctx)
 {

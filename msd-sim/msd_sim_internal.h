@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index/index_tree.h"
 #include "magma_sim_defs.h"
 #include "msd/msd.h"
 #include "msd_sim_hooks.h"
@@ -268,10 +269,20 @@ struct msd_sim_as {
 			    */
 };
 
-/* A client buffer range mapped into a connection's address space. Guarded by the device lock. */
+/*
+ * A client buffer range mapped into a connection's address space, indexed three ways: in
+ * creation order (@seq, and the list that connection teardown walks), by GPU address (overlap
+ * checks, unmap) and by buffer range (what a submission's resources and command buffers name).
+ * Guarded by the device lock.
+ */
 struct msd_sim_mapping {
-	struct msd_sim_list link;      /* in conn->mappings */
-	struct msd_sim_buffer *buffer; /* reference, put at teardown */
+	struct msd_sim_list link;	   /* in conn->mappings, oldest first */
+	struct index_node va_node;	   /* in conn->mappings_by_va */
+	struct index_node buffer_node;	   /* in conn->mappings_by_buffer */
+	uint64_t max_end;		   /* of offset + length under buffer_node (augmentation) */
+	uint64_t seq;			   /* creation order in the connection */
+	struct msd_sim_mapping *work_next; /* a function's temporary list (msd_sim_connection.c) */
+	struct msd_sim_buffer *buffer;	   /* reference, put at teardown */
 	uint64_t gpu_va;
 	uint64_t offset;
 	uint64_t length;
@@ -485,7 +496,11 @@ struct msd_sim_connection {
 	uint32_t refs;		       /* guarded by dev->lock */
 	bool closed;
 	struct msd_sim_as as;
-	struct msd_sim_list mappings;
+	struct msd_sim_list mappings; /* struct msd_sim_mapping.link, oldest first */
+	/* The same mappings by gpu_va, and by (buffer, offset, gpu_va) with max_end. */
+	struct index_tree mappings_by_va;
+	struct index_tree mappings_by_buffer;
+	uint64_t next_mapping_seq;
 	uint32_t next_context_id;
 	uint64_t next_sequence;
 	uint32_t jobs; /* jobs not yet freed: bounded by MSD_SIM_MAX_CONNECTION_JOBS */
@@ -564,6 +579,8 @@ struct msd_sim_job {
 	uint32_t first_entry;  /* first entry to write: > 0 when resubmitted after a reset */
 	struct msd_sim_job_entry *entries;
 	uint32_t wait_count, signal_count, mapping_count, buffer_count;
+	uint32_t mapping_cap; /* room in @mappings */
+	bool mappings_heap;   /* @mappings outgrew the job's block: a malloc of its own */
 	struct msd_sim_semaphore **wait_sems;	   /* references */
 	struct msd_sim_semaphore **signal_sems;	   /* references */
 	struct msd_sim_mapping **mappings;	   /* uses taken */
@@ -616,6 +633,7 @@ uint32_t msd_sim_irq_take(struct msd_sim_device *dev);
 uint32_t msd_sim_irq_poll_missed(struct msd_sim_device *dev);
 void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 	MSD_SIM_REQUIRES(dev->lock);
+void msd_sim_irq_inline_locked(struct msd_sim_device *dev) MSD_SIM_REQUIRES(dev->lock);
 
 /* msd_sim_connection.c, msd_sim_context.c */
 struct msd_sim_connection *msd_sim_connection_from(struct msd_connection_t *c);
@@ -627,6 +645,10 @@ struct msd_sim_mapping *msd_sim_connection_find_mapping_locked(struct msd_sim_co
 							       struct msd_sim_buffer *buf,
 							       uint64_t offset, uint64_t length)
 	MSD_SIM_REQUIRES(conn->dev->lock);
+struct msd_sim_mapping *msd_sim_connection_overlapping_locked(struct msd_sim_connection *conn,
+							      struct msd_sim_buffer *buf,
+							      uint64_t offset, uint64_t length)
+	MSD_SIM_REQUIRES(conn->dev->lock);
 void msd_sim_mapping_put_use_locked(struct msd_sim_device *dev, struct msd_sim_connection *conn,
 				    struct msd_sim_mapping *m) MSD_SIM_REQUIRES(dev->lock);
 void msd_sim_connection_notify_locked(struct msd_sim_connection *conn, const void *data,
@@ -634,6 +656,8 @@ void msd_sim_connection_notify_locked(struct msd_sim_connection *conn, const voi
 void msd_sim_context_put_locked(struct msd_sim_context *ctx) MSD_SIM_REQUIRES(ctx->conn->dev->lock);
 
 /* msd_sim_job.c, msd_sim_sched.c */
+/* Append @m to @job's mapping uses (growing the array when needed); false when memory ran out. */
+bool msd_sim_job_add_mapping(struct msd_sim_job *job, struct msd_sim_mapping *m);
 struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entries, uint32_t waits,
 				      uint32_t signals, uint32_t resources)
 	MSD_SIM_REQUIRES(ctx->conn->dev->lock);

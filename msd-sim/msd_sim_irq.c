@@ -17,6 +17,7 @@
  */
 #include <unistd.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
 
@@ -87,11 +88,12 @@ static void msd_sim_irq_mmu_faults_locked(struct msd_sim_device *dev, uint32_t m
 /*
  * msd_sim_irq_handle_locked - act on acknowledged IRQ_STATUS bits @status. MMU faults are
  * latched before job faults so the job fault sees them; completions before faults so only the
- * faulting entry is blamed. Device thread.
+ * faulting entry is blamed. Device thread, or a submitting thread (msd_sim_irq_inline_locked).
  */
 void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 {
 	msd_sim_mutex_assert_held(&dev->lock);
+	magma_probe_mark(MAGMA_PROBE_DRIVER_IRQ);
 	if (status & SIM_IRQ_ALL_MMU_FAULT)
 		msd_sim_irq_mmu_faults_locked(dev, status);
 	for (uint32_t qi = 0; qi < dev->queue_count; qi++) {
@@ -111,4 +113,29 @@ void msd_sim_irq_handle_locked(struct msd_sim_device *dev, uint32_t status)
 	if (status & (SIM_IRQ_ALL_QUEUE_USER | SIM_IRQ_ALL_QUEUE_STOPPED | SIM_IRQ_PERFCNT_SAMPLE |
 		      SIM_IRQ_RESET_DONE | SIM_IRQ_POWER_CHANGED))
 		MSD_SIM_LOG(dev->drv, MAGMA_LOG_DEBUG, "irq %#x", status);
+}
+
+/*
+ * msd_sim_irq_inline_locked - after a submission rung with the sim armed (sim_inline_begin): let
+ * the GPU run on this thread (sim_inline_end) and, when its line rose meanwhile (no eventfd write
+ * was made for that rise), do the device thread's interrupt work right here: acknowledge, handle
+ * (completed jobs signal their semaphores now). The device thread is woken only for what must
+ * happen there: ready jobs to schedule, notifications to deliver, requests. So a short job on an
+ * idle GPU costs no thread switch between its doorbell and its semaphore.
+ */
+void msd_sim_irq_inline_locked(struct msd_sim_device *dev)
+{
+	uint32_t status;
+
+	msd_sim_mutex_assert_held(&dev->lock);
+	if (!sim_inline_end(dev->sim))
+		return;
+	/* The device thread did not see this job: restart its idle time (power-down) here. */
+	dev->idle_since_ms = 0;
+	status = msd_sim_irq_read_and_clear(dev);
+	if (status)
+		msd_sim_irq_handle_locked(dev, status);
+	if (dev->sched.ready || dev->pending_irq || !msd_sim_list_empty(&dev->notifications) ||
+	    !msd_sim_list_empty(&dev->requests))
+		msd_sim_device_kick_locked(dev);
 }

@@ -23,43 +23,85 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 #include "msd_sim_io.h"
 
-/* Free @job's arrays and @job itself; it holds no references (any more). */
+/* Free @job and its arrays (one block); it holds no references (any more). */
 static void msd_sim_job_free_memory(struct msd_sim_job *job)
 {
-	free(job->entries);
-	free(job->wait_sems);
-	free(job->signal_sems);
-	free(job->mappings);
-	free(job->buffers);
+	if (job->mappings_heap)
+		free(job->mappings);
 	free(job);
 }
 
+/* msd_sim_job_add_mapping - see msd_sim_internal.h. Doubles the room when full. */
+bool msd_sim_job_add_mapping(struct msd_sim_job *job, struct msd_sim_mapping *m)
+{
+	if (job->mapping_count == job->mapping_cap) {
+		uint32_t cap =
+			job->mapping_cap > UINT32_MAX / 2 ? UINT32_MAX : job->mapping_cap * 2;
+		struct msd_sim_mapping **grown;
+
+		if (cap == job->mapping_count)
+			return false;
+		grown = malloc((size_t)cap * sizeof(*grown));
+		if (!grown)
+			return false;
+		memcpy(grown, job->mappings, (size_t)job->mapping_count * sizeof(*grown));
+		if (job->mappings_heap)
+			free(job->mappings);
+		job->mappings = grown;
+		job->mappings_heap = true;
+		job->mapping_cap = cap;
+	}
+	job->mappings[job->mapping_count++] = m;
+	return true;
+}
+
+/* @count items of @size at *@off (aligned to 8) in a block being laid out; false on overflow. */
+static bool msd_sim_job_layout(size_t *off, size_t count, size_t size, size_t *at)
+{
+	size_t start = (*off + 7) & ~(size_t)7;
+
+	if (start < *off || (count && size > (SIZE_MAX - start) / count))
+		return false;
+	*at = start;
+	*off = start + count * size;
+	return true;
+}
+
 /*
- * msd_sim_job_alloc - a zeroed job for @ctx with room for the given counts; takes a context
- * reference (put by msd_sim_job_free_locked). NULL when memory runs out. Caller holds dev->lock.
+ * msd_sim_job_alloc - a zeroed job for @ctx with room for the given counts, in one allocation
+ * (a submission costs one malloc, not one per array); takes a context reference (put by
+ * msd_sim_job_free_locked). NULL when memory runs out. Caller holds dev->lock.
  */
 struct msd_sim_job *msd_sim_job_alloc(struct msd_sim_context *ctx, uint32_t entries, uint32_t waits,
 				      uint32_t signals, uint32_t resources)
 {
 	struct msd_sim_driver *drv = ctx->conn->dev->drv;
-	struct msd_sim_job *job = msd_sim_calloc(drv, 1, sizeof(*job));
+	size_t off = sizeof(struct msd_sim_job), at_entries, at_waits, at_signals, at_maps, at_bufs;
+	struct msd_sim_job *job;
+	char *block;
 
-	if (!job)
+	if (!msd_sim_job_layout(&off, entries ? entries : 1, sizeof(*job->entries), &at_entries) ||
+	    !msd_sim_job_layout(&off, waits ? waits : 1, sizeof(*job->wait_sems), &at_waits) ||
+	    !msd_sim_job_layout(&off, signals ? signals : 1, sizeof(*job->signal_sems),
+				&at_signals) ||
+	    !msd_sim_job_layout(&off, (size_t)resources + entries + 1, sizeof(*job->mappings),
+				&at_maps) ||
+	    !msd_sim_job_layout(&off, resources ? resources : 1, sizeof(*job->buffers), &at_bufs))
 		return NULL;
-	job->entries = msd_sim_calloc(drv, entries ? entries : 1, sizeof(*job->entries));
-	job->wait_sems = msd_sim_calloc(drv, waits ? waits : 1, sizeof(*job->wait_sems));
-	job->signal_sems = msd_sim_calloc(drv, signals ? signals : 1, sizeof(*job->signal_sems));
-	job->mappings =
-		msd_sim_calloc(drv, (size_t)resources + entries + 1, sizeof(*job->mappings));
-	job->buffers = msd_sim_calloc(drv, resources ? resources : 1, sizeof(*job->buffers));
-	if (!job->entries || !job->wait_sems || !job->signal_sems || !job->mappings ||
-	    !job->buffers) {
-		msd_sim_job_free_memory(job);
+	block = msd_sim_calloc(drv, 1, off);
+	if (!block)
 		return NULL;
-	}
+	job = (struct msd_sim_job *)block;
+	job->entries = (struct msd_sim_job_entry *)(block + at_entries);
+	job->wait_sems = (struct msd_sim_semaphore **)(block + at_waits);
+	job->signal_sems = (struct msd_sim_semaphore **)(block + at_signals);
+	job->mappings = (struct msd_sim_mapping **)(block + at_maps);
+	job->mapping_cap = resources + entries + 1;
+	job->buffers = (struct msd_sim_buffer **)(block + at_bufs);
 	msd_sim_list_init(&job->link);
 	job->ctx = ctx;
 	ctx->refs++;
@@ -120,9 +162,16 @@ void msd_sim_job_queue_locked(struct msd_sim_device *dev, struct msd_sim_job *jo
 	} else {
 		bool alone = msd_sim_sched_add_locked(dev, job);
 
-		if (alone && dev->threaded && !msd_sim_context_is_abandoned(job->ctx) &&
-		    msd_sim_job_submit_locked(dev, job))
-			return;
+		if (alone && dev->threaded && !msd_sim_context_is_abandoned(job->ctx)) {
+			/* An idle GPU runs the job on this thread (msd_sim_irq_inline_locked). */
+			bool armed = sim_inline_begin(dev->sim);
+			bool submitted = msd_sim_job_submit_locked(dev, job);
+
+			if (armed)
+				msd_sim_irq_inline_locked(dev);
+			if (submitted)
+				return;
+		}
 	}
 	msd_sim_device_kick_locked(dev);
 }
@@ -281,6 +330,7 @@ bool msd_sim_job_submit_locked(struct msd_sim_device *dev, struct msd_sim_job *j
 	}
 	job->started = true;
 	msd_sim_write32(dev, SIM_Q_TAIL(job->queue), q->tail);
+	magma_probe_mark(MAGMA_PROBE_DOORBELL);
 	msd_sim_write32(dev, SIM_Q_DOORBELL(job->queue), 1);
 	msd_sim_watchdog_arm_locked(dev);
 	return true;

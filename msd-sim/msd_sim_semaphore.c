@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "magma_probe/probe.h"
 #include "msd_sim_internal.h"
 
 /* msd_sim_semaphore_from - @s as a live msd-sim semaphore, or NULL when the magic is wrong. */
@@ -83,6 +84,7 @@ void msd_sim_semaphore_signal(struct msd_sim_semaphore *sem)
 
 	if (msd_sim_semaphore_is_signaled(sem))
 		return;
+	magma_probe_mark(MAGMA_PROBE_SEMAPHORE);
 	if (write(sem->fd, &one, sizeof(one)) != sizeof(one))
 		MSD_SIM_LOG(sem->drv, MAGMA_LOG_WARNING, "semaphore signal failed");
 }

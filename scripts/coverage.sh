@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# scripts/coverage.sh - line-coverage gate for the product code: magma/, sim/ and msd-sim/.
+# scripts/coverage.sh - line-coverage gate for the product code: magma/, sim/, msd-sim/, index/.
 #
 # Builds build-cov/ with gcov instrumentation (-DMAGMA_SIM_COVERAGE=ON), runs every test (unit
 # tests and the conformance suite), captures the counters with lcov and keeps the product
-# sources of the three folders (tests, test fakes and the demo are not measured). Prints the
+# sources of the four folders (tests, test fakes and the demo are not measured). Prints the
 # per-file table, one line per folder and the combined figure, writes an HTML report to
 # build-cov/coverage-html/index.html, and fails when the combined figure is below
 # COVERAGE_FLOOR or sim/ alone is below SIM_COVERAGE_FLOOR.
-COVERAGE_FLOOR=85     # percent of magma/ + sim/ + msd-sim/ lines executed by the tests
+COVERAGE_FLOOR=85     # percent of magma/ + sim/ + msd-sim/ + index/ lines executed by the tests
 SIM_COVERAGE_FLOOR=90 # percent of sim/ lines (the model's own bar)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -34,15 +34,16 @@ lcov_pct() {
 
 lcov --quiet --capture --directory "$out" --output-file "$out/coverage-all.info" 2>/dev/null
 lcov --quiet --extract "$out/coverage-all.info" "$MAGMA_ROOT/sim/*" "$MAGMA_ROOT/msd-sim/*" \
-	"$MAGMA_ROOT/magma/*" --output-file "$out/coverage-product.info"
+	"$MAGMA_ROOT/magma/*" "$MAGMA_ROOT/index/*" --output-file "$out/coverage-product.info"
 lcov --quiet --remove "$out/coverage-product.info" '*/tests/*' '*/sim/demo/*' \
 	--output-file "$out/coverage-product.info"
 lcov --list "$out/coverage-product.info"
-genhtml --quiet --title "magma-sim: magma/ sim/ msd-sim/" --output-directory "$out/coverage-html" \
+genhtml --quiet --title "magma-sim: magma/ sim/ msd-sim/ index/" \
+	--output-directory "$out/coverage-html" \
 	"$out/coverage-product.info"
 
 fail=0
-for folder in magma sim msd-sim; do
+for folder in magma sim msd-sim index; do
 	lcov --quiet --extract "$out/coverage-product.info" "$MAGMA_ROOT/$folder/*" \
 		--output-file "$out/coverage-$folder.info"
 	pct=$(lcov_pct "$out/coverage-$folder.info")

@@ -5,9 +5,10 @@
 #
 # Runs under memcheck, MAGMA_JOBS at a time: the conformance suite (magma-conformance-tests on
 # the embedded device, without the *LongDeadline* tests whose multi-second waits add nothing
-# under valgrind), the unit tests of sim/, msd-sim/, magma/wire, magma/client and traces/, the service
-# tests that run in one process, the in-process fault-plan tests, and sim-demo. Fails on any memory error or definite leak (a
-# test that fails on its own fails the gate too). Logs go to BUILD_DIR/valgrind/<name>.log.
+# under valgrind), the unit tests of sim/, index/, msd-sim/, magma/wire, magma/client and
+# traces/, the service tests that run in one process, the in-process fault-plan tests, and
+# sim-demo. Fails on any memory error or definite leak (a test that fails on its own fails the
+# gate too). Logs go to BUILD_DIR/valgrind/<name>.log.
 # BUILD_DIR (default build; relative to the repository root unless absolute) must already be
 # built; scripts/test does that. The daemon, shim and fork-heavy service tests are left to the
 # ASan build: valgrind does not follow the exec'd daemon.
@@ -31,10 +32,10 @@ entries+=("$conf|--gtest_filter=-*LongDeadline*")
 while IFS= read -r bin; do
 	entries+=("$bin")
 done < <(
-	find "$dir/sim/tests" "$dir/msd-sim" "$dir/magma/wire" "$dir/magma/client" \
+	find "$dir/sim/tests" "$dir/index" "$dir/msd-sim" "$dir/magma/wire" "$dir/magma/client" \
 		-maxdepth 1 -type f -executable \
-		\( -name 'sim_test_*' -o -name 'msd_sim_test_*' -o -name 'magma_wire_test' \
-		-o -name 'magma_client_test_*' \) 2>/dev/null | sort
+		\( -name 'sim_test_*' -o -name 'index_test_*' -o -name 'msd_sim_test_*' \
+		-o -name 'magma_wire_test' -o -name 'magma_client_test_*' \) 2>/dev/null | sort
 	for t in trace_test_blob trace_test_bad_input trace_test_replay trace_test_replay_stop; do
 		[[ -x $dir/traces/$t ]] && echo "$dir/traces/$t"
 	done

@@ -513,11 +513,17 @@ int sim_clock_run_until_idle(struct sim_device *dev, uint64_t max_cycles, uint64
 	return ret;
 }
 
-/* sim_clock_kick_locked - see sim_internal.h. Cheap when no clock thread runs. */
+/*
+ * sim_clock_kick_locked - see sim_internal.h. Cheap when no clock thread runs. An idle device
+ * is not worth a wake-up: the thread would look, find nothing to run and wait again (on a small
+ * host that costs a thread switch per register write).
+ */
 void sim_clock_kick_locked(struct sim_device *dev)
 {
 	sim_mutex_assert_held(&dev->lock);
-	if (dev->thread_running)
+	if (dev->inline_armed)
+		dev->kick_owed = true;
+	else if (dev->thread_running && !sim_is_idle_locked(dev))
 		pthread_cond_signal(&dev->wake);
 }
 
@@ -592,7 +598,8 @@ static void *sim_clock_thread(void *arg)
 
 	sim_mutex_lock(&dev->lock);
 	while (!dev->thread_stop) {
-		if (sim_is_idle_locked(dev)) {
+		/* Armed for a host thread (sim_inline_begin): that thread runs what comes. */
+		if (sim_is_idle_locked(dev) || dev->inline_armed) {
 			paced = false; /* idle time is skipped: pace from the next busy period */
 			sim_clock_wait_locked(dev, 0);
 			continue;
@@ -680,6 +687,55 @@ void sim_stop(struct sim_device *dev)
 	dev->thread_running = false;
 	dev->thread_stop = false;
 	sim_mutex_unlock(&dev->lock);
+}
+
+/*
+ * sim_inline_begin - see sim.h. Armed only when the clock thread would otherwise be woken from
+ * its idle wait to run what comes, as fast as it can: running its first quantum here instead gives
+ * the same cycles (the same scheduler from the same state), only on another host thread.
+ */
+bool sim_inline_begin(struct sim_device *dev)
+{
+	bool armed;
+
+	sim_host_lock(dev);
+	armed = dev->thread_running && !dev->thread_stop && !dev->pacing && !dev->hold &&
+		!dev->inline_armed && sim_is_idle_locked(dev);
+	if (armed) {
+		dev->inline_armed = true;
+		dev->kick_owed = false;
+	}
+	sim_mutex_unlock(&dev->lock);
+	return armed;
+}
+
+/*
+ * sim_inline_end - see sim.h. The quantum is the clock thread's (sim_clock_thread_run_locked)
+ * but for the eventfd write of a rise, which is left to the caller's IRQ handling.
+ */
+bool sim_inline_end(struct sim_device *dev)
+{
+	bool owed = false;
+
+	sim_host_lock(dev);
+	if (!dev->inline_armed) {
+		sim_mutex_unlock(&dev->lock);
+		return false;
+	}
+	dev->inline_armed = false;
+	if (!sim_is_idle_locked(dev) && !sim_clock_is_stalled_locked(dev)) {
+		dev->irq_defer = true;
+		sim_clock_run_locked(dev, sim_add_sat(dev->now, SIM_CLOCK_QUANTUM));
+		dev->irq_defer = false;
+		owed = dev->irq_owed;
+		dev->irq_owed = false;
+	}
+	/* Whatever is left (a long job, a stall, a timed event) is the clock thread's again. */
+	if (!sim_is_idle_locked(dev))
+		sim_clock_kick_locked(dev);
+	dev->kick_owed = false;
+	sim_mutex_unlock(&dev->lock);
+	return owed;
 }
 
 /* sim_set_hold - see sim.h. Takes the device lock; a release wakes the clock thread. */

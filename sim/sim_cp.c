@@ -24,6 +24,7 @@
  */
 #include <string.h>
 
+#include "magma_probe/probe.h"
 #include "sim_internal.h"
 
 #define SIM_FAULT_IS_MMU(c) ((c) >= 0x10 && (c) < 0x20)
@@ -539,6 +540,7 @@ static uint64_t sim_cp_complete_job_locked(struct sim_device *dev, uint32_t qi)
 /* Fetch and validate the ring entry at HEAD; start its job. Returns the cost. */
 static uint64_t sim_cp_fetch_job_locked(struct sim_device *dev, uint32_t qi) SIM_REQUIRES(dev->lock)
 {
+	magma_probe_mark(MAGMA_PROBE_MODEL_RUN);
 	struct sim_queue *q = &dev->q[qi];
 	struct sim_xfer x = {.as = q->ring_as, .queue = qi, .source = SIM_SOURCE_CP};
 	uint64_t va = q->ring_base + (uint64_t)q->head * SIM_RING_ENTRY_SIZE;

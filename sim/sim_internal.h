@@ -277,6 +277,8 @@ struct sim_device {
 	bool thread_running;
 	bool thread_stop;
 	bool pacing;
+	bool inline_armed; /* sim_inline_begin: the clock thread's kicks wait for sim_inline_end */
+	bool kick_owed;	   /* such a kick */
 };
 
 /*

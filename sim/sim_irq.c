@@ -14,6 +14,7 @@
  */
 #include <unistd.h>
 
+#include "magma_probe/probe.h"
 #include "sim_internal.h"
 
 /*
@@ -47,6 +48,7 @@ void sim_irq_update_locked(struct sim_device *dev, bool rearm)
 	sim_mutex_assert_held(&dev->lock);
 	if (level && !dev->line) {
 		dev->line = true;
+		magma_probe_mark(MAGMA_PROBE_IRQ_RAISED);
 		sim_event_locked(dev, SIM_EV_IRQ_LINE, SIM_EVENT_NO_UNIT, status, 1, 0, NULL);
 		if (dev->inject_drop_irq) {
 			dev->inject_drop_irq--;

@@ -8,7 +8,8 @@
  * MAGMA_TRACE_TIMELINE=1 the same events also go to a Chrome Trace Event timeline written to
  * $MAGMA_TRACE.timeline.json (then FILE.timeline.1.json and so on for later devices) when the
  * device is destroyed. An optional observer (magma-replay) hears about every sim created or
- * destroyed. A daemon device lives in another process and is not recorded. Callbacks run on the
+ * destroyed. A daemon device lives in another process: magma-simd --trace records it with
+ * trace_device_write (magma/tools/magma_simd_trace.c). Callbacks run on the
  * sim's threads with its device lock held; they only take the writer's leaf lock. device_lock
  * guards the tables below and is never held across observer calls.
  */
@@ -51,18 +52,24 @@ uint32_t trace_device_event_mask(void)
 	       SIM_EV_MASK(SIM_EV_RESET);
 }
 
+/* trace_device_write - see trace_device.h. */
+uint64_t trace_device_write(struct trace_writer *w, const struct sim_event *ev, const char *extra)
+{
+	return trace_writer_dev_event(
+		w,
+		"\"type\":\"dev\",\"cycle\":%" PRIu64 ",\"ev\":\"%s\",\"unit\":%d,\"code\":%" PRIu32
+		",\"value\":%" PRIu64 ",\"value2\":%" PRIu64 ",\"name\":\"%s\"%s%s",
+		ev->cycle, sim_event_type_name(ev->type),
+		ev->unit == SIM_EVENT_NO_UNIT ? -1 : (int)ev->unit, ev->code, ev->value, ev->value2,
+		ev->name ? ev->name : "", extra && *extra ? "," : "", extra ? extra : "");
+}
+
 /* Runs with the sim's device lock held; the writer lock is a leaf. */
 static void device_event(void *ctx, const struct sim_event *ev)
 {
 	struct trace_recorded_device *d = ctx;
 
-	trace_writer_event(d->w,
-			   "\"type\":\"dev\",\"cycle\":%" PRIu64 ",\"ev\":\"%s\",\"unit\":%d,"
-			   "\"code\":%" PRIu32 ",\"value\":%" PRIu64 ",\"value2\":%" PRIu64
-			   ",\"name\":\"%s\"",
-			   ev->cycle, sim_event_type_name(ev->type),
-			   ev->unit == SIM_EVENT_NO_UNIT ? -1 : (int)ev->unit, ev->code, ev->value,
-			   ev->value2, ev->name ? ev->name : "");
+	trace_device_write(d->w, ev, NULL);
 	trace_timeline_add(d->tl, ev);
 	if (ev->cycle > d->last_cycle)
 		d->last_cycle = ev->cycle;

@@ -677,15 +677,17 @@ static int do_unmap_buffer(struct replay *r, const cJSON *ev, const cJSON *args,
  * Notes this submission of recorded connection @conn for tracing a fault back to it: the VA its
  * first command buffer starts at, found through the mapping of its buffer (none: not noted).
  * @rec_ids are the recorded buffer ids of its @nres resources @rs (offsets as recorded), which
- * are noted as listed.
+ * are noted as listed. *@cmd_va_out is that VA, 0 when not noted (the timeline matches jobs by it).
  */
 static int note_submission(struct replay *r, uint64_t conn, const uint64_t *rec_ids,
 			   const magma_exec_resource_t *rs, uint32_t nres,
-			   const magma_exec_command_buffer_t *cb, uint32_t ncmd)
+			   const magma_exec_command_buffer_t *cb, uint32_t ncmd,
+			   uint64_t *cmd_va_out)
 {
 	const struct replay_mapping *m;
 	uint64_t i, at;
 
+	*cmd_va_out = 0;
 	for (i = 0; i < nres; i++)
 		if (!trace_replay_map_put(&r->listed, conn, rec_ids[i], 1))
 			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
@@ -696,8 +698,9 @@ static int note_submission(struct replay *r, uint64_t conn, const uint64_t *rec_
 	at = rs[cb[0].resource_index].offset + cb[0].start_offset;
 	if (!m->length || at < m->offset || at - m->offset >= m->length)
 		return 0;
+	*cmd_va_out = m->va + (at - m->offset);
 	r->cmdbufs[r->cmdbuf_count++ % REPLAY_CMDBUFS_KEPT] =
-		(struct replay_cmdbuf){m->va + (at - m->offset), conn, r->index, r->line};
+		(struct replay_cmdbuf){*cmd_va_out, conn, r->index, r->line};
 	return 0;
 }
 
@@ -740,6 +743,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	magma_command_descriptor_t d = {0};
 	magma_status_t st;
 	uint32_t i = 0, n = 0;
+	uint64_t cmd_va;
 	size_t tl_token;
 	int ret = 0;
 
@@ -804,11 +808,11 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	d.command_buffers = cb;
 	d.semaphore_ids = ids;
 	d.flags = u64(args, "flags");
-	ret = note_submission(r, u64(args, "connection"), rec_ids, rs, nres, cb, ncmd);
+	ret = note_submission(r, u64(args, "connection"), rec_ids, rs, nres, cb, ncmd, &cmd_va);
 	if (ret)
 		goto out_free;
 	tl_token = trace_timeline_submit(r->tl, u64(args, "connection"),
-					 (uint32_t)u64(args, "context"));
+					 (uint32_t)u64(args, "context"), cmd_va);
 	st = magma_connection_execute_command(conn_arg(r, args),
 					      ctx_of(r, args, u64(args, "context")), &d);
 	if (st)

@@ -29,6 +29,8 @@ int trace_tool_stats(int argc, char **argv);
 int trace_tool_diff(int argc, char **argv);
 int trace_tool_dump(int argc, char **argv);
 int trace_tool_trim(int argc, char **argv);
+/* trace_tool_merge - magma-trace merge CLIENT DAEMON OUT (trace_merge.c). */
+int trace_tool_merge(int argc, char **argv);
 
 /* ---- small containers: the replayer's (trace_map.h) ---- */
 

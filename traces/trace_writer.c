@@ -10,6 +10,11 @@
  * the writer never calls back into the sim. The writer does not sync to disk; it flushes its
  * stdio buffer on trace_writer_flush and on close. A forked child drops its copy of the
  * process-wide trace (pthread_atfork) and records nothing.
+ *
+ * Host times: with TRACE_WRITER_HOST_TIME an event ends with "ns", CLOCK_MONOTONIC taken under
+ * the lock (so the stamps follow file order); libmagma's writer stamps its own events and leaves
+ * the embedded device's dev events alone, magma-simd's stamps those too, so that a client's
+ * trace and a daemon's merge by time (magma-trace merge).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "traces/trace.h"
 
 struct trace_writer {
 	pthread_mutex_t lock;
+	uint32_t flags;	    /* TRACE_WRITER_*, fixed at open */
 	FILE *f;	    /* guarded by lock */
 	uint64_t seq;	    /* guarded by lock: events written */
 	uint64_t *blobs;    /* guarded by lock: digest set (0 = empty slot) */
@@ -34,8 +41,38 @@ struct trace_writer {
 	bool has_zero_blob; /* guarded by lock: digest 0 cannot live in the set */
 };
 
-/* trace_writer_open - see trace.h. */
-struct trace_writer *trace_writer_open(const char *path, const char *writer)
+/*
+ * Opens @path for writing without truncating it, takes its flock, then truncates it: a file
+ * another writer holds stays untouched (EBUSY).
+ */
+static FILE *open_exclusive(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), err;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? EBUSY : errno;
+		goto err_close;
+	}
+	if (ftruncate(fd, 0)) {
+		err = errno;
+		goto err_close;
+	}
+	f = fdopen(fd, "w");
+	if (f)
+		return f;
+	err = errno;
+err_close:
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+/* trace_writer_open_flags - see trace.h. */
+struct trace_writer *trace_writer_open_flags(const char *path, const char *writer, uint32_t flags,
+					     const char *header_members)
 {
 	struct trace_writer *w = calloc(1, sizeof(*w));
 
@@ -43,15 +80,19 @@ struct trace_writer *trace_writer_open(const char *path, const char *writer)
 		errno = ENOMEM;
 		return NULL;
 	}
-	w->f = fopen(path, "we");
+	w->flags = flags;
+	w->f = flags & TRACE_WRITER_EXCLUSIVE ? open_exclusive(path) : fopen(path, "we");
 	if (!w->f)
 		goto err_free;
 	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
 	pthread_mutex_init(&w->lock, NULL);
-	fprintf(w->f,
-		"{\"format\":\"%s\",\"version\":%d,\"writer\":\"%s\",\"digest\":\"fnv1a64\","
-		"\"events\":[\n",
+	fprintf(w->f, "{\"format\":\"%s\",\"version\":%d,\"writer\":\"%s\",\"digest\":\"fnv1a64\",",
 		TRACE_FORMAT_NAME, TRACE_FORMAT_VERSION, writer);
+	if (flags & (TRACE_WRITER_HOST_TIME | TRACE_WRITER_HOST_TIME_DEV))
+		fprintf(w->f, "\"clock\":\"monotonic\",\"pid\":%d,", (int)getpid());
+	if (header_members && *header_members)
+		fprintf(w->f, "%s,", header_members);
+	fputs("\"events\":[\n", w->f);
 	return w;
 
 err_free:
@@ -59,10 +100,24 @@ err_free:
 	return NULL;
 }
 
-/* trace_writer_event - see trace.h. */
-uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
+/* trace_writer_open - see trace.h. */
+struct trace_writer *trace_writer_open(const char *path, const char *writer)
 {
-	va_list ap;
+	return trace_writer_open_flags(path, writer, 0, NULL);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes one event of @fmt/@ap, with "ns" when @stamp. Returns its sequence number. */
+static uint64_t writer_vevent(struct trace_writer *w, bool stamp, const char *fmt, va_list ap)
+{
 	uint64_t seq;
 
 	pthread_mutex_lock(&w->lock);
@@ -72,12 +127,50 @@ uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
 	}
 	seq = w->seq++;
 	fprintf(w->f, "{\"seq\":%" PRIu64 ",", seq);
-	va_start(ap, fmt);
 	vfprintf(w->f, fmt, ap);
-	va_end(ap);
+	if (stamp)
+		fprintf(w->f, ",\"ns\":%" PRIu64, host_ns());
 	fputs("},\n", w->f);
 	pthread_mutex_unlock(&w->lock);
 	return seq;
+}
+
+/* trace_writer_event - see trace.h. */
+uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t seq;
+
+	va_start(ap, fmt);
+	seq = writer_vevent(w, w->flags & (TRACE_WRITER_HOST_TIME | TRACE_WRITER_HOST_TIME_DEV),
+			    fmt, ap);
+	va_end(ap);
+	return seq;
+}
+
+/* trace_writer_dev_event - see trace.h. */
+uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t seq;
+
+	va_start(ap, fmt);
+	seq = writer_vevent(w, w->flags & TRACE_WRITER_HOST_TIME_DEV, fmt, ap);
+	va_end(ap);
+	return seq;
+}
+
+/* A blob event: never stamped (content, not something that happened). */
+static void writer_blob_event(struct trace_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void writer_blob_event(struct trace_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	writer_vevent(w, false, fmt, ap);
+	va_end(ap);
 }
 
 /* Adds @d to the set; true when it was new. */
@@ -138,8 +231,8 @@ uint64_t trace_writer_blob(struct trace_writer *w, const void *data, size_t len)
 	/* Encoding outside the lock; a racing duplicate is harmless (same content). */
 	text = trace_blob_encode(data, len);
 	trace_digest_hex(d, hex);
-	trace_writer_event(w, "\"type\":\"blob\",\"digest\":\"%s\",\"size\":%zu,\"data\":\"%s\"",
-			   hex, len, text ? text : "");
+	writer_blob_event(w, "\"type\":\"blob\",\"digest\":\"%s\",\"size\":%zu,\"data\":\"%s\"",
+			  hex, len, text ? text : "");
 	free(text);
 	return d;
 }
@@ -160,8 +253,11 @@ static void trace_writer_finish(struct trace_writer *w)
 {
 	pthread_mutex_lock(&w->lock);
 	if (w->f) {
-		fprintf(w->f, "{\"seq\":%" PRIu64 ",\"type\":\"end\",\"events\":%" PRIu64 "}\n]}\n",
-			w->seq, w->seq);
+		fprintf(w->f, "{\"seq\":%" PRIu64 ",\"type\":\"end\",\"events\":%" PRIu64, w->seq,
+			w->seq);
+		if (w->flags & (TRACE_WRITER_HOST_TIME | TRACE_WRITER_HOST_TIME_DEV))
+			fprintf(w->f, ",\"ns\":%" PRIu64, host_ns());
+		fputs("}\n]}\n", w->f);
 		fclose(w->f);
 		w->f = NULL;
 	}
@@ -174,6 +270,20 @@ void trace_writer_close(struct trace_writer *w)
 	if (!w)
 		return;
 	trace_writer_finish(w);
+	pthread_mutex_destroy(&w->lock);
+	free(w->blobs);
+	free(w);
+}
+
+/* trace_writer_forget - see trace.h. */
+void trace_writer_forget(struct trace_writer *w)
+{
+	if (!w)
+		return;
+	if (w->f) {
+		__fpurge(w->f);
+		fclose(w->f);
+	}
 	pthread_mutex_destroy(&w->lock);
 	free(w->blobs);
 	free(w);
@@ -263,7 +373,7 @@ static struct trace_writer *global_open(const char *path)
 			path, own);
 		path = own;
 	}
-	w = trace_writer_open(path, "libmagma");
+	w = trace_writer_open_flags(path, "libmagma", TRACE_WRITER_HOST_TIME, NULL);
 	if (!w)
 		fprintf(stderr, "magma: MAGMA_TRACE=%s: cannot create: %s\n", path,
 			strerror(errno));

@@ -175,6 +175,21 @@ static void on_event(struct model_reader *rd, const cJSON *ev)
 	rd->m->events[rd->seq].type = t;
 }
 
+/*
+ * Events before the device's first event happen at its first cycle, not at 0: a trace merged
+ * from a long-running daemon's (magma-trace merge) starts at a large cycle, and the timeline
+ * then starts there too. An embedded recording's device starts at cycle 0: nothing changes.
+ */
+static void start_at_first_dev_event(struct viewer_model *m)
+{
+	uint64_t first = 0;
+
+	while (first < m->event_count && m->events[first].type != VIEWER_EV_DEV)
+		first++;
+	for (uint64_t i = 0; i < first && first < m->event_count; i++)
+		m->events[i].cycle = m->events[first].cycle;
+}
+
 static int read_all(const char *path, char **text_out, size_t *size_out)
 {
 	FILE *fp = fopen(path, "re");
@@ -272,6 +287,7 @@ struct viewer_model *viewer_model_load(const char *path, char *err, size_t err_s
 	vm_group_commands(rd.m);
 	if (rd.oom)
 		goto err_free;
+	start_at_first_dev_event(rd.m);
 	rd.m->first_cycle = rd.m->event_count ? rd.m->events[0].cycle : 0;
 	rd.m->last_cycle = rd.cycle;
 	free(rd.pending);

@@ -81,6 +81,9 @@ static magma_status_t libmagma_buffer_add(struct libmagma_connection *conn, int 
 	}
 	buf->id = req.buffer_id;
 	buf->next = conn->buffers;
+	if (buf->next)
+		buf->next->pprev = &buf->next;
+	buf->pprev = &conn->buffers;
 	conn->buffers = buf;
 	pthread_mutex_unlock(&conn->lock);
 	*buffer_out = (magma_buffer_t)(uintptr_t)buf;
@@ -143,19 +146,19 @@ void libmagma_do_connection_release_buffer(magma_connection_t connection, magma_
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
 	struct wire_release_buffer req = {.hdr = {WIRE_RELEASE_BUFFER, 0, sizeof(req), 0}};
 	struct libmagma_connection *owner;
-	struct libmagma_buffer **link;
 
 	if (!conn || !buf)
 		return;
 	owner = buf->conn;
 	pthread_mutex_lock(&owner->lock);
-	for (link = &owner->buffers; *link && *link != buf; link = &(*link)->next)
-		;
-	if (!*link) {
+	if (!buf->pprev) { /* released by another thread meanwhile */
 		pthread_mutex_unlock(&owner->lock);
 		return;
 	}
-	*link = buf->next;
+	*buf->pprev = buf->next;
+	if (buf->next)
+		buf->next->pprev = buf->pprev;
+	buf->pprev = NULL;
 	pthread_mutex_unlock(&owner->lock);
 	req.buffer_id = buf->id;
 	libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);

@@ -57,6 +57,7 @@ struct libmagma_connection *libmagma_connection_create(int primary_fd, int notif
 	conn->notify_fd = notify_fd;
 	conn->max_messages = max_messages;
 	conn->max_bytes = max_bytes;
+	conn->id_base = object_id_base;
 	conn->next_object_id = object_id_base;
 	conn->object_id_end = object_id_base + WIRE_OBJECT_ID_BLOCK;
 	conn->next_context_id = 1;

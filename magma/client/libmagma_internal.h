@@ -66,6 +66,7 @@ struct libmagma_connection {
 	int notify_fd;
 	uint64_t max_messages; /* 0: unlimited */
 	uint64_t max_bytes;    /* 0: unlimited */
+	uint64_t id_base;      /* the first id of its first block: the service knows it too */
 	pthread_mutex_t lock;
 	magma_status_t error; /* guarded by lock; sticky once nonzero */
 	uint64_t inflight_messages;
@@ -86,7 +87,12 @@ struct libmagma_buffer {
 	uint64_t size;
 	uint64_t id;
 	struct libmagma_connection *conn;
-	struct libmagma_buffer *next; /* in conn->buffers, guarded by conn->lock */
+	/*
+	 * In conn->buffers, guarded by conn->lock: @pprev points at whatever points at this buffer
+	 * (the list head or the previous buffer's @next), so unlinking is O(1) however many the
+	 * connection holds; NULL once unlinked.
+	 */
+	struct libmagma_buffer *next, **pprev;
 	pthread_mutex_t lock;
 	magma_cache_policy_t cache_policy; /* guarded by lock */
 	char name[LIBMAGMA_NAME_MAX];	   /* guarded by lock */
@@ -99,7 +105,8 @@ struct libmagma_semaphore {
 	uint64_t id;
 	uint64_t flags; /* MAGMA_IMPORT_SEMAPHORE_ONE_SHOT */
 	struct libmagma_connection *conn;
-	struct libmagma_semaphore *next; /* in conn->semaphores, guarded by conn->lock */
+	/* In conn->semaphores, guarded by conn->lock; @pprev as for buffers (NULL: unlinked). */
+	struct libmagma_semaphore *next, **pprev;
 };
 
 /* ---- libmagma_handle.c: the registry of live objects ---- */

@@ -73,6 +73,9 @@ static magma_status_t libmagma_semaphore_add(struct libmagma_connection *conn, i
 	}
 	sem->id = req.semaphore_id;
 	sem->next = conn->semaphores;
+	if (sem->next)
+		sem->next->pprev = &sem->next;
+	sem->pprev = &conn->semaphores;
 	conn->semaphores = sem;
 	pthread_mutex_unlock(&conn->lock);
 	*semaphore_out = (magma_semaphore_t)(uintptr_t)sem;
@@ -179,19 +182,19 @@ void libmagma_do_connection_release_semaphore(magma_connection_t connection,
 	struct libmagma_semaphore *sem = libmagma_semaphore_get(semaphore);
 	struct wire_release_semaphore req = {.hdr = {WIRE_RELEASE_SEMAPHORE, 0, sizeof(req), 0}};
 	struct libmagma_connection *owner;
-	struct libmagma_semaphore **link;
 
 	if (!conn || !sem)
 		return;
 	owner = sem->conn;
 	pthread_mutex_lock(&owner->lock);
-	for (link = &owner->semaphores; *link && *link != sem; link = &(*link)->next)
-		;
-	if (!*link) {
+	if (!sem->pprev) { /* released by another thread meanwhile */
 		pthread_mutex_unlock(&owner->lock);
 		return;
 	}
-	*link = sem->next;
+	*sem->pprev = sem->next;
+	if (sem->next)
+		sem->next->pprev = sem->pprev;
+	sem->pprev = NULL;
 	pthread_mutex_unlock(&owner->lock);
 	req.semaphore_id = sem->id;
 	libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);

@@ -113,12 +113,15 @@ static void trace_call_head(char *buf, size_t size, enum trace_call_id id, const
 /*
  * Records call @id (trace_calls.h): its numeric arguments @args, then the JSON members
  * @extra_args (may be NULL), its status @result when the call has one, its numeric out values
- * @outs (NULL: all 0; both in the table's order), then the members @extra_out (may be NULL).
+ * @outs (NULL: all 0; both in the table's order), then the members @extra_out (may be NULL),
+ * then the members @extra_event (may be NULL) after "out": what the recording host knew, which
+ * diff and replay do not compare (device_import's instance, create_connection's id_base).
  * Returns the event's sequence number.
  */
-static uint64_t trace_record(struct trace_writer *w, enum trace_call_id id, const uint64_t *args,
-			     const char *extra_args, magma_status_t result, const uint64_t *outs,
-			     const char *extra_out)
+static uint64_t trace_record_host(struct trace_writer *w, enum trace_call_id id,
+				  const uint64_t *args, const char *extra_args,
+				  magma_status_t result, const uint64_t *outs,
+				  const char *extra_out, const char *extra_event)
 {
 	char head[TRACE_CALL_MAX_ARGS * 48 + 96], out[TRACE_CALL_MAX_OUTS * 48], res[32] = "";
 
@@ -128,9 +131,19 @@ static uint64_t trace_record(struct trace_writer *w, enum trace_call_id id, cons
 		snprintf(res, sizeof(res), ",\"result\":%d", result);
 	extra_args = extra_args ? extra_args : "";
 	extra_out = extra_out ? extra_out : "";
-	return trace_writer_event(w, "%s%s%s}%s,\"out\":{%s%s%s}", head,
+	extra_event = extra_event ? extra_event : "";
+	return trace_writer_event(w, "%s%s%s}%s,\"out\":{%s%s%s}%s%s", head,
 				  trace_calls[id].args[0] && *extra_args ? "," : "", extra_args,
-				  res, out, out[0] && *extra_out ? "," : "", extra_out);
+				  res, out, out[0] && *extra_out ? "," : "", extra_out,
+				  *extra_event ? "," : "", extra_event);
+}
+
+/* trace_record_host without members after "out". */
+static uint64_t trace_record(struct trace_writer *w, enum trace_call_id id, const uint64_t *args,
+			     const char *extra_args, magma_status_t result, const uint64_t *outs,
+			     const char *extra_out)
+{
+	return trace_record_host(w, id, args, extra_args, result, outs, extra_out, NULL);
 }
 
 /*
@@ -313,14 +326,26 @@ static void trace_ids(char *out, size_t size, const uint64_t *ids, uint64_t coun
 		len += (size_t)snprintf(out + len, size - len, "%s%" PRIu64, i ? "," : "", ids[i]);
 }
 
-/* magma_device_import - see magma.h; recorded. */
+/*
+ * magma_device_import - see magma.h; recorded, with the device's instance number when the
+ * service answers WIRE_QUERY_DEVICE_INSTANCE (asked here, not recorded as a call): a daemon's
+ * trace names its device by it (magma-trace merge).
+ */
 magma_status_t magma_device_import(magma_handle_t device_channel, magma_device_t *device_out)
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_device_import(device_channel, device_out);
+	char host[48] = "";
+	uint64_t instance = 0;
 
-	trace_leave_record(w, TRACE_CALL_DEVICE_IMPORT, (uint64_t[]){device_channel}, NULL, st,
-			   (uint64_t[]){TRACE_OUT(st, device_out)}, NULL);
+	if (w && !st && device_out &&
+	    !libmagma_do_device_query(*device_out, WIRE_QUERY_DEVICE_INSTANCE, NULL, &instance) &&
+	    instance)
+		snprintf(host, sizeof(host), "\"instance\":\"%016" PRIx64 "\"", instance);
+	if (w)
+		trace_record_host(w, TRACE_CALL_DEVICE_IMPORT, (uint64_t[]){device_channel}, NULL,
+				  st, (uint64_t[]){TRACE_OUT(st, device_out)}, NULL, host);
+	trace_leave();
 	return st;
 }
 
@@ -360,9 +385,16 @@ magma_status_t magma_device_create_connection(magma_device_t device,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_device_create_connection(device, connection_out);
+	struct libmagma_connection *conn;
+	char host[48] = "";
 
-	trace_leave_record(w, TRACE_CALL_CREATE_CONNECTION, (uint64_t[]){device}, NULL, st,
-			   (uint64_t[]){TRACE_OUT(st, connection_out)}, NULL);
+	/* The connection's first object id: the daemon's trace names the connection by it too. */
+	if (w && !st && connection_out && (conn = libmagma_connection_get(*connection_out)))
+		snprintf(host, sizeof(host), "\"id_base\":%" PRIu64, conn->id_base);
+	if (w)
+		trace_record_host(w, TRACE_CALL_CREATE_CONNECTION, (uint64_t[]){device}, NULL, st,
+				  (uint64_t[]){TRACE_OUT(st, connection_out)}, NULL, host);
+	trace_leave();
 	return st;
 }
 

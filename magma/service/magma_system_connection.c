@@ -5,9 +5,10 @@
  * Each connection runs on a thread of its own that polls the primary channel (requests), an
  * eventfd the notification path uses to wake it (pending errors, queued notifications) and,
  * when something waits to be sent, the socket it waits on; right after a request the next one is
- * taken from the (non-blocking) primary channel without polling, up to CONN_RECV_BURST in a row,
- * which halves the system calls of a client streaming commands. A request is received whole
- * (wire_recv), validated completely (magma_system_validate.c) and dispatched through a table to
+ * taken without polling, up to CONN_RECV_BURST in a row. Requests are read ahead (wire_reader: one
+ * recvmsg takes every byte the socket holds, whole messages are cut from them), so a client
+ * streaming commands costs the service a fraction of a system call per request. A request is
+ * received whole, validated completely (magma_system_validate.c) and dispatched through a table to
  * its handler, which calls msd.h with ids already resolved to MSD objects. Requests marked
  * "reply" in wire.h (FLUSH, ENABLE_PERF_ACCESS) are answered in order on the primary channel.
  *
@@ -46,6 +47,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "magma_probe/probe.h"
 #include "magma_sim/status_name.h"
 #include "magma_system_internal.h"
 
@@ -53,6 +55,7 @@
 #define CONN_CLOSE_ORDERLY 1
 /* Messages taken back to back without a poll() before the other fds are looked at. */
 #define CONN_RECV_BURST	   16
+#define CONN_EXEC_SMALL	   16 /* resources or semaphores of a submission kept on the stack */
 
 static magma_status_t send_status_reply(struct magma_system_connection *conn, uint32_t type,
 					magma_status_t status)
@@ -108,6 +111,7 @@ static struct magma_system_site connection_site(const struct magma_system_connec
 {
 	return (struct magma_system_site){
 		.connection = conn->number,
+		.id_base = conn->id_base,
 		.pid = conn->client->pid,
 		.comm = conn->comm,
 		.msd = conn->msd_name,
@@ -411,8 +415,9 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	const uint64_t *sems = (const void *)(cb + m->command_buffer_count);
 	struct magma_system_context *ctx;
 	struct msd_command_descriptor desc;
-	struct msd_buffer_t **buffers;
-	struct msd_semaphore_t **sem_objs;
+	/* The usual small submission needs no allocation: the arrays live on the stack. */
+	struct msd_buffer_t *buffers_small[CONN_EXEC_SMALL], **buffers = buffers_small;
+	struct msd_semaphore_t *sems_small[CONN_EXEC_SMALL], **sem_objs = sems_small;
 	uint32_t nsem = m->wait_semaphore_count + m->signal_semaphore_count;
 	magma_status_t s;
 
@@ -421,8 +426,10 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	s = alloc_fails(conn, m->context_id);
 	if (s)
 		return s;
-	buffers = calloc(m->resource_count ? m->resource_count : 1, sizeof(*buffers));
-	sem_objs = calloc(nsem ? nsem : 1, sizeof(*sem_objs));
+	if (m->resource_count > CONN_EXEC_SMALL)
+		buffers = calloc(m->resource_count, sizeof(*buffers));
+	if (nsem > CONN_EXEC_SMALL)
+		sem_objs = calloc(nsem, sizeof(*sem_objs));
 	if (!buffers || !sem_objs) {
 		s = MAGMA_STATUS_MEMORY_ERROR;
 		goto out_free;
@@ -449,8 +456,10 @@ static magma_status_t do_execute_command(struct magma_system_connection *conn, s
 	};
 	s = msd_context_execute_command_buffers(ctx->msd, &desc);
 out_free:
-	free(buffers);
-	free(sem_objs);
+	if (buffers != buffers_small)
+		free(buffers);
+	if (sem_objs != sems_small)
+		free(sem_objs);
 	return s;
 }
 
@@ -718,7 +727,15 @@ static void connection_teardown(struct magma_system_connection *conn)
 {
 	struct magma_system_handles *h = &conn->handles;
 
+	uint64_t bytes;
+	uint32_t mappings;
+
 	msd_connection_set_notification_callback(conn->msd, NULL, NULL);
+	/* In ascending id order, whatever order the tables hold them in. */
+	magma_system_table_sort(&h->contexts);
+	magma_system_table_sort(&h->pools);
+	magma_system_table_sort(&h->buffers);
+	magma_system_table_sort(&h->semaphores);
 	for (uint32_t i = 0; i < h->contexts.count; i++) {
 		struct magma_system_context *c = magma_system_table_at(&h->contexts, i);
 
@@ -727,10 +744,9 @@ static void connection_teardown(struct magma_system_connection *conn)
 	for (uint32_t i = 0; i < h->pools.count; i++)
 		release_pool_object(conn, magma_system_table_at(&h->pools, i));
 	/* Every mapping goes with its buffer: forgotten at once, not looked up buffer by buffer. */
-	for (uint32_t i = 0; i < h->mapping_count; i++)
-		uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, h->mappings[i].length);
-	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, h->mapping_count);
-	h->mapping_count = 0;
+	mappings = magma_system_handles_remove_all_mappings(h, &bytes);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPED_BYTES, bytes);
+	uncharge(conn, MAGMA_SYSTEM_RES_MAPPINGS, mappings);
 	for (uint32_t i = 0; i < h->buffers.count; i++)
 		release_buffer_object(conn, magma_system_table_at(&h->buffers, i));
 	for (uint32_t i = 0; i < h->semaphores.count; i++)
@@ -813,7 +829,8 @@ static magma_status_t connection_wait(struct magma_system_connection *conn, bool
 		ret = poll(pfd, 3, timeout);
 		if (ret < 0 && errno != EINTR)
 			return MAGMA_STATUS_INTERNAL_ERROR;
-		if (ret > 0 || timeout < 0)
+		/* A whole message read ahead is input too: never wait while one is there. */
+		if (ret > 0 || timeout < 0 || wire_reader_has_message(&conn->reader))
 			break;
 		if (connection_idle_flow(conn, &pfd[0]))
 			return MAGMA_STATUS_CONNECTION_LOST;
@@ -832,16 +849,19 @@ static magma_status_t connection_wait(struct magma_system_connection *conn, bool
 }
 
 /*
- * Runs until the connection ends; returns the status it ended with (OK when orderly). The
- * primary channel is made non-blocking so that, right after a message, the next one is taken
- * without a poll() first; after CONN_RECV_BURST such messages (or when none is queued) the
- * loop waits in poll() on all its fds again.
+ * Runs until the connection ends; returns the status it ended with (OK when orderly). Right after
+ * a message the next one is taken (from the read-ahead, else one non-blocking read) without a
+ * poll() first; after CONN_RECV_BURST such messages (or when none is queued) the loop polls all
+ * its fds again (without waiting while a whole message is read ahead).
  */
 static magma_status_t connection_loop(struct magma_system_connection *conn)
 {
 	int fl = fcntl(conn->primary_fd, F_GETFL);
-	bool direct = fl >= 0 && fcntl(conn->primary_fd, F_SETFL, fl | O_NONBLOCK) == 0;
 	uint32_t burst = 0;
+
+	/* Flow events go out with a non-blocking send (magma_system_flow_try_send). */
+	if (fl >= 0)
+		fcntl(conn->primary_fd, F_SETFL, fl | O_NONBLOCK);
 
 	for (;;) {
 		bool input_idle = false, readable = true;
@@ -852,8 +872,8 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 		s = magma_system_notify_take_error(&conn->notify);
 		if (s)
 			return s;
-		if (direct && burst && burst < CONN_RECV_BURST) {
-			ret = wire_recv(conn->primary_fd, &msg);
+		if (burst && burst < CONN_RECV_BURST) {
+			ret = wire_reader_recv(&conn->reader, conn->primary_fd, &msg);
 			input_idle = ret == -EAGAIN;
 		}
 		if (ret == -EAGAIN) {
@@ -861,9 +881,10 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 			s = connection_wait(conn, input_idle, &readable);
 			if (s)
 				return s;
-			if (!readable)
+			/* Messages read ahead are not in the socket: poll() cannot show them. */
+			if (!readable && !wire_reader_has_message(&conn->reader))
 				continue;
-			ret = wire_recv(conn->primary_fd, &msg);
+			ret = wire_reader_recv(&conn->reader, conn->primary_fd, &msg);
 			if (ret == -EAGAIN)
 				continue;
 		}
@@ -872,6 +893,7 @@ static magma_status_t connection_loop(struct magma_system_connection *conn)
 		if (ret)
 			return status_of_recv_error(ret);
 		burst++;
+		magma_probe_mark(MAGMA_PROBE_SERVICE_RECV);
 		s = connection_process(conn, &msg, &action);
 		if (s == MAGMA_STATUS_OK)
 			magma_system_flow_note(&conn->flow, &msg);
@@ -973,6 +995,7 @@ struct magma_system_connection *magma_system_connection_create(struct magma_syst
 	snprintf(conn->comm, sizeof(conn->comm), "%s", comm);
 	conn->primary_fd = primary_fd;
 	conn->notif_fd = notif_fd;
+	wire_reader_init(&conn->reader);
 	magma_system_handles_init(&conn->handles);
 	if (magma_system_notify_init(&conn->notify, notif_fd))
 		goto err_free;
@@ -1017,6 +1040,7 @@ void magma_system_connection_free(struct magma_system_connection *conn)
 		connection_teardown(conn);
 		magma_system_notify_fini(&conn->notify);
 	}
+	wire_reader_fini(&conn->reader);
 	close(conn->primary_fd);
 	close(conn->notif_fd);
 	magma_system_account_uncharge(&conn->dev->acct, conn->client, MAGMA_SYSTEM_RES_CONNECTIONS,

@@ -43,8 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "magma_system_internal.h"
@@ -344,6 +346,8 @@ static int handle_query(struct magma_system_channel *ch, const struct wire_msg *
 		r.status = limits_buffer(dev, &handle);
 	} else if (q->id == MAGMA_SYSTEM_QUERY_FAULTS_FIRED) {
 		r.result = dev->hooks.faults_fired ? dev->hooks.faults_fired(dev->hooks.ctx) : 0;
+	} else if (q->id == MAGMA_SYSTEM_QUERY_INSTANCE) {
+		r.result = dev->instance;
 	} else {
 		r.status = channel_call_hook(ch, "msd_device_query");
 		if (r.status == MAGMA_STATUS_OK)
@@ -430,6 +434,7 @@ static magma_status_t create_connection(struct magma_system_channel *ch, struct 
 	} else {
 		/* Numbered before its thread starts: the thread's hooks name it. */
 		conn->number = dev->connections_opened + 1;
+		conn->id_base = *id_base_out;
 		if (magma_system_connection_start(conn)) {
 			s = MAGMA_STATUS_MEMORY_ERROR;
 		} else {
@@ -546,6 +551,31 @@ static int device_set_token(struct magma_system_device *dev, int fd)
 	return 0;
 }
 
+_Static_assert(MAGMA_SYSTEM_QUERY_INSTANCE == WIRE_QUERY_DEVICE_INSTANCE,
+	       "the instance query is one number on both sides");
+
+/*
+ * A device instance number: random, else (no getrandom) the time, pid and a counter mixed; never
+ * 0. Unique enough to tell two devices or two daemon runs apart, not a secret.
+ */
+static uint64_t new_instance(void)
+{
+	static atomic_uint_fast64_t counter;
+	uint64_t v = 0;
+	struct timespec ts;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+		    ((uint64_t)getpid() << 40) ^ (atomic_fetch_add(&counter, 1) << 20);
+		/* splitmix64's finalizer, so that close inputs give distant numbers */
+		v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ull;
+		v = (v ^ (v >> 27)) * 0x94d049bb133111ebull;
+		v ^= v >> 31;
+	}
+	return v ? v : 1;
+}
+
 /* magma_system_device_create_limited - see magma_system.h. */
 struct magma_system_device *
 magma_system_device_create_limited(void *platform_device, const struct magma_system_limits *limits,
@@ -559,6 +589,7 @@ magma_system_device_create_limited(void *platform_device, const struct magma_sys
 		return NULL;
 	dev->magic = MAGMA_SYSTEM_DEVICE_MAGIC;
 	dev->next_object_id = 1;
+	dev->instance = new_instance();
 	dev->drv = msd_driver_create();
 	if (!dev->drv)
 		goto err_free;
@@ -719,6 +750,29 @@ void magma_system_device_set_hooks(struct magma_system_device *dev,
 		return;
 	dev->hooks = hooks ? *hooks : (struct magma_system_hooks){0};
 	dev->has_hooks = hooks != NULL;
+}
+
+/* magma_system_device_get_hooks - see magma_system.h. */
+void magma_system_device_get_hooks(struct magma_system_device *dev,
+				   struct magma_system_hooks *hooks_out)
+{
+	dev = device_of(dev);
+	*hooks_out = dev ? dev->hooks : (struct magma_system_hooks){0};
+}
+
+/* magma_system_device_instance - see magma_system.h. */
+uint64_t magma_system_device_instance(struct magma_system_device *dev)
+{
+	dev = device_of(dev);
+	return dev ? dev->instance : 0;
+}
+
+/* magma_system_device_set_instance - see magma_system.h. */
+void magma_system_device_set_instance(struct magma_system_device *dev, uint64_t instance)
+{
+	dev = device_of(dev);
+	if (dev && instance)
+		dev->instance = instance;
 }
 
 /* magma_system_device_msd_driver - see magma_system.h. */

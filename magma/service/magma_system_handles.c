@@ -3,11 +3,15 @@
  * magma_system_handles.c - per-connection handle tables: buffers, semaphores, contexts and
  * performance-counter pools by client-chosen id, and the connection's GPU mappings by address.
  *
- * Tables are arrays sorted by id, searched by bisection; inserting memmoves the tail, which is
- * cheap at the bounded sizes we allow (MAGMA_SYSTEM_MAX_*) and keeps teardown order
- * deterministic (ascending id). The mapping list is sorted by hw_va so an overlap check looks at
- * two neighbours only. Nothing here calls the MSD or owns MSD objects: the connection releases
- * them. Connection thread only; no locking.
+ * Every message names its objects by id, so finding one is on the hot path and must not grow
+ * with how many the connection holds (bench-scale measures it): a table keeps its elements
+ * packed in an array and a hash map from id to position (index_map.h), and a removal moves the
+ * last element into the hole, so find, insert and remove are O(1). Teardown wants a fixed order
+ * (ascending id, what the driver has always seen), so it sorts first. Mappings are records in two
+ * trees (index_tree.h): by hw_va, where an overlap check looks at the two neighbours of the new
+ * range, and by (buffer_id, hw_va), so a buffer's mappings are found without walking the others.
+ * Nothing here calls the MSD or owns MSD objects: the connection releases them. Connection
+ * thread only; no locking.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,7 @@ void magma_system_table_init(struct magma_system_table *t, uint32_t item_size, u
 	memset(t, 0, sizeof(*t));
 	t->item_size = item_size;
 	t->limit = limit;
+	index_map_init(&t->positions);
 }
 
 /* magma_system_table_fini - frees the storage (not what the elements point to). */
@@ -29,6 +34,7 @@ void magma_system_table_fini(struct magma_system_table *t)
 	t->items = NULL;
 	t->count = 0;
 	t->capacity = 0;
+	index_map_fini(&t->positions);
 }
 
 static uint64_t table_id_at(const struct magma_system_table *t, uint32_t i)
@@ -37,22 +43,6 @@ static uint64_t table_id_at(const struct magma_system_table *t, uint32_t i)
 
 	memcpy(&id, (const char *)t->items + (size_t)i * t->item_size, sizeof(id));
 	return id;
-}
-
-/* First index whose id is >= @id. */
-static uint32_t table_lower_bound(const struct magma_system_table *t, uint64_t id)
-{
-	uint32_t lo = 0, hi = t->count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (table_id_at(t, mid) < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /* magma_system_table_at - the element at @index (< count); pointer valid until the next change. */
@@ -64,27 +54,28 @@ void *magma_system_table_at(const struct magma_system_table *t, uint32_t index)
 /* magma_system_table_find - the element with @id or NULL. Valid until the next change. */
 void *magma_system_table_find(const struct magma_system_table *t, uint64_t id)
 {
-	uint32_t i = table_lower_bound(t, id);
+	uint64_t i;
 
-	if (i < t->count && table_id_at(t, i) == id)
-		return magma_system_table_at(t, i);
-	return NULL;
+	if (!index_map_find(&t->positions, id, &i))
+		return NULL;
+	return magma_system_table_at(t, (uint32_t)i);
 }
 
 /*
  * magma_system_table_insert - copies @item (whose first field is its id) in. INVALID_ARGS when
- * the id is present, MEMORY_ERROR at the limit or when allocation fails.
+ * the id is present, MEMORY_ERROR at the limit or when allocation fails (the table unchanged).
  */
 magma_status_t magma_system_table_insert(struct magma_system_table *t, const void *item)
 {
 	uint64_t id;
-	uint32_t i;
 
 	memcpy(&id, item, sizeof(id));
-	i = table_lower_bound(t, id);
-	if (i < t->count && table_id_at(t, i) == id)
+	if (index_map_find(&t->positions, id, NULL))
 		return MAGMA_STATUS_INVALID_ARGS;
 	if (t->count >= t->limit)
+		return MAGMA_STATUS_MEMORY_ERROR;
+	/* Room in both first, so that nothing can fail once the element is in. */
+	if (index_map_reserve(&t->positions, (size_t)t->count + 1))
 		return MAGMA_STATUS_MEMORY_ERROR;
 	if (t->count == t->capacity) {
 		uint32_t cap = t->capacity ? t->capacity * 2 : 16;
@@ -98,27 +89,93 @@ magma_status_t magma_system_table_insert(struct magma_system_table *t, const voi
 		t->items = items;
 		t->capacity = cap;
 	}
-	memmove((char *)t->items + (size_t)(i + 1) * t->item_size,
-		(char *)t->items + (size_t)i * t->item_size, (size_t)(t->count - i) * t->item_size);
-	memcpy((char *)t->items + (size_t)i * t->item_size, item, t->item_size);
+	memcpy(magma_system_table_at(t, t->count), item, t->item_size);
+	index_map_insert(&t->positions, id, t->count);
 	t->count++;
 	return MAGMA_STATUS_OK;
 }
 
-/* magma_system_table_remove - removes @id, copying it to @item_out if non-NULL. False if absent. */
+/*
+ * magma_system_table_remove - removes @id, copying it to @item_out if non-NULL. False if absent.
+ * The last element moves into its place.
+ */
 bool magma_system_table_remove(struct magma_system_table *t, uint64_t id, void *item_out)
 {
-	uint32_t i = table_lower_bound(t, id);
+	uint64_t i;
+	uint32_t last;
 
-	if (i >= t->count || table_id_at(t, i) != id)
+	if (!index_map_remove(&t->positions, id, &i))
 		return false;
 	if (item_out)
-		memcpy(item_out, magma_system_table_at(t, i), t->item_size);
-	memmove((char *)t->items + (size_t)i * t->item_size,
-		(char *)t->items + (size_t)(i + 1) * t->item_size,
-		(size_t)(t->count - i - 1) * t->item_size);
+		memcpy(item_out, magma_system_table_at(t, (uint32_t)i), t->item_size);
+	last = t->count - 1;
+	if (i != last) {
+		memcpy(magma_system_table_at(t, (uint32_t)i), magma_system_table_at(t, last),
+		       t->item_size);
+		index_map_set(&t->positions, table_id_at(t, (uint32_t)i), i);
+	}
 	t->count--;
 	return true;
+}
+
+/* Orders elements by the id they begin with. */
+static int table_cmp_id(const void *a, const void *b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return (x > y) - (x < y);
+}
+
+/*
+ * magma_system_table_sort - puts the elements in ascending id order (magma_system_table_at), for
+ * a teardown in a fixed order. O(n log n); lookups work as before.
+ */
+void magma_system_table_sort(struct magma_system_table *t)
+{
+	if (t->count < 2)
+		return;
+	qsort(t->items, t->count, t->item_size, table_cmp_id);
+	for (uint32_t i = 0; i < t->count; i++)
+		index_map_set(&t->positions, table_id_at(t, i), i);
+}
+
+static int mapping_va_cmp(const struct index_node *a, const struct index_node *b)
+{
+	uint64_t x = index_entry(a, struct magma_system_mapping, va_node)->hw_va;
+	uint64_t y = index_entry(b, struct magma_system_mapping, va_node)->hw_va;
+
+	return (x > y) - (x < y);
+}
+
+static int mapping_va_key_cmp(const void *key, const struct index_node *n)
+{
+	uint64_t x = *(const uint64_t *)key;
+	uint64_t y = index_entry(n, struct magma_system_mapping, va_node)->hw_va;
+
+	return (x > y) - (x < y);
+}
+
+static int mapping_buffer_cmp(const struct index_node *a, const struct index_node *b)
+{
+	const struct magma_system_mapping *x =
+		index_entry(a, struct magma_system_mapping, buffer_node);
+	const struct magma_system_mapping *y =
+		index_entry(b, struct magma_system_mapping, buffer_node);
+
+	if (x->buffer_id != y->buffer_id)
+		return x->buffer_id < y->buffer_id ? -1 : 1;
+	return (x->hw_va > y->hw_va) - (x->hw_va < y->hw_va);
+}
+
+/* The key of mappings_by_buffer's lower bound: a buffer's first mapping. */
+static int mapping_buffer_key_cmp(const void *key, const struct index_node *n)
+{
+	uint64_t x = *(const uint64_t *)key;
+	uint64_t y = index_entry(n, struct magma_system_mapping, buffer_node)->buffer_id;
+
+	return x <= y ? -1 : 1; /* before every mapping of buffer @key */
 }
 
 /* magma_system_handles_init - empty tables with the per-connection limits. */
@@ -133,6 +190,41 @@ void magma_system_handles_init(struct magma_system_handles *h)
 				MAGMA_SYSTEM_MAX_CONTEXTS);
 	magma_system_table_init(&h->pools, sizeof(struct magma_system_pool),
 				MAGMA_SYSTEM_MAX_POOLS);
+	index_tree_init(&h->mappings_by_va, mapping_va_cmp, NULL);
+	index_tree_init(&h->mappings_by_buffer, mapping_buffer_cmp, NULL);
+}
+
+/* Unlinks @m from both trees and frees it. */
+static void mapping_remove(struct magma_system_handles *h, struct magma_system_mapping *m)
+{
+	index_tree_remove(&h->mappings_by_va, &m->va_node);
+	index_tree_remove(&h->mappings_by_buffer, &m->buffer_node);
+	h->mapping_count--;
+	free(m);
+}
+
+/*
+ * magma_system_handles_remove_all_mappings - forgets every mapping; returns how many, and their
+ * total length in *@bytes_out (may be NULL).
+ */
+uint32_t magma_system_handles_remove_all_mappings(struct magma_system_handles *h,
+						  uint64_t *bytes_out)
+{
+	uint32_t removed = 0;
+	uint64_t bytes = 0;
+	struct index_node *n;
+
+	while ((n = index_tree_first(&h->mappings_by_va)) != NULL) {
+		struct magma_system_mapping *m =
+			index_entry(n, struct magma_system_mapping, va_node);
+
+		bytes += m->length;
+		removed++;
+		mapping_remove(h, m);
+	}
+	if (bytes_out)
+		*bytes_out = bytes;
+	return removed;
 }
 
 /* magma_system_handles_fini - frees the tables; the caller released the MSD objects first. */
@@ -142,41 +234,33 @@ void magma_system_handles_fini(struct magma_system_handles *h)
 	magma_system_table_fini(&h->semaphores);
 	magma_system_table_fini(&h->contexts);
 	magma_system_table_fini(&h->pools);
-	free(h->mappings);
-	h->mappings = NULL;
-	h->mapping_count = 0;
-	h->mapping_capacity = 0;
-}
-
-/* First mapping index whose hw_va is >= @hw_va. */
-static uint32_t mapping_lower_bound(const struct magma_system_handles *h, uint64_t hw_va)
-{
-	uint32_t lo = 0, hi = h->mapping_count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (h->mappings[mid].hw_va < hw_va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	magma_system_handles_remove_all_mappings(h, NULL);
 }
 
 /*
  * magma_system_handles_mapping_overlaps - whether [@hw_va, @hw_va + @length) intersects a
- * mapping. The caller checked that the range does not wrap.
+ * mapping: the first one at or after @hw_va, or the one before it. The caller checked that the
+ * range does not wrap.
  */
 bool magma_system_handles_mapping_overlaps(const struct magma_system_handles *h, uint64_t hw_va,
 					   uint64_t length)
 {
-	uint32_t i = mapping_lower_bound(h, hw_va);
+	struct index_node *next =
+		index_tree_lower_bound(&h->mappings_by_va, mapping_va_key_cmp, &hw_va);
+	struct index_node *prev =
+		next ? index_tree_prev(next) : index_tree_last(&h->mappings_by_va);
+	const struct magma_system_mapping *m;
 
-	if (i < h->mapping_count && h->mappings[i].hw_va < hw_va + length)
-		return true;
-	if (i > 0 && h->mappings[i - 1].hw_va + h->mappings[i - 1].length > hw_va)
-		return true;
+	if (next) {
+		m = index_entry(next, struct magma_system_mapping, va_node);
+		if (m->hw_va < hw_va + length)
+			return true;
+	}
+	if (prev) {
+		m = index_entry(prev, struct magma_system_mapping, va_node);
+		if (m->hw_va + m->length > hw_va)
+			return true;
+	}
 	return false;
 }
 
@@ -184,34 +268,33 @@ bool magma_system_handles_mapping_overlaps(const struct magma_system_handles *h,
 const struct magma_system_mapping *
 magma_system_handles_find_mapping(const struct magma_system_handles *h, uint64_t hw_va)
 {
-	uint32_t i = mapping_lower_bound(h, hw_va);
+	struct index_node *n = index_tree_find(&h->mappings_by_va, mapping_va_key_cmp, &hw_va);
 
-	if (i < h->mapping_count && h->mappings[i].hw_va == hw_va)
-		return &h->mappings[i];
-	return NULL;
+	return n ? index_entry(n, struct magma_system_mapping, va_node) : NULL;
 }
 
-/* magma_system_handles_add_mapping - records @m (checked not to overlap). MEMORY_ERROR at limit. */
+/*
+ * magma_system_handles_add_mapping - records a copy of @m's address, length and buffer (checked
+ * not to overlap). MEMORY_ERROR at the limit or when allocation fails.
+ */
 magma_status_t magma_system_handles_add_mapping(struct magma_system_handles *h,
 						const struct magma_system_mapping *m)
 {
-	uint32_t i;
+	struct magma_system_mapping *rec;
 
 	if (h->mapping_count >= MAGMA_SYSTEM_MAX_MAPPINGS)
 		return MAGMA_STATUS_MEMORY_ERROR;
-	if (h->mapping_count == h->mapping_capacity) {
-		uint32_t cap = h->mapping_capacity ? h->mapping_capacity * 2 : 16;
-		struct magma_system_mapping *p;
-
-		p = realloc(h->mappings, (size_t)cap * sizeof(*p));
-		if (!p)
-			return MAGMA_STATUS_MEMORY_ERROR;
-		h->mappings = p;
-		h->mapping_capacity = cap;
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return MAGMA_STATUS_MEMORY_ERROR;
+	rec->hw_va = m->hw_va;
+	rec->length = m->length;
+	rec->buffer_id = m->buffer_id;
+	if (index_tree_insert(&h->mappings_by_va, &rec->va_node)) {
+		free(rec); /* the caller checked; an existing start address is refused */
+		return MAGMA_STATUS_INVALID_ARGS;
 	}
-	i = mapping_lower_bound(h, m->hw_va);
-	memmove(&h->mappings[i + 1], &h->mappings[i], (h->mapping_count - i) * sizeof(*m));
-	h->mappings[i] = *m;
+	index_tree_insert(&h->mappings_by_buffer, &rec->buffer_node);
 	h->mapping_count++;
 	return MAGMA_STATUS_OK;
 }
@@ -219,34 +302,34 @@ magma_status_t magma_system_handles_add_mapping(struct magma_system_handles *h,
 /* magma_system_handles_remove_mapping - forgets the mapping at @hw_va (no-op if none). */
 void magma_system_handles_remove_mapping(struct magma_system_handles *h, uint64_t hw_va)
 {
-	uint32_t i = mapping_lower_bound(h, hw_va);
+	struct index_node *n = index_tree_find(&h->mappings_by_va, mapping_va_key_cmp, &hw_va);
 
-	if (i >= h->mapping_count || h->mappings[i].hw_va != hw_va)
-		return;
-	memmove(&h->mappings[i], &h->mappings[i + 1],
-		(h->mapping_count - i - 1) * sizeof(h->mappings[0]));
-	h->mapping_count--;
+	if (n)
+		mapping_remove(h, index_entry(n, struct magma_system_mapping, va_node));
 }
 
 /*
  * magma_system_handles_remove_buffer_mappings - forgets @buffer_id's mappings; returns how many,
- * and their total length in *@bytes_out (may be NULL).
+ * and their total length in *@bytes_out (may be NULL). O(log n + k) for k of them.
  */
 uint32_t magma_system_handles_remove_buffer_mappings(struct magma_system_handles *h,
 						     uint64_t buffer_id, uint64_t *bytes_out)
 {
-	uint32_t out = 0, removed = 0;
+	uint32_t removed = 0;
 	uint64_t bytes = 0;
+	struct index_node *n;
 
-	for (uint32_t i = 0; i < h->mapping_count; i++) {
-		if (h->mappings[i].buffer_id == buffer_id) {
-			removed++;
-			bytes += h->mappings[i].length;
-			continue;
-		}
-		h->mappings[out++] = h->mappings[i];
+	while ((n = index_tree_lower_bound(&h->mappings_by_buffer, mapping_buffer_key_cmp,
+					   &buffer_id)) != NULL) {
+		struct magma_system_mapping *m =
+			index_entry(n, struct magma_system_mapping, buffer_node);
+
+		if (m->buffer_id != buffer_id)
+			break;
+		bytes += m->length;
+		removed++;
+		mapping_remove(h, m);
 	}
-	h->mapping_count = out;
 	if (bytes_out)
 		*bytes_out = bytes;
 	return removed;

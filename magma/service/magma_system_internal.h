@@ -29,6 +29,8 @@
 #include <lib/magma/magma_common_defs.h>
 #include <msd/msd.h>
 
+#include "index/index_map.h"
+#include "index/index_tree.h"
 #include "magma_system/magma_system.h"
 #include "wire.h"
 
@@ -62,10 +64,16 @@
 
 /* ---- Handle tables (magma_system_handles.c) ---- */
 
+/*
+ * A GPU mapping of the connection, indexed by address (overlap checks, unmap) and by buffer
+ * (what goes when the buffer is released). Owned by struct magma_system_handles.
+ */
 struct magma_system_mapping {
 	uint64_t hw_va;
 	uint64_t length;
 	uint64_t buffer_id;
+	struct index_node va_node;     /* in handles.mappings_by_va */
+	struct index_node buffer_node; /* in handles.mappings_by_buffer: (buffer_id, hw_va) */
 };
 
 struct magma_system_buffer {
@@ -93,8 +101,10 @@ struct magma_system_pool {
 };
 
 /*
- * A table of objects sorted by id (binary search; insertion memmoves). Each element begins with
- * its uint64_t id. Bounded by @limit. Connection thread only.
+ * A table of objects by id: the elements packed in an array (in no particular order until
+ * magma_system_table_sort), a hash map from id to position (index_map.h), so that finding,
+ * adding and removing one cost O(1) whatever the table holds. Each element begins with its
+ * uint64_t id. Bounded by @limit. Connection thread only.
  */
 struct magma_system_table {
 	void *items;
@@ -102,6 +112,7 @@ struct magma_system_table {
 	uint32_t capacity;
 	uint32_t limit;
 	uint32_t item_size;
+	struct index_map positions; /* id -> index in @items */
 };
 
 struct magma_system_handles {
@@ -109,10 +120,10 @@ struct magma_system_handles {
 	struct magma_system_table semaphores; /* struct magma_system_semaphore */
 	struct magma_system_table contexts;   /* struct magma_system_context */
 	struct magma_system_table pools;      /* struct magma_system_pool */
-	/* Every mapping of the connection, sorted by hw_va, for overlap checks. */
-	struct magma_system_mapping *mappings;
+	/* Every mapping of the connection, by hw_va and by (buffer_id, hw_va). */
+	struct index_tree mappings_by_va;
+	struct index_tree mappings_by_buffer;
 	uint32_t mapping_count;
-	uint32_t mapping_capacity;
 };
 
 void magma_system_table_init(struct magma_system_table *t, uint32_t item_size, uint32_t limit);
@@ -121,6 +132,7 @@ void *magma_system_table_find(const struct magma_system_table *t, uint64_t id);
 magma_status_t magma_system_table_insert(struct magma_system_table *t, const void *item);
 bool magma_system_table_remove(struct magma_system_table *t, uint64_t id, void *item_out);
 void *magma_system_table_at(const struct magma_system_table *t, uint32_t index);
+void magma_system_table_sort(struct magma_system_table *t);
 
 void magma_system_handles_init(struct magma_system_handles *h);
 void magma_system_handles_fini(struct magma_system_handles *h);
@@ -133,6 +145,8 @@ magma_status_t magma_system_handles_add_mapping(struct magma_system_handles *h,
 void magma_system_handles_remove_mapping(struct magma_system_handles *h, uint64_t hw_va);
 uint32_t magma_system_handles_remove_buffer_mappings(struct magma_system_handles *h,
 						     uint64_t buffer_id, uint64_t *bytes_out);
+uint32_t magma_system_handles_remove_all_mappings(struct magma_system_handles *h,
+						  uint64_t *bytes_out);
 
 /* ---- Accounting by client process and device (magma_system_account.c) ---- */
 
@@ -236,10 +250,12 @@ struct magma_system_connection {
 	struct magma_system_client *client; /* the process charged (a reference) */
 	uint64_t client_id;		    /* the client's own claim: for logs only */
 	uint64_t number;		    /* 1 = the first connection the device opened */
+	uint64_t id_base;		    /* its first block of object ids (site.id_base) */
 	char comm[MAGMA_SYSTEM_COMM_SIZE];  /* the client process's name, for hooks ("" unknown) */
 	struct msd_connection_t *msd_name;  /* @msd as hooks know it, also after it was closed */
 	int primary_fd;			    /* closed by the reaper after join */
 	int notif_fd;			    /* closed by the reaper after join */
+	struct wire_reader reader;	    /* of @primary_fd: the connection thread's */
 	pthread_t thread;
 	bool perf_access;
 	struct magma_system_handles handles;
@@ -304,6 +320,7 @@ struct magma_system_device {
 	uint32_t connection_count; /* in the list, finished or not */
 	uint64_t connections_opened;
 	uint64_t next_object_id; /* first id of the next block handed out (wire.h, "Ids") */
+	uint64_t instance;	 /* magma_system_device_instance; set before it serves */
 	int token_fd;		 /* the performance-counter access token (owned) */
 	dev_t token_dev;
 	ino_t token_ino;

@@ -4,7 +4,7 @@
  *
  *   magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
  *                 [--policy-clock host|gpu]
- *                 [--verbose]... [--faults PLAN] -- COMMAND [ARGS...]
+ *                 [--verbose]... [--faults PLAN] [--trace FILE] -- COMMAND [ARGS...]
  *
  * Makes a private directory (mkdtemp under $TMPDIR or /tmp), starts `magma-simd --dir DIR
  * --devices N --foreground --quiet` from the directory this executable lives in, waits until every
@@ -18,8 +18,9 @@
  * error is reported with its file, line and field, and nothing starts: exit 2) and handed to
  * magma-simd, which applies it to every device. --cores, --queues, --lanes, --memory and
  * --verbose go to magma-simd as they are: it checks them, and a value it refuses (it says why)
- * makes magma-sim-run exit 2 before COMMAND runs. The daemon inherits the environment, so
- * MAGMA_SIM_LOG reaches it too. Single-threaded.
+ * makes magma-sim-run exit 2 before COMMAND runs; so does --trace FILE (magma-simd records the
+ * devices' side there, ended when it stops after COMMAND). The daemon inherits the environment,
+ * so MAGMA_SIM_LOG reaches it too. Single-threaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,7 +53,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: magma-sim-run [--devices N] [--cores N] [--queues N] [--lanes N]\n"
 		"                     [--memory SIZE] [--policy-clock host|gpu] [--verbose]...\n"
-		"                     [--faults PLAN]\n"
+		"                     [--faults PLAN] [--trace FILE]\n"
 		"                     -- COMMAND [ARGS...]\n"
 		"\n"
 		"Runs COMMAND against a private magma-simd: open(\"/dev/magma0\") and\n"
@@ -70,6 +71,9 @@ static void usage(FILE *out)
 		"  --faults PLAN  apply the fault plan PLAN (JSON) to every device\n"
 		"                 (docs/fault-injection.md); a plan with an error: exit 2 naming\n"
 		"                 file, line and field, before anything starts\n"
+		"  --trace FILE   magma-simd records the devices' side into FILE (device N:\n"
+		"                 FILE.N); with MAGMA_TRACE=CLIENT for COMMAND, magma-trace\n"
+		"                 merge CLIENT FILE OUT gives one trace (docs/trace-format.md)\n"
 		"  --help         this text\n"
 		"  --version      print \"magma-sim-run VERSION\"\n"
 		"Exits with COMMAND's status (128 + signal number if it was killed); 2 when\n"
@@ -169,8 +173,11 @@ int main(int argc, char **argv)
 	const char *tmp = getenv("TMPDIR");
 	const char *old_preload = getenv("LD_PRELOAD");
 	char devices[16] = "1";
-	const char *faults = NULL;
-	/* magma-simd's argv: 7 fixed, the model options (8), --verbose (2), --faults PLAN, NULL. */
+	const char *faults = NULL, *trace = NULL;
+	/*
+	 * magma-simd's argv: 7 fixed, the model options (10), --verbose (2), --faults PLAN,
+	 * --trace FILE, NULL.
+	 */
 	const char *simd_argv[24];
 	const char *model[10];
 	int nmodel = 0, verbose = 0, nargs = 0;
@@ -201,6 +208,8 @@ int main(int argc, char **argv)
 			verbose++;
 		} else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
 			faults = argv[++i];
+		} else if (!strcmp(argv[i], "--trace") && i + 1 < argc) {
+			trace = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -267,6 +276,10 @@ int main(int argc, char **argv)
 		if (faults) {
 			simd_argv[nargs++] = "--faults";
 			simd_argv[nargs++] = faults;
+		}
+		if (trace) {
+			simd_argv[nargs++] = "--trace";
+			simd_argv[nargs++] = trace;
 		}
 		simd_argv[nargs] = NULL;
 		execv(simd, (char *const *)simd_argv);

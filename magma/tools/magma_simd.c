@@ -5,7 +5,7 @@
  *   magma-simd --dir DIR [--devices N] [--cores N] [--queues N] [--lanes N] [--memory SIZE]
  *              [--policy-clock host|gpu] [--foreground] [--quiet] [--verbose]...
  *              [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS] [--faults PLAN]
- *              [--control PATH] [--pidfile PATH]
+ *              [--control PATH] [--pidfile PATH] [--trace FILE]
  *
  * For each device i in 0..N-1 it builds a sim GPU, the msd-sim driver on it and a magma_system
  * device, and listens on the stream socket DIR/magma<i>. Each accepted client is one device
@@ -57,6 +57,13 @@
  * --control PATH also serves a control socket at PATH (faults/fault_control.h; magma-ctl is its
  * client): status and dump of every device, and fault plans armed or cleared while clients run.
  * Every device then has a fault device, with or without --faults.
+ *
+ * --trace FILE records every device's side (magma_simd_trace.h): the events the embedded device
+ * writes into a client's trace, stamped with host time, plus which client connection each job
+ * belongs to, into FILE (device N: FILE.N), for `magma-trace merge` with a client's MAGMA_TRACE
+ * recording (docs/trace-format.md, "Daemon recording"). The files are created before the fork,
+ * so one that cannot be created (or that another process is writing) is an error at start (exit
+ * 2); each ends properly when the daemon stops on SIGTERM or SIGINT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +85,7 @@
 #include "faults/fault_control.h"
 #include "faults/fault_device.h"
 #include "faults/fault_plan.h"
+#include "magma_simd_trace.h"
 #include "magma_system/embedded.h"
 #include "magma_system/magma_system.h"
 #include "sim/sim.h"
@@ -101,6 +109,7 @@ struct simd_device {
 	struct sim_device *sim;
 	struct magma_system_device *dev;
 	struct fault_device *faults; /* the --faults plan applied to this device, or NULL */
+	struct simd_trace *trace;    /* --trace: this device's recording, or NULL */
 	int listen_fd;
 	char path[PATH_MAX];
 	char token_path[PATH_MAX + 16]; /* path + ".perf-token"; "" until published */
@@ -135,6 +144,7 @@ static void usage(FILE *out)
 		"                  [--quiet] [--verbose]...\n"
 		"                  [--limit SCOPE.NAME=N]... [--handshake-timeout-ms MS]\n"
 		"                  [--faults PLAN] [--control PATH] [--pidfile PATH]\n"
+		"                  [--trace FILE]\n"
 		"\n"
 		"Serves simulated Magma devices as the sockets DIR/magma0.. (docs/devices.md).\n"
 		"  --dir DIR                 directory of the device sockets (made, mode 0700,\n"
@@ -193,12 +203,19 @@ static void usage(FILE *out)
 		"                            for magma-ctl: status, dump, and fault plans\n"
 		"                            armed or cleared while clients run\n"
 		"                            (docs/fault-injection.md, \"Live sessions\")\n"
+		"  --trace FILE              record every device's side (registers, interrupts,\n"
+		"                            jobs and the client connection each belongs to,\n"
+		"                            faults, power) with host times into FILE (device\n"
+		"                            N: FILE.N), ended when the daemon stops; merge it\n"
+		"                            with a client's MAGMA_TRACE recording: magma-trace\n"
+		"                            merge CLIENT FILE OUT (docs/trace-format.md,\n"
+		"                            \"Daemon recording\")\n"
 		"  --help                    this text\n"
 		"  --version                 print \"magma-simd VERSION\"\n"
 		"Exit: 0 sockets ready (without --foreground) or a clean stop on SIGINT or\n"
 		"SIGTERM, 1 an error, 2 usage (an option value malformed or out of range, a\n"
 		"MAGMA_SIM_LOG naming no level), an unusable DIR, a DIR another magma-simd\n"
-		"serves, or a bad fault plan.\n");
+		"serves, a bad fault plan, or a --trace FILE that cannot be created.\n");
 }
 
 /*
@@ -472,24 +489,36 @@ static void device_fini(struct simd_device *d)
 	magma_system_device_destroy(d->dev);
 	fault_device_destroy(d->faults);
 	if (d->sim)
-		sim_stop(d->sim); /* once the driver is gone (msd_sim_hooks.h) */
+		sim_stop(d->sim);   /* once the driver is gone (msd_sim_hooks.h) */
+	simd_trace_close(d->trace); /* its hooks ran until the service was gone */
 	sim_destroy(d->sim);
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
 }
 
+/* Builds device @index; takes @trace (may be NULL), which device_fini closes. 0 or -1. */
 static int device_init(struct simd_device *d, const char *dir, int index,
 		       const struct sim_config *cfg, const struct magma_system_limits *limits,
-		       uint32_t flags, const struct fault_plan *plan, bool control)
+		       uint32_t flags, const struct fault_plan *plan, bool control,
+		       struct simd_trace *trace)
 {
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	d->listen_fd = -1;
+	d->trace = trace;
 	snprintf(d->path, sizeof(d->path), "%s/magma%d", dir, index);
 	d->sim = sim_create(cfg);
 	if (!d->sim) {
 		fprintf(stderr, "magma-simd: cannot create sim device %d\n", index);
+		device_fini(d);
+		return -1;
+	}
+	/* Before the driver's first register access, so the trace sees its bring-up. */
+	if (d->trace && simd_trace_device_created(d->trace, d->sim)) {
+		fprintf(stderr, "magma-simd: cannot record device %d: no event subscription left\n",
+			index);
+		device_fini(d);
 		return -1;
 	}
 	/* The GPU's clock is ours to run, from before the driver's bring-up (msd_sim_hooks.h). */
@@ -520,6 +549,12 @@ static int device_init(struct simd_device *d, const char *dir, int index,
 			device_fini(d);
 			return -1;
 		}
+	}
+	if (d->trace) {
+		/* The trace names the device as clients' traces will (MAGMA_SYSTEM_QUERY_INSTANCE);
+		 * its hooks go in front of the fault plan's, before the socket exists. */
+		magma_system_device_set_instance(d->dev, simd_trace_instance(d->trace));
+		simd_trace_attach(d->trace, d->dev);
 	}
 	snprintf(d->token_path, sizeof(d->token_path), "%s.perf-token", d->path);
 	ret = magma_system_device_publish_perf_token(d->dev, d->token_path);
@@ -596,7 +631,8 @@ int main(int argc, char **argv)
 	struct fault_plan *plan = NULL;
 	char plan_error[FAULT_ERROR_MAX];
 	const char *dir = NULL, *limit_args[2 * MAGMA_SYSTEM_RES_COUNT], *faults_path = NULL;
-	const char *control_path = NULL, *pidfile = NULL;
+	const char *control_path = NULL, *pidfile = NULL, *trace_path = NULL;
+	struct simd_trace *traces[MAGMA_SIMD_MAX_DEVICES] = {0};
 	char lock_path[PATH_MAX];
 	int lock_fd = -1;
 	struct fault_control *control = NULL;
@@ -665,6 +701,8 @@ int main(int argc, char **argv)
 			control_path = argv[++i];
 		} else if (!strcmp(opt, "--pidfile") && i + 1 < argc) {
 			pidfile = argv[++i];
+		} else if (!strcmp(opt, "--trace") && i + 1 < argc) {
+			trace_path = argv[++i];
 		} else if (!strcmp(opt, "--help")) {
 			usage(stdout);
 			return 0;
@@ -720,6 +758,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Before the fork, so that a FILE that cannot be written is an error the caller sees. */
+	for (int i = 0; trace_path && i < n; i++) {
+		char path[PATH_MAX], sock[PATH_MAX];
+
+		snprintf(sock, sizeof(sock), "%s/magma%d", dir, i);
+		if (!simd_trace_path(trace_path, (unsigned int)i, path, sizeof(path))) {
+			fprintf(stderr, "magma-simd: --trace %s: name too long\n", trace_path);
+			ret = 2;
+			goto out_plan;
+		}
+		traces[i] = simd_trace_open(path, (unsigned int)i, (unsigned int)n, sock);
+		if (!traces[i]) {
+			fprintf(stderr, "magma-simd: --trace %s: cannot create %s: %s\n",
+				trace_path, path,
+				errno == EBUSY ? "another process is writing it (a magma-simd or "
+						 "a MAGMA_TRACE recording)"
+					       : strerror(errno));
+			ret = 2;
+			goto out_plan;
+		}
+	}
 	if (!foreground) {
 		pid_t pid;
 		char c;
@@ -731,6 +790,9 @@ int main(int argc, char **argv)
 			goto out_plan;
 		if (pid > 0) {
 			close(ready[1]);
+			for (int i = 0; i < n; i++)
+				simd_trace_forget(traces[i]); /* the child writes them */
+			fault_plan_destroy(plan);	      /* the child applies it */
 			/* The child writes one byte once every socket listens. */
 			return read(ready[0], &c, 1) == 1 ? 0 : 1;
 		}
@@ -750,8 +812,11 @@ int main(int argc, char **argv)
 	if (sig_fd < 0)
 		goto out_plan;
 	for (made = 0; made < n; made++) {
+		struct simd_trace *trace = traces[made];
+
+		traces[made] = NULL; /* device_init takes it */
 		if (device_init(&devs[made], dir, made, &cfg, &limits, device_flags, plan,
-				control_path != NULL))
+				control_path != NULL, trace))
 			goto out_fini;
 	}
 	if (control_path) {
@@ -803,6 +868,8 @@ out_fini:
 		device_fini(&devs[made]);
 	close(sig_fd);
 out_plan:
+	for (int i = 0; i < n; i++)
+		simd_trace_close(traces[i]); /* those no device took */
 	fault_plan_destroy(plan);
 	if (pidfile)
 		unlink(pidfile);

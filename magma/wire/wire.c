@@ -231,8 +231,10 @@ void wire_msg_free(struct wire_msg *msg)
 		return;
 	wire_close_fds(msg->fds, WIRE_MAX_FDS);
 	msg->fd_count = 0;
-	free(msg->hdr);
+	if (!msg->borrowed)
+		free(msg->hdr);
 	msg->hdr = NULL;
+	msg->borrowed = false;
 }
 
 /* wire_type_name - see wire.h. */

@@ -39,6 +39,7 @@
 #ifndef WIRE_WIRE_H
 #define WIRE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,14 @@
 /* Service -> client events on the primary channel */
 #define WIRE_EVT_MESSAGES_CONSUMED    0x4001u
 #define WIRE_EVT_ERROR                0x4002u
+
+/*
+ * A WIRE_DEVICE_QUERY id the service answers itself (a debug query of magma_system.h, never
+ * passed to the driver): a nonzero number naming the device instance, random and fixed for the
+ * device's life. libmagma's trace records it at device_import (docs/trace-format.md, "Host
+ * times"); a service without it answers the driver's status for an unknown id. Wire-compatible.
+ */
+#define WIRE_QUERY_DEVICE_INSTANCE    0x6d730005ull
 
 #define WIRE_MAX_MESSAGE              (1u << 20)  /* 1 MiB, header included */
 #define WIRE_MAX_FDS                  4
@@ -311,11 +320,16 @@ struct wire_evt_error { /* WIRE_EVT_ERROR: the service closes right after */
 
 /* ---- Transport (wire.c) ---- */
 
-/* A received message: bytes (owned, malloc'd) and the fds that came with it (owned). */
+/*
+ * A received message: bytes (owned, malloc'd; or, from a wire_reader, @borrowed: its buffer's,
+ * valid until the next wire_reader_recv or wire_reader_fini on it) and the fds that came with it
+ * (owned).
+ */
 struct wire_msg {
-	struct wire_hdr *hdr; /* hdr->size bytes */
+	struct wire_hdr *hdr; /* hdr->size bytes, 8-byte aligned */
 	int fds[WIRE_MAX_FDS];
 	uint32_t fd_count;
+	bool borrowed;
 };
 
 /*
@@ -333,6 +347,40 @@ int wire_send(int sock, const void *msg, size_t size, const int *fds, uint32_t f
  * received are closed), -ENOMEM, or -errno. On success the caller owns @out (wire_msg_free).
  */
 int wire_recv(int sock, struct wire_msg *out);
+
+/*
+ * A read-ahead receiver for one socket (wire_reader.c): one recvmsg takes as many bytes as the
+ * socket holds, and whole messages are cut from them, so a stream of small messages costs a
+ * fraction of a syscall each instead of two. Fds queue in arrival order and each message takes
+ * its hdr.fd_count oldest; fds that no message claims are -EBADMSG. Owned by one thread.
+ */
+#define WIRE_READER_BYTES (16u * 1024u)
+#define WIRE_READER_FDS	  (WIRE_MAX_FDS * 16)
+struct wire_reader {
+	char *buf; /* @cap bytes: WIRE_READER_BYTES, or a whole message when larger */
+	size_t cap, start, end;
+	int fds[WIRE_READER_FDS];
+	uint32_t nfds;
+};
+
+/* wire_reader_init / wire_reader_fini - an empty reader; fini closes queued fds, frees bytes. */
+void wire_reader_init(struct wire_reader *r);
+void wire_reader_fini(struct wire_reader *r);
+
+/*
+ * wire_reader_recv - the next whole message into @out, reading @sock without blocking
+ * (MSG_DONTWAIT) only when no whole message is buffered. Returns 0 (the caller owns @out),
+ * -EAGAIN when the socket holds no (rest of a) whole message now (bytes read stay buffered),
+ * The bytes of @out are borrowed from the reader (no copy, no allocation): use them before the
+ * next call.
+ * -ECONNRESET on hang-up, -EBADMSG (framing rules as wire_recv's, or fds no message claims; every
+ * queued fd is closed), -ENOMEM or -errno. After an error other than -EAGAIN the channel is done.
+ */
+int wire_reader_recv(struct wire_reader *r, int sock, struct wire_msg *out);
+
+/* wire_reader_has_message - whether a whole message (or a bad header) is buffered: poll() on
+ * the socket would not show it, so call wire_reader_recv before waiting. */
+bool wire_reader_has_message(const struct wire_reader *r);
 
 /* wire_msg_free - free the bytes and close the fds still owned by @msg (set to -1 to keep). */
 void wire_msg_free(struct wire_msg *msg);

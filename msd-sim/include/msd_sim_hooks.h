@@ -69,6 +69,14 @@ void msd_sim_device_set_job_start_hook(struct msd_device_t *dev, msd_sim_job_sta
 				       void *ctx);
 
 /*
+ * msd_sim_device_get_job_start_hook - the hook installed now (*@fn_out NULL: none) and its
+ * context, for a host that installs its own in front and calls it on (magma-simd --trace behind a
+ * fault plan). Same rule as set: before the device has clients.
+ */
+void msd_sim_device_get_job_start_hook(struct msd_device_t *dev, msd_sim_job_start_fn *fn_out,
+				       void **ctx_out);
+
+/*
  * msd_sim_device_settle - let the device thread do now what it would do on its next wake-up:
  * move held jobs whose wait semaphores are signaled to the scheduler and write every job that
  * can go to its ring. Returns when that is done. For a host that paused the GPU (sim_set_hold)

@@ -85,7 +85,17 @@ static void test_job_start_hook(void)
 	CHECK_EQ(note.sequence, 3);
 	CHECK_EQ(*mt_client_words(&a, 0x1200), 0);
 	CHECK_EQ(msd_sim_connection_next_sequence(NULL), 0);
-	msd_sim_device_set_job_start_hook(t->dev, NULL, NULL);
+	{
+		msd_sim_job_start_fn fn;
+		void *ctx;
+
+		/* What a second host reads to chain in front (magma-simd --trace). */
+		msd_sim_device_get_job_start_hook(t->dev, &fn, &ctx);
+		CHECK(fn == on_job_start && ctx == &s);
+		msd_sim_device_set_job_start_hook(t->dev, NULL, NULL);
+		msd_sim_device_get_job_start_hook(t->dev, &fn, &ctx);
+		CHECK(!fn && !ctx);
+	}
 	mt_client_fini(&a);
 	mt_destroy(t);
 }

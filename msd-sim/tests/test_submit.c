@@ -120,6 +120,41 @@ static void test_submit_register_sequence(void)
 	fixture_fini(&f);
 }
 
+/*
+ * A short job on an idle, powered GPU runs on the submitting thread: its semaphore is signaled and
+ * its write done when msd_context_execute_command_buffers returns (msd_sim_irq_inline_locked).
+ * Tried a few times: a slow host may power the cores down between jobs (MSD_SIM_IDLE_MS), and
+ * then the job goes to the device thread.
+ */
+static void test_short_job_completes_on_submitting_thread(void)
+{
+	struct fixture f;
+	uint32_t cmds[8], n;
+	bool inline_done = false;
+
+	REQUIRE(fixture_init(&f, true) == 0);
+	for (uint32_t attempt = 0; attempt < 5 && !inline_done; attempt++) {
+		uint64_t drain;
+
+		n = sim_cmd_emit_write32(cmds, VA + 0x1000, attempt + 1);
+		n += sim_cmd_emit_end(cmds + n);
+		mt_write_words(&f.b, 0, cmds, n);
+		/* Warm up: cores on; then wait until the GPU is idle again. */
+		CHECK_EQ(mt_exec(f.ctx, &f.b, 0, n * 4, NULL, &f.done, 0), MAGMA_STATUS_OK);
+		REQUIRE(mt_wait(f.t, f.done.fd, 2000));
+		REQUIRE_EQ(read(f.done.fd, &drain, sizeof(drain)), (ssize_t)sizeof(drain));
+		for (int i = 0; i < 2000 && !sim_is_idle(f.t->sim); i++)
+			usleep(1000);
+		*words(&f, 0x1000) = 0;
+		CHECK_EQ(mt_exec(f.ctx, &f.b, 0, n * 4, NULL, &f.done, 0), MAGMA_STATUS_OK);
+		inline_done = mt_fd_readable(f.done.fd, 0) && *words(&f, 0x1000) == attempt + 1;
+		REQUIRE(mt_wait(f.t, f.done.fd, 2000));
+		REQUIRE_EQ(read(f.done.fd, &drain, sizeof(drain)), (ssize_t)sizeof(drain));
+	}
+	CHECK(inline_done);
+	fixture_fini(&f);
+}
+
 /* WRITE32, COPY and FILL through the client's address space; the signal semaphore fires. */
 static void test_write_copy_fill(void)
 {
@@ -457,6 +492,7 @@ static void test_semaphore_only_submission(void)
 
 static const struct sim_test tests[] = {
 	SIM_TEST(test_submit_register_sequence),
+	SIM_TEST(test_short_job_completes_on_submitting_thread),
 	SIM_TEST(test_write_copy_fill),
 	SIM_TEST(test_compute_dispatch),
 	SIM_TEST(test_wait_semaphore_gates),

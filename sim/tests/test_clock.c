@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/sim.h"
 #include "sim_test.h"
@@ -334,10 +335,13 @@ static void test_thread_runs_doorbelled_job(void)
 	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_write_job(&r), 1, SIM_RING_FLAG_IRQ), 0);
 	CHECK(wait_seqno(d, 1));
 	CHECK(rd(d, SIM_GPU_IRQ_RAWSTAT) & SIM_IRQ_JOB_DONE(0));
+	/* SEQNO moves before the END unit's cost has passed: the thread goes on to idle. */
+	for (int i = 0; i < 2000 && !sim_is_idle(d); i++)
+		sleep_us(1000);
+	CHECK(sim_is_idle(d));
 	sim_stop(d);
 	sim_stop(d); /* no-op */
 	CHECK_EQ(data_word(&r, 1), 0xcafe);
-	CHECK(sim_is_idle(d));
 
 	/* A job blocked on host memory finishes once the host writes it. */
 	((uint32_t *)r.data->host)[1] = 0;
@@ -353,6 +357,76 @@ static void test_thread_runs_doorbelled_job(void)
 	sim_stop(d);
 	CHECK_EQ(data_word(&r, 1), 0xcafe);
 	CHECK_EQ(sim_clock_step(d, 1), 0);
+	simt_destroy(r.t);
+}
+
+/*
+ * sim_inline_begin/end: on an idle device whose clock thread runs, the caller runs the job to the
+ * cycle the host-stepped device gives, the line rises without the eventfd write (the caller owes
+ * the handling), and what is left over goes back to the clock thread.
+ */
+static void test_inline_run(void)
+{
+	uint64_t ref_cycles, c0, drain;
+	struct sim_device *d;
+	struct rig r;
+
+	/* The reference: the job twice, host-stepped (the first powers the cores up). */
+	REQUIRE_EQ(rig_init(&r, NULL), 0);
+	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_write_job(&r), 1, SIM_RING_FLAG_IRQ), 0);
+	REQUIRE_EQ(sim_clock_run_until_idle(r.t->dev, 1000000, NULL), 0);
+	c0 = sim_clock_now(r.t->dev);
+	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_write_job(&r), 2, SIM_RING_FLAG_IRQ), 0);
+	REQUIRE_EQ(sim_clock_run_until_idle(r.t->dev, 1000000, NULL), 0);
+	ref_cycles = sim_clock_now(r.t->dev) - c0;
+	simt_destroy(r.t);
+
+	REQUIRE_EQ(rig_init(&r, NULL), 0);
+	d = r.t->dev;
+	CHECK(!sim_inline_begin(d)); /* no clock thread */
+	CHECK(!sim_inline_end(d));
+	REQUIRE_EQ(sim_start(d), 0);
+	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_write_job(&r), 1, SIM_RING_FLAG_IRQ), 0);
+	CHECK(wait_seqno(d, 1));
+	while (!sim_is_idle(d))
+		sleep_us(100);
+	/* A clean line: no earlier cause pending, the eventfd drained. */
+	sim_mmio_write32(d, SIM_GPU_IRQ_CLEAR, rd(d, SIM_GPU_IRQ_RAWSTAT));
+	CHECK(!sim_irq_is_asserted(d));
+	while (read(sim_irq_fd(d), &drain, sizeof(drain)) > 0)
+		;
+	c0 = sim_clock_now(d);
+	REQUIRE(sim_inline_begin(d));
+	CHECK(!sim_inline_begin(d)); /* already armed */
+	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_write_job(&r), 2, SIM_RING_FLAG_IRQ), 0);
+	CHECK(sim_inline_end(d));
+	CHECK(sim_is_idle(d));
+	CHECK_EQ(sim_clock_now(d) - c0, ref_cycles);
+	CHECK_EQ(sim_mmio_read64(d, SIM_Q_SEQNO_LO(0)), 2);
+	CHECK(rd(d, SIM_GPU_IRQ_STATUS) & SIM_IRQ_JOB_DONE(0));
+	CHECK(read(sim_irq_fd(d), &drain, sizeof(drain)) < 0); /* the write is the caller's */
+	sim_mmio_write32(d, SIM_GPU_IRQ_CLEAR, SIM_IRQ_ALL_JOB_DONE);
+
+	/* Held or paced: not armed. */
+	sim_set_hold(d, true);
+	CHECK(!sim_inline_begin(d));
+	sim_set_hold(d, false);
+	sim_set_pacing(d, true);
+	CHECK(!sim_inline_begin(d));
+	sim_set_pacing(d, false);
+
+	/* Work the caller cannot finish (a WAIT on host memory) goes on on the clock thread. */
+	((uint32_t *)r.data->host)[0] = 0;
+	((uint32_t *)r.data->host)[1] = 0;
+	REQUIRE(sim_inline_begin(d));
+	REQUIRE_EQ(simt_submit(r.t, 0, 0, CMD_VA, emit_wait_job(&r), 3, 0), 0);
+	CHECK(!sim_inline_end(d));
+	CHECK(!sim_inline_begin(d)); /* busy */
+	CHECK(wait_state(d, SIM_Q_STATE_WAITING));
+	REQUIRE_EQ(sim_bus_write(d, r.data->pa[0], &(uint32_t){1}, 4), 0);
+	CHECK(wait_seqno(d, 3));
+	sim_stop(d);
+	CHECK_EQ(data_word(&r, 1), 0xcafe);
 	simt_destroy(r.t);
 }
 
@@ -423,6 +497,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_fast_forward_blocked_wait),
 	SIM_TEST(test_fast_forward_injected_hang),
 	SIM_TEST(test_thread_runs_doorbelled_job),
+	SIM_TEST(test_inline_run),
 	SIM_TEST(test_thread_blocked_time_follows_wall),
 	SIM_TEST(test_thread_pacing),
 };

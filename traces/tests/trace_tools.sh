@@ -188,7 +188,7 @@ conformance() {
 	# dump: the first buffer right after it is created, and at a completion
 	first=$(grep -m1 '"call":"create_buffer".*"result":0' "$t")
 	at=$(echo "$first" | sed 's/{"seq":\([0-9]*\),.*/\1/')
-	id=$(echo "$first" | sed 's/.*"out":{.*"id":\([0-9]*\)}}.*/\1/')
+	id=$(echo "$first" | sed 's/.*"out":{[^}]*"id":\([0-9]*\)}.*/\1/')
 	conn=$(echo "$first" | sed 's/.*"args":{"connection":\([0-9]*\),.*/\1/')
 	expect 0 "^00000000  00 00" "$tool" dump "$t" --at "$at" --buffer "$id" --connection "$conn"
 	done_line=$(grep -m1 '"type":"completion".*"buffer_id"' "$t")

@@ -2,7 +2,7 @@
 /*
  * magma_trace.c - magma-trace: the trace tools behind one entry point.
  *
- * magma-trace SUBCOMMAND [ARGS]   (stats, diff, dump, trim; docs/trace-tools.md)
+ * magma-trace SUBCOMMAND [ARGS]   (stats, diff, dump, trim, merge; docs/trace-tools.md)
  * magma-trace --help | --version | SUBCOMMAND --help
  * Each subcommand lives in its own file of the magma_trace_tools library (traces/trace_*.c);
  * this file only dispatches. Exit statuses follow magma-replay's (enum trace_replay_exit): 0
@@ -31,6 +31,8 @@ static const struct subcommand {
 	{"dump", trace_tool_dump,
 	 "dump TRACE --at N --buffer ID [--connection C] [--hex|--raw|--png W H FMT]\n"
 	 "       [--offset O] [--length L] [-o FILE]   a buffer's contents after event N"},
+	{"merge", trace_tool_merge,
+	 "merge CLIENT DAEMON OUT       a client's trace with magma-simd --trace's"},
 	{"stats", trace_tool_stats, "stats TRACE [--json]          calls, bytes, GPU busy, faults"},
 	{"trim", trace_tool_trim, "trim --from N --to M IN OUT    a self-contained trace of N..M"},
 };
@@ -46,7 +48,8 @@ static void help(void)
 	printf("\n"
 	       "Exit status: 0 done, 1 the traces differ (diff) or the replay diverged before the\n"
 	       "event asked for (dump, trim), 2 bad input (unreadable, truncated or malformed\n"
-	       "trace, bad numbers or options), 3 host error (cannot write, out of memory).\n");
+	       "trace, bad numbers or options, traces that do not belong together), 3 host\n"
+	       "error (cannot write, out of memory).\n");
 }
 
 static int usage_error(const char *what, const char *arg)

@@ -20,8 +20,13 @@
  * the copy's semaphore and waits for the copy. Its recording must replay to the same GPU cycles
  * every time (docs/trace-format.md "Determinism").
  *
+ * The device is the embedded one, or with MAGMA_DEVICE=PATH the one at PATH: /dev/magma0 under
+ * magma-sim-run (the preload shim makes open() connect) or a magma-simd socket, so that a
+ * recording against a daemon can be compared with an embedded one (magma-trace merge's test).
+ *
  * Exits 0 when every call succeeded and the results read back as expected. Single threaded.
  */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "magma_sim/device.h"
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
 #include "sim/sim_isa.h"
@@ -85,10 +91,19 @@ static void *map_cpu(magma_buffer_t buf, uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* The device (once per run). */
+/* The device (once per run): the embedded one, or MAGMA_DEVICE's. */
 static int sample_open_device(struct sample *s)
 {
-	int fd = magma_sim_embedded_open();
+	const char *path = getenv("MAGMA_DEVICE");
+	int fd;
+
+	if (path && *path) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) /* not the shim's: a daemon's socket */
+			return check("magma_sim_device_open", magma_sim_device_open(path, &s->dev));
+		return check("device_import", magma_device_import((magma_handle_t)fd, &s->dev));
+	}
+	fd = magma_sim_embedded_open();
 
 	if (fd < 0) {
 		fprintf(stderr, "trace-sample: no embedded device\n");

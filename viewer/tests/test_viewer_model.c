@@ -218,6 +218,39 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+/*
+ * A trace whose device starts at a large cycle (merged from a long-running daemon's): the events
+ * before its first dev event are placed there, so the timeline starts there, not at cycle 0.
+ */
+static void test_starts_at_first_device_event(void)
+{
+	char path[] = "/tmp/viewer_test_model_XXXXXX";
+	char err[1024];
+	struct viewer_model *m;
+	int fd = mkstemp(path);
+
+	REQUIRE(fd >= 0);
+	close(fd);
+	write_file(path,
+		   "{\"format\":\"magma-sim-trace\",\"version\":2,\"events\":[\n"
+		   "{\"seq\":0,\"type\":\"device\",\"event\":\"created\",\"device\":0},\n"
+		   "{\"seq\":1,\"type\":\"dev\",\"cycle\":5000,\"ev\":\"JOB_START\",\"unit\":0,"
+		   "\"code\":1,\"value\":4096,\"value2\":1,\"name\":\"\"},\n"
+		   "{\"seq\":2,\"type\":\"dev\",\"cycle\":5100,\"ev\":\"JOB_END\",\"unit\":0,"
+		   "\"code\":0,\"value\":4096,\"value2\":1,\"name\":\"\"},\n"
+		   "{\"seq\":3,\"type\":\"device\",\"event\":\"destroyed\",\"device\":0,"
+		   "\"cycles\":5100},\n"
+		   "{\"seq\":4,\"type\":\"end\",\"events\":4}\n]}\n");
+	m = viewer_model_load(path, err, sizeof(err));
+	unlink(path);
+	REQUIRE(m);
+	CHECK_EQ(m->first_cycle, 5000);
+	CHECK_EQ(m->events[0].cycle, 5000);
+	CHECK_EQ(m->last_cycle, 5100);
+	CHECK_EQ(m->job_count, 1);
+	viewer_model_destroy(m);
+}
+
 /* Bad input is a message, never a crash or a model. */
 static void test_bad_input(void)
 {
@@ -288,6 +321,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_permission),
 	SIM_TEST(test_after_unmap),
 	SIM_TEST(test_hang),
+	SIM_TEST(test_starts_at_first_device_event),
 	SIM_TEST(test_bad_input),
 };
 SIM_TEST_SUITE(tests);

@@ -528,6 +528,61 @@ static void test_release(void)
 	fake_fixture_close(&fx2);
 }
 
+/*
+ * Buffers released in any order (middle, oldest, newest, then a scrambled rest): each release
+ * sends its own id once, frees only that buffer, and the others stay usable.
+ */
+static void test_release_any_order(void)
+{
+	enum { COUNT = 64 };
+	struct fake_fixture fx;
+	magma_buffer_t bufs[COUNT];
+	magma_buffer_id_t ids[COUNT];
+	magma_buffer_info_t info;
+	bool live[COUNT];
+	uint32_t order[COUNT], n = 0, records;
+	uint64_t size;
+
+	REQUIRE_EQ(fake_fixture_open(&fx, 0, true), MAGMA_STATUS_OK);
+	for (uint32_t i = 0; i < COUNT; i++) {
+		REQUIRE_EQ(magma_connection_create_buffer(fx.conn, PAGE, &size, &bufs[i], &ids[i]),
+			   0);
+		live[i] = true;
+	}
+	order[n++] = COUNT / 2;
+	order[n++] = 0;
+	order[n++] = COUNT - 1;
+	for (uint32_t i = 0; i < COUNT; i++) {
+		uint32_t j = (i * 37 + 11) % COUNT; /* a permutation: 37 is prime to 64 */
+
+		if (j != COUNT / 2 && j != 0 && j != COUNT - 1)
+			order[n++] = j;
+	}
+	REQUIRE_EQ(n, COUNT);
+	for (uint32_t k = 0; k < COUNT; k++) {
+		uint32_t i = order[k];
+
+		magma_connection_release_buffer(fx.conn, bufs[i]);
+		magma_connection_release_buffer(fx.conn, bufs[i]); /* twice: ignored */
+		live[i] = false;
+		if (k % 7)
+			continue;
+		for (uint32_t j = 0; j < COUNT; j++)
+			CHECK_EQ(magma_buffer_get_info(bufs[j], &info),
+				 live[j] ? MAGMA_STATUS_OK : MAGMA_STATUS_INVALID_ARGS);
+	}
+	CHECK_EQ(magma_connection_flush(fx.conn), 0);
+	records = fake_service_count(fx.fs);
+	REQUIRE_EQ(records, 2 * COUNT + 1); /* imports, releases, flush */
+	for (uint32_t k = 0; k < COUNT; k++) {
+		struct fake_record r = fake_service_record(fx.fs, COUNT + k);
+
+		CHECK_EQ(r.type, WIRE_RELEASE_BUFFER);
+		CHECK_EQ(r.words[0], ids[order[k]]);
+	}
+	fake_fixture_close(&fx);
+}
+
 static int fds_at_start;
 
 /* Every test closes every fd it opened: counted around each one. */
@@ -541,6 +596,7 @@ static void teardown(void)
 	CHECK_EQ(fake_count_fds(), fds_at_start);
 }
 
+/* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(test_create_sizes_and_ids),
 	SIM_TEST(test_committed_bytes),
@@ -550,7 +606,9 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_import_validation),
 	SIM_TEST(test_cache_policy_clean_and_name),
 	SIM_TEST(test_release),
+	SIM_TEST(test_release_any_order),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

@@ -211,6 +211,39 @@ static void test_release(void)
 	fake_fixture_close(&fx2);
 }
 
+/* Semaphores released oldest, newest, then from the middle: each sends its own id once. */
+static void test_release_any_order(void)
+{
+	enum { COUNT = 16 };
+	static const uint32_t order[COUNT] = {0, 15, 7, 8, 1, 14, 2, 13, 3, 12, 4, 11, 5, 10, 6, 9};
+	struct fake_fixture fx;
+	magma_semaphore_t sems[COUNT];
+	magma_semaphore_id_t ids[COUNT];
+	magma_handle_t e;
+
+	REQUIRE_EQ(fake_fixture_open(&fx, 0, true), MAGMA_STATUS_OK);
+	for (uint32_t i = 0; i < COUNT; i++)
+		REQUIRE_EQ(magma_connection_create_semaphore(fx.conn, &sems[i], &ids[i]), 0);
+	for (uint32_t k = 0; k < COUNT; k++) {
+		magma_connection_release_semaphore(fx.conn, sems[order[k]]);
+		magma_connection_release_semaphore(fx.conn, sems[order[k]]); /* twice: ignored */
+		CHECK_EQ(magma_semaphore_export(sems[order[k]], &e), MAGMA_STATUS_INVALID_ARGS);
+		if (k + 1 < COUNT) {
+			REQUIRE_EQ(magma_semaphore_export(sems[order[k + 1]], &e), 0);
+			close((int)e);
+		}
+	}
+	CHECK_EQ(magma_connection_flush(fx.conn), 0);
+	REQUIRE_EQ(fake_service_count(fx.fs), 2 * COUNT + 1); /* imports, releases, flush */
+	for (uint32_t k = 0; k < COUNT; k++) {
+		struct fake_record r = fake_service_record(fx.fs, COUNT + k);
+
+		CHECK_EQ(r.type, WIRE_RELEASE_SEMAPHORE);
+		CHECK_EQ(r.words[0], ids[order[k]]);
+	}
+	fake_fixture_close(&fx);
+}
+
 static int fds_at_start;
 
 /* Every test closes every fd it opened: counted around each one. */
@@ -224,12 +257,15 @@ static void teardown(void)
 	CHECK_EQ(fake_count_fds(), fds_at_start);
 }
 
+/* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(test_create_signal_reset),
 	SIM_TEST(test_import_shares_and_one_shot),
 	SIM_TEST(test_import_validation),
 	SIM_TEST(test_release),
+	SIM_TEST(test_release_any_order),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

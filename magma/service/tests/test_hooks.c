@@ -8,7 +8,10 @@
  * message as if the entry point had returned it, which is then never called; the alloc hook fails
  * the service's own failure points with its status; MAGMA_SYSTEM_QUERY_FAULTS_FIRED answers what
  * the hooks say; magma_system_device_kill_client refuses to kill this very process and shuts that
- * connection down instead.
+ * connection down instead. Each device has an instance number (MAGMA_SYSTEM_QUERY_INSTANCE, not
+ * a call either) that a host may set before serving, a connection site names the connection's
+ * first object id, and get_hooks returns what set_hooks installed (magma-simd --trace chains
+ * in front of a fault plan's).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -287,6 +290,54 @@ static void test_kill_client_own_process(void)
 	magma_system_device_destroy(dev);
 }
 
+/* Instance numbers, connection id bases, and the hooks read back. */
+static void test_instance_and_id_base(void)
+{
+	struct magma_system_device *dev = device_with_hooks(), *other;
+	struct magma_system_hooks got;
+	struct tc_conn a, b;
+	uint64_t v = 0;
+	int buf_fd = -1, fd, i;
+
+	REQUIRE(dev);
+	other = magma_system_device_create(NULL);
+	REQUIRE(other);
+	CHECK(magma_system_device_instance(dev) != 0);
+	CHECK(magma_system_device_instance(dev) != magma_system_device_instance(other));
+	magma_system_device_destroy(other);
+	magma_system_device_set_instance(dev, 0); /* ignored */
+	CHECK(magma_system_device_instance(dev) != 0);
+	magma_system_device_set_instance(dev, 0x1234567890abcdefull);
+	CHECK_EQ(magma_system_device_instance(NULL), 0);
+	magma_system_device_get_hooks(dev, &got);
+	CHECK(got.connection_opened == hooks.connection_opened && got.call == hooks.call &&
+	      got.faults_fired == hooks.faults_fired && !got.notification);
+	fd = tc_open_device(dev);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(tc_query(fd, MAGMA_SYSTEM_QUERY_INSTANCE, &v, &buf_fd), MAGMA_STATUS_OK);
+	CHECK_EQ(v, 0x1234567890abcdefull);
+	CHECK(find_site(0, "call", "msd_device_query") < 0); /* a debug query, not a call */
+	REQUIRE_EQ(tc_create_connection(fd, &a), MAGMA_STATUS_OK);
+	REQUIRE_EQ(tc_create_connection(fd, &b), MAGMA_STATUS_OK);
+	CHECK_EQ(tc_flush(&b), MAGMA_STATUS_OK);
+	/* A fresh device hands out object ids from 1, a block to each connection. */
+	i = wait_site("opened", NULL);
+	REQUIRE(i >= 0);
+	for (int tries = 0; tries < 6000 && find_site((uint32_t)i + 1, "opened", NULL) < 0; tries++)
+		usleep(5000); /* the other connection's thread reports on its own */
+	for (int n = 0; n < 2; n++, i = find_site((uint32_t)i + 1, "opened", NULL)) {
+		REQUIRE(i >= 0);
+		CHECK_EQ(g_rec.sites[i].site.id_base,
+			 1 + (g_rec.sites[i].site.connection - 1) * WIRE_OBJECT_ID_BLOCK);
+	}
+	i = find_site(0, "call", "msd_device_open");
+	CHECK(i >= 0 && g_rec.sites[i].site.id_base == 0); /* a channel's site */
+	tc_close(&a);
+	tc_close(&b);
+	close(fd);
+	magma_system_device_destroy(dev);
+}
+
 /* The service logs every rejected message; the tests provoke many. */
 static int process_setup(int argc, char **argv)
 {
@@ -296,12 +347,15 @@ static int process_setup(int argc, char **argv)
 	return SIM_TEST_CONTINUE;
 }
 
+/* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(test_sites),
 	SIM_TEST(test_call_hook_fails_call),
 	SIM_TEST(test_alloc_hook_fails_import),
 	SIM_TEST(test_kill_client_own_process),
+	SIM_TEST(test_instance_and_id_base),
 };
+/* clang-format on */
 
 const struct sim_test_suite sim_tests = {
 	.tests = tests,

@@ -48,6 +48,7 @@ static void test_handle_tables(void)
 	CHECK_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_INVALID_ARGS); /* duplicate */
 	b.id = 40;
 	CHECK_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_MEMORY_ERROR); /* limit */
+	magma_system_table_sort(&t); /* inserted 30, 20, 10 */
 	CHECK_EQ(((struct magma_system_buffer *)magma_system_table_at(&t, 0))->id, 10);
 	CHECK_EQ(((struct magma_system_buffer *)magma_system_table_at(&t, 2))->id, 30);
 	CHECK(magma_system_table_find(&t, 20) != NULL);
@@ -75,6 +76,66 @@ static void test_handle_tables(void)
 	CHECK_EQ(magma_system_handles_remove_buffer_mappings(&h, 5, NULL), 2);
 	CHECK_EQ(h.mapping_count, 1);
 	magma_system_handles_remove_mapping(&h, 0x30000);
+	CHECK_EQ(h.mapping_count, 0);
+	magma_system_handles_fini(&h);
+}
+
+/*
+ * Tables and mappings with thousands of entries: every lookup right after removals in scrambled
+ * order (each moves the last element into the hole), teardown order after a sort, and one
+ * buffer's mappings found and removed among many others' with their total length.
+ */
+static void test_handle_tables_many(void)
+{
+	enum { COUNT = 5000 };
+	struct magma_system_table t;
+	struct magma_system_handles h;
+	struct magma_system_buffer b = {0};
+	uint64_t bytes;
+
+	magma_system_table_init(&t, sizeof(b), COUNT);
+	for (uint64_t i = 0; i < COUNT; i++) {
+		b.id = 1000 + i;
+		b.size = i;
+		REQUIRE_EQ(magma_system_table_insert(&t, &b), MAGMA_STATUS_OK);
+	}
+	for (uint64_t i = 0; i < COUNT; i += 3) /* every third, from the front */
+		REQUIRE(magma_system_table_remove(&t, 1000 + (i * 7) % COUNT, NULL));
+	for (uint64_t i = 0; i < COUNT; i++) {
+		struct magma_system_buffer *found = magma_system_table_find(&t, 1000 + i);
+		bool removed = false;
+
+		for (uint64_t j = 0; j < COUNT && !removed; j += 3)
+			removed = (j * 7) % COUNT == i;
+		CHECK((found != NULL) == !removed);
+		if (found)
+			CHECK_EQ(found->size, i);
+	}
+	magma_system_table_sort(&t);
+	for (uint32_t i = 1; i < t.count; i++)
+		CHECK(((struct magma_system_buffer *)magma_system_table_at(&t, i - 1))->id <
+		      ((struct magma_system_buffer *)magma_system_table_at(&t, i))->id);
+	CHECK(magma_system_table_find(&t, 1001) != NULL); /* lookups still work after a sort */
+	magma_system_table_fini(&t);
+
+	magma_system_handles_init(&h);
+	for (uint64_t i = 0; i < COUNT; i++) {
+		struct magma_system_mapping m = {
+			.hw_va = 0x100000 + i * 0x2000, .length = 0x1000, .buffer_id = i % 10};
+
+		REQUIRE_EQ(magma_system_handles_add_mapping(&h, &m), MAGMA_STATUS_OK);
+	}
+	CHECK(!magma_system_handles_mapping_overlaps(&h, 0x101000, 0x1000));
+	CHECK(magma_system_handles_mapping_overlaps(&h, 0x101000, 0x1001));
+	CHECK(magma_system_handles_mapping_overlaps(&h, 0x100fff, 0x1));
+	CHECK_EQ(magma_system_handles_remove_buffer_mappings(&h, 3, &bytes), COUNT / 10);
+	CHECK_EQ(bytes, COUNT / 10 * 0x1000);
+	CHECK_EQ(magma_system_handles_remove_buffer_mappings(&h, 3, &bytes), 0);
+	CHECK(magma_system_handles_find_mapping(&h, 0x100000 + 3 * 0x2000) == NULL);
+	CHECK(magma_system_handles_find_mapping(&h, 0x100000 + 4 * 0x2000) != NULL);
+	CHECK_EQ(h.mapping_count, COUNT - COUNT / 10);
+	CHECK_EQ(magma_system_handles_remove_all_mappings(&h, &bytes), COUNT - COUNT / 10);
+	CHECK_EQ(bytes, (uint64_t)(COUNT - COUNT / 10) * 0x1000);
 	CHECK_EQ(h.mapping_count, 0);
 	magma_system_handles_fini(&h);
 }
@@ -517,6 +578,7 @@ static void teardown(void)
 /* clang-format off */
 static const struct sim_test tests[] = {
 	SIM_TEST(test_handle_tables),
+	SIM_TEST(test_handle_tables_many),
 	SIM_TEST(test_flow_control),
 	SIM_TEST(test_notifications),
 	SIM_TEST(test_notify_overflow_logs_once),

@@ -248,6 +248,22 @@ void sim_set_pacing(struct sim_device *dev, bool enable);
 void sim_set_hold(struct sim_device *dev, bool hold);
 
 /*
+ * sim_inline_begin / sim_inline_end - lend the calling thread to the GPU for the work the host
+ * is about to queue, instead of waking the background thread (one thread switch less per
+ * submission, and none for the interrupt). sim_inline_begin returns true, and arms the device,
+ * only when the background thread runs unpaced and unheld and the GPU is idle; while armed, the
+ * host's register writes (TAIL, DOORBELL) do not wake the background thread. sim_inline_end
+ * disarms: when armed and there is work, it runs one quantum of the background thread's
+ * schedule on the calling thread (the same cycles, events and memory as that thread would give),
+ * wakes the thread for anything left, and returns true when the IRQ line rose meanwhile. Then the
+ * eventfd write for that rise was NOT made: the caller must act on IRQ_STATUS as its interrupt
+ * handler would (read, clear, handle). Call both from the same thread, with no device callback on
+ * the stack; sim_inline_end after a sim_inline_begin that returned false does nothing.
+ */
+bool sim_inline_begin(struct sim_device *dev);
+bool sim_inline_end(struct sim_device *dev);
+
+/*
  * sim_is_quiescent - true when nothing can happen without an outside change: the device is idle
  * (sim_is_idle), held with no timed event, or every runnable queue is blocked (a WAIT nothing on
  * the GPU will satisfy, a LOCK stall, a hang) with no timed event and no unit still running.

@@ -103,9 +103,33 @@ size_t trace_blob_read(struct trace_blob_reader *rd, void *buf, size_t len);
 
 /*
  * trace_writer_open - create @path and write the document header; @writer names the producer
- * ("libmagma", "test"). Returns the writer (the caller closes it) or NULL with errno set.
+ * ("libmagma", "test"). Returns the writer (the caller closes it) or NULL with errno set. No
+ * host times (trace_writer_open_flags with 0).
  */
 struct trace_writer *trace_writer_open(const char *path, const char *writer);
+
+/*
+ * Flags of trace_writer_open_flags (docs/trace-format.md, "Host times").
+ * TRACE_WRITER_HOST_TIME: the header says "clock":"monotonic" and "pid" (this process), and every
+ *   event written by trace_writer_event ends with "ns": CLOCK_MONOTONIC nanoseconds taken under
+ *   the writer's lock, so they never decrease in file order. Blob events have none.
+ * TRACE_WRITER_HOST_TIME_DEV: also on the events of trace_writer_dev_event (a daemon's trace;
+ *   libmagma leaves the embedded device's dev events unstamped: they are in order already).
+ * TRACE_WRITER_EXCLUSIVE: take the file's flock (as libmagma's MAGMA_TRACE writer holds it)
+ *   before truncating it; fail with EBUSY, leaving it untouched, when another process holds it.
+ */
+#define TRACE_WRITER_HOST_TIME	   (1u << 0)
+#define TRACE_WRITER_HOST_TIME_DEV (1u << 1)
+#define TRACE_WRITER_EXCLUSIVE	   (1u << 2)
+
+/*
+ * trace_writer_open_flags - trace_writer_open with TRACE_WRITER_* @flags and, when
+ * @header_members is not NULL, those JSON members (without braces, e.g. "\"daemon\":{...}")
+ * added to the header before "events". Returns the writer or NULL with errno set (EBUSY: see
+ * TRACE_WRITER_EXCLUSIVE).
+ */
+struct trace_writer *trace_writer_open_flags(const char *path, const char *writer, uint32_t flags,
+					     const char *header_members);
 
 /*
  * trace_writer_event - append one event: @fmt/... are the JSON members after "seq" (without
@@ -113,6 +137,13 @@ struct trace_writer *trace_writer_open(const char *path, const char *writer);
  * Returns the event's sequence number. Thread-safe.
  */
 uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * trace_writer_dev_event - trace_writer_event for a "dev" event (@fmt holds its members): stamped
+ * with "ns" only when the writer was opened with TRACE_WRITER_HOST_TIME_DEV. Thread-safe.
+ */
+uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
@@ -129,6 +160,13 @@ void trace_writer_flush(struct trace_writer *w);
  * NULL is a no-op. No other thread may use @w any more.
  */
 void trace_writer_close(struct trace_writer *w);
+
+/*
+ * trace_writer_forget - close @w's file without writing anything more (what is buffered is
+ * dropped) and free @w: for the parent of a fork whose child goes on writing the file (the
+ * child's copy of the descriptor keeps the flock). NULL is a no-op.
+ */
+void trace_writer_forget(struct trace_writer *w);
 
 /*
  * trace_global - the process-wide writer: on the first call opens $MAGMA_TRACE (if set and

@@ -33,8 +33,22 @@ void trace_device_destroying(struct sim_device *sim);
 typedef void (*trace_device_observer_fn)(void *ctx, struct sim_device *sim, bool created);
 void trace_device_set_observer(trace_device_observer_fn fn, void *ctx);
 
-/* The sim event types recorded as "dev" events; timelines draw a subset of them (no CMD). */
+/*
+ * The sim event types recorded as "dev" events; timelines (trace_timeline.h) draw all of them
+ * but the register accesses and IRQ_LINE.
+ */
 uint32_t trace_device_event_mask(void);
+
+struct sim_event;
+struct trace_writer;
+
+/*
+ * trace_device_write - append @ev to @w as a "dev" event (docs/trace-format.md), followed by the
+ * JSON members @extra (without a leading comma; NULL or "": none). The one formatter of dev
+ * events, for the embedded device's hook and magma-simd --trace. Returns the event's seq.
+ * Thread-safe (the writer's lock).
+ */
+uint64_t trace_device_write(struct trace_writer *w, const struct sim_event *ev, const char *extra);
 
 #ifdef __cplusplus
 }

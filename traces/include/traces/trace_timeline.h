@@ -2,13 +2,14 @@
 /*
  * trace_timeline.h - Chrome Trace Event JSON (Perfetto, chrome://tracing) from sim device events.
  *
- * A timeline collects the device events of one sim and writes {"traceEvents":[...]}: jobs as
- * complete ("X") events on one track per queue (tid = queue, args name the AS slot that stands
- * for the context and the fault code), interrupts, faults and resets as instant ("i") events, and
- * the power state (cores ready) as a counter ("C"). When the client's submissions are added too
- * (trace_timeline_submit, done by replay), each job is also drawn on one track per client context
- * (tid 2000 + n, named "context C (connection H)"; matching rules in trace_timeline.c).
- * Timestamps are GPU cycles / 1000 (one "microsecond" per 1000 cycles), pid 1 is the device.
+ * A timeline collects the device events of one sim and writes {"traceEvents":[...]} for
+ * ui.perfetto.dev: a GPU process (pid 1) with a device track (interrupts, resets), one track per
+ * queue (jobs as "X" slices with their commands nested inside, faults as instants) and counters
+ * (busy queues, power); when the client's submissions are added too (trace_timeline_submit, done
+ * by replay), a client process (pid 2) with one track per context, where each job appears again
+ * between its submission and its completion, joined by flow arrows submit -> job -> done.
+ * Timestamps are GPU cycles / 1000 (1 us = 1000 cycles, so Perfetto's ns are cycles). The same
+ * records always give the same bytes. docs/trace-format.md ("Timeline") has the details.
  * Thread-safe (one mutex per timeline).
  */
 #ifndef TRACES_TRACE_TIMELINE_H
@@ -28,11 +29,14 @@ void trace_timeline_add(struct trace_timeline *tl, const struct sim_event *ev);
 
 /*
  * trace_timeline_submit - note that the client is about to submit one job on @context of
- * @connection (the recorded handle and id: they only name the track). Call it before sending the
- * submission, so that it precedes the job's device events. Returns a token for
- * trace_timeline_cancel, 0 when @tl is NULL or out of memory (the submission is then not noted).
+ * @connection (the recorded handle and id: they name the track) whose first command buffer is at
+ * GPU VA @cmd_va (0: unknown; it picks the job this submission becomes when several are
+ * pending). Call it before sending the submission, so that it precedes the job's device events.
+ * Returns a token for trace_timeline_cancel, 0 when @tl is NULL or out of memory (the submission
+ * is then not noted).
  */
-size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context);
+size_t trace_timeline_submit(struct trace_timeline *tl, uint64_t connection, uint32_t context,
+			     uint64_t cmd_va);
 
 /* trace_timeline_cancel - forget the submission of @token (it failed). 0 is a no-op. */
 void trace_timeline_cancel(struct trace_timeline *tl, size_t token);

@@ -36,6 +36,11 @@ extern "C" {
 #define MAGMA_SYSTEM_QUERY_LIMITS	    ((uint64_t)0x6d730003)
 /* Faults of the device's fault plan that fired so far (0 without a plan; hooks.faults_fired). */
 #define MAGMA_SYSTEM_QUERY_FAULTS_FIRED	    ((uint64_t)0x6d730004)
+/*
+ * The device's instance number (magma_system_device_instance; wire.h's
+ * WIRE_QUERY_DEVICE_INSTANCE): what a client's trace and a daemon's trace both name the device by.
+ */
+#define MAGMA_SYSTEM_QUERY_INSTANCE	    ((uint64_t)0x6d730005)
 
 /*
  * What the service accounts, per client process and for the device as a whole; a request that
@@ -175,6 +180,8 @@ struct msd_driver_t;
 
 struct magma_system_site {
 	uint64_t connection; /* its number on the device (1 = first opened); 0: a channel */
+	uint64_t id_base;    /* the connection's first block of object ids (wire.h, "Ids"): what
+				the client's libmagma also knows it by; 0: a channel */
 	pid_t pid;	     /* the client process (SO_PEERCRED), 0 when unknown */
 	const char *comm;    /* that process's name (/proc/PID/comm), "" when unknown */
 	struct msd_connection_t *msd; /* the connection's MSD connection; NULL for a channel */
@@ -228,6 +235,14 @@ void magma_system_device_set_hooks(struct magma_system_device *dev,
 				   const struct magma_system_hooks *hooks);
 
 /*
+ * The hooks installed now into *@hooks_out (all NULL when none), for a second device layer that
+ * installs its own in front of them and passes every call on (magma-simd --trace behind a fault
+ * plan). Same rule as set_hooks: before the device serves.
+ */
+void magma_system_device_get_hooks(struct magma_system_device *dev,
+				   struct magma_system_hooks *hooks_out);
+
+/*
  * Kills with SIGKILL the client process of connection @connection (its channel's SO_PEERCRED
  * pid), or with @connection 0 the client process @pid, which must hold a channel or a
  * connection of @dev (a site of a device channel names no connection). A connection whose
@@ -256,6 +271,20 @@ void magma_system_device_usage(struct magma_system_device *dev,
 
 /* Connections currently open (their threads not finished). Any thread. */
 uint32_t magma_system_device_connection_count(struct magma_system_device *dev);
+
+/*
+ * The device's instance number: nonzero, random (getrandom), fixed from create to destroy, so
+ * two devices (or two runs of a daemon) almost surely differ. Clients read it with the debug
+ * query MAGMA_SYSTEM_QUERY_INSTANCE. 0 for a bad @dev. Any thread.
+ */
+uint64_t magma_system_device_instance(struct magma_system_device *dev);
+
+/*
+ * Makes @instance (nonzero; 0 is ignored) the device's instance number instead of the random
+ * one, for a host that names the device before creating it (magma-simd --trace writes it into
+ * its trace's header before the device exists). Only before the device serves its first channel.
+ */
+void magma_system_device_set_instance(struct magma_system_device *dev, uint64_t instance);
 
 /*
  * Shuts down every channel and connection (their peers see a hang-up), joins every thread,
