@@ -16,8 +16,10 @@
  * also writes the figures (bench_report.h).
  * "--write-trace FILE" only records that 100,000-command-buffer loop into FILE (client side, or
  * with "--with-device" the device's events too) and keeps it: the large trace magma-trace's
- * figures are measured on (docs/trace-tools.md). Not a ctest test. Single threaded apart from the
- * embedded device's threads. Scratch files go to $TMPDIR (default /tmp) and are removed.
+ * figures are measured on (docs/trace-tools.md). "--tools [FILE]" times magma-trace dump and trim
+ * on FILE, or on that loop recorded to $TMPDIR (bench_trace_tools.c). Not a ctest test. Single
+ * threaded apart from the embedded device's threads. Scratch files go to $TMPDIR (default /tmp)
+ * and are removed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 
 #include <lib/magma/magma.h>
 
+#include "bench_trace_tools.h"
 #include "bench_util.h"
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
@@ -170,6 +173,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bench-trace [--short] [--json FILE]\n"
 		"       bench-trace --write-trace FILE [--with-device]\n"
+		"       bench-trace --tools [FILE] [--json FILE]\n"
 		"       bench-trace --help | --version\n"
 		"What recording a trace costs (the same loop unrecorded and recorded) and how\n"
 		"fast a trace replays (command buffers per second against >= 50,000).\n"
@@ -178,16 +182,44 @@ static void usage(FILE *out)
 		"  --json FILE  also write the figures to FILE (docs/benchmarks.md)\n"
 		"  --write-trace FILE  only record the replay loop (100,000 command buffers)\n"
 		"             into FILE and keep it; --with-device records device events too\n"
+		"  --tools [FILE]  time magma-trace dump and trim (median of 5) on FILE, or on\n"
+		"             that loop recorded to a scratch file\n"
 		"  --help     this text\n"
 		"  --version  print \"bench-trace VERSION\"\n"
 		"Exit: 0 every call worked (a figure BELOW does not fail), 1 a call failed,\n"
 		"2 usage.\n");
 }
 
+/*
+ * --tools: dump and trim timed on @trace, or on the 100,000-command-buffer loop recorded now; the
+ * figures also go to @json (NULL: none).
+ */
+static int tools(const char *trace, const char *json, int argc, char **argv)
+{
+	struct bench_report *report =
+		bench_report_create("bench-trace", MAGMA_SIM_VERSION, argc, argv);
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char path[512];
+	uint64_t ns;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/bench-trace-tools-%d.json", tmp, (int)getpid());
+	if (trace)
+		ret = bench_trace_tools(trace, 5, report);
+	else
+		ret = run_loop(100000, path, false, &ns) || bench_trace_tools(path, 5, report);
+	if (!trace)
+		unlink(path);
+	if (!ret && bench_report_write(report, json))
+		ret = 1;
+	bench_report_destroy(report);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	bool short_run = false, with_device = false;
-	const char *json = NULL, *write_path = NULL;
+	bool short_run = false, with_device = false, tools_mode = false;
+	const char *json = NULL, *write_path = NULL, *tools_path = NULL;
 	uint32_t overhead_count, replay_count;
 	int runs;
 	double plain[BENCH_MAX_RUNS], recorded[BENCH_MAX_RUNS], calls_s[BENCH_MAX_RUNS];
@@ -208,6 +240,10 @@ int main(int argc, char **argv)
 			write_path = argv[++i];
 		} else if (!strcmp(argv[i], "--with-device")) {
 			with_device = true;
+		} else if (!strcmp(argv[i], "--tools")) {
+			tools_mode = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				tools_path = argv[++i];
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -227,6 +263,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-trace: --with-device goes with --write-trace "
 				"(see bench-trace --help)\n");
 		return 2;
+	}
+	if (tools_mode) {
+		if (short_run || write_path) {
+			fprintf(stderr, "bench-trace: --tools goes with --json only "
+					"(see bench-trace --help)\n");
+			return 2;
+		}
+		return tools(tools_path, json, argc, argv);
 	}
 	if (write_path) {
 		if (short_run || json) {

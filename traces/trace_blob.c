@@ -68,8 +68,9 @@ int trace_digest_parse(const char *text, uint64_t *digest_out)
 {
 	uint64_t d = 0;
 
-	if (!text || strlen(text) != 16)
+	if (!text)
 		return -EINVAL;
+	/* Sixteen hex digits (a NUL among them is not one), then the end of the string. */
 	for (int i = 0; i < 16; i++) {
 		int v = hex_value(text[i]);
 
@@ -77,6 +78,8 @@ int trace_digest_parse(const char *text, uint64_t *digest_out)
 			return -EINVAL;
 		d = (d << 4) | (uint64_t)v;
 	}
+	if (text[16])
+		return -EINVAL;
 	*digest_out = d;
 	return 0;
 }

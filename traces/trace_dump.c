@@ -497,6 +497,7 @@ int trace_tool_dump(int argc, char **argv)
 	/* Contents after event N ran: stop before N + 1 (before the end event, at most). */
 	opts.stop_at = counted && d.at >= events ? events : d.at + 1;
 	opts.on_stop = on_stop;
+	opts.skip_inert = true;
 	opts.stop_ctx = &d;
 	ret = trace_replay_run(d.path, &opts, res);
 	if (ret) {

@@ -465,9 +465,16 @@ static int do_create_context(struct replay *r, const cJSON *ev, const cJSON *arg
 	magma_status_t st = magma_connection_create_context2(
 		conn_arg(r, args), (magma_priority_t)u64(args, "priority"), &ctx);
 
+	struct replay_ent *released;
+
 	if (!st &&
 	    !trace_replay_map_put(&r->ctxs, u64(args, "connection"), u64(out, "context"), ctx))
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	released = st ? NULL
+		      : trace_replay_map_find(&r->ctxs_released, u64(args, "connection"),
+					      u64(out, "context"));
+	if (released)
+		released->v = UINT64_MAX; /* the id is live again */
 	return check_status(r, "create_context", ev, args, st);
 }
 
@@ -486,6 +493,10 @@ static int do_release_context(struct replay *r, const cJSON *ev, const cJSON *ar
 	(void)ev;
 	(void)out;
 	magma_connection_release_context(conn_arg(r, args), ctx_of(r, args, u64(args, "context")));
+	/* trace_replay_inert sends nothing to a released context. */
+	if (r->opts->skip_inert && !trace_replay_map_put(&r->ctxs_released, u64(args, "connection"),
+							 u64(args, "context"), 1))
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	return 0;
 }
 
@@ -611,9 +622,11 @@ static int note_mapping(struct replay *r, const cJSON *args)
 {
 	const struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
 	struct replay_mapping *m;
+	uint64_t prev = UINT64_MAX;
 
 	if (!b)
 		return 0;
+	trace_replay_lookup(&r->mapping_of, u64(args, "connection"), b->rec_id, &prev);
 	m = trace_replay_vec_push(&r->mappings, sizeof(*m));
 	if (!m || !trace_replay_map_put(&r->mapping_of, u64(args, "connection"), b->rec_id,
 					r->mappings.count - 1))
@@ -623,7 +636,9 @@ static int note_mapping(struct replay *r, const cJSON *args)
 				     .length = u64(args, "length"),
 				     .offset = u64(args, "offset"),
 				     .buffer_id = b->rec_id,
-				     .event = r->index};
+				     .event = r->index,
+				     .flags = u64(args, "flags"),
+				     .prev = prev};
 	return 0;
 }
 
@@ -712,12 +727,19 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 		 ncmd = (uint32_t)cJSON_GetArraySize(cmds);
 	uint32_t nwait = (uint32_t)cJSON_GetArraySize(wait),
 		 nsig = (uint32_t)cJSON_GetArraySize(sig);
-	magma_exec_resource_t *rs = calloc(nres + 1, sizeof(*rs));
-	magma_exec_command_buffer_t *cb = calloc(ncmd + 1, sizeof(*cb));
-	uint64_t *ids = calloc((size_t)nwait + nsig + 1, sizeof(uint64_t));
-	uint64_t *sig_idx = calloc(nsig + 1, sizeof(uint64_t));
-	struct replay_range *ranges = calloc(nres + 1, sizeof(*ranges));
-	uint64_t *rec_ids = calloc(nres + 1, sizeof(uint64_t));
+	/* The arrays below in one allocation (one submission after another); 8-byte elements. */
+	size_t n_rs = (size_t)nres + 1, n_cb = (size_t)ncmd + 1, n_ids = (size_t)nwait + nsig + 1;
+	uint8_t *arrays = calloc(1, n_rs * (sizeof(magma_exec_resource_t) +
+					    sizeof(struct replay_range) + sizeof(uint64_t)) +
+					    n_cb * sizeof(magma_exec_command_buffer_t) +
+					    (n_ids + nsig + 1) * sizeof(uint64_t));
+	magma_exec_resource_t *rs = (magma_exec_resource_t *)arrays;
+	struct replay_range *ranges = arrays ? (struct replay_range *)(rs + n_rs) : NULL;
+	magma_exec_command_buffer_t *cb =
+		arrays ? (magma_exec_command_buffer_t *)(ranges + n_rs) : NULL;
+	uint64_t *ids = arrays ? (uint64_t *)(cb + n_cb) : NULL;
+	uint64_t *sig_idx = arrays ? ids + n_ids : NULL;
+	uint64_t *rec_ids = arrays ? sig_idx + nsig + 1 : NULL;
 	magma_command_descriptor_t d = {0};
 	magma_status_t st;
 	uint32_t i = 0, n = 0;
@@ -731,7 +753,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 				   magma_connection_execute_command(conn_arg(r, args), 0, NULL));
 		goto out_free;
 	}
-	if (!rs || !cb || !ids || !sig_idx || !ranges || !rec_ids) {
+	if (!arrays) {
 		ret = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -749,6 +771,11 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 			trace_replay_restore_resource(r, b, bi, rs[i].offset, rs[i].length,
 						      get_str(it, "contents"));
 		i++;
+	}
+	/* Its contents are written: an inert submission needs nothing else (skip_inert). */
+	if (trace_replay_inert(r, ev, args)) {
+		r->res->skipped++;
+		goto out_free;
 	}
 	i = 0;
 	cJSON_ArrayForEach(it, cmds)
@@ -798,12 +825,7 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	if (!ret && !st && nsig)
 		ret = trace_replay_remember_submission(r, r->index, sig_idx, nsig, ranges, nres);
 out_free:
-	free(rs);
-	free(cb);
-	free(ids);
-	free(sig_idx);
-	free(ranges);
-	free(rec_ids);
+	free(arrays);
 	return ret;
 }
 

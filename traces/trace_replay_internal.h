@@ -27,6 +27,7 @@
 #include <lib/magma/magma.h>
 
 #include "sim/sim_regs.h"
+#include "trace_json.h"
 #include "trace_map.h"
 #include "traces/trace_calls.h"
 #include "traces/trace_replay.h"
@@ -88,7 +89,10 @@ struct replay_sub {
 	struct replay_range *ranges;
 };
 
-/* A map_buffer of the trace, by its recorded values (for naming a fault's address). */
+/*
+ * A map_buffer of the trace, by its recorded values (for naming a fault's address, and for
+ * trace_replay_inert).
+ */
 struct replay_mapping {
 	uint64_t conn;	    /* recorded connection */
 	uint64_t va;	    /* hw_va */
@@ -96,6 +100,8 @@ struct replay_mapping {
 	uint64_t offset;    /* into the buffer */
 	uint64_t buffer_id; /* recorded buffer id */
 	uint64_t event;	    /* of the map_buffer call */
+	uint64_t flags;	    /* MAGMA_MAP_FLAG_* */
+	uint64_t prev; /* the mapping of the same buffer and connection before it, or UINT64_MAX */
 };
 
 /* A recent execute_command: where its first command buffer starts in the GPU's address space. */
@@ -104,6 +110,9 @@ struct replay_cmdbuf {
 	uint64_t conn; /* recorded connection */
 	uint64_t event, line;
 };
+
+/* The most command buffers msd-sim takes in one submission (MSD_SIM_MAX_COMMAND_BUFFERS). */
+#define REPLAY_INERT_MAX_CMDBUFS 256
 
 /* How many recent submissions a fault can be traced back to. */
 #define REPLAY_CMDBUFS_KEPT 4096
@@ -171,15 +180,22 @@ struct replay {
 	int sim_sub;
 	struct trace_timeline *tl;
 	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
-	uint32_t live_connections;	/* replay connections created and not released */
-	struct replay_watch watch;	/* the replay device's events */
-	uint64_t faults_seen;		/* faults of the watch looked at */
-	uint64_t recorded_faults;	/* FAULT device events of the trace */
-	uint64_t recorded_kills;	/* calls of the trace that returned CONTEXT_KILLED */
-	bool recorded_device;		/* the trace has device events (an embedded device) */
-	struct replay_vec mappings;	/* struct replay_mapping, from map_buffer calls */
-	struct replay_map mapping_of;	/* (recorded conn, buffer id) -> its latest mapping */
-	struct replay_map listed;	/* (recorded conn, buffer id) listed as a resource */
+	uint32_t live_connections;	 /* replay connections created and not released */
+	struct replay_watch watch;	 /* the replay device's events */
+	uint64_t faults_seen;		 /* faults of the watch looked at */
+	uint64_t recorded_faults;	 /* FAULT device events of the trace */
+	uint64_t recorded_kills;	 /* calls of the trace that returned CONTEXT_KILLED */
+	bool recorded_device;		 /* the trace has device events (an embedded device) */
+	struct replay_vec mappings;	 /* struct replay_mapping, from map_buffer calls */
+	struct replay_map mapping_of;	 /* (recorded conn, buffer id) -> its latest mapping */
+	struct replay_map listed;	 /* (recorded conn, buffer id) listed as a resource */
+	struct replay_map ctxs_released; /* (recorded conn, context) released (value 1) */
+	/* opts->skip_inert (trace_replay_inert.c): */
+	uint64_t inert_from;		/* submissions before this event are all sent */
+	uint64_t inert_last;		/* the last submission found inert, + 1 (0: none) */
+	uint64_t inert_noted;		/* validation: the last call noted, + 1 ... */
+	bool inert_noted_clock;		/* ... and whether its work may read the clock */
+	struct replay_map cmd_class;	/* (contents digest, start) -> what its commands do */
 	struct replay_cmdbuf *cmdbufs;	/* REPLAY_CMDBUFS_KEPT recent submissions, a ring */
 	uint64_t cmdbuf_count;		/* submissions put in the ring so far */
 	struct replay_vec completions;	/* struct replay_completion, in file order (pass 1) */
@@ -195,6 +211,9 @@ struct replay {
 	struct replay_map rec_bufs;    /* (recorded connection, buffer id) -> rec_buffers index */
 	struct replay_vec rec_buffers; /* struct replay_rec_buffer, filled by validation */
 	struct replay_reader rd;
+	struct trace_json json;		/* the tree of the current line (trace_json.h) */
+	uint64_t checked_index;		/* validation: the last call whose check a repeat reuses */
+	enum trace_call_id checked_id;	/* ... and its id (trace_replay.c, note_checked) */
 	struct replay_vec line_digests; /* uint64_t per event line of pass 1, checked in pass 2 */
 	uint64_t blob_budget;		/* opts->blob_budget, or REPLAY_BLOB_BUDGET */
 	bool truncated;			/* pass 1 found the file cut short (res->warning) */
@@ -228,10 +247,27 @@ int trace_replay_fail(struct replay *r, int code, const char *fmt, ...)
 
 /* ---- JSON values of events: validation checked them before replay uses them ---- */
 
-/* Member @k of object @o (case-sensitive), or NULL. */
+/*
+ * Member @k of object @o (case-sensitive), or NULL: what cJSON_GetObjectItemCaseSensitive
+ * returns (the first member of that name; the search ends at an item without a name), compared
+ * in line. Validation and replay look members up a few hundred times a line, and strcmp's call
+ * was a third of what dump spent on the 100k-call trace.
+ */
 static inline const cJSON *member(const cJSON *o, const char *k)
 {
-	return cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!o || !k)
+		return NULL;
+	for (const cJSON *c = o->child; c && c->string; c = c->next) {
+		const char *a = c->string, *b = k;
+
+		while (*a && *a == *b) {
+			a++;
+			b++;
+		}
+		if (*a == *b)
+			return c;
+	}
+	return NULL;
 }
 
 /*
@@ -373,6 +409,19 @@ extern const struct replay_handler trace_replay_handlers[TRACE_CALL_COUNT];
  * trace_calls and the call's own check. The call's id into *@id_out.
  */
 int trace_replay_check_call(struct replay *r, const cJSON *ev, enum trace_call_id *id_out);
+
+/* ---- submissions left out with opts->skip_inert (trace_replay_inert.c) ---- */
+
+/*
+ * Validation, for call event @ev (@id) before the stop: moves r->inert_from past a submission
+ * whose work may read the GPU clock, or to UINT64_MAX for what rules out leaving any out.
+ */
+void trace_replay_inert_note(struct replay *r, const cJSON *ev, enum trace_call_id id);
+/*
+ * Replay: whether execute_command @ev (@args) may be left out, its resources' contents written
+ * but the submission not sent (see trace_replay_inert.c). False unless opts->skip_inert.
+ */
+bool trace_replay_inert(struct replay *r, const cJSON *ev, const cJSON *args);
 
 /* ---- the replay device (trace_replay_device.c) ---- */
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "trace_json.h"
 #include "trace_map.h"
 
 /* ---- subcommands: argv[0] is the subcommand's name; each returns the process exit status ---- */
@@ -87,12 +88,13 @@ struct tt_reader {
 	uint64_t offset;      /* byte offset of the current line */
 	uint64_t next_offset; /* of the line after it */
 	uint64_t index;	      /* event index (its seq) of the current event */
-	cJSON *ev;	      /* the current event, owned by the reader (NULL: skipped dev) */
-	enum tt_type type;    /* ... and its type */
-	bool has_event;	      /* a line was read as the current event */
-	bool ended;	      /* the end event (and the trailer after it) was read */
-	bool skip_dev;	      /* set by the caller: dev lines are typed, not parsed (ev NULL) */
-	char error[768];      /* what was wrong, when a call returned nonzero */
+	const cJSON *ev;      /* the current event, in @json until the next (NULL: skipped dev) */
+	struct trace_json json; /* the arena @ev lives in (trace_json.h) */
+	enum tt_type type;	/* ... and its type */
+	bool has_event;		/* a line was read as the current event */
+	bool ended;		/* the end event (and the trailer after it) was read */
+	bool skip_dev;		/* set by the caller: dev lines are typed, not parsed (ev NULL) */
+	char error[768];	/* what was wrong, when a call returned nonzero */
 };
 
 /*

@@ -41,10 +41,10 @@ bool tt_map_get(const struct replay_map *m, uint64_t k1, uint64_t k2, uint64_t *
 
 /* ---- JSON and command-line helpers ---- */
 
-/* tt_member - see trace_tool.h. */
+/* tt_member - see trace_tool.h. The replayer's lookup (trace_replay_internal.h). */
 const cJSON *tt_member(const cJSON *o, const char *k)
 {
-	return cJSON_GetObjectItemCaseSensitive(o, k);
+	return member(o, k);
 }
 
 /* tt_number_u64 - see trace_tool.h. The replayer's rule (trace_replay_internal.h). */
@@ -221,7 +221,6 @@ int tt_reader_seek(struct tt_reader *rd, uint64_t offset, uint64_t line_no, uint
 			 strerror(errno));
 		return TRACE_REPLAY_BAD_INPUT;
 	}
-	cJSON_Delete(rd->ev);
 	rd->ev = NULL;
 	rd->has_event = false;
 	rd->next_offset = offset;
@@ -280,7 +279,6 @@ int tt_reader_next(struct tt_reader *rd)
 	int ret;
 
 	if (rd->has_event) {
-		cJSON_Delete(rd->ev);
 		rd->ev = NULL;
 		rd->has_event = false;
 		rd->index++;
@@ -299,7 +297,7 @@ int tt_reader_next(struct tt_reader *rd)
 	rd->has_event = true;
 	if (rd->skip_dev && tt_is_dev_line(rd))
 		return 0;
-	rd->ev = cJSON_ParseWithLength(rd->line, rd->len);
+	rd->ev = trace_json_parse(&rd->json, rd->line, rd->len);
 	if (!rd->ev) {
 		const char *at = cJSON_GetErrorPtr();
 		size_t col = at && at >= rd->line && at <= rd->line + rd->len
@@ -338,8 +336,8 @@ void tt_reader_close(struct tt_reader *rd)
 	free(rd->line);
 	rd->line = NULL;
 	rd->line_cap = 0;
-	cJSON_Delete(rd->ev);
 	rd->ev = NULL;
+	trace_json_fini(&rd->json);
 }
 
 /* tt_trace_event_count - see trace_tool.h. */

@@ -350,10 +350,11 @@ static int need_call_blobs(struct trim *t, const struct tt_reader *rd, const cJS
 	return err;
 }
 
-static int copy_completion(struct trim *t, cJSON *ev)
+/* A completion of the range, renumbered; @ev is the reader's (copied before it is edited). */
+static int copy_completion(struct trim *t, const cJSON *ev)
 {
 	uint64_t sub = tt_u64(ev, "submission"), seq;
-	cJSON *n = cJSON_GetObjectItemCaseSensitive(ev, "submission");
+	cJSON *copy;
 	char *text;
 
 	if (!tt_map_get(&t->new_seq, sub, 0, &seq) && sub < t->from) {
@@ -368,9 +369,13 @@ static int copy_completion(struct trim *t, cJSON *ev)
 		t->dropped_completions++;
 		return 0;
 	}
-	cJSON_SetNumberValue(n, (double)seq);
-	cJSON_DeleteItemFromObjectCaseSensitive(ev, "seq");
-	text = cJSON_PrintUnformatted(ev);
+	copy = cJSON_Duplicate(ev, true);
+	if (!copy)
+		return -ENOMEM;
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(copy, "submission"), (double)seq);
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "seq");
+	text = cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
 	if (!text)
 		return -ENOMEM;
 	text[strlen(text) - 1] = '\0';
@@ -577,6 +582,7 @@ int trace_tool_trim(int argc, char **argv)
 	trace_replay_default_options(&opts);
 	opts.stop_at = t.from;
 	opts.on_stop = on_stop;
+	opts.skip_inert = true;
 	opts.stop_ctx = &t;
 	ret = trace_replay_run(t.in, &opts, res);
 	if (!ret && t.stop_ret) {

@@ -81,6 +81,13 @@ struct trace_replay_options {
 	 * the GPU's arbitration, never host thread timing. magma-replay --perturb sets it.
 	 */
 	bool hold;
+	/*
+	 * Only the state at stop_at matters (magma-trace dump and trim): submissions that cannot
+	 * change it are not sent, their resources' recorded contents are still written
+	 * (trace_replay_inert.c says which; a divergence such a submission would show is not
+	 * reported). Ignored with hold or a timeline.
+	 */
+	bool skip_inert;
 };
 
 /* Where a completion digest differed (trace_replay_result.mismatch). */
@@ -101,6 +108,7 @@ struct trace_replay_result {
 	uint64_t submissions;	      /* execute_command calls and inline commands replayed */
 	uint64_t checked_calls;	      /* ... of them in the checked window (from .. to) */
 	uint64_t checked_submissions; /* ... */
+	uint64_t skipped;	      /* execute_command calls left out (skip_inert), not sent */
 	uint64_t completions;	      /* completion events checked (in the window) */
 	uint64_t gpu_cycles;	      /* the replay device's clock when the replay ended */
 	uint64_t host_ns;	      /* wall time of the replay phase (validation excluded) */
