@@ -737,8 +737,8 @@ int main(int argc, char **argv)
 		if (bench_breakdown("embedded round trip", bench_roundtrip_once, &ed, rt_n, 0,
 				    stdout))
 			goto out;
-		if (daemon && bench_breakdown("daemon round trip",
-					      bench_roundtrip_once, &dd, rt_n, dm.pid, stdout))
+		if (daemon && bench_breakdown("daemon round trip", bench_roundtrip_once, &dd, rt_n,
+					      dm.pid, stdout))
 			goto out;
 	}
 	report = bench_report_create("bench-magma", MAGMA_SIM_VERSION, argc, argv);

@@ -194,6 +194,9 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	r->res->calls++;
 	r->res->checked_calls += r->checking;
 	replay_gate(r, trace_perturb_gate_for(id, trace_calls[id].has_result ? status_of(ev) : 0));
+	if (trace_calls[id].has_result && (status_of(ev) == MAGMA_STATUS_CONNECTION_LOST ||
+					   status_of(ev) == MAGMA_STATUS_CONTEXT_KILLED))
+		trace_replay_await_connection_lost(r, member(ev, "args"));
 	return trace_replay_handlers[id].replay(r, ev, member(ev, "args"), member(ev, "out"));
 }
 
@@ -469,14 +472,14 @@ static const struct replay_buffer *stopped_buffer(const struct replay *r, uint64
 		b = trace_replay_lookup(&r->buf_ids, conn, id, &i)
 			    ? trace_replay_vec_at(&r->buffers, i)
 			    : NULL;
-		return b && b->fd >= 0 ? b : NULL;
+		return b && b->readable ? b : NULL;
 	}
 	for (size_t k = 0; k < r->buf_ids.cap; k++) {
 		const struct replay_ent *e = &r->buf_ids.e[k];
 
 		b = e->used && e->k2 == id && e->v < best ? trace_replay_vec_at(&r->buffers, e->v)
 							  : NULL;
-		if (b && b->fd >= 0)
+		if (b && b->readable)
 			best = e->v;
 	}
 	return best == UINT64_MAX ? NULL : trace_replay_vec_at(&r->buffers, best);
@@ -514,7 +517,9 @@ int trace_replay_read_buffer(const struct trace_replay_access *access, uint64_t 
 	for (uint64_t done = 0; done < length;) {
 		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
 
-		if (pread(b->fd, dst + done, n, (off_t)(offset + done)) != (ssize_t)n)
+		/* Reading may open the buffer's fd: the fd cache is all that changes. */
+		if (pread(trace_replay_buffer_fd((struct replay *)access->r, b), dst + done, n,
+			  (off_t)(offset + done)) != (ssize_t)n)
 			return -EIO;
 		done += n;
 	}
@@ -581,6 +586,9 @@ static void replay_free(struct replay *r)
 	trace_reader_close(r);
 	trace_json_fini(&r->json);
 	trace_replay_map_fini(&r->devices);
+	trace_replay_map_fini(&r->conn_lost);
+	trace_replay_map_fini(&r->check_gen);
+	trace_replay_map_fini(&r->replay_gen);
 	trace_replay_map_fini(&r->conns);
 	trace_replay_map_fini(&r->ctxs);
 	trace_replay_map_fini(&r->bufs);

@@ -11,10 +11,13 @@
  *
  * Runs on the caller's thread.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,6 +243,31 @@ static int check_poll(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	return check_items(r, args, "items", keys, "poll item", err);
 }
 
+/*
+ * Checking pass: numbers connections as they are created and notes each one's first call that
+ * failed because it was lost (see struct replay, "Early losses").
+ */
+static int note_connection_end(struct replay *r, enum trace_call_id id, magma_status_t st,
+			       const cJSON *args, const cJSON *out)
+{
+	uint64_t gen;
+
+	if (id == TRACE_CALL_CREATE_CONNECTION && st == MAGMA_STATUS_OK) {
+		if (!trace_replay_map_put(&r->check_gen, u64(out, "connection"), 0,
+					  ++r->check_gens))
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+		return 0;
+	}
+	if ((st != MAGMA_STATUS_CONTEXT_KILLED && st != MAGMA_STATUS_CONNECTION_LOST) ||
+	    !member(args, "connection") ||
+	    !trace_replay_lookup(&r->check_gen, u64(args, "connection"), 0, &gen) ||
+	    trace_replay_map_find(&r->conn_lost, gen, 0))
+		return 0;
+	if (!trace_replay_map_put(&r->conn_lost, gen, 0, r->index))
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
+	return 0;
+}
+
 /* Compares a replayed status with the recorded one (when the event is in the checked window). */
 static int check_status(struct replay *r, const char *call, const cJSON *ev, const cJSON *args,
 			magma_status_t got)
@@ -250,6 +278,21 @@ static int check_status(struct replay *r, const char *call, const cJSON *ev, con
 
 	if (!r->checking || want == got)
 		return 0;
+	/*
+	 * The replay's connection died sooner than the recording's: a job's fault, or the service's
+	 * hang-up, reached it before this call, which the recording made first. The recording met
+	 * the same end at a later call, so calls in between are not compared (counted instead).
+	 */
+	if (want == MAGMA_STATUS_OK &&
+	    (got == MAGMA_STATUS_CONTEXT_KILLED || got == MAGMA_STATUS_CONNECTION_LOST)) {
+		uint64_t gen, lost;
+
+		if (trace_replay_lookup(&r->replay_gen, u64(args, "connection"), 0, &gen) &&
+		    trace_replay_lookup(&r->conn_lost, gen, 0, &lost) && lost > r->index) {
+			r->early_losses++;
+			return 0;
+		}
+	}
 	text = cJSON_PrintUnformatted(args);
 	ret = trace_replay_fail(r, TRACE_REPLAY_DIVERGED,
 				"%s(%.300s): recorded status %s (%d), replay returned %s (%d)",
@@ -297,6 +340,25 @@ static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args
 			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
 						 "cannot create the embedded device");
 	}
+	/*
+	 * A recorded refusal is replayed with a handle of the same kind as far as the status tells:
+	 * a stream socket whose peer is gone for CONNECTION_LOST, else a pipe (not a socket at
+	 * all).
+	 */
+	if (status_of(ev) != MAGMA_STATUS_OK) {
+		int p[2];
+
+		if (status_of(ev) == MAGMA_STATUS_CONNECTION_LOST
+			    ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)
+			    : pipe2(p, O_CLOEXEC))
+			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "%s: %s",
+						 "a handle to refuse", strerror(errno));
+		close(p[1]);
+		st = magma_device_import((magma_handle_t)p[0], &dev);
+		if (!st)
+			magma_device_release(dev);
+		return check_status(r, "device_import", ev, args, st);
+	}
 	fd = magma_system_embedded_connect(r->emb);
 	if (fd < 0)
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR,
@@ -330,7 +392,8 @@ static int do_device_query(struct replay *r, const cJSON *ev, const cJSON *args,
 	(void)out;
 	if (!trace_replay_lookup(&r->devices, u64(args, "device"), 0, &dev))
 		return missing(r, "device", u64(args, "device"));
-	st = magma_device_query(dev, u64(args, "id"), u64(args, "buffer") ? &buf : NULL, &value);
+	st = magma_device_query(dev, u64(args, "id"), u64(args, "buffer") ? &buf : NULL,
+				u64(args, "no_value") ? NULL : &value);
 	if (!st && u64(args, "buffer") && buf != (magma_handle_t)-1)
 		close((int)buf);
 	return check_status(r, "device_query", ev, args, st);
@@ -346,7 +409,9 @@ static int do_create_connection(struct replay *r, const cJSON *ev, const cJSON *
 	if (!trace_replay_lookup(&r->devices, u64(args, "device"), 0, &dev))
 		return missing(r, "device", u64(args, "device"));
 	st = magma_device_create_connection(dev, &conn);
-	if (!st && !trace_replay_map_put(&r->conns, u64(out, "connection"), 0, conn))
+	if (!st &&
+	    (!trace_replay_map_put(&r->conns, u64(out, "connection"), 0, conn) ||
+	     !trace_replay_map_put(&r->replay_gen, u64(out, "connection"), 0, ++r->replay_gens)))
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (!st)
 		r->live_connections++;
@@ -360,6 +425,24 @@ static magma_connection_t conn_arg(struct replay *r, const cJSON *args)
 
 	trace_replay_lookup(&r->conns, u64(args, "connection"), 0, &c);
 	return c;
+}
+
+/*
+ * trace_replay_await_connection_lost - see trace_replay_internal.h. A feed-forward call learns
+ * of a dead connection only once the service has hung up, which host timing decides: the
+ * recording saw it by this call, so the replay waits (up to REPLAY_WAIT_NS) for its own
+ * connection's notification channel to hang up, which changes nothing else.
+ */
+void trace_replay_await_connection_lost(struct replay *r, const cJSON *args)
+{
+	magma_connection_t conn = conn_arg(r, args);
+	struct pollfd pfd = {.events = POLLRDHUP};
+
+	if (!conn)
+		return;
+	pfd.fd = (int)magma_connection_get_notification_channel_handle(conn);
+	if (pfd.fd >= 0)
+		(void)!poll(&pfd, 1, (int)(REPLAY_WAIT_NS / 1000000));
 }
 
 /* The replay buffer for the recorded "buffer" argument, or 0 when unknown. */
@@ -500,6 +583,34 @@ static int do_release_context(struct replay *r, const cJSON *ev, const cJSON *ar
 	return 0;
 }
 
+/* trace_replay_buffer_fd - see trace_replay_internal.h. */
+int trace_replay_buffer_fd(struct replay *r, const struct replay_buffer *cb)
+{
+	struct replay_buffer *b = (struct replay_buffer *)cb; /* a record of r->buffers */
+	struct replay_buffer *first = trace_replay_vec_at(&r->buffers, 0);
+	magma_handle_t fd;
+
+	if (b->fd >= 0 || !b->readable)
+		return b->fd;
+	if (magma_buffer_get_handle(b->h, &fd) != MAGMA_STATUS_OK)
+		return -1;
+	if (r->open_count == REPLAY_OPEN_FDS) {
+		struct replay_buffer *old =
+			trace_replay_vec_at(&r->buffers, r->open_fds[r->open_next]);
+
+		if (old && old->fd >= 0)
+			close(old->fd);
+		if (old)
+			old->fd = -1;
+	} else {
+		r->open_count++;
+	}
+	b->fd = (int)fd;
+	r->open_fds[r->open_next] = (uint64_t)(b - first);
+	r->open_next = (r->open_next + 1) % REPLAY_OPEN_FDS;
+	return b->fd;
+}
+
 /* Registers replay buffer @h (@id, @size) as recorded buffer @rec_h / id @rec_id of @args' conn. */
 static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uint64_t id,
 		      uint64_t size, uint64_t rec_h, uint64_t rec_id)
@@ -513,7 +624,11 @@ static int add_buffer(struct replay *r, const cJSON *args, magma_buffer_t h, uin
 	b->id = id;
 	b->rec_id = rec_id;
 	b->size = size;
-	b->fd = magma_buffer_get_handle(h, &fd) ? -1 : (int)fd;
+	/* Whether a handle can be had; the fd is opened again when used. */
+	b->fd = -1;
+	b->readable = magma_buffer_get_handle(h, &fd) == MAGMA_STATUS_OK;
+	if (b->readable)
+		close((int)fd);
 	if (!trace_replay_map_put(&r->bufs, rec_h, 0, r->buffers.count - 1) ||
 	    !trace_replay_map_put(&r->buf_ids, u64(args, "connection"), rec_id,
 				  r->buffers.count - 1))
@@ -574,6 +689,8 @@ static int do_release_buffer(struct replay *r, const cJSON *ev, const cJSON *arg
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
+	b->readable = false;
+	b->released = true;
 	trace_replay_map_put(&r->bufs, u64(args, "buffer"), 0, UINT64_MAX);
 	return 0;
 }
@@ -1139,9 +1256,26 @@ static int do_get_cache_policy(struct replay *r, const cJSON *ev, const cJSON *a
 	return ret;
 }
 
+/* A clean's recorded contents (optional) must name a blob. */
+static int check_clean_cache(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
+{
+	(void)ev;
+	(void)out;
+	return member(args, "contents")
+		       ? check_blob_ref(r, args, "contents", true, "buffer_clean_cache")
+		       : 0;
+}
+
 static int do_clean_cache(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
+	const struct replay_buffer *b = buffer_by_handle(r, u64(args, "buffer"));
+	const struct replay_blob *blob = trace_reader_blob(r, get_str(args, "contents"));
+
 	(void)out;
+	/* The CPU stores the client made visible here (the recorder's "contents"). */
+	if (b && blob)
+		trace_replay_restore_range(r, b, u64(args, "offset"), blob->size,
+					   get_str(args, "contents"));
 	return check_status(r, "buffer_clean_cache", ev, args,
 			    magma_buffer_clean_cache(buffer_arg(r, args), u64(args, "offset"),
 						     u64(args, "size"),
@@ -1456,7 +1590,7 @@ const struct replay_handler trace_replay_handlers[TRACE_CALL_COUNT] = {
 	[TRACE_CALL_BUFFER_GET_INFO] = {NULL, do_buffer_get_info},
 	[TRACE_CALL_BUFFER_SET_CACHE_POLICY] = {NULL, do_set_cache_policy},
 	[TRACE_CALL_BUFFER_GET_CACHE_POLICY] = {NULL, do_get_cache_policy},
-	[TRACE_CALL_BUFFER_CLEAN_CACHE] = {NULL, do_clean_cache},
+	[TRACE_CALL_BUFFER_CLEAN_CACHE] = {check_clean_cache, do_clean_cache},
 	[TRACE_CALL_BUFFER_SET_NAME] = {check_set_name, do_set_name},
 	[TRACE_CALL_ENUMERATE_DEVICES] = {NULL, do_enumerate},
 	[TRACE_CALL_BUFFER_GET_HANDLE] = {NULL, do_get_handle},
@@ -1506,6 +1640,9 @@ int trace_replay_check_call(struct replay *r, const cJSON *ev, enum trace_call_i
 		if (ret)
 			return ret;
 	}
+	ret = note_connection_end(r, (enum trace_call_id)id, c->has_result ? st : 0, args, out);
+	if (ret)
+		return ret;
 	if (trace_replay_handlers[id].check) {
 		ret = trace_replay_handlers[id].check(r, ev, args, out);
 		if (ret)

@@ -33,7 +33,7 @@ uint8_t *trace_replay_blob_bytes(struct replay *r, const struct replay_blob *blo
 /* True when [@offset, + @length) lies inside @b and @b can be read and written. */
 bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length)
 {
-	return b->fd >= 0 && offset <= b->size && length <= b->size - offset;
+	return b->readable && offset <= b->size && length <= b->size - offset;
 }
 
 /*
@@ -47,6 +47,7 @@ void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b,
 	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
 	struct trace_blob_reader rd;
 	const char *text;
+	int fd;
 
 	if (!blob || blob->size != length || !trace_replay_range_ok(b, offset, length))
 		return;
@@ -54,16 +55,17 @@ void trace_replay_restore_range(struct replay *r, const struct replay_buffer *b,
 	if (!text)
 		return;
 	trace_blob_reader_init(&rd, text);
+	fd = trace_replay_buffer_fd(r, b);
 	for (uint64_t done = 0; done < length;) {
 		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
 		off_t at = (off_t)(offset + done);
 
 		if (trace_blob_read(&rd, want, n) != n)
 			return;
-		if (pread(b->fd, cur, n, at) != (ssize_t)n)
+		if (pread(fd, cur, n, at) != (ssize_t)n)
 			return;
 		if (memcmp(cur, want, n))
-			(void)!pwrite(b->fd, want, n, at);
+			(void)!pwrite(fd, want, n, at);
 		done += n;
 	}
 }
@@ -144,17 +146,19 @@ static bool digest_range(struct replay *r, const struct replay_buffer *b, uint64
 	uint8_t *want = r->chunk, *cur = r->chunk + REPLAY_CHUNK;
 	uint64_t h = TRACE_DIGEST_INIT, blob_left = text ? blob->size : 0;
 	struct trace_blob_reader rd;
+	int fd;
 
 	*diff = (struct range_diff){.first = UINT64_MAX};
 	if (!trace_replay_range_ok(b, offset, length))
 		return false;
 	if (text)
 		trace_blob_reader_init(&rd, text);
+	fd = trace_replay_buffer_fd(r, b);
 	for (uint64_t done = 0; done < length;) {
 		size_t n = length - done < REPLAY_CHUNK ? (size_t)(length - done) : REPLAY_CHUNK;
 		size_t cmp = blob_left < n ? (size_t)blob_left : n;
 
-		if (pread(b->fd, cur, n, (off_t)(offset + done)) != (ssize_t)n)
+		if (pread(fd, cur, n, (off_t)(offset + done)) != (ssize_t)n)
 			return false;
 		h = trace_digest_more(h, cur, n);
 		if (cmp) {

@@ -182,7 +182,7 @@ static const struct replay_buffer *live_buffer(struct replay *r, uint64_t conn, 
 	if (!trace_replay_lookup(&r->buf_ids, conn, id, &i))
 		return NULL;
 	b = trace_replay_vec_at(&r->buffers, i);
-	return b && b->fd >= 0 ? b : NULL;
+	return b && b->readable ? b : NULL;
 }
 
 /*

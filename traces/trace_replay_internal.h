@@ -38,6 +38,8 @@ struct trace_timeline;
 
 /* How long replay waits, by default, for a semaphore the recording saw signaled. */
 #define REPLAY_WAIT_NS	   (10ull * 1000 * 1000 * 1000)
+/* Buffer fds the replay keeps open at once (the least recently opened is closed first). */
+#define REPLAY_OPEN_FDS	   256u
 /* Resource contents are restored and digested this many bytes at a time. */
 #define REPLAY_CHUNK	   (64u * 1024)
 /* Blob text kept in memory, by default; the rest is read again from the file when used. */
@@ -50,7 +52,14 @@ struct replay_buffer {
 	uint64_t id;
 	uint64_t rec_id; /* the recorded id */
 	uint64_t size;
-	int fd; /* from magma_buffer_get_handle, -1 when not available */
+	/*
+	 * From magma_buffer_get_handle, opened when used (trace_replay_buffer_fd): -1 while closed.
+	 * At most REPLAY_OPEN_FDS stay open, so a trace holding as many buffers as its recording
+	 * process could (one fd each in libmagma) needs no more fds to replay.
+	 */
+	int fd;
+	bool readable; /* a handle can be had: its contents can be read and written */
+	bool released;
 };
 
 struct replay_sem {
@@ -179,16 +188,27 @@ struct replay {
 	struct sim_device *sim;
 	int sim_sub;
 	struct trace_timeline *tl;
+	uint64_t open_fds[REPLAY_OPEN_FDS]; /* buffer indices with an fd open, a ring */
+	uint32_t open_next, open_count;
 	struct replay_map devices, conns, ctxs, bufs, buf_ids, sems, sem_ids, subs, blobs;
-	uint32_t live_connections;	 /* replay connections created and not released */
-	struct replay_watch watch;	 /* the replay device's events */
-	uint64_t faults_seen;		 /* faults of the watch looked at */
-	uint64_t recorded_faults;	 /* FAULT device events of the trace */
-	uint64_t recorded_kills;	 /* calls of the trace that returned CONTEXT_KILLED */
-	bool recorded_device;		 /* the trace has device events (an embedded device) */
-	struct replay_vec mappings;	 /* struct replay_mapping, from map_buffer calls */
-	struct replay_map mapping_of;	 /* (recorded conn, buffer id) -> its latest mapping */
-	struct replay_map listed;	 /* (recorded conn, buffer id) listed as a resource */
+	/*
+	 * Early losses (check_status): a recorded connection handle may be reused, so connections
+	 * are numbered in create_connection order, by the checking pass (check_gen: handle ->
+	 * number) and again by the replay (replay_gen); conn_lost maps a number to the index of
+	 * that connection's first call that failed with CONTEXT_KILLED or CONNECTION_LOST.
+	 */
+	struct replay_map check_gen, replay_gen, conn_lost;
+	uint64_t check_gens, replay_gens;
+	uint64_t early_losses;	      /* calls not compared: the replay's connection died sooner */
+	uint32_t live_connections;    /* replay connections created and not released */
+	struct replay_watch watch;    /* the replay device's events */
+	uint64_t faults_seen;	      /* faults of the watch looked at */
+	uint64_t recorded_faults;     /* FAULT device events of the trace */
+	uint64_t recorded_kills;      /* calls of the trace that returned CONTEXT_KILLED */
+	bool recorded_device;	      /* the trace has device events (an embedded device) */
+	struct replay_vec mappings;   /* struct replay_mapping, from map_buffer calls */
+	struct replay_map mapping_of; /* (recorded conn, buffer id) -> its latest mapping */
+	struct replay_map listed;     /* (recorded conn, buffer id) listed as a resource */
 	struct replay_map ctxs_released; /* (recorded conn, context) released (value 1) */
 	/* opts->skip_inert (trace_replay_inert.c): */
 	uint64_t inert_from;		/* submissions before this event are all sent */
@@ -451,6 +471,12 @@ magma_status_t trace_replay_wait(struct replay *r, magma_poll_item_t *items, uin
 /* ---- contents and completions (trace_replay_contents.c) ---- */
 
 /* True when [@offset, + @length) lies inside @b and @b can be read and written. */
+/* @b's fd, opened (closing the least recently opened past REPLAY_OPEN_FDS) when needed; -1
+ * when no handle can be had. */
+int trace_replay_buffer_fd(struct replay *r, const struct replay_buffer *b);
+/* Before a call the recording saw fail with CONNECTION_LOST: wait for the replay's connection of
+ * @args to be hung up too (trace_replay_calls.c). */
+void trace_replay_await_connection_lost(struct replay *r, const cJSON *args);
 bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length);
 /*
  * Makes a resource range hold the contents of blob @hex ("" or unknown: left alone), streamed a

@@ -347,6 +347,8 @@ static int need_call_blobs(struct trim *t, const struct tt_reader *rd, const cJS
 	}
 	if (!err)
 		err = need_blob(t, rd, tt_str(tt_member(ev, "out"), "data"));
+	if (!err)
+		err = need_blob(t, rd, tt_str(args, "contents")); /* buffer_clean_cache */
 	return err;
 }
 

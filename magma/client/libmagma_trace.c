@@ -186,6 +186,31 @@ static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, ui
 	return ok;
 }
 
+/*
+ * "contents":"<digest>" of [@offset, + @size) of @buffer (clamped to the buffer) into @extra,
+ * the bytes stored as a blob; @extra stays "" when the buffer cannot be read.
+ */
+static void trace_clean_contents(struct trace_writer *w, magma_buffer_t buffer, uint64_t offset,
+				 uint64_t size, char *extra, size_t extra_size)
+{
+	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
+	uint8_t *data;
+	char hex[17];
+
+	if (!buf || offset >= buf->size)
+		return;
+	if (size > buf->size - offset)
+		size = buf->size - offset;
+	data = malloc(size ? size : 1);
+	if (!data)
+		return;
+	if (pread(buf->fd, data, size, (off_t)offset) == (ssize_t)size) {
+		trace_digest_hex(trace_writer_blob(w, data, size), hex);
+		snprintf(extra, extra_size, "\"contents\":\"%s\"", hex);
+	}
+	free(data);
+}
+
 static bool trace_sem_signaled_locked(struct libmagma_connection *conn, uint64_t id)
 {
 	struct libmagma_semaphore *sem;
@@ -373,9 +398,10 @@ magma_status_t magma_device_query(magma_device_t device, uint64_t id,
 
 	if (w && !st && result_out)
 		snprintf(out, sizeof(out), "\"value\":%" PRIu64, *result_out);
+	/* "no_value" only when result_out was NULL: traces from before it mean "given". */
 	trace_leave_record(w, TRACE_CALL_DEVICE_QUERY,
-			   (uint64_t[]){device, id, result_buffer_out != NULL}, NULL, st, NULL,
-			   out);
+			   (uint64_t[]){device, id, result_buffer_out != NULL},
+			   result_out ? NULL : "\"no_value\":1", st, NULL, out);
 	return st;
 }
 
@@ -889,9 +915,20 @@ magma_status_t magma_buffer_clean_cache(magma_buffer_t buffer, uint64_t offset, 
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_clean_cache(buffer, offset, size, operation);
+	char extra[48] = "";
 
+	/*
+	 * A clean is where a client makes its CPU stores visible to the GPU: the range's contents
+	 * go with the call ("contents", a blob), so a replay writes them there. Work the GPU
+	 * already runs may be waiting for them (a WAIT on memory the CPU writes after submitting).
+	 */
+	if (w && !st &&
+	    (operation == MAGMA_CACHE_OPERATION_CLEAN ||
+	     operation == MAGMA_CACHE_OPERATION_CLEAN_INVALIDATE))
+		trace_clean_contents(w, buffer, offset, size, extra, sizeof(extra));
 	trace_leave_record(w, TRACE_CALL_BUFFER_CLEAN_CACHE,
-			   (uint64_t[]){buffer, offset, size, operation}, NULL, st, NULL, NULL);
+			   (uint64_t[]){buffer, offset, size, operation}, extra[0] ? extra : NULL,
+			   st, NULL, NULL);
 	return st;
 }
 
