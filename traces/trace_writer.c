@@ -158,16 +158,91 @@ uint64_t trace_writer_event(struct trace_writer *w, const char *fmt, ...)
 	return seq;
 }
 
+/* This thread's held dev events (trace_writer_hold): event bodies, each ending in '\0'. */
+static _Thread_local struct {
+	struct trace_writer *w;
+	unsigned int depth;
+	char *buf;
+	size_t len, cap;
+} held;
+
+/* Appends one event body of @fmt/@ap (and its "ns" when @stamp) to this thread's held events. */
+static void held_append(bool stamp, const char *fmt, va_list ap)
+{
+	char ns[40] = "";
+	va_list copy;
+	size_t need;
+	int n;
+
+	if (stamp)
+		snprintf(ns, sizeof(ns), ",\"ns\":%" PRIu64, host_ns());
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	need = held.len + (size_t)n + strlen(ns) + 1;
+	if (need > held.cap) {
+		size_t cap = held.cap ? held.cap : 4096;
+		char *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(held.buf, cap);
+		if (!nb)
+			return; /* out of memory: the event is lost, like a failed fprintf */
+		held.buf = nb;
+		held.cap = cap;
+	}
+	vsnprintf(held.buf + held.len, (size_t)n + 1, fmt, ap);
+	held.len += (size_t)n;
+	memcpy(held.buf + held.len, ns, strlen(ns) + 1);
+	held.len += strlen(ns) + 1;
+}
+
 /* trace_writer_dev_event - see trace.h. */
 uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
 {
+	bool stamp = w->flags & TRACE_WRITER_HOST_TIME_DEV;
 	va_list ap;
-	uint64_t seq;
+	uint64_t seq = 0;
 
 	va_start(ap, fmt);
-	seq = writer_vevent(w, w->flags & TRACE_WRITER_HOST_TIME_DEV, fmt, ap);
+	if (held.depth && held.w == w)
+		held_append(stamp, fmt, ap);
+	else
+		seq = writer_vevent(w, stamp, fmt, ap);
 	va_end(ap);
 	return seq;
+}
+
+/* trace_writer_hold - see trace.h. */
+void trace_writer_hold(struct trace_writer *w)
+{
+	if (!w || (held.depth && held.w != w))
+		return;
+	held.w = w;
+	held.depth++;
+}
+
+/* trace_writer_release - see trace.h. The buffer is freed: a thread may end at any time. */
+void trace_writer_release(struct trace_writer *w)
+{
+	if (!w || !held.depth || held.w != w || --held.depth)
+		return;
+	if (held.len) {
+		pthread_mutex_lock(&w->lock);
+		for (size_t off = 0; off < held.len; off += strlen(held.buf + off) + 1) {
+			if (w->f)
+				fprintf(w->f, "{\"seq\":%" PRIu64 ",%s},\n", w->seq++,
+					held.buf + off);
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	free(held.buf);
+	held.buf = NULL;
+	held.len = held.cap = 0;
+	held.w = NULL;
 }
 
 /* A blob event, w->lock held: never stamped (content, not something that happened). */

@@ -53,14 +53,30 @@ static uint32_t pending_count;			    /* guarded by trace_lock */
 static _Thread_local int trace_depth;		    /* nesting of recorded calls */
 
 /* The writer when this call is to be recorded (outermost call of the thread), else NULL. */
+static _Thread_local struct trace_writer *trace_held; /* the outermost call's writer */
+
+/*
+ * Enters a recorded section. The device events this thread causes meanwhile (the embedded
+ * device runs a short job inside the call that submits it) are held and written after the
+ * call's own event (trace_writer_hold), in the order a reader expects.
+ */
 static struct trace_writer *trace_enter(void)
 {
-	return trace_depth++ ? NULL : trace_global();
+	struct trace_writer *w = trace_depth++ ? NULL : trace_global();
+
+	if (w) {
+		trace_held = w;
+		trace_writer_hold(w);
+	}
+	return w;
 }
 
 static void trace_leave(void)
 {
-	trace_depth--;
+	if (--trace_depth == 0 && trace_held) {
+		trace_writer_release(trace_held);
+		trace_held = NULL;
+	}
 }
 
 /* A call's out value: 0 when the call failed or the client passed no out pointer. */

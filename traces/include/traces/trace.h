@@ -147,6 +147,17 @@ uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * trace_writer_hold / trace_writer_release - between the two, the calling thread's dev events
+ * for @w are kept (trace_writer_dev_event returns 0 for them) and written, in order, by the
+ * release: a client call around which the device ran a job on the caller's own thread (the
+ * embedded device's inline run) writes its event first and that job's after it, as if the
+ * GPU had run it once the call returned. Other threads' events are not held. Nested holds are
+ * counted; release writes at the outermost. Per thread; NULL @w: nothing.
+ */
+void trace_writer_hold(struct trace_writer *w);
+void trace_writer_release(struct trace_writer *w);
+
+/*
  * trace_writer_blob - make @len bytes at @data available as a blob: a "blob" event is written the
  * first time a content digest is seen, never again. Returns the digest. Thread-safe.
  */
