@@ -88,7 +88,7 @@ struct scale_curve {
 	const char *name;   /* figure prefix: "buffers" */
 	const char *title;  /* "buffers in one connection" */
 	const char *object; /* "buffer", for the memory line */
-	char limit[96];	    /* what bounds the last point */
+	char limit[160];    /* what bounds the last point */
 	uint64_t n[SCALE_MAX_POINTS];
 	unsigned int points;
 	const char *calls[SCALE_MAX_CALLS]; /* figure names: "execute" */
@@ -470,10 +470,19 @@ static int scale_measure(const struct scale_params *p, struct scale_curve *curve
 	return 0;
 }
 
-/* The points 1, 10, 100, ... below @limit and @max, then whichever of the two is smaller. */
-static void scale_points(struct scale_curve *curve, uint64_t max, uint64_t limit)
+/*
+ * The points 1, 10, 100, ... below @limit and @max, then whichever of the two is smaller; the
+ * curve's limit text says which: @why (what @limit stands for) or the run's @max.
+ */
+static void scale_points(struct scale_curve *curve, uint64_t max, uint64_t limit, const char *why)
 {
 	uint64_t last = max < limit ? max : limit;
+
+	if (max <= limit)
+		snprintf(curve->limit, sizeof(curve->limit), "the run's %" PRIu64 ", below %s", max,
+			 why);
+	else
+		snprintf(curve->limit, sizeof(curve->limit), "%s", why);
 
 	curve->points = 0;
 	for (uint64_t n = 1; n < last && curve->points < SCALE_MAX_POINTS - 1; n *= 10)
@@ -559,6 +568,7 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 	struct scale_conns cs = {.s = s};
 	uint64_t limit = scale_limit(s, MAGMA_SYSTEM_RES_CONNECTIONS);
 	struct scale_mem base;
+	char why[64];
 	int ret = 1;
 
 	*curve = (struct scale_curve){
@@ -573,9 +583,8 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 		.heap_per_object = -1,
 	};
 	/* One more than the last point is opened and released by conns_open. */
-	snprintf(curve->limit, sizeof(curve->limit), "device limit of %" PRIu64 " connections",
-		 limit);
-	scale_points(curve, s->p.max_conns, limit - 1);
+	snprintf(why, sizeof(why), "device limit of %" PRIu64 " connections", limit);
+	scale_points(curve, s->p.max_conns, limit - 1, why);
 	cs.others = calloc(curve->n[curve->points - 1], sizeof(*cs.others));
 	cs.other_ctx = calloc(curve->n[curve->points - 1], sizeof(*cs.other_ctx));
 	if (!cs.others || !cs.other_ctx) {
@@ -809,8 +818,7 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 		return 1;
 	}
 	limit -= 3;
-	snprintf(curve->limit, sizeof(curve->limit), "%s", why);
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit, why);
 	bs.cap = curve->n[curve->points - 1];
 	bs.ring = calloc(bs.cap, sizeof(*bs.ring));
 	bs.ids = calloc(bs.cap, sizeof(*bs.ids));
@@ -938,8 +946,7 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 		why = "the device's mapping limit";
 	}
 	limit -= 2; /* the command buffer's mapping and the probe's */
-	snprintf(curve->limit, sizeof(curve->limit), "%s", why);
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit, why);
 	if (scale_conn_open(s, &ms.probe, true))
 		goto out;
 	st = magma_connection_create_buffer(ms.probe.conn, curve->n[curve->points - 1] * SCALE_PAGE,
@@ -1085,9 +1092,8 @@ static int scale_curve_inflight(struct scale *s, struct scale_curve *curve)
 		.rss_per_object = -1,
 		.heap_per_object = -1,
 	};
-	snprintf(curve->limit, sizeof(curve->limit),
-		 "msd-sim's 65536 submissions per connection not retired");
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit,
+		     "msd-sim's 65536 submissions per connection not retired");
 	if (inflight_open(s, &is))
 		goto out;
 	base = scale_mem_now(s);
