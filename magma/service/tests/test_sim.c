@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "magma_sim_defs.h"
@@ -210,31 +211,45 @@ static void test_process_wide_device(void)
 	close(b); /* the device itself goes at exit */
 }
 
-/* Open fds of this process: entries of /proc/self/fd, less the directory's own; -1 on error. */
-static int open_fds(void)
+/*
+ * Open fds of this process on the file @fd is open on (same device and inode), @fd included;
+ * counting only those, fds other threads open or close meanwhile (a connection the service is
+ * still tearing down) do not count. -1 on error.
+ */
+static int fds_on_file_of(int fd)
 {
 	DIR *d = opendir("/proc/self/fd");
+	struct stat want, st;
+	struct dirent *e;
 	int n = 0;
 
-	if (!d)
+	if (!d || fstat(fd, &want)) {
+		if (d)
+			closedir(d);
 		return -1;
-	while (readdir(d))
-		n++;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!fstatat(dirfd(d), e->d_name, &st, 0) && st.st_dev == want.st_dev &&
+		    st.st_ino == want.st_ino)
+			n++;
+	}
 	closedir(d);
-	return n - 3; /* ".", ".." and the DIR's fd */
+	return n;
 }
 
 /*
- * Imports buffer 2 on a fresh connection of @emb (buffer 1 imported and mapped first, so that
- * whatever the first import sets up is in place): *@kept_out is how many fds the service kept
- * for it, *@mapped_out how many once the GPU mapped it.
+ * Imports buffer 2 on a fresh connection of @emb and keeps the client's memfd of it open: the
+ * service's fds of that file are *@kept_out after the import and *@mapped_out once the GPU
+ * mapped it (buffer 1 is imported and mapped first, so that whatever the first import sets up
+ * is in place).
  */
 static void fds_kept_per_buffer(struct magma_system_embedded *emb, int *kept_out, int *mapped_out)
 {
 	struct wire_map_buffer map = {
 		.hw_va = VA, .buffer_id = 1, .length = 0x1000, .flags = MAGMA_MAP_FLAG_READ};
+	struct wire_import_buffer ib = {.buffer_id = 2, .size = 0x1000};
 	struct tc_conn c;
-	int fd = magma_system_embedded_connect(emb), before;
+	int fd = magma_system_embedded_connect(emb), mem;
 
 	REQUIRE(fd >= 0);
 	REQUIRE(tc_handshake(fd, WIRE_PROTOCOL_VERSION) == MAGMA_STATUS_OK);
@@ -242,16 +257,17 @@ static void fds_kept_per_buffer(struct magma_system_embedded *emb, int *kept_out
 	CHECK_EQ(tc_import_buffer(&c, 1, 0x1000), 0);
 	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
 	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
-	before = open_fds();
-	REQUIRE(before > 0);
-	CHECK_EQ(tc_import_buffer(&c, 2, 0x1000), 0);
+	mem = tc_memfd(0x1000);
+	REQUIRE(mem >= 0);
+	CHECK_EQ(tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1), 0);
 	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
-	*kept_out = open_fds() - before;
+	*kept_out = fds_on_file_of(mem) - 1;
 	map.buffer_id = 2;
 	map.hw_va = VA + 0x1000;
 	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
 	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
-	*mapped_out = open_fds() - before;
+	*mapped_out = fds_on_file_of(mem) - 1;
+	close(mem);
 	tc_close(&c);
 	close(fd);
 }
