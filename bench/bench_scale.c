@@ -20,8 +20,14 @@
  * O(n): a flat curve stays near 1.
  *
  * The device is an embedded one whose per-process limits are raised to its device-wide ones (one
- * process is all the clients here), or with --daemon a magma-simd child started with the same
- * (--simd PATH). The fd limit is raised to its hard limit: each buffer is an fd in the client.
+ * process is all the clients here) and whose handles and mappings are raised to the service's
+ * per-connection bounds, so that those two curves can reach 100k; or with --daemon a magma-simd
+ * child (--simd PATH) with its default device limits, per process the same. The fd limit is
+ * raised to its hard limit, and the hard limit to what 100k buffers need when the process may
+ * (CAP_SYS_RESOURCE): each buffer is an fd in the client, and embedded either a host mapping in
+ * the driver (bounded by vm.max_map_count) or, on a device made with MAP_BUFFERS_ON_USE, a
+ * second fd; the buffers curve takes whichever fits more. A curve that cannot reach its last
+ * point stops at what fits and says why.
  * "--quick" stops the curves at 1000 objects (10 connections) with fewer rounds: what scripts/test
  * runs, in seconds. "--json FILE" writes every figure (bench_report.h). Figures, not a test: a
  * failing call exits 1, bad usage 2. The main thread drives everything; the device has its own.
@@ -59,10 +65,11 @@
 #define SCALE_MAP_VA          0x100000000ull /* the mappings curve's mappings, every other slot */
 #define SCALE_WAIT_NS         (30 * 1000000000ull) /* one wait; longer is a hang */
 /* Per-connection bounds that no query reports (docs/devices.md, "Limits"). */
-#define SCALE_CONN_BUFFERS    16384u  /* magma_system: buffers in one connection */
-#define SCALE_CONN_MAPPINGS   65536u  /* magma_system: mappings in one connection */
+#define SCALE_CONN_BUFFERS    262144u /* magma_system: buffers in one connection */
+#define SCALE_CONN_MAPPINGS   262144u /* magma_system: mappings in one connection */
 #define SCALE_CONN_JOBS       65536u  /* msd-sim: submissions of one connection not retired */
 #define SCALE_FD_RESERVE      256u    /* fds kept for everything but the curve's buffers */
+#define SCALE_MAP_RESERVE     4096u   /* host mappings kept for all but the buffers' (threads...) */
 #define SCALE_MAX_POINTS      8
 #define SCALE_MAX_CALLS       4
 #define SCALE_MAX_ROUNDS      15
@@ -81,7 +88,7 @@ struct scale_curve {
 	const char *name;   /* figure prefix: "buffers" */
 	const char *title;  /* "buffers in one connection" */
 	const char *object; /* "buffer", for the memory line */
-	char limit[96];	    /* what bounds the last point */
+	char limit[160];    /* what bounds the last point */
 	uint64_t n[SCALE_MAX_POINTS];
 	unsigned int points;
 	const char *calls[SCALE_MAX_CALLS]; /* figure names: "execute" */
@@ -101,8 +108,33 @@ struct scale {
 	struct bench_daemon dm;
 	magma_device_t device;
 	struct magma_system_limits limits;
+	uint32_t flags; /* MAGMA_SYSTEM_DEVICE_* of the embedded device */
 	uint64_t fd_limit;
 };
+
+/*
+ * The embedded device's limits: per process as device-wide (one process is all the clients), and
+ * room for the buffers and mappings curves' objects up to the service's per-connection bounds (the
+ * defaults stop at 49152 handles and 65536 mappings a device).
+ */
+static void scale_embedded_limits(struct magma_system_limits *limits)
+{
+	static const struct {
+		enum magma_system_resource res;
+		uint64_t at_least;
+	} raised[] = {
+		{MAGMA_SYSTEM_RES_HANDLES, SCALE_CONN_BUFFERS},
+		{MAGMA_SYSTEM_RES_MAPPINGS, SCALE_CONN_MAPPINGS},
+	};
+
+	magma_system_limits_default(limits);
+	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++) {
+		if (limits->device[raised[i].res] < raised[i].at_least)
+			limits->device[raised[i].res] = raised[i].at_least;
+	}
+	for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++)
+		limits->process[r] = limits->device[r];
+}
 
 /*
  * A probe connection: a context, a command buffer (NOP + END) that is mapped at @cmd_va once
@@ -130,8 +162,12 @@ static int scale_fd_channel(struct scale *s)
 	return fd;
 }
 
-/* Opens the device (embedded or daemon) with per-process limits at the device's, reads them. */
-static int scale_device_open(struct scale *s)
+/*
+ * Opens the device with per-process limits at the device's and reads them: with --daemon a
+ * magma-simd whose device limits are its defaults, else an embedded device with
+ * scale_embedded_limits and MAGMA_SYSTEM_DEVICE_* @flags.
+ */
+static int scale_device_open(struct scale *s, uint32_t flags)
 {
 	struct magma_system_limits limits;
 	magma_handle_t handle = 0;
@@ -139,13 +175,12 @@ static int scale_device_open(struct scale *s)
 	uint64_t unused;
 	int fd;
 
-	magma_system_limits_default(&limits);
-	for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++)
-		limits.process[r] = limits.device[r];
 	if (s->daemon) {
 		static char specs[MAGMA_SYSTEM_RES_COUNT][64];
 		const char *args[2 * MAGMA_SYSTEM_RES_COUNT + 1];
 		int a = 0;
+
+		magma_system_limits_default(&limits);
 
 		/* The daemon fits its device limits to its fds first; the process ones follow. */
 		for (int r = 0; r < MAGMA_SYSTEM_RES_COUNT; r++) {
@@ -158,7 +193,9 @@ static int scale_device_open(struct scale *s)
 		if (bench_daemon_start(&s->dm, s->simd, args))
 			return 1;
 	} else {
-		s->emb = magma_system_embedded_create_limited(NULL, &limits);
+		scale_embedded_limits(&limits);
+		s->flags = flags;
+		s->emb = magma_system_embedded_create_flags(NULL, &limits, flags);
 		if (!s->emb) {
 			fprintf(stderr, "bench-scale: cannot create the embedded device\n");
 			return 1;
@@ -433,10 +470,19 @@ static int scale_measure(const struct scale_params *p, struct scale_curve *curve
 	return 0;
 }
 
-/* The points 1, 10, 100, ... below @limit and @max, then whichever of the two is smaller. */
-static void scale_points(struct scale_curve *curve, uint64_t max, uint64_t limit)
+/*
+ * The points 1, 10, 100, ... below @limit and @max, then whichever of the two is smaller; the
+ * curve's limit text says which: @why (what @limit stands for) or the run's @max.
+ */
+static void scale_points(struct scale_curve *curve, uint64_t max, uint64_t limit, const char *why)
 {
 	uint64_t last = max < limit ? max : limit;
+
+	if (max <= limit)
+		snprintf(curve->limit, sizeof(curve->limit), "the run's %" PRIu64 ", below %s", max,
+			 why);
+	else
+		snprintf(curve->limit, sizeof(curve->limit), "%s", why);
 
 	curve->points = 0;
 	for (uint64_t n = 1; n < last && curve->points < SCALE_MAX_POINTS - 1; n *= 10)
@@ -522,6 +568,7 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 	struct scale_conns cs = {.s = s};
 	uint64_t limit = scale_limit(s, MAGMA_SYSTEM_RES_CONNECTIONS);
 	struct scale_mem base;
+	char why[64];
 	int ret = 1;
 
 	*curve = (struct scale_curve){
@@ -536,9 +583,8 @@ static int scale_curve_connections(struct scale *s, struct scale_curve *curve)
 		.heap_per_object = -1,
 	};
 	/* One more than the last point is opened and released by conns_open. */
-	snprintf(curve->limit, sizeof(curve->limit), "device limit of %" PRIu64 " connections",
-		 limit);
-	scale_points(curve, s->p.max_conns, limit - 1);
+	snprintf(why, sizeof(why), "device limit of %" PRIu64 " connections", limit);
+	scale_points(curve, s->p.max_conns, limit - 1, why);
 	cs.others = calloc(curve->n[curve->points - 1], sizeof(*cs.others));
 	cs.other_ctx = calloc(curve->n[curve->points - 1], sizeof(*cs.other_ctx));
 	if (!cs.others || !cs.other_ctx) {
@@ -584,6 +630,63 @@ out:
 }
 
 /* ---- Curve: buffers in one connection ---- */
+
+/*
+ * What bounds the buffers this process can hold. Each is an fd in the client (libmagma keeps its
+ * memfd). The embedded driver adds by default a host mapping of each from import, which
+ * vm.max_map_count bounds (65530 by default), or with MAP_BUFFERS_ON_USE an fd (the service's
+ * dup of the client's) until the GPU maps it; with --daemon the daemon's fds are its own.
+ */
+
+/* Host mappings this process may still make for buffers: vm.max_map_count less a reserve. */
+static uint64_t scale_map_buffers(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	unsigned long long max = 0;
+	int got = f ? fscanf(f, "%llu", &max) : 0;
+
+	if (f)
+		fclose(f);
+	if (got != 1)
+		return UINT64_MAX; /* no procfs: nothing known to bound them */
+	return max > SCALE_MAP_RESERVE ? max - SCALE_MAP_RESERVE : 0;
+}
+
+/* The buffers that fit on a device with @flags; *@why says what bounds them. */
+static uint64_t scale_buffers_fit(const struct scale *s, uint32_t flags, char *why, size_t why_size)
+{
+	bool driver_fd = !s->daemon && (flags & MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
+	unsigned int fds = driver_fd ? 2 : 1;
+	uint64_t fit = s->fd_limit > SCALE_FD_RESERVE ? (s->fd_limit - SCALE_FD_RESERVE) / fds : 0;
+	uint64_t maps = s->daemon || driver_fd ? UINT64_MAX : scale_map_buffers();
+
+	snprintf(why, why_size, "this process's fd limit of %" PRIu64 " (%u fd%s a buffer)",
+		 s->fd_limit, fds, fds > 1 ? "s" : "");
+	if (maps < fit) {
+		fit = maps;
+		snprintf(why, why_size, "vm.max_map_count (a host mapping a buffer)");
+	}
+	return fit;
+}
+
+/*
+ * The buffers curve's embedded device: the default, a mapping a buffer, unless its last point
+ * does not fit that way and an fd a buffer in the driver fits more (vm.max_map_count is the
+ * smaller bound once the hard fd limit can be raised).
+ */
+static uint32_t scale_buffers_flags(const struct scale *s)
+{
+	uint64_t want = s->p.max_n + 3, mapped;
+	char why[96];
+
+	if (s->daemon)
+		return 0;
+	mapped = scale_buffers_fit(s, 0, why, sizeof(why));
+	if (mapped >= want || scale_buffers_fit(s, MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE, why,
+						sizeof(why)) <= mapped)
+		return 0;
+	return MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE;
+}
 
 struct scale_buffers {
 	struct scale_conn probe;
@@ -679,14 +782,18 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 	static const scale_call_fn fns[] = {buffers_execute, buffers_get_handle,
 					    buffers_create_release, buffers_release_oldest};
 	struct scale_buffers bs = {0};
-	uint64_t limit = SCALE_CONN_BUFFERS, handles;
+	uint64_t limit = SCALE_CONN_BUFFERS, handles, fit;
+	char fit_why[96];
 	struct scale_mem base;
-	const char *why = "the service's 16384 buffers per connection";
+	char why[96] = "the service's 262144 buffers per connection";
 	int ret = 1;
 
 	*curve = (struct scale_curve){
 		.name = "buffers",
-		.title = "buffers in one connection (besides the command buffer)",
+		.title = s->flags & MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE
+				 ? "buffers in one connection (besides the command buffer; the "
+				   "driver keeps their fds, not mappings)"
+				 : "buffers in one connection (besides the command buffer)",
 		.object = "buffer",
 		.calls = {"execute", "get_handle", "create_release", "release_oldest"},
 		.call_titles = {"execute naming one (pipelined)", "magma_buffer_get_handle",
@@ -699,15 +806,19 @@ static int scale_curve_buffers(struct scale *s, struct scale_curve *curve)
 	handles = scale_limit(s, MAGMA_SYSTEM_RES_HANDLES);
 	if (handles < limit) {
 		limit = handles;
-		why = "the device's handle limit";
+		snprintf(why, sizeof(why), "the device's handle limit");
 	}
-	if (s->fd_limit - SCALE_FD_RESERVE < limit) {
-		limit = s->fd_limit - SCALE_FD_RESERVE;
-		why = "this process's fd limit (a buffer is an fd)";
+	fit = scale_buffers_fit(s, s->flags, fit_why, sizeof(fit_why));
+	if (fit < limit) {
+		limit = fit;
+		snprintf(why, sizeof(why), "%s", fit_why);
+	}
+	if (limit < 4) {
+		fprintf(stderr, "bench-scale: %s leaves no room for the buffers curve\n", why);
+		return 1;
 	}
 	limit -= 3;
-	snprintf(curve->limit, sizeof(curve->limit), "%s", why);
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit, why);
 	bs.cap = curve->n[curve->points - 1];
 	bs.ring = calloc(bs.cap, sizeof(*bs.ring));
 	bs.ids = calloc(bs.cap, sizeof(*bs.ids));
@@ -815,7 +926,7 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 	uint64_t limit = SCALE_CONN_MAPPINGS, mappings = scale_limit(s, MAGMA_SYSTEM_RES_MAPPINGS),
 		 size;
 	struct scale_mem base;
-	const char *why = "the service's 65536 mappings per connection";
+	const char *why = "the service's 262144 mappings per connection";
 	magma_status_t st;
 	int ret = 1;
 
@@ -835,8 +946,7 @@ static int scale_curve_mappings(struct scale *s, struct scale_curve *curve)
 		why = "the device's mapping limit";
 	}
 	limit -= 2; /* the command buffer's mapping and the probe's */
-	snprintf(curve->limit, sizeof(curve->limit), "%s", why);
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit, why);
 	if (scale_conn_open(s, &ms.probe, true))
 		goto out;
 	st = magma_connection_create_buffer(ms.probe.conn, curve->n[curve->points - 1] * SCALE_PAGE,
@@ -982,9 +1092,8 @@ static int scale_curve_inflight(struct scale *s, struct scale_curve *curve)
 		.rss_per_object = -1,
 		.heap_per_object = -1,
 	};
-	snprintf(curve->limit, sizeof(curve->limit),
-		 "msd-sim's 65536 submissions per connection not retired");
-	scale_points(curve, s->p.max_n, limit);
+	scale_points(curve, s->p.max_n, limit,
+		     "msd-sim's 65536 submissions per connection not retired");
 	if (inflight_open(s, &is))
 		goto out;
 	base = scale_mem_now(s);
@@ -1102,11 +1211,12 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*run)(struct scale *s, struct scale_curve *curve);
+		uint32_t (*flags)(const struct scale *s); /* of the embedded device; NULL: 0 */
 	} curves[] = {
-		{"connections", scale_curve_connections},
-		{"buffers", scale_curve_buffers},
-		{"mappings", scale_curve_mappings},
-		{"inflight", scale_curve_inflight},
+		{"connections", scale_curve_connections, NULL},
+		{"buffers", scale_curve_buffers, scale_buffers_flags},
+		{"mappings", scale_curve_mappings, NULL},
+		{"inflight", scale_curve_inflight, NULL},
 	};
 	struct scale s = {
 		.p = {.rounds = 7, .batch = 256, .max_n = 100000, .max_conns = 100000},
@@ -1186,7 +1296,8 @@ int main(int argc, char **argv)
 		}
 	}
 	setenv("MAGMA_SYSTEM_QUIET", "1", 0);
-	s.fd_limit = bench_raise_fd_limit();
+	/* Room for the buffers curve's last point, if the hard limit can be raised. */
+	s.fd_limit = bench_raise_fd_limit(SCALE_FD_RESERVE + 2 * (s.p.max_n + 3));
 	report = bench_report_create("bench-scale", MAGMA_SIM_VERSION, argc, argv);
 	bench_host_cpu(cpu, sizeof(cpu));
 	printf("bench-scale: %s device, host %s, %ld cores; medians of %u rounds of %u calls, "
@@ -1195,12 +1306,13 @@ int main(int argc, char **argv)
 	       s.p.batch);
 	if (pin >= 0)
 		printf("; every thread on CPU %d", pin);
-	printf("\n");
+	printf("; fd limit %" PRIu64 "\n", s.fd_limit);
 	for (size_t c = 0; c < sizeof(curves) / sizeof(curves[0]); c++) {
 		if (only && strcmp(only, curves[c].name))
 			continue;
 		/* A fresh device each: nothing one curve left behind weighs on the next. */
-		if (scale_device_open(&s) || curves[c].run(&s, &results[c]))
+		if (scale_device_open(&s, curves[c].flags ? curves[c].flags(&s) : 0) ||
+		    curves[c].run(&s, &results[c]))
 			goto out;
 		scale_device_close(&s);
 		scale_print(&results[c]);

@@ -117,12 +117,19 @@ uint64_t bench_rss_bytes(pid_t pid)
 }
 
 /* bench_raise_fd_limit - see bench_util.h. */
-uint64_t bench_raise_fd_limit(void)
+uint64_t bench_raise_fd_limit(uint64_t want)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 1024;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		struct rlimit raised = {.rlim_cur = (rlim_t)want, .rlim_max = (rlim_t)want};
+
+		/* Only with CAP_SYS_RESOURCE; EPERM (or EINVAL past fs.nr_open) changes nothing. */
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

@@ -45,8 +45,13 @@ int bench_args(int argc, char **argv, const char *name, const char *version,
  */
 uint64_t bench_rss_bytes(pid_t pid);
 
-/* bench_raise_fd_limit - raises this process's soft RLIMIT_NOFILE to its hard limit; returns it. */
-uint64_t bench_raise_fd_limit(void);
+/*
+ * bench_raise_fd_limit - raises this process's soft RLIMIT_NOFILE to its hard limit, and when that
+ * is below @want, tries to raise the hard limit to @want first (which takes CAP_SYS_RESOURCE, as
+ * root has, and stops at fs.nr_open); a refusal leaves the hard limit as it was. Returns the soft
+ * limit in force afterwards (UINT32_MAX for unlimited).
+ */
+uint64_t bench_raise_fd_limit(uint64_t want);
 
 /* A magma-simd started as a child process, serving one device in a new temporary directory. */
 struct bench_daemon {

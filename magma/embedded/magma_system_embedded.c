@@ -147,9 +147,12 @@ magma_system_embedded_create_flags(const struct sim_config *cfg,
 	/* The GPU's clock is ours to run, from before the driver's bring-up to after it is gone. */
 	if (sim_start(emb->sim))
 		goto err_sim;
-	/* The embedded device maps buffers at import: client and service share one fd table. */
-	emb->dev = magma_system_device_create_limited(
-		emb->sim, limits, flags & ~MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
+	/*
+	 * By default the embedded device maps buffers at import: client and service share one fd
+	 * table, so an fd kept in the driver would be a second one. A caller holding more buffers
+	 * than vm.max_map_count allows mappings asks for MAP_BUFFERS_ON_USE instead.
+	 */
+	emb->dev = magma_system_device_create_limited(emb->sim, limits, flags);
 	if (!emb->dev)
 		goto err_stop;
 	/* Clients in this process hand requests over on their own thread (magma_sim/direct.h). */

@@ -39,14 +39,17 @@
 #define MAGMA_SYSTEM_CONNECTION_MAGIC  0x6d73636eu /* "mscn" */
 
 /*
- * Per-process and per-device limits are struct magma_system_limits (magma_system_account.c).
- * Per-connection limits: a client that exceeds one gets MAGMA_STATUS_MEMORY_ERROR.
+ * Per-process and per-device limits are struct magma_system_limits (magma_system_account.c):
+ * those bound what a client holds. Per-connection limits: a client that exceeds one gets
+ * MAGMA_STATUS_MEMORY_ERROR. Buffers, semaphores and mappings are only a sanity bound, above
+ * every default device-wide limit so that the accounting decides first (2^18: room for 100 000
+ * in one connection when the limits are raised, bench-scale); their tables grow as they fill.
  */
-#define MAGMA_SYSTEM_MAX_BUFFERS       16384u
-#define MAGMA_SYSTEM_MAX_SEMAPHORES    16384u
+#define MAGMA_SYSTEM_MAX_BUFFERS       262144u
+#define MAGMA_SYSTEM_MAX_SEMAPHORES    262144u
 #define MAGMA_SYSTEM_MAX_CONTEXTS      256u
 #define MAGMA_SYSTEM_MAX_POOLS         64u
-#define MAGMA_SYSTEM_MAX_MAPPINGS      65536u
+#define MAGMA_SYSTEM_MAX_MAPPINGS      262144u
 /* Execution limits (per submission). */
 #define MAGMA_SYSTEM_MAX_RESOURCES     4096u
 #define MAGMA_SYSTEM_MAX_CMD_BUFFERS   256u

@@ -312,6 +312,43 @@ static void test_default_limits_leave_room(void)
 	CHECK(magma_system_resource_name(MAGMA_SYSTEM_RES_COUNT) == NULL);
 }
 
+/*
+ * The per-connection bounds (MAGMA_SYSTEM_MAX_*) are not what bounds a client's memory: they sit
+ * above every default device limit, so the accounting refuses first, and with the limits raised
+ * one connection holds more mappings than the default device-wide 65536 (the bound used to be
+ * 65536 per connection); the next one past the raised limit is refused by the accounting.
+ */
+static void test_connection_bounds_above_limits(void)
+{
+	struct magma_system_limits limits;
+	struct magma_system_device *dev;
+	struct tc_conn c, refused;
+	uint32_t n;
+	int fd;
+
+	magma_system_limits_default(&limits);
+	CHECK(MAGMA_SYSTEM_MAX_BUFFERS >= limits.device[MAGMA_SYSTEM_RES_HANDLES]);
+	CHECK(MAGMA_SYSTEM_MAX_SEMAPHORES >= limits.device[MAGMA_SYSTEM_RES_HANDLES]);
+	CHECK(MAGMA_SYSTEM_MAX_MAPPINGS >= limits.device[MAGMA_SYSTEM_RES_MAPPINGS]);
+	n = (uint32_t)limits.device[MAGMA_SYSTEM_RES_MAPPINGS] + 1;
+	REQUIRE(n <= MAGMA_SYSTEM_MAX_MAPPINGS);
+	limits.process[MAGMA_SYSTEM_RES_MAPPINGS] = limits.device[MAGMA_SYSTEM_RES_MAPPINGS] = n;
+	dev = magma_system_device_create_limited(NULL, &limits, 0);
+	REQUIRE(dev != NULL);
+	fd = tc_open_device(dev);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(take_units(fd, take_page_mapping, n, &c), MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &refused) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_import_buffer(&refused, 1, PAGE), 0);
+	CHECK_EQ(map(&refused, 1, VA(n), PAGE), 0);
+	CHECK_EQ(tc_flush(&refused), MAGMA_STATUS_MEMORY_ERROR);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	tc_close(&refused);
+	tc_close(&c);
+	close(fd);
+	magma_system_device_destroy(dev);
+}
+
 /* The service logs every rejected message; the tests provoke many. */
 static int process_setup(int argc, char **argv)
 {
@@ -329,6 +366,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_connection_limits),
 	SIM_TEST(test_channel_limits),
 	SIM_TEST(test_handshake_deadline),
+	SIM_TEST(test_connection_bounds_above_limits),
 };
 /* clang-format on */
 

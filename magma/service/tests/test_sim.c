@@ -3,12 +3,15 @@
  * test_sim.c - the service on the real msd-sim and sim, through the embedded device, with the
  * raw wire client: queries, a WRITE32 command buffer executed on the GPU and read back through
  * the client's own mapping of the memfd, the signal semaphore (an eventfd) becoming readable,
- * driver-level rejections closing only their connection, and teardown on hang-up.
+ * driver-level rejections closing only their connection, teardown on hang-up, and what an
+ * imported buffer costs the process with and without MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE.
  */
+#include <dirent.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "magma_sim_defs.h"
@@ -208,6 +211,87 @@ static void test_process_wide_device(void)
 	close(b); /* the device itself goes at exit */
 }
 
+/*
+ * Open fds of this process on the file @fd is open on (same device and inode), @fd included;
+ * counting only those, fds other threads open or close meanwhile (a connection the service is
+ * still tearing down) do not count. -1 on error.
+ */
+static int fds_on_file_of(int fd)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct stat want, st;
+	struct dirent *e;
+	int n = 0;
+
+	if (!d || fstat(fd, &want)) {
+		if (d)
+			closedir(d);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!fstatat(dirfd(d), e->d_name, &st, 0) && st.st_dev == want.st_dev &&
+		    st.st_ino == want.st_ino)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Imports buffer 2 on a fresh connection of @emb and keeps the client's memfd of it open: the
+ * service's fds of that file are *@kept_out after the import and *@mapped_out once the GPU
+ * mapped it (buffer 1 is imported and mapped first, so that whatever the first import sets up
+ * is in place).
+ */
+static void fds_kept_per_buffer(struct magma_system_embedded *emb, int *kept_out, int *mapped_out)
+{
+	struct wire_map_buffer map = {
+		.hw_va = VA, .buffer_id = 1, .length = 0x1000, .flags = MAGMA_MAP_FLAG_READ};
+	struct wire_import_buffer ib = {.buffer_id = 2, .size = 0x1000};
+	struct tc_conn c;
+	int fd = magma_system_embedded_connect(emb), mem;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(tc_handshake(fd, WIRE_PROTOCOL_VERSION) == MAGMA_STATUS_OK);
+	REQUIRE(tc_create_connection(fd, &c) == MAGMA_STATUS_OK);
+	CHECK_EQ(tc_import_buffer(&c, 1, 0x1000), 0);
+	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	mem = tc_memfd(0x1000);
+	REQUIRE(mem >= 0);
+	CHECK_EQ(tc_send(c.primary, &ib, sizeof(ib), WIRE_IMPORT_BUFFER, &mem, 1), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	*kept_out = fds_on_file_of(mem) - 1;
+	map.buffer_id = 2;
+	map.hw_va = VA + 0x1000;
+	CHECK_EQ(tc_send(c.primary, &map, sizeof(map), WIRE_MAP_BUFFER, NULL, 0), 0);
+	CHECK_EQ(tc_flush(&c), MAGMA_STATUS_OK);
+	*mapped_out = fds_on_file_of(mem) - 1;
+	close(mem);
+	tc_close(&c);
+	close(fd);
+}
+
+/*
+ * The embedded device maps a buffer at import and keeps no fd of it (the client holds one);
+ * created with MAP_BUFFERS_ON_USE it keeps the fd until the GPU maps the buffer, instead.
+ */
+static void test_map_buffers_on_use(void)
+{
+	struct magma_system_embedded *on_use = magma_system_embedded_create_flags(
+		NULL, NULL, MAGMA_SYSTEM_DEVICE_MAP_BUFFERS_ON_USE);
+	int kept = -1, mapped = -1;
+
+	REQUIRE(on_use != NULL);
+	fds_kept_per_buffer(g_emb, &kept, &mapped);
+	CHECK_EQ(kept, 0);
+	CHECK_EQ(mapped, 0);
+	fds_kept_per_buffer(on_use, &kept, &mapped);
+	CHECK_EQ(kept, 1);
+	CHECK_EQ(mapped, 0);
+	magma_system_embedded_destroy(on_use);
+}
+
 /* The service logs every rejected message; the tests provoke some. */
 static int process_setup(int argc, char **argv)
 {
@@ -235,6 +319,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(test_execute_write32),
 	SIM_TEST(test_gpu_fault_kills_only_its_connection),
 	SIM_TEST(test_process_wide_device),
+	SIM_TEST(test_map_buffers_on_use),
 };
 
 const struct sim_test_suite sim_tests = {

@@ -46,9 +46,12 @@ magma_system_embedded_create_limited(const struct sim_config *cfg,
 				     const struct magma_system_limits *limits);
 
 /*
- * magma_system_embedded_create_limited with MAGMA_SYSTEM_DEVICE_* @flags (magma_system.h);
- * MAGMA_SYSTEM_DEVICE_POLICY_ON_GPU_TIME is the one that applies (trace replay uses it so that a
- * slow host adds no power-downs and so no GPU cycles). MAP_BUFFERS_ON_USE is ignored here.
+ * magma_system_embedded_create_limited with MAGMA_SYSTEM_DEVICE_* @flags (magma_system.h).
+ * POLICY_ON_GPU_TIME: trace replay uses it so that a slow host adds no power-downs and so no GPU
+ * cycles. MAP_BUFFERS_ON_USE: an imported buffer costs the driver an fd (a second one in this
+ * process, besides the client's) until the GPU maps it, instead of a host mapping from import:
+ * for a process holding more buffers than vm.max_map_count (65530 by default) lets it map
+ * (bench-scale's buffers curve), which then needs two fds a buffer.
  */
 struct magma_system_embedded *
 magma_system_embedded_create_flags(const struct sim_config *cfg,
