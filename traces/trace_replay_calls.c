@@ -243,6 +243,14 @@ static int check_poll(struct replay *r, const cJSON *ev, const cJSON *args, cons
 	return check_items(r, args, "items", keys, "poll item", err);
 }
 
+/* trace_replay_says_lost - see trace_replay_internal.h. */
+bool trace_replay_says_lost(enum trace_call_id id, magma_status_t st)
+{
+	if (st == MAGMA_STATUS_CONTEXT_KILLED || st == MAGMA_STATUS_CONNECTION_LOST)
+		return true;
+	return st != MAGMA_STATUS_OK && (id == TRACE_CALL_FLUSH || id == TRACE_CALL_GET_ERROR);
+}
+
 /*
  * Checking pass: numbers connections as they are created and notes each one's first call that
  * failed because it was lost (see struct replay, "Early losses").
@@ -258,8 +266,7 @@ static int note_connection_end(struct replay *r, enum trace_call_id id, magma_st
 			return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 		return 0;
 	}
-	if ((st != MAGMA_STATUS_CONTEXT_KILLED && st != MAGMA_STATUS_CONNECTION_LOST) ||
-	    !member(args, "connection") ||
+	if (!trace_replay_says_lost(id, st) || !member(args, "connection") ||
 	    !trace_replay_lookup(&r->check_gen, u64(args, "connection"), 0, &gen) ||
 	    trace_replay_map_find(&r->conn_lost, gen, 0))
 		return 0;

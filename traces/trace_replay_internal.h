@@ -477,6 +477,9 @@ int trace_replay_buffer_fd(struct replay *r, const struct replay_buffer *b);
 /* Before a call the recording saw fail with CONNECTION_LOST: wait for the replay's connection of
  * @args to be hung up too (trace_replay_calls.c). */
 void trace_replay_await_connection_lost(struct replay *r, const cJSON *args);
+/* Whether call @id with status @st says its connection is gone: CONTEXT_KILLED or
+ * CONNECTION_LOST from any call, any error from flush or get_error (the connection's error). */
+bool trace_replay_says_lost(enum trace_call_id id, magma_status_t st);
 bool trace_replay_range_ok(const struct replay_buffer *b, uint64_t offset, uint64_t length);
 /*
  * Makes a resource range hold the contents of blob @hex ("" or unknown: left alone), streamed a
