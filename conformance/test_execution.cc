@@ -1883,7 +1883,11 @@ TEST_F(MagmaExecution, WorkQueuedBehindAFaultStillRuns) {
   s2.AddResource(*scratch);
   s2.signals = {a_second_done.id()};
   ASSERT_EQ(s1.Submit(connection(), context()), MAGMA_STATUS_OK);
-  ASSERT_EQ(s2.Submit(connection(), context()), MAGMA_STATUS_OK);
+  // Feed-forward: s2 is taken, unless s1's fault already closed the connection (a slow client,
+  // one recording a trace, gets there after the service hung up): Magma's PEER_CLOSED.
+  magma_status_t s2_status = s2.Submit(connection(), context());
+  ASSERT_TRUE(s2_status == MAGMA_STATUS_OK || s2_status == MAGMA_STATUS_CONNECTION_LOST)
+      << s2_status;
   ASSERT_EQ(b.Submit(good, {{b_target.get()}}, {}, {b_done.id()}), MAGMA_STATUS_OK);
 
   ASSERT_EQ(b_done.Wait(), MAGMA_STATUS_OK);

@@ -195,6 +195,16 @@ static int check_inline(struct replay *r, const cJSON *ev, const cJSON *args, co
 	(void)out;
 	if (member(args, "invalid"))
 		return 0;
+	cJSON_ArrayForEach(it, member(args, "programs"))
+	{
+		static const char *const prog_keys[] = {"buffer_id", "offset", "length", NULL};
+
+		ret = trace_reader_check_u64s(r, it, prog_keys, "execute_inline program");
+		if (!ret)
+			ret = check_blob_ref(r, it, "contents", true, "execute_inline program");
+		if (ret)
+			return ret;
+	}
 	a = member(args, "commands");
 	if (!cJSON_IsArray(a))
 		return trace_replay_fail(r, TRACE_REPLAY_BAD_INPUT,
@@ -953,6 +963,29 @@ out_free:
 	return ret;
 }
 
+/*
+ * An inline submission's "programs" (its connection's executable mappings as they were when it
+ * was sent: kernels its DISPATCHes run, which no resource list captured) written back first.
+ */
+static void restore_programs(struct replay *r, const cJSON *args)
+{
+	const cJSON *it;
+	uint64_t i;
+
+	cJSON_ArrayForEach(it, member(args, "programs"))
+	{
+		const struct replay_buffer *b;
+
+		if (!trace_replay_lookup(&r->buf_ids, u64(args, "connection"), u64(it, "buffer_id"),
+					 &i))
+			continue;
+		b = trace_replay_vec_at(&r->buffers, i);
+		if (b)
+			trace_replay_restore_range(r, b, u64(it, "offset"), u64(it, "length"),
+						   get_str(it, "contents"));
+	}
+}
+
 static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *cmds = member(args, "commands"), *it, *s;
@@ -969,6 +1002,7 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 			r, "execute_inline", ev, args,
 			magma_connection_execute_inline_commands(conn_arg(r, args), 0, 1, NULL));
 	}
+	restore_programs(r, args);
 	cJSON_ArrayForEach(it, cmds) total +=
 		(uint32_t)cJSON_GetArraySize(member(it, "semaphores"));
 	ids = calloc(total + 1, sizeof(uint64_t));
@@ -1151,7 +1185,10 @@ static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *
 			return ret;
 		}
 	}
-	st = magma_connection_read_notification_channel(c, cap ? buf : NULL, cap, &size, &more);
+	/* "nulls": the pointers the client passed as NULL (1 buffer, 2 size, 4 more). */
+	st = magma_connection_read_notification_channel(
+		c, cap && !(u64(args, "nulls") & 1) ? buf : NULL, cap,
+		u64(args, "nulls") & 2 ? NULL : &size, u64(args, "nulls") & 4 ? NULL : &more);
 	ret = check_status(r, "read_notification", ev, args, st);
 	if (!ret && r->checking && !st && want &&
 	    (size != want || (blob && !trace_replay_blob_equals(r, blob, buf, size))))
@@ -1355,10 +1392,14 @@ static int do_init_logging(struct replay *r, const cJSON *ev, const cJSON *args,
 
 static int do_perf_access(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	/* Granted in the recording: present the replay device's token; else a file that is not. */
+	/*
+	 * Granted in the recording: present the replay device's token; refused as not a handle at
+	 * all (INTERNAL_ERROR): no handle either; else a file that is not the token.
+	 */
 	int fd = status_of(ev) == MAGMA_STATUS_OK && r->emb
 			 ? magma_system_embedded_perf_token(r->emb)
-			 : null_fd();
+		 : status_of(ev) == MAGMA_STATUS_INTERNAL_ERROR ? -1
+								: null_fd();
 
 	(void)out;
 	return check_status(r, "perf_enable_access", ev, args,
@@ -1439,7 +1480,10 @@ static int do_perf_create_pool(struct replay *r, const cJSON *ev, const cJSON *a
 	magma_handle_t h = 0;
 	magma_status_t st;
 
-	st = magma_connection_create_performance_counter_buffer_pool(conn_arg(r, args), &pool, &h);
+	/* "nulls": the out pointers the client passed as NULL (1 the pool, 2 the handle). */
+	st = magma_connection_create_performance_counter_buffer_pool(
+		conn_arg(r, args), u64(args, "nulls") & 1 ? NULL : &pool,
+		u64(args, "nulls") & 2 ? NULL : &h);
 	if (!st &&
 	    (!trace_replay_map_put(&r->pools, u64(args, "connection"), u64(out, "pool"), pool) ||
 	     !trace_replay_map_put(&r->pool_handles, u64(args, "connection"), u64(out, "pool"),
@@ -1544,8 +1588,11 @@ static int do_perf_read_completion(struct replay *r, const cJSON *ev, const cJSO
 		if (ret)
 			return ret;
 	}
+	/* "nulls": the out pointers the client passed as NULL (bit i: the i-th). */
 	st = magma_connection_read_performance_counter_completion(
-		conn_arg(r, args), pool_arg(r, args), &trigger, &buffer_id, &offset, &time, &flags);
+		conn_arg(r, args), pool_arg(r, args), u64(args, "nulls") & 1 ? NULL : &trigger,
+		u64(args, "nulls") & 2 ? NULL : &buffer_id, u64(args, "nulls") & 4 ? NULL : &offset,
+		u64(args, "nulls") & 8 ? NULL : &time, u64(args, "nulls") & 16 ? NULL : &flags);
 	if (status_of(ev) == MAGMA_STATUS_TIMED_OUT)
 		return 0; /* nothing was pending when recorded: timing, not compared */
 	ret = check_status(r, "perf_read_completion", ev, args, st);

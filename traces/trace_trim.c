@@ -345,6 +345,11 @@ static int need_call_blobs(struct trim *t, const struct tt_reader *rd, const cJS
 		if (!err)
 			err = need_blob(t, rd, tt_str(it, "data"));
 	}
+	cJSON_ArrayForEach(it, tt_member(args, "programs"))
+	{
+		if (!err)
+			err = need_blob(t, rd, tt_str(it, "contents"));
+	}
 	if (!err)
 		err = need_blob(t, rd, tt_str(tt_member(ev, "out"), "data"));
 	if (!err)

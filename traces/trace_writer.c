@@ -34,13 +34,15 @@
 
 struct trace_writer {
 	pthread_mutex_t lock;
-	uint32_t flags;	    /* TRACE_WRITER_*, fixed at open */
-	FILE *f;	    /* guarded by lock */
-	uint64_t seq;	    /* guarded by lock: events written */
-	uint64_t *blobs;    /* guarded by lock: digest set (0 = empty slot) */
-	size_t blob_cap;    /* guarded by lock: power of two */
-	size_t blob_count;  /* guarded by lock */
-	bool has_zero_blob; /* guarded by lock: digest 0 cannot live in the set */
+	uint32_t flags;	     /* TRACE_WRITER_*, fixed at open */
+	FILE *f;	     /* guarded by lock */
+	uint64_t seq;	     /* guarded by lock: events written */
+	uint64_t *blobs;     /* guarded by lock: digest set (0 = empty slot) */
+	size_t blob_cap;     /* guarded by lock: power of two */
+	size_t blob_count;   /* guarded by lock */
+	bool has_zero_blob;  /* guarded by lock: digest 0 cannot live in the set */
+	uint32_t submitting; /* guarded by lock: submissions started, their events not written */
+	pthread_cond_t submitted; /* broadcast when @submitting goes down */
 };
 
 /*
@@ -88,6 +90,7 @@ struct trace_writer *trace_writer_open_flags(const char *path, const char *write
 		goto err_free;
 	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->submitted, NULL);
 	fprintf(w->f, "{\"format\":\"%s\",\"version\":%d,\"writer\":\"%s\",\"digest\":\"fnv1a64\",",
 		TRACE_FORMAT_NAME, TRACE_FORMAT_VERSION, writer);
 	if (flags & (TRACE_WRITER_HOST_TIME | TRACE_WRITER_HOST_TIME_DEV))
@@ -214,6 +217,44 @@ uint64_t trace_writer_dev_event(struct trace_writer *w, const char *fmt, ...)
 		seq = writer_vevent(w, stamp, fmt, ap);
 	va_end(ap);
 	return seq;
+}
+
+/* trace_writer_submit_begin - see trace.h. */
+void trace_writer_submit_begin(struct trace_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->submitting++;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* trace_writer_submit_end - see trace.h. */
+void trace_writer_submit_end(struct trace_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (w->submitting)
+		w->submitting--;
+	pthread_cond_broadcast(&w->submitted);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* trace_writer_await_submits - see trace.h. Bounded: a submission stuck in its call for good
+ * (flow control against a service that never answers) must not hold a waiter forever. */
+void trace_writer_await_submits(struct trace_writer *w)
+{
+	struct timespec until;
+
+	if (!w)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&w->lock);
+	while (w->submitting && pthread_cond_timedwait(&w->submitted, &w->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* trace_writer_hold - see trace.h. */
@@ -382,6 +423,7 @@ void trace_writer_close(struct trace_writer *w)
 		return;
 	trace_writer_finish(w);
 	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->submitted);
 	free(w->blobs);
 	free(w);
 }
@@ -396,6 +438,7 @@ void trace_writer_forget(struct trace_writer *w)
 		fclose(w->f);
 	}
 	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->submitted);
 	free(w->blobs);
 	free(w);
 }

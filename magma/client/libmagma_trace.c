@@ -227,6 +227,96 @@ static void trace_clean_contents(struct trace_writer *w, magma_buffer_t buffer, 
 	free(data);
 }
 
+/*
+ * Executable mappings of the recorded connections: inline commands list no resources, yet a
+ * DISPATCH among them runs a kernel from one of these, which the CPU may have written without a
+ * submission or a clean ever capturing it. Recorded only while tracing; trace_exec_lock.
+ */
+#define TRACE_EXEC_MAX	     4096
+#define TRACE_EXEC_MAX_BYTES (16ull << 20) /* per submission: kernels, not data */
+struct trace_exec_map {
+	magma_connection_t conn;
+	uint64_t hw_va, offset, length;
+	magma_buffer_t buffer;
+};
+static pthread_mutex_t trace_exec_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct trace_exec_map trace_exec[TRACE_EXEC_MAX]; /* guarded by trace_exec_lock */
+static uint32_t trace_exec_count;			 /* guarded by trace_exec_lock */
+
+static void trace_exec_add(magma_connection_t conn, uint64_t hw_va, magma_buffer_t buffer,
+			   uint64_t offset, uint64_t length)
+{
+	pthread_mutex_lock(&trace_exec_lock);
+	if (trace_exec_count < TRACE_EXEC_MAX)
+		trace_exec[trace_exec_count++] =
+			(struct trace_exec_map){conn, hw_va, offset, length, buffer};
+	pthread_mutex_unlock(&trace_exec_lock);
+}
+
+/* Forgets the entries matching @conn (0: any) and @buffer (0: any) and @hw_va (UINT64_MAX: any). */
+static void trace_exec_remove(magma_connection_t conn, magma_buffer_t buffer, uint64_t hw_va)
+{
+	pthread_mutex_lock(&trace_exec_lock);
+	for (uint32_t i = 0; i < trace_exec_count;) {
+		const struct trace_exec_map *m = &trace_exec[i];
+
+		if ((!conn || m->conn == conn) && (!buffer || m->buffer == buffer) &&
+		    (hw_va == UINT64_MAX || m->hw_va == hw_va))
+			trace_exec[i] = trace_exec[--trace_exec_count];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&trace_exec_lock);
+}
+
+/*
+ * ",\"programs\":[...]" for @conn's executable mappings: each range's buffer id, offset,
+ * length and contents (a blob), taken now. NULL when there are none (or memory ran out).
+ */
+static char *trace_exec_programs(struct trace_writer *w, magma_connection_t conn)
+{
+	size_t cap = 64, len = 0;
+	uint64_t bytes = 0;
+	char *out = NULL;
+
+	pthread_mutex_lock(&trace_exec_lock);
+	for (uint32_t i = 0; i < trace_exec_count; i++) {
+		const struct trace_exec_map *m = &trace_exec[i];
+		struct libmagma_buffer *buf;
+		uint8_t *data;
+		char hex[17], *grown;
+
+		if (m->conn != conn || bytes + m->length > TRACE_EXEC_MAX_BYTES ||
+		    !(buf = libmagma_buffer_get(m->buffer)) || m->offset > buf->size ||
+		    m->length > buf->size - m->offset)
+			continue;
+		data = malloc(m->length ? m->length : 1);
+		if (!data)
+			continue;
+		if (pread(buf->fd, data, m->length, (off_t)m->offset) != (ssize_t)m->length) {
+			free(data);
+			continue;
+		}
+		trace_digest_hex(trace_writer_blob(w, data, m->length), hex);
+		free(data);
+		bytes += m->length;
+		cap += 128;
+		grown = realloc(out, cap);
+		if (!grown)
+			break;
+		out = grown;
+		len += (size_t)snprintf(out + len, cap - len,
+					"%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
+					",\"length\":%" PRIu64 ",\"contents\":\"%s\"}",
+					len ? "," : ",\"programs\":[", buf->id, m->offset,
+					m->length, hex);
+	}
+	pthread_mutex_unlock(&trace_exec_lock);
+	if (out && len + 2 <= cap)
+		memcpy(out + len, "]", 2);
+	return out;
+}
+
 static bool trace_sem_signaled_locked(struct libmagma_connection *conn, uint64_t id)
 {
 	struct libmagma_semaphore *sem;
@@ -449,6 +539,7 @@ void magma_connection_release(magma_connection_t connection)
 		trace_check_completions(w);
 	libmagma_do_connection_release(connection);
 	if (w) {
+		trace_exec_remove(connection, 0, UINT64_MAX);
 		trace_record(w, TRACE_CALL_CONNECTION_RELEASE, (uint64_t[]){connection}, NULL, 0,
 			     NULL, NULL);
 		trace_check_completions(w); /* drops what was pending on it */
@@ -526,6 +617,8 @@ void magma_connection_release_buffer(magma_connection_t connection, magma_buffer
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_release_buffer(connection, buffer);
+	if (w)
+		trace_exec_remove(connection, buffer, UINT64_MAX);
 	trace_leave_record(w, TRACE_CALL_RELEASE_BUFFER, (uint64_t[]){connection, buffer}, NULL, 0,
 			   NULL, NULL);
 }
@@ -578,6 +671,9 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
 
+	if (w && !st && (map_flags & MAGMA_MAP_FLAG_EXECUTE))
+		trace_exec_add(connection, hw_va, buffer, offset, length);
+
 	trace_leave_record(w, TRACE_CALL_MAP_BUFFER,
 			   (uint64_t[]){connection, hw_va, buffer, offset, length, map_flags}, NULL,
 			   st, NULL, NULL);
@@ -591,6 +687,8 @@ void magma_connection_unmap_buffer(magma_connection_t connection, uint64_t hw_va
 	struct trace_writer *w = trace_enter();
 
 	libmagma_do_connection_unmap_buffer(connection, hw_va, buffer);
+	if (w)
+		trace_exec_remove(connection, buffer, hw_va);
 	trace_leave_record(w, TRACE_CALL_UNMAP_BUFFER, (uint64_t[]){connection, hw_va, buffer},
 			   NULL, 0, NULL, NULL);
 }
@@ -667,6 +765,7 @@ magma_status_t magma_connection_execute_command(magma_connection_t connection, u
 	struct trace_writer *w = trace_enter();
 	magma_status_t st;
 
+	trace_writer_submit_begin(w);
 	if (w && descriptor && (!descriptor->resource_count || descriptor->resources) &&
 	    (!descriptor->command_buffer_count || descriptor->command_buffers) &&
 	    (!(descriptor->wait_semaphore_count + descriptor->signal_semaphore_count) ||
@@ -679,6 +778,7 @@ magma_status_t magma_connection_execute_command(magma_connection_t connection, u
 				     (uint64_t[]){connection, context_id}, "\"invalid\":1", st,
 				     NULL, NULL);
 	}
+	trace_writer_submit_end(w);
 	trace_leave();
 	return st;
 }
@@ -690,12 +790,19 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 					 magma_inline_command_buffer_t *command_buffers)
 {
 	struct trace_writer *w = trace_enter();
-	magma_status_t st = libmagma_do_connection_execute_inline_commands(
-		connection, context_id, command_count, command_buffers);
-	bool valid = w && (!command_count || command_buffers);
+	char *programs;
+	magma_status_t st;
+	bool valid;
 	size_t cap = 64, len = 0;
 	char *list = NULL;
 	uint64_t seq;
+
+	trace_writer_submit_begin(w);
+	/* The kernels its DISPATCHes may run, as they are before it is sent. */
+	programs = w ? trace_exec_programs(w, connection) : NULL;
+	st = libmagma_do_connection_execute_inline_commands(connection, context_id, command_count,
+							    command_buffers);
+	valid = w && (!command_count || command_buffers);
 
 	for (uint64_t i = 0; valid && i < command_count; i++) {
 		const magma_inline_command_buffer_t *c = &command_buffers[i];
@@ -726,8 +833,8 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 		}
 		trace_call_head(head, sizeof(head), TRACE_CALL_EXECUTE_INLINE,
 				(uint64_t[]){connection, context_id});
-		seq = trace_writer_event(w, "%s,\"commands\":[%s]},\"result\":%d,\"out\":{}", head,
-					 list, st);
+		seq = trace_writer_event(w, "%s,\"commands\":[%s]%s},\"result\":%d,\"out\":{}",
+					 head, list, programs ? programs : "", st);
 		for (uint64_t i = 0; !st && i < command_count; i++)
 			if (command_buffers[i].semaphore_count)
 				trace_pending_add(connection, seq, command_buffers[i].semaphore_ids,
@@ -737,6 +844,8 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 		trace_record(w, TRACE_CALL_EXECUTE_INLINE, (uint64_t[]){connection, context_id},
 			     "\"invalid\":1", st, NULL, NULL);
 	}
+	free(programs);
+	trace_writer_submit_end(w);
 	trace_leave();
 	return st;
 }
@@ -747,6 +856,9 @@ magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t tim
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_poll(items, count, timeout_ns);
 	size_t cap = 64 + (size_t)count * 96, len = 0, rlen = 0;
+
+	/* What released this poll may be a submission another thread has not recorded yet. */
+	trace_writer_await_submits(w);
 	char *list = w && items ? malloc(cap) : NULL, *res = list ? malloc(cap) : NULL;
 
 	if (list && res) {
@@ -786,9 +898,15 @@ void magma_semaphore_signal(magma_semaphore_t semaphore)
 {
 	struct trace_writer *w = trace_enter();
 
+	/*
+	 * Recorded before it happens: another thread's poll that it releases must come after it in
+	 * the trace (replay is one thread, in file order).
+	 */
+	if (w)
+		trace_record(w, TRACE_CALL_SEMAPHORE_SIGNAL, (uint64_t[]){semaphore}, NULL, 0, NULL,
+			     NULL);
 	libmagma_do_semaphore_signal(semaphore);
-	trace_leave_record(w, TRACE_CALL_SEMAPHORE_SIGNAL, (uint64_t[]){semaphore}, NULL, 0, NULL,
-			   NULL);
+	trace_leave();
 }
 
 /* magma_semaphore_reset - see magma.h; recorded. */
@@ -821,14 +939,19 @@ magma_status_t magma_connection_read_notification_channel(magma_connection_t con
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_read_notification_channel(
 		connection, buffer, buffer_size, buffer_size_out, more_data_out);
-	char data[32], hex[17] = "";
+	char data[32], hex[17] = "", nulls[24] = "";
 	uint64_t size = buffer_size_out ? *buffer_size_out : 0;
+	/* Which pointers were NULL (1 buffer, 2 size, 4 more): only when some were. */
+	unsigned int null_mask =
+		(buffer ? 0u : 1u) | (buffer_size_out ? 0u : 2u) | (more_data_out ? 0u : 4u);
 
 	if (w && !st && buffer && size && size <= buffer_size)
 		trace_digest_hex(trace_writer_blob(w, buffer, size), hex);
 	snprintf(data, sizeof(data), "\"data\":\"%s\"", hex);
+	if (null_mask)
+		snprintf(nulls, sizeof(nulls), "\"nulls\":%u", null_mask);
 	trace_leave_record(w, TRACE_CALL_READ_NOTIFICATION, (uint64_t[]){connection, buffer_size},
-			   NULL, st,
+			   null_mask ? nulls : NULL, st,
 			   (uint64_t[]){size, more_data_out ? (uint64_t)*more_data_out : 0}, data);
 	return st;
 }
@@ -1112,9 +1235,12 @@ magma_connection_create_performance_counter_buffer_pool(magma_connection_t conne
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_create_performance_counter_buffer_pool(
 		connection, pool_id_out, notification_handle_out);
+	unsigned int nulls = (pool_id_out ? 0u : 1u) | (notification_handle_out ? 0u : 2u);
+	char extra[24];
 
+	snprintf(extra, sizeof(extra), "\"nulls\":%u", nulls);
 	trace_leave_record(
-		w, TRACE_CALL_PERF_CREATE_POOL, (uint64_t[]){connection}, NULL, st,
+		w, TRACE_CALL_PERF_CREATE_POOL, (uint64_t[]){connection}, nulls ? extra : NULL, st,
 		(uint64_t[]){TRACE_OUT(st, pool_id_out), TRACE_OUT(st, notification_handle_out)},
 		NULL);
 	return st;
@@ -1207,9 +1333,14 @@ magma_status_t magma_connection_read_performance_counter_completion(
 		result_flags_out);
 	bool ok = !st && trigger_id_out && buffer_id_out && buffer_offset_out && time_out &&
 		  result_flags_out;
+	unsigned int nulls = (trigger_id_out ? 0u : 1u) | (buffer_id_out ? 0u : 2u) |
+			     (buffer_offset_out ? 0u : 4u) | (time_out ? 0u : 8u) |
+			     (result_flags_out ? 0u : 16u);
+	char extra[24];
 
+	snprintf(extra, sizeof(extra), "\"nulls\":%u", nulls);
 	trace_leave_record(w, TRACE_CALL_PERF_READ_COMPLETION, (uint64_t[]){connection, pool_id},
-			   NULL, st,
+			   nulls ? extra : NULL, st,
 			   (uint64_t[]){ok ? *trigger_id_out : 0, ok ? *buffer_id_out : 0,
 					ok ? *buffer_offset_out : 0, ok ? *time_out : 0,
 					ok ? *result_flags_out : 0},

@@ -925,6 +925,7 @@ static void *connection_thread(void *arg)
 	if (hooks->connection_opened)
 		hooks->connection_opened(hooks->ctx, &site);
 	s = connection_loop(conn);
+	magma_system_direct_closing(conn->direct);
 	if (hooks->connection_ended)
 		hooks->connection_ended(hooks->ctx, &site, s);
 	/*

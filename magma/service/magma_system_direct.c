@@ -33,6 +33,12 @@
 struct magma_system_direct {
 	pthread_mutex_t lock;
 	atomic_uint refs;
+	/*
+	 * The connection thread left its loop (teardown under way): deliveries are dropped at once,
+	 * without waiting for the lock, as bytes written to a channel nobody reads any more; once
+	 * @gone (the channel shut down) they are -EPIPE, as the channel's writes would be.
+	 */
+	atomic_bool closing, gone;
 	/* Guarded by lock. */
 	struct magma_system_connection *conn; /* NULL once the connection ended */
 	bool dropping;			      /* an error or a release: drop what comes */
@@ -82,10 +88,18 @@ void magma_system_direct_unlock(struct magma_system_direct *d)
 		pthread_mutex_unlock(&d->lock);
 }
 
+/* magma_system_direct_closing - see magma_system_internal.h. */
+void magma_system_direct_closing(struct magma_system_direct *d)
+{
+	if (d)
+		atomic_store(&d->closing, true);
+}
+
 /* magma_system_direct_detach_locked - see magma_system_internal.h. */
 void magma_system_direct_detach_locked(struct magma_system_direct *d)
 {
 	d->conn = NULL;
+	atomic_store(&d->gone, true);
 }
 
 /* Framing as the channel's reader checks it (wire_reader.c). */
@@ -107,6 +121,8 @@ int magma_system_direct_deliver(struct magma_system_direct *d, const void *msg, 
 	for (int i = 0; i < WIRE_MAX_FDS; i++)
 		m.fds[i] = -1;
 	magma_probe_mark(MAGMA_PROBE_SERVICE_RECV);
+	if (atomic_load(&d->closing))
+		return atomic_load(&d->gone) ? -EPIPE : 0;
 	pthread_mutex_lock(&d->lock);
 	conn = d->conn;
 	if (!conn) {

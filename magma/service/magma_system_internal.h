@@ -293,6 +293,8 @@ struct magma_system_direct *magma_system_direct_create(struct magma_system_conne
 /* The connection thread holds the endpoint's lock except while it sleeps in poll(). */
 void magma_system_direct_lock(struct magma_system_direct *d);
 void magma_system_direct_unlock(struct magma_system_direct *d);
+/* The connection thread left its loop: deliveries are dropped from now on (any thread). */
+void magma_system_direct_closing(struct magma_system_direct *d);
 /* The connection ended (lock held): later deliveries are -EPIPE. */
 void magma_system_direct_detach_locked(struct magma_system_direct *d);
 

@@ -158,6 +158,17 @@ void trace_writer_hold(struct trace_writer *w);
 void trace_writer_release(struct trace_writer *w);
 
 /*
+ * trace_writer_submit_begin / _end - a submission call is under way until its event is written;
+ * trace_writer_await_submits - wait (at most 1 s) until none is. A client's poll, released by a
+ * job that completed inside another thread's submitting call (the embedded device's inline
+ * run), awaits before writing its event, so the submission comes first in the trace (replay
+ * reads it in order, on one thread). Thread-safe; NULL @w: nothing.
+ */
+void trace_writer_submit_begin(struct trace_writer *w);
+void trace_writer_submit_end(struct trace_writer *w);
+void trace_writer_await_submits(struct trace_writer *w);
+
+/*
  * trace_writer_blob - make @len bytes at @data available as a blob: a "blob" event is written the
  * first time a content digest is seen, never again. Returns the digest. Thread-safe.
  */
