@@ -638,21 +638,12 @@ int main(int argc, char **argv)
 			daemon = 0;
 		} else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
 			cpu = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
-			json = argv[++i];
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("bench-magma %s\n", MAGMA_SIM_VERSION);
-			return 0;
 		} else {
-			fprintf(stderr, "bench-magma: %s '%s' (see bench-magma --help)\n",
-				argv[i][0] == '-' && i + 1 == argc
-					? "unknown option or missing value for"
-					: "unknown option",
-				argv[i]);
-			return 2;
+			int exit_status = bench_arg_common(argc, argv, &i, "bench-magma",
+							   MAGMA_SIM_VERSION, usage, &json);
+
+			if (exit_status >= 0)
+				return exit_status;
 		}
 	}
 	setenv("MAGMA_SYSTEM_QUIET", "1", 0);

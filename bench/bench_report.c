@@ -206,3 +206,28 @@ void bench_report_destroy(struct bench_report *r)
 	cJSON_Delete(r->root);
 	free(r);
 }
+
+/* bench_arg_common - see bench_report.h. */
+int bench_arg_common(int argc, char **argv, int *i, const char *name, const char *version,
+		     void (*usage)(FILE *out), const char **json_out)
+{
+	const char *arg = argv[*i];
+
+	if (!strcmp(arg, "--json") && *i + 1 < argc) {
+		*json_out = argv[++*i];
+		return -1;
+	}
+	if (!strcmp(arg, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(arg, "--version")) {
+		printf("%s %s\n", name, version);
+		return 0;
+	}
+	fprintf(stderr, "%s: %s '%s' (see %s --help)\n", name,
+		arg[0] == '-' && *i + 1 == argc ? "unknown option or missing value for"
+						: "unknown option",
+		arg, name);
+	return 2;
+}

@@ -18,6 +18,7 @@
 #define BENCH_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct bench_report;
 
@@ -47,6 +48,16 @@ int bench_report_write(const struct bench_report *r, const char *path);
 
 /* bench_report_destroy - frees @r. NULL is a no-op. */
 void bench_report_destroy(struct bench_report *r);
+
+/*
+ * bench_arg_common - the options every benchmark takes, for argv[*@i] that its own loop did not
+ * know: "--json FILE" (sets *@json_out, consumes FILE), --help (@usage on stdout), --version
+ * ("@name @version"), else an unknown option or a missing value, reported on stderr with a
+ * pointer to --help. Returns -1 to go on with the next argument, else the exit status (0 after
+ * --help/--version, 2).
+ */
+int bench_arg_common(int argc, char **argv, int *i, const char *name, const char *version,
+		     void (*usage)(FILE *out), const char **json_out);
 
 /* bench_host_cpu - the host CPU's model name from /proc/cpuinfo into @out, or "?". */
 void bench_host_cpu(char *out, size_t size);

@@ -1249,21 +1249,12 @@ int main(int argc, char **argv)
 						"least 1 (see bench-scale --help)\n");
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
-			json = argv[++i];
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("bench-scale %s\n", MAGMA_SIM_VERSION);
-			return 0;
 		} else {
-			fprintf(stderr, "bench-scale: %s '%s' (see bench-scale --help)\n",
-				argv[i][0] == '-' && i + 1 == argc
-					? "unknown option or missing value for"
-					: "unknown option",
-				argv[i]);
-			return 2;
+			int exit_status = bench_arg_common(argc, argv, &i, "bench-scale",
+							   MAGMA_SIM_VERSION, usage, &json);
+
+			if (exit_status >= 0)
+				return exit_status;
 		}
 	}
 	if (only) {

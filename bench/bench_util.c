@@ -76,22 +76,15 @@ int bench_args(int argc, char **argv, const char *name, const char *version,
 	*short_out = false;
 	*json_out = NULL;
 	for (int i = 1; i < argc; i++) {
+		int status;
+
 		if (!strcmp(argv[i], "--short")) {
 			*short_out = true;
-		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
-			*json_out = argv[++i];
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("%s %s\n", name, version);
-			return 0;
-		} else {
-			fprintf(stderr, "%s: %s '%s' (see %s --help)\n", name,
-				strcmp(argv[i], "--json") ? "unknown option" : "missing FILE for",
-				argv[i], name);
-			return 2;
+			continue;
 		}
+		status = bench_arg_common(argc, argv, &i, name, version, usage, json_out);
+		if (status >= 0)
+			return status;
 	}
 	return -1;
 }

@@ -155,21 +155,12 @@ int main(int argc, char **argv)
 			events = 100000;
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
 			keep = argv[++i];
-		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
-			json = argv[++i];
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("bench-view %s\n", MAGMA_SIM_VERSION);
-			return 0;
 		} else {
-			fprintf(stderr, "bench-view: %s '%s' (see bench-view --help)\n",
-				argv[i][0] == '-' && i + 1 == argc
-					? "unknown option or missing value for"
-					: "unknown option",
-				argv[i]);
-			return 2;
+			int exit_status = bench_arg_common(argc, argv, &i, "bench-view",
+							   MAGMA_SIM_VERSION, usage, &json);
+
+			if (exit_status >= 0)
+				return exit_status;
 		}
 	}
 	if (events < 100) {
