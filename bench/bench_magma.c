@@ -335,13 +335,8 @@ static int bench_roundtrip(struct bench_dev *d, unsigned int n, unsigned int war
 	for (unsigned int i = 0; i < warmup + n; i++) {
 		uint64_t t0 = bench_now_ns();
 
-		st = bench_submit(d, 1);
-		if (st != MAGMA_STATUS_OK)
-			return bench_fail("magma_connection_execute_command", st);
-		st = bench_wait(d);
-		if (st != MAGMA_STATUS_OK)
-			return bench_fail("magma_poll on the signal semaphore", st);
-		magma_semaphore_reset(d->sem);
+		if (bench_roundtrip_once(d))
+			return 1;
 		if (i >= warmup)
 			samples[i - warmup] = bench_now_ns() - t0;
 	}
