@@ -460,6 +460,12 @@ void trace_replay_await_connection_lost(struct replay *r, const cJSON *args)
 	pfd.fd = (int)magma_connection_get_notification_channel_handle(conn);
 	if (pfd.fd >= 0)
 		(void)!poll(&pfd, 1, (int)(REPLAY_WAIT_NS / 1000000));
+	/*
+	 * The service hangs the notification channel up first and the primary channel after its
+	 * teardown: a round trip (get_error) waits for that, so libmagma knows the connection is
+	 * lost before the call, as the recording's did.
+	 */
+	(void)magma_connection_get_error(conn);
 }
 
 /* The replay buffer for the recorded "buffer" argument, or 0 when unknown. */
@@ -510,6 +516,14 @@ static int settle_released_connections(struct replay *r)
 	return 0;
 }
 
+/* Forgets every recorded channel handle that maps to replay handle @h. */
+static void forget_channel(struct replay *r, uint64_t h)
+{
+	for (size_t i = 0; i < r->chans.cap; i++)
+		if (r->chans.e[i].used && r->chans.e[i].v == h)
+			r->chans.e[i].v = UINT64_MAX;
+}
+
 static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON *args,
 				 const cJSON *out)
 {
@@ -519,6 +533,17 @@ static int do_connection_release(struct replay *r, const cJSON *ev, const cJSON 
 	(void)out;
 	if (!c)
 		return 0;
+	/*
+	 * Its notification channel and its pools' channels close with it: the recorded handle
+	 * numbers may come back for other fds.
+	 */
+	forget_channel(r, (uint64_t)magma_connection_get_notification_channel_handle(c));
+	for (size_t i = 0; i < r->pool_handles.cap; i++) {
+		const struct replay_ent *e = &r->pool_handles.e[i];
+
+		if (e->used && e->k1 == u64(args, "connection") && e->v != UINT64_MAX)
+			trace_replay_map_put(&r->chans, e->v, 0, UINT64_MAX);
+	}
 	magma_connection_release(c);
 	trace_replay_map_put(&r->conns, u64(args, "connection"), 0, UINT64_MAX);
 	r->live_connections--;
@@ -1057,7 +1082,7 @@ out_free:
 static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *items = member(args, "items"), *it;
-	uint32_t n = (uint32_t)cJSON_GetArraySize(items), i = 0;
+	uint32_t n = (uint32_t)cJSON_GetArraySize(items), i = 0, mapped = 0;
 	magma_poll_item_t *p = calloc(n + 1, sizeof(*p));
 	magma_status_t want = status_of(ev), st;
 	int ret = 0;
@@ -1086,7 +1111,13 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 			p[i].handle = (magma_handle_t)h;
 			p[i].condition = (uint32_t)u64(it, "condition");
 		}
+		mapped += p[i].condition != 0;
 		i++;
+	}
+	/* Only handles the trace did not obtain: nothing the replay can wait on; not compared. */
+	if (n && !mapped) {
+		free(p);
+		return 0;
 	}
 	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
 	if (want == MAGMA_STATUS_OK) {
