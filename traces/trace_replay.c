@@ -194,7 +194,9 @@ static int handle_event(struct replay *r, const cJSON *ev, bool replay, bool *en
 	r->res->calls++;
 	r->res->checked_calls += r->checking;
 	replay_gate(r, trace_perturb_gate_for(id, trace_calls[id].has_result ? status_of(ev) : 0));
-	if (trace_calls[id].has_result && trace_replay_says_lost(id, status_of(ev)))
+	/* get_error and flush wait for their recorded error themselves (await_error). */
+	if (trace_calls[id].has_result && trace_replay_says_lost(id, status_of(ev)) &&
+	    id != TRACE_CALL_FLUSH && id != TRACE_CALL_GET_ERROR)
 		trace_replay_await_connection_lost(r, member(ev, "args"));
 	return trace_replay_handlers[id].replay(r, ev, member(ev, "args"), member(ev, "out"));
 }

@@ -176,20 +176,16 @@ static void trace_leave_record(struct trace_writer *w, enum trace_call_id id, co
 }
 
 /*
- * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
- * @w is given. False when the buffer or range is unknown. conn->lock held.
+ * Digest of [@offset, + @length) of @buf into *@digest_out, the bytes stored as a blob when @w
+ * is given. False when the range is outside the buffer or cannot be read.
  */
-static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
-			       uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+static bool trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t offset, uint64_t length,
+				struct trace_writer *w, uint64_t *digest_out)
 {
-	struct libmagma_buffer *buf;
 	uint8_t *data;
 	bool ok = false;
 
-	for (buf = conn->buffers; buf; buf = buf->next)
-		if (buf->id == id)
-			break;
-	if (!buf || offset > buf->size || length > buf->size - offset)
+	if (offset > buf->size || length > buf->size - offset)
 		return false;
 	data = malloc(length ? length : 1);
 	if (!data)
@@ -203,6 +199,21 @@ static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, ui
 }
 
 /*
+ * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
+ * @w is given. False when the buffer or range is unknown. conn->lock held.
+ */
+static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
+			       uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+{
+	struct libmagma_buffer *buf;
+
+	for (buf = conn->buffers; buf; buf = buf->next)
+		if (buf->id == id)
+			break;
+	return buf && trace_buffer_digest(buf, offset, length, w, digest_out);
+}
+
+/*
  * "contents":"<digest>" of [@offset, + @size) of @buffer (clamped to the buffer) into @extra,
  * the bytes stored as a blob; @extra stays "" when the buffer cannot be read.
  */
@@ -210,21 +221,17 @@ static void trace_clean_contents(struct trace_writer *w, magma_buffer_t buffer, 
 				 uint64_t size, char *extra, size_t extra_size)
 {
 	struct libmagma_buffer *buf = libmagma_buffer_get(buffer);
-	uint8_t *data;
+	uint64_t digest;
 	char hex[17];
 
 	if (!buf || offset >= buf->size)
 		return;
 	if (size > buf->size - offset)
 		size = buf->size - offset;
-	data = malloc(size ? size : 1);
-	if (!data)
-		return;
-	if (pread(buf->fd, data, size, (off_t)offset) == (ssize_t)size) {
-		trace_digest_hex(trace_writer_blob(w, data, size), hex);
+	if (trace_buffer_digest(buf, offset, size, w, &digest)) {
+		trace_digest_hex(digest, hex);
 		snprintf(extra, extra_size, "\"contents\":\"%s\"", hex);
 	}
-	free(data);
 }
 
 /*
@@ -283,22 +290,14 @@ static char *trace_exec_programs(struct trace_writer *w, magma_connection_t conn
 	for (uint32_t i = 0; i < trace_exec_count; i++) {
 		const struct trace_exec_map *m = &trace_exec[i];
 		struct libmagma_buffer *buf;
-		uint8_t *data;
+		uint64_t digest;
 		char hex[17], *grown;
 
 		if (m->conn != conn || bytes + m->length > TRACE_EXEC_MAX_BYTES ||
-		    !(buf = libmagma_buffer_get(m->buffer)) || m->offset > buf->size ||
-		    m->length > buf->size - m->offset)
+		    !(buf = libmagma_buffer_get(m->buffer)) ||
+		    !trace_buffer_digest(buf, m->offset, m->length, w, &digest))
 			continue;
-		data = malloc(m->length ? m->length : 1);
-		if (!data)
-			continue;
-		if (pread(buf->fd, data, m->length, (off_t)m->offset) != (ssize_t)m->length) {
-			free(data);
-			continue;
-		}
-		trace_digest_hex(trace_writer_blob(w, data, m->length), hex);
-		free(data);
+		trace_digest_hex(digest, hex);
 		bytes += m->length;
 		cap += 128;
 		grown = realloc(out, cap);

@@ -42,8 +42,6 @@ struct magma_system_direct {
 	/* Guarded by lock. */
 	struct magma_system_connection *conn; /* NULL once the connection ended */
 	bool dropping;			      /* an error or a release: drop what comes */
-	void *copy;			      /* room for one request (the handlers may write it) */
-	size_t copy_size;
 };
 
 /* magma_system_direct_create - see magma_system_internal.h. */
@@ -71,7 +69,6 @@ void magma_system_direct_put(struct magma_system_direct *d)
 	if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
 		return;
 	pthread_mutex_destroy(&d->lock);
-	free(d->copy);
 	free(d);
 }
 
@@ -102,11 +99,10 @@ void magma_system_direct_detach_locked(struct magma_system_direct *d)
 	atomic_store(&d->gone, true);
 }
 
-/* Framing as the channel's reader checks it (wire_reader.c). */
+/* Framing as the channel's reader checks it, and the header agrees with what was handed over. */
 static bool direct_framing_ok(const struct wire_hdr *hdr, size_t size, uint32_t fd_count)
 {
-	return size >= sizeof(*hdr) && !(size & 7) && size <= WIRE_MAX_MESSAGE &&
-	       hdr->size == size && hdr->fd_count == fd_count && fd_count <= WIRE_MAX_FDS;
+	return wire_hdr_ok(hdr) && hdr->size == size && hdr->fd_count == fd_count;
 }
 
 /* magma_system_direct_deliver - see magma_system.h. */
@@ -135,18 +131,8 @@ int magma_system_direct_deliver(struct magma_system_direct *d, const void *msg, 
 		s = MAGMA_STATUS_INVALID_ARGS;
 		goto out_fail;
 	}
-	if (d->copy_size < size) {
-		void *grown = realloc(d->copy, size);
-
-		if (!grown) {
-			s = MAGMA_STATUS_MEMORY_ERROR;
-			goto out_fail;
-		}
-		d->copy = grown;
-		d->copy_size = size;
-	}
-	memcpy(d->copy, msg, size);
-	m.hdr = d->copy;
+	/* Lent, not copied: validation and the handlers only read a request. */
+	m.hdr = (struct wire_hdr *)(uintptr_t)msg;
 	m.borrowed = true;
 	for (uint32_t i = 0; i < fd_count; i++) {
 		m.fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);

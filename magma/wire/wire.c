@@ -176,6 +176,13 @@ static int wire_read_exact(int sock, void *buf, size_t len, int *fds, uint32_t *
 	return 0;
 }
 
+/* wire_hdr_ok - see wire.h. */
+bool wire_hdr_ok(const struct wire_hdr *hdr)
+{
+	return hdr->size >= sizeof(*hdr) && !(hdr->size & 7) && hdr->size <= WIRE_MAX_MESSAGE &&
+	       hdr->fd_count <= WIRE_MAX_FDS;
+}
+
 /* wire_recv - see wire.h. */
 int wire_recv(int sock, struct wire_msg *out)
 {
@@ -194,8 +201,7 @@ int wire_recv(int sock, struct wire_msg *out)
 	ret = wire_read_exact(sock, &hdr, sizeof(hdr), fds, &nfds, 0);
 	if (ret)
 		goto err_fds;
-	if (hdr.size < sizeof(hdr) || (hdr.size & 7) || hdr.size > WIRE_MAX_MESSAGE ||
-	    hdr.fd_count > WIRE_MAX_FDS) {
+	if (!wire_hdr_ok(&hdr)) {
 		ret = -EBADMSG;
 		goto err_fds;
 	}

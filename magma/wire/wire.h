@@ -382,6 +382,12 @@ int wire_reader_recv(struct wire_reader *r, int sock, struct wire_msg *out);
  * the socket would not show it, so call wire_reader_recv before waiting. */
 bool wire_reader_has_message(const struct wire_reader *r);
 
+/*
+ * wire_hdr_ok - whether @hdr obeys the framing rules every receiver checks: size at least a
+ * header, a multiple of 8, at most WIRE_MAX_MESSAGE, at most WIRE_MAX_FDS fds. Pure.
+ */
+bool wire_hdr_ok(const struct wire_hdr *hdr);
+
 /* wire_msg_free - free the bytes and close the fds still owned by @msg (set to -1 to keep). */
 void wire_msg_free(struct wire_msg *msg);
 

@@ -61,8 +61,7 @@ bool wire_reader_has_message(const struct wire_reader *r)
 	if (!wire_reader_peek(r, &hdr))
 		return false;
 	/* A bad header is "a message" too: the next wire_reader_recv reports it without reading. */
-	return hdr.size < sizeof(hdr) || hdr.size > WIRE_MAX_MESSAGE ||
-	       r->end - r->start >= hdr.size;
+	return !wire_hdr_ok(&hdr) || r->end - r->start >= hdr.size;
 }
 
 /* One recvmsg into the free end of the buffer; 0, -EAGAIN, -ECONNRESET, -EBADMSG or -errno. */
@@ -152,8 +151,7 @@ static int wire_reader_take(struct wire_reader *r, struct wire_msg *out)
 
 	if (!wire_reader_peek(r, &hdr))
 		return -EAGAIN;
-	if (hdr.size < sizeof(hdr) || (hdr.size & 7) || hdr.size > WIRE_MAX_MESSAGE ||
-	    hdr.fd_count > WIRE_MAX_FDS)
+	if (!wire_hdr_ok(&hdr))
 		return -EBADMSG;
 	if (r->end - r->start < hdr.size)
 		return -EAGAIN;
