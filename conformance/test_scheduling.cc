@@ -87,7 +87,13 @@ class TimedClient {
     return Execute(connection_, context_, commands_, cs.size_bytes(), {{&program_}, {&args_}}, {},
                    {done_.id()});
   }
-  void Release() { Flag().store(1); }
+  // The store is cleaned to memory as a client on a non-coherent GPU must, which is also where
+  // a trace records it (so a replay releases the dispatch as the test did).
+  magma_status_t Release() {
+    Flag().store(1);
+    return magma_buffer_clean_cache(args_.get(), kFlagOffset, sizeof(uint32_t),
+                                    MAGMA_CACHE_OPERATION_CLEAN);
+  }
   magma_status_t Wait() { return WaitSemaphoreOrConnectionLoss(connection_, done_.get()); }
   bool IsDone() { return done_.IsSignaled(); }
 
@@ -98,9 +104,10 @@ class TimedClient {
 
  private:
   static constexpr uint64_t kTimestampOffset = kPageSize - 16;
+  static constexpr uint64_t kFlagOffset = 16;  // in args_, read by kGatedKernel
 
   std::atomic<uint32_t>& Flag() {
-    return *reinterpret_cast<std::atomic<uint32_t>*>(args_.bytes() + 16);
+    return *reinterpret_cast<std::atomic<uint32_t>*>(args_.bytes() + kFlagOffset);
   }
   uint64_t TimestampVa(int i) const { return commands_.gpu_va() + kTimestampOffset + 8 * i; }
   static uint64_t Word64(uint64_t offset, TestBuffer& buffer) {
@@ -154,7 +161,7 @@ class MagmaScheduling : public MagmaConnectionTest {
     magma_status_t other_status = other.Submit(other_groups, 1, false);
     if (other_status == MAGMA_STATUS_OK) other_status = other.Wait();
     bool held_done = held.IsDone();
-    held.Release();
+    ASSERT_EQ(held.Release(), MAGMA_STATUS_OK);
     ASSERT_EQ(held.Wait(), MAGMA_STATUS_OK);
     ASSERT_EQ(other_status, MAGMA_STATUS_OK);
     EXPECT_FALSE(held_done) << "the held dispatch ended by itself";

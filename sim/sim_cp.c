@@ -871,7 +871,9 @@ static uint64_t sim_cp_command_unit_locked(struct sim_device *dev, uint32_t qi, 
 	q->cmd_remain -= 4 + 4 * len;
 	dev->stats.commands++;
 	if (sim_event_wanted(dev, SIM_EV_CMD))
-		sim_event_locked(dev, SIM_EV_CMD, qi, opc, va, 0, sim_cmd_name(opc));
+		sim_event_locked(dev, SIM_EV_CMD, qi, opc, va,
+				 opc == SIM_CMD_TIMESTAMP ? p[0] | (uint64_t)p[1] << 32 : 0,
+				 sim_cmd_name(opc));
 	return cost + sim_cp_execute_locked(dev, qi, opc, SIM_FIELD_GET(SIM_CMD_FLAGS, hdr), p);
 }
 

@@ -576,6 +576,12 @@ static void replay_free(struct replay *r)
 	free(r->buffers.v);
 	free(r->rec_buffers.v);
 	free(r->chunk);
+	for (uint64_t i = 0; i < r->semaphores.count; i++) {
+		const struct replay_sem *s = trace_replay_vec_at(&r->semaphores, i);
+
+		if (s->foreign_fd >= 0)
+			close(s->foreign_fd);
+	}
 	free(r->semaphores.v);
 	free(r->submissions.v);
 	free(r->blob_data.v);
@@ -605,6 +611,9 @@ static void replay_free(struct replay *r)
 	trace_replay_map_fini(&r->pool_handles);
 	trace_replay_map_fini(&r->mapping_of);
 	trace_replay_map_fini(&r->listed);
+	trace_replay_map_fini(&r->stamp_at);
+	trace_replay_map_fini(&r->job_conns);
+	trace_replay_vec_fini(&r->stamp_list);
 	trace_replay_map_fini(&r->ctxs_released);
 	trace_replay_map_fini(&r->cmd_class);
 	trace_timeline_destroy(r->tl);

@@ -17,6 +17,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,6 +345,12 @@ static struct replay_sem *sem_by_handle(struct replay *r, uint64_t rec)
 							 : NULL;
 }
 
+/*
+ * Out pointer @p, or NULL when the recording's client passed NULL for out pointer @bit of the
+ * call ("nulls", bit i for the i-th out of trace_calls[id].outs; absent: none was).
+ */
+#define OUT_OR_NULL(args, bit, p) ((u64((args), "nulls") >> (bit)) & 1 ? NULL : (p))
+
 static int do_device_import(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	magma_device_t dev = 0;
@@ -425,7 +433,7 @@ static int do_create_connection(struct replay *r, const cJSON *ev, const cJSON *
 
 	if (!trace_replay_lookup(&r->devices, u64(args, "device"), 0, &dev))
 		return missing(r, "device", u64(args, "device"));
-	st = magma_device_create_connection(dev, &conn);
+	st = magma_device_create_connection(dev, OUT_OR_NULL(args, 0, &conn));
 	if (!st &&
 	    (!trace_replay_map_put(&r->conns, u64(out, "connection"), 0, conn) ||
 	     !trace_replay_map_put(&r->replay_gen, u64(out, "connection"), 0, ++r->replay_gens)))
@@ -588,7 +596,8 @@ static int do_create_context(struct replay *r, const cJSON *ev, const cJSON *arg
 {
 	uint32_t ctx = 0;
 	magma_status_t st = magma_connection_create_context2(
-		conn_arg(r, args), (magma_priority_t)u64(args, "priority"), &ctx);
+		conn_arg(r, args), (magma_priority_t)u64(args, "priority"),
+		OUT_OR_NULL(args, 0, &ctx));
 
 	struct replay_ent *released;
 
@@ -687,6 +696,9 @@ static int add_semaphore(struct replay *r, const cJSON *args, magma_semaphore_t 
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	s->h = h;
 	s->id = id;
+	s->foreign_fd = -1;
+	s->export_fd = -1;
+	s->has_signaler = false;
 	if (!trace_replay_map_put(&r->sems, rec_h, 0, r->semaphores.count - 1) ||
 	    !trace_replay_map_put(&r->sem_ids, u64(args, "connection"), rec_id,
 				  r->semaphores.count - 1))
@@ -701,7 +713,9 @@ static int do_create_buffer(struct replay *r, const cJSON *ev, const cJSON *args
 	magma_status_t st;
 	int ret;
 
-	st = magma_connection_create_buffer(conn_arg(r, args), u64(args, "size"), &size, &h, &id);
+	st = magma_connection_create_buffer(conn_arg(r, args), u64(args, "size"),
+					    OUT_OR_NULL(args, 0, &size), OUT_OR_NULL(args, 1, &h),
+					    OUT_OR_NULL(args, 2, &id));
 	if (!st && status_of(ev)) {
 		/* The recording got no buffer: neither does the rest of the replay. */
 		magma_connection_release_buffer(conn_arg(r, args), h);
@@ -742,7 +756,8 @@ static int do_create_semaphore(struct replay *r, const cJSON *ev, const cJSON *a
 {
 	magma_semaphore_t h = 0;
 	uint64_t id = 0;
-	magma_status_t st = magma_connection_create_semaphore(conn_arg(r, args), &h, &id);
+	magma_status_t st = magma_connection_create_semaphore(
+		conn_arg(r, args), OUT_OR_NULL(args, 0, &h), OUT_OR_NULL(args, 1, &id));
 	int ret = st ? 0 : add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
 
 	return ret ? ret : check_status(r, "create_semaphore", ev, args, st);
@@ -758,6 +773,9 @@ static int do_release_semaphore(struct replay *r, const cJSON *ev, const cJSON *
 	if (!s)
 		return 0;
 	magma_connection_release_semaphore(conn_arg(r, args), s->h);
+	if (s->foreign_fd >= 0)
+		close(s->foreign_fd);
+	s->foreign_fd = -1;
 	trace_replay_map_put(&r->sems, u64(args, "semaphore"), 0, UINT64_MAX);
 	return 0;
 }
@@ -860,7 +878,7 @@ static int note_submission(struct replay *r, uint64_t conn, const uint64_t *rec_
 	*cmd_va_out = m->va + (at - m->offset);
 	r->cmdbufs[r->cmdbuf_count++ % REPLAY_CMDBUFS_KEPT] =
 		(struct replay_cmdbuf){*cmd_va_out, conn, r->index, r->line};
-	return 0;
+	return trace_replay_timing_job(r, *cmd_va_out, conn);
 }
 
 /* Index of the replay semaphore for recorded id @rec of the event's connection. */
@@ -958,6 +976,8 @@ static int do_execute(struct replay *r, const cJSON *ev, const cJSON *args, cons
 
 		sig_idx[i++] = si;
 		ids[n++] = s ? s->id : item_u64(it);
+		if (s)
+			s->has_signaler = true;
 	}
 	d.resource_count = nres;
 	d.command_buffer_count = ncmd;
@@ -1057,6 +1077,8 @@ static int do_execute_inline(struct replay *r, const cJSON *ev, const cJSON *arg
 			uint64_t si = sem_index(r, args, item_u64(s));
 			struct replay_sem *sem = trace_replay_vec_at(&r->semaphores, si);
 
+			if (sem)
+				sem->has_signaler = true;
 			idx[total] = si;
 			ids[total++] = sem ? sem->id : item_u64(s);
 			c[i].semaphore_count++;
@@ -1079,6 +1101,49 @@ out_free:
 	return ret;
 }
 
+/*
+ * @s's end outside the trace, or -1: the client's own eventfd it was imported from
+ * (foreign_fd), or an export the trace never imported back (a child process or another program
+ * has it: only the exporting process records).
+ */
+static int outside_end(struct replay *r, const struct replay_sem *s)
+{
+	const struct replay_ent *e;
+
+	if (s->foreign_fd >= 0)
+		return s->foreign_fd;
+	if (s->export_fd < 0)
+		return -1;
+	e = trace_replay_map_find(&r->handles, s->export_rec, 0);
+	return e && e->v == (uint64_t)s->export_fd ? s->export_fd : -1;
+}
+
+/*
+ * The outside world's part in a poll. A semaphore that the recording saw signaled (@results),
+ * that the replay does not see signaled and that no submission of the trace signals (a CPU
+ * semaphore_signal took effect at once) was signaled through its end outside the trace: a write to
+ * the client's own eventfd, or a child process that imported the export. The replay makes that
+ * write now, unless it is signaled already.
+ */
+static void signal_outside(struct replay *r, const cJSON *items, const cJSON *results)
+{
+	const cJSON *it, *res = results ? results->child : NULL;
+
+	cJSON_ArrayForEach(it, items)
+	{
+		const struct replay_sem *s = u64(it, "type") == MAGMA_POLL_TYPE_SEMAPHORE
+						     ? sem_by_handle(r, u64(it, "object"))
+						     : NULL;
+		struct pollfd pfd = {.events = POLLIN};
+		uint64_t one = 1;
+
+		if (s && !s->has_signaler && res && item_u64(res) &&
+		    (pfd.fd = outside_end(r, s)) >= 0 && poll(&pfd, 1, 0) == 0)
+			(void)!write(pfd.fd, &one, sizeof(one));
+		res = res ? res->next : NULL;
+	}
+}
+
 static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *items = member(args, "items"), *it;
@@ -1087,7 +1152,6 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 	magma_status_t want = status_of(ev), st;
 	int ret = 0;
 
-	(void)out;
 	if (!p)
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (member(args, "invalid")) {
@@ -1119,6 +1183,7 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 		free(p);
 		return 0;
 	}
+	signal_outside(r, items, member(out, "results"));
 	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
 	if (want == MAGMA_STATUS_OK) {
 		st = trace_replay_wait(r, p, n, r->wait_ns, &ret);
@@ -1244,12 +1309,56 @@ static magma_handle_t take_handle(struct replay *r, const cJSON *args)
 	return (magma_handle_t)fd;
 }
 
+/*
+ * The handle for an import of event @ev: the export's fd when the trace obtained the recorded
+ * handle and it was not consumed yet (take_handle); for one it never did (the client made it
+ * itself: an eventfd, a memfd, a closed fd number; fd numbers are reused), a fresh handle that the
+ * import treats as the recording's did: on OK an eventfd for a semaphore and a memfd of the
+ * recorded size for a buffer, on INVALID_ARGS the other kind (a handle of the wrong kind), else -1
+ * (no handle). Host error into *@fail. With
+ * @foreign_out, a fresh eventfd is also dup'ed into it (else -1): the client's own end.
+ */
+static magma_handle_t import_handle(struct replay *r, const cJSON *ev, const cJSON *args,
+				    const cJSON *out, bool semaphore, int *fail, int *foreign_out)
+{
+	magma_status_t st = status_of(ev);
+	bool want_eventfd = semaphore == (st == MAGMA_STATUS_OK);
+	const struct replay_ent *known;
+	int fd;
+
+	*fail = 0;
+	if (foreign_out)
+		*foreign_out = -1;
+	known = trace_replay_map_find(&r->handles, u64(args, "handle"), 0);
+	if (known && known->v != UINT64_MAX)
+		return take_handle(r, args);
+	if (st != MAGMA_STATUS_OK && st != MAGMA_STATUS_INVALID_ARGS)
+		return (magma_handle_t)-1;
+	fd = want_eventfd ? eventfd(0, EFD_CLOEXEC) : memfd_create("replay-import", MFD_CLOEXEC);
+	if (fd >= 0 && !want_eventfd && ftruncate(fd, (off_t)u64(out, "size"))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && want_eventfd && foreign_out)
+		*foreign_out = dup(fd);
+	if (fd < 0)
+		*fail = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "a handle to import: %s",
+					  strerror(errno));
+	return (magma_handle_t)fd;
+}
+
 static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	magma_handle_t fd = take_handle(r, args);
+	int fail;
+	magma_handle_t fd = import_handle(r, ev, args, out, false, &fail, NULL);
 	magma_buffer_t h = 0;
 	uint64_t size = 0, id = 0;
-	magma_status_t st = magma_connection_import_buffer(conn_arg(r, args), fd, &size, &h, &id);
+	magma_status_t st;
+
+	if (fail)
+		return fail;
+	st = magma_connection_import_buffer(conn_arg(r, args), fd, OUT_OR_NULL(args, 0, &size),
+					    OUT_OR_NULL(args, 1, &h), OUT_OR_NULL(args, 2, &id));
 	int ret = st ? 0 : add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
 
 	return ret ? ret : check_status(r, "import_buffer", ev, args, st);
@@ -1258,13 +1367,26 @@ static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args
 static int do_import_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
-	magma_handle_t fd = take_handle(r, args);
+	int fail, foreign;
+	magma_handle_t fd = import_handle(r, ev, args, out, true, &fail, &foreign);
 	magma_semaphore_t h = 0;
 	uint64_t id = 0;
-	magma_status_t st = magma_connection_import_semaphore2(conn_arg(r, args), fd,
-							       u64(args, "flags"), &h, &id);
-	int ret = st ? 0 : add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
+	magma_status_t st;
+	int ret;
 
+	if (fail)
+		return fail;
+	st = magma_connection_import_semaphore2(conn_arg(r, args), fd, u64(args, "flags"),
+						OUT_OR_NULL(args, 0, &h),
+						OUT_OR_NULL(args, 1, &id));
+	ret = st ? 0 : add_semaphore(r, args, h, id, u64(out, "semaphore"), u64(out, "id"));
+	if (!st && !ret && foreign >= 0) {
+		struct replay_sem *s = trace_replay_vec_at(&r->semaphores, r->semaphores.count - 1);
+
+		s->foreign_fd = foreign;
+	} else if (foreign >= 0) {
+		close(foreign);
+	}
 	return ret ? ret : check_status(r, "import_semaphore", ev, args, st);
 }
 
@@ -1282,7 +1404,7 @@ static int put_export(struct replay *r, const char *call, const cJSON *ev, const
 static int do_buffer_export(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	magma_handle_t h = 0;
-	magma_status_t st = magma_buffer_export(buffer_arg(r, args), &h);
+	magma_status_t st = magma_buffer_export(buffer_arg(r, args), OUT_OR_NULL(args, 0, &h));
 
 	return put_export(r, "buffer_export", ev, args, out, st, h);
 }
@@ -1292,8 +1414,12 @@ static int do_semaphore_export(struct replay *r, const cJSON *ev, const cJSON *a
 {
 	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
 	magma_handle_t h = 0;
-	magma_status_t st = magma_semaphore_export(s ? s->h : 0, &h);
+	magma_status_t st = magma_semaphore_export(s ? s->h : 0, OUT_OR_NULL(args, 0, &h));
 
+	if (!st && s) {
+		s->export_rec = u64(out, "handle");
+		s->export_fd = (int)h;
+	}
 	return put_export(r, "semaphore_export", ev, args, out, st, h);
 }
 
@@ -1303,8 +1429,9 @@ static int do_buffer_get_info(struct replay *r, const cJSON *ev, const cJSON *ar
 	magma_buffer_info_t info;
 
 	(void)out;
-	return check_status(r, "buffer_get_info", ev, args,
-			    magma_buffer_get_info(buffer_arg(r, args), &info));
+	return check_status(
+		r, "buffer_get_info", ev, args,
+		magma_buffer_get_info(buffer_arg(r, args), OUT_OR_NULL(args, 0, &info)));
 }
 
 static int do_set_cache_policy(struct replay *r, const cJSON *ev, const cJSON *args,
@@ -1320,7 +1447,8 @@ static int do_get_cache_policy(struct replay *r, const cJSON *ev, const cJSON *a
 			       const cJSON *out)
 {
 	magma_cache_policy_t policy = 0;
-	magma_status_t st = magma_buffer_get_cache_policy(buffer_arg(r, args), &policy);
+	magma_status_t st =
+		magma_buffer_get_cache_policy(buffer_arg(r, args), OUT_OR_NULL(args, 0, &policy));
 	int ret = check_status(r, "buffer_get_cache_policy", ev, args, st);
 
 	if (!ret && !st && r->checking && policy != u64(out, "policy"))

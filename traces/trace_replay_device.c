@@ -82,6 +82,11 @@ static void watch_event(void *ctx, const struct sim_event *ev)
 			q->cmd_opcode = ev->code;
 			q->cmd_va = ev->value;
 			q->has_cmd = true;
+			if (ev->code == SIM_CMD_TIMESTAMP) {
+				pthread_mutex_lock(&w->lock);
+				trace_replay_timing_note(w, q->job_va, ev->value2);
+				pthread_mutex_unlock(&w->lock);
+			}
 		}
 		break;
 	case SIM_EV_FAULT:
@@ -142,7 +147,10 @@ int trace_replay_device_watch(struct replay *r)
 	atomic_init(&w->digest, TRACE_DIGEST_INIT);
 	w->sub = -1;
 	w->fault_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->stamps = calloc(REPLAY_STAMPS_KEPT, sizeof(*w->stamps));
 	w->ready = true;
+	if (!w->stamps)
+		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "out of memory");
 	if (w->fault_fd < 0)
 		return trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "cannot create an eventfd: %s",
 					 strerror(errno));
@@ -160,6 +168,8 @@ void trace_replay_device_unwatch(struct replay *r)
 	trace_device_set_observer(NULL, NULL);
 	if (w->fault_fd >= 0)
 		close(w->fault_fd);
+	free(w->stamps);
+	w->stamps = NULL;
 	pthread_mutex_destroy(&w->lock);
 	w->ready = false;
 }
@@ -183,8 +193,8 @@ static bool fault_expected(const struct replay *r, uint64_t n)
 	return n <= r->recorded_faults;
 }
 
-/* The latest submission whose command buffer starts at @va, or NULL. */
-static const struct replay_cmdbuf *submission_at(const struct replay *r, uint64_t va)
+/* trace_replay_submission_at - see trace_replay_internal.h. */
+const struct replay_cmdbuf *trace_replay_submission_at(const struct replay *r, uint64_t va)
 {
 	uint64_t n = r->cmdbuf_count < REPLAY_CMDBUFS_KEPT ? r->cmdbuf_count : REPLAY_CMDBUFS_KEPT;
 
@@ -198,9 +208,9 @@ static const struct replay_cmdbuf *submission_at(const struct replay *r, uint64_
 	return NULL;
 }
 
-/* The mapping of recorded connection @conn (any, when not found there) holding @va, or NULL. */
-static const struct replay_mapping *mapping_at(const struct replay *r, uint64_t conn, uint64_t va,
-					       bool any_connection)
+/* trace_replay_mapping_at - see trace_replay_internal.h. */
+const struct replay_mapping *trace_replay_mapping_at(const struct replay *r, uint64_t conn,
+						     uint64_t va, bool any_connection)
 {
 	for (uint64_t i = r->mappings.count; i-- > 0;) {
 		const struct replay_mapping *m = trace_replay_vec_at(&r->mappings, i);
@@ -214,12 +224,14 @@ static const struct replay_mapping *mapping_at(const struct replay *r, uint64_t 
 /* Reports fault @f as a divergence (see the file head for what it says). */
 static int report_fault(struct replay *r, const struct replay_fault *f)
 {
-	const struct replay_cmdbuf *sub = f->has_job ? submission_at(r, f->job_va) : NULL;
-	const struct replay_mapping *m = sub ? mapping_at(r, sub->conn, f->va, false) : NULL;
+	const struct replay_cmdbuf *sub =
+		f->has_job ? trace_replay_submission_at(r, f->job_va) : NULL;
+	const struct replay_mapping *m =
+		sub ? trace_replay_mapping_at(r, sub->conn, f->va, false) : NULL;
 	char cmd[96] = "", where[160] = "", hint[320];
 
 	if (!m)
-		m = mapping_at(r, 0, f->va, true);
+		m = trace_replay_mapping_at(r, 0, f->va, true);
 	if (f->has_cmd)
 		snprintf(cmd, sizeof(cmd), ", in its %s command at VA %#" PRIx64,
 			 sim_cmd_name(f->cmd_opcode) ? sim_cmd_name(f->cmd_opcode) : "unknown",
@@ -300,7 +312,9 @@ static int take_faults(struct replay *r, bool woken)
 /* trace_replay_check_faults - see trace_replay_internal.h. */
 int trace_replay_check_faults(struct replay *r)
 {
-	return take_faults(r, false);
+	int ret = take_faults(r, false);
+
+	return ret ? ret : trace_replay_timing_take(r);
 }
 
 static uint64_t mono_ns(void)

@@ -65,6 +65,16 @@ struct replay_buffer {
 struct replay_sem {
 	magma_semaphore_t h;
 	uint64_t id;
+	/*
+	 * The semaphore's end outside the trace (see signal_outside in trace_replay_calls.c): for
+	 * an import of an eventfd the trace never obtained (the client made it), the replay's own
+	 * end of the eventfd it imported instead; -1 otherwise.
+	 */
+	int foreign_fd;
+	/* Its last export: the recorded handle and the replay's fd (while the trace holds it). */
+	uint64_t export_rec;
+	int export_fd;	   /* -1: never exported */
+	bool has_signaler; /* a submission of the trace so far signals it (the GPU may still) */
 };
 
 /*
@@ -139,6 +149,22 @@ struct replay_fault {
 	uint64_t cmd_va;
 };
 
+/* How many TIMESTAMP writes the watch keeps between two looks of the replay's thread. */
+#define REPLAY_STAMPS_KEPT 16384
+
+/* How many connections that started jobs at one VA a TIMESTAMP there is attributed to. */
+#define REPLAY_JOB_CONNS 4
+
+/* A TIMESTAMP of the replay device: its job's command buffer VA and the VA it wrote. */
+struct replay_stamp {
+	uint64_t job_va, va;
+};
+
+/* Where a TIMESTAMP wrote, by the trace's names: recorded buffer id and offset into it. */
+struct replay_stamp_at {
+	uint64_t buffer_id, offset;
+};
+
 /* Per queue: the job and command started last. */
 struct replay_watch_queue {
 	uint32_t slot, cmd_opcode;
@@ -159,6 +185,9 @@ struct replay_watch {
 	_Atomic uint64_t fault_count; /* written under lock; read without it (release/acquire) */
 	struct replay_fault faults[REPLAY_FAULTS_KEPT]; /* guarded by lock: by count */
 	struct replay_watch_queue q[SIM_QUEUE_MAX];	/* written by the events only */
+	/* TIMESTAMP writes, a ring of REPLAY_STAMPS_KEPT (trace_replay_timing.c) */
+	struct replay_stamp *stamps;  /* guarded by lock: by stamp_count */
+	_Atomic uint64_t stamp_count; /* written under lock; read without it (release/acquire) */
 };
 
 /* A completion event of the trace, as validation saw it (trace_replay_contents.c). */
@@ -203,6 +232,11 @@ struct replay {
 	uint32_t live_connections;    /* replay connections created and not released */
 	struct replay_watch watch;    /* the replay device's events */
 	uint64_t faults_seen;	      /* faults of the watch looked at */
+	uint64_t stamps_seen;	      /* TIMESTAMP writes of the watch resolved */
+	uint64_t stamps_lost;	      /* ... dropped from its ring before they were */
+	struct replay_map stamp_at;   /* (buffer id, offset) a TIMESTAMP wrote -> 1 */
+	struct replay_vec stamp_list; /* struct replay_stamp_at, the same places in order */
+	struct replay_map job_conns;  /* (job VA, 0..REPLAY_JOB_CONNS-1) -> recorded conn + 1 */
 	uint64_t recorded_faults;     /* FAULT device events of the trace */
 	uint64_t recorded_kills;      /* calls of the trace that returned CONTEXT_KILLED */
 	bool recorded_device;	      /* the trace has device events (an embedded device) */
@@ -457,7 +491,8 @@ uint64_t trace_replay_device_digest(struct replay *r);
 /*
  * Looks at the faults the device had since the last look: one the recording did not have, in the
  * checked window, is reported as a divergence naming its code, address, command, submission and
- * what the trace says about the address. Cheap when there is none (no system call).
+ * what the trace says about the address. Cheap when there is none (no system call). Then
+ * resolves the TIMESTAMP writes since the last look (trace_replay_timing_take).
  */
 int trace_replay_check_faults(struct replay *r);
 /*
@@ -467,6 +502,36 @@ int trace_replay_check_faults(struct replay *r);
  */
 magma_status_t trace_replay_wait(struct replay *r, magma_poll_item_t *items, uint32_t count,
 				 uint64_t timeout_ns, int *fail_out);
+
+/* The latest submission whose command buffer starts at @va, or NULL. */
+const struct replay_cmdbuf *trace_replay_submission_at(const struct replay *r, uint64_t va);
+/* The mapping of recorded connection @conn (any, with @any_connection) holding @va, or NULL. */
+const struct replay_mapping *trace_replay_mapping_at(const struct replay *r, uint64_t conn,
+						     uint64_t va, bool any_connection);
+
+/* ---- bytes GPU timing wrote (trace_replay_timing.c) ---- */
+
+/*
+ * A submission of recorded connection @conn starts at @job_va: remembered (with the last few
+ * other connections that did) to name the buffers its TIMESTAMP commands write. Host error when
+ * out of memory.
+ */
+int trace_replay_timing_job(struct replay *r, uint64_t job_va, uint64_t conn);
+/* A TIMESTAMP of the job at @job_va wrote @va: on the device's thread, @w's lock held. */
+void trace_replay_timing_note(struct replay_watch *w, uint64_t job_va, uint64_t va);
+/* Resolves the TIMESTAMP writes noted since the last call into recorded buffer ids and offsets.
+ * Host error when out of memory. */
+int trace_replay_timing_take(struct replay *r);
+/* How many TIMESTAMP writes overlap [@offset, + @length) of recorded buffer @buffer_id. */
+uint64_t trace_replay_timing_count(struct replay *r, uint64_t buffer_id, uint64_t offset,
+				   uint64_t length);
+/*
+ * Whether that range of the replay's buffer @b equals the recorded contents @blob in every byte
+ * no TIMESTAMP wrote (false when there are no such writes, no contents or no read).
+ */
+bool trace_replay_timing_explains(struct replay *r, const struct replay_buffer *b,
+				  uint64_t buffer_id, uint64_t offset, uint64_t length,
+				  const struct replay_blob *blob);
 
 /* ---- contents and completions (trace_replay_contents.c) ---- */
 

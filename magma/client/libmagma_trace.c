@@ -42,6 +42,7 @@ struct libmagma_trace_pending {
 	uint64_t seq;	     /* the submission's event */
 	uint32_t signal_count;
 	uint32_t resource_count;
+	bool done; /* trace_check_completions: its signal semaphores are all signaled */
 	uint64_t *signal_ids;
 	magma_exec_resource_t *resources;
 	struct libmagma_trace_pending *next;
@@ -80,7 +81,22 @@ static void trace_leave(void)
 }
 
 /* A call's out value: 0 when the call failed or the client passed no out pointer. */
-#define TRACE_OUT(st, ptr) ((st) || !(ptr) ? 0 : (uint64_t) * (ptr))
+#define TRACE_OUT(st, ptr)   ((st) || !(ptr) ? 0 : (uint64_t) * (ptr))
+/* Bit @bit of the "nulls" argument (trace_nulls) for out pointer @ptr. */
+#define TRACE_NULL(ptr, bit) ((ptr) ? 0u : 1u << (bit))
+
+/*
+ * The "nulls" argument: bit i set when the client passed NULL for the call's i-th out pointer
+ * (in the order of trace_calls[id].outs), so that replay passes NULL there too. Written into
+ * @buf (24 bytes); NULL when every pointer was given (the member is left out).
+ */
+static const char *trace_nulls(char *buf, unsigned int mask)
+{
+	if (!mask)
+		return NULL;
+	snprintf(buf, 24, "\"nulls\":%u", mask);
+	return buf;
+}
 
 /* Appends to @buf (@size bytes, *@len used) like snprintf, never past the end. */
 static void trace_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
@@ -386,9 +402,79 @@ static bool trace_completion_contents(void)
 	return v && *v && strcmp(v, "0");
 }
 
+/* Whether pending submission @q lists a range of buffer @id overlapping [@offset, +@length). */
+static bool trace_pending_touches(const struct libmagma_trace_pending *q, uint64_t id,
+				  uint64_t offset, uint64_t length)
+{
+	for (uint32_t i = 0; i < q->resource_count; i++) {
+		const magma_exec_resource_t *r = &q->resources[i];
+
+		if (r->buffer_id == id && r->offset < offset + length &&
+		    offset < r->offset + r->length)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether range @r of a finished submission is unsettled: a submission still pending (its
+ * signal semaphores not all signaled) lists an overlapping range of the same buffer, so the
+ * range's contents depend on how far that one got when the client looked (it may have run and
+ * not yet been reported). Such a range gets no digest; its index is listed as "unsettled".
+ */
+static bool trace_range_unsettled_locked(const magma_exec_resource_t *r)
+{
+	for (const struct libmagma_trace_pending *q = pending_head; q; q = q->next)
+		if (!q->done && trace_pending_touches(q, r->buffer_id, r->offset, r->length))
+			return true;
+	return false;
+}
+
+/*
+ * The completion event's "resources" (and "unsettled") body for finished submission @p of
+ * @conn (locked), with contents blobs on @contents when non-NULL. Caller frees.
+ */
+static char *trace_completion_ranges_locked(struct libmagma_connection *conn,
+					    const struct libmagma_trace_pending *p,
+					    struct trace_writer *contents)
+{
+	size_t cap = 64 + (size_t)p->resource_count * 120, len = 0, ul = 0;
+	char *list = malloc(cap), *unsettled = malloc(16 + (size_t)p->resource_count * 12);
+
+	if (!list || !unsettled) {
+		free(list);
+		free(unsettled);
+		return NULL;
+	}
+	unsettled[0] = '\0';
+	for (uint32_t i = 0; i < p->resource_count; i++) {
+		const magma_exec_resource_t *r = &p->resources[i];
+		uint64_t d = 0;
+		char hex[17];
+
+		if (trace_range_unsettled_locked(r)) {
+			ul += (size_t)sprintf(unsettled + ul, "%s%" PRIu32, ul ? "," : "", i);
+			continue;
+		}
+		if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length, contents, &d))
+			continue;
+		trace_digest_hex(d, hex);
+		len += (size_t)snprintf(list + len, cap - len,
+					"%s{\"index\":%" PRIu32 ",\"buffer_id\":%" PRIu64
+					",\"digest\":\"%s\"}",
+					len ? "," : "", i, r->buffer_id, hex);
+	}
+	snprintf(list + len, cap - len, "]%s%s%s", ul ? ",\"unsettled\":[" : "", unsettled,
+		 ul ? "]" : "");
+	free(unsettled);
+	return list;
+}
+
 /*
  * Records a completion for every pending submission whose signal semaphores are all signaled,
- * with the contents of its ranges when trace_completion_contents() says so.
+ * with the contents of its ranges when trace_completion_contents() says so. Two passes: which
+ * ones finished is decided first, so that a range shared with one still running is known to be
+ * unsettled (trace_range_unsettled_locked).
  */
 static void trace_check_completions(struct trace_writer *w)
 {
@@ -396,48 +482,36 @@ static void trace_check_completions(struct trace_writer *w)
 	struct trace_writer *contents = trace_completion_contents() ? w : NULL;
 
 	pthread_mutex_lock(&trace_lock);
+	for (p = pending_head; p; p = p->next) {
+		struct libmagma_connection *conn = libmagma_connection_get(p->connection);
+
+		p->done = true;
+		if (!conn)
+			continue; /* released: dropped without an event */
+		pthread_mutex_lock(&conn->lock);
+		for (uint32_t i = 0; i < p->signal_count && p->done; i++)
+			p->done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
+		pthread_mutex_unlock(&conn->lock);
+	}
 	pp = &pending_head;
 	while ((p = *pp)) {
-		struct libmagma_connection *conn = libmagma_connection_get(p->connection);
-		bool done = !conn;
+		struct libmagma_connection *conn;
 		char *list = NULL;
-		size_t cap = 64 + (size_t)p->resource_count * 96, len = 0;
 
-		if (conn) {
-			pthread_mutex_lock(&conn->lock);
-			done = true;
-			for (uint32_t i = 0; i < p->signal_count && done; i++)
-				done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
-			if (done)
-				list = malloc(cap);
-			if (list)
-				list[0] = '\0'; /* no resource may be written */
-			for (uint32_t i = 0; list && i < p->resource_count; i++) {
-				const magma_exec_resource_t *r = &p->resources[i];
-				uint64_t d = 0;
-				char hex[17];
-
-				if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length,
-							contents, &d))
-					continue;
-				trace_digest_hex(d, hex);
-				len += (size_t)snprintf(list + len, cap - len,
-							"%s{\"index\":%" PRIu32
-							",\"buffer_id\":%" PRIu64
-							",\"digest\":\"%s\"}",
-							len ? "," : "", i, r->buffer_id, hex);
-			}
-			pthread_mutex_unlock(&conn->lock);
-		}
-		if (!done) {
+		if (!p->done) {
 			pp = &p->next;
 			continue;
 		}
-		if (conn)
+		conn = libmagma_connection_get(p->connection);
+		if (conn) {
+			pthread_mutex_lock(&conn->lock);
+			list = trace_completion_ranges_locked(conn, p, contents);
+			pthread_mutex_unlock(&conn->lock);
 			trace_writer_event(w,
 					   "\"type\":\"completion\",\"connection\":%" PRIu64
-					   ",\"submission\":%" PRIu64 ",\"resources\":[%s]",
-					   p->connection, p->seq, list ? list : "");
+					   ",\"submission\":%" PRIu64 ",\"resources\":[%s",
+					   p->connection, p->seq, list ? list : "]");
+		}
 		free(list);
 		*pp = p->next;
 		trace_pending_free(p);
@@ -517,13 +591,14 @@ magma_status_t magma_device_create_connection(magma_device_t device,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_device_create_connection(device, connection_out);
 	struct libmagma_connection *conn;
-	char host[48] = "";
+	char host[48] = "", nulls[24];
 
 	/* The connection's first object id: the daemon's trace names the connection by it too. */
 	if (w && !st && connection_out && (conn = libmagma_connection_get(*connection_out)))
 		snprintf(host, sizeof(host), "\"id_base\":%" PRIu64, conn->id_base);
 	if (w)
-		trace_record_host(w, TRACE_CALL_CREATE_CONNECTION, (uint64_t[]){device}, NULL, st,
+		trace_record_host(w, TRACE_CALL_CREATE_CONNECTION, (uint64_t[]){device},
+				  trace_nulls(nulls, !connection_out), st,
 				  (uint64_t[]){TRACE_OUT(st, connection_out)}, NULL, host);
 	trace_leave();
 	return st;
@@ -579,8 +654,11 @@ magma_status_t magma_connection_create_context2(magma_connection_t connection,
 	magma_status_t st =
 		libmagma_do_connection_create_context2(connection, priority, context_id_out);
 
-	trace_leave_record(w, TRACE_CALL_CREATE_CONTEXT, (uint64_t[]){connection, priority}, NULL,
-			   st, (uint64_t[]){TRACE_OUT(st, context_id_out)}, NULL);
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_CREATE_CONTEXT, (uint64_t[]){connection, priority},
+			   trace_nulls(nulls, !context_id_out), st,
+			   (uint64_t[]){TRACE_OUT(st, context_id_out)}, NULL);
 	return st;
 }
 
@@ -603,7 +681,12 @@ magma_status_t magma_connection_create_buffer(magma_connection_t connection, uin
 	magma_status_t st = libmagma_do_connection_create_buffer(connection, size, size_out,
 								 buffer_out, id_out);
 
-	trace_leave_record(w, TRACE_CALL_CREATE_BUFFER, (uint64_t[]){connection, size}, NULL, st,
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_CREATE_BUFFER, (uint64_t[]){connection, size},
+			   trace_nulls(nulls, TRACE_NULL(size_out, 0) | TRACE_NULL(buffer_out, 1) |
+						      TRACE_NULL(id_out, 2)),
+			   st,
 			   (uint64_t[]){TRACE_OUT(st, size_out), TRACE_OUT(st, buffer_out),
 					TRACE_OUT(st, id_out)},
 			   NULL);
@@ -631,8 +714,12 @@ magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
 	magma_status_t st =
 		libmagma_do_connection_create_semaphore(connection, semaphore_out, id_out);
 
-	trace_leave_record(w, TRACE_CALL_CREATE_SEMAPHORE, (uint64_t[]){connection}, NULL, st,
-			   (uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)}, NULL);
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_CREATE_SEMAPHORE, (uint64_t[]){connection},
+			   trace_nulls(nulls, TRACE_NULL(semaphore_out, 0) | TRACE_NULL(id_out, 1)),
+			   st, (uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)},
+			   NULL);
 	return st;
 }
 
@@ -964,8 +1051,12 @@ magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 	magma_status_t st = libmagma_do_connection_import_buffer(connection, buffer_handle,
 								 size_out, buffer_out, id_out);
 
+	char nulls[24];
+
 	trace_leave_record(w, TRACE_CALL_IMPORT_BUFFER, (uint64_t[]){connection, buffer_handle},
-			   NULL, st,
+			   trace_nulls(nulls, TRACE_NULL(size_out, 0) | TRACE_NULL(buffer_out, 1) |
+						      TRACE_NULL(id_out, 2)),
+			   st,
 			   (uint64_t[]){TRACE_OUT(st, size_out), TRACE_OUT(st, buffer_out),
 					TRACE_OUT(st, id_out)},
 			   NULL);
@@ -982,9 +1073,12 @@ magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 	magma_status_t st = libmagma_do_connection_import_semaphore2(connection, semaphore_handle,
 								     flags, semaphore_out, id_out);
 
-	trace_leave_record(w, TRACE_CALL_IMPORT_SEMAPHORE,
-			   (uint64_t[]){connection, semaphore_handle, flags}, NULL, st,
-			   (uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)}, NULL);
+	char nulls[24];
+
+	trace_leave_record(
+		w, TRACE_CALL_IMPORT_SEMAPHORE, (uint64_t[]){connection, semaphore_handle, flags},
+		trace_nulls(nulls, TRACE_NULL(semaphore_out, 0) | TRACE_NULL(id_out, 1)), st,
+		(uint64_t[]){TRACE_OUT(st, semaphore_out), TRACE_OUT(st, id_out)}, NULL);
 	return st;
 }
 
@@ -994,7 +1088,10 @@ magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_export(buffer, buffer_handle_out);
 
-	trace_leave_record(w, TRACE_CALL_BUFFER_EXPORT, (uint64_t[]){buffer}, NULL, st,
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_BUFFER_EXPORT, (uint64_t[]){buffer},
+			   trace_nulls(nulls, !buffer_handle_out), st,
 			   (uint64_t[]){TRACE_OUT(st, buffer_handle_out)}, NULL);
 	return st;
 }
@@ -1006,7 +1103,10 @@ magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_semaphore_export(semaphore, semaphore_handle_out);
 
-	trace_leave_record(w, TRACE_CALL_SEMAPHORE_EXPORT, (uint64_t[]){semaphore}, NULL, st,
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_SEMAPHORE_EXPORT, (uint64_t[]){semaphore},
+			   trace_nulls(nulls, !semaphore_handle_out), st,
 			   (uint64_t[]){TRACE_OUT(st, semaphore_handle_out)}, NULL);
 	return st;
 }
@@ -1017,7 +1117,10 @@ magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t 
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_info(buffer, info_out);
 
-	trace_leave_record(w, TRACE_CALL_BUFFER_GET_INFO, (uint64_t[]){buffer}, NULL, st,
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_BUFFER_GET_INFO, (uint64_t[]){buffer},
+			   trace_nulls(nulls, info_out ? 0 : 3), st,
 			   (uint64_t[]){st || !info_out ? 0 : info_out->size,
 					st || !info_out ? 0 : info_out->committed_byte_count},
 			   NULL);
@@ -1042,7 +1145,10 @@ magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_cache_policy(buffer, cache_policy_out);
 
-	trace_leave_record(w, TRACE_CALL_BUFFER_GET_CACHE_POLICY, (uint64_t[]){buffer}, NULL, st,
+	char nulls[24];
+
+	trace_leave_record(w, TRACE_CALL_BUFFER_GET_CACHE_POLICY, (uint64_t[]){buffer},
+			   trace_nulls(nulls, !cache_policy_out), st,
 			   (uint64_t[]){TRACE_OUT(st, cache_policy_out)}, NULL);
 	return st;
 }

@@ -193,6 +193,10 @@ static void summary(const struct trace_replay_options *opts, const struct trace_
 		       res->calls, res->submissions, res->events, res->completions);
 	printf("gpu cycles %" PRIu64 ", host time %.3f ms, replay digest %s, device events %s\n",
 	       res->gpu_cycles, (double)res->host_ns / 1e6, hex, device_hex);
+	if (res->timed_ranges)
+		printf("%" PRIu64
+		       " completion range%s differed only in GPU timestamps; the first: %s\n",
+		       res->timed_ranges, res->timed_ranges == 1 ? "" : "s", res->timing_note);
 	if (opts->timeline)
 		printf("timeline written to %s\n", opts->timeline);
 }

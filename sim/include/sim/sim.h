@@ -280,10 +280,11 @@ enum sim_event_type {
 	SIM_EV_IRQ_LINE,  /* value = 1 rose, 0 fell; code = IRQ_STATUS */
 	SIM_EV_JOB_START, /* unit = queue, code = AS slot, value = cmd VA, value2 = seqno */
 	SIM_EV_JOB_END, /* unit = queue, code = fault code (0 ok), value = cmd VA, value2 = seqno */
-	SIM_EV_CMD,	/* unit = queue, code = opcode, value = command VA, name = opcode name */
-	SIM_EV_FAULT,	/* unit = queue, code = SIM_FAULT_*, value = fault VA, value2 = AS slot */
-	SIM_EV_TLB_MISS,    /* unit = AS slot, value = VA, code = levels walked */
-	SIM_EV_TLB_FLUSH,   /* unit = AS slot, value = first page VA, value2 = pages (0 = all) */
+	SIM_EV_CMD, /* unit = queue, code = opcode, value = command VA, value2 = the VA a TIMESTAMP
+		     * writes (0 for other commands), name = opcode name */
+	SIM_EV_FAULT,	  /* unit = queue, code = SIM_FAULT_*, value = fault VA, value2 = AS slot */
+	SIM_EV_TLB_MISS,  /* unit = AS slot, value = VA, code = levels walked */
+	SIM_EV_TLB_FLUSH, /* unit = AS slot, value = first page VA, value2 = pages (0 = all) */
 	SIM_EV_QUEUE_STATE, /* unit = queue, code = new SIM_Q_STATE_* */
 	SIM_EV_POWER,	    /* code = CORES_READY mask, value = clock divider */
 	SIM_EV_RESET,	    /* code = SIM_GPU_COMMAND_*_RESET, value = 0 begin, 1 done */

@@ -128,6 +128,14 @@ struct trace_replay_result {
 	bool truncated;
 	char warning[256];
 	struct trace_replay_mismatch mismatch; /* when a completion digest diverged */
+	/*
+	 * Completion ranges whose digest differed where the replay's TIMESTAMP commands wrote
+	 * (GPU time, which follows the recording's host timing, not its calls): with recorded
+	 * contents, every other byte matched; without, the range was not compared. Not
+	 * divergences. @timing_note describes the first ("" when none).
+	 */
+	uint64_t timed_ranges;
+	char timing_note[512];
 };
 
 /*
