@@ -1334,7 +1334,8 @@ static magma_handle_t import_handle(struct replay *r, const cJSON *ev, const cJS
 		return take_handle(r, args);
 	if (st != MAGMA_STATUS_OK && st != MAGMA_STATUS_INVALID_ARGS)
 		return (magma_handle_t)-1;
-	fd = want_eventfd ? eventfd(0, EFD_CLOEXEC) : memfd_create("replay-import", MFD_CLOEXEC);
+	fd = want_eventfd ? eventfd(0, EFD_CLOEXEC)
+			  : memfd_create("replay-import", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd >= 0 && !want_eventfd && ftruncate(fd, (off_t)u64(out, "size"))) {
 		close(fd);
 		fd = -1;

@@ -101,6 +101,8 @@ struct libmagma_buffer {
 	pthread_mutex_t lock;
 	magma_cache_policy_t cache_policy; /* guarded by lock */
 	char name[LIBMAGMA_NAME_MAX];	   /* guarded by lock */
+	/* Mapped with MAGMA_MAP_FLAG_WRITE at least once (the recorder's unsettled ranges). */
+	_Atomic _Bool gpu_writable;
 };
 
 /* A semaphore: an eventfd, signaled iff readable. */

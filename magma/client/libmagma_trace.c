@@ -417,13 +417,22 @@ static bool trace_pending_touches(const struct libmagma_trace_pending *q, uint64
 }
 
 /*
- * Whether range @r of a finished submission is unsettled: a submission still pending (its
- * signal semaphores not all signaled) lists an overlapping range of the same buffer, so the
- * range's contents depend on how far that one got when the client looked (it may have run and
- * not yet been reported). Such a range gets no digest; its index is listed as "unsettled".
+ * Whether range @r of a finished submission of @conn (locked) is unsettled: the GPU may write
+ * the buffer (it was mapped writable) and a submission still pending (its signal semaphores not
+ * all signaled) lists an overlapping range of it, so the range's contents depend on how far that
+ * one got when the client looked (it may have run and not yet been reported). Such a range gets
+ * no digest; its index is listed as "unsettled".
  */
-static bool trace_range_unsettled_locked(const magma_exec_resource_t *r)
+static bool trace_range_unsettled_locked(struct libmagma_connection *conn,
+					 const magma_exec_resource_t *r)
 {
+	const struct libmagma_buffer *buf;
+
+	for (buf = conn->buffers; buf; buf = buf->next)
+		if (buf->id == r->buffer_id)
+			break;
+	if (buf && !buf->gpu_writable)
+		return false; /* read-only to the GPU, like most command buffers */
 	for (const struct libmagma_trace_pending *q = pending_head; q; q = q->next)
 		if (!q->done && trace_pending_touches(q, r->buffer_id, r->offset, r->length))
 			return true;
@@ -452,7 +461,7 @@ static char *trace_completion_ranges_locked(struct libmagma_connection *conn,
 		uint64_t d = 0;
 		char hex[17];
 
-		if (trace_range_unsettled_locked(r)) {
+		if (trace_range_unsettled_locked(conn, r)) {
 			ul += (size_t)sprintf(unsettled + ul, "%s%" PRIu32, ul ? "," : "", i);
 			continue;
 		}
@@ -757,8 +766,12 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
 
+	struct libmagma_buffer *buf;
+
 	if (w && !st && (map_flags & MAGMA_MAP_FLAG_EXECUTE))
 		trace_exec_add(connection, hw_va, buffer, offset, length);
+	if (!st && (map_flags & MAGMA_MAP_FLAG_WRITE) && (buf = libmagma_buffer_get(buffer)))
+		buf->gpu_writable = true;
 
 	trace_leave_record(w, TRACE_CALL_MAP_BUFFER,
 			   (uint64_t[]){connection, hw_va, buffer, offset, length, map_flags}, NULL,
