@@ -24,6 +24,7 @@
 
 #include "trace_trim.h"
 #include "traces/trace.h"
+#include "traces/trace_calls.h"
 #include "traces/trace_replay.h"
 
 /* At most this many resources in one fence submission (the service accepts 4096). */
@@ -129,11 +130,41 @@ int trim_out_close(struct trim_out *o)
 	return ret;
 }
 
-#define CALL(t, fmt, ...)                                                                          \
-	do {                                                                                       \
-		trim_out_event(&(t)->out, "\"type\":\"call\",\"setup\":1," fmt, __VA_ARGS__);      \
-		(t)->setup_events++;                                                               \
-	} while (0)
+/*
+ * A setup call event: call @id (trace_calls.h, the table the recorder writes from) with its
+ * numeric @args and @outs in the table's order, a status of OK when the call has one, and
+ * "setup":1. With @extra_key, "args" ends with that member, whose value is the JSON text
+ * @extra_json (members that are not plain numbers).
+ */
+static void setup_call_extra(struct trim *t, enum trace_call_id id, const uint64_t *args,
+			     const char *extra_key, const char *extra_json, const uint64_t *outs)
+{
+	const struct trace_call *c = &trace_calls[id];
+	FILE *f = t->out.f;
+
+	fprintf(f, "{\"seq\":%" PRIu64 ",\"type\":\"call\",\"setup\":1,\"call\":\"%s\",\"args\":{",
+		t->out.seq++, c->name);
+	for (size_t i = 0; c->args[i]; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", c->args[i], args[i]);
+	if (extra_key)
+		fprintf(f, "%s\"%s\":%s", c->args[0] ? "," : "", extra_key, extra_json);
+	fputs(c->has_result ? "},\"result\":0,\"out\":{" : "},\"out\":{", f);
+	for (size_t i = 0; c->outs[i]; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", c->outs[i], outs[i]);
+	fputs("}},\n", f);
+	t->setup_events++;
+}
+
+/* setup_call_extra without members beyond the numeric ones. */
+static void setup_call(struct trim *t, enum trace_call_id id, const uint64_t *args,
+		       const uint64_t *outs)
+{
+	setup_call_extra(t, id, args, NULL, NULL, outs);
+}
+
+/* The argument and out lists of setup_call. */
+#define ARGS(...) ((const uint64_t[]){__VA_ARGS__})
+#define NONE	  NULL
 
 static void setup_devices(struct trim *t, bool release)
 {
@@ -149,15 +180,9 @@ static void setup_devices(struct trim *t, bool release)
 		if (!needed)
 			continue;
 		if (!release)
-			CALL(t,
-			     "\"call\":\"device_import\",\"args\":{\"channel\":0},\"result\":0,"
-			     "\"out\":{\"device\":%" PRIu64 "}",
-			     d->handle);
+			setup_call(t, TRACE_CALL_DEVICE_IMPORT, ARGS(0), ARGS(d->handle));
 		else if (!d->live)
-			CALL(t,
-			     "\"call\":\"device_release\",\"args\":{\"device\":%" PRIu64
-			     "},\"out\":{}",
-			     d->handle);
+			setup_call(t, TRACE_CALL_DEVICE_RELEASE, ARGS(d->handle), NONE);
 	}
 }
 
@@ -169,30 +194,20 @@ static void setup_connections(struct trim *t)
 
 		if (!c->live)
 			continue;
-		CALL(t,
-		     "\"call\":\"create_connection\",\"args\":{\"device\":%" PRIu64
-		     "},\"result\":0,\"out\":{\"connection\":%" PRIu64 "}",
-		     d->handle, c->handle);
+		setup_call(t, TRACE_CALL_CREATE_CONNECTION, ARGS(d->handle), ARGS(c->handle));
 		if (c->perf_access)
-			CALL(t,
-			     "\"call\":\"perf_enable_access\",\"args\":{\"connection\":%" PRIu64
-			     ",\"channel\":0},\"result\":0,\"out\":{}",
-			     c->handle);
+			setup_call(t, TRACE_CALL_PERF_ENABLE_ACCESS, ARGS(c->handle, 0), NONE);
 		if (c->has_channel)
-			CALL(t,
-			     "\"call\":\"get_notification_channel\",\"args\":{\"connection\":%" PRIu64
-			     "},\"out\":{\"handle\":%" PRIu64 "}",
-			     c->handle, c->channel);
+			setup_call(t, TRACE_CALL_GET_NOTIFICATION_CHANNEL, ARGS(c->handle),
+				   ARGS(c->channel));
 	}
 	for (size_t i = 0; i < t->s.ctxs.count; i++) {
 		struct trim_ctx *x = trace_replay_vec_at(&t->s.ctxs, i);
 
 		if (!trim_ctx_live(&t->s, i))
 			continue;
-		CALL(t,
-		     "\"call\":\"create_context\",\"args\":{\"connection\":%" PRIu64
-		     ",\"priority\":%" PRIu64 "},\"result\":0,\"out\":{\"context\":%" PRIu64 "}",
-		     trim_conn_handle(t, x->conn), x->priority, x->id);
+		setup_call(t, TRACE_CALL_CREATE_CONTEXT,
+			   ARGS(trim_conn_handle(t, x->conn), x->priority), ARGS(x->id));
 		if (x->killed &&
 		    tt_map_get(&t->s.range_ctxs, trim_conn_handle(t, x->conn), x->id, NULL))
 			trim_warn(
@@ -220,11 +235,9 @@ static void setup_buffers(struct trim *t)
 		if (!trim_buf_live(&t->s, i))
 			continue;
 		if (!o->emitted) {
-			CALL(t,
-			     "\"call\":\"create_buffer\",\"args\":{\"connection\":%" PRIu64
-			     ",\"size\":%" PRIu64 "},\"result\":0,\"out\":{\"size\":%" PRIu64
-			     ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64 "}",
-			     trim_conn_handle(t, b->conn), b->size, b->size, b->handle, b->id);
+			setup_call(t, TRACE_CALL_CREATE_BUFFER,
+				   ARGS(trim_conn_handle(t, b->conn), b->size),
+				   ARGS(b->size, b->handle, b->id));
 			o->emitted = true;
 			o->first = i;
 		} else {
@@ -232,34 +245,26 @@ static void setup_buffers(struct trim *t)
 			struct trim_buf *first = trace_replay_vec_at(&t->s.bufs, o->first);
 			uint64_t h = new_handle(t);
 
-			CALL(t,
-			     "\"call\":\"buffer_export\",\"args\":{\"buffer\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     first->handle, h);
-			CALL(t,
-			     "\"call\":\"import_buffer\",\"args\":{\"connection\":%" PRIu64
-			     ",\"handle\":%" PRIu64 "},\"result\":0,\"out\":{\"size\":%" PRIu64
-			     ",\"buffer\":%" PRIu64 ",\"id\":%" PRIu64 "}",
-			     trim_conn_handle(t, b->conn), h, b->size, b->handle, b->id);
+			setup_call(t, TRACE_CALL_BUFFER_EXPORT, ARGS(first->handle), ARGS(h));
+			setup_call(t, TRACE_CALL_IMPORT_BUFFER,
+				   ARGS(trim_conn_handle(t, b->conn), h),
+				   ARGS(b->size, b->handle, b->id));
 		}
 		if (b->has_policy)
-			CALL(t,
-			     "\"call\":\"buffer_set_cache_policy\",\"args\":{\"buffer\":%" PRIu64
-			     ",\"policy\":%" PRIu64 "},\"result\":0,\"out\":{}",
-			     b->handle, b->policy);
+			setup_call(t, TRACE_CALL_BUFFER_SET_CACHE_POLICY,
+				   ARGS(b->handle, b->policy), NONE);
 	}
 	for (size_t i = 0; i < t->s.mappings.count; i++) {
 		struct trim_mapping *m = trace_replay_vec_at(&t->s.mappings, i);
 
 		if (!trim_mapping_live(&t->s, i))
 			continue;
-		CALL(t,
-		     "\"call\":\"map_buffer\",\"args\":{\"connection\":%" PRIu64
-		     ",\"hw_va\":%" PRIu64 ",\"buffer\":%" PRIu64 ",\"offset\":%" PRIu64
-		     ",\"length\":%" PRIu64 ",\"flags\":%" PRIu64 "},\"result\":0,\"out\":{}",
-		     trim_conn_handle(t, m->conn), m->hw_va,
-		     ((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, m->buf))->handle,
-		     m->offset, m->length, m->flags);
+		setup_call(
+			t, TRACE_CALL_MAP_BUFFER,
+			ARGS(trim_conn_handle(t, m->conn), m->hw_va,
+			     ((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, m->buf))->handle,
+			     m->offset, m->length, m->flags),
+			NONE);
 	}
 }
 
@@ -272,32 +277,20 @@ static void setup_semaphores(struct trim *t)
 		if (!trim_sem_live(&t->s, i))
 			continue;
 		if (!o->emitted) {
-			CALL(t,
-			     "\"call\":\"create_semaphore\",\"args\":{\"connection\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64
-			     "}",
-			     trim_conn_handle(t, m->conn), m->handle, m->id);
+			setup_call(t, TRACE_CALL_CREATE_SEMAPHORE,
+				   ARGS(trim_conn_handle(t, m->conn)), ARGS(m->handle, m->id));
 			o->emitted = true;
 			o->first = i;
 			if (o->signaled)
-				CALL(t,
-				     "\"call\":\"semaphore_signal\",\"args\":{\"semaphore\":%" PRIu64
-				     "},\"out\":{}",
-				     m->handle);
+				setup_call(t, TRACE_CALL_SEMAPHORE_SIGNAL, ARGS(m->handle), NONE);
 		} else {
 			struct trim_sem *first = trace_replay_vec_at(&t->s.sems, o->first);
 			uint64_t h = new_handle(t);
 
-			CALL(t,
-			     "\"call\":\"semaphore_export\",\"args\":{\"semaphore\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     first->handle, h);
-			CALL(t,
-			     "\"call\":\"import_semaphore\",\"args\":{\"connection\":%" PRIu64
-			     ",\"handle\":%" PRIu64 ",\"flags\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64
-			     "}",
-			     trim_conn_handle(t, m->conn), h, m->flags, m->handle, m->id);
+			setup_call(t, TRACE_CALL_SEMAPHORE_EXPORT, ARGS(first->handle), ARGS(h));
+			setup_call(t, TRACE_CALL_IMPORT_SEMAPHORE,
+				   ARGS(trim_conn_handle(t, m->conn), h, m->flags),
+				   ARGS(m->handle, m->id));
 		}
 	}
 }
@@ -330,23 +323,11 @@ static void setup_orphan_semaphore(struct trim *t, const struct trim_export *e)
 			  e->handle, t->from);
 		return;
 	}
-	CALL(t,
-	     "\"call\":\"create_semaphore\",\"args\":{\"connection\":%" PRIu64
-	     "},\"result\":0,\"out\":{\"semaphore\":%" PRIu64 ",\"id\":%" PRIu64 "}",
-	     trim_conn_handle(t, ci), h, h);
-	CALL(t,
-	     "\"call\":\"semaphore_export\",\"args\":{\"semaphore\":%" PRIu64
-	     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-	     h, e->handle);
+	setup_call(t, TRACE_CALL_CREATE_SEMAPHORE, ARGS(trim_conn_handle(t, ci)), ARGS(h, h));
+	setup_call(t, TRACE_CALL_SEMAPHORE_EXPORT, ARGS(h), ARGS(e->handle));
 	if (e->readable)
-		CALL(t,
-		     "\"call\":\"semaphore_signal\",\"args\":{\"semaphore\":%" PRIu64
-		     "},\"out\":{}",
-		     h);
-	CALL(t,
-	     "\"call\":\"release_semaphore\",\"args\":{\"connection\":%" PRIu64
-	     ",\"semaphore\":%" PRIu64 "},\"out\":{}",
-	     trim_conn_handle(t, ci), h);
+		setup_call(t, TRACE_CALL_SEMAPHORE_SIGNAL, ARGS(h), NONE);
+	setup_call(t, TRACE_CALL_RELEASE_SEMAPHORE, ARGS(trim_conn_handle(t, ci), h), NONE);
 }
 
 /* Handles exported before the cut and not imported yet: export them again as recorded. */
@@ -373,17 +354,17 @@ static void setup_exports(struct trim *t)
 			continue;
 		}
 		if (e->semaphore)
-			CALL(t,
-			     "\"call\":\"semaphore_export\",\"args\":{\"semaphore\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     ((struct trim_sem *)trace_replay_vec_at(&t->s.sems, o->first))->handle,
-			     e->handle);
+			setup_call(
+				t, TRACE_CALL_SEMAPHORE_EXPORT,
+				ARGS(((struct trim_sem *)trace_replay_vec_at(&t->s.sems, o->first))
+					     ->handle),
+				ARGS(e->handle));
 		else
-			CALL(t,
-			     "\"call\":\"buffer_export\",\"args\":{\"buffer\":%" PRIu64
-			     "},\"result\":0,\"out\":{\"handle\":%" PRIu64 "}",
-			     ((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, o->first))->handle,
-			     e->handle);
+			setup_call(
+				t, TRACE_CALL_BUFFER_EXPORT,
+				ARGS(((struct trim_buf *)trace_replay_vec_at(&t->s.bufs, o->first))
+					     ->handle),
+				ARGS(e->handle));
 	}
 }
 
@@ -405,10 +386,8 @@ static void setup_perf(struct trim *t)
 		struct trim_conn *c = trace_replay_vec_at(&t->s.conns, i);
 
 		if (c->live && c->counters)
-			CALL(t,
-			     "\"call\":\"perf_enable_counters\",\"args\":{\"connection\":%" PRIu64
-			     ",\"counters\":%s},\"result\":0,\"out\":{}",
-			     c->handle, c->counters);
+			setup_call_extra(t, TRACE_CALL_PERF_ENABLE_COUNTERS, ARGS(c->handle),
+					 "counters", c->counters, NONE);
 	}
 	for (size_t i = 0; i < t->s.pools.count; i++) {
 		struct trim_pool *p = trace_replay_vec_at(&t->s.pools, i);
@@ -416,10 +395,8 @@ static void setup_perf(struct trim *t)
 
 		if (!trim_pool_live(&t->s, i))
 			continue;
-		CALL(t,
-		     "\"call\":\"perf_create_pool\",\"args\":{\"connection\":%" PRIu64
-		     "},\"result\":0,\"out\":{\"pool\":%" PRIu64 ",\"handle\":%" PRIu64 "}",
-		     trim_conn_handle(t, p->conn), p->pool, p->handle);
+		setup_call(t, TRACE_CALL_PERF_CREATE_POOL, ARGS(trim_conn_handle(t, p->conn)),
+			   ARGS(p->pool, p->handle));
 		if (!p->offsets.count)
 			continue;
 		fprintf(t->out.f,
@@ -470,11 +447,9 @@ static void setup_contents(struct trim *t)
 			    !trim_buf_live(&t->s, i))
 				continue;
 			if (!created) {
-				CALL(t,
-				     "\"call\":\"create_context\",\"args\":{\"connection\":%" PRIu64
-				     ",\"priority\":%" PRIu64
-				     "},\"result\":0,\"out\":{\"context\":%" PRIu64 "}",
-				     c->handle, (uint64_t)MAGMA_PRIORITY_MEDIUM, c->temp_context);
+				setup_call(t, TRACE_CALL_CREATE_CONTEXT,
+					   ARGS(c->handle, (uint64_t)MAGMA_PRIORITY_MEDIUM),
+					   ARGS(c->temp_context));
 				created = true;
 			}
 			if (!in_batch)
@@ -500,10 +475,8 @@ static void setup_contents(struct trim *t)
 			t->setup_events++;
 		}
 		if (created)
-			CALL(t,
-			     "\"call\":\"release_context\",\"args\":{\"connection\":%" PRIu64
-			     ",\"context\":%" PRIu64 "},\"out\":{}",
-			     c->handle, c->temp_context);
+			setup_call(t, TRACE_CALL_RELEASE_CONTEXT, ARGS(c->handle, c->temp_context),
+				   NONE);
 	}
 }
 
@@ -522,10 +495,8 @@ static void setup_connection_errors(struct trim *t)
 		    !tt_map_get(&t->s.range_conns, c->handle, 0, NULL))
 			continue;
 		if (c->error_at_cut == MAGMA_STATUS_INVALID_ARGS) {
-			CALL(t,
-			     "\"call\":\"release_context\",\"args\":{\"connection\":%" PRIu64
-			     ",\"context\":%" PRIu64 "},\"out\":{}",
-			     c->handle, TRIM_NO_CONTEXT);
+			setup_call(t, TRACE_CALL_RELEASE_CONTEXT, ARGS(c->handle, TRIM_NO_CONTEXT),
+				   NONE);
 			continue;
 		}
 		trim_warn(t,
