@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sim_test.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
@@ -29,26 +30,6 @@ static char dir[64];	     /* private scratch directory */
 static char path[128];	     /* the current damaged file */
 static const char *made[64]; /* files written into dir */
 static int made_count;
-
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "r");
-	char *text;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)n + 1);
-	if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
-}
 
 static void put(const char *name, const char *text, size_t len)
 {
@@ -203,7 +184,7 @@ static void truncated_samples(void)
 		size_t n, header;
 
 		snprintf(sp, sizeof(sp), "%s/%s.json", TRACE_SAMPLES_DIR, names[i]);
-		text = slurp(sp);
+		text = trace_test_read(sp);
 		REQUIRE(text != NULL);
 		n = strlen(text);
 		header = (size_t)(strchr(text, '\n') - text) + 1;
@@ -528,7 +509,7 @@ static void setup(void)
 	char sp[256];
 
 	snprintf(sp, sizeof(sp), "%s/write.json", TRACE_SAMPLES_DIR);
-	sample = slurp(sp);
+	sample = trace_test_read(sp);
 	REQUIRE(sample != NULL);
 	strcpy(dir, "/tmp/magma-trace-bad-XXXXXX");
 	if (!mkdtemp(dir)) {

@@ -20,6 +20,7 @@
 #include "sim/sim.h"
 #include "sim/sim_cmd.h"
 #include "sim_test.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
@@ -102,42 +103,10 @@ static magma_status_t wait_for(magma_semaphore_t s, uint64_t timeout_ns)
 	return magma_poll(&it, 1, timeout_ns);
 }
 
-typedef int (*client_fn)(struct magma_system_embedded *emb);
-
-/* Records @fn on a device of @cfg (NULL: the defaults) into the new temporary file @p. */
-static void record(char *p, client_fn fn, const struct sim_config *cfg)
+/* Records @fn on a device of @cfg (NULL: the defaults), device events too, into @p. */
+static void record(char *p, trace_test_client fn, const struct sim_config *cfg)
 {
-	struct magma_system_embedded *emb;
-	struct trace_writer *w;
-	int fd = mkstemp(p);
-
-	REQUIRE(fd >= 0);
-	close(fd);
-	w = trace_writer_open(p, "test");
-	REQUIRE(w != NULL);
-	trace_global_install(w);
-	emb = magma_system_embedded_create(cfg);
-	REQUIRE(emb != NULL);
-	CHECK_EQ(fn(emb), 0);
-	magma_system_embedded_destroy(emb);
-	trace_global_install(NULL);
-	trace_writer_close(w);
-}
-
-/* The whole file at @p, or NULL (then the caller's check fails). */
-static char *slurp(const char *p)
-{
-	char *text = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(p, "r");
-
-	if (f && getdelim(&text, &cap, '\0', f) <= 0) {
-		free(text);
-		text = NULL;
-	}
-	if (f)
-		fclose(f);
-	return text;
+	CHECK_EQ(trace_test_record(p, fn, NULL, cfg, true), 0);
 }
 
 static int replay(const char *p, struct trace_replay_result *res)
@@ -150,6 +119,17 @@ static int replay(const char *p, struct trace_replay_result *res)
 	if (ret)
 		fprintf(stderr, "%s: %s\n", p, res->message);
 	return ret;
+}
+
+/* Records @fn on the default GPU and replays the recording: no divergence. */
+static void record_and_replay(trace_test_client fn)
+{
+	char p[] = "/tmp/magma-trace-edge-XXXXXX";
+	struct trace_replay_result res;
+
+	record(p, fn, NULL);
+	CHECK_EQ(replay(p, &res), TRACE_REPLAY_OK);
+	unlink(p);
 }
 
 /* The @n-th (from 0) completion event line of @text, or NULL. */
@@ -181,7 +161,7 @@ static bool line_has(const char *line, const char *needle)
  * buffer, waits for semaphore W first. The client waits for A while job 1 is held by W, then
  * signals W and waits for B.
  */
-static int unsettled_client(struct magma_system_embedded *emb)
+static int unsettled_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct client c;
 	magma_semaphore_t a, b, w;
@@ -217,7 +197,7 @@ static void unsettled_range_has_no_digest(void)
 	char *text;
 
 	record(p, unsettled_client, NULL);
-	text = slurp(p);
+	text = trace_test_read(p);
 	REQUIRE(text != NULL);
 	CHECK(line_has(completion(text, 0), "\"unsettled\":[1]"));
 	CHECK(!line_has(completion(text, 0), "{\"index\":1,"));
@@ -232,7 +212,7 @@ static void unsettled_range_has_no_digest(void)
 
 /* ---- NULL out pointers ---- */
 
-static int nulls_client(struct magma_system_embedded *emb)
+static int nulls_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct client c;
 	magma_semaphore_t s;
@@ -273,7 +253,7 @@ static void null_out_pointers_replay(void)
 	char *text;
 
 	record(p, nulls_client, NULL);
-	text = slurp(p);
+	text = trace_test_read(p);
 	REQUIRE(text != NULL);
 	CHECK(strstr(text, "\"call\":\"create_semaphore\",\"args\":{\"connection\":") != NULL);
 	CHECK(strstr(text, ",\"nulls\":1},\"result\":-2") != NULL);
@@ -293,7 +273,7 @@ static void null_out_pointers_replay(void)
  * writing to its own end), a sealable memfd as a buffer (OK), a memfd as a semaphore and an
  * eventfd as a buffer (INVALID_ARGS: the wrong kind), a closed fd number (INTERNAL_ERROR).
  */
-static int foreign_client(struct magma_system_embedded *emb)
+static int foreign_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct client c;
 	magma_semaphore_t s;
@@ -336,12 +316,7 @@ static int foreign_client(struct magma_system_embedded *emb)
  */
 static void foreign_handles_replay(void)
 {
-	char p[] = "/tmp/magma-trace-foreign-XXXXXX";
-	struct trace_replay_result res;
-
-	record(p, foreign_client, NULL);
-	CHECK_EQ(replay(p, &res), TRACE_REPLAY_OK);
-	unlink(p);
+	record_and_replay(foreign_client);
 }
 
 /* ---- a semaphore signaled outside the trace ---- */
@@ -350,7 +325,7 @@ static void foreign_handles_replay(void)
  * The client exports a semaphore and hands it on (here: it writes to the exported eventfd
  * itself, as a child process that imported it would signal it); then it waits for it.
  */
-static int outside_client(struct magma_system_embedded *emb)
+static int outside_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct client c;
 	magma_semaphore_t s;
@@ -372,18 +347,13 @@ static int outside_client(struct magma_system_embedded *emb)
 /* The replay signals it through the export it holds, where the recording's poll saw it. */
 static void outside_signal_replays(void)
 {
-	char p[] = "/tmp/magma-trace-outside-XXXXXX";
-	struct trace_replay_result res;
-
-	record(p, outside_client, NULL);
-	CHECK_EQ(replay(p, &res), TRACE_REPLAY_OK);
-	unlink(p);
+	record_and_replay(outside_client);
 }
 
 /* ---- GPU timestamps ---- */
 
 /* One job: WRITE32 0x5eed at the data buffer's start, then TIMESTAMP (cycles) at STAMP_AT. */
-static int timestamp_client(struct magma_system_embedded *emb)
+static int timestamp_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct client c;
 	magma_semaphore_t s;
@@ -409,7 +379,8 @@ static int timestamp_client(struct magma_system_embedded *emb)
  */
 static void change_completed_byte(const char *p, size_t at)
 {
-	char *text = slurp(p), *line = text ? completion(text, 0) : NULL, *dig, *blob, *data_at;
+	char *text = trace_test_read(p), *line = text ? completion(text, 0) : NULL, *dig, *blob,
+	     *data_at;
 	char *enc, hex[17], key[96];
 	uint8_t *data = NULL;
 	size_t len;

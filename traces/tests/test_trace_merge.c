@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sim_test.h"
+#include "trace_test_util.h"
 #include "trace_tool.h"
 #include "traces/trace_replay.h"
 
@@ -65,26 +66,6 @@ static bool write_file(const char *path, const char *text)
 	if (f && fclose(f))
 		ok = false;
 	return ok;
-}
-
-/* The whole file at @path (malloc'd, NUL-terminated), or NULL. */
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
-		text = calloc(1, (size_t)n + 1);
-		if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
-			free(text);
-			text = NULL;
-		}
-	}
-	fclose(f);
-	return text;
 }
 
 /*
@@ -347,7 +328,7 @@ static void test_merge_exact(void)
 	REQUIRE(make_files(&f, &good));
 	ret = run_merge(err, sizeof(err), 4, (const char *[]){"merge", f.client, f.daemon, f.out});
 	REQUIRE_MSG(ret == 0, "exit %d: %s", ret, err);
-	text = read_file(f.out);
+	text = trace_test_read(f.out);
 	REQUIRE(text);
 	CHECK(strstr(text, "\"writer\":\"magma-trace merge\"") != NULL);
 	CHECK(strstr(text, "\"socket\":\"/s/magma0\",\"instance\":\"00000000000000aa\"") != NULL);
@@ -381,8 +362,8 @@ static void test_merge_deterministic(void)
 	CHECK_EQ(
 		run_merge(err, sizeof(err), 4, (const char *[]){"merge", f.client, f.daemon, out2}),
 		0);
-	a = read_file(f.out);
-	b = read_file(out2);
+	a = trace_test_read(f.out);
+	b = trace_test_read(out2);
 	CHECK(a && b && !strcmp(a, b));
 	free(a);
 	free(b);
@@ -436,12 +417,12 @@ static void test_merge_arguments(void)
 			   (const char *[]){"merge", f.client, f.client, f.out}),
 		 TRACE_REPLAY_BAD_INPUT);
 	CHECK(strstr(err, "is not a magma-simd --trace recording") != NULL);
-	before = read_file(f.client);
+	before = trace_test_read(f.client);
 	CHECK_EQ(run_merge(err, sizeof(err), 4,
 			   (const char *[]){"merge", f.client, f.daemon, f.client}),
 		 TRACE_REPLAY_BAD_INPUT);
 	CHECK(strstr(err, "is one of the inputs") != NULL);
-	after = read_file(f.client);
+	after = trace_test_read(f.client);
 	CHECK(before && after && !strcmp(before, after));
 	free(before);
 	free(after);

@@ -19,6 +19,7 @@
 #include "sim/sim_cmd.h"
 #include "sim_test.h"
 #include "timeline_check.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
@@ -266,24 +267,16 @@ static int client_run(struct magma_system_embedded *emb, uint32_t contexts)
 	return bad;
 }
 
-/* Records client_run(@contexts) into the new temporary file @p (a mkstemp template). */
+/* client_run for trace_test_record: @ctx points at the number of contexts. */
+static int client_of(struct magma_system_embedded *emb, void *ctx)
+{
+	return client_run(emb, *(const uint32_t *)ctx);
+}
+
+/* Records client_run(@contexts), device events too, into the new temporary file @p. */
 static void record_client(char *p, uint32_t contexts)
 {
-	struct magma_system_embedded *emb;
-	struct trace_writer *w;
-	int fd = mkstemp(p);
-
-	REQUIRE(fd >= 0);
-	close(fd);
-	w = trace_writer_open(p, "test");
-	REQUIRE(w != NULL);
-	trace_global_install(w);
-	emb = magma_system_embedded_create(NULL);
-	REQUIRE(emb != NULL);
-	CHECK_EQ(client_run(emb, contexts), 0);
-	magma_system_embedded_destroy(emb);
-	trace_global_install(NULL);
-	trace_writer_close(w);
+	CHECK_EQ(trace_test_record(p, client_of, &contexts, NULL, true), 0);
 }
 
 static void record_then_replay(void)
@@ -291,14 +284,11 @@ static void record_then_replay(void)
 	char p[] = "/tmp/magma-trace-rt-XXXXXX";
 	struct trace_replay_result res;
 	char *text = NULL, *tw;
-	size_t cap = 0;
 	FILE *f;
 
 	record_client(p, 1);
-	f = fopen(p, "r");
-	REQUIRE(f != NULL);
-	CHECK(getdelim(&text, &cap, '\0', f) > 0);
-	fclose(f);
+	text = trace_test_read(p);
+	REQUIRE(text != NULL);
 	CHECK(text && strstr(text, "\"ev\":\"JOB_START\"") != NULL);
 	CHECK(text && strstr(text, "\"ev\":\"REG_WRITE\"") != NULL);
 	/* the commands each job ran (replay ignores dev events, so they need no replaying) */
@@ -370,17 +360,13 @@ static void exact_divergence(void)
 		char p[] = "/tmp/magma-trace-exact-XXXXXX";
 		struct trace_replay_result res;
 		char *text = NULL, *round1, *round2;
-		size_t cap = 0;
 		FILE *f;
 
 		if (contents)
 			setenv("MAGMA_TRACE_CONTENTS", "1", 1);
 		record_client(p, 1);
 		unsetenv("MAGMA_TRACE_CONTENTS");
-		f = fopen(p, "r");
-		REQUIRE(f != NULL);
-		CHECK(getdelim(&text, &cap, '\0', f) > 0);
-		fclose(f);
+		text = trace_test_read(p);
 		REQUIRE(text != NULL);
 		round1 = completion_digest(text, 1, 1);
 		round2 = completion_digest(text, 2, 1);
@@ -490,8 +476,6 @@ static void recorded_fault_replays(void)
 		struct trace_replay_result res;
 		struct trace_writer *w;
 		char *text = NULL;
-		size_t cap = 0;
-		FILE *f;
 		int fd = mkstemp(p);
 
 		REQUIRE(fd >= 0);
@@ -509,10 +493,7 @@ static void recorded_fault_replays(void)
 		magma_system_embedded_destroy(emb);
 		trace_global_install(NULL);
 		trace_writer_close(w);
-		f = fopen(p, "r");
-		REQUIRE(f != NULL);
-		CHECK(getdelim(&text, &cap, '\0', f) > 0);
-		fclose(f);
+		text = trace_test_read(p);
 		CHECK_EQ(text && strstr(text, "\"ev\":\"FAULT\"") != NULL, device_events);
 		CHECK(text && strstr(text, "\"result\":-5") != NULL); /* CONTEXT_KILLED */
 		free(text);

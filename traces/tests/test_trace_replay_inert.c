@@ -21,6 +21,7 @@
 #include "magma_system/embedded.h"
 #include "sim/sim_cmd.h"
 #include "sim_test.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
@@ -158,24 +159,16 @@ static int client_run(struct magma_system_embedded *emb, struct ids *ids_out)
 	return bad;
 }
 
+/* client_run for trace_test_record: @ctx is the struct ids to fill. */
+static int client_of(struct magma_system_embedded *emb, void *ctx)
+{
+	return client_run(emb, ctx);
+}
+
 /* Records client_run into the new temporary file @p (a mkstemp template), client side only. */
 static void record(char *p, struct ids *ids)
 {
-	struct magma_system_embedded *emb;
-	struct trace_writer *w;
-	int fd = mkstemp(p);
-
-	REQUIRE(fd >= 0);
-	close(fd);
-	w = trace_writer_open(p, "test");
-	REQUIRE(w != NULL);
-	emb = magma_system_embedded_create(NULL);
-	REQUIRE(emb != NULL);
-	trace_global_install(w);
-	CHECK_EQ(client_run(emb, ids), 0);
-	trace_global_install(NULL);
-	magma_system_embedded_destroy(emb);
-	trace_writer_close(w);
+	CHECK_EQ(trace_test_record(p, client_of, ids, NULL, false), 0);
 }
 
 /* What a stopped replay holds: every buffer's bytes and the semaphore's state. */

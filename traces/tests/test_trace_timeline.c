@@ -23,6 +23,7 @@
 #include "sim/sim_regs.h"
 #include "sim_test.h"
 #include "timeline_check.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 #include "traces/trace_timeline.h"
@@ -42,27 +43,12 @@ static void ev(struct trace_timeline *tl, enum sim_event_type type, uint64_t cyc
 	trace_timeline_add(tl, &e);
 }
 
-static char *read_text(const char *path)
-{
-	char *text = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f && getdelim(&text, &cap, '\0', f) <= 0) {
-		free(text);
-		text = NULL;
-	}
-	if (f)
-		fclose(f);
-	return text;
-}
-
 /* Checks the timeline at @path into @st; returns its text (NULL when unreadable). */
 static char *check_file(const char *path, struct timeline_stats *st)
 {
 	if (timeline_check(path, st))
 		SIM_TEST_FAIL("%s: %u problems, first: %s", path, st->problems, st->first_problem);
-	return read_text(path);
+	return trace_test_read(path);
 }
 
 /* Writes @tl (then destroys it), checks the file into @st and returns its text. */

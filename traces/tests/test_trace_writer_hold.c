@@ -11,23 +11,8 @@
 #include <unistd.h>
 
 #include "sim_test.h"
+#include "trace_test_util.h"
 #include "traces/trace.h"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t cap = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&text, &cap, '\0', f) < 0) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
-}
 
 static void *other_thread(void *arg)
 {
@@ -58,7 +43,7 @@ static void test_held_events_follow_the_call(void)
 	trace_writer_release(w);
 	trace_writer_dev_event(w, "\"type\":\"dev\",\"ev\":\"AFTER\"");
 	trace_writer_close(w);
-	text = slurp(p);
+	text = trace_test_read(p);
 	unlink(p);
 	REQUIRE(text != NULL);
 	other = strstr(text, "\"ev\":\"OTHER\"");
