@@ -310,17 +310,18 @@ static void test_realtime_preempts_low_dispatch(void)
 	REQUIRE(count);
 	qlo = queue_of(t, lo.ctx);
 	end = put_timed_dispatch(&lo, 0, count, groups);
-	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, end, NULL, &lo.done, 0), MAGMA_STATUS_OK);
-	/* Wait until the dispatch has finished a few workgroups. */
-	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) < 4 && spins++ < 20000)
-		usleep(50);
-	CHECK(sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) >= 4);
 	/*
 	 * The GPU's clock runs on its own thread: on a loaded host the whole dispatch could end
-	 * before the realtime submission is written. Hold the clock while submitting, so the
-	 * submission lands mid-dispatch whatever the host's timing.
+	 * before the realtime submission is written. So this thread drives the clock itself until
+	 * the dispatch has finished a few workgroups, submits the realtime job with the clock
+	 * stopped, and only then lets the clock thread run: the submission lands mid-dispatch
+	 * whatever the host's timing.
 	 */
 	sim_stop(t->sim);
+	CHECK_EQ(mt_exec(lo.ctx, &lo.b, 0, end, NULL, &lo.done, 0), MAGMA_STATUS_OK);
+	while (sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) < 4 && spins++ < 20000)
+		REQUIRE(sim_clock_step(t->sim, 100) == 0);
+	CHECK(sim_mmio_read32(t->sim, SIM_Q_PROGRESS(qlo)) >= 4);
 	CHECK_EQ(submit_ts(&rt, rt.ctx, 0, 0, &rt.done), MAGMA_STATUS_OK);
 	REQUIRE(sim_start(t->sim) == 0);
 	REQUIRE(mt_fd_readable(rt.done.fd, 5000));
