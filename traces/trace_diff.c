@@ -60,8 +60,17 @@ static const char *const kind_names[DK_COUNT] = {
 	[DK_SUBMISSION] = "submission",
 };
 
+/* A completion one side read that the other side has not matched yet (take_completion). */
+struct diff_pending {
+	uint64_t n;	  /* its submission's position among the compared events */
+	uint64_t index;	  /* its event index ... */
+	uint64_t line_no; /* ... and line */
+	char *text;	  /* its line, parsed again when compared */
+};
+
 struct diff_side {
-	const char *name; /* "A" or "B" */
+	const char *name;	   /* "A" or "B" */
+	struct replay_vec pending; /* struct diff_pending */
 	struct tt_reader rd;
 	struct replay_map ord[DK_COUNT]; /* value -> number by order of appearance */
 	uint64_t next[DK_COUNT];
@@ -70,8 +79,15 @@ struct diff_side {
 	uint64_t calls, completions, devs;
 };
 
+/* The last calls compared that different threads of the client made (note_threads). */
+struct diff_apart {
+	bool seen;
+	uint64_t a_index, b_index, a_thread, b_thread;
+};
+
 struct diff {
 	struct diff_side a, b;
+	struct diff_apart apart;
 	bool dev;
 	const char *call; /* of the events being compared */
 	unsigned fields;  /* differences found in them */
@@ -379,15 +395,7 @@ static void compare_events(struct diff *df)
 				df->oom = true;
 		}
 		break;
-	case TT_COMPLETION:
-		df->call = "completion";
-		compare_value(df, "connection", tt_member(ea, "connection"),
-			      tt_member(eb, "connection"), DK_CONNECTION, false);
-		compare_value(df, "submission", tt_member(ea, "submission"),
-			      tt_member(eb, "submission"), DK_SUBMISSION, false);
-		compare_value(df, "resources", tt_member(ea, "resources"),
-			      tt_member(eb, "resources"), DK_LITERAL, false);
-		break;
+	case TT_COMPLETION: /* matched by submission instead (take_completion) */
 	case TT_DEVICE:
 		df->call = "device";
 		compare_value(df, "event", tt_member(ea, "event"), tt_member(eb, "event"),
@@ -414,7 +422,55 @@ static void compare_events(struct diff *df)
 	}
 }
 
-static void print_difference(const struct diff *df)
+/* The English ordinal suffix of @n. */
+static const char *ordinal(uint64_t n)
+{
+	return n % 10 == 1 && n % 100 != 11   ? "st"
+	       : n % 10 == 2 && n % 100 != 12 ? "nd"
+	       : n % 10 == 3 && n % 100 != 13 ? "rd"
+					      : "th";
+}
+
+/* The recording thread of call event @ev: its "thread", 1 (the first thread) without one. */
+static uint64_t thread_of(const cJSON *ev)
+{
+	uint64_t t = 1;
+
+	return tt_number_u64(tt_member(ev, "thread"), &t) ? t : 1;
+}
+
+/* Notes the calls just compared when different threads of the client made them. */
+static void note_threads(struct diff *df)
+{
+	uint64_t ta, tb;
+
+	if (df->a.rd.type != TT_CALL || df->b.rd.type != TT_CALL)
+		return;
+	ta = thread_of(df->a.rd.ev);
+	tb = thread_of(df->b.rd.ev);
+	if (ta != tb)
+		df->apart = (struct diff_apart){true, df->a.rd.index, df->b.rd.index, ta, tb};
+}
+
+/*
+ * The likely reason for a difference in a client with several threads: where the two
+ * recordings last had calls of different threads at the same place (diff compares in order,
+ * and the threads interleaved differently there).
+ */
+static void print_thread_hint(struct diff *df)
+{
+	note_threads(df);
+	if (df->apart.seen)
+		printf("  threads: the last calls compared that different threads made are event "
+		       "%" PRIu64 " of A (thread %" PRIu64 ") and event %" PRIu64
+		       " of B (thread %" PRIu64
+		       "), threads numbered by their first call; the client's threads "
+		       "interleaved differently there, which may be all that differs\n",
+		       df->apart.a_index, df->apart.a_thread, df->apart.b_index,
+		       df->apart.b_thread);
+}
+
+static void print_difference(struct diff *df)
 {
 	char da[80];
 
@@ -422,17 +478,127 @@ static void print_difference(const struct diff *df)
 	printf("traces differ at event %" PRIu64 " (line %" PRIu64 ") of A and event %" PRIu64
 	       " (line %" PRIu64 ") of B, the %" PRIu64 "%s %s event compared: %s\n",
 	       df->a.rd.index, df->a.rd.line_no, df->b.rd.index, df->b.rd.line_no,
-	       df->a.compared + 1,
-	       (df->a.compared + 1) % 10 == 1 && (df->a.compared + 1) % 100 != 11   ? "st"
-	       : (df->a.compared + 1) % 10 == 2 && (df->a.compared + 1) % 100 != 12 ? "nd"
-	       : (df->a.compared + 1) % 10 == 3 && (df->a.compared + 1) % 100 != 13 ? "rd"
-										    : "th",
+	       df->a.compared + 1, ordinal(df->a.compared + 1),
 	       df->a.rd.type == TT_DEV ? "device" : "client", da);
 	for (unsigned i = 0; i < df->fields && i < DIFF_MAX_FIELDS; i++)
 		printf("  %s\n", df->report[i]);
 	if (df->fields > DIFF_MAX_FIELDS)
 		printf("  ... and %u more\n", df->fields - DIFF_MAX_FIELDS);
+	print_thread_hint(df);
 	printf("A: %s\nB: %s\n", df->a.rd.path, df->b.rd.path);
+}
+
+/* ---- completions, matched by the submission they complete ---- */
+
+/* Compares completion @ea (A's) with @eb (B's) of the same submission into df->report. */
+static void compare_completions(struct diff *df, const cJSON *ea, const cJSON *eb)
+{
+	const cJSON *ia, *ib;
+	char path[64];
+
+	df->fields = 0;
+	df->call = "completion";
+	compare_value(df, "connection", tt_member(ea, "connection"), tt_member(eb, "connection"),
+		      DK_CONNECTION, false);
+	cJSON_ArrayForEach(ia, tt_member(ea, "resources"))
+	{
+		uint64_t idx = tt_u64(ia, "index");
+
+		cJSON_ArrayForEach(ib, tt_member(eb, "resources")) if (tt_u64(ib, "index") ==
+								       idx) break;
+		if (!ib)
+			continue; /* unsettled (or unreadable) on B's side: nothing to compare */
+		snprintf(path, sizeof(path), "resources[index %" PRIu64 "]", idx);
+		compare_object(df, path, ia, ib, false);
+	}
+}
+
+/* The completions of the @n-th compared event (a submission) differ: at @ea/@eb of A and B. */
+static void print_completion_difference(const struct diff *df, uint64_t n, const cJSON *ea,
+					uint64_t a_index, uint64_t a_line, const cJSON *eb,
+					uint64_t b_index, uint64_t b_line)
+{
+	printf("traces differ in the completion of the %" PRIu64 "%s client event compared (the "
+	       "submission at event %" PRIu64 " of A and event %" PRIu64 " of B): event %" PRIu64
+	       " (line %" PRIu64 ") of A and event %" PRIu64 " (line %" PRIu64 ") of B\n",
+	       n + 1, ordinal(n + 1), tt_u64(ea, "submission"), tt_u64(eb, "submission"), a_index,
+	       a_line, b_index, b_line);
+	for (unsigned i = 0; i < df->fields && i < DIFF_MAX_FIELDS; i++)
+		printf("  %s\n", df->report[i]);
+	if (df->fields > DIFF_MAX_FIELDS)
+		printf("  ... and %u more\n", df->fields - DIFF_MAX_FIELDS);
+	printf("A: %s\nB: %s\n", df->a.rd.path, df->b.rd.path);
+}
+
+/*
+ * Side @s read a completion. A recorder writes one when the client's poll or flush finds the
+ * submission done, so where it falls between the calls depends on timing: it is compared with
+ * the other side's completion of the same submission (numbered by its position among the
+ * compared events) wherever that one falls, or kept until it comes. Returns 0, 1 when the two
+ * differ (printed), or TRACE_REPLAY_ENV_ERROR.
+ */
+static int take_completion(struct diff *df, struct diff_side *s)
+{
+	struct diff_side *o = s == &df->a ? &df->b : &df->a;
+	struct diff_pending *p;
+	uint64_t n;
+
+	if (!tt_map_get(&s->ord[DK_SUBMISSION], tt_u64(s->rd.ev, "submission"), 0, &n))
+		n = UINT64_MAX; /* not a compared submission: it matches nothing */
+	for (size_t i = 0; n != UINT64_MAX && i < o->pending.count; i++) {
+		cJSON *other;
+		bool a = s == &df->a;
+
+		p = trace_replay_vec_at(&o->pending, i);
+		if (p->n != n)
+			continue;
+		other = cJSON_Parse(p->text);
+		if (!other)
+			return TRACE_REPLAY_ENV_ERROR;
+		compare_completions(df, a ? s->rd.ev : other, a ? other : s->rd.ev);
+		if (df->fields) {
+			print_completion_difference(
+				df, n, a ? s->rd.ev : other, a ? s->rd.index : p->index,
+				a ? s->rd.line_no : p->line_no, a ? other : s->rd.ev,
+				a ? p->index : s->rd.index, a ? p->line_no : s->rd.line_no);
+			cJSON_Delete(other);
+			return 1;
+		}
+		cJSON_Delete(other);
+		free(p->text);
+		*p = *(struct diff_pending *)trace_replay_vec_at(&o->pending, o->pending.count - 1);
+		o->pending.count--;
+		s->completions++;
+		o->completions++;
+		return 0;
+	}
+	p = trace_replay_vec_push(&s->pending, sizeof(*p));
+	if (!p)
+		return TRACE_REPLAY_ENV_ERROR;
+	*p = (struct diff_pending){n, s->rd.index, s->rd.line_no, strdup(s->rd.line)};
+	return p->text ? 0 : TRACE_REPLAY_ENV_ERROR;
+}
+
+/*
+ * At the end: a completion only one side recorded (the other's client never saw that
+ * submission finish, or released its connection first) is reported, the first of A's, else of
+ * B's. Returns 0 or 1.
+ */
+static int unmatched_completion(const struct diff *df)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct diff_side *s = k ? &df->b : &df->a;
+		const struct diff_pending *p = trace_replay_vec_at(&s->pending, 0);
+
+		if (!p)
+			continue;
+		printf("traces differ: %s has a completion at event %" PRIu64 " (line %" PRIu64
+		       ") that %s does not have (%zu such in %s)\nA: %s\nB: %s\n",
+		       s->name, p->index, p->line_no, k ? "A" : "B", s->pending.count, s->name,
+		       df->a.rd.path, df->b.rd.path);
+		return 1;
+	}
+	return 0;
 }
 
 /* One stream (client events, or with @dev_only the dev events): 0 same, 1 differ, 2/3 errors. */
@@ -443,7 +609,16 @@ static int compare_stream(struct diff *df, bool dev_only)
 
 	for (;;) {
 		for (int i = 0; i < 2; i++) {
-			ret = next_event(sides[i], dev_only);
+			while (!(ret = next_event(sides[i], dev_only)) &&
+			       sides[i]->rd.type == TT_COMPLETION) {
+				ret = take_completion(df, sides[i]);
+				if (ret == 1)
+					return ret;
+				if (ret) {
+					fprintf(stderr, "magma-trace diff: out of memory\n");
+					return ret;
+				}
+			}
 			if (ret) {
 				fprintf(stderr, "magma-trace diff: %s (%s)\n", sides[i]->rd.error,
 					sides[i]->name);
@@ -451,7 +626,7 @@ static int compare_stream(struct diff *df, bool dev_only)
 			}
 		}
 		if (df->a.rd.type == TT_END && df->b.rd.type == TT_END)
-			return 0;
+			return unmatched_completion(df);
 		compare_events(df);
 		if (df->oom) {
 			fprintf(stderr, "magma-trace diff: out of memory\n");
@@ -461,10 +636,10 @@ static int compare_stream(struct diff *df, bool dev_only)
 			print_difference(df);
 			return 1;
 		}
+		note_threads(df);
 		for (int i = 0; i < 2; i++) {
 			sides[i]->compared++;
 			sides[i]->calls += sides[i]->rd.type == TT_CALL;
-			sides[i]->completions += sides[i]->rd.type == TT_COMPLETION;
 			sides[i]->devs += sides[i]->rd.type == TT_DEV;
 		}
 	}
@@ -484,10 +659,13 @@ static void help(void)
 	       "Finds the first event where traces A and B (two recordings of the same program)\n"
 	       "differ, and says which fields differ with both values: the event index and line\n"
 	       "in each file, the call, e.g. \"args.resources[0].contents: A ..., B ...\" (for\n"
-	       "contents, the first differing byte). Calls, completions and device events are\n"
-	       "compared in order; handles and ids by order of appearance (as replay maps them),\n"
-	       "not by value; host times are ignored. Blob events are compared through the\n"
-	       "digests that name them.\n"
+	       "contents, the first differing byte). Calls and device events are compared in\n"
+	       "order; completions with the other trace's completion of the same submission,\n"
+	       "wherever it falls (when a client sees work finish depends on timing); handles\n"
+	       "and ids by order of appearance (as replay maps them), not by value; host times\n"
+	       "and device channels are ignored. Blob events are compared through the digests\n"
+	       "that name them. When the client's threads interleaved differently, the last\n"
+	       "place they did is named.\n"
 	       "  --dev    also compare the GPU's \"dev\" events (cycles included), as a stream of\n"
 	       "           their own after the client events (skipped by default: how they\n"
 	       "           interleave with client events depends on thread timing)\n"
@@ -498,6 +676,9 @@ static void help(void)
 
 static void side_fini(struct diff_side *s)
 {
+	for (size_t i = 0; i < s->pending.count; i++)
+		free(((struct diff_pending *)trace_replay_vec_at(&s->pending, i))->text);
+	trace_replay_vec_fini(&s->pending);
 	tt_reader_close(&s->rd);
 	for (int k = 0; k < DK_COUNT; k++)
 		trace_replay_map_fini(&s->ord[k]);
@@ -572,8 +753,9 @@ int trace_tool_diff(int argc, char **argv)
 	}
 	if (!ret)
 		printf("the same: %" PRIu64 " client events compared in order (%" PRIu64
-		       " calls, %" PRIu64 " completions), %s; handles and ids by order of "
-		       "appearance\nA: %s (%" PRIu64 " events)\nB: %s (%" PRIu64 " events)\n",
+		       " calls), %" PRIu64 " completions matched to their submissions, %s; handles "
+		       "and ids by order of appearance\nA: %s (%" PRIu64 " events)\nB: %s (%" PRIu64
+		       " events)\n",
 		       compared, calls, completions,
 		       df->dev ? "then the dev events" : "dev events not compared", paths[0],
 		       df->a.rd.index, paths[1], df->b.rd.index);

@@ -127,18 +127,33 @@ static void trace_members(char *buf, size_t size, const char *const *keys, const
 			     values ? values[i] : 0);
 }
 
+/* The calling thread's number: threads are numbered as they make their first recorded call. */
+static _Atomic uint32_t trace_threads;
+static _Thread_local uint32_t trace_thread_no;
+
+static uint32_t trace_thread(void)
+{
+	if (!trace_thread_no)
+		trace_thread_no = ++trace_threads;
+	return trace_thread_no;
+}
+
 /*
- * The start of call @id's event into @buf: type, the call's name and its numeric arguments
- * @args in the order of trace_calls[id].args, up to and without the closing brace of "args".
- * Calls with arrays finish the event themselves.
+ * The start of call @id's event into @buf: type, the calling thread's number when it is not the
+ * first thread to record ("thread", so that single-threaded traces carry none), the call's name
+ * and its numeric arguments @args in the order of trace_calls[id].args, up to and without the
+ * closing brace of "args". Calls with arrays finish the event themselves.
  */
 static void trace_call_head(char *buf, size_t size, enum trace_call_id id, const uint64_t *args)
 {
 	size_t len = 0;
-	char members[TRACE_CALL_MAX_ARGS * 48];
+	uint32_t thread = trace_thread();
+	char members[TRACE_CALL_MAX_ARGS * 48], tag[24] = "";
 
+	if (thread > 1)
+		snprintf(tag, sizeof(tag), "\"thread\":%" PRIu32 ",", thread);
 	trace_members(members, sizeof(members), trace_calls[id].args, args);
-	trace_append(buf, size, &len, "\"type\":\"call\",\"call\":\"%s\",\"args\":{%s",
+	trace_append(buf, size, &len, "\"type\":\"call\",%s\"call\":\"%s\",\"args\":{%s", tag,
 		     trace_calls[id].name, members);
 }
 

@@ -7,6 +7,7 @@
  * timestamps that differ from the recording's (not a divergence, unless another byte differs).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +471,59 @@ static void timestamps_are_not_divergences(void)
 	}
 }
 
+/* ---- calls from several threads ---- */
+
+static void *second_thread(void *arg)
+{
+	struct client *c = arg;
+	magma_semaphore_t s;
+	magma_semaphore_id_t sid;
+
+	if (magma_connection_create_semaphore(c->conn, &s, &sid) || magma_connection_flush(c->conn))
+		return arg;
+	magma_connection_release_semaphore(c->conn, s);
+	return NULL;
+}
+
+/* The main thread opens the connection; a second thread makes three calls on it. */
+static int threads_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
+{
+	struct client c;
+	pthread_t t;
+	void *bad = &c;
+
+	if (client_open(emb, &c) || pthread_create(&t, NULL, second_thread, &c))
+		return 1;
+	pthread_join(t, &bad);
+	bad = bad || magma_connection_flush(c.conn) ? &c : NULL;
+	client_close(&c);
+	return bad != NULL;
+}
+
+/*
+ * The second thread's calls carry "thread":2; the first thread's carry none (so a trace of a
+ * single-threaded client has none at all). The trace replays.
+ */
+static void calls_name_their_thread(void)
+{
+	char p[] = "/tmp/magma-trace-threads-XXXXXX";
+	struct trace_replay_result res;
+	char *text;
+
+	record(p, threads_client, NULL);
+	text = trace_test_read(p);
+	REQUIRE(text != NULL);
+	CHECK(strstr(text, "\"type\":\"call\",\"thread\":2,\"call\":\"create_semaphore\"") != NULL);
+	CHECK(strstr(text, "\"type\":\"call\",\"thread\":2,\"call\":\"release_semaphore\"") !=
+	      NULL);
+	CHECK(strstr(text, "\"type\":\"call\",\"call\":\"create_connection\"") != NULL);
+	CHECK(strstr(text, "\"thread\":1") == NULL);
+	CHECK(strstr(text, "\"thread\":3") == NULL);
+	CHECK_EQ(replay(p, &res), TRACE_REPLAY_OK);
+	free(text);
+	unlink(p);
+}
+
 /* One test a line: clang-format would pack these short names in columns. */
 /* clang-format off */
 static const struct sim_test tests[] = {
@@ -478,6 +532,7 @@ static const struct sim_test tests[] = {
 	SIM_TEST(foreign_handles_replay),
 	SIM_TEST(outside_signal_replays),
 	SIM_TEST(timestamps_are_not_divergences),
+	SIM_TEST(calls_name_their_thread),
 };
 /* clang-format on */
 SIM_TEST_SUITE(tests);

@@ -37,6 +37,20 @@ expect() {
 	fi
 }
 
+# swap_events FILE L1 L2: FILE with the events on lines L1 and L2 exchanged, each keeping its
+# line's "seq" (so the copy reads as a trace whose events came in the other order).
+swap_events() {
+	awk -v a="$2" -v b="$3" '
+		{ line[NR] = $0 }
+		END {
+			pa = index(line[a], ","); pb = index(line[b], ",")
+			ta = substr(line[a], pa); tb = substr(line[b], pb)
+			line[a] = substr(line[a], 1, pa - 1) tb
+			line[b] = substr(line[b], 1, pb - 1) ta
+			for (i = 1; i <= NR; i++) print line[i]
+		}' "$1"
+}
+
 # trim_roundtrip IN FROM TO [warnings-allowed]: trim succeeds and, unless it warned that it
 # could not carry something (allowed only with a fourth argument), magma-replay replays the
 # result without divergence: every completion of the range matches IN's digests.
@@ -100,7 +114,7 @@ samples() {
 		expect 0 "execute_command +4 +0$" "$tool" stats "$t"
 		expect 0 "queue 0: 4 jobs .* busy [1-9]" "$tool" stats "$t"
 		expect 0 '"busy_cycles"' "$tool" stats --json "$t"
-		expect 0 "^the same: 37 client events" "$tool" diff "$t" "$t"
+		expect 0 "^the same: 33 client events compared in order .*, 4 completions matched" "$tool" diff "$t" "$t"
 		expect 0 "^00000000  " "$tool" dump "$t" --at 120 --buffer 1
 		expect 0 "wrote $tmp/b.png: 8192 bytes" "$tool" dump "$t" --at 171 --buffer 2 --png 32 64 r32ui -o "$tmp/b.png"
 		trim_roundtrip "$t" 121 171
@@ -120,6 +134,23 @@ samples() {
 		"$tool" diff "$t" "$dir/write.json"
 	sed 's/93850281757360/1234/g' "$t" >"$tmp/renamed.json"
 	expect 0 "^the same" "$tool" diff "$t" "$tmp/renamed.json"
+	# diff: a completion written after a later call (the client saw the work finish later) is
+	# still the same; a changed completion, or one only A has, is a difference
+	swap_events "$t" 122 123 >"$tmp/moved.json"
+	expect 0 "^the same: .*, 4 completions matched" "$tool" diff "$t" "$tmp/moved.json"
+	sed '122s/a1ea7b802016d6f8/a1ea7b802016d6f9/' "$t" >"$tmp/edited.json"
+	expect 1 "in the completion of the .* \(the submission at event 70 of A and event 70 of B\)" \
+		"$tool" diff "$t" "$tmp/edited.json"
+	expect 1 "^  resources\[index 1\]\.digest: A \"a1ea7b802016d6f8\", B \"a1ea7b802016d6f9\"" \
+		"$tool" diff "$t" "$tmp/edited.json"
+	sed '122s/"submission":70/"submission":64/' "$t" >"$tmp/edited.json"
+	expect 1 "A has a completion at event 120 \(line 122\) that B does not have" \
+		"$tool" diff "$t" "$tmp/edited.json"
+	# diff: two threads' calls in another order; the hint names where they interleaved
+	sed '66s/"type":"call",/"type":"call","thread":2,/' "$t" >"$tmp/threads.json"
+	swap_events "$tmp/threads.json" 66 67 >"$tmp/swapped.json"
+	expect 1 "threads: the last calls compared that different threads made are event 64 of A \(thread 2\) and event 64 of B \(thread 1\)" \
+		"$tool" diff "$tmp/threads.json" "$tmp/swapped.json"
 	expect 2 "needs two traces" "$tool" diff "$t"
 	expect 2 "unexpected argument" "$tool" diff "$t" "$t" "$t"
 	# dump: every format, the folded hex dump, and what is refused
