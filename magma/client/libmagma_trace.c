@@ -677,7 +677,6 @@ magma_status_t magma_connection_create_context2(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st =
 		libmagma_do_connection_create_context2(connection, priority, context_id_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_CREATE_CONTEXT, (uint64_t[]){connection, priority},
@@ -704,7 +703,6 @@ magma_status_t magma_connection_create_buffer(magma_connection_t connection, uin
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_create_buffer(connection, size, size_out,
 								 buffer_out, id_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_CREATE_BUFFER, (uint64_t[]){connection, size},
@@ -737,7 +735,6 @@ magma_status_t magma_connection_create_semaphore(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st =
 		libmagma_do_connection_create_semaphore(connection, semaphore_out, id_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_CREATE_SEMAPHORE, (uint64_t[]){connection},
@@ -780,7 +777,6 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
-
 	struct libmagma_buffer *buf;
 
 	if (w && !st && (map_flags & MAGMA_MAP_FLAG_EXECUTE))
@@ -1078,7 +1074,6 @@ magma_status_t magma_connection_import_buffer(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_import_buffer(connection, buffer_handle,
 								 size_out, buffer_out, id_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_IMPORT_BUFFER, (uint64_t[]){connection, buffer_handle},
@@ -1100,7 +1095,6 @@ magma_status_t magma_connection_import_semaphore2(magma_connection_t connection,
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_import_semaphore2(connection, semaphore_handle,
 								     flags, semaphore_out, id_out);
-
 	char nulls[24];
 
 	trace_leave_record(
@@ -1115,7 +1109,6 @@ magma_status_t magma_buffer_export(magma_buffer_t buffer, magma_handle_t *buffer
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_export(buffer, buffer_handle_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_BUFFER_EXPORT, (uint64_t[]){buffer},
@@ -1130,7 +1123,6 @@ magma_status_t magma_semaphore_export(magma_semaphore_t semaphore,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_semaphore_export(semaphore, semaphore_handle_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_SEMAPHORE_EXPORT, (uint64_t[]){semaphore},
@@ -1144,7 +1136,6 @@ magma_status_t magma_buffer_get_info(magma_buffer_t buffer, magma_buffer_info_t 
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_info(buffer, info_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_BUFFER_GET_INFO, (uint64_t[]){buffer},
@@ -1172,7 +1163,6 @@ magma_status_t magma_buffer_get_cache_policy(magma_buffer_t buffer,
 {
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_buffer_get_cache_policy(buffer, cache_policy_out);
-
 	char nulls[24];
 
 	trace_leave_record(w, TRACE_CALL_BUFFER_GET_CACHE_POLICY, (uint64_t[]){buffer},
