@@ -1312,11 +1312,11 @@ static magma_handle_t take_handle(struct replay *r, const cJSON *args)
 /*
  * The handle for an import of event @ev: the export's fd when the trace obtained the recorded
  * handle and it was not consumed yet (take_handle); for one it never did (the client made it
- * itself: an eventfd, a memfd, a closed fd number; fd numbers are reused), a fresh handle that the
- * import treats as the recording's did: on OK an eventfd for a semaphore and a memfd of the
- * recorded size for a buffer, on INVALID_ARGS the other kind (a handle of the wrong kind), else -1
- * (no handle). Host error into *@fail. With
- * @foreign_out, a fresh eventfd is also dup'ed into it (else -1): the client's own end.
+ * itself: an eventfd, a memfd, a closed fd number; fd numbers are reused), a fresh handle that
+ * the import treats as the recording's did: on OK an eventfd for a semaphore and a sealable memfd
+ * of the recorded size for a buffer, on INVALID_ARGS the other kind (a handle of the wrong kind),
+ * else -1 (no handle). A host error goes into *@fail. With @foreign_out, a fresh eventfd is also
+ * dup'ed into it (else -1): the client's own end of it.
  */
 static magma_handle_t import_handle(struct replay *r, const cJSON *ev, const cJSON *args,
 				    const cJSON *out, bool semaphore, int *fail, int *foreign_out)
@@ -1350,7 +1350,7 @@ static magma_handle_t import_handle(struct replay *r, const cJSON *ev, const cJS
 
 static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
-	int fail;
+	int fail, ret;
 	magma_handle_t fd = import_handle(r, ev, args, out, false, &fail, NULL);
 	magma_buffer_t h = 0;
 	uint64_t size = 0, id = 0;
@@ -1360,7 +1360,7 @@ static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args
 		return fail;
 	st = magma_connection_import_buffer(conn_arg(r, args), fd, OUT_OR_NULL(args, 0, &size),
 					    OUT_OR_NULL(args, 1, &h), OUT_OR_NULL(args, 2, &id));
-	int ret = st ? 0 : add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
+	ret = st ? 0 : add_buffer(r, args, h, id, size, u64(out, "buffer"), u64(out, "id"));
 
 	return ret ? ret : check_status(r, "import_buffer", ev, args, st);
 }

@@ -193,8 +193,8 @@ static bool fault_expected(const struct replay *r, uint64_t n)
 	return n <= r->recorded_faults;
 }
 
-/* trace_replay_submission_at - see trace_replay_internal.h. */
-const struct replay_cmdbuf *trace_replay_submission_at(const struct replay *r, uint64_t va)
+/* The latest submission whose command buffer starts at @va, or NULL. */
+static const struct replay_cmdbuf *submission_at(const struct replay *r, uint64_t va)
 {
 	uint64_t n = r->cmdbuf_count < REPLAY_CMDBUFS_KEPT ? r->cmdbuf_count : REPLAY_CMDBUFS_KEPT;
 
@@ -224,8 +224,7 @@ const struct replay_mapping *trace_replay_mapping_at(const struct replay *r, uin
 /* Reports fault @f as a divergence (see the file head for what it says). */
 static int report_fault(struct replay *r, const struct replay_fault *f)
 {
-	const struct replay_cmdbuf *sub =
-		f->has_job ? trace_replay_submission_at(r, f->job_va) : NULL;
+	const struct replay_cmdbuf *sub = f->has_job ? submission_at(r, f->job_va) : NULL;
 	const struct replay_mapping *m =
 		sub ? trace_replay_mapping_at(r, sub->conn, f->va, false) : NULL;
 	char cmd[96] = "", where[160] = "", hint[320];

@@ -233,7 +233,6 @@ struct replay {
 	struct replay_watch watch;    /* the replay device's events */
 	uint64_t faults_seen;	      /* faults of the watch looked at */
 	uint64_t stamps_seen;	      /* TIMESTAMP writes of the watch resolved */
-	uint64_t stamps_lost;	      /* ... dropped from its ring before they were */
 	struct replay_map stamp_at;   /* (buffer id, offset) a TIMESTAMP wrote -> 1 */
 	struct replay_vec stamp_list; /* struct replay_stamp_at, the same places in order */
 	struct replay_map job_conns;  /* (job VA, 0..REPLAY_JOB_CONNS-1) -> recorded conn + 1 */
@@ -503,8 +502,6 @@ int trace_replay_check_faults(struct replay *r);
 magma_status_t trace_replay_wait(struct replay *r, magma_poll_item_t *items, uint32_t count,
 				 uint64_t timeout_ns, int *fail_out);
 
-/* The latest submission whose command buffer starts at @va, or NULL. */
-const struct replay_cmdbuf *trace_replay_submission_at(const struct replay *r, uint64_t va);
 /* The mapping of recorded connection @conn (any, with @any_connection) holding @va, or NULL. */
 const struct replay_mapping *trace_replay_mapping_at(const struct replay *r, uint64_t conn,
 						     uint64_t va, bool any_connection);

@@ -92,10 +92,12 @@ int trace_replay_timing_take(struct replay *r)
 	count = atomic_load_explicit(&w->stamp_count, memory_order_acquire);
 	if (count == r->stamps_seen)
 		return 0; /* the common case, once per event: no lock */
-	if (count - r->stamps_seen > REPLAY_STAMPS_KEPT) {
-		r->stamps_lost += count - r->stamps_seen - REPLAY_STAMPS_KEPT;
+	/*
+	 * More than the ring holds since the last look: the oldest are gone. Only a timestamp
+	 * difference there can then be reported as a divergence; nothing is excused wrongly.
+	 */
+	if (count - r->stamps_seen > REPLAY_STAMPS_KEPT)
 		r->stamps_seen = count - REPLAY_STAMPS_KEPT;
-	}
 	for (; r->stamps_seen < count; r->stamps_seen++) {
 		struct replay_stamp s;
 		const struct replay_mapping *m;
