@@ -59,7 +59,9 @@ static int stamp_add(struct replay *r, uint64_t buffer_id, uint64_t offset)
  * trace_replay_timing_job - see trace_replay_internal.h. The watch sees a job's command buffer VA
  * and AS slot, not its connection, and connections reuse VAs (each has its own address space):
  * a TIMESTAMP is attributed to each of the last REPLAY_JOB_CONNS connections that started a job
- * at that VA, which may name a place in a buffer the TIMESTAMP did not write, never miss one.
+ * at that VA. That may name a place in a buffer the TIMESTAMP did not write; it misses one only
+ * when more connections than that started jobs at the VA since (then a timestamp difference
+ * there is reported as a divergence: nothing is excused wrongly).
  */
 int trace_replay_timing_job(struct replay *r, uint64_t job_va, uint64_t conn)
 {
