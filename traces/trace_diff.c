@@ -51,12 +51,18 @@ static int next_event(struct diff_side *s, bool dev_only)
 	return ret;
 }
 
-/* A one-line description of @s's current event. */
-static void describe(const struct diff_side *s, char *out, size_t size)
+/* The reader's current event as the one @s compares. */
+static void view_current(struct diff_side *s)
 {
-	const cJSON *ev = s->rd.ev;
+	s->cur = (struct diff_view){s->rd.ev, s->rd.type, s->rd.index, s->rd.line_no};
+}
 
-	switch (s->rd.type) {
+/* A one-line description of event @v. */
+static void describe(const struct diff_view *v, char *out, size_t size)
+{
+	const cJSON *ev = v->ev;
+
+	switch (v->type) {
 	case TT_CALL:
 		snprintf(out, size, "call %s", tt_str(ev, "call") ? tt_str(ev, "call") : "?");
 		break;
@@ -78,21 +84,21 @@ static void describe(const struct diff_side *s, char *out, size_t size)
 	}
 }
 
-/* Compares the current events of both sides into df->report. */
+/* Compares the current events of both sides (a.cur, b.cur) into df->report. */
 static void compare_events(struct diff *df)
 {
-	const cJSON *ea = df->a.rd.ev, *eb = df->b.rd.ev;
+	const cJSON *ea = df->a.cur.ev, *eb = df->b.cur.ev;
 	char da[80], db[80];
 
 	df->fields = 0;
 	df->call = "";
-	if (df->a.rd.type != df->b.rd.type) {
-		describe(&df->a, da, sizeof(da));
-		describe(&df->b, db, sizeof(db));
+	if (df->a.cur.type != df->b.cur.type) {
+		describe(&df->a.cur, da, sizeof(da));
+		describe(&df->b.cur, db, sizeof(db));
 		diff_add_report(df, "type: A %s, B %s", da, db);
 		return;
 	}
-	switch (df->a.rd.type) {
+	switch (df->a.cur.type) {
 	case TT_CALL:
 		df->call = tt_str(ea, "call") ? tt_str(ea, "call") : "";
 		if (!tt_str(eb, "call") || strcmp(df->call, tt_str(eb, "call"))) {
@@ -108,14 +114,13 @@ static void compare_events(struct diff *df)
 				   DK_LITERAL, true);
 		/* Completions name submissions by event: number them by their position here. */
 		if (!strcmp(df->call, "execute_command") || !strcmp(df->call, "execute_inline")) {
-			if (!trace_replay_map_put(&df->a.ord[DK_SUBMISSION], df->a.rd.index, 0,
+			if (!trace_replay_map_put(&df->a.ord[DK_SUBMISSION], df->a.cur.index, 0,
 						  df->a.compared) ||
-			    !trace_replay_map_put(&df->b.ord[DK_SUBMISSION], df->b.rd.index, 0,
+			    !trace_replay_map_put(&df->b.ord[DK_SUBMISSION], df->b.cur.index, 0,
 						  df->b.compared))
 				df->oom = true;
 		}
 		break;
-	case TT_COMPLETION: /* matched by submission instead (take_completion) */
 	case TT_DEVICE:
 		df->call = "device";
 		diff_compare_value(df, "event", tt_member(ea, "event"), tt_member(eb, "event"),
@@ -136,6 +141,7 @@ static void compare_events(struct diff *df)
 					   tt_member(eb, keys[i]), DK_LITERAL, false);
 		break;
 	}
+	case TT_COMPLETION: /* matched by submission instead (match_completions) */
 	case TT_END:
 	case TT_BLOB:
 		break;
@@ -159,67 +165,41 @@ static uint64_t thread_of(const cJSON *ev)
 	return tt_number_u64(tt_member(ev, "thread"), &t) ? t : 1;
 }
 
-/* Notes the calls just compared when different threads of the client made them. */
-static void note_threads(struct diff *df)
-{
-	uint64_t ta, tb;
-
-	if (df->a.rd.type != TT_CALL || df->b.rd.type != TT_CALL)
-		return;
-	ta = thread_of(df->a.rd.ev);
-	tb = thread_of(df->b.rd.ev);
-	if (ta != tb)
-		df->apart = (struct diff_apart){true, df->a.rd.index, df->b.rd.index, ta, tb};
-}
-
-/*
- * The likely reason for a difference in a client with several threads: where the two
- * recordings last had calls of different threads at the same place (diff compares in order,
- * and the threads interleaved differently there).
- */
-static void print_thread_hint(struct diff *df)
-{
-	note_threads(df);
-	if (df->apart.seen)
-		printf("  threads: the last calls compared that different threads made are event "
-		       "%" PRIu64 " of A (thread %" PRIu64 ") and event %" PRIu64
-		       " of B (thread %" PRIu64
-		       "), threads numbered by their first call; the client's threads "
-		       "interleaved differently there, which may be all that differs\n",
-		       df->apart.a_index, df->apart.a_thread, df->apart.b_index,
-		       df->apart.b_thread);
-}
-
 static void print_difference(struct diff *df)
 {
+	const struct diff_view *a = &df->a.cur, *b = &df->b.cur;
 	char da[80];
 
-	describe(&df->a, da, sizeof(da));
+	describe(a, da, sizeof(da));
 	printf("traces differ at event %" PRIu64 " (line %" PRIu64 ") of A and event %" PRIu64
 	       " (line %" PRIu64 ") of B, the %" PRIu64 "%s %s event compared: %s\n",
-	       df->a.rd.index, df->a.rd.line_no, df->b.rd.index, df->b.rd.line_no,
-	       df->a.compared + 1, ordinal(df->a.compared + 1),
-	       df->a.rd.type == TT_DEV ? "device" : "client", da);
+	       a->index, a->line_no, b->index, b->line_no, df->a.compared + 1,
+	       ordinal(df->a.compared + 1), a->type == TT_DEV ? "device" : "client", da);
 	for (unsigned i = 0; i < df->fields && i < DIFF_MAX_FIELDS; i++)
 		printf("  %s\n", df->report[i]);
 	if (df->fields > DIFF_MAX_FIELDS)
 		printf("  ... and %u more\n", df->fields - DIFF_MAX_FIELDS);
-	print_thread_hint(df);
+	if ((a->type == TT_CALL && thread_of(a->ev) > 1) ||
+	    (b->type == TT_CALL && thread_of(b->ev) > 1))
+		printf("  compared within a thread: A's thread %" PRIu64 " and B's thread %" PRIu64
+		       " (each thread's calls in order; threads numbered by their first call)\n",
+		       a->type == TT_CALL ? thread_of(a->ev) : 0,
+		       b->type == TT_CALL ? thread_of(b->ev) : 0);
 	printf("A: %s\nB: %s\n", df->a.rd.path, df->b.rd.path);
 }
 
 /* ---- completions, matched by the submission they complete ---- */
 
-/* The completions of the @n-th compared event (a submission) differ: at @ea/@eb of A and B. */
-static void print_completion_difference(const struct diff *df, uint64_t n, const cJSON *ea,
-					uint64_t a_index, uint64_t a_line, const cJSON *eb,
-					uint64_t b_index, uint64_t b_line)
+/* The completions @pa (A's, parsed @ea) and @pb (B's, @eb) of one submission differ. */
+static void print_completion_difference(const struct diff *df, const struct diff_item *pa,
+					const cJSON *ea, const struct diff_item *pb,
+					const cJSON *eb)
 {
 	printf("traces differ in the completion of the %" PRIu64 "%s client event compared (the "
 	       "submission at event %" PRIu64 " of A and event %" PRIu64 " of B): event %" PRIu64
 	       " (line %" PRIu64 ") of A and event %" PRIu64 " (line %" PRIu64 ") of B\n",
-	       n + 1, ordinal(n + 1), tt_u64(ea, "submission"), tt_u64(eb, "submission"), a_index,
-	       a_line, b_index, b_line);
+	       pa->n + 1, ordinal(pa->n + 1), tt_u64(ea, "submission"), tt_u64(eb, "submission"),
+	       pa->index, pa->line_no, pb->index, pb->line_no);
 	for (unsigned i = 0; i < df->fields && i < DIFF_MAX_FIELDS; i++)
 		printf("  %s\n", df->report[i]);
 	if (df->fields > DIFF_MAX_FIELDS)
@@ -227,52 +207,80 @@ static void print_completion_difference(const struct diff *df, uint64_t n, const
 	printf("A: %s\nB: %s\n", df->a.rd.path, df->b.rd.path);
 }
 
-/*
- * Side @s read a completion. A recorder writes one when the client's poll or flush finds the
- * submission done, so where it falls between the calls depends on timing: it is compared with
- * the other side's completion of the same submission (numbered by its position among the
- * compared events) wherever that one falls, or kept until it comes. Returns 0, 1 when the two
- * differ (printed), or TRACE_REPLAY_ENV_ERROR.
- */
-static int take_completion(struct diff *df, struct diff_side *s)
+/* Removes item @i of @v (order not kept), freeing its text. */
+static void item_remove(struct replay_vec *v, size_t i)
 {
-	struct diff_side *o = s == &df->a ? &df->b : &df->a;
-	struct diff_pending *p;
-	uint64_t n;
+	struct diff_item *it = trace_replay_vec_at(v, i);
 
-	if (!tt_map_get(&s->ord[DK_SUBMISSION], tt_u64(s->rd.ev, "submission"), 0, &n))
-		n = UINT64_MAX; /* not a compared submission: it matches nothing */
-	for (size_t i = 0; n != UINT64_MAX && i < o->pending.count; i++) {
-		cJSON *other;
-		bool a = s == &df->a;
+	free(it->text);
+	*it = *(struct diff_item *)trace_replay_vec_at(v, v->count - 1);
+	v->count--;
+}
 
-		p = trace_replay_vec_at(&o->pending, i);
-		if (p->n != n)
-			continue;
-		other = cJSON_Parse(p->text);
-		if (!other)
-			return TRACE_REPLAY_ENV_ERROR;
-		diff_compare_completions(df, a ? s->rd.ev : other, a ? other : s->rd.ev);
-		if (df->fields) {
-			print_completion_difference(
-				df, n, a ? s->rd.ev : other, a ? s->rd.index : p->index,
-				a ? s->rd.line_no : p->line_no, a ? other : s->rd.ev,
-				a ? p->index : s->rd.index, a ? p->line_no : s->rd.line_no);
-			cJSON_Delete(other);
-			return 1;
+/*
+ * Compares the completions both sides have for one submission, wherever they fell between the
+ * calls (a recorder writes one when the client's poll or flush finds the work done, which timing
+ * decides). A completion's submission gets its number once that submission was compared.
+ * Returns 0, 1 when two differ (printed), or TRACE_REPLAY_ENV_ERROR.
+ */
+static int match_completions(struct diff *df)
+{
+	struct diff_side *sides[2] = {&df->a, &df->b};
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < sides[k]->pending.count; i++) {
+			struct diff_item *p = trace_replay_vec_at(&sides[k]->pending, i);
+
+			if (p->n == UINT64_MAX &&
+			    !tt_map_get(&sides[k]->ord[DK_SUBMISSION], p->submission, 0, &p->n))
+				p->n = UINT64_MAX;
 		}
-		cJSON_Delete(other);
-		free(p->text);
-		*p = *(struct diff_pending *)trace_replay_vec_at(&o->pending, o->pending.count - 1);
-		o->pending.count--;
-		s->completions++;
-		o->completions++;
-		return 0;
+	for (size_t i = 0; i < df->a.pending.count; i++) {
+		struct diff_item *pa = trace_replay_vec_at(&df->a.pending, i);
+
+		for (size_t j = 0; pa->n != UINT64_MAX && j < df->b.pending.count; j++) {
+			struct diff_item *pb = trace_replay_vec_at(&df->b.pending, j);
+			cJSON *ea, *eb;
+
+			if (pb->n != pa->n)
+				continue;
+			ea = cJSON_Parse(pa->text);
+			eb = cJSON_Parse(pb->text);
+			if (!ea || !eb) {
+				cJSON_Delete(ea);
+				cJSON_Delete(eb);
+				return TRACE_REPLAY_ENV_ERROR;
+			}
+			diff_compare_completions(df, ea, eb);
+			if (df->fields)
+				print_completion_difference(df, pa, ea, pb, eb);
+			cJSON_Delete(ea);
+			cJSON_Delete(eb);
+			if (df->fields)
+				return 1;
+			item_remove(&df->a.pending, i--);
+			item_remove(&df->b.pending, j);
+			df->a.completions++;
+			df->b.completions++;
+			break;
+		}
 	}
-	p = trace_replay_vec_push(&s->pending, sizeof(*p));
+	return 0;
+}
+
+/* Side @s read a completion: kept until the other side's of the same submission comes. */
+static int take_completion(struct diff_side *s)
+{
+	struct diff_item *p = trace_replay_vec_push(&s->pending, sizeof(*p));
+
 	if (!p)
 		return TRACE_REPLAY_ENV_ERROR;
-	*p = (struct diff_pending){n, s->rd.index, s->rd.line_no, strdup(s->rd.line)};
+	*p = (struct diff_item){strdup(s->rd.line),
+				TT_COMPLETION,
+				s->rd.index,
+				s->rd.line_no,
+				tt_u64(s->rd.ev, "submission"),
+				UINT64_MAX};
 	return p->text ? 0 : TRACE_REPLAY_ENV_ERROR;
 }
 
@@ -285,7 +293,7 @@ static int unmatched_completion(const struct diff *df)
 {
 	for (int k = 0; k < 2; k++) {
 		const struct diff_side *s = k ? &df->b : &df->a;
-		const struct diff_pending *p = trace_replay_vec_at(&s->pending, 0);
+		const struct diff_item *p = trace_replay_vec_at(&s->pending, 0);
 
 		if (!p)
 			continue;
@@ -298,47 +306,308 @@ static int unmatched_completion(const struct diff *df)
 	return 0;
 }
 
-/* One stream (client events, or with @dev_only the dev events): 0 same, 1 differ, 2/3 errors. */
-static int compare_stream(struct diff *df, bool dev_only)
+/* ---- threads: each one's events compared in order, whatever the interleaving ---- */
+
+/* The queue an event of @type (@ev) waits in: its call's thread, 0 for device events. */
+static uint64_t key_of(enum tt_type type, const cJSON *ev)
+{
+	return type == TT_CALL ? thread_of(ev) : 0;
+}
+
+/*
+ * @s's queue for thread @key; with @make, made when missing, from the reader's current event
+ * (the thread's first: its signature). Device events and the first thread pair with their own
+ * number on the other side at once; other threads when pair_thread finds their partner. NULL
+ * when there is none (or no memory).
+ */
+static struct diff_queue *queue_for(struct diff_side *s, uint64_t key, bool make)
+{
+	struct diff_queue *q;
+	uint64_t i;
+
+	if (tt_map_get(&s->queue_of, key, 0, &i))
+		return trace_replay_vec_at(&s->queues, i);
+	if (!make)
+		return NULL;
+	q = trace_replay_vec_push(&s->queues, sizeof(*q));
+	if (!q || !trace_replay_map_put(&s->queue_of, key, 0, s->queues.count - 1))
+		return NULL;
+	*q = (struct diff_queue){.key = key,
+				 .sig = diff_signature(s->rd.type, s->rd.ev),
+				 .paired = key <= 1,
+				 .partner = key};
+	return q;
+}
+
+static bool queue_empty(const struct diff_queue *q)
+{
+	return !q || q->head == q->items.count;
+}
+
+/* Puts @s's current event at the end of its thread's queue. */
+static int enqueue(struct diff_side *s)
+{
+	struct diff_queue *q = queue_for(s, key_of(s->rd.type, s->rd.ev), true);
+	struct diff_item *it = q ? trace_replay_vec_push(&q->items, sizeof(*it)) : NULL;
+
+	if (!it)
+		return TRACE_REPLAY_ENV_ERROR;
+	*it = (struct diff_item){strdup(s->rd.line), s->rd.type, s->rd.index, s->rd.line_no, 0, 0};
+	return it->text ? 0 : TRACE_REPLAY_ENV_ERROR;
+}
+
+/*
+ * Compares a.cur with b.cur: 0 the same (counted; completions of a submission just compared
+ * are matched), 1 they differ (printed), or an error.
+ */
+static int compare_current(struct diff *df)
+{
+	compare_events(df);
+	if (df->oom)
+		return TRACE_REPLAY_ENV_ERROR;
+	if (df->fields) {
+		print_difference(df);
+		return 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct diff_side *s = i ? &df->b : &df->a;
+
+		s->compared++;
+		s->calls += s->cur.type == TT_CALL;
+		s->devs += s->cur.type == TT_DEV;
+	}
+	return match_completions(df);
+}
+
+/* Compares the first waiting events of @qa (A's) and @qb (B's): as compare_current. */
+static int compare_heads(struct diff *df, struct diff_queue *qa, struct diff_queue *qb)
+{
+	struct diff_item *ia = trace_replay_vec_at(&qa->items, qa->head++);
+	struct diff_item *ib = trace_replay_vec_at(&qb->items, qb->head++);
+	cJSON *ea = cJSON_Parse(ia->text), *eb = cJSON_Parse(ib->text);
+	int ret = TRACE_REPLAY_ENV_ERROR;
+
+	if (ea && eb) {
+		df->a.cur = (struct diff_view){ea, ia->type, ia->index, ia->line_no};
+		df->b.cur = (struct diff_view){eb, ib->type, ib->index, ib->line_no};
+		ret = compare_current(df);
+	}
+	cJSON_Delete(ea);
+	cJSON_Delete(eb);
+	free(ia->text);
+	free(ib->text);
+	ia->text = ib->text = NULL;
+	/* An empty queue starts again at its beginning: memory stays what is waiting. */
+	if (queue_empty(qa))
+		qa->head = qa->items.count = 0;
+	if (queue_empty(qb))
+		qb->head = qb->items.count = 0;
+	return ret;
+}
+
+static void pair(struct diff_queue *qa, struct diff_queue *qb)
+{
+	qa->paired = qb->paired = true;
+	qa->partner = qb->key;
+	qb->partner = qa->key;
+}
+
+/*
+ * Pairs A's thread @qa, not paired yet and with its first event waiting, with a thread of B in
+ * the same state whose first event has the same signature (diff_signature): the one of the same
+ * number if it qualifies, else the first that does. Threads are numbered by their first call,
+ * so the same thread of the program may have another number in each recording; its first call
+ * (what it does, with which sizes and contents) says which it is. With @any (at the end), the
+ * signature need not agree: the first unpaired thread of B with events waiting.
+ */
+static void pair_thread(struct diff *df, struct diff_queue *qa, bool any)
+{
+	struct diff_queue *same = queue_for(&df->b, qa->key, false), *first = NULL;
+
+	if (qa->paired || queue_empty(qa))
+		return;
+	if (same && !same->paired && !queue_empty(same) && (any || same->sig == qa->sig)) {
+		pair(qa, same);
+		return;
+	}
+	for (size_t i = 0; i < df->b.queues.count && !first; i++) {
+		struct diff_queue *qb = trace_replay_vec_at(&df->b.queues, i);
+
+		if (!qb->paired && !queue_empty(qb) && (any || qb->sig == qa->sig))
+			first = qb;
+	}
+	if (first)
+		pair(qa, first);
+}
+
+/*
+ * Compares every pair of waiting events of paired threads, pairing threads as their first
+ * events come (@any: see pair_thread): as compare_current.
+ */
+static int drain(struct diff *df, bool any)
+{
+	bool progress = true;
+	int ret;
+
+	while (progress) {
+		progress = false;
+		for (size_t i = 0; i < df->a.queues.count; i++) {
+			struct diff_queue *qa = trace_replay_vec_at(&df->a.queues, i), *qb;
+
+			pair_thread(df, qa, any);
+			qb = qa->paired ? queue_for(&df->b, qa->partner, false) : NULL;
+			while (!queue_empty(qa) && !queue_empty(qb)) {
+				ret = compare_heads(df, qa, qb);
+				if (ret)
+					return ret;
+				progress = true;
+			}
+		}
+	}
+	return 0;
+}
+
+/* At the end: events of a thread only one side had. Returns 0 or 1 (printed). */
+static int unmatched_events(const struct diff *df)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct diff_side *s = k ? &df->b : &df->a;
+
+		for (size_t i = 0; i < s->queues.count; i++) {
+			const struct diff_queue *q = trace_replay_vec_at(&s->queues, i);
+			const struct diff_item *it;
+
+			if (queue_empty(q))
+				continue;
+			it = trace_replay_vec_at(&q->items, q->head);
+			printf("traces differ: %s has %zu more client event%s than %s on %s %" PRIu64
+			       ", the first at event %" PRIu64 " (line %" PRIu64
+			       ")\nA: %s\nB: %s\n",
+			       s->name, q->items.count - q->head,
+			       q->items.count - q->head == 1 ? "" : "s", k ? "A" : "B",
+			       q->key ? "thread" : "device events", q->key, it->index, it->line_no,
+			       df->a.rd.path, df->b.rd.path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether the two readers' events are of paired threads with nothing of theirs waiting: then
+ * they are compared where they are. Makes their queues (empty) when missing.
+ */
+static bool same_thread(struct diff *df)
+{
+	struct diff_queue *qa = queue_for(&df->a, key_of(df->a.rd.type, df->a.rd.ev), true);
+	struct diff_queue *qb = queue_for(&df->b, key_of(df->b.rd.type, df->b.rd.ev), true);
+
+	if (!qa || !qb)
+		return false; /* no memory: enqueue fails and says so */
+	return qa->paired && qb->paired && qa->partner == qb->key && queue_empty(qa) &&
+	       queue_empty(qb);
+}
+
+/* The next client event of @s into its reader, completions taken on the way. */
+static int next_client_event(struct diff_side *s)
+{
+	int ret;
+
+	while (!(ret = next_event(s, false)) && s->rd.type == TT_COMPLETION) {
+		ret = take_completion(s);
+		if (ret)
+			return ret;
+	}
+	if (!ret && s->rd.type == TT_END)
+		s->ended = true;
+	return ret;
+}
+
+/*
+ * The client events: calls, device events, the end. Each thread's calls are compared in order
+ * with the other side's thread of the same number (threads are numbered by their first call),
+ * so two recordings whose threads interleaved differently still compare equal. Both files are
+ * read in step; an event whose thread is behind on the other side waits in a queue, and events
+ * are compared as soon as both sides have them (pairs in one order for both sides, so handles
+ * are numbered alike). Single-threaded traces never queue. 0 same, 1 differ, 2/3 errors.
+ */
+static int compare_client(struct diff *df)
+{
+	struct diff_side *sides[2] = {&df->a, &df->b};
+	int ret;
+
+	for (;;) {
+		bool fresh[2];
+
+		for (int i = 0; i < 2; i++) {
+			fresh[i] = !sides[i]->ended;
+			if (!fresh[i])
+				continue;
+			ret = next_client_event(sides[i]);
+			if (ret == TRACE_REPLAY_ENV_ERROR && !sides[i]->rd.error[0])
+				snprintf(sides[i]->rd.error, sizeof(sides[i]->rd.error),
+					 "out of memory");
+			if (ret) {
+				fprintf(stderr, "magma-trace diff: %s (%s)\n", sides[i]->rd.error,
+					sides[i]->name);
+				return ret;
+			}
+			fresh[i] = !sides[i]->ended;
+		}
+		if (!fresh[0] && !fresh[1])
+			break;
+		/* The common case: paired threads on both sides, nothing waiting for them. */
+		if (fresh[0] && fresh[1] && same_thread(df)) {
+			view_current(&df->a);
+			view_current(&df->b);
+			ret = compare_current(df);
+		} else {
+			ret = 0;
+			for (int i = 0; i < 2 && !ret; i++)
+				if (fresh[i])
+					ret = enqueue(sides[i]);
+			if (!ret)
+				ret = drain(df, false);
+		}
+		if (ret == TRACE_REPLAY_ENV_ERROR)
+			fprintf(stderr, "magma-trace diff: out of memory\n");
+		if (ret)
+			return ret;
+	}
+	/* Threads that found no partner by their first call: paired as they come, to show how. */
+	ret = drain(df, true);
+	if (ret == TRACE_REPLAY_ENV_ERROR)
+		fprintf(stderr, "magma-trace diff: out of memory\n");
+	if (!ret)
+		ret = unmatched_events(df);
+	if (!ret)
+		ret = match_completions(df); /* those that came after the last comparison */
+	return ret ? ret : unmatched_completion(df);
+}
+
+/* The dev events (--dev), in step: 0 same, 1 differ, 2/3 errors. */
+static int compare_dev(struct diff *df)
 {
 	struct diff_side *sides[2] = {&df->a, &df->b};
 	int ret;
 
 	for (;;) {
 		for (int i = 0; i < 2; i++) {
-			while (!(ret = next_event(sides[i], dev_only)) &&
-			       sides[i]->rd.type == TT_COMPLETION) {
-				ret = take_completion(df, sides[i]);
-				if (ret == 1)
-					return ret;
-				if (ret) {
-					fprintf(stderr, "magma-trace diff: out of memory\n");
-					return ret;
-				}
-			}
+			ret = next_event(sides[i], true);
 			if (ret) {
 				fprintf(stderr, "magma-trace diff: %s (%s)\n", sides[i]->rd.error,
 					sides[i]->name);
 				return ret;
 			}
+			view_current(sides[i]);
 		}
 		if (df->a.rd.type == TT_END && df->b.rd.type == TT_END)
-			return unmatched_completion(df);
-		compare_events(df);
-		if (df->oom) {
+			return 0;
+		ret = compare_current(df);
+		if (ret == TRACE_REPLAY_ENV_ERROR)
 			fprintf(stderr, "magma-trace diff: out of memory\n");
-			return TRACE_REPLAY_ENV_ERROR;
-		}
-		if (df->fields) {
-			print_difference(df);
-			return 1;
-		}
-		note_threads(df);
-		for (int i = 0; i < 2; i++) {
-			sides[i]->compared++;
-			sides[i]->calls += sides[i]->rd.type == TT_CALL;
-			sides[i]->devs += sides[i]->rd.type == TT_DEV;
-		}
+		if (ret)
+			return ret;
 	}
 }
 
@@ -356,13 +625,14 @@ static void help(void)
 	       "Finds the first event where traces A and B (two recordings of the same program)\n"
 	       "differ, and says which fields differ with both values: the event index and line\n"
 	       "in each file, the call, e.g. \"args.resources[0].contents: A ..., B ...\" (for\n"
-	       "contents, the first differing byte). Calls and device events are compared in\n"
-	       "order; completions with the other trace's completion of the same submission,\n"
-	       "wherever it falls (when a client sees work finish depends on timing); handles\n"
-	       "and ids by order of appearance (as replay maps them), not by value; host times\n"
-	       "and device channels are ignored. Blob events are compared through the digests\n"
-	       "that name them. When the client's threads interleaved differently, the last\n"
-	       "place they did is named.\n"
+	       "contents, the first differing byte). Each thread's calls are compared in order\n"
+	       "with the other trace's thread of the same number (threads are numbered by their\n"
+	       "first call), however the threads interleaved; device events in order;\n"
+	       "completions with the other trace's completion of the same submission, wherever\n"
+	       "it falls (when a client sees work finish depends on timing). Handles and ids\n"
+	       "are compared by order of appearance (as replay maps them), not by value; host\n"
+	       "times and device channels are ignored. Blob events are compared through the\n"
+	       "digests that name them.\n"
 	       "  --dev    also compare the GPU's \"dev\" events (cycles included), as a stream of\n"
 	       "           their own after the client events (skipped by default: how they\n"
 	       "           interleave with client events depends on thread timing)\n"
@@ -374,8 +644,17 @@ static void help(void)
 static void side_fini(struct diff_side *s)
 {
 	for (size_t i = 0; i < s->pending.count; i++)
-		free(((struct diff_pending *)trace_replay_vec_at(&s->pending, i))->text);
+		free(((struct diff_item *)trace_replay_vec_at(&s->pending, i))->text);
 	trace_replay_vec_fini(&s->pending);
+	for (size_t i = 0; i < s->queues.count; i++) {
+		struct diff_queue *q = trace_replay_vec_at(&s->queues, i);
+
+		for (size_t k = q->head; k < q->items.count; k++)
+			free(((struct diff_item *)trace_replay_vec_at(&q->items, k))->text);
+		trace_replay_vec_fini(&q->items);
+	}
+	trace_replay_vec_fini(&s->queues);
+	trace_replay_map_fini(&s->queue_of);
 	tt_reader_close(&s->rd);
 	for (int k = 0; k < DK_COUNT; k++)
 		trace_replay_map_fini(&s->ord[k]);
@@ -430,7 +709,7 @@ int trace_tool_diff(int argc, char **argv)
 			fprintf(stderr, "magma-trace diff: %s (B)\n", df->b.rd.error);
 	}
 	if (!ret)
-		ret = compare_stream(df, false);
+		ret = compare_client(df);
 	calls = df->a.calls;
 	completions = df->a.completions;
 	compared = df->a.compared;
@@ -446,10 +725,11 @@ int trace_tool_diff(int argc, char **argv)
 		if (!ret)
 			ret = tt_reader_open(&df->b.rd, paths[1]);
 		if (!ret)
-			ret = compare_stream(df, true);
+			ret = compare_dev(df);
 	}
 	if (!ret)
-		printf("the same: %" PRIu64 " client events compared in order (%" PRIu64
+		printf("the same: %" PRIu64
+		       " client events compared, each thread's in order (%" PRIu64
 		       " calls), %" PRIu64 " completions matched to their submissions, %s; handles "
 		       "and ids by order of appearance\nA: %s (%" PRIu64 " events)\nB: %s (%" PRIu64
 		       " events)\n",

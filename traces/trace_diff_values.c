@@ -270,3 +270,52 @@ void diff_compare_completions(struct diff *df, const cJSON *ea, const cJSON *eb)
 		diff_compare_object(df, path, ia, ib, false);
 	}
 }
+
+/* ---- signatures: what pairs a thread of A with one of B ---- */
+
+static uint64_t sig_mix(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Mixes the literal parts of @v (of @kind, in call @call) into @h: what numbering leaves alone. */
+static uint64_t sig_value(const char *call, const cJSON *v, enum diff_kind kind, uint64_t h)
+{
+	const cJSON *m;
+
+	if (kind != DK_LITERAL || !v)
+		return h;
+	if (cJSON_IsObject(v)) {
+		cJSON_ArrayForEach(m, v)
+		{
+			h = sig_mix(h, m->string, strlen(m->string) + 1);
+			h = sig_value(call, m, kind_of(call, m->string, false, v), h);
+		}
+	} else if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(m, v) h = sig_value(call, m, kind, h);
+	} else if (cJSON_IsString(v)) {
+		h = sig_mix(h, v->valuestring, strlen(v->valuestring) + 1);
+	} else if (cJSON_IsNumber(v)) {
+		h = sig_mix(h, &v->valuedouble, sizeof(v->valuedouble));
+	} else {
+		h = sig_mix(h, &v->type, sizeof(v->type));
+	}
+	return h;
+}
+
+/* diff_signature - see trace_diff_internal.h. */
+uint64_t diff_signature(enum tt_type type, const cJSON *ev)
+{
+	const char *call = type == TT_CALL && tt_str(ev, "call") ? tt_str(ev, "call") : "";
+	uint64_t h = sig_mix(0xcbf29ce484222325ull, &type, sizeof(type));
+
+	h = sig_mix(h, call, strlen(call) + 1);
+	if (type != TT_CALL)
+		return h;
+	h = sig_value(call, tt_member(ev, "args"), DK_LITERAL, h);
+	return sig_value(call, tt_member(ev, "result"), DK_LITERAL, h);
+}

@@ -114,7 +114,7 @@ samples() {
 		expect 0 "execute_command +4 +0$" "$tool" stats "$t"
 		expect 0 "queue 0: 4 jobs .* busy [1-9]" "$tool" stats "$t"
 		expect 0 '"busy_cycles"' "$tool" stats --json "$t"
-		expect 0 "^the same: 33 client events compared in order .*, 4 completions matched" "$tool" diff "$t" "$t"
+		expect 0 "^the same: 33 client events compared, each thread's in order .*, 4 completions matched" "$tool" diff "$t" "$t"
 		expect 0 "^00000000  " "$tool" dump "$t" --at 120 --buffer 1
 		expect 0 "wrote $tmp/b.png: 8192 bytes" "$tool" dump "$t" --at 171 --buffer 2 --png 32 64 r32ui -o "$tmp/b.png"
 		trim_roundtrip "$t" 121 171
@@ -146,11 +146,17 @@ samples() {
 	sed '122s/"submission":70/"submission":64/' "$t" >"$tmp/edited.json"
 	expect 1 "A has a completion at event 120 \(line 122\) that B does not have" \
 		"$tool" diff "$t" "$tmp/edited.json"
-	# diff: two threads' calls in another order; the hint names where they interleaved
+	# diff: two threads' calls in another order are the same; a thread's own calls are
+	# compared in order, with the other trace's thread that began with the same call, whatever
+	# its number
 	sed '66s/"type":"call",/"type":"call","thread":2,/' "$t" >"$tmp/threads.json"
 	swap_events "$tmp/threads.json" 66 67 >"$tmp/swapped.json"
-	expect 1 "threads: the last calls compared that different threads made are event 64 of A \(thread 2\) and event 64 of B \(thread 1\)" \
-		"$tool" diff "$tmp/threads.json" "$tmp/swapped.json"
+	expect 0 "^the same: " "$tool" diff "$tmp/threads.json" "$tmp/swapped.json"
+	sed '67s/"thread":2,/"thread":7,/' "$tmp/swapped.json" >"$tmp/renumbered.json"
+	expect 0 "^the same: " "$tool" diff "$tmp/threads.json" "$tmp/renumbered.json"
+	sed '66s/"hw_va":2097152/"hw_va":2101248/' "$tmp/threads.json" >"$tmp/edited.json"
+	expect 1 "compared within a thread: A's thread 2 and B's thread 2" \
+		"$tool" diff "$tmp/threads.json" "$tmp/edited.json"
 	expect 2 "needs two traces" "$tool" diff "$t"
 	expect 2 "unexpected argument" "$tool" diff "$t" "$t" "$t"
 	# dump: every format, the folded hex dump, and what is refused
