@@ -17,8 +17,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -337,7 +335,8 @@ static struct replay_buffer *buffer_by_handle(struct replay *r, uint64_t rec)
 							 : NULL;
 }
 
-static struct replay_sem *sem_by_handle(struct replay *r, uint64_t rec)
+/* trace_replay_sem_by_handle - see trace_replay_internal.h. */
+struct replay_sem *trace_replay_sem_by_handle(struct replay *r, uint64_t rec)
 {
 	uint64_t i;
 
@@ -766,7 +765,7 @@ static int do_create_semaphore(struct replay *r, const cJSON *ev, const cJSON *a
 static int do_release_semaphore(struct replay *r, const cJSON *ev, const cJSON *args,
 				const cJSON *out)
 {
-	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+	struct replay_sem *s = trace_replay_sem_by_handle(r, u64(args, "semaphore"));
 
 	(void)ev;
 	(void)out;
@@ -1101,49 +1100,6 @@ out_free:
 	return ret;
 }
 
-/*
- * @s's end outside the trace, or -1: the client's own eventfd it was imported from
- * (foreign_fd), or an export the trace never imported back (a child process or another program
- * has it: only the exporting process records).
- */
-static int outside_end(struct replay *r, const struct replay_sem *s)
-{
-	const struct replay_ent *e;
-
-	if (s->foreign_fd >= 0)
-		return s->foreign_fd;
-	if (s->export_fd < 0)
-		return -1;
-	e = trace_replay_map_find(&r->handles, s->export_rec, 0);
-	return e && e->v == (uint64_t)s->export_fd ? s->export_fd : -1;
-}
-
-/*
- * The outside world's part in a poll. A semaphore that the recording saw signaled (@results),
- * that the replay does not see signaled and that no submission of the trace signals (a CPU
- * semaphore_signal took effect at once) was signaled through its end outside the trace: a write to
- * the client's own eventfd, or a child process that imported the export. The replay makes that
- * write now, unless it is signaled already.
- */
-static void signal_outside(struct replay *r, const cJSON *items, const cJSON *results)
-{
-	const cJSON *it, *res = results ? results->child : NULL;
-
-	cJSON_ArrayForEach(it, items)
-	{
-		const struct replay_sem *s = u64(it, "type") == MAGMA_POLL_TYPE_SEMAPHORE
-						     ? sem_by_handle(r, u64(it, "object"))
-						     : NULL;
-		struct pollfd pfd = {.events = POLLIN};
-		uint64_t one = 1;
-
-		if (s && !s->has_signaler && res && item_u64(res) &&
-		    (pfd.fd = outside_end(r, s)) >= 0 && poll(&pfd, 1, 0) == 0)
-			(void)!write(pfd.fd, &one, sizeof(one));
-		res = res ? res->next : NULL;
-	}
-}
-
 static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	const cJSON *items = member(args, "items"), *it;
@@ -1160,7 +1116,7 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 	}
 	cJSON_ArrayForEach(it, items)
 	{
-		struct replay_sem *s = sem_by_handle(r, u64(it, "object"));
+		struct replay_sem *s = trace_replay_sem_by_handle(r, u64(it, "object"));
 
 		p[i].type = (uint32_t)u64(it, "type");
 		uint64_t h;
@@ -1183,7 +1139,7 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 		free(p);
 		return 0;
 	}
-	signal_outside(r, items, member(out, "results"));
+	trace_replay_signal_outside(r, items, member(out, "results"));
 	/* A poll that succeeded is given time to succeed again; a timed-out one is only probed. */
 	if (want == MAGMA_STATUS_OK) {
 		st = trace_replay_wait(r, p, n, r->wait_ns, &ret);
@@ -1199,7 +1155,7 @@ static int do_poll(struct replay *r, const cJSON *ev, const cJSON *args, const c
 static int do_semaphore_signal(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
-	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+	struct replay_sem *s = trace_replay_sem_by_handle(r, u64(args, "semaphore"));
 
 	(void)ev;
 	(void)out;
@@ -1211,7 +1167,7 @@ static int do_semaphore_signal(struct replay *r, const cJSON *ev, const cJSON *a
 static int do_semaphore_reset(struct replay *r, const cJSON *ev, const cJSON *args,
 			      const cJSON *out)
 {
-	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+	struct replay_sem *s = trace_replay_sem_by_handle(r, u64(args, "semaphore"));
 
 	(void)ev;
 	(void)out;
@@ -1298,60 +1254,10 @@ static int do_read_notification(struct replay *r, const cJSON *ev, const cJSON *
 	return ret;
 }
 
-/* The fd for the recorded "handle" argument (UINT32_MAX when unknown), which an import consumes
- * whether or not it succeeds. */
-static magma_handle_t take_handle(struct replay *r, const cJSON *args)
-{
-	uint64_t fd = UINT64_MAX;
-
-	trace_replay_lookup(&r->handles, u64(args, "handle"), 0, &fd);
-	trace_replay_map_put(&r->handles, u64(args, "handle"), 0, UINT64_MAX);
-	return (magma_handle_t)fd;
-}
-
-/*
- * The handle for an import of event @ev: the export's fd when the trace obtained the recorded
- * handle and it was not consumed yet (take_handle); for one it never did (the client made it
- * itself: an eventfd, a memfd, a closed fd number; fd numbers are reused), a fresh handle that
- * the import treats as the recording's did: on OK an eventfd for a semaphore and a sealable memfd
- * of the recorded size for a buffer, on INVALID_ARGS the other kind (a handle of the wrong kind),
- * else -1 (no handle). A host error goes into *@fail. With @foreign_out, a fresh eventfd is also
- * dup'ed into it (else -1): the client's own end of it.
- */
-static magma_handle_t import_handle(struct replay *r, const cJSON *ev, const cJSON *args,
-				    const cJSON *out, bool semaphore, int *fail, int *foreign_out)
-{
-	magma_status_t st = status_of(ev);
-	bool want_eventfd = semaphore == (st == MAGMA_STATUS_OK);
-	const struct replay_ent *known;
-	int fd;
-
-	*fail = 0;
-	if (foreign_out)
-		*foreign_out = -1;
-	known = trace_replay_map_find(&r->handles, u64(args, "handle"), 0);
-	if (known && known->v != UINT64_MAX)
-		return take_handle(r, args);
-	if (st != MAGMA_STATUS_OK && st != MAGMA_STATUS_INVALID_ARGS)
-		return (magma_handle_t)-1;
-	fd = want_eventfd ? eventfd(0, EFD_CLOEXEC)
-			  : memfd_create("replay-import", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd >= 0 && !want_eventfd && ftruncate(fd, (off_t)u64(out, "size"))) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd >= 0 && want_eventfd && foreign_out)
-		*foreign_out = dup(fd);
-	if (fd < 0)
-		*fail = trace_replay_fail(r, TRACE_REPLAY_ENV_ERROR, "a handle to import: %s",
-					  strerror(errno));
-	return (magma_handle_t)fd;
-}
-
 static int do_import_buffer(struct replay *r, const cJSON *ev, const cJSON *args, const cJSON *out)
 {
 	int fail, ret;
-	magma_handle_t fd = import_handle(r, ev, args, out, false, &fail, NULL);
+	magma_handle_t fd = trace_replay_import_handle(r, ev, args, out, false, &fail, NULL);
 	magma_buffer_t h = 0;
 	uint64_t size = 0, id = 0;
 	magma_status_t st;
@@ -1369,7 +1275,7 @@ static int do_import_semaphore(struct replay *r, const cJSON *ev, const cJSON *a
 			       const cJSON *out)
 {
 	int fail, foreign;
-	magma_handle_t fd = import_handle(r, ev, args, out, true, &fail, &foreign);
+	magma_handle_t fd = trace_replay_import_handle(r, ev, args, out, true, &fail, &foreign);
 	magma_semaphore_t h = 0;
 	uint64_t id = 0;
 	magma_status_t st;
@@ -1413,7 +1319,7 @@ static int do_buffer_export(struct replay *r, const cJSON *ev, const cJSON *args
 static int do_semaphore_export(struct replay *r, const cJSON *ev, const cJSON *args,
 			       const cJSON *out)
 {
-	struct replay_sem *s = sem_by_handle(r, u64(args, "semaphore"));
+	struct replay_sem *s = trace_replay_sem_by_handle(r, u64(args, "semaphore"));
 	magma_handle_t h = 0;
 	magma_status_t st = magma_semaphore_export(s ? s->h : 0, OUT_OR_NULL(args, 0, &h));
 

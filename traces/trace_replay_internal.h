@@ -506,6 +506,25 @@ magma_status_t trace_replay_wait(struct replay *r, magma_poll_item_t *items, uin
 const struct replay_mapping *trace_replay_mapping_at(const struct replay *r, uint64_t conn,
 						     uint64_t va, bool any_connection);
 
+/* ---- what the trace does not hold (trace_replay_outside.c) ---- */
+
+/* The replay semaphore for recorded handle @rec, or NULL (trace_replay_calls.c). */
+struct replay_sem *trace_replay_sem_by_handle(struct replay *r, uint64_t rec);
+/*
+ * The handle to import for import event @ev (@args, @out; a semaphore import with @semaphore):
+ * the export the trace obtained, or a stand-in for a handle the client made itself. A host error
+ * goes into *@fail; with @foreign_out, the replay's own end of a stand-in eventfd (else -1).
+ */
+magma_handle_t trace_replay_import_handle(struct replay *r, const cJSON *ev, const cJSON *args,
+					  const cJSON *out, bool semaphore, int *fail,
+					  int *foreign_out);
+/*
+ * Before a poll of @items whose recorded @results say which were signaled: signals, through
+ * its end outside the trace, each semaphore that only something outside the trace can have
+ * signaled.
+ */
+void trace_replay_signal_outside(struct replay *r, const cJSON *items, const cJSON *results);
+
 /* ---- bytes GPU timing wrote (trace_replay_timing.c) ---- */
 
 /*
