@@ -11,19 +11,15 @@
  * channel fds are not recorded, only their status; see docs/trace-format.md).
  *
  * Submissions also store the contents of every resource range as blobs at submit time, which is
- * what makes replay possible without the client. Submissions with signal semaphores are
- * remembered; after magma_poll or magma_connection_flush returns, each one whose signal
- * semaphores are all signaled gets a "completion" event with the digests of its resource ranges
- * (and, with MAGMA_TRACE_CONTENTS=1, their contents as blobs, so that replay can show the bytes
- * that differ).
+ * what makes replay possible without the client. Those with signal semaphores are handed to
+ * libmagma_trace_completion.c, which writes their "completion" events after magma_poll and
+ * magma_connection_flush.
  *
  * Calls made by libmagma itself (nested, e.g. the flow-control query of create_connection) are
  * not recorded: a thread-local depth counter marks them. Any thread; recording serialises on the
- * writer's lock and on trace_lock for the pending-submission list (taken before a connection's
- * lock, never after).
+ * writer's lock (and, for completions, on that file's lock: libmagma_trace.h).
  */
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,27 +27,11 @@
 #include <unistd.h>
 
 #include "libmagma_internal.h"
+#include "libmagma_trace.h"
 #include "traces/trace.h"
 #include "traces/trace_calls.h"
 
-/* At most this many submissions wait for their completion; older ones are dropped. */
-#define LIBMAGMA_TRACE_MAX_PENDING 4096
-
-struct libmagma_trace_pending {
-	uint64_t connection; /* the client's magma_connection_t */
-	uint64_t seq;	     /* the submission's event */
-	uint32_t signal_count;
-	uint32_t resource_count;
-	bool done; /* trace_check_completions: its signal semaphores are all signaled */
-	uint64_t *signal_ids;
-	magma_exec_resource_t *resources;
-	struct libmagma_trace_pending *next;
-};
-
-static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct libmagma_trace_pending *pending_head; /* guarded by trace_lock */
-static uint32_t pending_count;			    /* guarded by trace_lock */
-static _Thread_local int trace_depth;		    /* nesting of recorded calls */
+static _Thread_local int trace_depth; /* nesting of recorded calls */
 
 /* The writer when this call is to be recorded (outermost call of the thread), else NULL. */
 static _Thread_local struct trace_writer *trace_held; /* the outermost call's writer */
@@ -206,12 +186,9 @@ static void trace_leave_record(struct trace_writer *w, enum trace_call_id id, co
 	trace_leave();
 }
 
-/*
- * Digest of [@offset, + @length) of @buf into *@digest_out, the bytes stored as a blob when @w
- * is given. False when the range is outside the buffer or cannot be read.
- */
-static bool trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t offset, uint64_t length,
-				struct trace_writer *w, uint64_t *digest_out)
+/* libmagma_trace_buffer_digest - see libmagma_trace.h. */
+bool libmagma_trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t offset,
+				  uint64_t length, struct trace_writer *w, uint64_t *digest_out)
 {
 	uint8_t *data;
 	bool ok = false;
@@ -229,19 +206,16 @@ static bool trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t offs
 	return ok;
 }
 
-/*
- * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
- * @w is given. False when the buffer or range is unknown. conn->lock held.
- */
-static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
-			       uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+/* libmagma_trace_range_locked - see libmagma_trace.h. */
+bool libmagma_trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
+				 uint64_t length, struct trace_writer *w, uint64_t *digest_out)
 {
 	struct libmagma_buffer *buf;
 
 	for (buf = conn->buffers; buf; buf = buf->next)
 		if (buf->id == id)
 			break;
-	return buf && trace_buffer_digest(buf, offset, length, w, digest_out);
+	return buf && libmagma_trace_buffer_digest(buf, offset, length, w, digest_out);
 }
 
 /*
@@ -259,7 +233,7 @@ static void trace_clean_contents(struct trace_writer *w, magma_buffer_t buffer, 
 		return;
 	if (size > buf->size - offset)
 		size = buf->size - offset;
-	if (trace_buffer_digest(buf, offset, size, w, &digest)) {
+	if (libmagma_trace_buffer_digest(buf, offset, size, w, &digest)) {
 		trace_digest_hex(digest, hex);
 		snprintf(extra, extra_size, "\"contents\":\"%s\"", hex);
 	}
@@ -326,7 +300,7 @@ static char *trace_exec_programs(struct trace_writer *w, magma_connection_t conn
 
 		if (m->conn != conn || bytes + m->length > TRACE_EXEC_MAX_BYTES ||
 		    !(buf = libmagma_buffer_get(m->buffer)) ||
-		    !trace_buffer_digest(buf, m->offset, m->length, w, &digest))
+		    !libmagma_trace_buffer_digest(buf, m->offset, m->length, w, &digest))
 			continue;
 		trace_digest_hex(digest, hex);
 		bytes += m->length;
@@ -345,203 +319,6 @@ static char *trace_exec_programs(struct trace_writer *w, magma_connection_t conn
 	if (out && len + 2 <= cap)
 		memcpy(out + len, "]", 2);
 	return out;
-}
-
-static bool trace_sem_signaled_locked(struct libmagma_connection *conn, uint64_t id)
-{
-	struct libmagma_semaphore *sem;
-	struct pollfd pfd = {.events = POLLIN};
-
-	for (sem = conn->semaphores; sem; sem = sem->next)
-		if (sem->id == id)
-			break;
-	if (!sem)
-		return false;
-	pfd.fd = sem->fd;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
-static void trace_pending_free(struct libmagma_trace_pending *p)
-{
-	free(p->signal_ids);
-	free(p->resources);
-	free(p);
-}
-
-/* Remembers a submission of @connection (event @seq) until its signal semaphores are signaled. */
-static void trace_pending_add(uint64_t connection, uint64_t seq, const uint64_t *signal_ids,
-			      uint32_t signal_count, const magma_exec_resource_t *res,
-			      uint32_t resource_count)
-{
-	struct libmagma_trace_pending *p = calloc(1, sizeof(*p)), **pp;
-
-	if (!p)
-		return;
-	p->connection = connection;
-	p->seq = seq;
-	p->signal_count = signal_count;
-	p->resource_count = resource_count;
-	p->signal_ids = malloc(sizeof(uint64_t) * (signal_count ? signal_count : 1));
-	p->resources = malloc(sizeof(*res) * (resource_count ? resource_count : 1));
-	if (!p->signal_ids || !p->resources) {
-		trace_pending_free(p);
-		return;
-	}
-	memcpy(p->signal_ids, signal_ids, sizeof(uint64_t) * signal_count);
-	if (resource_count)
-		memcpy(p->resources, res, sizeof(*res) * resource_count);
-	pthread_mutex_lock(&trace_lock);
-	if (pending_count == LIBMAGMA_TRACE_MAX_PENDING) {
-		struct libmagma_trace_pending *old = pending_head;
-
-		pending_head = old->next;
-		trace_pending_free(old);
-		pending_count--;
-	}
-	for (pp = &pending_head; *pp; pp = &(*pp)->next)
-		;
-	*pp = p;
-	pending_count++;
-	pthread_mutex_unlock(&trace_lock);
-}
-
-/*
- * Whether completions also store their ranges' contents as blobs (MAGMA_TRACE_CONTENTS set and
- * not "0"), so that replay can name the bytes that differ and not just the digest. Read at every
- * check: a test may set it between recordings.
- */
-static bool trace_completion_contents(void)
-{
-	const char *v = getenv("MAGMA_TRACE_CONTENTS");
-
-	return v && *v && strcmp(v, "0");
-}
-
-/* Whether pending submission @q lists a range of buffer @id overlapping [@offset, +@length). */
-static bool trace_pending_touches(const struct libmagma_trace_pending *q, uint64_t id,
-				  uint64_t offset, uint64_t length)
-{
-	for (uint32_t i = 0; i < q->resource_count; i++) {
-		const magma_exec_resource_t *r = &q->resources[i];
-
-		if (r->buffer_id == id && r->offset < offset + length &&
-		    offset < r->offset + r->length)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Whether range @r of a finished submission of @conn (locked) is unsettled: the GPU may write
- * the buffer (it was mapped writable) and a submission still pending (its signal semaphores not
- * all signaled) lists an overlapping range of it, so the range's contents depend on how far that
- * one got when the client looked (it may have run and not yet been reported). Such a range gets
- * no digest; its index is listed as "unsettled".
- */
-static bool trace_range_unsettled_locked(struct libmagma_connection *conn,
-					 const magma_exec_resource_t *r)
-{
-	const struct libmagma_buffer *buf;
-
-	for (buf = conn->buffers; buf; buf = buf->next)
-		if (buf->id == r->buffer_id)
-			break;
-	if (buf && !buf->gpu_writable)
-		return false; /* read-only to the GPU, like most command buffers */
-	for (const struct libmagma_trace_pending *q = pending_head; q; q = q->next)
-		if (!q->done && trace_pending_touches(q, r->buffer_id, r->offset, r->length))
-			return true;
-	return false;
-}
-
-/*
- * The completion event's "resources" (and "unsettled") body for finished submission @p of
- * @conn (locked), with contents blobs on @contents when non-NULL. Caller frees.
- */
-static char *trace_completion_ranges_locked(struct libmagma_connection *conn,
-					    const struct libmagma_trace_pending *p,
-					    struct trace_writer *contents)
-{
-	size_t cap = 64 + (size_t)p->resource_count * 120, len = 0, ul = 0;
-	char *list = malloc(cap), *unsettled = malloc(16 + (size_t)p->resource_count * 12);
-
-	if (!list || !unsettled) {
-		free(list);
-		free(unsettled);
-		return NULL;
-	}
-	unsettled[0] = '\0';
-	for (uint32_t i = 0; i < p->resource_count; i++) {
-		const magma_exec_resource_t *r = &p->resources[i];
-		uint64_t d = 0;
-		char hex[17];
-
-		if (trace_range_unsettled_locked(conn, r)) {
-			ul += (size_t)sprintf(unsettled + ul, "%s%" PRIu32, ul ? "," : "", i);
-			continue;
-		}
-		if (!trace_range_locked(conn, r->buffer_id, r->offset, r->length, contents, &d))
-			continue;
-		trace_digest_hex(d, hex);
-		len += (size_t)snprintf(list + len, cap - len,
-					"%s{\"index\":%" PRIu32 ",\"buffer_id\":%" PRIu64
-					",\"digest\":\"%s\"}",
-					len ? "," : "", i, r->buffer_id, hex);
-	}
-	snprintf(list + len, cap - len, "]%s%s%s", ul ? ",\"unsettled\":[" : "", unsettled,
-		 ul ? "]" : "");
-	free(unsettled);
-	return list;
-}
-
-/*
- * Records a completion for every pending submission whose signal semaphores are all signaled,
- * with the contents of its ranges when trace_completion_contents() says so. Two passes: which
- * ones finished is decided first, so that a range shared with one still running is known to be
- * unsettled (trace_range_unsettled_locked).
- */
-static void trace_check_completions(struct trace_writer *w)
-{
-	struct libmagma_trace_pending **pp, *p;
-	struct trace_writer *contents = trace_completion_contents() ? w : NULL;
-
-	pthread_mutex_lock(&trace_lock);
-	for (p = pending_head; p; p = p->next) {
-		struct libmagma_connection *conn = libmagma_connection_get(p->connection);
-
-		p->done = true;
-		if (!conn)
-			continue; /* released: dropped without an event */
-		pthread_mutex_lock(&conn->lock);
-		for (uint32_t i = 0; i < p->signal_count && p->done; i++)
-			p->done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
-		pthread_mutex_unlock(&conn->lock);
-	}
-	pp = &pending_head;
-	while ((p = *pp)) {
-		struct libmagma_connection *conn;
-		char *list = NULL;
-
-		if (!p->done) {
-			pp = &p->next;
-			continue;
-		}
-		conn = libmagma_connection_get(p->connection);
-		if (conn) {
-			pthread_mutex_lock(&conn->lock);
-			list = trace_completion_ranges_locked(conn, p, contents);
-			pthread_mutex_unlock(&conn->lock);
-			trace_writer_event(w,
-					   "\"type\":\"completion\",\"connection\":%" PRIu64
-					   ",\"submission\":%" PRIu64 ",\"resources\":[%s",
-					   p->connection, p->seq, list ? list : "]");
-		}
-		free(list);
-		*pp = p->next;
-		trace_pending_free(p);
-		pending_count--;
-	}
-	pthread_mutex_unlock(&trace_lock);
 }
 
 /* Formats @count ids as a JSON array body into @out (truncated to @size). */
@@ -634,13 +411,13 @@ void magma_connection_release(magma_connection_t connection)
 	struct trace_writer *w = trace_enter();
 
 	if (w)
-		trace_check_completions(w);
+		libmagma_trace_check_completions(w);
 	libmagma_do_connection_release(connection);
 	if (w) {
 		trace_exec_remove(connection, 0, UINT64_MAX);
 		trace_record(w, TRACE_CALL_CONNECTION_RELEASE, (uint64_t[]){connection}, NULL, 0,
 			     NULL, NULL);
-		trace_check_completions(w); /* drops what was pending on it */
+		libmagma_trace_check_completions(w); /* drops what was pending on it */
 		trace_writer_flush(w);
 	}
 	trace_leave();
@@ -664,7 +441,7 @@ magma_status_t magma_connection_flush(magma_connection_t connection)
 
 	if (w) {
 		trace_record(w, TRACE_CALL_FLUSH, (uint64_t[]){connection}, NULL, st, NULL, NULL);
-		trace_check_completions(w);
+		libmagma_trace_check_completions(w);
 	}
 	trace_leave();
 	return st;
@@ -831,8 +608,8 @@ static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t c
 		uint64_t digest;
 		char hex[17] = "";
 
-		if (conn &&
-		    trace_range_locked(conn, r->buffer_id, r->offset, r->length, w, &digest))
+		if (conn && libmagma_trace_range_locked(conn, r->buffer_id, r->offset, r->length, w,
+							&digest))
 			trace_digest_hex(digest, hex);
 		rl += (size_t)snprintf(res + rl, cap - rl,
 				       "%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64
@@ -858,8 +635,9 @@ static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t c
 				 "\"wait\":[%s],\"signal\":[%s]},\"result\":%d,\"out\":{}",
 				 head, d->flags, res, cmds, waits, sigs, st);
 	if (!st && d->signal_semaphore_count)
-		trace_pending_add(connection, seq, d->semaphore_ids + d->wait_semaphore_count,
-				  d->signal_semaphore_count, d->resources, d->resource_count);
+		libmagma_trace_pending_add(
+			connection, seq, d->semaphore_ids + d->wait_semaphore_count,
+			d->signal_semaphore_count, d->resources, d->resource_count);
 out_free:
 	free(res);
 	free(cmds);
@@ -947,8 +725,9 @@ magma_connection_execute_inline_commands(magma_connection_t connection, uint32_t
 					 head, list, programs ? programs : "", st);
 		for (uint64_t i = 0; !st && i < command_count; i++)
 			if (command_buffers[i].semaphore_count)
-				trace_pending_add(connection, seq, command_buffers[i].semaphore_ids,
-						  command_buffers[i].semaphore_count, NULL, 0);
+				libmagma_trace_pending_add(
+					connection, seq, command_buffers[i].semaphore_ids,
+					command_buffers[i].semaphore_count, NULL, 0);
 		free(list);
 	} else if (w) {
 		trace_record(w, TRACE_CALL_EXECUTE_INLINE, (uint64_t[]){connection, context_id},
@@ -998,7 +777,7 @@ magma_status_t magma_poll(magma_poll_item_t *items, uint32_t count, uint64_t tim
 	free(list);
 	free(res);
 	if (w && !st)
-		trace_check_completions(w);
+		libmagma_trace_check_completions(w);
 	trace_leave();
 	return st;
 }
