@@ -43,6 +43,7 @@
 
 #include "bench_breakdown.h"
 #include "bench_report.h"
+#include "bench_util.h"
 #include "magma_sim_defs.h"
 #include "magma_system/embedded.h"
 
@@ -88,14 +89,6 @@ struct bench_dev {
 	int has_conn, has_ctx, has_buf, has_map, has_sem;
 };
 
-static uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * BENCH_SECOND_NS + (uint64_t)ts.tv_nsec;
-}
-
 static int bench_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -118,12 +111,6 @@ static uint64_t bench_percentile(uint64_t *v, unsigned int n, unsigned int pct)
 	qsort(v, n, sizeof(*v), bench_cmp_u64);
 	rank = (unsigned int)(((uint64_t)n * pct + 99) / 100);
 	return v[rank ? rank - 1 : 0];
-}
-
-static int bench_fail(const char *what, magma_status_t status)
-{
-	fprintf(stderr, "bench-magma: %s failed: status %d\n", what, status);
-	return 1;
 }
 
 /* ---- Bare socketpair ping-pong ---- */
@@ -427,107 +414,6 @@ out:
 	return 0;
 }
 
-/* ---- The daemon ---- */
-
-struct bench_daemon {
-	pid_t pid;
-	char dir[64];
-	char sock[96];
-};
-
-/* Starts @simd --dir <new tmpdir> --foreground --quiet; waits for its socket. 1 on failure. */
-static int bench_daemon_start(struct bench_daemon *dm, const char *simd)
-{
-	struct stat st;
-	const char *tmp = getenv("TMPDIR");
-	uint64_t deadline;
-	int wstatus;
-
-	dm->pid = -1;
-	snprintf(dm->dir, sizeof(dm->dir), "%s/bench-magma.XXXXXX",
-		 tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (!mkdtemp(dm->dir)) {
-		perror("bench-magma: mkdtemp");
-		return 1;
-	}
-	snprintf(dm->sock, sizeof(dm->sock), "%s/magma0", dm->dir);
-	dm->pid = fork();
-	if (dm->pid < 0) {
-		perror("bench-magma: fork");
-		rmdir(dm->dir);
-		return 1;
-	}
-	if (dm->pid == 0) {
-		execl(simd, simd, "--dir", dm->dir, "--foreground", "--quiet", (char *)NULL);
-		fprintf(stderr, "bench-magma: exec %s: %s\n", simd, strerror(errno));
-		_exit(127);
-	}
-	deadline = bench_now_ns() + BENCH_DAEMON_START_NS;
-	while (stat(dm->sock, &st)) {
-		if (waitpid(dm->pid, &wstatus, WNOHANG) == dm->pid) {
-			fprintf(stderr, "bench-magma: %s exited (status %#x) before %s appeared\n",
-				simd, wstatus, dm->sock);
-			dm->pid = -1;
-			return 1;
-		}
-		if (bench_now_ns() > deadline) {
-			fprintf(stderr, "bench-magma: %s did not appear within 10 s\n", dm->sock);
-			return 1;
-		}
-		poll(NULL, 0, 5);
-	}
-	return 0;
-}
-
-/* A new connected socket to the daemon's device 0, or -1. */
-static int bench_daemon_connect(const struct bench_daemon *dm)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		perror("bench-magma: socket");
-		return -1;
-	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", dm->sock);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		fprintf(stderr, "bench-magma: connect %s: %s\n", dm->sock, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* SIGTERMs and reaps the daemon (SIGKILL after 5 s), removes its directory. 1 if it failed. */
-static int bench_daemon_stop(struct bench_daemon *dm)
-{
-	uint64_t deadline = bench_now_ns() + 5 * BENCH_SECOND_NS;
-	int wstatus = 0, status = 0;
-
-	if (dm->pid > 0) {
-		kill(dm->pid, SIGTERM);
-		while (waitpid(dm->pid, &wstatus, WNOHANG) != dm->pid) {
-			if (bench_now_ns() > deadline) {
-				fprintf(stderr,
-					"bench-magma: daemon ignores SIGTERM; killing it\n");
-				kill(dm->pid, SIGKILL);
-				waitpid(dm->pid, &wstatus, 0);
-				status = 1;
-				break;
-			}
-			poll(NULL, 0, 5);
-		}
-		if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
-			fprintf(stderr, "bench-magma: daemon ended with status %#x\n", wstatus);
-			status = 1;
-		}
-		dm->pid = -1;
-	}
-	unlink(dm->sock); /* normally removed by the daemon */
-	rmdir(dm->dir);
-	return status;
-}
-
 /* ---- Report ---- */
 
 /* The samples of one round-trip measurement, gathered over interleaved rounds. */
@@ -611,7 +497,7 @@ int main(int argc, char **argv)
 	struct bench_daemon dm = {.pid = -1};
 	struct bench_dev ed = {0}, dd = {0};
 	struct bench_pingpong echo;
-	double tput, tput_min, tput_max;
+	double tput = 0, tput_min = 0, tput_max = 0;
 	int daemon = 1, status = 1, fd, have_echo = 0, cpu = -1, breakdown = 0;
 	unsigned int pp_n, rt_n;
 	const char *json = NULL;
@@ -671,7 +557,7 @@ int main(int argc, char **argv)
 	if (bench_dev_open(&ed, fd))
 		goto out;
 	if (daemon) {
-		if (bench_daemon_start(&dm, simd))
+		if (bench_daemon_start(&dm, simd, NULL))
 			goto out;
 		fd = bench_daemon_connect(&dm);
 		if (fd < 0 || bench_dev_open(&dd, fd))
