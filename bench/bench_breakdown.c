@@ -18,18 +18,11 @@
 #include <time.h>
 
 #include "bench_breakdown.h"
+#include "bench_util.h"
 #include "magma_probe/probe.h"
 
 /* Points as columns: the client's submit, the probes, the client's return. */
 #define BD_POINTS (MAGMA_PROBE_POINTS + 2)
-
-static uint64_t bd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int bd_cmp_u64(const void *a, const void *b)
 {
@@ -114,10 +107,10 @@ int bench_breakdown(const char *what, bench_roundtrip_fn fn, void *arg, unsigned
 		uint64_t t[BD_POINTS], prev;
 
 		magma_probe_reset();
-		t[0] = bd_now_ns();
+		t[0] = bench_now_ns();
 		if (fn(arg))
 			goto out;
-		t[BD_POINTS - 1] = bd_now_ns();
+		t[BD_POINTS - 1] = bench_now_ns();
 		magma_probe_snapshot(t + 1);
 		total[i] = t[BD_POINTS - 1] - t[0];
 		prev = t[0];
