@@ -25,59 +25,17 @@
 #include "traces/trace.h"
 #include "traces/trace_replay.h"
 
-#define CMD_VA	   0x100000ull
-#define DATA_VA	   0x200000ull
+#define DATA_VA	   TRACE_TEST_DATA_VA
 #define PAGE	   4096ull
 #define WAIT_NS	   5000000000ull
 #define STAMP_AT   16 /* where the timestamp client's TIMESTAMP writes, in the data buffer */
 #define CMDS_PER_J 64 /* dwords of command buffer per job (each job has its own slice) */
 
-/* One connection with a context, an executable command buffer (CPU-mapped) and a data buffer. */
-struct client {
-	magma_device_t dev;
-	magma_connection_t conn;
-	uint32_t ctx;
-	magma_buffer_t cmd, data;
-	magma_buffer_id_t cmd_id, data_id;
-	uint32_t *cpu; /* the command buffer */
-};
-
-static int client_open(struct magma_system_embedded *emb, struct client *c)
-{
-	int fd = magma_system_embedded_connect(emb);
-	magma_handle_t h;
-	uint64_t size;
-
-	memset(c, 0, sizeof(*c));
-	if (fd < 0 || magma_device_import((magma_handle_t)fd, &c->dev) ||
-	    magma_device_create_connection(c->dev, &c->conn) ||
-	    magma_connection_create_context2(c->conn, MAGMA_PRIORITY_MEDIUM, &c->ctx) ||
-	    magma_connection_create_buffer(c->conn, PAGE, &size, &c->cmd, &c->cmd_id) ||
-	    magma_connection_create_buffer(c->conn, PAGE, &size, &c->data, &c->data_id) ||
-	    magma_connection_map_buffer(c->conn, CMD_VA, c->cmd, 0, PAGE,
-					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
-	    magma_connection_map_buffer(c->conn, DATA_VA, c->data, 0, PAGE,
-					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE) ||
-	    magma_buffer_get_handle(c->cmd, &h))
-		return 1;
-	c->cpu = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
-	close((int)h);
-	return c->cpu == MAP_FAILED;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->cpu && c->cpu != MAP_FAILED)
-		munmap(c->cpu, PAGE);
-	magma_connection_release(c->conn);
-	magma_device_release(c->dev);
-}
-
 /*
  * Submits job slice @j of the command buffer (its commands already written there) with both
  * buffers as resources, waiting for semaphore id @wait (0: none) and signaling @signal.
  */
-static int submit(struct client *c, uint32_t j, magma_semaphore_id_t wait,
+static int submit(struct trace_test_conn *c, uint32_t j, magma_semaphore_id_t wait,
 		  magma_semaphore_id_t signal)
 {
 	magma_exec_resource_t res[2] = {{c->cmd_id, 0, PAGE}, {c->data_id, 0, PAGE}};
@@ -92,7 +50,7 @@ static int submit(struct client *c, uint32_t j, magma_semaphore_id_t wait,
 					.command_buffers = &cb,
 					.semaphore_ids = wait ? ids : ids + 1};
 
-	return magma_connection_execute_command(c->conn, c->ctx, &d) != MAGMA_STATUS_OK;
+	return magma_connection_execute_command(c->conn, c->ctx[0], &d) != MAGMA_STATUS_OK;
 }
 
 static magma_status_t wait_for(magma_semaphore_t s, uint64_t timeout_ns)
@@ -164,12 +122,13 @@ static bool line_has(const char *line, const char *needle)
  */
 static int unsettled_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	magma_semaphore_t a, b, w;
 	magma_semaphore_id_t a_id, b_id, w_id;
 	int bad;
 
-	if (client_open(emb, &c) || magma_connection_create_semaphore(c.conn, &a, &a_id) ||
+	if (trace_test_conn_open(emb, &c, 1) ||
+	    magma_connection_create_semaphore(c.conn, &a, &a_id) ||
 	    magma_connection_create_semaphore(c.conn, &b, &b_id) ||
 	    magma_connection_create_semaphore(c.conn, &w, &w_id))
 		return 1;
@@ -182,7 +141,7 @@ static int unsettled_client(struct magma_system_embedded *emb, void *ctx __attri
 	bad = submit(&c, 0, 0, a_id) || submit(&c, 1, w_id, b_id) || wait_for(a, WAIT_NS);
 	magma_semaphore_signal(w);
 	bad |= wait_for(b, WAIT_NS) != MAGMA_STATUS_OK;
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
@@ -215,14 +174,14 @@ static void unsettled_range_has_no_digest(void)
 
 static int nulls_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	magma_semaphore_t s;
 	magma_semaphore_id_t id;
 	magma_buffer_t b;
 	uint64_t size;
 	int bad = 0;
 
-	if (client_open(emb, &c) || magma_connection_create_semaphore(c.conn, &s, &id))
+	if (trace_test_conn_open(emb, &c, 1) || magma_connection_create_semaphore(c.conn, &s, &id))
 		return 1;
 	bad |= magma_connection_create_semaphore(c.conn, NULL, &id) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_connection_create_semaphore(c.conn, &s, NULL) != MAGMA_STATUS_INVALID_ARGS;
@@ -239,7 +198,7 @@ static int nulls_client(struct magma_system_embedded *emb, void *ctx __attribute
 	/* the connection is still fine */
 	bad |= magma_connection_create_semaphore(c.conn, &s, &id) != MAGMA_STATUS_OK;
 	bad |= magma_connection_flush(c.conn) != MAGMA_STATUS_OK;
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
@@ -276,7 +235,7 @@ static void null_out_pointers_replay(void)
  */
 static int foreign_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	magma_semaphore_t s;
 	magma_semaphore_id_t sid;
 	magma_buffer_t b;
@@ -286,7 +245,8 @@ static int foreign_client(struct magma_system_embedded *emb, void *ctx __attribu
 	int mfd = memfd_create("edge", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int closed = memfd_create("closed", MFD_CLOEXEC);
 
-	if (client_open(emb, &c) || mine < 0 || mfd < 0 || closed < 0 || ftruncate(mfd, 2 * PAGE))
+	if (trace_test_conn_open(emb, &c, 1) || mine < 0 || mfd < 0 || closed < 0 ||
+	    ftruncate(mfd, 2 * PAGE))
 		return 1;
 	close(closed);
 	/* before anything else can take that fd number again */
@@ -307,7 +267,7 @@ static int foreign_client(struct magma_system_embedded *emb, void *ctx __attribu
 	bad |= magma_connection_import_buffer(c.conn, (magma_handle_t)eventfd(0, EFD_CLOEXEC),
 					      &size, &b, &bid) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_connection_flush(c.conn) != MAGMA_STATUS_OK;
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
@@ -328,20 +288,20 @@ static void foreign_handles_replay(void)
  */
 static int outside_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	magma_semaphore_t s;
 	magma_semaphore_id_t sid;
 	magma_handle_t h;
 	uint64_t one = 1;
 	int bad = 0;
 
-	if (client_open(emb, &c) || magma_connection_create_semaphore(c.conn, &s, &sid) ||
-	    magma_semaphore_export(s, &h))
+	if (trace_test_conn_open(emb, &c, 1) ||
+	    magma_connection_create_semaphore(c.conn, &s, &sid) || magma_semaphore_export(s, &h))
 		return 1;
 	bad |= write((int)h, &one, sizeof(one)) != (ssize_t)sizeof(one);
 	close((int)h);
 	bad |= wait_for(s, WAIT_NS) != MAGMA_STATUS_OK;
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
@@ -356,20 +316,20 @@ static void outside_signal_replays(void)
 /* One job: WRITE32 0x5eed at the data buffer's start, then TIMESTAMP (cycles) at STAMP_AT. */
 static int timestamp_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	magma_semaphore_t s;
 	magma_semaphore_id_t sid;
 	uint32_t *p;
 	int bad;
 
-	if (client_open(emb, &c) || magma_connection_create_semaphore(c.conn, &s, &sid))
+	if (trace_test_conn_open(emb, &c, 1) || magma_connection_create_semaphore(c.conn, &s, &sid))
 		return 1;
 	p = c.cpu;
 	p += sim_cmd_emit_write32(p, DATA_VA, 0x5eed);
 	p += sim_cmd_emit_timestamp(p, DATA_VA + STAMP_AT, SIM_CMD_TS_CYCLES);
 	sim_cmd_emit_end(p);
 	bad = submit(&c, 0, 0, sid) || wait_for(s, WAIT_NS);
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
@@ -475,7 +435,7 @@ static void timestamps_are_not_divergences(void)
 
 static void *second_thread(void *arg)
 {
-	struct client *c = arg;
+	struct trace_test_conn *c = arg;
 	magma_semaphore_t s;
 	magma_semaphore_id_t sid;
 
@@ -488,15 +448,15 @@ static void *second_thread(void *arg)
 /* The main thread opens the connection; a second thread makes three calls on it. */
 static int threads_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
-	struct client c;
+	struct trace_test_conn c;
 	pthread_t t;
 	void *bad = &c;
 
-	if (client_open(emb, &c) || pthread_create(&t, NULL, second_thread, &c))
+	if (trace_test_conn_open(emb, &c, 1) || pthread_create(&t, NULL, second_thread, &c))
 		return 1;
 	pthread_join(t, &bad);
 	bad = bad || magma_connection_flush(c.conn) ? &c : NULL;
-	client_close(&c);
+	trace_test_conn_close(&c);
 	return bad != NULL;
 }
 

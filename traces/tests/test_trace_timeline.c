@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <lib/magma/magma.h>
@@ -435,57 +434,12 @@ static void samples_replay_into_good_timelines(void)
  */
 static int small_client(struct magma_system_embedded *emb, uint32_t contexts, uint32_t rounds)
 {
-	int fd = magma_system_embedded_connect(emb), bad = 0;
-	magma_buffer_id_t cmd_id, data_id;
-	magma_semaphore_id_t sem_id;
-	magma_connection_t conn;
-	magma_buffer_t cmd, data;
-	magma_semaphore_t sem;
-	uint32_t ctx[2] = {0}, *cpu;
-	magma_device_t dev;
-	magma_handle_t h;
-	uint64_t size;
+	struct trace_test_conn c;
+	int bad = trace_test_conn_open(emb, &c, contexts);
 
-	if (fd < 0 || magma_device_import((magma_handle_t)fd, &dev) ||
-	    magma_device_create_connection(dev, &conn) ||
-	    magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx[0]) ||
-	    (contexts > 1 &&
-	     magma_connection_create_context2(conn, MAGMA_PRIORITY_MEDIUM, &ctx[1])) ||
-	    magma_connection_create_buffer(conn, 4096, &size, &cmd, &cmd_id) ||
-	    magma_connection_create_buffer(conn, 4096, &size, &data, &data_id) ||
-	    magma_connection_map_buffer(conn, 0x100000, cmd, 0, 4096,
-					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_EXECUTE) ||
-	    magma_connection_map_buffer(conn, 0x200000, data, 0, 4096,
-					MAGMA_MAP_FLAG_READ | MAGMA_MAP_FLAG_WRITE) ||
-	    magma_connection_create_semaphore(conn, &sem, &sem_id) ||
-	    magma_buffer_get_handle(cmd, &h))
-		return 1;
-	cpu = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)h, 0);
-	close((int)h);
-	if (cpu == MAP_FAILED)
-		return 1;
-	for (uint32_t k = 0; k < rounds && !bad; k++) {
-		magma_exec_resource_t res[2] = {{cmd_id, 0, 4096}, {data_id, 0, 4096}};
-		magma_exec_command_buffer_t cb = {0};
-		magma_command_descriptor_t d = {.resource_count = 2,
-						.command_buffer_count = 1,
-						.signal_semaphore_count = 1,
-						.resources = res,
-						.command_buffers = &cb,
-						.semaphore_ids = &sem_id};
-		magma_poll_item_t it = {.semaphore = sem,
-					.type = MAGMA_POLL_TYPE_SEMAPHORE,
-					.condition = MAGMA_POLL_CONDITION_SIGNALED};
-		uint32_t n = sim_cmd_emit_write32(cpu, 0x200000 + 4 * k, k);
-
-		sim_cmd_emit_end(cpu + n);
-		bad = magma_connection_execute_command(conn, ctx[k % contexts], &d) ||
-		      magma_poll(&it, 1, 5000000000ull);
-		magma_semaphore_reset(sem);
-	}
-	munmap(cpu, 4096);
-	magma_connection_release(conn);
-	magma_device_release(dev);
+	for (uint32_t k = 0; k < rounds && !bad; k++)
+		bad = trace_test_conn_round(&c, k, k);
+	trace_test_conn_close(&c);
 	return bad;
 }
 
