@@ -101,6 +101,34 @@ static void wire_close_fds(int *fds, uint32_t count)
 	}
 }
 
+/* wire_take_fds - see wire.h. */
+int wire_take_fds(struct msghdr *mh, int *fds, uint32_t room, uint32_t *nfds)
+{
+	struct cmsghdr *cm;
+	int bad = (mh->msg_flags & MSG_CTRUNC) != 0;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t count;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*nfds < room)
+				fds[*nfds] = fd;
+			else
+				close(fd);
+			(*nfds)++;
+		}
+	}
+	return bad;
+}
+
 /*
  * Reads exactly @len bytes into @buf, collecting fds into @fds (capacity WIRE_RECV_FD_ROOM;
  * *@nfds counts them, extra ones are closed at once but still counted). @started says whether
@@ -125,7 +153,7 @@ static int wire_read_exact(int sock, void *buf, size_t len, int *fds, uint32_t *
 			.msg_control = ctl.buf,
 			.msg_controllen = sizeof(ctl.buf),
 		};
-		struct cmsghdr *cm;
+		uint32_t before;
 		ssize_t n;
 
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -143,29 +171,11 @@ static int wire_read_exact(int sock, void *buf, size_t len, int *fds, uint32_t *
 				return ret;
 			continue;
 		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t count;
-
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-				bad = 1;
-				continue;
-			}
-			count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			/* Fds belong to the message's first byte; later ones are a violation. */
-			if (count && (started || done))
-				bad = 1;
-			for (size_t i = 0; i < count; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (*nfds < WIRE_RECV_FD_ROOM)
-					fds[*nfds] = fd;
-				else
-					close(fd);
-				(*nfds)++;
-			}
-		}
-		if (mh.msg_flags & MSG_CTRUNC)
+		before = *nfds;
+		if (wire_take_fds(&mh, fds, WIRE_RECV_FD_ROOM, nfds))
+			bad = 1;
+		/* Fds belong to the message's first byte; later ones are a violation. */
+		if (*nfds != before && (started || done))
 			bad = 1;
 		if (n == 0)
 			return -ECONNRESET;

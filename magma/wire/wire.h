@@ -363,6 +363,15 @@ struct wire_reader {
 	uint32_t nfds;
 };
 
+/*
+ * wire_take_fds - the fds of every SCM_RIGHTS message of received @mh, appended to @fds (@room
+ * entries) from *@nfds on; each one past @room is closed at once but still counted in *@nfds.
+ * Returns nonzero when @mh also held another kind of control message or its control data was
+ * cut short (MSG_CTRUNC): a violation. Any thread.
+ */
+struct msghdr;
+int wire_take_fds(struct msghdr *mh, int *fds, uint32_t room, uint32_t *nfds);
+
 /* wire_reader_init / wire_reader_fini - an empty reader; fini closes queued fds, frees bytes. */
 void wire_reader_init(struct wire_reader *r);
 void wire_reader_fini(struct wire_reader *r);

@@ -73,11 +73,11 @@ static int wire_reader_fill(struct wire_reader *r, int sock)
 	} ctl;
 	struct iovec iov;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
 	struct wire_hdr hdr;
 	size_t need = WIRE_READER_BYTES;
+	uint32_t nfds;
 	ssize_t n;
-	int bad = 0;
+	int bad;
 
 	/* Room for at least the whole message under way (up to WIRE_MAX_MESSAGE), else the default.
 	 */
@@ -114,28 +114,13 @@ static int wire_reader_fill(struct wire_reader *r, int sock)
 			return -EAGAIN;
 		return errno == ECONNRESET || errno == EPIPE ? -ECONNRESET : -errno;
 	}
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t count;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			bad = 1;
-			continue;
-		}
-		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (r->nfds < WIRE_READER_FDS)
-				r->fds[r->nfds++] = fd;
-			else {
-				close(fd);
-				bad = 1;
-			}
-		}
-	}
-	if (mh.msg_flags & MSG_CTRUNC)
+	nfds = r->nfds;
+	bad = wire_take_fds(&mh, r->fds, WIRE_READER_FDS, &nfds);
+	if (nfds > WIRE_READER_FDS) { /* the extra ones were closed */
+		nfds = WIRE_READER_FDS;
 		bad = 1;
+	}
+	r->nfds = nfds;
 	if (bad)
 		return -EBADMSG;
 	if (n == 0)
