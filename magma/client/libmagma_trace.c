@@ -206,15 +206,26 @@ bool libmagma_trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t of
 	return ok;
 }
 
-/* libmagma_trace_range_locked - see libmagma_trace.h. */
-bool libmagma_trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
-				 uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+/* libmagma_trace_buffer_locked - see libmagma_trace.h. */
+struct libmagma_buffer *libmagma_trace_buffer_locked(struct libmagma_connection *conn, uint64_t id)
 {
 	struct libmagma_buffer *buf;
 
 	for (buf = conn->buffers; buf; buf = buf->next)
 		if (buf->id == id)
 			break;
+	return buf;
+}
+
+/*
+ * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
+ * @w is given. False when the buffer or range is unknown. conn->lock held.
+ */
+static bool trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
+			       uint64_t length, struct trace_writer *w, uint64_t *digest_out)
+{
+	struct libmagma_buffer *buf = libmagma_trace_buffer_locked(conn, id);
+
 	return buf && libmagma_trace_buffer_digest(buf, offset, length, w, digest_out);
 }
 
@@ -608,8 +619,8 @@ static magma_status_t trace_execute(struct trace_writer *w, magma_connection_t c
 		uint64_t digest;
 		char hex[17] = "";
 
-		if (conn && libmagma_trace_range_locked(conn, r->buffer_id, r->offset, r->length, w,
-							&digest))
+		if (conn &&
+		    trace_range_locked(conn, r->buffer_id, r->offset, r->length, w, &digest))
 			trace_digest_hex(digest, hex);
 		rl += (size_t)snprintf(res + rl, cap - rl,
 				       "%s{\"buffer_id\":%" PRIu64 ",\"offset\":%" PRIu64

@@ -21,12 +21,8 @@
 bool libmagma_trace_buffer_digest(const struct libmagma_buffer *buf, uint64_t offset,
 				  uint64_t length, struct trace_writer *w, uint64_t *digest_out);
 
-/*
- * Digest of [@offset, + @length) of buffer @id of @conn into *@digest_out, stored as a blob when
- * @w is given. False when the buffer or range is unknown. conn->lock held.
- */
-bool libmagma_trace_range_locked(struct libmagma_connection *conn, uint64_t id, uint64_t offset,
-				 uint64_t length, struct trace_writer *w, uint64_t *digest_out);
+/* The buffer of @conn (locked) with id @id, or NULL. */
+struct libmagma_buffer *libmagma_trace_buffer_locked(struct libmagma_connection *conn, uint64_t id);
 
 /*
  * Remembers a submission of @connection (its event @seq, @signal_ids, @res) until its signal

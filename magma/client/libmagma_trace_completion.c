@@ -37,6 +37,8 @@ struct libmagma_trace_pending {
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct libmagma_trace_pending *pending_head; /* guarded by trace_lock */
 static uint32_t pending_count;			    /* guarded by trace_lock */
+/* Pending submissions not finished at the last check (its first pass): guarded by trace_lock. */
+static uint32_t pending_undone;
 
 static bool trace_sem_signaled_locked(struct libmagma_connection *conn, uint64_t id)
 {
@@ -123,22 +125,18 @@ static bool trace_pending_touches(const struct libmagma_trace_pending *q, uint64
 }
 
 /*
- * Whether range @r of a finished submission of @conn (locked) is unsettled: the GPU may write
- * the buffer (it was mapped writable) and a submission still pending (its signal semaphores not
- * all signaled) lists an overlapping range of it, so the range's contents depend on how far that
- * one got when the client looked (it may have run and not yet been reported). Such a range gets
- * no digest; its index is listed as "unsettled".
+ * Whether range @r (of buffer @buf, NULL when unknown) of a finished submission is unsettled: the
+ * GPU may write the buffer (it was mapped writable) and a submission still pending (its signal
+ * semaphores not all signaled) lists an overlapping range of it, so the range's contents depend
+ * on how far that one got when the client looked (it may have run and not yet been reported).
+ * Such a range gets no digest; its index is listed as "unsettled". trace_lock held.
  */
-static bool trace_range_unsettled_locked(struct libmagma_connection *conn,
+static bool trace_range_unsettled_locked(const struct libmagma_buffer *buf,
 					 const magma_exec_resource_t *r)
 {
-	const struct libmagma_buffer *buf;
-
-	for (buf = conn->buffers; buf; buf = buf->next)
-		if (buf->id == r->buffer_id)
-			break;
-	if (buf && !buf->gpu_writable)
-		return false; /* read-only to the GPU, like most command buffers */
+	if (!pending_undone || (buf && !buf->gpu_writable))
+		return false; /* nothing still runs, or read-only to the GPU (most command buffers)
+			       */
 	for (const struct libmagma_trace_pending *q = pending_head; q; q = q->next)
 		if (!q->done && trace_pending_touches(q, r->buffer_id, r->offset, r->length))
 			return true;
@@ -164,15 +162,16 @@ static char *trace_completion_ranges_locked(struct libmagma_connection *conn,
 	unsettled[0] = '\0';
 	for (uint32_t i = 0; i < p->resource_count; i++) {
 		const magma_exec_resource_t *r = &p->resources[i];
+		const struct libmagma_buffer *buf =
+			libmagma_trace_buffer_locked(conn, r->buffer_id);
 		uint64_t d = 0;
 		char hex[17];
 
-		if (trace_range_unsettled_locked(conn, r)) {
+		if (trace_range_unsettled_locked(buf, r)) {
 			ul += (size_t)sprintf(unsettled + ul, "%s%" PRIu32, ul ? "," : "", i);
 			continue;
 		}
-		if (!libmagma_trace_range_locked(conn, r->buffer_id, r->offset, r->length, contents,
-						 &d))
+		if (!buf || !libmagma_trace_buffer_digest(buf, r->offset, r->length, contents, &d))
 			continue;
 		trace_digest_hex(d, hex);
 		len += (size_t)snprintf(list + len, cap - len,
@@ -198,6 +197,7 @@ void libmagma_trace_check_completions(struct trace_writer *w)
 	struct trace_writer *contents = trace_completion_contents() ? w : NULL;
 
 	pthread_mutex_lock(&trace_lock);
+	pending_undone = 0;
 	for (p = pending_head; p; p = p->next) {
 		struct libmagma_connection *conn = libmagma_connection_get(p->connection);
 
@@ -208,6 +208,7 @@ void libmagma_trace_check_completions(struct trace_writer *w)
 		for (uint32_t i = 0; i < p->signal_count && p->done; i++)
 			p->done = trace_sem_signaled_locked(conn, p->signal_ids[i]);
 		pthread_mutex_unlock(&conn->lock);
+		pending_undone += !p->done;
 	}
 	pp = &pending_head;
 	while ((p = *pp)) {
