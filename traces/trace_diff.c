@@ -374,7 +374,6 @@ static int compare_current(struct diff *df)
 
 		s->compared++;
 		s->calls += s->cur.type == TT_CALL;
-		s->devs += s->cur.type == TT_DEV;
 	}
 	return match_completions(df);
 }

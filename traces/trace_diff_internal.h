@@ -73,7 +73,7 @@ struct diff_side {
 	uint64_t next[DK_COUNT];
 	struct replay_map blobs; /* blob index */
 	uint64_t compared;	 /* events compared so far */
-	uint64_t calls, completions, devs;
+	uint64_t calls, completions;
 };
 
 struct diff {
