@@ -525,10 +525,15 @@ magma_status_t libmagma_do_connection_map_buffer(magma_connection_t connection, 
 		.flags = map_flags,
 	};
 
+	magma_status_t st;
+
 	if (!conn || !buf)
 		return MAGMA_STATUS_INVALID_ARGS;
 	req.buffer_id = buf->id;
-	return libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
+	st = libmagma_connection_send(conn, &req, sizeof(req), NULL, 0, 0);
+	if (!st && (map_flags & MAGMA_MAP_FLAG_WRITE))
+		buf->gpu_writable = true; /* for the recorder's unsettled ranges */
+	return st;
 }
 
 /* magma_connection_unmap_buffer - see magma.h. Feed-forward; unknown handles are ignored. */

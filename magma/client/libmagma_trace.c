@@ -565,12 +565,9 @@ magma_status_t magma_connection_map_buffer(magma_connection_t connection, uint64
 	struct trace_writer *w = trace_enter();
 	magma_status_t st = libmagma_do_connection_map_buffer(connection, hw_va, buffer, offset,
 							      length, map_flags);
-	struct libmagma_buffer *buf;
 
 	if (w && !st && (map_flags & MAGMA_MAP_FLAG_EXECUTE))
 		trace_exec_add(connection, hw_va, buffer, offset, length);
-	if (!st && (map_flags & MAGMA_MAP_FLAG_WRITE) && (buf = libmagma_buffer_get(buffer)))
-		buf->gpu_writable = true;
 
 	trace_leave_record(w, TRACE_CALL_MAP_BUFFER,
 			   (uint64_t[]){connection, hw_va, buffer, offset, length, map_flags}, NULL,
