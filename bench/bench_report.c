@@ -153,12 +153,6 @@ void bench_report_add(struct bench_report *r, const char *name, double value, co
 	cJSON_AddItemToArray(r->figures, fig);
 }
 
-/* bench_report_count - see bench_report.h. */
-size_t bench_report_count(const struct bench_report *r)
-{
-	return r ? (size_t)cJSON_GetArraySize(r->figures) : 0;
-}
-
 /* bench_report_write - see bench_report.h. */
 int bench_report_write(const struct bench_report *r, const char *path)
 {

@@ -36,9 +36,6 @@ struct bench_report *bench_report_create(const char *bench, const char *version,
  */
 void bench_report_add(struct bench_report *r, const char *name, double value, const char *unit);
 
-/* bench_report_count - the number of figures in @r (0 for NULL). */
-size_t bench_report_count(const struct bench_report *r);
-
 /*
  * bench_report_write - writes @r as JSON to @path (replacing it), followed by a newline. @path
  * NULL: nothing to do, 0. Returns 0, or -1 after printing why on stderr (@r NULL because it

@@ -88,9 +88,6 @@ struct diff {
 /* Compares @va (A's) and @vb (B's) at @path as values of @kind into df->report. */
 void diff_compare_value(struct diff *df, const char *path, const cJSON *va, const cJSON *vb,
 			enum diff_kind kind, bool is_out);
-/* Compares every member of objects @oa and @ob (A's, B's) at @path into df->report. */
-void diff_compare_object(struct diff *df, const char *path, const cJSON *oa, const cJSON *ob,
-			 bool is_out);
 /* Compares completion @ea (A's) with @eb (B's) of the same submission into df->report. */
 void diff_compare_completions(struct diff *df, const cJSON *ea, const cJSON *eb);
 /*

@@ -163,9 +163,9 @@ static void blob_difference(struct diff *df, const char *hex_a, const char *hex_
 
 /* ---- comparing values ---- */
 
-/* diff_compare_object - see trace_diff_internal.h. */
-void diff_compare_object(struct diff *df, const char *path, const cJSON *oa, const cJSON *ob,
-			 bool is_out)
+/* Compares every member of objects @oa and @ob (A's, B's) at @path into df->report. */
+static void diff_compare_object(struct diff *df, const char *path, const cJSON *oa, const cJSON *ob,
+				bool is_out)
 {
 	const cJSON *m;
 	char sub[256];
