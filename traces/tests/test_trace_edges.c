@@ -175,14 +175,12 @@ static void unsettled_range_has_no_digest(void)
 static int nulls_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct trace_test_conn c;
-	magma_semaphore_t s;
+	magma_semaphore_t s = 0;
 	magma_semaphore_id_t id;
 	magma_buffer_t b;
 	uint64_t size;
-	int bad = 0;
+	int bad = trace_test_conn_open(emb, &c, 1);
 
-	if (trace_test_conn_open(emb, &c, 1) || magma_connection_create_semaphore(c.conn, &s, &id))
-		return 1;
 	bad |= magma_connection_create_semaphore(c.conn, NULL, &id) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_connection_create_semaphore(c.conn, &s, NULL) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_connection_create_buffer(c.conn, PAGE, NULL, &b, NULL) !=
@@ -192,7 +190,7 @@ static int nulls_client(struct magma_system_embedded *emb, void *ctx __attribute
 	bad |= magma_connection_create_context2(c.conn, MAGMA_PRIORITY_LOW, NULL) !=
 	       MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_buffer_export(c.data, NULL) != MAGMA_STATUS_INVALID_ARGS;
-	bad |= magma_semaphore_export(s, NULL) != MAGMA_STATUS_INVALID_ARGS;
+	bad |= magma_semaphore_export(c.sem, NULL) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_buffer_get_cache_policy(c.data, NULL) != MAGMA_STATUS_INVALID_ARGS;
 	bad |= magma_buffer_get_info(c.data, NULL) != MAGMA_STATUS_INVALID_ARGS;
 	/* the connection is still fine */
@@ -289,18 +287,15 @@ static void foreign_handles_replay(void)
 static int outside_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct trace_test_conn c;
-	magma_semaphore_t s;
-	magma_semaphore_id_t sid;
 	magma_handle_t h;
 	uint64_t one = 1;
-	int bad = 0;
+	int bad = trace_test_conn_open(emb, &c, 1) || magma_semaphore_export(c.sem, &h);
 
-	if (trace_test_conn_open(emb, &c, 1) ||
-	    magma_connection_create_semaphore(c.conn, &s, &sid) || magma_semaphore_export(s, &h))
-		return 1;
-	bad |= write((int)h, &one, sizeof(one)) != (ssize_t)sizeof(one);
-	close((int)h);
-	bad |= wait_for(s, WAIT_NS) != MAGMA_STATUS_OK;
+	if (!bad) {
+		bad |= write((int)h, &one, sizeof(one)) != (ssize_t)sizeof(one);
+		close((int)h);
+		bad |= wait_for(c.sem, WAIT_NS) != MAGMA_STATUS_OK;
+	}
 	trace_test_conn_close(&c);
 	return bad;
 }
@@ -317,18 +312,16 @@ static void outside_signal_replays(void)
 static int timestamp_client(struct magma_system_embedded *emb, void *ctx __attribute__((unused)))
 {
 	struct trace_test_conn c;
-	magma_semaphore_t s;
-	magma_semaphore_id_t sid;
 	uint32_t *p;
-	int bad;
+	int bad = trace_test_conn_open(emb, &c, 1);
 
-	if (trace_test_conn_open(emb, &c, 1) || magma_connection_create_semaphore(c.conn, &s, &sid))
-		return 1;
-	p = c.cpu;
-	p += sim_cmd_emit_write32(p, DATA_VA, 0x5eed);
-	p += sim_cmd_emit_timestamp(p, DATA_VA + STAMP_AT, SIM_CMD_TS_CYCLES);
-	sim_cmd_emit_end(p);
-	bad = submit(&c, 0, 0, sid) || wait_for(s, WAIT_NS);
+	if (!bad) {
+		p = c.cpu;
+		p += sim_cmd_emit_write32(p, DATA_VA, 0x5eed);
+		p += sim_cmd_emit_timestamp(p, DATA_VA + STAMP_AT, SIM_CMD_TS_CYCLES);
+		sim_cmd_emit_end(p);
+		bad = submit(&c, 0, 0, c.sem_id) || wait_for(c.sem, WAIT_NS);
+	}
 	trace_test_conn_close(&c);
 	return bad;
 }
